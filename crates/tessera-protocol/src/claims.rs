@@ -1,0 +1,173 @@
+//! Claim sets of the tokens Tessera issues: RFC 9068 access tokens, OIDC ID tokens, userinfo.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::scope::OPENID;
+use crate::secret::base64url;
+use crate::{ClientId, ScopeSet, Timestamp};
+
+/// The `aud` claim: one string or several (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            Audience::One(one) => one == value,
+            Audience::Many(many) => many.iter().any(|a| a == value),
+        }
+    }
+}
+
+/// An access token's claims (RFC 9068 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Audience,
+    pub client_id: ClientId,
+    pub azp: ClientId,
+    pub scope: ScopeSet,
+    pub iat: Timestamp,
+    pub exp: Timestamp,
+    pub jti: String,
+}
+
+/// The audience-independent facts every token of one grant shares.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenContext<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a ClientId,
+    pub user_id: &'a str,
+    pub scope: &'a ScopeSet,
+    pub now: Timestamp,
+}
+
+/// The userinfo endpoint's URL, which Auth0 puts in `aud` when `openid` is granted.
+pub fn userinfo_audience(issuer: &str) -> String {
+    format!("{issuer}userinfo")
+}
+
+/// Access token claims: `aud` is the API, plus the userinfo endpoint when `openid` is in
+/// scope; without an API it is the userinfo endpoint alone (as Auth0 does).
+pub fn access_token_claims(
+    ctx: TokenContext<'_>,
+    audience: Option<&str>,
+    lifetime: i64,
+    jti: String,
+) -> AccessTokenClaims {
+    let userinfo = userinfo_audience(ctx.issuer);
+    let aud = match audience {
+        Some(api) if ctx.scope.contains(OPENID) => Audience::Many(vec![api.to_owned(), userinfo]),
+        Some(api) => Audience::One(api.to_owned()),
+        None => Audience::One(userinfo),
+    };
+    AccessTokenClaims {
+        iss: ctx.issuer.to_owned(),
+        sub: ctx.user_id.to_owned(),
+        aud,
+        client_id: ctx.client_id.clone(),
+        azp: ctx.client_id.clone(),
+        scope: ctx.scope.clone(),
+        iat: ctx.now,
+        exp: ctx.now.plus(lifetime),
+        jti,
+    }
+}
+
+/// A user's profile as the standard claims expose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub sub: String,
+    pub name: String,
+    pub nickname: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub updated_at: Timestamp,
+}
+
+/// Standard claims released per scope (OIDC Core §5.4): `profile` and `email`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandardClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+impl StandardClaims {
+    pub fn for_scope(profile: &Profile, scope: &ScopeSet) -> StandardClaims {
+        let with_profile = scope.contains("profile");
+        let with_email = scope.contains("email");
+        StandardClaims {
+            name: with_profile.then(|| profile.name.clone()),
+            nickname: with_profile.then(|| profile.nickname.clone()),
+            updated_at: with_profile.then_some(profile.updated_at),
+            email: with_email.then(|| profile.email.clone()),
+            email_verified: with_email.then_some(profile.email_verified),
+        }
+    }
+}
+
+/// The userinfo response (OIDC Core §5.3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserinfoClaims {
+    pub sub: String,
+    #[serde(flatten)]
+    pub standard: StandardClaims,
+}
+
+/// An ID token's claims (OIDC Core §2, §3.1.3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: ClientId,
+    pub iat: Timestamp,
+    pub exp: Timestamp,
+    pub auth_time: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub at_hash: String,
+    #[serde(flatten)]
+    pub standard: StandardClaims,
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token's ASCII.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    base64url(&digest[..16])
+}
+
+/// ID token claims for the access token just issued.
+pub fn id_token_claims(
+    ctx: TokenContext<'_>,
+    profile: &Profile,
+    auth_time: Timestamp,
+    nonce: Option<&str>,
+    access_token: &str,
+    lifetime: i64,
+) -> IdTokenClaims {
+    IdTokenClaims {
+        iss: ctx.issuer.to_owned(),
+        sub: ctx.user_id.to_owned(),
+        aud: ctx.client_id.clone(),
+        iat: ctx.now,
+        exp: ctx.now.plus(lifetime),
+        auth_time,
+        nonce: nonce.map(str::to_owned),
+        at_hash: at_hash(access_token),
+        standard: StandardClaims::for_scope(profile, ctx.scope),
+    }
+}

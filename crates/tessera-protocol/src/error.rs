@@ -1,0 +1,138 @@
+//! Error codes per endpoint family: the only place a wire error code is spelled.
+
+use std::fmt;
+
+/// Authorization endpoint errors (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizeErrorCode {
+    InvalidRequest,
+    UnauthorizedClient,
+    AccessDenied,
+    UnsupportedResponseType,
+    InvalidScope,
+    ServerError,
+    TemporarilyUnavailable,
+    LoginRequired,
+    ConsentRequired,
+}
+
+impl AuthorizeErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+        }
+    }
+}
+
+/// An authorization error with a human-readable description for the client developer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizeError {
+    pub code: AuthorizeErrorCode,
+    pub description: String,
+}
+
+impl AuthorizeError {
+    pub fn new(code: AuthorizeErrorCode, description: impl Into<String>) -> Self {
+        AuthorizeError {
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+impl fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+/// Token endpoint errors (RFC 6749 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+}
+
+impl TokenErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+        }
+    }
+
+    /// RFC 6749 §5.2: 400 unless stated otherwise; `invalid_client` is 401.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::ServerError => 500,
+            _ => 400,
+        }
+    }
+}
+
+/// A token endpoint error with its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenError {
+    pub code: TokenErrorCode,
+    pub description: String,
+}
+
+impl TokenError {
+    pub fn new(code: TokenErrorCode, description: impl Into<String>) -> Self {
+        TokenError {
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+/// Bearer token errors at protected resources (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerErrorCode {
+    InvalidRequest,
+    InvalidToken,
+    InsufficientScope,
+}
+
+impl BearerErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidRequest => 400,
+            Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Pure OAuth 2.0 / OpenID Connect rules for Tessera: typed requests, scopes, redirect URIs,
+//! error codes, consent and token claims. No I/O, no clock, no async: time is a parameter.
+
+pub mod authorize;
+pub mod claims;
+pub mod client;
+pub mod consent;
+pub mod error;
+pub mod params;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
+pub mod time;
+pub mod token;
+
+pub use client::{ApiScope, AppType, ClientId, GrantType, RegisteredClient, ResourceServer};
+pub use error::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
+pub use redirect_uri::RedirectUri;
+pub use scope::{Scope, ScopeSet};
+pub use secret::SecretDigest;
+pub use time::Timestamp;

@@ -1,0 +1,83 @@
+//! Redirection endpoints (RFC 6749 §3.1.2): absolute URIs without a fragment, matched exactly.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use url::Url;
+
+/// A redirect URI as registered or requested, kept byte for byte as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RedirectUri(String);
+
+/// Why a string cannot be a redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRedirectUri {
+    #[error("redirect_uri must be an absolute URI")]
+    NotAbsolute,
+    #[error("redirect_uri must not contain a fragment")]
+    HasFragment,
+}
+
+impl RedirectUri {
+    /// RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI and MUST NOT
+    /// include a fragment component.
+    pub fn parse(value: &str) -> Result<RedirectUri, InvalidRedirectUri> {
+        // The URL parser silently strips whitespace and control characters; the registered
+        // string and the one we redirect to must be the same, so they are refused instead.
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidRedirectUri::NotAbsolute);
+        }
+        let url = Url::parse(value).map_err(|_| InvalidRedirectUri::NotAbsolute)?;
+        if url.cannot_be_a_base() {
+            return Err(InvalidRedirectUri::NotAbsolute);
+        }
+        if value.contains('#') {
+            return Err(InvalidRedirectUri::HasFragment);
+        }
+        Ok(RedirectUri(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Exact string comparison (RFC 9700 §4.1.3): no prefix, suffix, case or port leniency.
+    pub fn matches(&self, requested: &str) -> bool {
+        self.0 == requested
+    }
+
+    /// This URI with `params` appended to its query, keeping any query it already has
+    /// (RFC 6749 §3.1.2: the endpoint URI MAY include a query component, which MUST be retained).
+    pub fn with_query(&self, params: &[(&str, &str)]) -> String {
+        let mut url = match Url::parse(&self.0) {
+            Ok(url) => url,
+            Err(_) => return self.0.clone(),
+        };
+        {
+            let mut query = url.query_pairs_mut();
+            for (name, value) in params {
+                query.append_pair(name, value);
+            }
+        }
+        url.into()
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for RedirectUri {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RedirectUri {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        RedirectUri::parse(&text).map_err(serde::de::Error::custom)
+    }
+}

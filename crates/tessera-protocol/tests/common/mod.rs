@@ -1,0 +1,74 @@
+//! Fixtures shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use tessera_protocol::params::Params;
+use tessera_protocol::{
+    ApiScope, AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, Scope,
+    ScopeSet, SecretDigest,
+};
+
+pub const CLIENT_ID: &str = "app1";
+pub const CLIENT_SECRET: &str = "s3cret-of-app1";
+pub const CALLBACK: &str = "https://app.example.com/callback";
+pub const API_ID: &str = "https://api.example.com";
+pub const ISSUER: &str = "https://tessera.example.com/";
+
+pub fn params(pairs: &[(&str, &str)]) -> Params {
+    Params::new(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+pub fn uri(value: &str) -> RedirectUri {
+    RedirectUri::parse(value).unwrap()
+}
+
+pub fn scopes(value: &str) -> ScopeSet {
+    ScopeSet::parse(value).unwrap()
+}
+
+pub fn client_id() -> ClientId {
+    ClientId(CLIENT_ID.to_owned())
+}
+
+pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredClient {
+    RegisteredClient {
+        client_id: client_id(),
+        name: "App One".to_owned(),
+        app_type: AppType::RegularWeb,
+        callbacks: callbacks.iter().map(|c| uri(c)).collect(),
+        grant_types: grant_types.to_vec(),
+        secret_digest: SecretDigest::of(CLIENT_SECRET),
+    }
+}
+
+pub fn client() -> RegisteredClient {
+    client_with(&[CALLBACK], &GrantType::ALL)
+}
+
+pub fn api_with(allow_offline_access: bool) -> ResourceServer {
+    ResourceServer {
+        identifier: API_ID.to_owned(),
+        name: "Items API".to_owned(),
+        scopes: vec![
+            ApiScope {
+                value: Scope::parse("read:items").unwrap(),
+                description: "Read items".to_owned(),
+            },
+            ApiScope {
+                value: Scope::parse("write:items").unwrap(),
+                description: "Write items".to_owned(),
+            },
+        ],
+        allow_offline_access,
+        token_lifetime: 86_400,
+        signing_alg: "RS256".to_owned(),
+    }
+}
+
+pub fn api() -> ResourceServer {
+    api_with(false)
+}

@@ -1,0 +1,296 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client_with, uri, CALLBACK};
+use tessera_protocol::redirect_uri::InvalidRedirectUri;
+use tessera_protocol::{GrantType, RedirectUri};
+use url::Url;
+
+const REGISTERED: &str = "https://app.example.com/callback";
+
+fn refuses(requested: &str) {
+    let registered = uri(REGISTERED);
+    assert!(
+        !registered.matches(requested),
+        "{requested} must not match {REGISTERED}"
+    );
+    assert!(client_with(&[REGISTERED], &GrantType::ALL)
+        .callback(requested)
+        .is_none());
+}
+
+fn query_pairs(location: &str) -> Vec<(String, String)> {
+    Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[test]
+fn redirect_uri_accepts_absolute_uris() {
+    for value in [
+        "https://app.example.com/callback",
+        "http://localhost:3000/callback",
+        "https://app.example.com/cb?tenant=acme",
+        "com.example.app:/oauth2redirect",
+    ] {
+        assert_eq!(RedirectUri::parse(value).unwrap().as_str(), value);
+    }
+}
+
+#[test]
+fn redirect_uri_must_be_absolute() {
+    for value in [
+        "/callback",
+        "callback",
+        "//app.example.com/callback",
+        "",
+        "app.example.com/cb",
+    ] {
+        assert_eq!(
+            RedirectUri::parse(value),
+            Err(InvalidRedirectUri::NotAbsolute),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_cannot_be_a_base_uri_is_not_absolute() {
+    for value in [
+        "mailto:user@example.com",
+        "urn:ietf:wg:oauth:2.0:oob",
+        "data:text/plain,hi",
+    ] {
+        assert_eq!(
+            RedirectUri::parse(value),
+            Err(InvalidRedirectUri::NotAbsolute),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_must_not_contain_a_fragment() {
+    for value in [
+        "https://app.example.com/callback#frag",
+        "https://app.example.com/callback#",
+    ] {
+        assert_eq!(
+            RedirectUri::parse(value),
+            Err(InvalidRedirectUri::HasFragment),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_error_messages() {
+    assert_eq!(
+        InvalidRedirectUri::NotAbsolute.to_string(),
+        "redirect_uri must be an absolute URI"
+    );
+    assert_eq!(
+        InvalidRedirectUri::HasFragment.to_string(),
+        "redirect_uri must not contain a fragment"
+    );
+}
+
+#[test]
+fn redirect_uri_is_kept_byte_for_byte() {
+    let value = "HTTPS://App.Example.com:443/Call%62ack?b=2&a=1";
+    let parsed = uri(value);
+    assert_eq!(parsed.as_str(), value);
+    assert_eq!(parsed.to_string(), value);
+}
+
+#[test]
+fn redirect_uri_match_is_exact_string_comparison() {
+    let registered = uri(REGISTERED);
+    assert!(registered.matches(REGISTERED));
+    let client = client_with(
+        &["https://other.example.com/cb", REGISTERED],
+        &GrantType::ALL,
+    );
+    assert_eq!(client.callback(REGISTERED), Some(&uri(REGISTERED)));
+}
+
+#[test]
+fn redirect_uri_match_refuses_prefix() {
+    refuses("https://app.example.com/call");
+    refuses("https://app.example.com/");
+    refuses("https://app.example.com");
+}
+
+#[test]
+fn redirect_uri_match_refuses_suffix() {
+    refuses("https://app.example.com/callback/evil");
+    refuses("https://app.example.com/callback.evil.com");
+    refuses("https://app.example.com/callback?next=https://evil.com");
+    refuses("https://app.example.com/callback#x");
+}
+
+#[test]
+fn redirect_uri_match_refuses_trailing_slash() {
+    refuses("https://app.example.com/callback/");
+    let registered_with_slash = uri("https://app.example.com/callback/");
+    assert!(!registered_with_slash.matches(REGISTERED));
+}
+
+#[test]
+fn redirect_uri_match_refuses_case_variants() {
+    refuses("HTTPS://app.example.com/callback");
+    refuses("https://APP.example.com/callback");
+    refuses("https://app.example.com/Callback");
+}
+
+#[test]
+fn redirect_uri_match_refuses_port_variants() {
+    refuses("https://app.example.com:443/callback");
+    refuses("https://app.example.com:8443/callback");
+    let with_port = uri("http://localhost:3000/callback");
+    assert!(!with_port.matches("http://localhost/callback"));
+    assert!(!with_port.matches("http://localhost:3001/callback"));
+}
+
+#[test]
+fn redirect_uri_match_refuses_userinfo_variants() {
+    refuses("https://user@app.example.com/callback");
+    refuses("https://user:pass@app.example.com/callback");
+    refuses("https://app.example.com@evil.example.com/callback");
+}
+
+#[test]
+fn redirect_uri_match_refuses_percent_encoding_variants() {
+    refuses("https://app.example.com/%63allback");
+    refuses("https://app.example.com/callbac%6B");
+    refuses("https://app.example.com/callback%2F");
+    let encoded = uri("https://app.example.com/a%2Fb");
+    assert!(!encoded.matches("https://app.example.com/a%2fb"));
+    assert!(!encoded.matches("https://app.example.com/a/b"));
+}
+
+#[test]
+fn redirect_uri_match_refuses_scheme_and_whitespace_variants() {
+    refuses("http://app.example.com/callback");
+    refuses(" https://app.example.com/callback");
+    refuses("https://app.example.com/callback ");
+    refuses("https://app.example.com./callback");
+}
+
+#[test]
+fn redirect_uri_with_query_appends_params() {
+    let location = uri(CALLBACK).with_query(&[("code", "abc"), ("state", "xyz")]);
+    assert_eq!(
+        location,
+        "https://app.example.com/callback?code=abc&state=xyz"
+    );
+}
+
+#[test]
+fn redirect_uri_with_query_keeps_existing_query() {
+    let location = uri("https://app.example.com/cb?tenant=acme&x=1").with_query(&[("code", "abc")]);
+    assert_eq!(
+        location,
+        "https://app.example.com/cb?tenant=acme&x=1&code=abc"
+    );
+}
+
+#[test]
+fn redirect_uri_with_query_on_empty_query_adds_no_stray_ampersand() {
+    let location = uri("https://app.example.com/cb?").with_query(&[("code", "abc")]);
+    assert_eq!(location, "https://app.example.com/cb?code=abc");
+}
+
+#[test]
+fn redirect_uri_with_query_encodes_state_round_trippable() {
+    let states = [
+        "plain",
+        "a b+c&d=e",
+        "%41%zz%",
+        "#frag?q/x;y,z",
+        "caf\u{e9} \u{1F600} \"quoted\" 'single' <tag>",
+        "\\back\\slash\ttab\nnewline",
+        "==base64/+pad==",
+    ];
+    for state in states {
+        let location = uri("https://app.example.com/cb?tenant=acme")
+            .with_query(&[("code", "c0de"), ("state", state)]);
+        let parsed = Url::parse(&location).unwrap();
+        assert_eq!(
+            parsed.fragment(),
+            None,
+            "state {state:?} leaked into a fragment"
+        );
+        assert_eq!(
+            query_pairs(&location),
+            [
+                ("tenant".to_owned(), "acme".to_owned()),
+                ("code".to_owned(), "c0de".to_owned()),
+                ("state".to_owned(), state.to_owned()),
+            ],
+            "state {state:?} via {location}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_with_query_encodes_error_description() {
+    let location = uri(CALLBACK).with_query(&[
+        ("error", "invalid_scope"),
+        ("error_description", "scope `x` is unknown & bad"),
+    ]);
+    assert_eq!(
+        location,
+        "https://app.example.com/callback?error=invalid_scope&error_description=scope+%60x%60+is+unknown+%26+bad"
+    );
+}
+
+#[test]
+fn redirect_uri_serde_round_trip() {
+    let value = uri(CALLBACK);
+    let json = serde_json::to_string(&value).unwrap();
+    assert_eq!(json, format!("\"{CALLBACK}\""));
+    assert_eq!(serde_json::from_str::<RedirectUri>(&json).unwrap(), value);
+}
+
+#[test]
+fn redirect_uri_deserialize_validates() {
+    assert!(serde_json::from_str::<RedirectUri>("\"/relative\"").is_err());
+    assert!(serde_json::from_str::<RedirectUri>("\"https://a.example.com/cb#f\"").is_err());
+}
+
+/// RFC 3986 URIs cannot contain whitespace or control characters; the WHATWG parser used by
+/// `parse` silently strips them, so the stored string (matched exactly) and the URL that
+/// `with_query` redirects to differ (`https://a.example.com/c\tb` redirects to `.../cb`).
+#[test]
+fn redirect_uri_rejects_whitespace_and_control_characters() {
+    for value in [
+        " https://app.example.com/callback",
+        "https://app.example.com/callback ",
+        "https://app.example.com/call\tback",
+        "https://app.example.com/call\nback",
+    ] {
+        assert_eq!(
+            RedirectUri::parse(value),
+            Err(InvalidRedirectUri::NotAbsolute),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_with_query_emits_the_normalized_form_of_the_registered_uri() {
+    // Documents current behaviour: the location is the parsed (normalized) URL, equivalent to
+    // but not byte-identical with an unusually spelled registered URI.
+    assert_eq!(
+        uri("HTTPS://App.Example.com:443/cb").with_query(&[("code", "x")]),
+        "https://app.example.com/cb?code=x"
+    );
+    assert_eq!(
+        uri("https://app.example.com").with_query(&[("code", "x")]),
+        "https://app.example.com/?code=x"
+    );
+}

@@ -1,0 +1,226 @@
+//! Configuration: a TOML file with Auth0's names, overridden by `TESSERA_*` environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+/// Environment variables with the `TESSERA_` prefix that are not settings.
+const NOT_SETTINGS: [&str; 2] = ["CONFIG", "LOG"];
+
+/// The whole configuration.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Socket address to listen on.
+    pub listen: SocketAddr,
+    /// The issuer URL, Auth0 style with a trailing slash; defaults to `http://{listen}/`.
+    pub issuer: Option<String>,
+    /// `sqlite://path` (created if missing).
+    pub database_url: String,
+    /// The API an authorization without `audience` is for.
+    pub default_audience: Option<String>,
+    /// Authorization code lifetime, seconds.
+    pub code_lifetime: i64,
+    /// SSO session lifetime, seconds.
+    pub session_lifetime: i64,
+    /// ID token lifetime, seconds (Auth0's default is 36000).
+    pub id_token_lifetime: i64,
+    /// Refresh token absolute lifetime, seconds.
+    pub refresh_token_lifetime: i64,
+    /// How long a user may take to log in and consent, seconds.
+    pub login_timeout: i64,
+    pub apis: Vec<ApiConfig>,
+    pub clients: Vec<ClientConfig>,
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            issuer: None,
+            database_url: "sqlite://tessera.db".into(),
+            default_audience: None,
+            code_lifetime: 60,
+            session_lifetime: 7 * 24 * 3600,
+            id_token_lifetime: 36_000,
+            refresh_token_lifetime: 30 * 24 * 3600,
+            login_timeout: 15 * 60,
+            apis: Vec::new(),
+            clients: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("database_url", &self.database_url)
+            .field("apis", &self.apis.len())
+            .field("clients", &self.clients.len())
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An `[[apis]]` entry (Auth0's resource server).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<ScopeConfig>,
+    #[serde(default)]
+    pub allow_offline_access: bool,
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime: i64,
+    #[serde(default = "default_signing_alg")]
+    pub signing_alg: String,
+}
+
+/// One `{ value, description }` permission of an API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    pub value: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_token_lifetime() -> i64 {
+    86_400
+}
+
+fn default_signing_alg() -> String {
+    "RS256".into()
+}
+
+/// A `[[clients]]` entry (Auth0's application).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    #[serde(default = "default_app_type")]
+    pub app_type: String,
+    #[serde(default)]
+    pub callbacks: Vec<String>,
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_app_type() -> String {
+    "regular_web".into()
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec!["authorization_code".into(), "refresh_token".into()]
+}
+
+/// A `[[users]]` entry.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+impl fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("configuration: {0}")]
+    Merged(String),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads `path` (if any), then applies `TESSERA_*` environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            // Parsing the file alone first gives errors with the line, the key and what was
+            // expected; figment's merged errors know the key but not the line.
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::File {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        let env = Env::prefixed("TESSERA_").ignore(&NOT_SETTINGS);
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Merged(e.to_string()))?;
+        config.validated()
+    }
+
+    fn validated(mut self) -> Result<Config, ConfigError> {
+        let issuer = self.issuer.take().unwrap_or_else(|| format!("http://{}/", self.listen));
+        let url = url::Url::parse(&issuer)
+            .map_err(|e| ConfigError::Invalid(format!("issuer `{issuer}` is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+            return Err(ConfigError::Invalid(format!(
+                "issuer `{issuer}` must be an http(s) URL without query or fragment"
+            )));
+        }
+        // Auth0's issuer ends with a slash, and endpoint URLs are built by appending to it.
+        self.issuer = Some(if issuer.ends_with('/') { issuer } else { format!("{issuer}/") });
+        for (name, value) in [
+            ("code_lifetime", self.code_lifetime),
+            ("session_lifetime", self.session_lifetime),
+            ("id_token_lifetime", self.id_token_lifetime),
+            ("refresh_token_lifetime", self.refresh_token_lifetime),
+            ("login_timeout", self.login_timeout),
+        ] {
+            if value <= 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be a positive number of seconds")));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The issuer, always set after [`Config::load`].
+    pub fn issuer(&self) -> String {
+        self.issuer.clone().unwrap_or_else(|| format!("http://{}/", self.listen))
+    }
+}

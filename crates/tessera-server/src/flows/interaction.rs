@@ -1,0 +1,250 @@
+//! The hosted login and consent steps of a pending authorization. Every POST must carry the
+//! pending authorization's CSRF token and come from the browser that started it.
+
+use tessera_protocol::authorize::{Authentication, NextStep};
+use tessera_protocol::consent::{consentable, grant_after_allow};
+use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::secret::constant_time_eq;
+use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
+use tessera_store::{PendingAuthorization, Session};
+
+use crate::crypto::new_secret;
+use crate::error::InternalError;
+use crate::flows::authorize::{
+    already_completed, current_session, error_location, interaction_location, proceed, BrowserCookies, Outcome, Stage,
+};
+use crate::state::AppState;
+
+/// What the login page shows.
+#[derive(Debug, Clone)]
+pub struct LoginView {
+    pub state: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+/// One line of the consent page.
+#[derive(Debug, Clone)]
+pub struct ScopeLine {
+    pub value: String,
+    pub description: String,
+}
+
+/// What the consent page shows.
+#[derive(Debug, Clone)]
+pub struct ConsentView {
+    pub state: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub api_name: Option<String>,
+    pub user_name: String,
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// The result of a step.
+#[derive(Debug)]
+pub enum Interaction {
+    Login(LoginView),
+    /// Wrong credentials: the login page again, with an error.
+    LoginFailed(LoginView),
+    Consent(ConsentView),
+    Navigate(Outcome),
+    LoggedIn { outcome: Outcome, session_cookie: String },
+    /// The request cannot go on; shown as an error page.
+    Refused(Refusal),
+}
+
+/// Why a hosted-page request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, finished or timed out.
+    Gone(AuthorizeError),
+    /// The CSRF token or the browser binding did not match.
+    Forbidden,
+    BadRequest(String),
+}
+
+/// The login form's fields.
+#[derive(Debug, Clone)]
+pub struct LoginForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// The consent form's fields.
+#[derive(Debug, Clone)]
+pub struct ConsentForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub decision: String,
+}
+
+/// Loads the pending authorization and checks it belongs to this browser.
+async fn load(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+    let Some(pending) = state.store.pending(id, state.clock.now()).await? else {
+        return Ok(Err(Refusal::Gone(already_completed())));
+    };
+    let same_browser = cookies.browser.as_deref().is_some_and(|b| pending.browser_digest.verifies(b));
+    Ok(if same_browser { Ok(pending) } else { Err(Refusal::Forbidden) })
+}
+
+/// Loads and checks the CSRF token of a submitted form.
+async fn load_for_post(state: &AppState, id: &str, csrf_token: &str, cookies: &BrowserCookies) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+    Ok(load(state, id, cookies).await?.and_then(|pending| {
+        if constant_time_eq(&pending.csrf_token, csrf_token) {
+            Ok(pending)
+        } else {
+            Err(Refusal::Forbidden)
+        }
+    }))
+}
+
+async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, InternalError> {
+    Ok(state.store.client(client_id).await?.map(|c| c.name).unwrap_or_else(|| client_id.to_string()))
+}
+
+fn login_view(pending: &PendingAuthorization, client_name: String, username: String, error: Option<String>) -> LoginView {
+    LoginView { state: pending.id.clone(), csrf_token: pending.csrf_token.clone(), client_name, username, error }
+}
+
+/// `GET /u/login`.
+pub async fn login_page(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+    let pending = match load(state, id, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let name = client_name(state, &pending.request.client_id).await?;
+    Ok(Interaction::Login(login_view(&pending, name, String::new(), None)))
+}
+
+/// `POST /u/login`: checks the password (argon2id, off the executor) and starts an SSO session.
+pub async fn submit_login(state: &AppState, form: LoginForm, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+    let mut pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let user = state.store.user_by_login(form.username.trim()).await?;
+    let matched = state.passwords.verify(user.as_ref().map(|u| u.password_hash.clone()), form.password).await?;
+    let user = match user {
+        Some(user) if matched && !user.blocked => user,
+        found => {
+            let message = if matched && found.is_some_and(|u| u.blocked) {
+                "This account is blocked. Contact the administrator."
+            } else {
+                "Wrong username or password."
+            };
+            let name = client_name(state, &pending.request.client_id).await?;
+            return Ok(Interaction::LoginFailed(login_view(&pending, name, form.username, Some(message.into()))));
+        }
+    };
+    let now = state.clock.now();
+    let session_cookie = new_secret()?;
+    let session = Session { user_id: user.user_id.clone(), auth_time: now, expires_at: now.plus(state.settings.session_lifetime) };
+    state.store.create_session(&SecretDigest::of(&session_cookie), &session, now).await?;
+    state.store.record_login(&pending.id, &user.user_id, now).await?;
+    pending.login = Some((user.user_id.clone(), now));
+    let authentication = (user.user_id, Authentication { auth_time: now, during_this_request: true });
+    let outcome = proceed(state, &pending.request, Some(authentication), false, Stage::Pending(&pending), now).await?;
+    Ok(Interaction::LoggedIn { outcome, session_cookie })
+}
+
+/// Who is authenticated for this pending authorization: whoever logged in during it, or else
+/// the SSO session's user.
+async fn authentication_of(
+    state: &AppState,
+    pending: &PendingAuthorization,
+    cookies: &BrowserCookies,
+) -> Result<Option<(String, Authentication)>, InternalError> {
+    if let Some((user_id, auth_time)) = &pending.login {
+        return Ok(Some((user_id.clone(), Authentication { auth_time: *auth_time, during_this_request: true })));
+    }
+    let session = current_session(state, cookies.session.as_deref(), state.clock.now()).await?;
+    Ok(session.map(|s| (s.user_id, Authentication { auth_time: s.auth_time, during_this_request: false })))
+}
+
+fn to_login(pending: &PendingAuthorization) -> Interaction {
+    Interaction::Navigate(Outcome::Interact { location: interaction_location(NextStep::Login, &pending.id), browser_cookie: None })
+}
+
+/// `GET /u/consent`.
+pub async fn consent_page(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+    let pending = match load(state, id, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let Some((user_id, _)) = authentication_of(state, &pending, cookies).await? else {
+        return Ok(to_login(&pending));
+    };
+    let request = &pending.request;
+    let api = match &request.audience {
+        Some(identifier) => state.store.api(identifier).await?,
+        None => None,
+    };
+    let user_name = state.store.user(&user_id).await?.map(|u| u.name).unwrap_or_default();
+    let scopes = consentable(&request.scope)
+        .iter()
+        .map(|scope| ScopeLine {
+            value: scope.to_string(),
+            description: api
+                .as_ref()
+                .and_then(|api| api.description_of(scope))
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .unwrap_or_else(|| standard_scope_description(scope.as_str())),
+        })
+        .collect();
+    Ok(Interaction::Consent(ConsentView {
+        state: pending.id.clone(),
+        csrf_token: pending.csrf_token.clone(),
+        client_name: client_name(state, &request.client_id).await?,
+        api_name: api.map(|a| a.name),
+        user_name,
+        scopes,
+    }))
+}
+
+fn standard_scope_description(scope: &str) -> String {
+    match scope {
+        "profile" => "Your profile: name and nickname".into(),
+        "email" => "Your email address".into(),
+        "offline_access" => "Keep access while you are away (a refresh token)".into(),
+        other => other.into(),
+    }
+}
+
+/// `POST /u/consent`: Allow stores the widened grant and continues; Deny returns
+/// `access_denied` to the client.
+pub async fn submit_consent(state: &AppState, form: ConsentForm, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+    let pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let Some((user_id, auth)) = authentication_of(state, &pending, cookies).await? else {
+        return Ok(to_login(&pending));
+    };
+    let request = &pending.request;
+    let now = state.clock.now();
+    match form.decision.as_str() {
+        "allow" => {
+            let audience = request.audience.as_deref();
+            let granted = state.store.consent(&user_id, &request.client_id, audience).await?;
+            let scope = grant_after_allow(granted.as_ref(), &request.scope);
+            state.store.save_consent(&user_id, &request.client_id, audience, &scope, now).await?;
+            let outcome = proceed(state, request, Some((user_id, auth)), true, Stage::Pending(&pending), now).await?;
+            Ok(Interaction::Navigate(outcome))
+        }
+        "deny" => {
+            if !state.store.finish_pending(&pending.id).await? {
+                return Ok(Interaction::Refused(Refusal::Gone(already_completed())));
+            }
+            let error = AuthorizeError::new(AuthorizeErrorCode::AccessDenied, "the user did not allow access");
+            let location = error_location(state, &request.redirect_uri, &error, request.state.as_deref());
+            Ok(Interaction::Navigate(Outcome::ToClient(location)))
+        }
+        _ => Ok(Interaction::Refused(Refusal::BadRequest("decision must be allow or deny".into()))),
+    }
+}

@@ -1,0 +1,40 @@
+//! The application state every handler receives: settings, store, keys, password hasher, clock.
+
+use std::sync::Arc;
+
+use tessera_store::Store;
+
+use crate::clock::Clock;
+use crate::crypto::Passwords;
+use crate::keys::KeyRing;
+
+/// Settings derived from the configuration that requests need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: String,
+    pub default_audience: Option<String>,
+    pub code_lifetime: i64,
+    pub session_lifetime: i64,
+    pub id_token_lifetime: i64,
+    pub refresh_token_lifetime: i64,
+    pub login_timeout: i64,
+    /// Cookies get `Secure` when the issuer is https.
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    /// An endpoint's URL: the issuer (which ends with `/`) followed by `path`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+}
+
+/// Shared by all requests; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRing>,
+    pub passwords: Passwords,
+    pub clock: Clock,
+}

@@ -1,0 +1,139 @@
+//! Tessera's storage: one narrow trait per aggregate, and their SQLite implementation.
+//! No transaction handle leaves the store; consuming a code is one atomic statement.
+
+mod records;
+mod sqlite;
+
+use async_trait::async_trait;
+use tessera_protocol::token::{CodeGrant, RefreshGrant};
+use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp};
+
+pub use records::{NewUser, PendingAuthorization, Session, SigningKeyRecord, User};
+pub use sqlite::SqliteStore;
+
+/// A storage failure. The detail is for logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Registered applications.
+#[async_trait]
+pub trait ClientStore {
+    async fn upsert_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()>;
+    async fn client(&self, client_id: &ClientId) -> StoreResult<Option<RegisteredClient>>;
+}
+
+/// APIs (resource servers), keyed by identifier (the audience).
+#[async_trait]
+pub trait ApiStore {
+    async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
+    async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>>;
+}
+
+/// End users.
+#[async_trait]
+pub trait UserStore {
+    /// Creates the user named `username`, or updates its email, name and password hash.
+    async fn upsert_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
+    /// The user whose username or email is `login`.
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn user(&self, user_id: &str) -> StoreResult<Option<User>>;
+}
+
+/// SSO sessions, keyed by the digest of the session cookie.
+#[async_trait]
+pub trait SessionStore {
+    async fn create_session(&self, digest: &SecretDigest, session: &Session, now: Timestamp) -> StoreResult<()>;
+    /// The live session with this digest.
+    async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>>;
+}
+
+/// Authorizations waiting for the user to log in or consent.
+#[async_trait]
+pub trait PendingAuthorizationStore {
+    async fn create_pending(&self, pending: &PendingAuthorization, now: Timestamp) -> StoreResult<()>;
+    /// The unexpired pending authorization with this id.
+    async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>>;
+    /// Records that `user_id` logged in during this authorization.
+    async fn record_login(&self, id: &str, user_id: &str, auth_time: Timestamp) -> StoreResult<()>;
+    /// Removes it; true only for the one caller that removed it.
+    async fn finish_pending(&self, id: &str) -> StoreResult<bool>;
+}
+
+/// Consent a user gave a client for an API (`None` audience: /userinfo only).
+#[async_trait]
+pub trait ConsentStore {
+    async fn consent(&self, user_id: &str, client_id: &ClientId, audience: Option<&str>) -> StoreResult<Option<ScopeSet>>;
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
+
+/// Authorization codes, stored by digest.
+#[async_trait]
+pub trait CodeStore {
+    async fn insert_code(&self, digest: &SecretDigest, grant: &CodeGrant, now: Timestamp) -> StoreResult<()>;
+    /// Marks the code used and returns what it grants, in one atomic statement: of racing
+    /// callers exactly one gets `Some`.
+    async fn consume_code(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<CodeGrant>>;
+}
+
+/// Refresh tokens, stored by digest.
+#[async_trait]
+pub trait RefreshTokenStore {
+    async fn insert_refresh_token(&self, digest: &SecretDigest, grant: &RefreshGrant, now: Timestamp) -> StoreResult<()>;
+    async fn refresh_token(&self, digest: &SecretDigest) -> StoreResult<Option<RefreshGrant>>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore {
+    /// Keys not revoked, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Inserts a key unless one with its kid exists.
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+}
+
+/// Everything the server needs from storage.
+pub trait Store:
+    ClientStore
+    + ApiStore
+    + UserStore
+    + SessionStore
+    + PendingAuthorizationStore
+    + ConsentStore
+    + CodeStore
+    + RefreshTokenStore
+    + KeyStore
+    + Send
+    + Sync
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore
+        + ApiStore
+        + UserStore
+        + SessionStore
+        + PendingAuthorizationStore
+        + ConsentStore
+        + CodeStore
+        + RefreshTokenStore
+        + KeyStore
+        + Send
+        + Sync
+{
+}

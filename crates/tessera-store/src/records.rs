@@ -1,0 +1,97 @@
+//! Records the store keeps that are not protocol types. Those holding secrets redact `Debug`.
+
+use std::fmt;
+
+use tessera_protocol::authorize::AuthorizationRequest;
+use tessera_protocol::{SecretDigest, Timestamp};
+
+/// An end user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub email_verified: bool,
+    pub blocked: bool,
+    pub updated_at: Timestamp,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("user_id", &self.user_id)
+            .field("username", &self.username)
+            .field("blocked", &self.blocked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to create or update.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The id a new user gets; an existing user keeps its own.
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub email_verified: bool,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An SSO session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub auth_time: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A validated authorization request waiting for login or consent, bound to one browser.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingAuthorization {
+    pub id: String,
+    pub request: AuthorizationRequest,
+    pub browser_digest: SecretDigest,
+    pub csrf_token: String,
+    /// Set once the user logged in during this authorization.
+    pub login: Option<(String, Timestamp)>,
+    pub expires_at: Timestamp,
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("client_id", &self.request.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored signing key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub alg: String,
+    pub private_key_der: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+impl fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
