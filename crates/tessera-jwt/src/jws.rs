@@ -34,7 +34,10 @@ pub fn decode_header(token: &str) -> Result<Header, JwtError> {
 
 /// Verifies the signature with `key` and returns the header and claims. Time-based and
 /// audience checks are the caller's.
-pub fn verify<C: DeserializeOwned>(token: &str, key: &VerifyingKey) -> Result<(Header, C), JwtError> {
+pub fn verify<C: DeserializeOwned>(
+    token: &str,
+    key: &VerifyingKey,
+) -> Result<(Header, C), JwtError> {
     let header = decode_header(token)?;
     if Algorithm::parse(&header.alg)? != key.algorithm() {
         return Err(JwtError::AlgorithmMismatch);

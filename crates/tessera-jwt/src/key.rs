@@ -117,7 +117,12 @@ impl SigningKey {
         token.push_str(&b64(&payload));
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
-            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), &mut signature)
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &self.rng,
+                token.as_bytes(),
+                &mut signature,
+            )
             .map_err(|_| JwtError::SigningFailed)?;
         token.push('.');
         token.push_str(&b64(&signature));
@@ -157,7 +162,10 @@ impl VerifyingKey {
     /// Parses an RSA JWK; its `alg` (RS256 when absent) is the only algorithm it will verify.
     pub fn from_jwk(jwk: &Jwk) -> Result<VerifyingKey, JwtError> {
         if jwk.kty != "RSA" {
-            return Err(JwtError::InvalidKey(format!("unsupported kty `{}`", jwk.kty)));
+            return Err(JwtError::InvalidKey(format!(
+                "unsupported kty `{}`",
+                jwk.kty
+            )));
         }
         let alg = Algorithm::parse(jwk.alg.as_deref().unwrap_or("RS256"))?;
         let n = b64_decode(&jwk.n).ok_or(JwtError::InvalidKey("bad n".into()))?;
@@ -180,7 +188,11 @@ impl VerifyingKey {
         self.alg
     }
 
-    pub(crate) fn verify_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), JwtError> {
+    pub(crate) fn verify_signature(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), JwtError> {
         self.parsed
             .verify_sig(message, signature)
             .map_err(|_| JwtError::BadSignature)

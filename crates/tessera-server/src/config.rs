@@ -18,6 +18,7 @@ pub struct Config {
     /// Socket address to listen on.
     pub listen: SocketAddr,
     /// The issuer URL, Auth0 style with a trailing slash; defaults to `http://{listen}/`.
+    /// A missing trailing slash is added.
     pub issuer: Option<String>,
     /// `sqlite://path` (created if missing).
     pub database_url: String,
@@ -160,7 +161,10 @@ impl fmt::Debug for UserConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     File { path: PathBuf, message: String },
     #[error("configuration: {0}")]
@@ -195,16 +199,25 @@ impl Config {
     }
 
     fn validated(mut self) -> Result<Config, ConfigError> {
-        let issuer = self.issuer.take().unwrap_or_else(|| format!("http://{}/", self.listen));
+        let Some(issuer) = self.issuer.take() else {
+            return Ok(self);
+        };
         let url = url::Url::parse(&issuer)
             .map_err(|e| ConfigError::Invalid(format!("issuer `{issuer}` is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+        if !matches!(url.scheme(), "http" | "https")
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
             return Err(ConfigError::Invalid(format!(
                 "issuer `{issuer}` must be an http(s) URL without query or fragment"
             )));
         }
         // Auth0's issuer ends with a slash, and endpoint URLs are built by appending to it.
-        self.issuer = Some(if issuer.ends_with('/') { issuer } else { format!("{issuer}/") });
+        self.issuer = Some(if issuer.ends_with('/') {
+            issuer
+        } else {
+            format!("{issuer}/")
+        });
         for (name, value) in [
             ("code_lifetime", self.code_lifetime),
             ("session_lifetime", self.session_lifetime),
@@ -213,14 +226,18 @@ impl Config {
             ("login_timeout", self.login_timeout),
         ] {
             if value <= 0 {
-                return Err(ConfigError::Invalid(format!("{name} must be a positive number of seconds")));
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be a positive number of seconds"
+                )));
             }
         }
         Ok(self)
     }
 
-    /// The issuer, always set after [`Config::load`].
-    pub fn issuer(&self) -> String {
-        self.issuer.clone().unwrap_or_else(|| format!("http://{}/", self.listen))
+    /// The issuer: the configured one, or `http://{address actually bound}/`.
+    pub fn issuer_for(&self, bound: SocketAddr) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}/"))
     }
 }

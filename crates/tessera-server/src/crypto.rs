@@ -46,7 +46,8 @@ pub struct Passwords {
 }
 
 fn argon2() -> Result<Argon2<'static>, CryptoError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))?;
+    let params =
+        Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -76,9 +77,18 @@ impl Passwords {
         })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, CryptoError> {
-        let _permit = self.permits.acquire().await.map_err(|_| CryptoError::Task)?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| CryptoError::Task)
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, CryptoError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| CryptoError::Task)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| CryptoError::Task)
     }
 
     pub async fn hash(&self, password: String) -> Result<String, CryptoError> {
@@ -87,7 +97,11 @@ impl Passwords {
 
     /// Checks `password` against `hash`, or against a decoy when there is no user, taking the
     /// same time either way.
-    pub async fn verify(&self, hash: Option<String>, password: String) -> Result<bool, CryptoError> {
+    pub async fn verify(
+        &self,
+        hash: Option<String>,
+        password: String,
+    ) -> Result<bool, CryptoError> {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
         let matched = self.run(move || verify_blocking(&hash, &password)).await?;

@@ -23,7 +23,9 @@ pub enum InternalError {
 impl InternalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            InternalError::Store(StoreError::Database(sqlx_error)) if is_unavailable(sqlx_error) => {
+            InternalError::Store(StoreError::Database(sqlx_error))
+                if is_unavailable(sqlx_error) =>
+            {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -32,16 +34,26 @@ impl InternalError {
 }
 
 fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    )
 }
 
 impl IntoResponse for InternalError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "request failed");
         let status = self.status();
-        let mut response = (status, [(header::CACHE_CONTROL, "no-store")], "The server could not complete the request.").into_response();
+        let mut response = (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            "The server could not complete the request.",
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
         response
     }

@@ -6,7 +6,9 @@ mod sqlite;
 
 use async_trait::async_trait;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
-use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp};
+use tessera_protocol::{
+    ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+};
 
 pub use records::{NewUser, PendingAuthorization, Session, SigningKeyRecord, User};
 pub use sqlite::SqliteStore;
@@ -51,7 +53,12 @@ pub trait UserStore {
 /// SSO sessions, keyed by the digest of the session cookie.
 #[async_trait]
 pub trait SessionStore {
-    async fn create_session(&self, digest: &SecretDigest, session: &Session, now: Timestamp) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        digest: &SecretDigest,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// The live session with this digest.
     async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>>;
 }
@@ -59,7 +66,11 @@ pub trait SessionStore {
 /// Authorizations waiting for the user to log in or consent.
 #[async_trait]
 pub trait PendingAuthorizationStore {
-    async fn create_pending(&self, pending: &PendingAuthorization, now: Timestamp) -> StoreResult<()>;
+    async fn create_pending(
+        &self,
+        pending: &PendingAuthorization,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// The unexpired pending authorization with this id.
     async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>>;
     /// Records that `user_id` logged in during this authorization.
@@ -71,7 +82,12 @@ pub trait PendingAuthorizationStore {
 /// Consent a user gave a client for an API (`None` audience: /userinfo only).
 #[async_trait]
 pub trait ConsentStore {
-    async fn consent(&self, user_id: &str, client_id: &ClientId, audience: Option<&str>) -> StoreResult<Option<ScopeSet>>;
+    async fn consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+    ) -> StoreResult<Option<ScopeSet>>;
     async fn save_consent(
         &self,
         user_id: &str,
@@ -85,16 +101,30 @@ pub trait ConsentStore {
 /// Authorization codes, stored by digest.
 #[async_trait]
 pub trait CodeStore {
-    async fn insert_code(&self, digest: &SecretDigest, grant: &CodeGrant, now: Timestamp) -> StoreResult<()>;
+    async fn insert_code(
+        &self,
+        digest: &SecretDigest,
+        grant: &CodeGrant,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Marks the code used and returns what it grants, in one atomic statement: of racing
     /// callers exactly one gets `Some`.
-    async fn consume_code(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<CodeGrant>>;
+    async fn consume_code(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<CodeGrant>>;
 }
 
 /// Refresh tokens, stored by digest.
 #[async_trait]
 pub trait RefreshTokenStore {
-    async fn insert_refresh_token(&self, digest: &SecretDigest, grant: &RefreshGrant, now: Timestamp) -> StoreResult<()>;
+    async fn insert_refresh_token(
+        &self,
+        digest: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     async fn refresh_token(&self, digest: &SecretDigest) -> StoreResult<Option<RefreshGrant>>;
 }
 

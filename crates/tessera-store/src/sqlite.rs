@@ -4,17 +4,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
-    AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+    AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet,
+    SecretDigest, Timestamp,
 };
 
 use crate::{
     ApiStore, ClientStore, CodeStore, ConsentStore, KeyStore, NewUser, PendingAuthorization,
-    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord, StoreError,
-    StoreResult, User, UserStore,
+    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
+    StoreError, StoreResult, User, UserStore,
 };
 
 /// A store on one SQLite database file.
@@ -57,7 +60,8 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
 
 fn digest_of(row: &SqliteRow, column: &str) -> StoreResult<SecretDigest> {
     let bytes: Vec<u8> = row.try_get(column)?;
-    SecretDigest::from_bytes(&bytes).ok_or_else(|| corrupt(format!("{column} is not a SHA-256 digest")))
+    SecretDigest::from_bytes(&bytes)
+        .ok_or_else(|| corrupt(format!("{column} is not a SHA-256 digest")))
 }
 
 fn scope_of(text: &str) -> StoreResult<ScopeSet> {
@@ -71,7 +75,8 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<RegisteredClient> {
     Ok(RegisteredClient {
         client_id: ClientId(row.try_get("client_id")?),
         name: row.try_get("name")?,
-        app_type: AppType::parse(&app_type).ok_or_else(|| corrupt(format!("app_type {app_type}")))?,
+        app_type: AppType::parse(&app_type)
+            .ok_or_else(|| corrupt(format!("app_type {app_type}")))?,
         callbacks: callbacks
             .iter()
             .map(|uri| RedirectUri::parse(uri).map_err(corrupt))
@@ -214,7 +219,12 @@ impl UserStore for SqliteStore {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, digest: &SecretDigest, session: &Session, now: Timestamp) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        digest: &SecretDigest,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (digest, user_id, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
@@ -260,7 +270,11 @@ fn pending_from_row(row: &SqliteRow) -> StoreResult<PendingAuthorization> {
 
 #[async_trait]
 impl PendingAuthorizationStore for SqliteStore {
-    async fn create_pending(&self, pending: &PendingAuthorization, now: Timestamp) -> StoreResult<()> {
+    async fn create_pending(
+        &self,
+        pending: &PendingAuthorization,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO pending_authorizations (id, request, browser_digest, csrf_token, user_id, auth_time, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -279,11 +293,12 @@ impl PendingAuthorizationStore for SqliteStore {
     }
 
     async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>> {
-        let row = sqlx::query("SELECT * FROM pending_authorizations WHERE id = ?1 AND expires_at > ?2")
-            .bind(id)
-            .bind(now.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT * FROM pending_authorizations WHERE id = ?1 AND expires_at > ?2")
+                .bind(id)
+                .bind(now.0)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(pending_from_row).transpose()
     }
 
@@ -308,13 +323,20 @@ impl PendingAuthorizationStore for SqliteStore {
 
 #[async_trait]
 impl ConsentStore for SqliteStore {
-    async fn consent(&self, user_id: &str, client_id: &ClientId, audience: Option<&str>) -> StoreResult<Option<ScopeSet>> {
-        let row = sqlx::query("SELECT scope FROM consents WHERE user_id = ?1 AND client_id = ?2 AND audience = ?3")
-            .bind(user_id)
-            .bind(client_id.as_str())
-            .bind(audience.unwrap_or(""))
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+    ) -> StoreResult<Option<ScopeSet>> {
+        let row = sqlx::query(
+            "SELECT scope FROM consents WHERE user_id = ?1 AND client_id = ?2 AND audience = ?3",
+        )
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(audience.unwrap_or(""))
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| scope_of(row.try_get("scope")?)).transpose()
     }
 
@@ -344,7 +366,12 @@ impl ConsentStore for SqliteStore {
 
 #[async_trait]
 impl CodeStore for SqliteStore {
-    async fn insert_code(&self, digest: &SecretDigest, grant: &CodeGrant, now: Timestamp) -> StoreResult<()> {
+    async fn insert_code(
+        &self,
+        digest: &SecretDigest,
+        grant: &CodeGrant,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO authorization_codes (digest, grant_data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")
             .bind(digest.as_bytes().as_slice())
             .bind(to_json(grant)?)
@@ -355,7 +382,11 @@ impl CodeStore for SqliteStore {
         Ok(())
     }
 
-    async fn consume_code(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<CodeGrant>> {
+    async fn consume_code(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<CodeGrant>> {
         let row = sqlx::query(
             "UPDATE authorization_codes SET consumed_at = ?2 WHERE digest = ?1 AND consumed_at IS NULL RETURNING grant_data",
         )
@@ -363,13 +394,19 @@ impl CodeStore for SqliteStore {
         .bind(now.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| from_json(row.try_get("grant_data")?)).transpose()
+        row.map(|row| from_json(row.try_get("grant_data")?))
+            .transpose()
     }
 }
 
 #[async_trait]
 impl RefreshTokenStore for SqliteStore {
-    async fn insert_refresh_token(&self, digest: &SecretDigest, grant: &RefreshGrant, now: Timestamp) -> StoreResult<()> {
+    async fn insert_refresh_token(
+        &self,
+        digest: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (digest, client_id, user_id, scope, audience, auth_time, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -5,7 +5,9 @@ use tessera_protocol::authorize::{self, Authentication, AuthorizationRequest, Ne
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::params::Params;
 use tessera_protocol::token::CodeGrant;
-use tessera_protocol::{AuthorizeErrorCode as Code, ClientId, RedirectUri, SecretDigest, Timestamp};
+use tessera_protocol::{
+    AuthorizeErrorCode as Code, ClientId, RedirectUri, SecretDigest, Timestamp,
+};
 use tessera_store::{PendingAuthorization, Session};
 
 use crate::crypto::new_secret;
@@ -20,7 +22,10 @@ pub enum Outcome {
     /// A redirect to the client, with a code or an error.
     ToClient(String),
     /// A redirect to one of Tessera's hosted pages; `browser_cookie` binds the browser to it.
-    Interact { location: String, browser_cookie: Option<String> },
+    Interact {
+        location: String,
+        browser_cookie: Option<String>,
+    },
 }
 
 /// The cookies a browser brought, as plain values.
@@ -31,7 +36,11 @@ pub struct BrowserCookies {
 }
 
 /// Handles `GET /authorize`.
-pub async fn begin(state: &AppState, params: &Params, cookies: &BrowserCookies) -> Result<Outcome, InternalError> {
+pub async fn begin(
+    state: &AppState,
+    params: &Params,
+    cookies: &BrowserCookies,
+) -> Result<Outcome, InternalError> {
     let now = state.clock.now();
     let client = match params.get("client_id").ok().flatten() {
         Some(id) => state.store.client(&ClientId(id.to_owned())).await?,
@@ -42,19 +51,40 @@ pub async fn begin(state: &AppState, params: &Params, cookies: &BrowserCookies) 
         Err(error) => return Ok(Outcome::ErrorPage(error)),
     };
     let Some(client) = client else {
-        return Ok(Outcome::ErrorPage(AuthorizeError::new(Code::InvalidRequest, "unknown client")));
+        return Ok(Outcome::ErrorPage(AuthorizeError::new(
+            Code::InvalidRequest,
+            "unknown client",
+        )));
     };
     let raw_state = params.get("state").ok().flatten();
     let request = match validated(state, params, &client, redirect.clone()).await? {
         Ok(request) => request,
-        Err(error) => return Ok(Outcome::ToClient(error_location(state, &redirect.0, &error, raw_state))),
+        Err(error) => {
+            return Ok(Outcome::ToClient(error_location(
+                state,
+                &redirect.0,
+                &error,
+                raw_state,
+            )))
+        }
     };
     let session = current_session(state, cookies.session.as_deref(), now).await?;
     let authentication = session.map(|s| {
-        let auth = Authentication { auth_time: s.auth_time, during_this_request: false };
+        let auth = Authentication {
+            auth_time: s.auth_time,
+            during_this_request: false,
+        };
         (s.user_id, auth)
     });
-    proceed(state, &request, authentication, false, Stage::New(cookies), now).await
+    proceed(
+        state,
+        &request,
+        authentication,
+        false,
+        Stage::New(cookies),
+        now,
+    )
+    .await
 }
 
 /// Whether the authorization already has a pending record.
@@ -76,7 +106,10 @@ pub async fn proceed(
     let granted = match &authentication {
         Some((user_id, _)) => {
             let audience = request.audience.as_deref();
-            state.store.consent(user_id, &request.client_id, audience).await?
+            state
+                .store
+                .consent(user_id, &request.client_id, audience)
+                .await?
         }
         None => None,
     };
@@ -87,7 +120,12 @@ pub async fn proceed(
             if let Stage::Pending(pending) = stage {
                 state.store.finish_pending(&pending.id).await?;
             }
-            let location = error_location(state, &request.redirect_uri, &error, request.state.as_deref());
+            let location = error_location(
+                state,
+                &request.redirect_uri,
+                &error,
+                request.state.as_deref(),
+            );
             Ok(Outcome::ToClient(location))
         }
         (Ok(NextStep::IssueCode), Some((user_id, auth)), stage) => {
@@ -98,13 +136,17 @@ pub async fn proceed(
                     return Ok(Outcome::ErrorPage(already_completed()));
                 }
             }
-            Ok(Outcome::ToClient(issue_code(state, request, &user_id, auth.auth_time, now).await?))
+            Ok(Outcome::ToClient(
+                issue_code(state, request, &user_id, auth.auth_time, now).await?,
+            ))
         }
         (Ok(step), _, Stage::Pending(pending)) => Ok(Outcome::Interact {
             location: interaction_location(step, &pending.id),
             browser_cookie: None,
         }),
-        (Ok(step), _, Stage::New(cookies)) => start_interaction(state, request.clone(), cookies, step, now).await,
+        (Ok(step), _, Stage::New(cookies)) => {
+            start_interaction(state, request.clone(), cookies, step, now).await
+        }
     }
 }
 
@@ -122,19 +164,30 @@ async fn validated(
     client: &tessera_protocol::RegisteredClient,
     redirect: (RedirectUri, bool),
 ) -> Result<Result<AuthorizationRequest, AuthorizeError>, InternalError> {
-    let audience = match authorize::requested_audience(params, state.settings.default_audience.as_deref()) {
-        Ok(audience) => audience,
-        Err(error) => return Ok(Err(error)),
-    };
+    let audience =
+        match authorize::requested_audience(params, state.settings.default_audience.as_deref()) {
+            Ok(audience) => audience,
+            Err(error) => return Ok(Err(error)),
+        };
     let api = match &audience {
         Some(identifier) => state.store.api(identifier).await?,
         None => None,
     };
-    Ok(authorize::validate(params, client, redirect, audience.as_deref(), api.as_ref()))
+    Ok(authorize::validate(
+        params,
+        client,
+        redirect,
+        audience.as_deref(),
+        api.as_ref(),
+    ))
 }
 
 /// The live SSO session named by the session cookie, if any.
-pub async fn current_session(state: &AppState, cookie: Option<&str>, now: Timestamp) -> Result<Option<Session>, InternalError> {
+pub async fn current_session(
+    state: &AppState,
+    cookie: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<Session>, InternalError> {
     match cookie {
         Some(value) => Ok(state.store.session(&SecretDigest::of(value), now).await?),
         None => Ok(None),
@@ -199,7 +252,10 @@ pub async fn issue_code(
         auth_time,
         expires_at: now.plus(state.settings.code_lifetime),
     };
-    state.store.insert_code(&SecretDigest::of(&code), &grant, now).await?;
+    state
+        .store
+        .insert_code(&SecretDigest::of(&code), &grant, now)
+        .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(client_state) = request.state.as_deref() {
         params.push(("state", client_state));
@@ -210,8 +266,16 @@ pub async fn issue_code(
 }
 
 /// An error redirect: `error`, `error_description`, the unchanged `state`, and `iss`.
-pub fn error_location(state: &AppState, redirect_uri: &RedirectUri, error: &AuthorizeError, client_state: Option<&str>) -> String {
-    let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
+pub fn error_location(
+    state: &AppState,
+    redirect_uri: &RedirectUri,
+    error: &AuthorizeError,
+    client_state: Option<&str>,
+) -> String {
+    let mut params = vec![
+        ("error", error.code.as_str()),
+        ("error_description", error.description.as_str()),
+    ];
     if let Some(client_state) = client_state {
         params.push(("state", client_state));
     }

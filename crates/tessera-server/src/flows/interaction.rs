@@ -11,7 +11,8 @@ use tessera_store::{PendingAuthorization, Session};
 use crate::crypto::new_secret;
 use crate::error::InternalError;
 use crate::flows::authorize::{
-    already_completed, current_session, error_location, interaction_location, proceed, BrowserCookies, Outcome, Stage,
+    already_completed, current_session, error_location, interaction_location, proceed,
+    BrowserCookies, Outcome, Stage,
 };
 use crate::state::AppState;
 
@@ -51,7 +52,10 @@ pub enum Interaction {
     LoginFailed(LoginView),
     Consent(ConsentView),
     Navigate(Outcome),
-    LoggedIn { outcome: Outcome, session_cookie: String },
+    LoggedIn {
+        outcome: Outcome,
+        session_cookie: String,
+    },
     /// The request cannot go on; shown as an error page.
     Refused(Refusal),
 }
@@ -84,16 +88,32 @@ pub struct ConsentForm {
 }
 
 /// Loads the pending authorization and checks it belongs to this browser.
-async fn load(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+async fn load(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
     let Some(pending) = state.store.pending(id, state.clock.now()).await? else {
         return Ok(Err(Refusal::Gone(already_completed())));
     };
-    let same_browser = cookies.browser.as_deref().is_some_and(|b| pending.browser_digest.verifies(b));
-    Ok(if same_browser { Ok(pending) } else { Err(Refusal::Forbidden) })
+    let same_browser = cookies
+        .browser
+        .as_deref()
+        .is_some_and(|b| pending.browser_digest.verifies(b));
+    Ok(if same_browser {
+        Ok(pending)
+    } else {
+        Err(Refusal::Forbidden)
+    })
 }
 
 /// Loads and checks the CSRF token of a submitted form.
-async fn load_for_post(state: &AppState, id: &str, csrf_token: &str, cookies: &BrowserCookies) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+async fn load_for_post(
+    state: &AppState,
+    id: &str,
+    csrf_token: &str,
+    cookies: &BrowserCookies,
+) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
     Ok(load(state, id, cookies).await?.and_then(|pending| {
         if constant_time_eq(&pending.csrf_token, csrf_token) {
             Ok(pending)
@@ -104,31 +124,66 @@ async fn load_for_post(state: &AppState, id: &str, csrf_token: &str, cookies: &B
 }
 
 async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, InternalError> {
-    Ok(state.store.client(client_id).await?.map(|c| c.name).unwrap_or_else(|| client_id.to_string()))
+    Ok(state
+        .store
+        .client(client_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_else(|| client_id.to_string()))
 }
 
-fn login_view(pending: &PendingAuthorization, client_name: String, username: String, error: Option<String>) -> LoginView {
-    LoginView { state: pending.id.clone(), csrf_token: pending.csrf_token.clone(), client_name, username, error }
+fn login_view(
+    pending: &PendingAuthorization,
+    client_name: String,
+    username: String,
+    error: Option<String>,
+) -> LoginView {
+    LoginView {
+        state: pending.id.clone(),
+        csrf_token: pending.csrf_token.clone(),
+        client_name,
+        username,
+        error,
+    }
 }
 
 /// `GET /u/login`.
-pub async fn login_page(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+pub async fn login_page(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+) -> Result<Interaction, InternalError> {
     let pending = match load(state, id, cookies).await? {
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
     let name = client_name(state, &pending.request.client_id).await?;
-    Ok(Interaction::Login(login_view(&pending, name, String::new(), None)))
+    Ok(Interaction::Login(login_view(
+        &pending,
+        name,
+        String::new(),
+        None,
+    )))
 }
 
 /// `POST /u/login`: checks the password (argon2id, off the executor) and starts an SSO session.
-pub async fn submit_login(state: &AppState, form: LoginForm, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+pub async fn submit_login(
+    state: &AppState,
+    form: LoginForm,
+    cookies: &BrowserCookies,
+) -> Result<Interaction, InternalError> {
     let mut pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
     let user = state.store.user_by_login(form.username.trim()).await?;
-    let matched = state.passwords.verify(user.as_ref().map(|u| u.password_hash.clone()), form.password).await?;
+    let matched = state
+        .passwords
+        .verify(
+            user.as_ref().map(|u| u.password_hash.clone()),
+            form.password,
+        )
+        .await?;
     let user = match user {
         Some(user) if matched && !user.blocked => user,
         found => {
@@ -138,18 +193,50 @@ pub async fn submit_login(state: &AppState, form: LoginForm, cookies: &BrowserCo
                 "Wrong username or password."
             };
             let name = client_name(state, &pending.request.client_id).await?;
-            return Ok(Interaction::LoginFailed(login_view(&pending, name, form.username, Some(message.into()))));
+            return Ok(Interaction::LoginFailed(login_view(
+                &pending,
+                name,
+                form.username,
+                Some(message.into()),
+            )));
         }
     };
     let now = state.clock.now();
     let session_cookie = new_secret()?;
-    let session = Session { user_id: user.user_id.clone(), auth_time: now, expires_at: now.plus(state.settings.session_lifetime) };
-    state.store.create_session(&SecretDigest::of(&session_cookie), &session, now).await?;
-    state.store.record_login(&pending.id, &user.user_id, now).await?;
+    let session = Session {
+        user_id: user.user_id.clone(),
+        auth_time: now,
+        expires_at: now.plus(state.settings.session_lifetime),
+    };
+    state
+        .store
+        .create_session(&SecretDigest::of(&session_cookie), &session, now)
+        .await?;
+    state
+        .store
+        .record_login(&pending.id, &user.user_id, now)
+        .await?;
     pending.login = Some((user.user_id.clone(), now));
-    let authentication = (user.user_id, Authentication { auth_time: now, during_this_request: true });
-    let outcome = proceed(state, &pending.request, Some(authentication), false, Stage::Pending(&pending), now).await?;
-    Ok(Interaction::LoggedIn { outcome, session_cookie })
+    let authentication = (
+        user.user_id,
+        Authentication {
+            auth_time: now,
+            during_this_request: true,
+        },
+    );
+    let outcome = proceed(
+        state,
+        &pending.request,
+        Some(authentication),
+        false,
+        Stage::Pending(&pending),
+        now,
+    )
+    .await?;
+    Ok(Interaction::LoggedIn {
+        outcome,
+        session_cookie,
+    })
 }
 
 /// Who is authenticated for this pending authorization: whoever logged in during it, or else
@@ -160,18 +247,39 @@ async fn authentication_of(
     cookies: &BrowserCookies,
 ) -> Result<Option<(String, Authentication)>, InternalError> {
     if let Some((user_id, auth_time)) = &pending.login {
-        return Ok(Some((user_id.clone(), Authentication { auth_time: *auth_time, during_this_request: true })));
+        return Ok(Some((
+            user_id.clone(),
+            Authentication {
+                auth_time: *auth_time,
+                during_this_request: true,
+            },
+        )));
     }
     let session = current_session(state, cookies.session.as_deref(), state.clock.now()).await?;
-    Ok(session.map(|s| (s.user_id, Authentication { auth_time: s.auth_time, during_this_request: false })))
+    Ok(session.map(|s| {
+        (
+            s.user_id,
+            Authentication {
+                auth_time: s.auth_time,
+                during_this_request: false,
+            },
+        )
+    }))
 }
 
 fn to_login(pending: &PendingAuthorization) -> Interaction {
-    Interaction::Navigate(Outcome::Interact { location: interaction_location(NextStep::Login, &pending.id), browser_cookie: None })
+    Interaction::Navigate(Outcome::Interact {
+        location: interaction_location(NextStep::Login, &pending.id),
+        browser_cookie: None,
+    })
 }
 
 /// `GET /u/consent`.
-pub async fn consent_page(state: &AppState, id: &str, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+pub async fn consent_page(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+) -> Result<Interaction, InternalError> {
     let pending = match load(state, id, cookies).await? {
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
@@ -184,7 +292,12 @@ pub async fn consent_page(state: &AppState, id: &str, cookies: &BrowserCookies) 
         Some(identifier) => state.store.api(identifier).await?,
         None => None,
     };
-    let user_name = state.store.user(&user_id).await?.map(|u| u.name).unwrap_or_default();
+    let user_name = state
+        .store
+        .user(&user_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
     let scopes = consentable(&request.scope)
         .iter()
         .map(|scope| ScopeLine {
@@ -218,7 +331,11 @@ fn standard_scope_description(scope: &str) -> String {
 
 /// `POST /u/consent`: Allow stores the widened grant and continues; Deny returns
 /// `access_denied` to the client.
-pub async fn submit_consent(state: &AppState, form: ConsentForm, cookies: &BrowserCookies) -> Result<Interaction, InternalError> {
+pub async fn submit_consent(
+    state: &AppState,
+    form: ConsentForm,
+    cookies: &BrowserCookies,
+) -> Result<Interaction, InternalError> {
     let pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
@@ -231,20 +348,44 @@ pub async fn submit_consent(state: &AppState, form: ConsentForm, cookies: &Brows
     match form.decision.as_str() {
         "allow" => {
             let audience = request.audience.as_deref();
-            let granted = state.store.consent(&user_id, &request.client_id, audience).await?;
+            let granted = state
+                .store
+                .consent(&user_id, &request.client_id, audience)
+                .await?;
             let scope = grant_after_allow(granted.as_ref(), &request.scope);
-            state.store.save_consent(&user_id, &request.client_id, audience, &scope, now).await?;
-            let outcome = proceed(state, request, Some((user_id, auth)), true, Stage::Pending(&pending), now).await?;
+            state
+                .store
+                .save_consent(&user_id, &request.client_id, audience, &scope, now)
+                .await?;
+            let outcome = proceed(
+                state,
+                request,
+                Some((user_id, auth)),
+                true,
+                Stage::Pending(&pending),
+                now,
+            )
+            .await?;
             Ok(Interaction::Navigate(outcome))
         }
         "deny" => {
             if !state.store.finish_pending(&pending.id).await? {
                 return Ok(Interaction::Refused(Refusal::Gone(already_completed())));
             }
-            let error = AuthorizeError::new(AuthorizeErrorCode::AccessDenied, "the user did not allow access");
-            let location = error_location(state, &request.redirect_uri, &error, request.state.as_deref());
+            let error = AuthorizeError::new(
+                AuthorizeErrorCode::AccessDenied,
+                "the user did not allow access",
+            );
+            let location = error_location(
+                state,
+                &request.redirect_uri,
+                &error,
+                request.state.as_deref(),
+            );
             Ok(Interaction::Navigate(Outcome::ToClient(location)))
         }
-        _ => Ok(Interaction::Refused(Refusal::BadRequest("decision must be allow or deny".into()))),
+        _ => Ok(Interaction::Refused(Refusal::BadRequest(
+            "decision must be allow or deny".into(),
+        ))),
     }
 }

@@ -1,0 +1,90 @@
+//! The userinfo endpoint's flow (OIDC Core §5.3): validate the Bearer access token Tessera
+//! issued, and release the claims its scope allows.
+
+use tessera_protocol::claims::{
+    userinfo_audience, AccessTokenClaims, StandardClaims, UserinfoClaims,
+};
+use tessera_protocol::scope::OPENID;
+use tessera_protocol::BearerErrorCode;
+
+use crate::error::InternalError;
+use crate::flows::token::profile_of;
+use crate::state::AppState;
+
+/// A Bearer token failure (RFC 6750 §3.1).
+#[derive(Debug)]
+pub enum BearerFailure {
+    /// No token at all: a bare `WWW-Authenticate: Bearer` challenge.
+    Missing,
+    Rejected {
+        code: BearerErrorCode,
+        description: String,
+    },
+    Internal(InternalError),
+}
+
+fn invalid_token(description: &str) -> BearerFailure {
+    BearerFailure::Rejected {
+        code: BearerErrorCode::InvalidToken,
+        description: description.into(),
+    }
+}
+
+/// Validates `token` as an access token of this issuer good for /userinfo.
+fn validate(state: &AppState, token: &str) -> Result<AccessTokenClaims, BearerFailure> {
+    let header = tessera_jwt::decode_header(token)
+        .map_err(|_| invalid_token("the access token is malformed"))?;
+    if header
+        .typ
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        != Some("at+jwt")
+    {
+        return Err(invalid_token("the token is not an access token"));
+    }
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| state.keys.verifier(kid))
+        .ok_or_else(|| invalid_token("the access token was not signed by a known key"))?;
+    let (_, claims): (_, AccessTokenClaims) = tessera_jwt::verify(token, key)
+        .map_err(|_| invalid_token("the access token signature is invalid"))?;
+    let settings = &state.settings;
+    if claims.iss != settings.issuer {
+        return Err(invalid_token("the access token has another issuer"));
+    }
+    if !claims.aud.contains(&userinfo_audience(&settings.issuer)) {
+        return Err(invalid_token("the access token is not meant for /userinfo"));
+    }
+    if state.clock.now() >= claims.exp {
+        return Err(invalid_token("the access token has expired"));
+    }
+    Ok(claims)
+}
+
+/// Handles `GET`/`POST /userinfo`.
+pub async fn userinfo(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<UserinfoClaims, BearerFailure> {
+    let token = token.ok_or(BearerFailure::Missing)?;
+    let claims = validate(state, token)?;
+    if !claims.scope.contains(OPENID) {
+        return Err(BearerFailure::Rejected {
+            code: BearerErrorCode::InsufficientScope,
+            description: "the openid scope is required".into(),
+        });
+    }
+    let user = state
+        .store
+        .user(&claims.sub)
+        .await
+        .map_err(|e| BearerFailure::Internal(e.into()))?
+        .filter(|u| !u.blocked)
+        .ok_or_else(|| invalid_token("the user no longer exists"))?;
+    Ok(UserinfoClaims {
+        sub: user.user_id.clone(),
+        standard: StandardClaims::for_scope(&profile_of(&user), &claims.scope),
+    })
+}

@@ -1,0 +1,124 @@
+//! Hosted pages (login, consent, error) rendered from templates, with the headers every page
+//! carries: no caching, no framing, no referrer, and a CSP that allows no script.
+
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use tessera_protocol::error::AuthorizeError;
+
+use crate::error::InternalError;
+use crate::flows::interaction::{ConsentView, LoginView, ScopeLine};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    client_name: &'a str,
+    state: &'a str,
+    csrf_token: &'a str,
+    username: &'a str,
+    error: &'a Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    client_name: &'a str,
+    api_name: &'a Option<String>,
+    user_name: &'a str,
+    scopes: &'a [ScopeLine],
+    state: &'a str,
+    csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    explanation: &'a str,
+    code: &'a str,
+    description: &'a str,
+}
+
+/// The `Content-Security-Policy` of hosted pages. `form-action` is left out on purpose: after
+/// a form post Tessera redirects to the client, which browsers would check against it.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
+/// Adds the hosted-page security headers.
+pub fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    match html {
+        Ok(html) => secure((status, Html(html)).into_response()),
+        Err(error) => InternalError::from(error).into_response(),
+    }
+}
+
+pub fn login(view: &LoginView, status: StatusCode) -> Response {
+    let html = LoginPage {
+        client_name: &view.client_name,
+        state: &view.state,
+        csrf_token: &view.csrf_token,
+        username: &view.username,
+        error: &view.error,
+    }
+    .render();
+    page(status, html)
+}
+
+pub fn consent(view: &ConsentView) -> Response {
+    let html = ConsentPage {
+        client_name: &view.client_name,
+        api_name: &view.api_name,
+        user_name: &view.user_name,
+        scopes: &view.scopes,
+        state: &view.state,
+        csrf_token: &view.csrf_token,
+    }
+    .render();
+    page(StatusCode::OK, html)
+}
+
+/// An error page for an authorization error that must not be redirected.
+pub fn authorize_error(error: &AuthorizeError) -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Something is wrong with this sign-in link",
+        "The application that sent you here made a request Tessera cannot accept. If you are its developer, the detail below says what to fix.",
+        error.code.as_str(),
+        &error.description,
+    )
+}
+
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    explanation: &str,
+    code: &str,
+    description: &str,
+) -> Response {
+    let html = ErrorPage {
+        title,
+        explanation,
+        code,
+        description,
+    }
+    .render();
+    page(status, html)
+}

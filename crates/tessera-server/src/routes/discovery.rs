@@ -1,0 +1,52 @@
+//! `/.well-known/openid-configuration` (OIDC Discovery §3) and `/.well-known/jwks.json`.
+//! Discovery lists only what is implemented.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub async fn configuration(State(state): State<AppState>) -> Response {
+    let s = &state.settings;
+    let document = json!({
+        "issuer": s.issuer,
+        "authorization_endpoint": s.endpoint("authorize"),
+        "token_endpoint": s.endpoint("oauth/token"),
+        "userinfo_endpoint": s.endpoint("userinfo"),
+        "jwks_uri": s.endpoint(".well-known/jwks.json"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": [
+            "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss", "name", "nickname",
+            "nonce", "sub", "updated_at", "at_hash"
+        ],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+    });
+    Json(document).into_response()
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut response = state.keys.jwks_json().to_owned().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}

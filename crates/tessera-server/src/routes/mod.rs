@@ -1,0 +1,45 @@
+//! The HTTP surface: one file per endpoint. Handlers parse, call one flow, and render.
+
+mod authorize;
+mod consent;
+mod discovery;
+mod login;
+mod token;
+mod userinfo;
+mod web;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Largest request body accepted on any route; OAuth requests are small.
+const MAX_BODY: usize = 64 * 1024;
+
+/// All of Tessera's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/authorize", get(authorize::get))
+        .route("/u/login", get(login::show).post(login::submit))
+        .route("/u/consent", get(consent::show).post(consent::submit))
+        .route("/oauth/token", post(token::post))
+        .route("/userinfo", get(userinfo::get).post(userinfo::post))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::configuration),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    let body = serde_json::json!({ "error": "not_found", "error_description": "no such endpoint" });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}

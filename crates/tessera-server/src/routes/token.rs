@@ -1,0 +1,60 @@
+//! `POST /oauth/token` (RFC 6749 §3.2, §5): JSON or form body, errors as RFC 6749 §5.2 JSON.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tessera_protocol::error::{TokenError, TokenErrorCode};
+
+use crate::flows::token::{self, TokenFailure};
+use crate::routes::web;
+use crate::state::AppState;
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match web::body_params(&headers, &body) {
+        Ok(params) => params,
+        Err(description) => {
+            return error_response(
+                &TokenError::new(TokenErrorCode::InvalidRequest, description),
+                false,
+            )
+        }
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match token::exchange(&state, authorization, &params).await {
+        Ok(tokens) => no_store(Json(tokens).into_response()),
+        Err(TokenFailure::Protocol {
+            error,
+            basic_challenge,
+        }) => error_response(&error, basic_challenge),
+        Err(TokenFailure::Internal(error)) => no_store(error.into_response()),
+    }
+}
+
+/// RFC 6749 §5.1: responses with tokens or credentials carry `Cache-Control: no-store` and
+/// `Pragma: no-cache`.
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// RFC 6749 §5.2 error body; `invalid_client` after HTTP Basic gets `WWW-Authenticate`.
+fn error_response(error: &TokenError, basic_challenge: bool) -> Response {
+    tracing::info!(error = error.code.as_str(), description = %error.description, "token request refused");
+    let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body =
+        serde_json::json!({ "error": error.code.as_str(), "error_description": error.description });
+    let mut response = no_store((status, Json(body)).into_response());
+    if basic_challenge && error.code == TokenErrorCode::InvalidClient {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"tessera\""),
+        );
+    }
+    response
+}

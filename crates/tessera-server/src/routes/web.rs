@@ -1,0 +1,193 @@
+//! What handlers share: parameter parsing (query, form, JSON), cookies, and turning a flow's
+//! outcome into a browser response.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tessera_protocol::params::Params;
+
+use crate::flows::authorize::{BrowserCookies, Outcome};
+use crate::flows::interaction::{Interaction, Refusal};
+use crate::pages;
+use crate::state::Settings;
+
+pub const SESSION_COOKIE: &str = "tessera_session";
+pub const BROWSER_COOKIE: &str = "tessera_browser";
+
+/// Parses a query string; invalid percent-encoding or UTF-8 is an error.
+pub fn query_params(query: Option<&str>) -> Result<Params, String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
+        .map(Params::new)
+        .map_err(|_| "the query string is not valid UTF-8 form encoding".to_owned())
+}
+
+/// Parses a body as `application/x-www-form-urlencoded` or as a JSON object of strings.
+pub fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match content_type.as_str() {
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(Params::new)
+            .map_err(|_| "the body is not valid form encoding".to_owned()),
+        "application/json" => json_params(body),
+        "" => Err("the Content-Type header is missing; use application/x-www-form-urlencoded or application/json".to_owned()),
+        other => Err(format!("Content-Type `{other}` is not supported; use application/x-www-form-urlencoded or application/json")),
+    }
+}
+
+/// A JSON body must be an object whose values are strings (numbers and booleans are taken as
+/// their text, as Auth0 accepts them).
+fn json_params(body: &[u8]) -> Result<Params, String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| "the body is not a JSON object".to_owned())?;
+    let pairs = object
+        .into_iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(text) => Ok((name, text)),
+            serde_json::Value::Number(n) => Ok((name, n.to_string())),
+            serde_json::Value::Bool(b) => Ok((name, b.to_string())),
+            serde_json::Value::Null => Ok((name, String::new())),
+            _ => Err(format!("the parameter `{name}` must be a string")),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Params::new(pairs))
+}
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+pub fn browser_cookies(headers: &HeaderMap) -> BrowserCookies {
+    BrowserCookies {
+        session: cookie(headers, SESSION_COOKIE).map(str::to_owned),
+        browser: cookie(headers, BROWSER_COOKIE).map(str::to_owned),
+    }
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the issuer is https.
+pub fn set_cookie(
+    settings: &Settings,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> Option<HeaderValue> {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if settings.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    if let Some(seconds) = max_age {
+        cookie.push_str(&format!("; Max-Age={seconds}"));
+    }
+    HeaderValue::from_str(&cookie).ok()
+}
+
+/// A 302 to `location`, with the hosted-page headers.
+pub fn found(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            pages::secure((StatusCode::FOUND, [(header::LOCATION, value)]).into_response())
+        }
+        Err(_) => bad_request("the redirect location is not a valid header value"),
+    }
+}
+
+/// A browser response for an authorization outcome.
+pub fn navigate(settings: &Settings, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::ErrorPage(error) => pages::authorize_error(&error),
+        Outcome::ToClient(location) => found(&location),
+        Outcome::Interact {
+            location,
+            browser_cookie,
+        } => {
+            let mut response = found(&location);
+            if let Some(cookie) =
+                browser_cookie.and_then(|v| set_cookie(settings, BROWSER_COOKIE, &v, None))
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+    }
+}
+
+/// A browser response for a hosted-page step.
+pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
+    match interaction {
+        Interaction::Login(view) => pages::login(&view, StatusCode::OK),
+        Interaction::LoginFailed(view) => pages::login(&view, StatusCode::UNAUTHORIZED),
+        Interaction::Consent(view) => pages::consent(&view),
+        Interaction::Navigate(outcome) => navigate(settings, outcome),
+        Interaction::LoggedIn {
+            outcome,
+            session_cookie,
+        } => {
+            let mut response = navigate(settings, outcome);
+            let max_age = Some(settings.session_lifetime);
+            if let Some(cookie) = set_cookie(settings, SESSION_COOKIE, &session_cookie, max_age) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Interaction::Refused(refusal) => refused(&refusal),
+    }
+}
+
+fn refused(refusal: &Refusal) -> Response {
+    match refusal {
+        Refusal::Gone(error) => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in has ended",
+            "Go back to the application and sign in again.",
+            error.code.as_str(),
+            &error.description,
+        ),
+        Refusal::Forbidden => pages::error_page(
+            StatusCode::FORBIDDEN,
+            "This form could not be verified",
+            "It did not come from the browser window that started the sign-in. Go back to the application and sign in again.",
+            "invalid_request",
+            "CSRF token or browser binding mismatch",
+        ),
+        Refusal::BadRequest(description) => bad_request(description),
+    }
+}
+
+pub fn bad_request(description: &str) -> Response {
+    pages::error_page(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        "The request could not be understood.",
+        "invalid_request",
+        description,
+    )
+}
+
+/// A required form field, or what is wrong with it.
+pub fn field(params: &Params, name: &str) -> Result<String, String> {
+    match params.get(name) {
+        Ok(Some(value)) => Ok(value.to_owned()),
+        Ok(None) => Err(format!("the {name} field is missing")),
+        Err(repeated) => Err(repeated.to_string()),
+    }
+}
+
+/// The pending authorization id in a hosted page's query (`?state=…`, as Auth0's `/u/login`).
+pub fn pending_id(query: Option<&str>) -> Result<String, String> {
+    field(&query_params(query)?, "state")
+}
