@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
 /// A redirect URI as registered or requested, kept byte for byte as given.
@@ -47,21 +48,31 @@ impl RedirectUri {
     }
 
     /// This URI with `params` appended to its query, keeping any query it already has
-    /// (RFC 6749 §3.1.2: the endpoint URI MAY include a query component, which MUST be retained).
+    /// (RFC 6749 §3.1.2: the endpoint URI MAY include a query component, which MUST be
+    /// retained). Values are percent-encoded (spaces as `%20`, never `+`), so any URL parser
+    /// gives back the exact bytes, `state` included.
     pub fn with_query(&self, params: &[(&str, &str)]) -> String {
-        let mut url = match Url::parse(&self.0) {
-            Ok(url) => url,
-            Err(_) => return self.0.clone(),
+        let base = self.0.as_str();
+        let mut out = String::with_capacity(base.len() + 128);
+        out.push_str(base);
+        let mut separator = if base.contains('?') {
+            if base.ends_with('?') || base.ends_with('&') { "" } else { "&" }
+        } else {
+            "?"
         };
-        {
-            let mut query = url.query_pairs_mut();
-            for (name, value) in params {
-                query.append_pair(name, value);
-            }
+        for (name, value) in params {
+            out.push_str(separator);
+            out.extend(utf8_percent_encode(name, QUERY_VALUE));
+            out.push('=');
+            out.extend(utf8_percent_encode(value, QUERY_VALUE));
+            separator = "&";
         }
-        url.into()
+        out
     }
 }
+
+/// Everything but RFC 3986 unreserved characters is encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -244,7 +244,7 @@ fn redirect_uri_with_query_encodes_error_description() {
     ]);
     assert_eq!(
         location,
-        "https://app.example.com/callback?error=invalid_scope&error_description=scope+%60x%60+is+unknown+%26+bad"
+        "https://app.example.com/callback?error=invalid_scope&error_description=scope%20%60x%60%20is%20unknown%20%26%20bad"
     );
 }
 
@@ -282,15 +282,22 @@ fn redirect_uri_rejects_whitespace_and_control_characters() {
 }
 
 #[test]
-fn redirect_uri_with_query_emits_the_normalized_form_of_the_registered_uri() {
-    // Documents current behaviour: the location is the parsed (normalized) URL, equivalent to
-    // but not byte-identical with an unusually spelled registered URI.
+fn redirect_uri_with_query_keeps_the_registered_uri_verbatim() {
     assert_eq!(
         uri("HTTPS://App.Example.com:443/cb").with_query(&[("code", "x")]),
-        "https://app.example.com/cb?code=x"
+        "HTTPS://App.Example.com:443/cb?code=x"
     );
     assert_eq!(
-        uri("https://app.example.com").with_query(&[("code", "x")]),
-        "https://app.example.com/?code=x"
+        uri("https://app.example.com/cb?tenant=a").with_query(&[("code", "x")]),
+        "https://app.example.com/cb?tenant=a&code=x"
     );
+}
+
+#[test]
+fn redirect_uri_with_query_encodes_state_with_percent20_not_plus() {
+    let location = uri("https://app.example.com/cb").with_query(&[("state", "a b+c/é")]);
+    assert_eq!(location, "https://app.example.com/cb?state=a%20b%2Bc%2F%C3%A9");
+    let parsed = url::Url::parse(&location).unwrap();
+    let state: Vec<_> = parsed.query_pairs().collect();
+    assert_eq!(state[0].1, "a b+c/é");
 }
