@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 /// A redirect URI as registered or requested, kept byte for byte as given.
@@ -56,7 +56,11 @@ impl RedirectUri {
         let mut out = String::with_capacity(base.len() + 128);
         out.push_str(base);
         let mut separator = if base.contains('?') {
-            if base.ends_with('?') || base.ends_with('&') { "" } else { "&" }
+            if base.ends_with('?') || base.ends_with('&') {
+                ""
+            } else {
+                "&"
+            }
         } else {
             "?"
         };
@@ -72,7 +76,11 @@ impl RedirectUri {
 }
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

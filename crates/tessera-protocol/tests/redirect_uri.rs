@@ -296,7 +296,10 @@ fn redirect_uri_with_query_keeps_the_registered_uri_verbatim() {
 #[test]
 fn redirect_uri_with_query_encodes_state_with_percent20_not_plus() {
     let location = uri("https://app.example.com/cb").with_query(&[("state", "a b+c/é")]);
-    assert_eq!(location, "https://app.example.com/cb?state=a%20b%2Bc%2F%C3%A9");
+    assert_eq!(
+        location,
+        "https://app.example.com/cb?state=a%20b%2Bc%2F%C3%A9"
+    );
     let parsed = url::Url::parse(&location).unwrap();
     let state: Vec<_> = parsed.query_pairs().collect();
     assert_eq!(state[0].1, "a b+c/é");

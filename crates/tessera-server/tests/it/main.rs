@@ -1,0 +1,8 @@
+//! Integration tests: the real server on an ephemeral port with a temporary SQLite file,
+//! driven over HTTP — by the `openidconnect` crate where a client library would be used, and by
+//! a cookie-keeping HTTP client where a person's browser would be.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod flow;
