@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod error;
 pub mod flows;
 pub mod keys;
@@ -73,6 +74,15 @@ impl Tessera {
                     addr: config.listen,
                     source,
                 })?;
+        Self::with_listener(listener, config, clock).await
+    }
+
+    /// As [`Tessera::prepare`], on a listener already bound (its address wins over `listen`).
+    pub async fn with_listener(
+        listener: TcpListener,
+        config: &Config,
+        clock: Clock,
+    ) -> Result<Tessera, ServeError> {
         let addr = listener.local_addr()?;
         let issuer = config.issuer_for(addr);
         let store = open_store(&config.database_url).await?;

@@ -1,11 +1,13 @@
 //! The `tessera` command.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tessera_server::clock::Clock;
 use tessera_server::config::Config;
+use tessera_server::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
 use tessera_server::Tessera;
 use tracing_subscriber::EnvFilter;
 
@@ -30,6 +32,21 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+    },
+    /// Run the seed's example end to end: Tessera, the appointments API and the web app.
+    Demo {
+        /// Where Tessera keeps its SQLite database.
+        #[arg(long, default_value = "tessera-demo")]
+        dir: PathBuf,
+        /// Tessera's address.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        auth: SocketAddr,
+        /// The appointments API's address.
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        api: SocketAddr,
+        /// The web app's address.
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        app: SocketAddr,
     },
 }
 
@@ -76,19 +93,59 @@ async fn serve(config: Option<PathBuf>) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+async fn demo(
+    dir: PathBuf,
+    auth: SocketAddr,
+    api: SocketAddr,
+    app: SocketAddr,
+) -> Result<(), String> {
+    let listeners = DemoListeners::bind(auth, api, app)
+        .await
+        .map_err(|e| e.to_string())?;
+    let demo = Demo::prepare(&dir, listeners)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("Tessera demo is running.");
+    println!();
+    println!("  Open {} and click Sign In.", demo.app_url);
+    println!("  Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}");
+    println!();
+    println!(
+        "  Authorization server  {}",
+        demo.tessera.state.settings.issuer
+    );
+    println!("  Appointments API      {}", demo.api_url);
+    println!("  Data                  {}", demo.data_dir.display());
+    println!();
+    println!("Press Ctrl-C to stop.");
+    demo.serve(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Serve { config, log_json } => {
             init_logging(log_json);
-            match serve(config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    ExitCode::from(2)
-                }
-            }
+            serve(config).await
+        }
+        Command::Demo {
+            dir,
+            auth,
+            api,
+            app,
+        } => {
+            init_logging(false);
+            demo(dir, auth, api, app).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
         }
     }
 }

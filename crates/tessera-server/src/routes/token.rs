@@ -1,6 +1,7 @@
 //! `POST /oauth/token` (RFC 6749 §3.2, §5): JSON or form body, errors as RFC 6749 §5.2 JSON.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,20 @@ use crate::flows::token::{self, TokenFailure};
 use crate::routes::web;
 use crate::state::AppState;
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let error = TokenError::new(TokenErrorCode::InvalidRequest, rejection.body_text());
+            let mut response = error_response(&error, false);
+            *response.status_mut() = rejection.status();
+            return response;
+        }
+    };
     let params = match web::body_params(&headers, &body) {
         Ok(params) => params,
         Err(description) => {

@@ -5,4 +5,9 @@
 
 mod support;
 
+mod authorize_errors;
+mod discovery;
 mod flow;
+mod interaction;
+mod token_errors;
+mod userinfo;

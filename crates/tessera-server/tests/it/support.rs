@@ -362,3 +362,97 @@ pub fn jwt_header(token: &str) -> Value {
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+impl TestServer {
+    /// The seed's authorize URL without the parameters named in `remove`, with `extra` added or
+    /// overriding.
+    pub fn authorize_url_without(&self, remove: &[&str], extra: &[(&str, &str)]) -> String {
+        let mut url = Url::parse(&self.authorize_url(extra)).unwrap();
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !remove.contains(&name.as_ref()))
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(kept);
+        url.into()
+    }
+
+    /// Runs the flow in a new browser with `extra` and redeems the code.
+    pub async fn tokens(&self, extra: &[(&str, &str)]) -> Value {
+        let code = self.code(extra).await;
+        self.redeem(&code).await
+    }
+
+    /// Runs the flow for `authorize_url` in a new browser and redeems the code.
+    pub async fn tokens_at(&self, authorize_url: &str) -> Value {
+        let callback = Browser::new().sign_in(authorize_url).await;
+        let code = query_param(&callback, "code").expect("a code in the callback");
+        self.redeem(&code).await
+    }
+
+    /// The JWKS the server publishes.
+    pub async fn jwks(&self) -> tessera_jwt::JwkSet {
+        http()
+            .get(self.url(".well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// A `Location` that leads to the client's callback (port 4000), parsed.
+pub fn client_redirect(response: &Response) -> Url {
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "expected a redirect to the client"
+    );
+    let url = Url::parse(&location(response)).expect("an absolute Location");
+    assert_eq!(url.port(), Some(4000), "the redirect leaves for the client");
+    url
+}
+
+/// An HTTP Basic `Authorization` value with the id and secret form-urlencoded first
+/// (RFC 6749 §2.3.1).
+pub fn basic_auth(client_id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let joined = format!("{}:{}", encode(client_id), encode(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(joined)
+    )
+}
+
+/// The `aud` claim as a list, whether it was sent as one string or an array.
+pub fn audiences(claims: &Value) -> Vec<String> {
+    match &claims["aud"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect(),
+        other => panic!("aud is neither a string nor an array: {other}"),
+    }
+}
+
+/// The `Set-Cookie` values of a response.
+pub fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A header's value as text, if present.
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}

@@ -1,0 +1,160 @@
+//! Access token validation (RFC 9068 §4).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tessera_jwt::{decode_header, verify, Algorithm};
+
+use crate::claims::RawClaims;
+use crate::jwks::KeyCache;
+use crate::{BearerError, Claims};
+
+/// Validates access tokens for one API (audience) of one issuer. Cheap to clone.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: String,
+    keys: KeyCache,
+    leeway: i64,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tuning for a [`Validator`].
+#[derive(Debug, Clone)]
+pub struct ValidatorOptions {
+    /// Where the keys are; default `{issuer}.well-known/jwks.json`.
+    pub jwks_uri: Option<String>,
+    /// Clock skew tolerated on `exp` and `nbf`, seconds.
+    pub leeway: i64,
+    /// An unknown `kid` refetches the JWKS at most this often.
+    pub min_refresh_interval: Duration,
+    /// Timeout of one JWKS fetch.
+    pub fetch_timeout: Duration,
+}
+
+impl Default for ValidatorOptions {
+    fn default() -> Self {
+        ValidatorOptions {
+            jwks_uri: None,
+            leeway: 30,
+            min_refresh_interval: Duration::from_secs(30),
+            fetch_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn invalid(description: impl Into<String>) -> BearerError {
+    BearerError::InvalidToken(description.into())
+}
+
+impl Validator {
+    /// A validator for tokens of `issuer` (e.g. `https://tessera.example.com/`) meant for the
+    /// API `audience`, with default options.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Validator {
+        Self::with_options(issuer, audience, ValidatorOptions::default())
+    }
+
+    pub fn with_options(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        options: ValidatorOptions,
+    ) -> Validator {
+        let issuer = issuer.into();
+        let jwks_uri = options.jwks_uri.unwrap_or_else(|| {
+            let base = if issuer.ends_with('/') {
+                issuer.clone()
+            } else {
+                format!("{issuer}/")
+            };
+            format!("{base}.well-known/jwks.json")
+        });
+        Validator {
+            inner: Arc::new(Inner {
+                issuer,
+                audience: audience.into(),
+                keys: KeyCache::new(
+                    jwks_uri,
+                    options.min_refresh_interval,
+                    options.fetch_timeout,
+                ),
+                leeway: options.leeway,
+            }),
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    /// Validates a token at the current time.
+    pub async fn validate(&self, token: &str) -> Result<Claims, BearerError> {
+        self.validate_at(token, now()).await
+    }
+
+    /// Validates a token as of `now` (Unix seconds).
+    pub async fn validate_at(&self, token: &str, now: i64) -> Result<Claims, BearerError> {
+        let header = decode_header(token).map_err(|_| invalid("the access token is malformed"))?;
+        // RFC 9068 §4: the `typ` header must be `at+jwt` (or `application/at+jwt`).
+        let typ = header.typ.as_deref().unwrap_or("").to_ascii_lowercase();
+        if typ != "at+jwt" && typ != "application/at+jwt" {
+            return Err(invalid(
+                "the token is not a JWT access token (typ must be at+jwt)",
+            ));
+        }
+        // The algorithm allow-list: only what the key type supports; `none` and HMAC never.
+        Algorithm::parse(&header.alg)
+            .map_err(|_| invalid(format!("algorithm `{}` is not accepted", header.alg)))?;
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or_else(|| invalid("the token has no key id"))?;
+        let key = self.inner.keys.key(kid).await?;
+        let (_, raw): (_, RawClaims) =
+            verify(token, &key).map_err(|_| invalid("the token signature is invalid"))?;
+        self.check_claims(&raw, now)?;
+        Ok(raw.into_claims())
+    }
+
+    fn check_claims(&self, raw: &RawClaims, now: i64) -> Result<(), BearerError> {
+        let inner = &self.inner;
+        if raw.iss != inner.issuer {
+            return Err(invalid("the token was issued by another issuer"));
+        }
+        if !raw.aud.contains(&inner.audience) {
+            return Err(invalid("the token is not meant for this API"));
+        }
+        if now >= raw.exp.saturating_add(inner.leeway) {
+            return Err(invalid("the token has expired"));
+        }
+        if raw
+            .nbf
+            .is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf)
+        {
+            return Err(invalid("the token is not valid yet"));
+        }
+        Ok(())
+    }
+}
