@@ -58,7 +58,7 @@ impl BearerError {
     pub fn challenge(&self) -> String {
         let mut value = String::from("Bearer");
         if let Some(code) = self.code() {
-            let description = self.description().replace(['"', '\\'], "'");
+            let description = quotable(&self.description());
             value.push_str(&format!(
                 " error=\"{code}\", error_description=\"{description}\""
             ));
@@ -68,6 +68,19 @@ impl BearerError {
         }
         value
     }
+}
+
+/// RFC 6750 §3: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E. Anything else
+/// (quotes, backslashes, control or non-ASCII characters echoed from a hostile token) becomes
+/// `?`, and the text is bounded.
+fn quotable(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 impl IntoResponse for BearerError {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tessera_jwt::{JwkSet, VerifyingKey};
+use tessera_jwt::{Jwk, VerifyingKey};
 use tokio::sync::{Mutex, RwLock};
 
 use crate::BearerError;
@@ -101,13 +101,18 @@ impl KeyCache {
         if !response.status().is_success() {
             return Err(format!("{} answered {}", self.jwks_uri, response.status()));
         }
-        let set: JwkSet = response.json().await.map_err(|e| e.to_string())?;
-        // Keys this library cannot use (other key types or algorithms) are skipped, not fatal.
-        Ok(set
-            .keys
+        let document: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+        let keys = document["keys"]
+            .as_array()
+            .ok_or("the JWKS has no `keys` array")?;
+        // Keys this library cannot use (other key types, encryption keys, keys without a kid)
+        // are skipped, not fatal: the issuer may publish more than we need.
+        Ok(keys
             .iter()
+            .filter_map(|value| serde_json::from_value::<Jwk>(value.clone()).ok())
+            .filter(|jwk| jwk.use_.as_deref().is_none_or(|u| u == "sig"))
             .filter_map(|jwk| {
-                VerifyingKey::from_jwk(jwk)
+                VerifyingKey::from_jwk(&jwk)
                     .ok()
                     .map(|key| (jwk.kid.clone(), Arc::new(key)))
             })

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tessera_jwt::{decode_header, verify, Algorithm};
+use tessera_jwt::{decode_header, verify, Algorithm, JwtError};
 
 use crate::claims::RawClaims;
 use crate::jwks::KeyCache;
@@ -132,8 +132,10 @@ impl Validator {
             .as_deref()
             .ok_or_else(|| invalid("the token has no key id"))?;
         let key = self.inner.keys.key(kid).await?;
-        let (_, raw): (_, RawClaims) =
-            verify(token, &key).map_err(|_| invalid("the token signature is invalid"))?;
+        let (_, raw): (_, RawClaims) = verify(token, &key).map_err(|error| match error {
+            JwtError::Claims(_) => invalid("the token's claims are missing or malformed"),
+            _ => invalid("the token signature is invalid"),
+        })?;
         self.check_claims(&raw, now)?;
         Ok(raw.into_claims())
     }
