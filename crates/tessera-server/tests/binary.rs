@@ -179,3 +179,50 @@ fn example_config_serves_with_environment_overrides_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "graceful exit, got {exit:?}");
 }
+
+#[test]
+fn demo_prints_the_url_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port(), free_port()];
+    let [auth, api, app] = ports.map(|p| format!("127.0.0.1:{p}"));
+    let mut child = tessera()
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .args(["--auth", &auth, "--api", &api, "--app", &app])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let home = wait_for(&format!("http://{app}/"));
+    assert!(home.contains("Sign In"), "{home}");
+    assert!(
+        home.contains(&format!("http://{auth}/authorize?scope=")),
+        "{home}"
+    );
+    wait_for(&format!("http://{auth}/.well-known/jwks.json"));
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut printed).unwrap();
+    assert!(
+        printed.contains(&format!("Open http://{app}/ and click Sign In")),
+        "{printed}"
+    );
+    assert!(printed.contains("demo@example.com"), "{printed}");
+    assert!(
+        std::net::TcpStream::connect(&api).is_err(),
+        "the API stopped too"
+    );
+}
