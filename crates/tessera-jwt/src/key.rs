@@ -1,43 +1,35 @@
-//! Signing keys (private, parsed once) and verifying keys (public, parsed once from a JWK).
+//! Private signing keys: generated or loaded from PKCS#8 once, parsed once, and kept with their
+//! public JWK, so that signing a token is only the signature itself.
 
 use std::fmt;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair, ParsedPublicKey, RsaKeyPair, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+};
 use serde::Serialize;
 
-use crate::jwk::{b64, b64_decode, Jwk};
-use crate::JwtError;
+use crate::jwk::{b64, Jwk};
+use crate::{Algorithm, JwtError};
 
-/// JWS algorithms Tessera signs with (RFC 7518 §3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    RS256,
+/// The smallest RSA modulus Tessera signs with, in bytes (RFC 7518 §3.3: 2048 bits or more).
+const MIN_RSA_MODULUS_LEN: usize = 256;
+
+/// A parsed private key of one of the supported key types.
+enum Pair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
 }
 
-impl Algorithm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::RS256 => "RS256",
-        }
-    }
-
-    /// Parses a JWS `alg`; `none` and every HMAC algorithm are refused by construction.
-    pub fn parse(value: &str) -> Result<Algorithm, JwtError> {
-        match value {
-            "RS256" => Ok(Algorithm::RS256),
-            other => Err(JwtError::UnsupportedAlgorithm(other.to_owned())),
-        }
-    }
-}
-
-/// A private signing key with its key id.
+/// A private signing key with its algorithm, key id and public JWK.
 pub struct SigningKey {
     kid: String,
     alg: Algorithm,
-    pair: RsaKeyPair,
+    pair: Pair,
+    jwk: Jwk,
     rng: SystemRandom,
 }
 
@@ -50,40 +42,71 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+fn invalid(what: impl fmt::Display) -> JwtError {
+    JwtError::InvalidKey(what.to_string())
+}
+
 impl SigningKey {
-    /// Generates a new key; its id is its RFC 7638 JWK thumbprint.
+    /// Generates a new key for `alg` (RSA 2048, P-256 or Ed25519); its id is its RFC 7638 JWK
+    /// thumbprint.
     pub fn generate(alg: Algorithm) -> Result<SigningKey, JwtError> {
         let pair = match alg {
-            Algorithm::RS256 => RsaKeyPair::generate(KeySize::Rsa2048)
-                .map_err(|_| JwtError::InvalidKey("RSA key generation failed".into()))?,
+            Algorithm::RS256 | Algorithm::PS256 => RsaKeyPair::generate(KeySize::Rsa2048)
+                .map(Pair::Rsa)
+                .map_err(|_| invalid("RSA key generation failed"))?,
+            Algorithm::ES256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .map(Pair::Ec)
+                .map_err(|_| invalid("P-256 key generation failed"))?,
+            Algorithm::EdDSA => Ed25519KeyPair::generate()
+                .map(Pair::Ed)
+                .map_err(|_| invalid("Ed25519 key generation failed"))?,
         };
-        Ok(Self::from_pair(alg, pair))
+        Self::from_pair(alg, pair)
     }
 
-    /// Loads a key from its PKCS#8 DER encoding.
+    /// Loads a key for `alg` from its PKCS#8 DER encoding; a key of another type is refused.
     pub fn from_pkcs8(alg: Algorithm, der: &[u8]) -> Result<SigningKey, JwtError> {
-        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| JwtError::InvalidKey(e.to_string()))?;
-        Ok(Self::from_pair(alg, pair))
+        let pair = match alg {
+            Algorithm::RS256 | Algorithm::PS256 => {
+                let pair = RsaKeyPair::from_pkcs8(der).map_err(invalid)?;
+                if pair.public_modulus_len() < MIN_RSA_MODULUS_LEN {
+                    return Err(invalid("RSA keys must have at least 2048 bits"));
+                }
+                Pair::Rsa(pair)
+            }
+            Algorithm::ES256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .map(Pair::Ec)
+                .map_err(invalid)?,
+            Algorithm::EdDSA => Ed25519KeyPair::from_pkcs8(der)
+                .map(Pair::Ed)
+                .map_err(invalid)?,
+        };
+        Self::from_pair(alg, pair)
     }
 
-    fn from_pair(alg: Algorithm, pair: RsaKeyPair) -> SigningKey {
-        let kid = public_jwk(alg, &pair, String::new()).thumbprint();
-        SigningKey {
-            kid,
+    fn from_pair(alg: Algorithm, pair: Pair) -> Result<SigningKey, JwtError> {
+        let mut jwk = public_jwk(alg, &pair)?;
+        jwk.kid = jwk.thumbprint();
+        Ok(SigningKey {
+            kid: jwk.kid.clone(),
             alg,
             pair,
+            jwk,
             rng: SystemRandom::new(),
-        }
+        })
     }
 
-    /// The PKCS#8 DER encoding of the private key, for storage.
+    /// The PKCS#8 (v1) DER encoding of the private key, for storage.
     pub fn pkcs8(&self) -> Result<Vec<u8>, JwtError> {
-        self.pair
-            .as_der()
-            .map(|der| der.as_ref().to_vec())
-            .map_err(|_| JwtError::InvalidKey("cannot encode key".into()))
+        let der = match &self.pair {
+            Pair::Rsa(pair) => pair.as_der().map(|der| der.as_ref().to_vec()),
+            Pair::Ec(pair) => pair.to_pkcs8v1().map(|doc| doc.as_ref().to_vec()),
+            Pair::Ed(pair) => pair.to_pkcs8v1().map(|doc| doc.as_ref().to_vec()),
+        };
+        der.map_err(|_| invalid("cannot encode key"))
     }
 
+    /// The key id: the RFC 7638 thumbprint of the public key.
     pub fn kid(&self) -> &str {
         &self.kid
     }
@@ -94,7 +117,7 @@ impl SigningKey {
 
     /// The public half as a JWK for the JWKS document.
     pub fn public_jwk(&self) -> Jwk {
-        public_jwk(self.alg, &self.pair, self.kid.clone())
+        self.jwk.clone()
     }
 
     /// Signs `claims` as a compact JWS with header `{alg, typ, kid}`.
@@ -115,86 +138,73 @@ impl SigningKey {
         token.push_str(&b64(&header));
         token.push('.');
         token.push_str(&b64(&payload));
-        let mut signature = vec![0; self.pair.public_modulus_len()];
-        self.pair
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &self.rng,
-                token.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| JwtError::SigningFailed)?;
+        let signature = self.signature(token.as_bytes())?;
         token.push('.');
         token.push_str(&b64(&signature));
         Ok(token)
     }
+
+    fn signature(&self, message: &[u8]) -> Result<Vec<u8>, JwtError> {
+        let failed = |_| JwtError::SigningFailed;
+        match (&self.pair, self.alg) {
+            (Pair::Rsa(pair), alg) => {
+                let padding = if alg == Algorithm::PS256 {
+                    &signature::RSA_PSS_SHA256
+                } else {
+                    &signature::RSA_PKCS1_SHA256
+                };
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(padding, &self.rng, message, &mut signature)
+                    .map_err(failed)?;
+                Ok(signature)
+            }
+            // RFC 7518 §3.4: the fixed-length R || S form, not ASN.1 DER.
+            (Pair::Ec(pair), _) => pair
+                .sign(&self.rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(failed),
+            (Pair::Ed(pair), _) => pair
+                .try_sign(message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(failed),
+        }
+    }
 }
 
-fn public_jwk(alg: Algorithm, pair: &RsaKeyPair, kid: String) -> Jwk {
-    let public = pair.public_key();
-    Jwk {
-        kty: "RSA".into(),
-        kid,
+/// The public JWK of `pair` (with an empty `kid`).
+fn public_jwk(alg: Algorithm, pair: &Pair) -> Result<Jwk, JwtError> {
+    let mut jwk = Jwk {
+        kty: alg.key_type().into(),
+        kid: String::new(),
         use_: Some("sig".into()),
         alg: Some(alg.as_str().into()),
-        n: b64(public.modulus().big_endian_without_leading_zero()),
-        e: b64(public.exponent().big_endian_without_leading_zero()),
-    }
-}
-
-/// A public key parsed once from a JWK, ready to verify many signatures.
-pub struct VerifyingKey {
-    kid: String,
-    alg: Algorithm,
-    parsed: ParsedPublicKey,
-}
-
-impl fmt::Debug for VerifyingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyingKey")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
-
-impl VerifyingKey {
-    /// Parses an RSA JWK; its `alg` (RS256 when absent) is the only algorithm it will verify.
-    pub fn from_jwk(jwk: &Jwk) -> Result<VerifyingKey, JwtError> {
-        if jwk.kty != "RSA" {
-            return Err(JwtError::InvalidKey(format!(
-                "unsupported kty `{}`",
-                jwk.kty
-            )));
+        crv: None,
+        n: None,
+        e: None,
+        x: None,
+        y: None,
+    };
+    match pair {
+        Pair::Rsa(pair) => {
+            let public = pair.public_key();
+            jwk.n = Some(b64(public.modulus().big_endian_without_leading_zero()));
+            jwk.e = Some(b64(public.exponent().big_endian_without_leading_zero()));
         }
-        let alg = Algorithm::parse(jwk.alg.as_deref().unwrap_or("RS256"))?;
-        let n = b64_decode(&jwk.n).ok_or(JwtError::InvalidKey("bad n".into()))?;
-        let e = b64_decode(&jwk.e).ok_or(JwtError::InvalidKey("bad e".into()))?;
-        let parsed = RsaPublicKeyComponents { n: &n, e: &e }
-            .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
-            .map_err(|err| JwtError::InvalidKey(err.to_string()))?;
-        Ok(VerifyingKey {
-            kid: jwk.kid.clone(),
-            alg,
-            parsed,
-        })
+        Pair::Ec(pair) => {
+            // SEC 1 uncompressed point: 0x04 || x || y, 32 bytes each on P-256.
+            let point = pair.public_key().as_ref();
+            let (x, y) = match point {
+                [4, rest @ ..] if rest.len() == 64 => rest.split_at(32),
+                _ => return Err(invalid("unexpected P-256 public key encoding")),
+            };
+            jwk.crv = Some("P-256".into());
+            jwk.x = Some(b64(x));
+            jwk.y = Some(b64(y));
+        }
+        Pair::Ed(pair) => {
+            jwk.crv = Some("Ed25519".into());
+            jwk.x = Some(b64(pair.public_key().as_ref()));
+        }
     }
-
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    pub fn algorithm(&self) -> Algorithm {
-        self.alg
-    }
-
-    pub(crate) fn verify_signature(
-        &self,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), JwtError> {
-        self.parsed
-            .verify_sig(message, signature)
-            .map_err(|_| JwtError::BadSignature)
-    }
+    Ok(jwk)
 }

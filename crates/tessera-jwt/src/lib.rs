@@ -1,16 +1,21 @@
 //! Signing keys, JSON Web Key Sets, and compact JWS signing and verification, shared by the
-//! Tessera server and by resource servers.
+//! Tessera server and by resource servers. Algorithms: RS256, PS256, ES256 and EdDSA (Ed25519);
+//! a verifying key accepts only its own.
 //!
 //! Key pairs are parsed once and kept: re-parsing an RSA key per signature (as generic JWT crates
 //! do) costs more than half of the signing throughput.
 
+mod alg;
 mod jwk;
 mod jws;
 mod key;
+mod verifying;
 
+pub use alg::Algorithm;
 pub use jwk::{Jwk, JwkSet};
 pub use jws::{decode_header, verify, Header};
-pub use key::{Algorithm, SigningKey, VerifyingKey};
+pub use key::SigningKey;
+pub use verifying::VerifyingKey;
 
 /// Everything that can go wrong creating keys or tokens.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::consent::consent_needed;
 use crate::error::{AuthorizeError, AuthorizeErrorCode as Code};
 use crate::params::Params;
+use crate::pkce::{parse_challenge, CodeChallenge};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
 use crate::{
     ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
@@ -14,7 +15,7 @@ use crate::{
 /// Parameters that, when repeated, make the request unsafe to redirect.
 const REDIRECT_PARAMS: [&str; 2] = ["client_id", "redirect_uri"];
 /// Parameters whose repetition is reported to the client.
-const OTHER_PARAMS: [&str; 9] = [
+const OTHER_PARAMS: [&str; 12] = [
     "response_type",
     "scope",
     "state",
@@ -24,6 +25,9 @@ const OTHER_PARAMS: [&str; 9] = [
     "prompt",
     "max_age",
     "response_mode",
+    "code_challenge",
+    "code_challenge_method",
+    "login_hint",
 ];
 
 /// The `prompt` parameter (OIDC Core §3.1.2.1).
@@ -80,6 +84,16 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
+    #[serde(default)]
+    pub response_type: ResponseType,
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// RFC 7636: the code must be redeemed with the matching verifier.
+    #[serde(default)]
+    pub code_challenge: Option<CodeChallenge>,
+    /// OIDC Core §3.1.2.1: prefills the login form.
+    #[serde(default)]
+    pub login_hint: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -161,35 +175,7 @@ pub fn validate(
             repeated.to_string(),
         ));
     }
-    match get(params, "response_type")? {
-        None => {
-            return Err(AuthorizeError::new(
-                Code::InvalidRequest,
-                "the response_type parameter is missing",
-            ))
-        }
-        Some("code") => {}
-        Some(other) => {
-            return Err(AuthorizeError::new(
-                Code::UnsupportedResponseType,
-                format!("response_type `{other}` is not supported; use `code`"),
-            ))
-        }
-    }
-    if !client.allows_grant(GrantType::AuthorizationCode) {
-        return Err(AuthorizeError::new(
-            Code::UnauthorizedClient,
-            "the application is not allowed the authorization_code grant",
-        ));
-    }
-    if let Some(mode) = get(params, "response_mode")? {
-        if mode != "query" {
-            return Err(AuthorizeError::new(
-                Code::InvalidRequest,
-                format!("response_mode `{mode}` is not supported; use `query`"),
-            ));
-        }
-    }
+    let (response_type, response_mode) = response_type_and_mode(params, client)?;
     let api = match (audience, api) {
         (Some(identifier), None) => {
             return Err(AuthorizeError::new(
@@ -202,6 +188,18 @@ pub fn validate(
     let prompt = Prompt::parse(get(params, "prompt")?)?;
     let max_age = parse_max_age(get(params, "max_age")?)?;
     let scope = validate_scope(get(params, "scope")?.unwrap_or(""), api)?;
+    let nonce = get(params, "nonce")?.map(str::to_owned);
+    if response_type.issues_id_token() {
+        // OIDC Core §3.2.2.1: an ID token from the authorization endpoint needs `openid` and a
+        // nonce, against replay.
+        if !scope.contains(crate::scope::OPENID) || nonce.is_none() {
+            return Err(AuthorizeError::new(
+                Code::InvalidRequest,
+                "response_type id_token requires the openid scope and a nonce",
+            ));
+        }
+    }
+    let code_challenge = pkce(params, client, response_type)?;
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect.0,
@@ -209,10 +207,192 @@ pub fn validate(
         scope,
         audience: api.map(|a| a.identifier.clone()),
         state: get(params, "state")?.map(str::to_owned),
-        nonce: get(params, "nonce")?.map(str::to_owned),
+        nonce,
         prompt,
         max_age,
+        response_type,
+        response_mode,
+        code_challenge,
+        login_hint: get(params, "login_hint")?.map(str::to_owned),
     })
+}
+
+/// The flows Tessera answers at the authorization endpoint (OAuth 2.0 Multiple Response Types).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseType {
+    /// The authorization code grant (RFC 6749 §4.1).
+    #[default]
+    Code,
+    /// Implicit: an access token (RFC 6749 §4.2).
+    Token,
+    /// Implicit: an ID token (OIDC Core §3.2).
+    IdToken,
+    /// Implicit: both.
+    IdTokenToken,
+}
+
+impl ResponseType {
+    /// Parses the space-separated set; order does not matter.
+    pub fn parse(value: &str) -> Option<ResponseType> {
+        let mut words: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
+        words.sort_unstable();
+        match words.as_slice() {
+            ["code"] => Some(ResponseType::Code),
+            ["token"] => Some(ResponseType::Token),
+            ["id_token"] => Some(ResponseType::IdToken),
+            ["id_token", "token"] => Some(ResponseType::IdTokenToken),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+            ResponseType::Token => "token",
+            ResponseType::IdToken => "id_token",
+            ResponseType::IdTokenToken => "id_token token",
+        }
+    }
+
+    pub fn is_implicit(self) -> bool {
+        self != ResponseType::Code
+    }
+
+    pub fn issues_id_token(self) -> bool {
+        matches!(self, ResponseType::IdToken | ResponseType::IdTokenToken)
+    }
+
+    pub fn issues_access_token(self) -> bool {
+        matches!(self, ResponseType::Token | ResponseType::IdTokenToken)
+    }
+}
+
+/// How the authorization response reaches the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseMode {
+    #[default]
+    Query,
+    Fragment,
+    /// OAuth 2.0 Form Post Response Mode: an auto-submitting form.
+    FormPost,
+}
+
+impl ResponseMode {
+    pub fn parse(value: &str) -> Option<ResponseMode> {
+        match value {
+            "query" => Some(ResponseMode::Query),
+            "fragment" => Some(ResponseMode::Fragment),
+            "form_post" => Some(ResponseMode::FormPost),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
+}
+
+/// The response mode errors are sent with, even when the request is otherwise invalid: the
+/// one asked for if valid, else the default of the response type (fragment for implicit).
+pub fn error_response_mode(params: &Params) -> ResponseMode {
+    let asked = params
+        .get("response_mode")
+        .ok()
+        .flatten()
+        .and_then(ResponseMode::parse);
+    let implicit = params
+        .get("response_type")
+        .ok()
+        .flatten()
+        .and_then(ResponseType::parse)
+        .is_some_and(ResponseType::is_implicit);
+    match asked {
+        Some(ResponseMode::Query) if implicit => ResponseMode::Fragment,
+        Some(mode) => mode,
+        None if implicit => ResponseMode::Fragment,
+        None => ResponseMode::Query,
+    }
+}
+
+fn response_type_and_mode(
+    params: &Params,
+    client: &RegisteredClient,
+) -> Result<(ResponseType, ResponseMode), AuthorizeError> {
+    let value = get(params, "response_type")?.ok_or_else(|| {
+        AuthorizeError::new(
+            Code::InvalidRequest,
+            "the response_type parameter is missing",
+        )
+    })?;
+    let response_type = ResponseType::parse(value).ok_or_else(|| {
+        AuthorizeError::new(
+            Code::UnsupportedResponseType,
+            format!("response_type `{value}` is not supported; use `code`"),
+        )
+    })?;
+    let grant = if response_type.is_implicit() {
+        GrantType::Implicit
+    } else {
+        GrantType::AuthorizationCode
+    };
+    if !client.allows_grant(grant) {
+        return Err(AuthorizeError::new(
+            Code::UnauthorizedClient,
+            format!(
+                "the application is not allowed the {} grant",
+                grant.as_str()
+            ),
+        ));
+    }
+    let default_mode = if response_type.is_implicit() {
+        ResponseMode::Fragment
+    } else {
+        ResponseMode::Query
+    };
+    let mode = match get(params, "response_mode")? {
+        None => default_mode,
+        Some(value) => ResponseMode::parse(value).ok_or_else(|| {
+            AuthorizeError::new(
+                Code::InvalidRequest,
+                format!("response_mode `{value}` is not supported"),
+            )
+        })?,
+    };
+    // Multiple Response Types §5: tokens must never be put in the query string.
+    if response_type.is_implicit() && mode == ResponseMode::Query {
+        return Err(AuthorizeError::new(
+            Code::InvalidRequest,
+            "response_mode query cannot carry tokens; use fragment or form_post",
+        ));
+    }
+    Ok((response_type, mode))
+}
+
+/// RFC 7636 and RFC 9700 §2.1.1: public clients must send a code challenge; `plain` only for
+/// clients configured for it.
+fn pkce(
+    params: &Params,
+    client: &RegisteredClient,
+    response_type: ResponseType,
+) -> Result<Option<CodeChallenge>, AuthorizeError> {
+    if response_type != ResponseType::Code {
+        return Ok(None);
+    }
+    let challenge = get(params, "code_challenge")?;
+    let method = get(params, "code_challenge_method")?;
+    let parsed = parse_challenge(challenge, method, client.allow_plain_pkce)
+        .map_err(|e| AuthorizeError::new(Code::InvalidRequest, e.to_string()))?;
+    if parsed.is_none() && client.is_public() {
+        return Err(AuthorizeError::new(
+            Code::InvalidRequest,
+            "this application is public and must use PKCE: send code_challenge with code_challenge_method=S256",
+        ));
+    }
+    Ok(parsed)
 }
 
 fn get<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, AuthorizeError> {

@@ -139,7 +139,12 @@ pub struct IdTokenClaims {
     pub auth_time: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    pub at_hash: String,
+    /// Present when an access token is issued alongside (OIDC Core §3.1.3.6, §3.2.2.10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    /// The SSO session (OIDC Front-/Back-Channel Logout `sid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     #[serde(flatten)]
     pub standard: StandardClaims,
 }
@@ -150,24 +155,30 @@ pub fn at_hash(access_token: &str) -> String {
     base64url(&digest[..16])
 }
 
-/// ID token claims for the access token just issued.
-pub fn id_token_claims(
-    ctx: TokenContext<'_>,
-    profile: &Profile,
-    auth_time: Timestamp,
-    nonce: Option<&str>,
-    access_token: &str,
-    lifetime: i64,
-) -> IdTokenClaims {
+/// What an ID token says beyond the shared token context.
+#[derive(Debug, Clone, Copy)]
+pub struct IdTokenFacts<'a> {
+    pub profile: &'a Profile,
+    pub auth_time: Timestamp,
+    pub nonce: Option<&'a str>,
+    /// The access token issued with it, for `at_hash`.
+    pub access_token: Option<&'a str>,
+    pub sid: Option<&'a str>,
+    pub lifetime: i64,
+}
+
+/// ID token claims (OIDC Core §2): `aud` is the client.
+pub fn id_token_claims(ctx: TokenContext<'_>, facts: IdTokenFacts<'_>) -> IdTokenClaims {
     IdTokenClaims {
         iss: ctx.issuer.to_owned(),
         sub: ctx.user_id.to_owned(),
         aud: ctx.client_id.clone(),
         iat: ctx.now,
-        exp: ctx.now.plus(lifetime),
-        auth_time,
-        nonce: nonce.map(str::to_owned),
-        at_hash: at_hash(access_token),
-        standard: StandardClaims::for_scope(profile, ctx.scope),
+        exp: ctx.now.plus(facts.lifetime),
+        auth_time: facts.auth_time,
+        nonce: facts.nonce.map(str::to_owned),
+        at_hash: facts.access_token.map(at_hash),
+        sid: facts.sid.map(str::to_owned),
+        standard: StandardClaims::for_scope(facts.profile, ctx.scope),
     }
 }

@@ -28,20 +28,38 @@ impl fmt::Display for ClientId {
 #[serde(rename_all = "snake_case")]
 pub enum AppType {
     RegularWeb,
+    /// A single-page application: public, must use PKCE.
+    Spa,
+    /// A native (mobile or desktop) application: public, must use PKCE.
+    Native,
+    /// Machine to machine (Auth0's `non_interactive`).
+    NonInteractive,
 }
 
 impl AppType {
+    pub const ALL: [AppType; 4] = [
+        AppType::RegularWeb,
+        AppType::Spa,
+        AppType::Native,
+        AppType::NonInteractive,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AppType::RegularWeb => "regular_web",
+            AppType::Spa => "spa",
+            AppType::Native => "native",
+            AppType::NonInteractive => "non_interactive",
         }
     }
 
     pub fn parse(value: &str) -> Option<AppType> {
-        match value {
-            "regular_web" => Some(AppType::RegularWeb),
-            _ => None,
-        }
+        AppType::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+
+    /// Single-page and native apps cannot keep a secret (RFC 6749 §2.1).
+    pub fn is_public(self) -> bool {
+        matches!(self, AppType::Spa | AppType::Native)
     }
 }
 
@@ -51,20 +69,107 @@ impl AppType {
 pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
+    ClientCredentials,
+    Implicit,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::Implicit,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Implicit => "implicit",
         }
     }
 
     pub fn parse(value: &str) -> Option<GrantType> {
         GrantType::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+}
+
+/// How a client authenticates at the token endpoint (Auth0's `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// A public client: no secret; it proves possession with PKCE instead.
+    None,
+    ClientSecretPost,
+    ClientSecretBasic,
+}
+
+impl TokenAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAuthMethod::None => "none",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<TokenAuthMethod> {
+        [
+            TokenAuthMethod::None,
+            TokenAuthMethod::ClientSecretPost,
+            TokenAuthMethod::ClientSecretBasic,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == value)
+    }
+}
+
+/// Auth0's `refresh_token.rotation_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rotation {
+    #[serde(rename = "rotating")]
+    Rotating,
+    #[serde(rename = "non-rotating")]
+    NonRotating,
+}
+
+impl Rotation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rotation::Rotating => "rotating",
+            Rotation::NonRotating => "non-rotating",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Rotation> {
+        [Rotation::Rotating, Rotation::NonRotating]
+            .into_iter()
+            .find(|r| r.as_str() == value)
+    }
+}
+
+/// A client's refresh token settings (Auth0's `refresh_token` object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenPolicy {
+    pub rotation_type: Rotation,
+    /// Seconds during which a just-rotated token may be used again (racing retries).
+    pub leeway: i64,
+    /// Absolute lifetime of a token family, seconds; `None` means no limit.
+    pub token_lifetime: Option<i64>,
+    /// A token unused for this long expires, seconds; `None` means no limit.
+    pub idle_token_lifetime: Option<i64>,
+}
+
+impl Default for RefreshTokenPolicy {
+    /// Auth0's defaults for new applications.
+    fn default() -> Self {
+        RefreshTokenPolicy {
+            rotation_type: Rotation::NonRotating,
+            leeway: 0,
+            token_lifetime: Some(31_557_600),
+            idle_token_lifetime: Some(2_592_000),
+        }
     }
 }
 
@@ -76,8 +181,15 @@ pub struct RegisteredClient {
     pub app_type: AppType,
     /// Auth0's "Allowed Callback URLs": the only redirect URIs accepted, compared exactly.
     pub callbacks: Vec<RedirectUri>,
+    /// Auth0's "Allowed Logout URLs": where logout may return to, compared exactly.
+    pub allowed_logout_urls: Vec<String>,
     pub grant_types: Vec<GrantType>,
-    pub secret_digest: SecretDigest,
+    pub token_endpoint_auth_method: TokenAuthMethod,
+    /// Absent for public clients.
+    pub secret_digest: Option<SecretDigest>,
+    pub refresh_token: RefreshTokenPolicy,
+    /// Whether PKCE's `plain` method is accepted (never by default).
+    pub allow_plain_pkce: bool,
 }
 
 impl fmt::Debug for RegisteredClient {
@@ -88,6 +200,10 @@ impl fmt::Debug for RegisteredClient {
             .field("app_type", &self.app_type)
             .field("callbacks", &self.callbacks)
             .field("grant_types", &self.grant_types)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +216,18 @@ impl RegisteredClient {
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// A public client has no secret and must use PKCE (RFC 9700 §2.1.1).
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == TokenAuthMethod::None
+    }
+
+    /// Whether `url` is one of the Allowed Logout URLs (exact match).
+    pub fn allows_logout_url(&self, url: &str) -> bool {
+        self.allowed_logout_urls
+            .iter()
+            .any(|allowed| allowed == url)
     }
 }
 

@@ -4,16 +4,22 @@
 pub mod authorize;
 pub mod claims;
 pub mod client;
+pub mod client_auth;
 pub mod consent;
 pub mod error;
 pub mod params;
+pub mod pkce;
 pub mod redirect_uri;
+pub mod refresh;
 pub mod scope;
 pub mod secret;
 pub mod time;
 pub mod token;
 
-pub use client::{ApiScope, AppType, ClientId, GrantType, RegisteredClient, ResourceServer};
+pub use client::{
+    ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
+    Rotation, TokenAuthMethod,
+};
 pub use error::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};

@@ -32,6 +32,15 @@ impl Params {
         Ok(found)
     }
 
+    /// Every pair but those named `name`, e.g. to carry a request's parameters into a form.
+    pub fn pairs_except(&self, name: &str) -> Vec<(String, String)> {
+        self.pairs
+            .iter()
+            .filter(|(key, _)| key != name)
+            .cloned()
+            .collect()
+    }
+
     /// The first parameter, among `names`, that is repeated.
     pub fn first_repeated(&self, names: &[&str]) -> Option<RepeatedParam> {
         names.iter().find_map(|name| self.get(name).err())

@@ -53,26 +53,33 @@ impl RedirectUri {
     /// gives back the exact bytes, `state` included.
     pub fn with_query(&self, params: &[(&str, &str)]) -> String {
         let base = self.0.as_str();
-        let mut out = String::with_capacity(base.len() + 128);
-        out.push_str(base);
-        let mut separator = if base.contains('?') {
-            if base.ends_with('?') || base.ends_with('&') {
-                ""
-            } else {
-                "&"
-            }
-        } else {
-            "?"
+        let separator = match base.find('?') {
+            None => "?",
+            Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+            Some(_) => "&",
         };
-        for (name, value) in params {
-            out.push_str(separator);
-            out.extend(utf8_percent_encode(name, QUERY_VALUE));
-            out.push('=');
-            out.extend(utf8_percent_encode(value, QUERY_VALUE));
-            separator = "&";
-        }
-        out
+        format!("{base}{separator}{}", encode_params(params))
     }
+
+    /// This URI with `params` in its fragment (OAuth 2.0 Multiple Response Types §2): for
+    /// tokens, which must never travel in a query string.
+    pub fn with_fragment(&self, params: &[(&str, &str)]) -> String {
+        format!("{}#{}", self.0, encode_params(params))
+    }
+}
+
+/// `name=value&…`, percent-encoded (spaces as `%20`, never `+`).
+pub fn encode_params(params: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(128);
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(name, QUERY_VALUE));
+        out.push('=');
+        out.extend(utf8_percent_encode(value, QUERY_VALUE));
+    }
+    out
 }
 
 /// Everything but RFC 3986 unreserved characters is encoded.

@@ -1,13 +1,17 @@
-//! The token request (RFC 6749 §4.1.3, §6), client authentication (§2.3), and the checks a
-//! presented code or refresh token must pass.
+//! The token request (RFC 6749 §4.1.3, §4.4, §6) and the checks a presented code must pass.
+//! Client authentication is in [`crate::client_auth`], refresh token rules in
+//! [`crate::refresh`]; both are re-exported here.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+pub use crate::client_auth::{
+    authenticate_client, client_credentials, AuthMethod, ClientAuthError, ClientCredentials,
+};
 use crate::error::{TokenError, TokenErrorCode as Code};
 use crate::params::Params;
-use crate::{ClientId, GrantType, RedirectUri, RegisteredClient, ScopeSet, Timestamp};
+use crate::pkce::{self, CodeChallenge};
+pub use crate::refresh::{check_refresh, RefreshGrant, RefreshUse};
+use crate::{ClientId, GrantType, RedirectUri, ScopeSet, Timestamp};
 
 /// A token request, typed by its `grant_type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +19,15 @@ pub enum TokenRequest {
     AuthorizationCode {
         code: String,
         redirect_uri: Option<String>,
+        code_verifier: Option<String>,
     },
     RefreshToken {
         refresh_token: String,
+        scope: Option<ScopeSet>,
+    },
+    /// Machine to machine (RFC 6749 §4.4), for one API (Auth0's `audience`).
+    ClientCredentials {
+        audience: Option<String>,
         scope: Option<ScopeSet>,
     },
 }
@@ -27,11 +37,12 @@ impl TokenRequest {
         match self {
             TokenRequest::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             TokenRequest::RefreshToken { .. } => GrantType::RefreshToken,
+            TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
         }
     }
 }
 
-fn get<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, TokenError> {
+pub(crate) fn get<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, TokenError> {
     params
         .get(name)
         .map_err(|repeated| TokenError::new(Code::InvalidRequest, repeated.to_string()))
@@ -46,6 +57,13 @@ fn require<'a>(params: &'a Params, name: &str) -> Result<&'a str, TokenError> {
     })
 }
 
+fn scope(params: &Params) -> Result<Option<ScopeSet>, TokenError> {
+    get(params, "scope")?
+        .map(ScopeSet::parse)
+        .transpose()
+        .map_err(|e| TokenError::new(Code::InvalidScope, e.to_string()))
+}
+
 /// Parses the grant-specific parameters of a token request.
 pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> {
     let grant_type = require(params, "grant_type")?;
@@ -53,155 +71,22 @@ pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> 
         Some(GrantType::AuthorizationCode) => Ok(TokenRequest::AuthorizationCode {
             code: require(params, "code")?.to_owned(),
             redirect_uri: get(params, "redirect_uri")?.map(str::to_owned),
+            code_verifier: get(params, "code_verifier")?.map(str::to_owned),
         }),
         Some(GrantType::RefreshToken) => Ok(TokenRequest::RefreshToken {
             refresh_token: require(params, "refresh_token")?.to_owned(),
-            scope: get(params, "scope")?
-                .map(ScopeSet::parse)
-                .transpose()
-                .map_err(|e| TokenError::new(Code::InvalidScope, e.to_string()))?,
+            scope: scope(params)?,
         }),
-        None => Err(TokenError::new(
+        Some(GrantType::ClientCredentials) => Ok(TokenRequest::ClientCredentials {
+            audience: get(params, "audience")?
+                .or(get(params, "resource")?)
+                .map(str::to_owned),
+            scope: scope(params)?,
+        }),
+        Some(GrantType::Implicit) | None => Err(TokenError::new(
             Code::UnsupportedGrantType,
             format!("grant_type `{grant_type}` is not supported"),
         )),
-    }
-}
-
-/// How the client authenticated (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-}
-
-/// The credentials a client presented.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ClientCredentials {
-    pub client_id: ClientId,
-    pub secret: String,
-    pub method: AuthMethod,
-}
-
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .field("method", &self.method)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A client authentication failure, remembering whether Basic was attempted so the response
-/// can carry `WWW-Authenticate` (RFC 6749 §5.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientAuthError {
-    pub error: TokenError,
-    pub basic_attempted: bool,
-}
-
-/// Extracts client credentials from the `Authorization` header or the body, refusing more than
-/// one method (RFC 6749 §2.3: the client MUST NOT use more than one authentication method).
-pub fn client_credentials(
-    authorization: Option<&str>,
-    params: &Params,
-) -> Result<ClientCredentials, ClientAuthError> {
-    let basic = authorization
-        .and_then(|h| h.get(..6))
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "));
-    let fail = |code, description: &str| ClientAuthError {
-        error: TokenError::new(code, description),
-        basic_attempted: basic,
-    };
-    let body_id = get(params, "client_id").map_err(|error| ClientAuthError {
-        error,
-        basic_attempted: basic,
-    })?;
-    let body_secret = get(params, "client_secret").map_err(|error| ClientAuthError {
-        error,
-        basic_attempted: basic,
-    })?;
-    if basic {
-        if body_secret.is_some() {
-            return Err(fail(
-                Code::InvalidRequest,
-                "use either HTTP Basic or client_secret in the body, not both",
-            ));
-        }
-        let (id, secret) = decode_basic(authorization.unwrap_or_default()).ok_or_else(|| {
-            fail(
-                Code::InvalidClient,
-                "the Authorization header is not valid HTTP Basic",
-            )
-        })?;
-        if body_id.is_some_and(|body_id| body_id != id) {
-            return Err(fail(
-                Code::InvalidRequest,
-                "client_id in the body differs from the HTTP Basic one",
-            ));
-        }
-        return Ok(ClientCredentials {
-            client_id: ClientId(id),
-            secret,
-            method: AuthMethod::ClientSecretBasic,
-        });
-    }
-    match (body_id, body_secret) {
-        (Some(id), Some(secret)) => Ok(ClientCredentials {
-            client_id: ClientId(id.to_owned()),
-            secret: secret.to_owned(),
-            method: AuthMethod::ClientSecretPost,
-        }),
-        (None, _) => Err(fail(
-            Code::InvalidClient,
-            "no client authentication was included",
-        )),
-        (Some(_), None) => Err(fail(Code::InvalidClient, "the client_secret is missing")),
-    }
-}
-
-/// RFC 6749 §2.3.1: the client id and secret are form-urlencoded, then joined by `:` and
-/// base64-encoded.
-fn decode_basic(header: &str) -> Option<(String, String)> {
-    let encoded = header.get(6..)?.trim();
-    let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let id = form_decode(id)?;
-    let secret = form_decode(secret)?;
-    (!id.is_empty()).then_some((id, secret))
-}
-
-fn form_decode(value: &str) -> Option<String> {
-    let replaced = value.replace('+', " ");
-    let bytes = replaced.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Authenticates `credentials` against the registered client (constant-time digest check).
-pub fn authenticate_client(
-    credentials: &ClientCredentials,
-    client: Option<&RegisteredClient>,
-) -> Result<(), ClientAuthError> {
-    let authenticated = client.is_some_and(|c| c.secret_digest.verifies(&credentials.secret));
-    if authenticated {
-        Ok(())
-    } else {
-        Err(ClientAuthError {
-            error: TokenError::new(Code::InvalidClient, "client authentication failed"),
-            basic_attempted: credentials.method == AuthMethod::ClientSecretBasic,
-        })
     }
 }
 
@@ -217,14 +102,20 @@ pub struct CodeGrant {
     pub nonce: Option<String>,
     pub auth_time: Timestamp,
     pub expires_at: Timestamp,
+    #[serde(default)]
+    pub code_challenge: Option<CodeChallenge>,
+    /// The SSO session the code was issued in (the ID token's `sid`).
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 /// RFC 6749 §4.1.3: the code was issued to this client, is unexpired, and `redirect_uri` is
-/// identical to the one in the authorization request.
+/// identical to the one in the authorization request; RFC 7636 §4.6: the verifier matches.
 pub fn check_code(
     grant: &CodeGrant,
     client_id: &ClientId,
     redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
     now: Timestamp,
 ) -> Result<(), TokenError> {
     if &grant.client_id != client_id {
@@ -237,57 +128,44 @@ pub fn check_code(
         return Err(TokenError::new(Code::InvalidGrant, "the code has expired"));
     }
     match redirect_uri {
-        Some(given) if grant.redirect_uri.matches(given) => Ok(()),
-        None if !grant.redirect_uri_explicit => Ok(()),
-        None => Err(TokenError::new(
-            Code::InvalidRequest,
-            "the redirect_uri parameter is missing",
-        )),
-        Some(_) => Err(TokenError::new(
-            Code::InvalidGrant,
-            "redirect_uri does not match the one used in the authorization request",
-        )),
+        Some(given) if grant.redirect_uri.matches(given) => {}
+        None if !grant.redirect_uri_explicit => {}
+        None => {
+            return Err(TokenError::new(
+                Code::InvalidRequest,
+                "the redirect_uri parameter is missing",
+            ))
+        }
+        Some(_) => {
+            return Err(TokenError::new(
+                Code::InvalidGrant,
+                "redirect_uri does not match the one used in the authorization request",
+            ))
+        }
     }
+    check_verifier(grant.code_challenge.as_ref(), code_verifier)
 }
 
-/// What a refresh token carries forward from the authorization that created it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefreshGrant {
-    pub client_id: ClientId,
-    pub user_id: String,
-    pub scope: ScopeSet,
-    pub audience: Option<String>,
-    pub auth_time: Timestamp,
-    pub expires_at: Option<Timestamp>,
-    pub revoked: bool,
-}
-
-/// RFC 6749 §6: the token belongs to this client and is live; a requested scope may narrow the
-/// original grant but never widen it. Returns the scope of the new access token.
-pub fn check_refresh(
-    grant: &RefreshGrant,
-    client_id: &ClientId,
-    requested: Option<&ScopeSet>,
-    now: Timestamp,
-) -> Result<ScopeSet, TokenError> {
-    if &grant.client_id != client_id {
-        return Err(TokenError::new(
+fn check_verifier(
+    challenge: Option<&CodeChallenge>,
+    verifier: Option<&str>,
+) -> Result<(), TokenError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) if pkce::verifies(challenge, verifier) => Ok(()),
+        (Some(_), Some(_)) => Err(TokenError::new(
             Code::InvalidGrant,
-            "the refresh token was issued to another client",
-        ));
-    }
-    if grant.revoked || grant.expires_at.is_some_and(|at| now >= at) {
-        return Err(TokenError::new(
+            "the code_verifier does not match the code_challenge",
+        )),
+        (Some(_), None) => Err(TokenError::new(
             Code::InvalidGrant,
-            "the refresh token is expired or revoked",
-        ));
-    }
-    match requested {
-        None => Ok(grant.scope.clone()),
-        Some(scope) if scope.is_subset_of(&grant.scope) => Ok(scope.clone()),
-        Some(_) => Err(TokenError::new(
-            Code::InvalidScope,
-            "the requested scope exceeds the scope originally granted",
+            "the code_verifier is missing",
+        )),
+        // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade
+        // attempt and is refused.
+        (None, Some(_)) => Err(TokenError::new(
+            Code::InvalidGrant,
+            "a code_verifier was sent but the authorization request had no code_challenge",
         )),
     }
 }

@@ -277,6 +277,10 @@ fn validate_minimal_code_request_is_accepted() {
             nonce: None,
             prompt: Prompt::default(),
             max_age: None,
+            response_type: ResponseType::Code,
+            response_mode: ResponseMode::Query,
+            code_challenge: None,
+            login_hint: None,
         }
     );
     assert!(!request.is_openid());
@@ -661,6 +665,10 @@ fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRe
         nonce: None,
         prompt,
         max_age,
+        response_type: ResponseType::Code,
+        response_mode: ResponseMode::Query,
+        code_challenge: None,
+        login_hint: None,
     }
 }
 

@@ -30,13 +30,16 @@ pub struct Config {
     pub session_lifetime: i64,
     /// ID token lifetime, seconds (Auth0's default is 36000).
     pub id_token_lifetime: i64,
-    /// Refresh token absolute lifetime, seconds.
-    pub refresh_token_lifetime: i64,
     /// How long a user may take to log in and consent, seconds.
     pub login_timeout: i64,
+    /// How often each node reloads the signing keys from the store, seconds (at least 1), so
+    /// that a key rotated or revoked with `tessera keys` is used without a restart.
+    pub key_refresh_interval: u64,
     pub apis: Vec<ApiConfig>,
     pub clients: Vec<ClientConfig>,
     pub users: Vec<UserConfig>,
+    /// Machine-to-machine authorizations (Auth0's client grants).
+    pub client_grants: Vec<ClientGrantConfig>,
 }
 
 impl Default for Config {
@@ -49,11 +52,12 @@ impl Default for Config {
             code_lifetime: 60,
             session_lifetime: 7 * 24 * 3600,
             id_token_lifetime: 36_000,
-            refresh_token_lifetime: 30 * 24 * 3600,
             login_timeout: 15 * 60,
+            key_refresh_interval: 10,
             apis: Vec::new(),
             clients: Vec::new(),
             users: Vec::new(),
+            client_grants: Vec::new(),
         }
     }
 }
@@ -109,14 +113,47 @@ fn default_signing_alg() -> String {
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub client_id: String,
-    pub client_secret: String,
+    /// Required for confidential clients; absent for `spa` and `native` apps.
+    #[serde(default)]
+    pub client_secret: Option<String>,
     pub name: String,
+    /// `regular_web`, `spa`, `native` or `non_interactive` (machine to machine).
     #[serde(default = "default_app_type")]
     pub app_type: String,
     #[serde(default)]
     pub callbacks: Vec<String>,
-    #[serde(default = "default_grant_types")]
-    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
+    /// Defaults per app type: `authorization_code` + `refresh_token`, or `client_credentials`
+    /// for `non_interactive`.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    /// `none`, `client_secret_post` or `client_secret_basic`; `none` for `spa`/`native` apps.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub refresh_token: RefreshTokenConfig,
+    /// Accept PKCE's `plain` method (never by default).
+    #[serde(default)]
+    pub allow_plain_pkce: bool,
+}
+
+impl Default for ClientConfig {
+    /// A confidential regular web app with Auth0's defaults; callers set id, secret and name.
+    fn default() -> Self {
+        ClientConfig {
+            client_id: String::new(),
+            client_secret: None,
+            name: String::new(),
+            app_type: default_app_type(),
+            callbacks: Vec::new(),
+            allowed_logout_urls: Vec::new(),
+            grant_types: None,
+            token_endpoint_auth_method: None,
+            refresh_token: RefreshTokenConfig::default(),
+            allow_plain_pkce: false,
+        }
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -132,8 +169,44 @@ fn default_app_type() -> String {
     "regular_web".into()
 }
 
-fn default_grant_types() -> Vec<String> {
-    vec!["authorization_code".into(), "refresh_token".into()]
+/// A client's `refresh_token` settings, with Auth0's names and defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshTokenConfig {
+    /// `rotating` or `non-rotating`.
+    pub rotation_type: String,
+    /// Seconds a rotated token stays usable, for racing retries.
+    pub leeway: i64,
+    /// Absolute lifetime, seconds.
+    pub token_lifetime: i64,
+    pub infinite_token_lifetime: bool,
+    /// Inactivity lifetime, seconds.
+    pub idle_token_lifetime: i64,
+    pub infinite_idle_token_lifetime: bool,
+}
+
+impl Default for RefreshTokenConfig {
+    fn default() -> Self {
+        RefreshTokenConfig {
+            rotation_type: "non-rotating".into(),
+            leeway: 0,
+            token_lifetime: 31_557_600,
+            infinite_token_lifetime: false,
+            idle_token_lifetime: 2_592_000,
+            infinite_idle_token_lifetime: false,
+        }
+    }
+}
+
+/// A `[[client_grants]]` entry: `client_id` may get tokens for the API `audience` with
+/// `client_credentials`, with at most `scope`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGrantConfig {
+    pub client_id: String,
+    pub audience: String,
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 /// A `[[users]]` entry.
@@ -222,7 +295,6 @@ impl Config {
             ("code_lifetime", self.code_lifetime),
             ("session_lifetime", self.session_lifetime),
             ("id_token_lifetime", self.id_token_lifetime),
-            ("refresh_token_lifetime", self.refresh_token_lifetime),
             ("login_timeout", self.login_timeout),
         ] {
             if value <= 0 {

@@ -80,11 +80,11 @@ pub fn demo_config(dir: &Path, issuer: &str, app_url: &str, client_secret: Strin
         }],
         clients: vec![ClientConfig {
             client_id: DEMO_CLIENT_ID.into(),
-            client_secret,
+            client_secret: Some(client_secret),
             name: "My Client App".into(),
-            app_type: "regular_web".into(),
             callbacks: vec![format!("{app_url}callback")],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            allowed_logout_urls: vec![app_url.to_owned()],
+            ..ClientConfig::default()
         }],
         users: vec![UserConfig {
             username: DEMO_USERNAME.into(),

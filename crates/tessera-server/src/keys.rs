@@ -1,19 +1,23 @@
-//! The signing keys in use: loaded from the store (generated on first start), parsed once, and
-//! the JWKS document rendered once.
+//! The signing keys in use: loaded from the store (generated on demand), parsed once, with the
+//! JWKS document rendered once. One current signer per algorithm — the newest key of that
+//! algorithm not revoked — and every key not revoked published. [`Keys`] reloads them from the
+//! store, so a key rotated by `tessera keys` on any node is served and used without a restart.
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use tessera_jwt::{Algorithm, JwkSet, JwtError, SigningKey, VerifyingKey};
 use tessera_protocol::Timestamp;
 use tessera_store::{SigningKeyRecord, Store, StoreError};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
-/// Keys for signing and for verifying Tessera's own tokens.
-#[derive(Debug)]
-pub struct KeyRing {
-    signer: SigningKey,
-    verifiers: HashMap<String, VerifyingKey>,
-    jwks_json: String,
-}
+use crate::clock::Clock;
+use crate::config::Config;
+
+/// The algorithm of ID tokens (discovery's `id_token_signing_alg_values_supported`).
+pub const ID_TOKEN_ALGORITHM: Algorithm = Algorithm::RS256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -23,58 +27,234 @@ pub enum KeyError {
     Jwt(#[from] JwtError),
     #[error("serializing the JWKS: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("generating a key: {0}")]
+    Generate(#[from] tokio::task::JoinError),
+}
+
+/// One consistent set of keys: the signers, the verifiers of every published key, the JWKS.
+#[derive(Debug)]
+pub struct KeyRing {
+    /// Every key not revoked, oldest first, as the store orders them.
+    published: Vec<Arc<SigningKey>>,
+    signers: HashMap<Algorithm, Arc<SigningKey>>,
+    verifiers: HashMap<String, VerifyingKey>,
+    jwks_json: String,
 }
 
 impl KeyRing {
-    /// Loads the store's keys, generating and storing an RS256 key when there is none. The
-    /// newest key signs; every key not revoked is published.
-    pub async fn load_or_create(store: &dyn Store, now: Timestamp) -> Result<KeyRing, KeyError> {
-        let mut records = store.signing_keys().await?;
-        if records.is_empty() {
-            let key = SigningKey::generate(Algorithm::RS256)?;
-            store
-                .insert_signing_key(&SigningKeyRecord {
-                    kid: key.kid().to_owned(),
-                    alg: key.algorithm().as_str().to_owned(),
-                    private_key_der: key.pkcs8()?,
-                    created_at: now,
-                })
-                .await?;
-            // Another node may have raced us; the store's order decides for all of them.
-            records = store.signing_keys().await?;
+    /// Builds the ring from the store's live keys (oldest first), reusing the parsed keys of
+    /// `previous` so a reload parses only the keys that are new.
+    pub fn from_records(
+        records: &[SigningKeyRecord],
+        previous: Option<&KeyRing>,
+    ) -> Result<KeyRing, KeyError> {
+        let mut published = Vec::with_capacity(records.len());
+        for record in records.iter().filter(|r| r.revoked_at.is_none()) {
+            let reused = previous.and_then(|ring| {
+                ring.published
+                    .iter()
+                    .find(|k| k.kid() == record.kid && k.algorithm().as_str() == record.alg)
+            });
+            published.push(match reused {
+                Some(key) => Arc::clone(key),
+                None => Arc::new(parse(record)?),
+            });
         }
-        let keys = records
+        // The store orders oldest first: the last key of each algorithm is its newest.
+        let signers = published
             .iter()
-            .map(|r| SigningKey::from_pkcs8(Algorithm::parse(&r.alg)?, &r.private_key_der))
-            .collect::<Result<Vec<_>, JwtError>>()?;
+            .map(|key| (key.algorithm(), Arc::clone(key)))
+            .collect();
         let jwks = JwkSet {
-            keys: keys.iter().map(SigningKey::public_jwk).collect(),
+            keys: published.iter().map(|key| key.public_jwk()).collect(),
         };
         let verifiers = jwks
             .keys
             .iter()
             .map(|jwk| Ok((jwk.kid.clone(), VerifyingKey::from_jwk(jwk)?)))
             .collect::<Result<HashMap<_, _>, JwtError>>()?;
-        let signer = keys
-            .into_iter()
-            .last()
-            .ok_or_else(|| JwtError::InvalidKey("no signing key".into()))?;
         Ok(KeyRing {
-            signer,
+            published,
+            signers,
             verifiers,
             jwks_json: serde_json::to_string(&jwks)?,
         })
     }
 
-    pub fn signer(&self) -> &SigningKey {
-        &self.signer
+    /// The current signer for `alg`, if the ring has a key of that algorithm.
+    pub fn signer(&self, alg: Algorithm) -> Option<&SigningKey> {
+        self.signers.get(&alg).map(AsRef::as_ref)
     }
 
+    /// The current signer for the algorithm named `alg` (an API's `signing_alg`).
+    pub fn signer_for(&self, alg: &str) -> Result<&SigningKey, JwtError> {
+        let alg = Algorithm::parse(alg)?;
+        self.signer(alg)
+            .ok_or_else(|| JwtError::InvalidKey(format!("there is no current {alg} signing key")))
+    }
+
+    /// The signer of ID tokens (RS256).
+    pub fn id_token_signer(&self) -> Result<&SigningKey, JwtError> {
+        self.signer_for(ID_TOKEN_ALGORITHM.as_str())
+    }
+
+    /// The verifier of the published key `kid`.
     pub fn verifier(&self, kid: &str) -> Option<&VerifyingKey> {
         self.verifiers.get(kid)
     }
 
+    /// The key ids published, oldest first.
+    pub fn kids(&self) -> Vec<&str> {
+        self.published.iter().map(|key| key.kid()).collect()
+    }
+
+    /// The JWKS document (`/.well-known/jwks.json`).
     pub fn jwks_json(&self) -> &str {
         &self.jwks_json
+    }
+
+    /// Whether the ring holds exactly the live keys among `records`, in their order.
+    fn is_built_from(&self, records: &[SigningKeyRecord]) -> bool {
+        let live = records.iter().filter(|r| r.revoked_at.is_none());
+        self.published.len() == live.clone().count()
+            && self
+                .published
+                .iter()
+                .zip(live)
+                .all(|(k, r)| k.kid() == r.kid)
+    }
+}
+
+fn parse(record: &SigningKeyRecord) -> Result<SigningKey, JwtError> {
+    SigningKey::from_pkcs8(Algorithm::parse(&record.alg)?, &record.private_key_der)
+}
+
+/// The kid of the current signer of each algorithm among `records` (the store's order, oldest
+/// first): the newest key of that algorithm not revoked. The server and `tessera keys` agree
+/// through this one rule.
+pub fn current_signers(records: &[SigningKeyRecord]) -> HashMap<&str, &str> {
+    records
+        .iter()
+        .filter(|r| r.revoked_at.is_none())
+        .map(|r| (r.alg.as_str(), r.kid.as_str()))
+        .collect()
+}
+
+/// The algorithms the server must be able to sign with: RS256 (ID tokens) and each configured
+/// API's `signing_alg`.
+pub fn required_algorithms(config: &Config) -> Vec<Algorithm> {
+    let mut algs = vec![ID_TOKEN_ALGORITHM];
+    algs.extend(
+        config
+            .apis
+            .iter()
+            .filter_map(|api| Algorithm::parse(&api.signing_alg).ok()),
+    );
+    algs.sort();
+    algs.dedup();
+    algs
+}
+
+/// Generates a key for `alg` off the async executor (RSA generation takes a while).
+pub async fn generate(alg: Algorithm, now: Timestamp) -> Result<SigningKeyRecord, KeyError> {
+    let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg)).await??;
+    Ok(SigningKeyRecord {
+        kid: key.kid().to_owned(),
+        alg: alg.as_str().to_owned(),
+        private_key_der: key.pkcs8()?,
+        created_at: now,
+        revoked_at: None,
+    })
+}
+
+/// The store's live keys, after generating a key for each algorithm in `required` that has
+/// none. Nodes racing here may each add one; the store's order picks the same signer for all.
+async fn live_keys_with(
+    store: &dyn Store,
+    required: &[Algorithm],
+    now: Timestamp,
+) -> Result<Vec<SigningKeyRecord>, KeyError> {
+    let records = store.signing_keys().await?;
+    let missing: Vec<Algorithm> = required
+        .iter()
+        .copied()
+        .filter(|alg| !records.iter().any(|r| r.alg == alg.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(records);
+    }
+    for alg in missing {
+        let record = generate(alg, now).await?;
+        tracing::info!(kid = %record.kid, %alg, "generated a signing key");
+        store.insert_signing_key(&record).await?;
+    }
+    Ok(store.signing_keys().await?)
+}
+
+/// The key ring in use, swapped as a whole when the store's keys change.
+#[derive(Debug)]
+pub struct Keys {
+    ring: RwLock<Arc<KeyRing>>,
+    required: Vec<Algorithm>,
+    refresh_interval: Duration,
+}
+
+impl Keys {
+    /// Loads the store's keys, first generating one for each `required` algorithm that has
+    /// none. `refresh_interval` is how often [`Keys::spawn_refresh`] reloads them.
+    pub async fn load_or_create(
+        store: &dyn Store,
+        now: Timestamp,
+        required: &[Algorithm],
+        refresh_interval: Duration,
+    ) -> Result<Keys, KeyError> {
+        let records = live_keys_with(store, required, now).await?;
+        Ok(Keys {
+            ring: RwLock::new(Arc::new(KeyRing::from_records(&records, None)?)),
+            required: required.to_vec(),
+            // tokio's interval refuses a zero period.
+            refresh_interval: refresh_interval.max(Duration::from_secs(1)),
+        })
+    }
+
+    /// The ring to use for this request: hold the `Arc`, not the lock.
+    pub fn current(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.ring.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reloads from the store (generating a key for a required algorithm left without one, e.g.
+    /// after a forced revocation). True when the ring changed.
+    pub async fn reload(&self, store: &dyn Store, now: Timestamp) -> Result<bool, KeyError> {
+        let records = live_keys_with(store, &self.required, now).await?;
+        let current = self.current();
+        if current.is_built_from(&records) {
+            return Ok(false);
+        }
+        let ring = Arc::new(KeyRing::from_records(&records, Some(&current))?);
+        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = ring;
+        Ok(true)
+    }
+
+    /// Reloads every `refresh_interval` until the task is aborted; a failed reload keeps the
+    /// current keys and is retried at the next tick.
+    pub fn spawn_refresh(self: Arc<Self>, store: Arc<dyn Store>, clock: Clock) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(self.refresh_interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            ticker.tick().await; // The first tick is immediate; the keys were just loaded.
+            loop {
+                ticker.tick().await;
+                match self.reload(store.as_ref(), clock.now()).await {
+                    Ok(true) => {
+                        let ring = self.current();
+                        tracing::info!(kids = ?ring.kids(), "signing keys reloaded");
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "reloading the signing keys failed; keeping the current ones");
+                    }
+                }
+            }
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! The Tessera authorization server: configuration, state, routes, flows and hosted pages.
 
+pub mod cli_keys;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -22,7 +23,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::crypto::{CryptoError, Passwords};
-use crate::keys::{KeyError, KeyRing};
+use crate::keys::{KeyError, Keys};
 use crate::state::{AppState, Settings};
 
 /// Why the server cannot start.
@@ -90,7 +91,13 @@ impl Tessera {
         let passwords = Passwords::new(cores)?;
         let now = clock.now();
         seed::apply(config, store.as_ref(), &passwords, now).await?;
-        let keys = KeyRing::load_or_create(store.as_ref(), now).await?;
+        let keys = Keys::load_or_create(
+            store.as_ref(),
+            now,
+            &keys::required_algorithms(config),
+            std::time::Duration::from_secs(config.key_refresh_interval),
+        )
+        .await?;
         let settings = Settings {
             secure_cookies: issuer.starts_with("https:"),
             issuer,
@@ -98,7 +105,6 @@ impl Tessera {
             code_lifetime: config.code_lifetime,
             session_lifetime: config.session_lifetime,
             id_token_lifetime: config.id_token_lifetime,
-            refresh_token_lifetime: config.refresh_token_lifetime,
             login_timeout: config.login_timeout,
         };
         let state = AppState {
@@ -120,10 +126,16 @@ impl Tessera {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        let state = &self.state;
+        // Keys rotated or revoked in the store (by `tessera keys`, on any node) take effect here.
+        let refresh =
+            Arc::clone(&state.keys).spawn_refresh(Arc::clone(&state.store), state.clock.clone());
         let app = routes::router(self.state);
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        refresh.abort();
+        served?;
         Ok(())
     }
 }

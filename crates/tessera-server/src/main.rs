@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tessera_server::cli_keys::{self, KeysArgs};
 use tessera_server::clock::Clock;
 use tessera_server::config::Config;
 use tessera_server::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
@@ -48,6 +49,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:4000")]
         app: SocketAddr,
     },
+    /// Manage the signing keys: list, rotate, revoke.
+    Keys(KeysArgs),
 }
 
 fn init_logging(json: bool) {
@@ -140,6 +143,7 @@ async fn main() -> ExitCode {
             init_logging(false);
             demo(dir, auth, api, app).await
         }
+        Command::Keys(args) => cli_keys::run(args, Clock::system()).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tessera_protocol::error::AuthorizeError;
 
 use crate::error::InternalError;
+use crate::flows::authorize::ClientResponse;
 use crate::flows::interaction::{ConsentView, LoginView, ScopeLine};
 
 #[derive(Template)]
@@ -28,6 +29,25 @@ struct ConsentPage<'a> {
     scopes: &'a [ScopeLine],
     state: &'a str,
     csrf_token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    fields: Vec<(&'a str, &'a str)>,
+    nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutPage;
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+struct LogoutConfirmPage<'a> {
+    csrf_token: &'a str,
+    fields: &'a [(String, String)],
 }
 
 #[derive(Template)]
@@ -121,4 +141,42 @@ pub fn error_page(
     }
     .render();
     page(status, html)
+}
+
+/// OAuth 2.0 Form Post Response Mode: an auto-submitting form to the redirect URI. Its one
+/// inline script is allowed by a per-response nonce; without JavaScript a button submits it.
+pub fn form_post(response: &ClientResponse) -> Response {
+    let nonce = match crate::crypto::random_token(16) {
+        Ok(nonce) => nonce,
+        Err(error) => return InternalError::from(error).into_response(),
+    };
+    let form = FormPostPage {
+        action: response.redirect_uri.as_str(),
+        fields: response
+            .params
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect(),
+        nonce: &nonce,
+    };
+    let mut rendered = page(StatusCode::OK, form.render());
+    let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'");
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        rendered
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    rendered
+}
+
+pub fn logged_out() -> Response {
+    page(StatusCode::OK, LoggedOutPage.render())
+}
+
+/// Asks before ending the session; the form posts `fields` back with `csrf_token`.
+pub fn logout_confirm(csrf_token: &str, fields: &[(String, String)]) -> Response {
+    page(
+        StatusCode::OK,
+        LogoutConfirmPage { csrf_token, fields }.render(),
+    )
 }

@@ -6,7 +6,7 @@ use tessera_store::Store;
 
 use crate::clock::Clock;
 use crate::crypto::Passwords;
-use crate::keys::KeyRing;
+use crate::keys::Keys;
 
 /// Settings derived from the configuration that requests need.
 #[derive(Debug, Clone)]
@@ -16,7 +16,6 @@ pub struct Settings {
     pub code_lifetime: i64,
     pub session_lifetime: i64,
     pub id_token_lifetime: i64,
-    pub refresh_token_lifetime: i64,
     pub login_timeout: i64,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
@@ -34,7 +33,8 @@ impl Settings {
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
-    pub keys: Arc<KeyRing>,
+    /// The signing keys; `keys.current()` is the ring to use for one request.
+    pub keys: Arc<Keys>,
     pub passwords: Passwords,
     pub clock: Clock,
 }

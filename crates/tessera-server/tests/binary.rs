@@ -226,3 +226,152 @@ fn demo_prints_the_url_and_stops_on_ctrl_c() {
         "the API stopped too"
     );
 }
+
+// ---- tessera keys ---------------------------------------------------------------------------
+
+/// Kills the server if a test fails before stopping it.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `tessera keys ARGS` with `env` set.
+fn keys(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = tessera();
+    command.arg("keys").args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The rows of `tessera keys list`: (kid, alg, status).
+fn listed(env: &[(&str, &str)]) -> Vec<(String, String, String)> {
+    let text = stdout_of(&keys(&["list"], env));
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("KID"), "{text}");
+    lines
+        .map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            (
+                columns[0].to_owned(),
+                columns[1].to_owned(),
+                columns[3].to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn wait_for_jwks(url: &str, done: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if ureq_get(url).is_ok_and(|body| done(&body)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not reload its keys"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn keys_rotate_while_serving_is_listed_current_published_and_the_old_key_revocable() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let config = config_file(&format!(
+        "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"{db}\"\nkey_refresh_interval = 1\n"
+    ));
+    let config_path = config.path().to_str().unwrap().to_owned();
+    let env = [("TESSERA_CONFIG", config_path.as_str())];
+    let child = tessera()
+        .args(["serve", "--config", &config_path])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Running(child);
+    let jwks_url = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
+    wait_for(&jwks_url);
+    let [(old_kid, _, status)]: [_; 1] = listed(&env).try_into().unwrap();
+    assert_eq!(status, "current");
+
+    let rotated = stdout_of(&keys(&["rotate"], &env));
+    assert!(rotated.contains("RS256 signing key"), "{rotated}");
+    let rows = listed(&env);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|(_, alg, _)| alg == "RS256"), "{rows:?}");
+    let current: Vec<_> = rows.iter().filter(|(_, _, s)| s == "current").collect();
+    assert_eq!(current.len(), 1, "{rows:?}");
+    let new_kid = current[0].0.clone();
+    assert_ne!(new_kid, old_kid);
+    assert!(rotated.contains(&new_kid), "{rotated}");
+    assert!(rows.contains(&(old_kid.clone(), "RS256".into(), "previous".into())));
+    // The running server publishes the new key without a restart.
+    wait_for_jwks(&jwks_url, |body| {
+        body.contains(&new_kid) && body.contains(&old_kid)
+    });
+
+    let refused = keys(&["revoke", &new_kid], &env);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert!(stderr.contains("current RS256"), "{stderr}");
+
+    stdout_of(&keys(&["revoke", &old_kid], &env));
+    let rows = listed(&env);
+    assert!(rows.contains(&(old_kid.clone(), "RS256".into(), "revoked".into())));
+    assert!(rows.contains(&(new_kid.clone(), "RS256".into(), "current".into())));
+    wait_for_jwks(&jwks_url, |body| {
+        body.contains(&new_kid) && !body.contains(&old_kid)
+    });
+    drop(server);
+}
+
+#[test]
+fn keys_revoke_of_the_current_key_exits_2_mentioning_force_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+    let empty = stdout_of(&keys(&["list"], &env));
+    assert!(empty.contains("No signing keys yet"), "{empty}");
+
+    stdout_of(&keys(&["rotate", "--alg", "ES256"], &env));
+    let [(kid, alg, status)]: [_; 1] = listed(&env).try_into().unwrap();
+    assert_eq!((alg.as_str(), status.as_str()), ("ES256", "current"));
+
+    let refused = keys(&["revoke", &kid], &env);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert!(stderr.contains(&kid), "{stderr}");
+    assert_eq!(listed(&env)[0].2, "current", "nothing was revoked");
+
+    stdout_of(&keys(&["revoke", "--force", &kid], &env));
+    assert_eq!(listed(&env)[0].2, "revoked");
+
+    let unknown = keys(&["revoke", "no-such-kid"], &env);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8(unknown.stderr).unwrap();
+    assert!(stderr.contains("no-such-kid"), "{stderr}");
+
+    let bad_alg = keys(&["rotate", "--alg", "HS256"], &env);
+    assert_eq!(bad_alg.status.code(), Some(2));
+    let stderr = String::from_utf8(bad_alg.stderr).unwrap();
+    assert!(stderr.contains("RS256, PS256, ES256 or EdDSA"), "{stderr}");
+}

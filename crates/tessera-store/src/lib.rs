@@ -10,7 +10,7 @@ use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
 
-pub use records::{NewUser, PendingAuthorization, Session, SigningKeyRecord, User};
+pub use records::{Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User};
 pub use sqlite::SqliteStore;
 
 /// A storage failure. The detail is for logs, never for clients.
@@ -61,6 +61,8 @@ pub trait SessionStore {
     ) -> StoreResult<()>;
     /// The live session with this digest.
     async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>>;
+    /// Ends the session with this digest (logout); returns it if it existed.
+    async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>>;
 }
 
 /// Authorizations waiting for the user to log in or consent.
@@ -73,8 +75,8 @@ pub trait PendingAuthorizationStore {
     ) -> StoreResult<()>;
     /// The unexpired pending authorization with this id.
     async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>>;
-    /// Records that `user_id` logged in during this authorization.
-    async fn record_login(&self, id: &str, user_id: &str, auth_time: Timestamp) -> StoreResult<()>;
+    /// Records who logged in during this authorization, and the session it started.
+    async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()>;
     /// Removes it; true only for the one caller that removed it.
     async fn finish_pending(&self, id: &str) -> StoreResult<bool>;
 }
@@ -108,12 +110,21 @@ pub trait CodeStore {
         now: Timestamp,
     ) -> StoreResult<()>;
     /// Marks the code used and returns what it grants, in one atomic statement: of racing
-    /// callers exactly one gets `Some`.
+    /// callers exactly one gets [`CodeRedemption::Redeemed`]; the others learn it was used.
     async fn consume_code(
         &self,
         digest: &SecretDigest,
         now: Timestamp,
-    ) -> StoreResult<Option<CodeGrant>>;
+    ) -> StoreResult<CodeRedemption>;
+}
+
+/// The result of presenting a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    Redeemed(Box<CodeGrant>),
+    /// It was redeemed before: a replay (RFC 6749 §4.1.2).
+    AlreadyUsed,
+    Unknown,
 }
 
 /// Refresh tokens, stored by digest.
@@ -126,15 +137,50 @@ pub trait RefreshTokenStore {
         now: Timestamp,
     ) -> StoreResult<()>;
     async fn refresh_token(&self, digest: &SecretDigest) -> StoreResult<Option<RefreshGrant>>;
+    /// Marks `old` rotated and stores its successor, atomically: false (and nothing stored)
+    /// when `old` was already rotated or revoked by a racing request.
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretDigest,
+        new: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records a use of a non-rotating token (its inactivity lifetime restarts).
+    async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()>;
+    /// Revokes every token of a family; returns how many were live.
+    async fn revoke_refresh_family(&self, family_id: &str, now: Timestamp) -> StoreResult<u64>;
+}
+
+/// Machine-to-machine authorizations: which APIs a client may get tokens for, with which scopes.
+#[async_trait]
+pub trait ClientGrantStore {
+    async fn upsert_client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+    ) -> StoreResult<Option<ScopeSet>>;
 }
 
 /// Signing keys.
 #[async_trait]
 pub trait KeyStore {
-    /// Keys not revoked, oldest first.
+    /// Keys not revoked, oldest first (by `created_at`, then `kid`).
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Every key, revoked ones included, in the same order.
+    async fn all_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Inserts a key unless one with its kid exists.
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// Revokes the key `kid` as of `now`; true only if a live key was revoked (false for an
+    /// unknown or already revoked kid).
+    async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool>;
 }
 
 /// Everything the server needs from storage.
@@ -147,6 +193,7 @@ pub trait Store:
     + ConsentStore
     + CodeStore
     + RefreshTokenStore
+    + ClientGrantStore
     + KeyStore
     + Send
     + Sync
@@ -162,6 +209,7 @@ impl<T> Store for T where
         + ConsentStore
         + CodeStore
         + RefreshTokenStore
+        + ClientGrantStore
         + KeyStore
         + Send
         + Sync

@@ -52,9 +52,19 @@ impl fmt::Debug for NewUser {
 /// An SSO session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// The public session id (the ID token's `sid`); not the cookie, which is a secret.
+    pub sid: String,
     pub user_id: String,
     pub auth_time: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// A login that happened during a pending authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user_id: String,
+    pub auth_time: Timestamp,
+    pub sid: String,
 }
 
 /// A validated authorization request waiting for login or consent, bound to one browser.
@@ -65,7 +75,7 @@ pub struct PendingAuthorization {
     pub browser_digest: SecretDigest,
     pub csrf_token: String,
     /// Set once the user logged in during this authorization.
-    pub login: Option<(String, Timestamp)>,
+    pub login: Option<Login>,
     pub expires_at: Timestamp,
 }
 
@@ -85,6 +95,8 @@ pub struct SigningKeyRecord {
     pub alg: String,
     pub private_key_der: Vec<u8>,
     pub created_at: Timestamp,
+    /// When it was withdrawn from the JWKS; `None` while it is published.
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl fmt::Debug for SigningKeyRecord {
@@ -92,6 +104,8 @@ impl fmt::Debug for SigningKeyRecord {
         f.debug_struct("SigningKeyRecord")
             .field("kid", &self.kid)
             .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()
     }
 }

@@ -10,14 +10,14 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
-    AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet,
-    SecretDigest, Timestamp,
+    AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
 };
 
 use crate::{
-    ApiStore, ClientStore, CodeStore, ConsentStore, KeyStore, NewUser, PendingAuthorization,
-    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
-    StoreError, StoreResult, User, UserStore,
+    ApiStore, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, ConsentStore, KeyStore,
+    Login, NewUser, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session,
+    SessionStore, SigningKeyRecord, StoreError, StoreResult, User, UserStore,
 };
 
 /// A store on one SQLite database file.
@@ -72,6 +72,9 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<RegisteredClient> {
     let callbacks: Vec<String> = from_json(row.try_get("callbacks")?)?;
     let grant_types: Vec<String> = from_json(row.try_get("grant_types")?)?;
     let app_type: String = row.try_get("app_type")?;
+    let method: String = row.try_get("token_endpoint_auth_method")?;
+    let secret: Option<Vec<u8>> = row.try_get("secret_digest")?;
+    let refresh: String = row.try_get("refresh_token")?;
     Ok(RegisteredClient {
         client_id: ClientId(row.try_get("client_id")?),
         name: row.try_get("name")?,
@@ -81,11 +84,26 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<RegisteredClient> {
             .iter()
             .map(|uri| RedirectUri::parse(uri).map_err(corrupt))
             .collect::<StoreResult<_>>()?,
+        allowed_logout_urls: from_json(row.try_get("allowed_logout_urls")?)?,
         grant_types: grant_types
             .iter()
             .map(|g| GrantType::parse(g).ok_or_else(|| corrupt(format!("grant type {g}"))))
             .collect::<StoreResult<_>>()?,
-        secret_digest: digest_of(row, "secret_digest")?,
+        token_endpoint_auth_method: TokenAuthMethod::parse(&method)
+            .ok_or_else(|| corrupt(format!("token_endpoint_auth_method {method}")))?,
+        secret_digest: secret
+            .map(|bytes| {
+                SecretDigest::from_bytes(&bytes)
+                    .ok_or_else(|| corrupt("secret_digest is not a SHA-256 digest"))
+            })
+            .transpose()?,
+        // Rows from before the policy existed hold `{}`: they get the defaults.
+        refresh_token: if refresh == "{}" {
+            RefreshTokenPolicy::default()
+        } else {
+            from_json(&refresh)?
+        },
+        allow_plain_pkce: row.try_get("allow_plain_pkce")?,
     })
 }
 
@@ -95,18 +113,25 @@ impl ClientStore for SqliteStore {
         let callbacks: Vec<&str> = client.callbacks.iter().map(RedirectUri::as_str).collect();
         let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
         sqlx::query(
-            "INSERT INTO clients (client_id, name, app_type, callbacks, grant_types, secret_digest, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+            "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
+                token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
              ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, app_type = excluded.app_type,
-                callbacks = excluded.callbacks, grant_types = excluded.grant_types,
-                secret_digest = excluded.secret_digest, updated_at = excluded.updated_at",
+                callbacks = excluded.callbacks, allowed_logout_urls = excluded.allowed_logout_urls,
+                grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
+                secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
+                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at",
         )
         .bind(client.client_id.as_str())
         .bind(&client.name)
         .bind(client.app_type.as_str())
         .bind(to_json(&callbacks)?)
+        .bind(to_json(&client.allowed_logout_urls)?)
         .bind(to_json(&grant_types)?)
-        .bind(client.secret_digest.as_bytes().as_slice())
+        .bind(client.token_endpoint_auth_method.as_str())
+        .bind(client.secret_digest.as_ref().map(|d| d.as_bytes().to_vec()))
+        .bind(to_json(&client.refresh_token)?)
+        .bind(client.allow_plain_pkce)
         .bind(now.0)
         .execute(&self.pool)
         .await?;
@@ -217,6 +242,15 @@ impl UserStore for SqliteStore {
     }
 }
 
+fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
+    Ok(Session {
+        sid: row.try_get("sid")?,
+        user_id: row.try_get("user_id")?,
+        auth_time: Timestamp(row.try_get("auth_time")?),
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(
@@ -226,9 +260,10 @@ impl SessionStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (digest, user_id, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sessions (digest, sid, user_id, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .bind(digest.as_bytes().as_slice())
+        .bind(&session.sid)
         .bind(&session.user_id)
         .bind(session.auth_time.0)
         .bind(now.0)
@@ -239,31 +274,43 @@ impl SessionStore for SqliteStore {
     }
 
     async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT user_id, auth_time, expires_at FROM sessions WHERE digest = ?1 AND expires_at > ?2")
+        let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at FROM sessions WHERE digest = ?1 AND expires_at > ?2")
             .bind(digest.as_bytes().as_slice())
             .bind(now.0)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(Session {
-                user_id: row.try_get("user_id")?,
-                auth_time: Timestamp(row.try_get("auth_time")?),
-                expires_at: Timestamp(row.try_get("expires_at")?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "DELETE FROM sessions WHERE digest = ?1 RETURNING sid, user_id, auth_time, expires_at",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
     }
 }
 
 fn pending_from_row(row: &SqliteRow) -> StoreResult<PendingAuthorization> {
     let user_id: Option<String> = row.try_get("user_id")?;
     let auth_time: Option<i64> = row.try_get("auth_time")?;
+    let sid: Option<String> = row.try_get("sid")?;
+    let login = match (user_id, auth_time) {
+        (Some(user_id), Some(auth_time)) => Some(Login {
+            user_id,
+            auth_time: Timestamp(auth_time),
+            sid: sid.unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok(PendingAuthorization {
         id: row.try_get("id")?,
         request: from_json(row.try_get("request")?)?,
         browser_digest: digest_of(row, "browser_digest")?,
         csrf_token: row.try_get("csrf_token")?,
-        login: user_id.zip(auth_time.map(Timestamp)),
+        login,
         expires_at: Timestamp(row.try_get("expires_at")?),
     })
 }
@@ -276,15 +323,16 @@ impl PendingAuthorizationStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO pending_authorizations (id, request, browser_digest, csrf_token, user_id, auth_time, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO pending_authorizations (id, request, browser_digest, csrf_token, user_id, auth_time, sid, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .bind(&pending.id)
         .bind(to_json(&pending.request)?)
         .bind(pending.browser_digest.as_bytes().as_slice())
         .bind(&pending.csrf_token)
-        .bind(pending.login.as_ref().map(|(user, _)| user.clone()))
-        .bind(pending.login.as_ref().map(|(_, at)| at.0))
+        .bind(pending.login.as_ref().map(|login| login.user_id.clone()))
+        .bind(pending.login.as_ref().map(|login| login.auth_time.0))
+        .bind(pending.login.as_ref().map(|login| login.sid.clone()))
         .bind(now.0)
         .bind(pending.expires_at.0)
         .execute(&self.pool)
@@ -302,11 +350,12 @@ impl PendingAuthorizationStore for SqliteStore {
         row.as_ref().map(pending_from_row).transpose()
     }
 
-    async fn record_login(&self, id: &str, user_id: &str, auth_time: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE pending_authorizations SET user_id = ?2, auth_time = ?3 WHERE id = ?1")
+    async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()> {
+        sqlx::query("UPDATE pending_authorizations SET user_id = ?2, auth_time = ?3, sid = ?4 WHERE id = ?1")
             .bind(id)
-            .bind(user_id)
-            .bind(auth_time.0)
+            .bind(&login.user_id)
+            .bind(login.auth_time.0)
+            .bind(&login.sid)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -386,7 +435,7 @@ impl CodeStore for SqliteStore {
         &self,
         digest: &SecretDigest,
         now: Timestamp,
-    ) -> StoreResult<Option<CodeGrant>> {
+    ) -> StoreResult<CodeRedemption> {
         let row = sqlx::query(
             "UPDATE authorization_codes SET consumed_at = ?2 WHERE digest = ?1 AND consumed_at IS NULL RETURNING grant_data",
         )
@@ -394,9 +443,61 @@ impl CodeStore for SqliteStore {
         .bind(now.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| from_json(row.try_get("grant_data")?))
-            .transpose()
+        if let Some(row) = row {
+            let grant = from_json(row.try_get("grant_data")?)?;
+            return Ok(CodeRedemption::Redeemed(Box::new(grant)));
+        }
+        let used = sqlx::query("SELECT 1 FROM authorization_codes WHERE digest = ?1")
+            .bind(digest.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if used.is_some() {
+            CodeRedemption::AlreadyUsed
+        } else {
+            CodeRedemption::Unknown
+        })
     }
+}
+
+fn refresh_from_row(row: &SqliteRow) -> StoreResult<RefreshGrant> {
+    let rotated_at: Option<i64> = row.try_get("rotated_at")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(RefreshGrant {
+        client_id: ClientId(row.try_get("client_id")?),
+        user_id: row.try_get("user_id")?,
+        scope: scope_of(row.try_get("scope")?)?,
+        audience: row.try_get("audience")?,
+        auth_time: Timestamp(row.try_get("auth_time")?),
+        family_id: row.try_get("family_id")?,
+        family_created_at: Timestamp(row.try_get("family_created_at")?),
+        last_used_at: Timestamp(row.try_get("last_used_at")?),
+        rotated_at: rotated_at.map(Timestamp),
+        revoked: revoked_at.is_some(),
+        sid: row.try_get("sid")?,
+    })
+}
+
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
+        sid, family_created_at, created_at, last_used_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)";
+
+fn insert_refresh<'q>(
+    digest: &'q SecretDigest,
+    grant: &'q RefreshGrant,
+    now: Timestamp,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    sqlx::query(INSERT_REFRESH)
+        .bind(digest.as_bytes().as_slice())
+        .bind(&grant.family_id)
+        .bind(grant.client_id.as_str())
+        .bind(&grant.user_id)
+        .bind(grant.scope.to_string())
+        .bind(grant.audience.as_deref())
+        .bind(grant.auth_time.0)
+        .bind(grant.sid.as_deref())
+        .bind(grant.family_created_at.0)
+        .bind(now.0)
 }
 
 #[async_trait]
@@ -407,20 +508,9 @@ impl RefreshTokenStore for SqliteStore {
         grant: &RefreshGrant,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (digest, client_id, user_id, scope, audience, auth_time, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(digest.as_bytes().as_slice())
-        .bind(grant.client_id.as_str())
-        .bind(&grant.user_id)
-        .bind(grant.scope.to_string())
-        .bind(grant.audience.as_deref())
-        .bind(grant.auth_time.0)
-        .bind(now.0)
-        .bind(grant.expires_at.map(|t| t.0))
-        .execute(&self.pool)
-        .await?;
+        insert_refresh(digest, grant, now)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -429,20 +519,88 @@ impl RefreshTokenStore for SqliteStore {
             .bind(digest.as_bytes().as_slice())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            let expires_at: Option<i64> = row.try_get("expires_at")?;
-            let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-            Ok(RefreshGrant {
-                client_id: ClientId(row.try_get("client_id")?),
-                user_id: row.try_get("user_id")?,
-                scope: scope_of(row.try_get("scope")?)?,
-                audience: row.try_get("audience")?,
-                auth_time: Timestamp(row.try_get("auth_time")?),
-                expires_at: expires_at.map(Timestamp),
-                revoked: revoked_at.is_some(),
-            })
-        })
-        .transpose()
+        row.as_ref().map(refresh_from_row).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretDigest,
+        new: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = ?2, last_used_at = ?2
+             WHERE digest = ?1 AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(old.as_bytes().as_slice())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_refresh(new, grant, now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("UPDATE refresh_tokens SET last_used_at = ?2 WHERE digest = ?1")
+            .bind(digest.as_bytes().as_slice())
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: Timestamp) -> StoreResult<u64> {
+        let result = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[async_trait]
+impl ClientGrantStore for SqliteStore {
+    async fn upsert_client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO client_grants (client_id, audience, scope, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+        )
+        .bind(client_id.as_str())
+        .bind(audience)
+        .bind(scope.to_string())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+    ) -> StoreResult<Option<ScopeSet>> {
+        let row =
+            sqlx::query("SELECT scope FROM client_grants WHERE client_id = ?1 AND audience = ?2")
+                .bind(client_id.as_str())
+                .bind(audience)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| scope_of(row.try_get("scope")?)).transpose()
     }
 }
 
@@ -450,32 +608,55 @@ impl RefreshTokenStore for SqliteStore {
 impl KeyStore for SqliteStore {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         let rows = sqlx::query(
-            "SELECT kid, alg, private_key, created_at FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at, kid",
+            "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at, kid",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SigningKeyRecord {
-                    kid: row.try_get("kid")?,
-                    alg: row.try_get("alg")?,
-                    private_key_der: row.try_get("private_key")?,
-                    created_at: Timestamp(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(signing_key_from_row).collect()
+    }
+
+    async fn all_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(signing_key_from_row).collect()
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, private_key, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kid) DO NOTHING",
+            "INSERT INTO signing_keys (kid, alg, private_key, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kid) DO NOTHING",
         )
         .bind(&key.kid)
         .bind(&key.alg)
         .bind(&key.private_key_der)
         .bind(key.created_at.0)
+        .bind(key.revoked_at.map(|t| t.0))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
+
+    async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE signing_keys SET revoked_at = ?2 WHERE kid = ?1 AND revoked_at IS NULL",
+        )
+        .bind(kid)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn signing_key_from_row(row: &SqliteRow) -> StoreResult<SigningKeyRecord> {
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(SigningKeyRecord {
+        kid: row.try_get("kid")?,
+        alg: row.try_get("alg")?,
+        private_key_der: row.try_get("private_key")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        revoked_at: revoked_at.map(Timestamp),
+    })
 }

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use tessera_protocol::authorize::{AuthorizationRequest, Prompt};
+use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, ResponseType};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
-    ApiScope, AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, Scope,
-    ScopeSet, SecretDigest, Timestamp,
+    ApiScope, AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, Rotation, Scope, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
 };
 use tessera_store::{
-    ClientStore, NewUser, PendingAuthorization, Session, SigningKeyRecord, SqliteStore, Store,
+    ClientStore, CodeRedemption, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord,
+    SqliteStore, Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -28,8 +29,12 @@ fn client(id: &str) -> RegisteredClient {
         name: "App".into(),
         app_type: AppType::RegularWeb,
         callbacks: vec![RedirectUri::parse("https://app.example.com/cb").unwrap()],
+        allowed_logout_urls: vec!["https://app.example.com/".into()],
         grant_types: vec![GrantType::AuthorizationCode],
-        secret_digest: SecretDigest::of("secret"),
+        token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
+        secret_digest: Some(SecretDigest::of("secret")),
+        refresh_token: RefreshTokenPolicy::default(),
+        allow_plain_pkce: false,
     }
 }
 
@@ -59,6 +64,8 @@ fn code_grant(user_id: &str) -> CodeGrant {
         nonce: Some("n".into()),
         auth_time: NOW,
         expires_at: NOW.plus(60),
+        code_challenge: None,
+        sid: Some("sid-1".into()),
     }
 }
 
@@ -140,6 +147,7 @@ async fn session_is_found_until_it_expires() {
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
+        sid: "sid-1".into(),
         user_id: "u1".into(),
         auth_time: NOW,
         expires_at: NOW.plus(100),
@@ -147,7 +155,7 @@ async fn session_is_found_until_it_expires() {
     store.create_session(&digest, &session, NOW).await.unwrap();
     assert_eq!(
         store.session(&digest, NOW.plus(99)).await.unwrap(),
-        Some(session)
+        Some(session.clone())
     );
     assert_eq!(store.session(&digest, NOW.plus(100)).await.unwrap(), None);
     assert_eq!(
@@ -175,6 +183,10 @@ fn pending(id: &str) -> PendingAuthorization {
                 ..Prompt::default()
             },
             max_age: Some(30),
+            response_type: ResponseType::Code,
+            response_mode: ResponseMode::FormPost,
+            code_challenge: None,
+            login_hint: Some("jane".into()),
         },
         browser_digest: SecretDigest::of("browser"),
         csrf_token: "csrf".into(),
@@ -192,9 +204,14 @@ async fn pending_authorization_records_login_and_finishes_once() {
         store.pending("p1", NOW).await.unwrap(),
         Some(record.clone())
     );
-    store.record_login("p1", "u1", NOW.plus(3)).await.unwrap();
+    let login = Login {
+        user_id: "u1".into(),
+        auth_time: NOW.plus(3),
+        sid: "sid-9".into(),
+    };
+    store.record_login("p1", &login).await.unwrap();
     let loaded = store.pending("p1", NOW).await.unwrap().unwrap();
-    assert_eq!(loaded.login, Some(("u1".into(), NOW.plus(3))));
+    assert_eq!(loaded.login, Some(login));
     assert!(store.finish_pending("p1").await.unwrap());
     assert!(!store.finish_pending("p1").await.unwrap());
     assert_eq!(store.pending("p1", NOW).await.unwrap(), None);
@@ -251,15 +268,18 @@ async fn code_is_consumed_once() {
         .unwrap();
     assert_eq!(
         store.consume_code(&digest, NOW).await.unwrap(),
-        Some(code_grant("u1"))
+        CodeRedemption::Redeemed(Box::new(code_grant("u1")))
     );
-    assert_eq!(store.consume_code(&digest, NOW).await.unwrap(), None);
+    assert_eq!(
+        store.consume_code(&digest, NOW).await.unwrap(),
+        CodeRedemption::AlreadyUsed
+    );
     assert_eq!(
         store
             .consume_code(&SecretDigest::of("unknown"), NOW)
             .await
             .unwrap(),
-        None
+        CodeRedemption::Unknown
     );
 }
 
@@ -277,7 +297,98 @@ async fn racing_redemptions_of_one_code_have_exactly_one_winner() {
     });
     let mut winners = 0;
     for attempt in attempts {
-        if attempt.await.unwrap().is_some() {
+        if matches!(attempt.await.unwrap(), CodeRedemption::Redeemed(_)) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+fn refresh_grant(family: &str) -> RefreshGrant {
+    RefreshGrant {
+        client_id: ClientId("c".into()),
+        user_id: "u1".into(),
+        scope: scopes("openid offline_access read"),
+        audience: Some("api".into()),
+        auth_time: NOW,
+        family_id: family.into(),
+        family_created_at: NOW,
+        last_used_at: NOW,
+        rotated_at: None,
+        revoked: false,
+        sid: Some("sid-1".into()),
+    }
+}
+
+#[tokio::test]
+async fn refresh_token_round_trips() {
+    let (store, _dir) = store().await;
+    let digest = SecretDigest::of("refresh");
+    store
+        .insert_refresh_token(&digest, &refresh_grant("f1"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.refresh_token(&digest).await.unwrap(),
+        Some(refresh_grant("f1"))
+    );
+    assert_eq!(
+        store.refresh_token(&SecretDigest::of("x")).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn rotation_marks_the_old_token_and_stores_the_successor_once() {
+    let (store, _dir) = store().await;
+    let (old, new, other) = (
+        SecretDigest::of("old"),
+        SecretDigest::of("new"),
+        SecretDigest::of("other"),
+    );
+    store
+        .insert_refresh_token(&old, &refresh_grant("f1"), NOW)
+        .await
+        .unwrap();
+    let later = NOW.plus(10);
+    assert!(store
+        .rotate_refresh_token(&old, &new, &refresh_grant("f1"), later)
+        .await
+        .unwrap());
+    assert!(!store
+        .rotate_refresh_token(&old, &other, &refresh_grant("f1"), later)
+        .await
+        .unwrap());
+    let rotated = store.refresh_token(&old).await.unwrap().unwrap();
+    assert_eq!(rotated.rotated_at, Some(later));
+    assert!(store.refresh_token(&new).await.unwrap().is_some());
+    assert!(
+        store.refresh_token(&other).await.unwrap().is_none(),
+        "a lost race stores nothing"
+    );
+}
+
+#[tokio::test]
+async fn racing_rotations_of_one_refresh_token_have_exactly_one_winner() {
+    let (store, _dir) = store().await;
+    let old = SecretDigest::of("raced-refresh");
+    store
+        .insert_refresh_token(&old, &refresh_grant("f1"), NOW)
+        .await
+        .unwrap();
+    let attempts = (0..16).map(|i| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let new = SecretDigest::of(&format!("successor-{i}"));
+            store
+                .rotate_refresh_token(&old, &new, &refresh_grant("f1"), NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap() {
             winners += 1;
         }
     }
@@ -285,27 +396,119 @@ async fn racing_redemptions_of_one_code_have_exactly_one_winner() {
 }
 
 #[tokio::test]
-async fn refresh_token_round_trips() {
+async fn revoking_a_family_revokes_every_token_in_it_and_no_other() {
     let (store, _dir) = store().await;
-    let grant = RefreshGrant {
-        client_id: ClientId("c".into()),
-        user_id: "u1".into(),
-        scope: scopes("openid offline_access read"),
-        audience: Some("api".into()),
-        auth_time: NOW,
-        expires_at: Some(NOW.plus(1000)),
-        revoked: false,
-    };
-    let digest = SecretDigest::of("refresh");
+    for (token, family) in [("a", "f1"), ("b", "f1"), ("c", "f2")] {
+        store
+            .insert_refresh_token(&SecretDigest::of(token), &refresh_grant(family), NOW)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.revoke_refresh_family("f1", NOW).await.unwrap(), 2);
+    assert_eq!(store.revoke_refresh_family("f1", NOW).await.unwrap(), 0);
+    assert!(
+        store
+            .refresh_token(&SecretDigest::of("a"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        store
+            .refresh_token(&SecretDigest::of("b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !store
+            .refresh_token(&SecretDigest::of("c"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+}
+
+#[tokio::test]
+async fn touching_a_refresh_token_restarts_its_inactivity() {
+    let (store, _dir) = store().await;
+    let digest = SecretDigest::of("touched");
     store
-        .insert_refresh_token(&digest, &grant, NOW)
+        .insert_refresh_token(&digest, &refresh_grant("f1"), NOW)
         .await
         .unwrap();
-    assert_eq!(store.refresh_token(&digest).await.unwrap(), Some(grant));
+    store
+        .touch_refresh_token(&digest, NOW.plus(50))
+        .await
+        .unwrap();
     assert_eq!(
-        store.refresh_token(&SecretDigest::of("x")).await.unwrap(),
-        None
+        store
+            .refresh_token(&digest)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        NOW.plus(50)
     );
+}
+
+#[tokio::test]
+async fn client_grants_are_per_client_and_audience() {
+    let (store, _dir) = store().await;
+    let c = ClientId("m2m".into());
+    store
+        .upsert_client_grant(&c, "api", &scopes("read"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.client_grant(&c, "api").await.unwrap(),
+        Some(scopes("read"))
+    );
+    assert_eq!(store.client_grant(&c, "other").await.unwrap(), None);
+    store
+        .upsert_client_grant(&c, "api", &scopes("read write"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.client_grant(&c, "api").await.unwrap(),
+        Some(scopes("read write"))
+    );
+}
+
+#[tokio::test]
+async fn ending_a_session_removes_it() {
+    let (store, _dir) = store().await;
+    store
+        .upsert_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    let digest = SecretDigest::of("cookie");
+    let session = Session {
+        sid: "s".into(),
+        user_id: "u1".into(),
+        auth_time: NOW,
+        expires_at: NOW.plus(100),
+    };
+    store.create_session(&digest, &session, NOW).await.unwrap();
+    assert_eq!(store.end_session(&digest).await.unwrap(), Some(session));
+    assert_eq!(store.session(&digest, NOW).await.unwrap(), None);
+    assert_eq!(store.end_session(&digest).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn public_client_without_secret_round_trips() {
+    let (store, _dir) = store().await;
+    let mut spa = client("spa");
+    spa.app_type = AppType::Spa;
+    spa.token_endpoint_auth_method = TokenAuthMethod::None;
+    spa.secret_digest = None;
+    spa.refresh_token.rotation_type = Rotation::Rotating;
+    spa.allow_plain_pkce = true;
+    store.upsert_client(&spa, NOW).await.unwrap();
+    assert_eq!(store.client(&spa.client_id).await.unwrap(), Some(spa));
 }
 
 #[tokio::test]
@@ -316,6 +519,7 @@ async fn signing_keys_insert_once_per_kid_oldest_first() {
         alg: "RS256".into(),
         private_key_der: vec![1, 2, 3],
         created_at: Timestamp(at),
+        revoked_at: None,
     };
     store.insert_signing_key(&key("b", 2)).await.unwrap();
     store.insert_signing_key(&key("a", 1)).await.unwrap();
@@ -344,4 +548,100 @@ async fn reopening_the_file_keeps_the_data() {
         .await
         .unwrap()
         .is_some());
+}
+
+fn signing_key(kid: &str, alg: &str, at: i64) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.into(),
+        alg: alg.into(),
+        private_key_der: vec![7, 8, 9],
+        created_at: Timestamp(at),
+        revoked_at: None,
+    }
+}
+
+fn kids(records: &[SigningKeyRecord]) -> Vec<&str> {
+    records.iter().map(|k| k.kid.as_str()).collect()
+}
+
+#[tokio::test]
+async fn revoking_a_signing_key_unpublishes_it_once() {
+    let (store, _dir) = store().await;
+    store
+        .insert_signing_key(&signing_key("old", "RS256", 1))
+        .await
+        .unwrap();
+    store
+        .insert_signing_key(&signing_key("new", "RS256", 2))
+        .await
+        .unwrap();
+    assert!(store
+        .revoke_signing_key("old", Timestamp(10))
+        .await
+        .unwrap());
+    // A second revocation, or an unknown kid, revokes nothing.
+    assert!(!store
+        .revoke_signing_key("old", Timestamp(11))
+        .await
+        .unwrap());
+    assert!(!store
+        .revoke_signing_key("unknown", Timestamp(11))
+        .await
+        .unwrap());
+    let live = store.signing_keys().await.unwrap();
+    assert_eq!(kids(&live), vec!["new"]);
+    assert_eq!(live[0].revoked_at, None);
+    let all = store.all_signing_keys().await.unwrap();
+    assert_eq!(kids(&all), vec!["old", "new"]);
+    assert_eq!(
+        all[0].revoked_at,
+        Some(Timestamp(10)),
+        "the first revocation's time is kept"
+    );
+    assert_eq!(all[1].revoked_at, None);
+}
+
+#[tokio::test]
+async fn all_signing_keys_lists_every_algorithm_oldest_first_with_its_material() {
+    let (store, _dir) = store().await;
+    for (kid, alg, at) in [
+        ("ed", "EdDSA", 4),
+        ("rs-b", "RS256", 2),
+        ("es", "ES256", 3),
+        ("rs-a", "RS256", 2),
+        ("ps", "PS256", 1),
+    ] {
+        store
+            .insert_signing_key(&signing_key(kid, alg, at))
+            .await
+            .unwrap();
+    }
+    let all = store.all_signing_keys().await.unwrap();
+    // Same created_at: ordered by kid, so every node picks the same newest key.
+    assert_eq!(kids(&all), vec!["ps", "rs-a", "rs-b", "es", "ed"]);
+    assert_eq!(all[4], signing_key("ed", "EdDSA", 4));
+    assert_eq!(store.signing_keys().await.unwrap(), all);
+}
+
+#[tokio::test]
+async fn concurrent_revocations_of_one_key_have_one_winner() {
+    let (store, _dir) = store().await;
+    store
+        .insert_signing_key(&signing_key("k", "ES256", 1))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.revoke_signing_key("k", Timestamp(100 + i)).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    assert!(store.signing_keys().await.unwrap().is_empty());
 }

@@ -3,8 +3,8 @@
 
 use tessera_protocol::params::Params;
 use tessera_protocol::{
-    ApiScope, AppType, ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, Scope,
-    ScopeSet, SecretDigest,
+    ApiScope, AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, Scope, ScopeSet, SecretDigest, TokenAuthMethod,
 };
 
 pub const CLIENT_ID: &str = "app1";
@@ -40,13 +40,21 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         name: "App One".to_owned(),
         app_type: AppType::RegularWeb,
         callbacks: callbacks.iter().map(|c| uri(c)).collect(),
+        allowed_logout_urls: Vec::new(),
         grant_types: grant_types.to_vec(),
-        secret_digest: SecretDigest::of(CLIENT_SECRET),
+        token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
+        secret_digest: Some(SecretDigest::of(CLIENT_SECRET)),
+        refresh_token: RefreshTokenPolicy::default(),
+        allow_plain_pkce: false,
     }
 }
 
+/// A confidential client allowed the authorization code and refresh token grants.
 pub fn client() -> RegisteredClient {
-    client_with(&[CALLBACK], &GrantType::ALL)
+    client_with(
+        &[CALLBACK],
+        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+    )
 }
 
 pub fn api_with(allow_offline_access: bool) -> ResourceServer {

@@ -1,7 +1,10 @@
-//! The authorization endpoint's flow (RFC 6749 §4.1.1–4.1.2): validate, then log in, ask
-//! consent, or issue a code, in the order the protocol's `next_step` decides.
+//! The authorization endpoint's flow (RFC 6749 §4.1.1–4.1.2, §4.2): validate, then log in,
+//! ask consent, or answer — a code, or tokens for the opt-in implicit grant — in the order the
+//! protocol's `next_step` decides.
 
-use tessera_protocol::authorize::{self, Authentication, AuthorizationRequest, NextStep};
+use tessera_protocol::authorize::{
+    self, Authentication, AuthorizationRequest, NextStep, ResponseMode, ResponseType,
+};
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::params::Params;
 use tessera_protocol::token::CodeGrant;
@@ -12,15 +15,40 @@ use tessera_store::{PendingAuthorization, Session};
 
 use crate::crypto::new_secret;
 use crate::error::InternalError;
+use crate::flows::token::{mint_implicit, ImplicitTokens};
 use crate::state::AppState;
+
+/// An authorization response (or error) for the client, and how it is delivered.
+#[derive(Debug, Clone)]
+pub struct ClientResponse {
+    pub redirect_uri: RedirectUri,
+    pub mode: ResponseMode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl ClientResponse {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.params.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    /// The redirect location for the query and fragment modes.
+    pub fn location(&self) -> String {
+        match self.mode {
+            ResponseMode::Fragment => self.redirect_uri.with_fragment(&self.pairs()),
+            ResponseMode::Query | ResponseMode::FormPost => {
+                self.redirect_uri.with_query(&self.pairs())
+            }
+        }
+    }
+}
 
 /// Where the browser goes next.
 #[derive(Debug)]
 pub enum Outcome {
     /// An error shown by Tessera itself: the redirect URI is not trusted (RFC 6749 §4.1.2.1).
     ErrorPage(AuthorizeError),
-    /// A redirect to the client, with a code or an error.
-    ToClient(String),
+    /// The answer to the client: a code, tokens, or an error.
+    ToClient(ClientResponse),
     /// A redirect to one of Tessera's hosted pages; `browser_cookie` binds the browser to it.
     Interact {
         location: String,
@@ -33,6 +61,27 @@ pub enum Outcome {
 pub struct BrowserCookies {
     pub session: Option<String>,
     pub browser: Option<String>,
+}
+
+/// A user authenticated in this browser, and the SSO session that proves it.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user_id: String,
+    pub sid: String,
+    pub auth: Authentication,
+}
+
+impl Authenticated {
+    pub fn from_session(session: Session) -> Authenticated {
+        Authenticated {
+            user_id: session.user_id,
+            sid: session.sid,
+            auth: Authentication {
+                auth_time: session.auth_time,
+                during_this_request: false,
+            },
+        }
+    }
 }
 
 /// Handles `GET /authorize`.
@@ -56,106 +105,30 @@ pub async fn begin(
             "unknown client",
         )));
     };
-    let raw_state = params.get("state").ok().flatten();
     let request = match validated(state, params, &client, redirect.clone()).await? {
         Ok(request) => request,
         Err(error) => {
-            return Ok(Outcome::ToClient(error_location(
+            let mode = authorize::error_response_mode(params);
+            let client_state = params.get("state").ok().flatten();
+            return Ok(Outcome::ToClient(error_response(
                 state,
                 &redirect.0,
+                mode,
                 &error,
-                raw_state,
-            )))
+                client_state,
+            )));
         }
     };
     let session = current_session(state, cookies.session.as_deref(), now).await?;
-    let authentication = session.map(|s| {
-        let auth = Authentication {
-            auth_time: s.auth_time,
-            during_this_request: false,
-        };
-        (s.user_id, auth)
-    });
     proceed(
         state,
         &request,
-        authentication,
+        session.map(Authenticated::from_session),
         false,
         Stage::New(cookies),
         now,
     )
     .await
-}
-
-/// Whether the authorization already has a pending record.
-#[derive(Debug, Clone, Copy)]
-pub enum Stage<'a> {
-    New(&'a BrowserCookies),
-    Pending(&'a PendingAuthorization),
-}
-
-/// Decides the next step and takes it: a hosted page, a code, or an error for the client.
-pub async fn proceed(
-    state: &AppState,
-    request: &AuthorizationRequest,
-    authentication: Option<(String, Authentication)>,
-    consented_now: bool,
-    stage: Stage<'_>,
-    now: Timestamp,
-) -> Result<Outcome, InternalError> {
-    let granted = match &authentication {
-        Some((user_id, _)) => {
-            let audience = request.audience.as_deref();
-            state
-                .store
-                .consent(user_id, &request.client_id, audience)
-                .await?
-        }
-        None => None,
-    };
-    let auth = authentication.as_ref().map(|(_, a)| *a);
-    let step = authorize::next_step(request, auth, granted.as_ref(), consented_now, now);
-    match (step, authentication, stage) {
-        (Err(error), _, stage) => {
-            if let Stage::Pending(pending) = stage {
-                state.store.finish_pending(&pending.id).await?;
-            }
-            let location = error_location(
-                state,
-                &request.redirect_uri,
-                &error,
-                request.state.as_deref(),
-            );
-            Ok(Outcome::ToClient(location))
-        }
-        (Ok(NextStep::IssueCode), Some((user_id, auth)), stage) => {
-            // Finishing the pending record is the one-winner step: a double-submitted consent
-            // form issues one code, not two.
-            if let Stage::Pending(pending) = stage {
-                if !state.store.finish_pending(&pending.id).await? {
-                    return Ok(Outcome::ErrorPage(already_completed()));
-                }
-            }
-            Ok(Outcome::ToClient(
-                issue_code(state, request, &user_id, auth.auth_time, now).await?,
-            ))
-        }
-        (Ok(step), _, Stage::Pending(pending)) => Ok(Outcome::Interact {
-            location: interaction_location(step, &pending.id),
-            browser_cookie: None,
-        }),
-        (Ok(step), _, Stage::New(cookies)) => {
-            start_interaction(state, request.clone(), cookies, step, now).await
-        }
-    }
-}
-
-/// Shown when a pending authorization is gone: finished in another tab, or timed out.
-pub fn already_completed() -> AuthorizeError {
-    AuthorizeError::new(
-        Code::InvalidRequest,
-        "This sign-in has already been completed or has expired. Go back to the application and sign in again.",
-    )
 }
 
 async fn validated(
@@ -192,6 +165,72 @@ pub async fn current_session(
         Some(value) => Ok(state.store.session(&SecretDigest::of(value), now).await?),
         None => Ok(None),
     }
+}
+
+/// Whether the authorization already has a pending record.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage<'a> {
+    New(&'a BrowserCookies),
+    Pending(&'a PendingAuthorization),
+}
+
+/// Decides the next step and takes it: a hosted page, the answer, or an error for the client.
+pub async fn proceed(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    authenticated: Option<Authenticated>,
+    consented_now: bool,
+    stage: Stage<'_>,
+    now: Timestamp,
+) -> Result<Outcome, InternalError> {
+    let granted = match &authenticated {
+        Some(user) => {
+            state
+                .store
+                .consent(
+                    &user.user_id,
+                    &request.client_id,
+                    request.audience.as_deref(),
+                )
+                .await?
+        }
+        None => None,
+    };
+    let auth = authenticated.as_ref().map(|a| a.auth);
+    let step = authorize::next_step(request, auth, granted.as_ref(), consented_now, now);
+    match (step, authenticated, stage) {
+        (Err(error), _, stage) => {
+            if let Stage::Pending(pending) = stage {
+                state.store.finish_pending(&pending.id).await?;
+            }
+            Ok(Outcome::ToClient(request_error(state, request, &error)))
+        }
+        (Ok(NextStep::IssueCode), Some(user), stage) => {
+            // Finishing the pending record is the one-winner step: a double-submitted consent
+            // form answers once, not twice.
+            if let Stage::Pending(pending) = stage {
+                if !state.store.finish_pending(&pending.id).await? {
+                    return Ok(Outcome::ErrorPage(already_completed()));
+                }
+            }
+            Ok(Outcome::ToClient(answer(state, request, &user, now).await?))
+        }
+        (Ok(step), _, Stage::Pending(pending)) => Ok(Outcome::Interact {
+            location: interaction_location(step, &pending.id),
+            browser_cookie: None,
+        }),
+        (Ok(step), _, Stage::New(cookies)) => {
+            start_interaction(state, request.clone(), cookies, step, now).await
+        }
+    }
+}
+
+/// Shown when a pending authorization is gone: finished in another tab, or timed out.
+pub fn already_completed() -> AuthorizeError {
+    AuthorizeError::new(
+        Code::InvalidRequest,
+        "This sign-in has already been completed or has expired. Go back to the application and sign in again.",
+    )
 }
 
 async fn start_interaction(
@@ -232,12 +271,49 @@ pub fn interaction_location(step: NextStep, id: &str) -> String {
     format!("/u/{page}?state={id}")
 }
 
-/// Issues a code bound to the request and the user, and returns the client redirect.
-pub async fn issue_code(
+/// The successful authorization response: a code (RFC 6749 §4.1.2) or, for the implicit
+/// grant, the tokens themselves (RFC 6749 §4.2.2, OIDC Core §3.2.2.5).
+async fn answer(
     state: &AppState,
     request: &AuthorizationRequest,
-    user_id: &str,
-    auth_time: Timestamp,
+    user: &Authenticated,
+    now: Timestamp,
+) -> Result<ClientResponse, InternalError> {
+    let mut params: Vec<(&'static str, String)> = match request.response_type {
+        ResponseType::Code => vec![("code", issue_code(state, request, user, now).await?)],
+        _ => implicit_params(mint_implicit(state, request, user, now).await?),
+    };
+    if let Some(client_state) = &request.state {
+        params.push(("state", client_state.clone()));
+    }
+    // RFC 9207: the issuer identifies who answered, against mix-up attacks.
+    params.push(("iss", state.settings.issuer.clone()));
+    Ok(ClientResponse {
+        redirect_uri: request.redirect_uri.clone(),
+        mode: request.response_mode,
+        params,
+    })
+}
+
+fn implicit_params(tokens: ImplicitTokens) -> Vec<(&'static str, String)> {
+    let mut params = Vec::new();
+    if let Some(access_token) = tokens.access_token {
+        params.push(("access_token", access_token));
+        params.push(("token_type", "Bearer".to_owned()));
+        params.push(("expires_in", tokens.expires_in.to_string()));
+        params.push(("scope", tokens.scope.to_string()));
+    }
+    if let Some(id_token) = tokens.id_token {
+        params.push(("id_token", id_token));
+    }
+    params
+}
+
+/// Issues a code bound to the request, the user and the session.
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &Authenticated,
     now: Timestamp,
 ) -> Result<String, InternalError> {
     let code = new_secret()?;
@@ -245,40 +321,56 @@ pub async fn issue_code(
         client_id: request.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
         redirect_uri_explicit: request.redirect_uri_explicit,
-        user_id: user_id.to_owned(),
+        user_id: user.user_id.clone(),
         scope: request.scope.clone(),
         audience: request.audience.clone(),
         nonce: request.nonce.clone(),
-        auth_time,
+        auth_time: user.auth.auth_time,
         expires_at: now.plus(state.settings.code_lifetime),
+        code_challenge: request.code_challenge.clone(),
+        sid: Some(user.sid.clone()),
     };
     state
         .store
         .insert_code(&SecretDigest::of(&code), &grant, now)
         .await?;
-    let mut params = vec![("code", code.as_str())];
-    if let Some(client_state) = request.state.as_deref() {
-        params.push(("state", client_state));
-    }
-    // RFC 9207: the issuer identifies who answered, against mix-up attacks.
-    params.push(("iss", state.settings.issuer.as_str()));
-    Ok(request.redirect_uri.with_query(&params))
+    Ok(code)
 }
 
-/// An error redirect: `error`, `error_description`, the unchanged `state`, and `iss`.
-pub fn error_location(
+/// An error for a validated request, delivered in its response mode.
+pub fn request_error(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    error: &AuthorizeError,
+) -> ClientResponse {
+    error_response(
+        state,
+        &request.redirect_uri,
+        request.response_mode,
+        error,
+        request.state.as_deref(),
+    )
+}
+
+/// An error response: `error`, `error_description`, the unchanged `state`, and `iss`.
+pub fn error_response(
     state: &AppState,
     redirect_uri: &RedirectUri,
+    mode: ResponseMode,
     error: &AuthorizeError,
     client_state: Option<&str>,
-) -> String {
+) -> ClientResponse {
     let mut params = vec![
-        ("error", error.code.as_str()),
-        ("error_description", error.description.as_str()),
+        ("error", error.code.as_str().to_owned()),
+        ("error_description", error.description.clone()),
     ];
     if let Some(client_state) = client_state {
-        params.push(("state", client_state));
+        params.push(("state", client_state.to_owned()));
     }
-    params.push(("iss", state.settings.issuer.as_str()));
-    redirect_uri.with_query(&params)
+    params.push(("iss", state.settings.issuer.clone()));
+    ClientResponse {
+        redirect_uri: redirect_uri.clone(),
+        mode,
+        params,
+    }
 }

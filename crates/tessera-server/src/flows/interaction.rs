@@ -6,13 +6,13 @@ use tessera_protocol::consent::{consentable, grant_after_allow};
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
-use tessera_store::{PendingAuthorization, Session};
+use tessera_store::{Login, PendingAuthorization, Session};
 
 use crate::crypto::new_secret;
 use crate::error::InternalError;
 use crate::flows::authorize::{
-    already_completed, current_session, error_location, interaction_location, proceed,
-    BrowserCookies, Outcome, Stage,
+    already_completed, current_session, interaction_location, proceed, request_error,
+    Authenticated, BrowserCookies, Outcome, Stage,
 };
 use crate::state::AppState;
 
@@ -158,12 +158,9 @@ pub async fn login_page(
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
     let name = client_name(state, &pending.request.client_id).await?;
-    Ok(Interaction::Login(login_view(
-        &pending,
-        name,
-        String::new(),
-        None,
-    )))
+    // OIDC Core §3.1.2.1: login_hint prefills the identifier.
+    let hint = pending.request.login_hint.clone().unwrap_or_default();
+    Ok(Interaction::Login(login_view(&pending, name, hint, None)))
 }
 
 /// `POST /u/login`: checks the password (argon2id, off the executor) and starts an SSO session.
@@ -204,6 +201,7 @@ pub async fn submit_login(
     let now = state.clock.now();
     let session_cookie = new_secret()?;
     let session = Session {
+        sid: new_secret()?,
         user_id: user.user_id.clone(),
         auth_time: now,
         expires_at: now.plus(state.settings.session_lifetime),
@@ -212,22 +210,25 @@ pub async fn submit_login(
         .store
         .create_session(&SecretDigest::of(&session_cookie), &session, now)
         .await?;
-    state
-        .store
-        .record_login(&pending.id, &user.user_id, now)
-        .await?;
-    pending.login = Some((user.user_id.clone(), now));
-    let authentication = (
-        user.user_id,
-        Authentication {
+    let login = Login {
+        user_id: user.user_id.clone(),
+        auth_time: now,
+        sid: session.sid.clone(),
+    };
+    state.store.record_login(&pending.id, &login).await?;
+    pending.login = Some(login);
+    let authenticated = Authenticated {
+        user_id: user.user_id,
+        sid: session.sid,
+        auth: Authentication {
             auth_time: now,
             during_this_request: true,
         },
-    );
+    };
     let outcome = proceed(
         state,
         &pending.request,
-        Some(authentication),
+        Some(authenticated),
         false,
         Stage::Pending(&pending),
         now,
@@ -245,26 +246,19 @@ async fn authentication_of(
     state: &AppState,
     pending: &PendingAuthorization,
     cookies: &BrowserCookies,
-) -> Result<Option<(String, Authentication)>, InternalError> {
-    if let Some((user_id, auth_time)) = &pending.login {
-        return Ok(Some((
-            user_id.clone(),
-            Authentication {
-                auth_time: *auth_time,
+) -> Result<Option<Authenticated>, InternalError> {
+    if let Some(login) = &pending.login {
+        return Ok(Some(Authenticated {
+            user_id: login.user_id.clone(),
+            sid: login.sid.clone(),
+            auth: Authentication {
+                auth_time: login.auth_time,
                 during_this_request: true,
             },
-        )));
+        }));
     }
     let session = current_session(state, cookies.session.as_deref(), state.clock.now()).await?;
-    Ok(session.map(|s| {
-        (
-            s.user_id,
-            Authentication {
-                auth_time: s.auth_time,
-                during_this_request: false,
-            },
-        )
-    }))
+    Ok(session.map(Authenticated::from_session))
 }
 
 fn to_login(pending: &PendingAuthorization) -> Interaction {
@@ -284,7 +278,8 @@ pub async fn consent_page(
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
-    let Some((user_id, _)) = authentication_of(state, &pending, cookies).await? else {
+    let Some(Authenticated { user_id, .. }) = authentication_of(state, &pending, cookies).await?
+    else {
         return Ok(to_login(&pending));
     };
     let request = &pending.request;
@@ -340,7 +335,7 @@ pub async fn submit_consent(
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
-    let Some((user_id, auth)) = authentication_of(state, &pending, cookies).await? else {
+    let Some(user) = authentication_of(state, &pending, cookies).await? else {
         return Ok(to_login(&pending));
     };
     let request = &pending.request;
@@ -350,17 +345,17 @@ pub async fn submit_consent(
             let audience = request.audience.as_deref();
             let granted = state
                 .store
-                .consent(&user_id, &request.client_id, audience)
+                .consent(&user.user_id, &request.client_id, audience)
                 .await?;
             let scope = grant_after_allow(granted.as_ref(), &request.scope);
             state
                 .store
-                .save_consent(&user_id, &request.client_id, audience, &scope, now)
+                .save_consent(&user.user_id, &request.client_id, audience, &scope, now)
                 .await?;
             let outcome = proceed(
                 state,
                 request,
-                Some((user_id, auth)),
+                Some(user),
                 true,
                 Stage::Pending(&pending),
                 now,
@@ -376,13 +371,9 @@ pub async fn submit_consent(
                 AuthorizeErrorCode::AccessDenied,
                 "the user did not allow access",
             );
-            let location = error_location(
-                state,
-                &request.redirect_uri,
-                &error,
-                request.state.as_deref(),
-            );
-            Ok(Interaction::Navigate(Outcome::ToClient(location)))
+            Ok(Interaction::Navigate(Outcome::ToClient(request_error(
+                state, request, &error,
+            ))))
         }
         _ => Ok(Interaction::Refused(Refusal::BadRequest(
             "decision must be allow or deny".into(),

@@ -3,5 +3,10 @@
 
 pub mod authorize;
 pub mod interaction;
+pub mod logout;
+pub mod mint;
+pub mod own_tokens;
+pub mod refresh;
+pub mod revocation;
 pub mod token;
 pub mod userinfo;

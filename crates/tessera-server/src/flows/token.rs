@@ -1,23 +1,22 @@
-//! The token endpoint's flow (RFC 6749 §4.1.3–4.1.4, §6): authenticate the client, redeem the
-//! code or refresh token, and mint the tokens.
+//! The token endpoint's flow (RFC 6749 §4.1.3, §4.4, §6): authenticate the client, redeem the
+//! code, refresh token or client credentials, and mint the tokens.
 
 use serde::Serialize;
-use tessera_protocol::claims::{self, Profile, TokenContext};
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::params::Params;
-use tessera_protocol::scope::{OFFLINE_ACCESS, OPENID};
-use tessera_protocol::token::{self, ClientAuthError, CodeGrant, RefreshGrant, TokenRequest};
+use tessera_protocol::scope::OFFLINE_ACCESS;
+use tessera_protocol::token::{self, ClientAuthError, RefreshGrant, TokenRequest};
 use tessera_protocol::{
-    ClientId, GrantType, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+    GrantType, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
-use tessera_store::User;
+use tessera_store::{CodeRedemption, User};
 
-use crate::crypto::{new_secret, random_token};
+use crate::crypto::new_secret;
 use crate::error::InternalError;
+use crate::flows::mint::{mint, Mint, Subject};
+pub use crate::flows::mint::{mint_implicit, profile_of, ImplicitTokens};
+use crate::flows::refresh;
 use crate::state::AppState;
-
-/// Lifetime of an access token for /userinfo only (no API), as Auth0's default.
-const USERINFO_TOKEN_LIFETIME: i64 = 86_400;
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -61,8 +60,29 @@ impl From<ClientAuthError> for TokenFailure {
     }
 }
 
-fn internal(error: impl Into<InternalError>) -> TokenFailure {
+pub(crate) fn internal(error: impl Into<InternalError>) -> TokenFailure {
     TokenFailure::Internal(error.into())
+}
+
+pub(crate) fn invalid_grant(description: &str) -> TokenFailure {
+    TokenError::new(Code::InvalidGrant, description).into()
+}
+
+/// Authenticates the client of a token, revocation or introspection request.
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<RegisteredClient, TokenFailure> {
+    let credentials = token::client_credentials(authorization, params)?;
+    let client = state
+        .store
+        .client(&credentials.client_id)
+        .await
+        .map_err(internal)?;
+    token::authenticate_client(&credentials, client.as_ref())?;
+    client
+        .ok_or_else(|| TokenError::new(Code::InvalidClient, "client authentication failed").into())
 }
 
 /// Handles `POST /oauth/token`.
@@ -72,39 +92,46 @@ pub async fn exchange(
     params: &Params,
 ) -> Result<TokenResponse, TokenFailure> {
     let now = state.clock.now();
-    let credentials = token::client_credentials(authorization, params)?;
-    let client = state
-        .store
-        .client(&credentials.client_id)
-        .await
-        .map_err(internal)?;
-    token::authenticate_client(&credentials, client.as_ref())?;
-    let client = client
-        .ok_or_else(|| TokenError::new(Code::InvalidClient, "client authentication failed"))?;
+    let client = authenticate(state, authorization, params).await?;
     let request = token::parse_token_request(params)?;
     if !client.allows_grant(request.grant_type()) {
+        let grant = request.grant_type().as_str();
         return Err(TokenError::new(
             Code::UnauthorizedClient,
-            format!(
-                "the application is not allowed the {} grant",
-                request.grant_type().as_str()
-            ),
+            format!("the application is not allowed the {grant} grant"),
         )
         .into());
     }
     match request {
-        TokenRequest::AuthorizationCode { code, redirect_uri } => {
-            redeem_code(state, &client, &code, redirect_uri.as_deref(), now).await
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            redeem_code(
+                state,
+                &client,
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_deref(),
+                now,
+            )
+            .await
         }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh(state, &client, &refresh_token, scope.as_ref(), now).await,
+        } => refresh::refresh(state, &client, &refresh_token, scope.as_ref(), now).await,
+        TokenRequest::ClientCredentials { audience, scope } => {
+            client_credentials(state, &client, audience, scope.as_ref(), now).await
+        }
     }
 }
 
-fn invalid_grant(description: &str) -> TokenFailure {
-    TokenError::new(Code::InvalidGrant, description).into()
+/// Refresh tokens issued from a code form a family named after the code, so a replayed code
+/// can revoke them (RFC 6749 §4.1.2).
+fn family_of_code(code: &SecretDigest) -> String {
+    code.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn redeem_code(
@@ -112,17 +139,36 @@ async fn redeem_code(
     client: &RegisteredClient,
     code: &str,
     redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
     now: Timestamp,
 ) -> Result<TokenResponse, TokenFailure> {
-    let grant: CodeGrant = state
+    let digest = SecretDigest::of(code);
+    let grant = match state
         .store
-        .consume_code(&SecretDigest::of(code), now)
+        .consume_code(&digest, now)
         .await
         .map_err(internal)?
-        .ok_or_else(|| {
-            invalid_grant("the authorization code is invalid, expired or already used")
-        })?;
-    token::check_code(&grant, &client.client_id, redirect_uri, now)?;
+    {
+        CodeRedemption::Redeemed(grant) => grant,
+        CodeRedemption::AlreadyUsed => {
+            // RFC 6749 §4.1.2: the code was used before; revoke what it issued.
+            let revoked = state
+                .store
+                .revoke_refresh_family(&family_of_code(&digest), now)
+                .await
+                .map_err(internal)?;
+            tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed");
+            return Err(invalid_grant(
+                "the authorization code has already been used",
+            ));
+        }
+        CodeRedemption::Unknown => {
+            return Err(invalid_grant(
+                "the authorization code is invalid or expired",
+            ))
+        }
+    };
+    token::check_code(&grant, &client.client_id, redirect_uri, code_verifier, now)?;
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
     let offline = grant.scope.contains(OFFLINE_ACCESS)
@@ -136,8 +182,12 @@ async fn redeem_code(
             scope: grant.scope.clone(),
             audience: grant.audience.clone(),
             auth_time: grant.auth_time,
-            expires_at: Some(now.plus(state.settings.refresh_token_lifetime)),
+            family_id: family_of_code(&digest),
+            family_created_at: now,
+            last_used_at: now,
+            rotated_at: None,
             revoked: false,
+            sid: grant.sid.clone(),
         };
         state
             .store
@@ -148,55 +198,82 @@ async fn redeem_code(
     } else {
         None
     };
-    let minted = Mint {
+    let m = Mint {
         client_id: &client.client_id,
-        user: &user,
+        subject: Subject::User(&user),
         scope: &grant.scope,
         api: api.as_ref(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
+        sid: grant.sid.as_deref(),
         now,
     };
-    mint(state, minted, refresh_token)
+    respond(state, m, refresh_token)
 }
 
-async fn refresh(
+/// RFC 6749 §4.4 with Auth0's client grants: the client may get a token for `audience` with at
+/// most the scopes granted to it; `sub` is `client_id@clients`.
+async fn client_credentials(
     state: &AppState,
     client: &RegisteredClient,
-    presented: &str,
+    audience: Option<String>,
     requested: Option<&ScopeSet>,
     now: Timestamp,
 ) -> Result<TokenResponse, TokenFailure> {
-    let grant = state
+    let audience = audience
+        .or_else(|| state.settings.default_audience.clone())
+        .ok_or_else(|| {
+            TokenError::new(Code::InvalidRequest, "the audience parameter is missing")
+        })?;
+    let api = state
         .store
-        .refresh_token(&SecretDigest::of(presented))
+        .api(&audience)
         .await
         .map_err(internal)?
-        .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
-    let scope = token::check_refresh(&grant, &client.client_id, requested, now)?;
-    let user = live_user(state, &grant.user_id).await?;
-    let api = api_of(state, grant.audience.as_deref()).await?;
-    let minted = Mint {
+        .ok_or_else(|| {
+            TokenError::new(
+                Code::InvalidRequest,
+                format!("Service not found: `{audience}` is not a registered API identifier"),
+            )
+        })?;
+    let granted = state.store.client_grant(&client.client_id, &audience).await.map_err(internal)?.ok_or_else(|| {
+        TokenError::new(
+            Code::UnauthorizedClient,
+            format!("the application is not authorized to access `{audience}`: create a client grant for it"),
+        )
+    })?;
+    let scope = match requested {
+        None => granted,
+        Some(scope) if scope.is_subset_of(&granted) => scope.clone(),
+        Some(_) => {
+            return Err(TokenError::new(
+                Code::InvalidScope,
+                "the requested scope exceeds the client grant",
+            )
+            .into());
+        }
+    };
+    let m = Mint {
         client_id: &client.client_id,
-        user: &user,
+        subject: Subject::Client,
         scope: &scope,
-        api: api.as_ref(),
-        auth_time: grant.auth_time,
+        api: Some(&api),
+        auth_time: now,
         nonce: None,
+        sid: None,
         now,
     };
-    // Non-rotating: the same refresh token stays valid (rotation is a per-client option to come).
-    mint(state, minted, Some(presented.to_owned()))
+    respond(state, m, None)
 }
 
-async fn live_user(state: &AppState, user_id: &str) -> Result<User, TokenFailure> {
+pub(crate) async fn live_user(state: &AppState, user_id: &str) -> Result<User, TokenFailure> {
     match state.store.user(user_id).await.map_err(internal)? {
         Some(user) if !user.blocked => Ok(user),
         _ => Err(invalid_grant("the user no longer exists or is blocked")),
     }
 }
 
-async fn api_of(
+pub(crate) async fn api_of(
     state: &AppState,
     audience: Option<&str>,
 ) -> Result<Option<ResourceServer>, TokenFailure> {
@@ -209,68 +286,22 @@ async fn api_of(
     }
 }
 
-/// What the tokens of one response are minted from.
-struct Mint<'a> {
-    client_id: &'a ClientId,
-    user: &'a User,
-    scope: &'a ScopeSet,
-    api: Option<&'a ResourceServer>,
-    auth_time: Timestamp,
-    nonce: Option<&'a str>,
-    now: Timestamp,
-}
-
-pub fn profile_of(user: &User) -> Profile {
-    Profile {
-        sub: user.user_id.clone(),
-        name: user.name.clone(),
-        nickname: user.username.clone(),
-        email: user.email.clone(),
-        email_verified: user.email_verified,
-        updated_at: user.updated_at,
-    }
-}
-
-fn mint(
+/// Mints the tokens and shapes the response.
+pub(crate) fn respond(
     state: &AppState,
     m: Mint<'_>,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, TokenFailure> {
-    let settings = &state.settings;
-    let ctx = TokenContext {
-        issuer: &settings.issuer,
-        client_id: m.client_id,
-        user_id: &m.user.user_id,
-        scope: m.scope,
-        now: m.now,
-    };
-    let lifetime = m.api.map_or(USERINFO_TOKEN_LIFETIME, |a| a.token_lifetime);
-    let jti = random_token(16).map_err(internal)?;
-    let claims =
-        claims::access_token_claims(ctx, m.api.map(|a| a.identifier.as_str()), lifetime, jti);
-    let signer = state.keys.signer();
-    // RFC 9068 §2.1: access tokens are typed `at+jwt`.
-    let access_token = signer.sign("at+jwt", &claims).map_err(internal)?;
-    let id_token = if m.scope.contains(OPENID) {
-        let profile = profile_of(m.user);
-        let id_claims = claims::id_token_claims(
-            ctx,
-            &profile,
-            m.auth_time,
-            m.nonce,
-            &access_token,
-            settings.id_token_lifetime,
-        );
-        Some(signer.sign("JWT", &id_claims).map_err(internal)?)
-    } else {
-        None
-    };
+    let minted = mint(state, m, true).map_err(TokenFailure::Internal)?;
+    let access_token = minted
+        .access_token
+        .ok_or_else(|| internal(InternalError::Jwt(tessera_jwt::JwtError::SigningFailed)))?;
     Ok(TokenResponse {
         access_token,
-        id_token,
+        id_token: minted.id_token,
         refresh_token,
         token_type: "Bearer",
-        expires_in: lifetime,
+        expires_in: minted.expires_in,
         scope: m.scope.clone(),
     })
 }

@@ -8,6 +8,7 @@ use tessera_protocol::scope::OPENID;
 use tessera_protocol::BearerErrorCode;
 
 use crate::error::InternalError;
+use crate::flows::own_tokens::verify_access_token;
 use crate::flows::token::profile_of;
 use crate::state::AppState;
 
@@ -32,33 +33,12 @@ fn invalid_token(description: &str) -> BearerFailure {
 
 /// Validates `token` as an access token of this issuer good for /userinfo.
 fn validate(state: &AppState, token: &str) -> Result<AccessTokenClaims, BearerFailure> {
-    let header = tessera_jwt::decode_header(token)
-        .map_err(|_| invalid_token("the access token is malformed"))?;
-    if header
-        .typ
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("at+jwt")
+    let claims = verify_access_token(state, token).map_err(invalid_token)?;
+    if !claims
+        .aud
+        .contains(&userinfo_audience(&state.settings.issuer))
     {
-        return Err(invalid_token("the token is not an access token"));
-    }
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|kid| state.keys.verifier(kid))
-        .ok_or_else(|| invalid_token("the access token was not signed by a known key"))?;
-    let (_, claims): (_, AccessTokenClaims) = tessera_jwt::verify(token, key)
-        .map_err(|_| invalid_token("the access token signature is invalid"))?;
-    let settings = &state.settings;
-    if claims.iss != settings.issuer {
-        return Err(invalid_token("the access token has another issuer"));
-    }
-    if !claims.aud.contains(&userinfo_audience(&settings.issuer)) {
         return Err(invalid_token("the access token is not meant for /userinfo"));
-    }
-    if state.clock.now() >= claims.exp {
-        return Err(invalid_token("the access token has expired"));
     }
     Ok(claims)
 }

@@ -17,16 +17,22 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "token_endpoint": s.endpoint("oauth/token"),
         "userinfo_endpoint": s.endpoint("userinfo"),
         "jwks_uri": s.endpoint(".well-known/jwks.json"),
+        "revocation_endpoint": s.endpoint("oauth/revoke"),
+        "introspection_endpoint": s.endpoint("oauth/introspect"),
+        "end_session_endpoint": s.endpoint("oidc/logout"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "response_types_supported": ["code", "token", "id_token", "id_token token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "implicit"],
+        "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": [
             "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss", "name", "nickname",
-            "nonce", "sub", "updated_at", "at_hash"
+            "nonce", "sid", "sub", "updated_at", "at_hash"
         ],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
@@ -38,7 +44,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = state.keys.jwks_json().to_owned().into_response();
+    let mut response = state.keys.current().jwks_json().to_owned().into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

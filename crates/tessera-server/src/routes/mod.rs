@@ -3,8 +3,11 @@
 mod authorize;
 mod consent;
 mod discovery;
+mod introspect;
 mod login;
-mod token;
+mod logout;
+mod revoke;
+pub(crate) mod token;
 mod userinfo;
 mod web;
 
@@ -27,6 +30,13 @@ pub fn router(state: AppState) -> Router {
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
         .route("/oauth/token", post(token::post))
+        .route("/oauth/revoke", post(revoke::post))
+        .route("/oauth/introspect", post(introspect::post))
+        .route("/v2/logout", get(logout::auth0))
+        .route(
+            "/oidc/logout",
+            get(logout::oidc_get).post(logout::oidc_post),
+        )
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route(
             "/.well-known/openid-configuration",

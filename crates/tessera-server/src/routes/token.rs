@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_protocol::error::{TokenError, TokenErrorCode};
+use tessera_protocol::params::Params;
 
 use crate::flows::token::{self, TokenFailure};
 use crate::routes::web;
@@ -17,40 +18,56 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let error = TokenError::new(TokenErrorCode::InvalidRequest, rejection.body_text());
-            let mut response = error_response(&error, false);
-            *response.status_mut() = rejection.status();
-            return response;
-        }
-    };
-    let params = match web::body_params(&headers, &body) {
+    let params = match client_request(&headers, body) {
         Ok(params) => params,
-        Err(description) => {
-            return error_response(
-                &TokenError::new(TokenErrorCode::InvalidRequest, description),
-                false,
-            )
-        }
+        Err(response) => return *response,
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match token::exchange(&state, authorization, &params).await {
+    match token::exchange(&state, authorization(&headers), &params).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
-        Err(TokenFailure::Protocol {
+        Err(failure) => failure_response(failure),
+    }
+}
+
+/// The parameters of a client's POST to the token, revocation or introspection endpoint, or
+/// the RFC 6749 §5.2 error for a body that cannot be read.
+pub(crate) fn client_request(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, Box<Response>> {
+    let body = body.map_err(|rejection| {
+        let error = TokenError::new(TokenErrorCode::InvalidRequest, rejection.body_text());
+        let mut response = error_response(&error, false);
+        *response.status_mut() = rejection.status();
+        Box::new(response)
+    })?;
+    web::body_params(headers, &body).map_err(|description| {
+        Box::new(error_response(
+            &TokenError::new(TokenErrorCode::InvalidRequest, description),
+            false,
+        ))
+    })
+}
+
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// A failed client request as RFC 6749 §5.2 JSON (or a 5xx for internal failures).
+pub(crate) fn failure_response(failure: TokenFailure) -> Response {
+    match failure {
+        TokenFailure::Protocol {
             error,
             basic_challenge,
-        }) => error_response(&error, basic_challenge),
-        Err(TokenFailure::Internal(error)) => no_store(error.into_response()),
+        } => error_response(&error, basic_challenge),
+        TokenFailure::Internal(error) => no_store(error.into_response()),
     }
 }
 
 /// RFC 6749 §5.1: responses with tokens or credentials carry `Cache-Control: no-store` and
 /// `Pragma: no-cache`.
-fn no_store(mut response: Response) -> Response {
+pub(crate) fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

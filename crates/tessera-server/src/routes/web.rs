@@ -3,6 +3,7 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tessera_protocol::authorize::ResponseMode;
 use tessera_protocol::params::Params;
 
 use crate::flows::authorize::{BrowserCookies, Outcome};
@@ -110,7 +111,10 @@ pub fn found(location: &str) -> Response {
 pub fn navigate(settings: &Settings, outcome: Outcome) -> Response {
     match outcome {
         Outcome::ErrorPage(error) => pages::authorize_error(&error),
-        Outcome::ToClient(location) => found(&location),
+        Outcome::ToClient(response) => match response.mode {
+            ResponseMode::FormPost => pages::form_post(&response),
+            ResponseMode::Query | ResponseMode::Fragment => found(&response.location()),
+        },
         Outcome::Interact {
             location,
             browser_cookie,

@@ -163,14 +163,35 @@ async fn authorize_missing_response_type_redirects_invalid_request() {
 }
 
 #[tokio::test]
-async fn authorize_response_type_token_redirects_unsupported_response_type() {
+async fn authorize_hybrid_response_type_redirects_unsupported_response_type() {
     let server = TestServer::start().await;
-    let response = get(&server.authorize_url(&[("response_type", "token")])).await;
+    let response = get(&server.authorize_url(&[("response_type", "code id_token")])).await;
     assert_client_error(
         &server,
         &response,
         "unsupported_response_type",
         Some("opaque-state"),
+    );
+}
+
+#[tokio::test]
+async fn authorize_implicit_for_a_client_without_the_implicit_grant_is_unauthorized_client_in_the_fragment(
+) {
+    let server = TestServer::start().await;
+    let response = get(&server.authorize_url(&[("response_type", "token")])).await;
+    let callback = client_redirect(&response);
+    assert!(
+        callback.query().is_none(),
+        "errors of implicit requests never go in the query"
+    );
+    let fragment = Url::parse(&format!("http://x/?{}", callback.fragment().unwrap())).unwrap();
+    assert_eq!(
+        query_param(&fragment, "error").as_deref(),
+        Some("unauthorized_client")
+    );
+    assert_eq!(
+        query_param(&fragment, "state").as_deref(),
+        Some("opaque-state")
     );
 }
 
@@ -281,9 +302,9 @@ async fn authorize_repeated_state_redirects_invalid_request() {
 }
 
 #[tokio::test]
-async fn authorize_response_mode_fragment_redirects_invalid_request() {
+async fn authorize_unknown_response_mode_redirects_invalid_request() {
     let server = TestServer::start().await;
-    let response = get(&server.authorize_url(&[("response_mode", "fragment")])).await;
+    let response = get(&server.authorize_url(&[("response_mode", "web_message")])).await;
     let callback = assert_client_error(&server, &response, "invalid_request", Some("opaque-state"));
     assert!(callback.fragment().is_none());
 }

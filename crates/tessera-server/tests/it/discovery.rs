@@ -31,15 +31,30 @@ async fn discovery_document_matches_the_endpoints() {
     assert_eq!(doc["token_endpoint"], server.url("oauth/token"));
     assert_eq!(doc["userinfo_endpoint"], server.url("userinfo"));
     assert_eq!(doc["jwks_uri"], server.url(".well-known/jwks.json"));
-    assert_eq!(doc["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        doc["response_types_supported"],
+        json!(["code", "token", "id_token", "id_token token"])
+    );
     assert_eq!(
         doc["grant_types_supported"],
-        json!(["authorization_code", "refresh_token"])
+        json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "implicit"
+        ])
     );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!(["client_secret_basic", "client_secret_post", "none"])
     );
+    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(doc["revocation_endpoint"], server.url("oauth/revoke"));
+    assert_eq!(
+        doc["introspection_endpoint"],
+        server.url("oauth/introspect")
+    );
+    assert_eq!(doc["end_session_endpoint"], server.url("oidc/logout"));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
@@ -52,26 +67,33 @@ async fn discovery_advertised_endpoints_answer() {
     let server = TestServer::start().await;
     let doc = configuration(&server).await;
     let client = http();
-    for name in ["authorization_endpoint", "userinfo_endpoint", "jwks_uri"] {
+    for name in [
+        "authorization_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+    ] {
         let url = doc[name].as_str().unwrap();
         let status = client.get(url).send().await.unwrap().status();
         assert_ne!(status, StatusCode::NOT_FOUND, "{name} {url}");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{name} {url}");
     }
-    let token = doc["token_endpoint"].as_str().unwrap();
-    let status = client
-        .post(token)
-        .form(&[("grant_type", "authorization_code")])
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_ne!(status, StatusCode::NOT_FOUND, "token_endpoint {token}");
-    assert_ne!(
-        status,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "token_endpoint {token}"
-    );
+    for name in [
+        "token_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ] {
+        let url = doc[name].as_str().unwrap();
+        let status = client
+            .post(url)
+            .form(&[("grant_type", "authorization_code")])
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_ne!(status, StatusCode::NOT_FOUND, "{name} {url}");
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{name} {url}");
+    }
     // And the JWKS is a usable key set.
     let jwks = server.jwks().await;
     assert!(!jwks.keys.is_empty());

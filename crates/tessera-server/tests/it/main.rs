@@ -9,5 +9,6 @@ mod authorize_errors;
 mod discovery;
 mod flow;
 mod interaction;
+mod keys;
 mod token_errors;
 mod userinfo;

@@ -16,6 +16,7 @@ pub const API: &str = "appointments:api";
 pub const CLIENT_ID: &str = "myclientapp";
 pub const CLIENT_SECRET: &str = "myclientapp-secret-0123456789abcdef0123456789";
 pub const CALLBACK: &str = "http://127.0.0.1:4000/callback";
+pub const LOGOUT_URL: &str = "http://127.0.0.1:4000/";
 pub const USERNAME: &str = "jane";
 pub const EMAIL: &str = "jane@example.com";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -43,11 +44,11 @@ pub fn seed_config() -> Config {
         }],
         clients: vec![ClientConfig {
             client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
+            client_secret: Some(CLIENT_SECRET.into()),
             name: "My Client App".into(),
-            app_type: "regular_web".into(),
             callbacks: vec![CALLBACK.into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            allowed_logout_urls: vec![LOGOUT_URL.into()],
+            ..ClientConfig::default()
         }],
         users: vec![UserConfig {
             username: USERNAME.into(),

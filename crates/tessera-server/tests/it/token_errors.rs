@@ -16,11 +16,10 @@ const OTHER_SECRET: &str = "otherapp-secret-0123456789abcdef0123456789ab";
 fn other_client(id: &str, secret: &str) -> ClientConfig {
     ClientConfig {
         client_id: id.into(),
-        client_secret: secret.into(),
+        client_secret: Some(secret.into()),
         name: "Other App".into(),
-        app_type: "regular_web".into(),
         callbacks: vec![CALLBACK.into()],
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        ..ClientConfig::default()
     }
 }
 
@@ -326,7 +325,7 @@ async fn token_password_grant_is_unsupported_grant_type() {
 #[tokio::test]
 async fn token_refresh_grant_for_client_without_it_is_unauthorized_client() {
     let server = TestServer::start_with(|c| {
-        c.clients[0].grant_types = vec!["authorization_code".into()];
+        c.clients[0].grant_types = Some(vec!["authorization_code".into()]);
     })
     .await;
     let response = refresh(&server, "some-refresh-token", None).await;

@@ -1,0 +1,48 @@
+//! Verifying tokens this server signed: access tokens (userinfo, introspection) and ID tokens
+//! (logout's `id_token_hint`).
+
+use serde::de::DeserializeOwned;
+use tessera_protocol::claims::AccessTokenClaims;
+
+use crate::state::AppState;
+
+/// Verifies `token`'s signature with one of this server's keys and that its `typ` is `typ`
+/// (case-insensitive). Time and audience checks are the caller's.
+pub fn verify_own<C: DeserializeOwned>(
+    state: &AppState,
+    token: &str,
+    typ: &str,
+) -> Result<C, &'static str> {
+    let header = tessera_jwt::decode_header(token).map_err(|_| "the token is malformed")?;
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(typ))
+    {
+        return Err("the token is not of the expected type");
+    }
+    let keys = state.keys.current();
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.verifier(kid))
+        .ok_or("the token was not signed by a known key")?;
+    let (_, claims) =
+        tessera_jwt::verify(token, key).map_err(|_| "the token signature is invalid")?;
+    Ok(claims)
+}
+
+/// An unexpired access token of this issuer.
+pub fn verify_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<AccessTokenClaims, &'static str> {
+    let claims: AccessTokenClaims = verify_own(state, token, "at+jwt")?;
+    if claims.iss != state.settings.issuer {
+        return Err("the token has another issuer");
+    }
+    if state.clock.now() >= claims.exp {
+        return Err("the token has expired");
+    }
+    Ok(claims)
+}

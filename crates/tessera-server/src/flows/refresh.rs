@@ -1,0 +1,146 @@
+//! The refresh token grant (RFC 6749 §6), Auth0 style: rotation per client, with reuse
+//! detection that revokes the whole family (RFC 9700 §4.14.2).
+
+use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
+use tessera_protocol::{RegisteredClient, ScopeSet, SecretDigest, Timestamp};
+
+use crate::crypto::new_secret;
+use crate::flows::mint::{Mint, Subject};
+use crate::flows::token::{
+    api_of, internal, invalid_grant, live_user, respond, TokenFailure, TokenResponse,
+};
+use crate::state::AppState;
+
+/// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
+pub async fn refresh(
+    state: &AppState,
+    client: &RegisteredClient,
+    presented: &str,
+    requested: Option<&ScopeSet>,
+    now: Timestamp,
+) -> Result<TokenResponse, TokenFailure> {
+    let digest = SecretDigest::of(presented);
+    // Two rounds at most: a rotation lost to a racing request is judged again as what it now is.
+    for _ in 0..2 {
+        let grant = state
+            .store
+            .refresh_token(&digest)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+        let scope = match token::check_refresh(
+            &grant,
+            &client.client_id,
+            requested,
+            &client.refresh_token,
+            now,
+        )? {
+            RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now).await),
+            RefreshUse::Issue { scope, rotate } => {
+                let next = if rotate {
+                    successor(state, &digest, &grant, now).await?
+                } else {
+                    Next::Same
+                };
+                match next {
+                    Next::Raced => continue,
+                    Next::Same => {
+                        state
+                            .store
+                            .touch_refresh_token(&digest, now)
+                            .await
+                            .map_err(internal)?;
+                        (scope, presented.to_owned())
+                    }
+                    Next::New(token) => (scope, token),
+                }
+            }
+        };
+        let (scope, refresh_token) = scope;
+        return issue(state, client, &grant, &scope, refresh_token, now).await;
+    }
+    Err(invalid_grant("the refresh token is invalid"))
+}
+
+enum Next {
+    Same,
+    New(String),
+    /// Another request rotated the token first.
+    Raced,
+}
+
+/// A new token in the same family. Within the leeway after a rotation (a racing retry) the
+/// retry gets a sibling; otherwise the presented token is marked rotated atomically.
+async fn successor(
+    state: &AppState,
+    digest: &SecretDigest,
+    grant: &RefreshGrant,
+    now: Timestamp,
+) -> Result<Next, TokenFailure> {
+    let token = new_secret().map_err(internal)?;
+    let next = RefreshGrant {
+        last_used_at: now,
+        rotated_at: None,
+        revoked: false,
+        ..grant.clone()
+    };
+    let new_digest = SecretDigest::of(&token);
+    if grant.rotated_at.is_some() {
+        state
+            .store
+            .insert_refresh_token(&new_digest, &next, now)
+            .await
+            .map_err(internal)?;
+        return Ok(Next::New(token));
+    }
+    let rotated = state
+        .store
+        .rotate_refresh_token(digest, &new_digest, &next, now)
+        .await
+        .map_err(internal)?;
+    Ok(if rotated {
+        Next::New(token)
+    } else {
+        Next::Raced
+    })
+}
+
+/// RFC 9700 §4.14.2: a rotated token used again means it leaked; revoke its whole family.
+async fn reuse_detected(state: &AppState, grant: &RefreshGrant, now: Timestamp) -> TokenFailure {
+    match state
+        .store
+        .revoke_refresh_family(&grant.family_id, now)
+        .await
+    {
+        Ok(revoked) => {
+            tracing::warn!(client_id = %grant.client_id, revoked, "refresh token reuse detected; family revoked");
+            invalid_grant(
+                "the refresh token was already used; every token of its grant is now revoked",
+            )
+        }
+        Err(error) => internal(error),
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    client: &RegisteredClient,
+    grant: &RefreshGrant,
+    scope: &ScopeSet,
+    refresh_token: String,
+    now: Timestamp,
+) -> Result<TokenResponse, TokenFailure> {
+    let user = live_user(state, &grant.user_id).await?;
+    let api = api_of(state, grant.audience.as_deref()).await?;
+    let m = Mint {
+        client_id: &client.client_id,
+        subject: Subject::User(&user),
+        scope,
+        api: api.as_ref(),
+        auth_time: grant.auth_time,
+        nonce: None,
+        sid: grant.sid.as_deref(),
+        now,
+    };
+    respond(state, m, Some(refresh_token))
+}

@@ -1,0 +1,115 @@
+//! Token revocation (RFC 7009, Auth0's `/oauth/revoke`) and introspection (RFC 7662).
+
+use serde_json::{json, Value};
+use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
+use tessera_protocol::params::Params;
+use tessera_protocol::token::{self, RefreshUse};
+use tessera_protocol::SecretDigest;
+
+use crate::flows::own_tokens::verify_access_token;
+use crate::flows::token::{authenticate, internal, TokenFailure};
+use crate::state::AppState;
+
+fn token_param(params: &Params) -> Result<String, TokenFailure> {
+    match params.get("token") {
+        Ok(Some(token)) => Ok(token.to_owned()),
+        Ok(None) => {
+            Err(TokenError::new(Code::InvalidRequest, "the token parameter is missing").into())
+        }
+        Err(repeated) => Err(TokenError::new(Code::InvalidRequest, repeated.to_string()).into()),
+    }
+}
+
+/// `POST /oauth/revoke`: revokes a refresh token and every token of its family. Unknown tokens
+/// and access tokens (self-contained JWTs, which expire on their own) answer success too
+/// (RFC 7009 §2.2: invalid tokens do not cause an error).
+pub async fn revoke(
+    state: &AppState,
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<(), TokenFailure> {
+    let client = authenticate(state, authorization, params).await?;
+    let token = token_param(params)?;
+    let now = state.clock.now();
+    let Some(grant) = state
+        .store
+        .refresh_token(&SecretDigest::of(&token))
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    // RFC 7009 §2.1: a client may only revoke its own tokens.
+    if grant.client_id != client.client_id {
+        return Err(TokenError::new(
+            Code::InvalidRequest,
+            "the token was not issued to this client",
+        )
+        .into());
+    }
+    let revoked = state
+        .store
+        .revoke_refresh_family(&grant.family_id, now)
+        .await
+        .map_err(internal)?;
+    tracing::info!(client_id = %client.client_id, revoked, "refresh token revoked");
+    Ok(())
+}
+
+/// `POST /oauth/introspect`: whether a token is active, and what it grants (RFC 7662 §2.2).
+/// Refresh tokens are only described to the client they were issued to.
+pub async fn introspect(
+    state: &AppState,
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<Value, TokenFailure> {
+    let client = authenticate(state, authorization, params).await?;
+    // RFC 7662 §2.1: the caller must be authenticated; a public client proves nothing.
+    if client.is_public() {
+        return Err(TokenError::new(
+            Code::InvalidClient,
+            "introspection requires a confidential client",
+        )
+        .into());
+    }
+    let token = token_param(params)?;
+    let now = state.clock.now();
+    if let Some(grant) = state
+        .store
+        .refresh_token(&SecretDigest::of(&token))
+        .await
+        .map_err(internal)?
+    {
+        let usable = grant.client_id == client.client_id
+            && matches!(
+                token::check_refresh(&grant, &client.client_id, None, &client.refresh_token, now),
+                Ok(RefreshUse::Issue { .. })
+            );
+        if !usable {
+            return Ok(json!({ "active": false }));
+        }
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "client_id": grant.client_id,
+            "sub": grant.user_id,
+            "scope": grant.scope,
+            "iss": state.settings.issuer,
+        }));
+    }
+    match verify_access_token(state, &token) {
+        Ok(claims) => Ok(json!({
+            "active": true,
+            "token_type": "access_token",
+            "client_id": claims.client_id,
+            "sub": claims.sub,
+            "scope": claims.scope,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "jti": claims.jti,
+        })),
+        Err(_) => Ok(json!({ "active": false })),
+    }
+}
