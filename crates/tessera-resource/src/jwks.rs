@@ -1,6 +1,7 @@
 //! The issuer's keys: fetched on first use, cached, refreshed when a token names an unknown
 //! `kid` — at most once per minimum interval, so a flood of forged tokens cannot hammer the
-//! issuer.
+//! issuer — and refetched once the cache is older than its maximum age, so a key the issuer
+//! revoked stops being trusted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use crate::BearerError;
 #[derive(Default)]
 struct Cached {
     keys: HashMap<String, Arc<VerifyingKey>>,
+    /// When the keys were last fetched successfully.
+    fetched_at: Option<Instant>,
     last_attempt: Option<Instant>,
     last_error: Option<String>,
 }
@@ -23,12 +26,18 @@ pub(crate) struct KeyCache {
     jwks_uri: String,
     http: reqwest::Client,
     min_refresh: Duration,
+    max_age: Duration,
     cached: RwLock<Cached>,
     fetching: Mutex<()>,
 }
 
 impl KeyCache {
-    pub(crate) fn new(jwks_uri: String, min_refresh: Duration, timeout: Duration) -> KeyCache {
+    pub(crate) fn new(
+        jwks_uri: String,
+        min_refresh: Duration,
+        max_age: Duration,
+        timeout: Duration,
+    ) -> KeyCache {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -38,6 +47,7 @@ impl KeyCache {
             jwks_uri,
             http,
             min_refresh,
+            max_age,
             cached: RwLock::default(),
             fetching: Mutex::new(()),
         }
@@ -45,14 +55,24 @@ impl KeyCache {
 
     /// The key named `kid`, fetching the JWKS when it is not known yet.
     pub(crate) async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, BearerError> {
-        if let Some(key) = self.cached.read().await.keys.get(kid) {
-            return Ok(Arc::clone(key));
+        {
+            let cached = self.cached.read().await;
+            if let Some(key) = cached.keys.get(kid).filter(|_| self.fresh(&cached)) {
+                return Ok(Arc::clone(key));
+            }
         }
         // One fetch at a time; whoever waited re-checks what the fetch brought.
         let _fetching = self.fetching.lock().await;
         {
             let cached = self.cached.read().await;
-            if let Some(key) = cached.keys.get(kid) {
+            let stale_but_known = cached.keys.get(kid).filter(|_| !self.fresh(&cached));
+            if let Some(key) = cached.keys.get(kid).filter(|_| self.fresh(&cached)) {
+                return Ok(Arc::clone(key));
+            }
+            let throttled = cached
+                .last_attempt
+                .is_some_and(|at| at.elapsed() < self.min_refresh);
+            if let (Some(key), true) = (stale_but_known, throttled) {
                 return Ok(Arc::clone(key));
             }
             if cached
@@ -68,6 +88,7 @@ impl KeyCache {
         match fetched {
             Ok(keys) => {
                 cached.keys = keys;
+                cached.fetched_at = Some(Instant::now());
                 cached.last_error = None;
             }
             Err(error) => {
@@ -80,6 +101,12 @@ impl KeyCache {
             .get(kid)
             .map(Arc::clone)
             .ok_or_else(|| Self::unknown(kid, &cached))
+    }
+
+    fn fresh(&self, cached: &Cached) -> bool {
+        cached
+            .fetched_at
+            .is_some_and(|at| at.elapsed() < self.max_age)
     }
 
     fn unknown(kid: &str, cached: &Cached) -> BearerError {

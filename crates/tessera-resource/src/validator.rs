@@ -40,6 +40,8 @@ pub struct ValidatorOptions {
     pub leeway: i64,
     /// An unknown `kid` refetches the JWKS at most this often.
     pub min_refresh_interval: Duration,
+    /// Keys older than this are refetched, so a key the issuer revoked stops being trusted.
+    pub max_key_age: Duration,
     /// Timeout of one JWKS fetch.
     pub fetch_timeout: Duration,
 }
@@ -50,6 +52,7 @@ impl Default for ValidatorOptions {
             jwks_uri: None,
             leeway: 30,
             min_refresh_interval: Duration::from_secs(30),
+            max_key_age: Duration::from_secs(300),
             fetch_timeout: Duration::from_secs(5),
         }
     }
@@ -94,6 +97,7 @@ impl Validator {
                 keys: KeyCache::new(
                     jwks_uri,
                     options.min_refresh_interval,
+                    options.max_key_age,
                     options.fetch_timeout,
                 ),
                 leeway: options.leeway,

@@ -324,3 +324,21 @@ async fn hanging_issuer_times_out_as_keys_unavailable() {
     assert!(started.elapsed() < Duration::from_secs(3));
     hold.abort();
 }
+
+#[tokio::test]
+async fn keys_older_than_max_key_age_are_refetched_so_revoked_keys_stop_working() {
+    let server = JwksServer::start(&[issuer_key()]).await;
+    let options = ValidatorOptions {
+        min_refresh_interval: Duration::from_millis(100),
+        max_key_age: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let validator = Validator::with_options(server.issuer(), AUDIENCE, options);
+    let token = mint(issuer_key(), &claims(&server.issuer()));
+    validator.validate(&token).await.unwrap();
+    assert_eq!(server.fetches(), 1);
+    server.set_keys(&[]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_invalid_token(validator.validate(&token).await);
+    assert_eq!(server.fetches(), 2, "a stale cache is refetched");
+}

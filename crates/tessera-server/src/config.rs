@@ -246,6 +246,26 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// An http(s) URL without query or fragment, ending with `/` (Auth0's issuer ends with a slash,
+/// and endpoint URLs are built by appending to it).
+fn normalized_issuer(issuer: String) -> Result<String, ConfigError> {
+    let url = url::Url::parse(&issuer)
+        .map_err(|e| ConfigError::Invalid(format!("issuer `{issuer}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(ConfigError::Invalid(format!(
+            "issuer `{issuer}` must be an http(s) URL without query or fragment"
+        )));
+    }
+    Ok(if issuer.ends_with('/') {
+        issuer
+    } else {
+        format!("{issuer}/")
+    })
+}
+
 impl Config {
     /// Reads `path` (if any), then applies `TESSERA_*` environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -272,25 +292,6 @@ impl Config {
     }
 
     fn validated(mut self) -> Result<Config, ConfigError> {
-        let Some(issuer) = self.issuer.take() else {
-            return Ok(self);
-        };
-        let url = url::Url::parse(&issuer)
-            .map_err(|e| ConfigError::Invalid(format!("issuer `{issuer}` is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https")
-            || url.query().is_some()
-            || url.fragment().is_some()
-        {
-            return Err(ConfigError::Invalid(format!(
-                "issuer `{issuer}` must be an http(s) URL without query or fragment"
-            )));
-        }
-        // Auth0's issuer ends with a slash, and endpoint URLs are built by appending to it.
-        self.issuer = Some(if issuer.ends_with('/') {
-            issuer
-        } else {
-            format!("{issuer}/")
-        });
         for (name, value) in [
             ("code_lifetime", self.code_lifetime),
             ("session_lifetime", self.session_lifetime),
@@ -302,6 +303,9 @@ impl Config {
                     "{name} must be a positive number of seconds"
                 )));
             }
+        }
+        if let Some(issuer) = self.issuer.take() {
+            self.issuer = Some(normalized_issuer(issuer)?);
         }
         Ok(self)
     }

@@ -375,3 +375,12 @@ fn keys_revoke_of_the_current_key_exits_2_mentioning_force_unless_forced() {
     let stderr = String::from_utf8(bad_alg.stderr).unwrap();
     assert!(stderr.contains("RS256, PS256, ES256 or EdDSA"), "{stderr}");
 }
+
+#[test]
+fn non_positive_lifetime_is_refused_without_an_issuer_too() {
+    let stderr = fails_with("listen = \"127.0.0.1:0\"\ncode_lifetime = 0\n");
+    assert!(
+        stderr.contains("code_lifetime must be a positive number of seconds"),
+        "{stderr}"
+    );
+}
