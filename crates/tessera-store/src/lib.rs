@@ -10,7 +10,9 @@ use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
 
-pub use records::{Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User};
+pub use records::{
+    ClientGrant, Consent, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User,
+};
 pub use sqlite::SqliteStore;
 
 /// A storage failure. The detail is for logs, never for clients.
@@ -22,15 +24,47 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A record with the same unique key exists already.
+    #[error("already exists: {0}")]
+    Conflict(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a listing: Auth0's `page` (from 0) and `per_page`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Page {
+    pub fn offset(self) -> i64 {
+        i64::from(self.page) * i64::from(self.per_page)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+/// A page of results and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
 
 /// Registered applications.
 #[async_trait]
 pub trait ClientStore {
     async fn upsert_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()>;
     async fn client(&self, client_id: &ClientId) -> StoreResult<Option<RegisteredClient>>;
+    /// Creates a client; [`StoreError::Conflict`] when its id is taken.
+    async fn create_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()>;
+    async fn list_clients(&self, page: Page) -> StoreResult<Listing<RegisteredClient>>;
+    /// Deletes a client and its client grants; true if it existed.
+    async fn delete_client(&self, client_id: &ClientId) -> StoreResult<bool>;
 }
 
 /// APIs (resource servers), keyed by identifier (the audience).
@@ -38,6 +72,11 @@ pub trait ClientStore {
 pub trait ApiStore {
     async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
     async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>>;
+    /// Creates an API; [`StoreError::Conflict`] when its identifier is taken.
+    async fn create_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
+    async fn list_apis(&self, page: Page) -> StoreResult<Listing<ResourceServer>>;
+    /// Deletes an API and the client grants for it; true if it existed.
+    async fn delete_api(&self, identifier: &str) -> StoreResult<bool>;
 }
 
 /// End users.
@@ -48,6 +87,14 @@ pub trait UserStore {
     /// The user whose username or email is `login`.
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn user(&self, user_id: &str) -> StoreResult<Option<User>>;
+    /// Creates a user; [`StoreError::Conflict`] when the username or email is taken.
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
+    /// Writes every field of `user` (found by `user_id`); false if there is no such user.
+    async fn update_user(&self, user: &User, now: Timestamp) -> StoreResult<bool>;
+    /// Deletes a user with their sessions and consents; true if they existed.
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Users whose username, email or name contains `search` (all when `None`), by username.
+    async fn list_users(&self, page: Page, search: Option<&str>) -> StoreResult<Listing<User>>;
 }
 
 /// SSO sessions, keyed by the digest of the session cookie.
@@ -90,14 +137,20 @@ pub trait ConsentStore {
         client_id: &ClientId,
         audience: Option<&str>,
     ) -> StoreResult<Option<ScopeSet>>;
+    /// Stores the consent; `new_id` names it if it is new (an existing one keeps its id).
+    #[allow(clippy::too_many_arguments)]
     async fn save_consent(
         &self,
         user_id: &str,
         client_id: &ClientId,
         audience: Option<&str>,
         scope: &ScopeSet,
+        new_id: &str,
         now: Timestamp,
     ) -> StoreResult<()>;
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>>;
+    /// Deletes a consent by id and returns it.
+    async fn delete_consent(&self, id: &str) -> StoreResult<Option<Consent>>;
 }
 
 /// Authorization codes, stored by digest.
@@ -150,6 +203,13 @@ pub trait RefreshTokenStore {
     async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_refresh_family(&self, family_id: &str, now: Timestamp) -> StoreResult<u64>;
+    /// Revokes a user's refresh tokens, for one client and audience or (with `None`) all.
+    async fn revoke_refresh_tokens_of(
+        &self,
+        user_id: &str,
+        grant: Option<(&ClientId, Option<&str>)>,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
 }
 
 /// Machine-to-machine authorizations: which APIs a client may get tokens for, with which scopes.
@@ -167,6 +227,23 @@ pub trait ClientGrantStore {
         client_id: &ClientId,
         audience: &str,
     ) -> StoreResult<Option<ScopeSet>>;
+    /// Creates a client grant; [`StoreError::Conflict`] when the pair exists.
+    async fn create_client_grant(&self, grant: &ClientGrant, now: Timestamp) -> StoreResult<()>;
+    async fn client_grant_by_id(&self, id: &str) -> StoreResult<Option<ClientGrant>>;
+    /// Client grants, optionally of one client and/or for one API.
+    async fn list_client_grants(
+        &self,
+        client_id: Option<&ClientId>,
+        audience: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Listing<ClientGrant>>;
+    async fn update_client_grant(
+        &self,
+        id: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn delete_client_grant(&self, id: &str) -> StoreResult<bool>;
 }
 
 /// Signing keys.

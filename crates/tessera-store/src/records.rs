@@ -3,7 +3,7 @@
 use std::fmt;
 
 use tessera_protocol::authorize::AuthorizationRequest;
-use tessera_protocol::{SecretDigest, Timestamp};
+use tessera_protocol::{ClientId, ScopeSet, SecretDigest, Timestamp};
 
 /// An end user.
 #[derive(Clone, PartialEq, Eq)]
@@ -16,6 +16,7 @@ pub struct User {
     pub password_hash: String,
     pub email_verified: bool,
     pub blocked: bool,
+    pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
@@ -108,4 +109,24 @@ impl fmt::Debug for SigningKeyRecord {
             .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()
     }
+}
+
+/// A user's consent to a client for an API (Auth0's "grant").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: ClientId,
+    /// `None` for consent to /userinfo only.
+    pub audience: Option<String>,
+    pub scope: ScopeSet,
+}
+
+/// A machine-to-machine authorization (Auth0's "client grant").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    pub id: String,
+    pub client_id: ClientId,
+    pub audience: String,
+    pub scope: ScopeSet,
 }

@@ -15,9 +15,10 @@ use tessera_protocol::{
 };
 
 use crate::{
-    ApiStore, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, ConsentStore, KeyStore,
-    Login, NewUser, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session,
-    SessionStore, SigningKeyRecord, StoreError, StoreResult, User, UserStore,
+    ApiStore, ClientGrant, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent,
+    ConsentStore, KeyStore, Listing, Login, NewUser, Page, PendingAuthorization,
+    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
+    StoreError, StoreResult, User, UserStore,
 };
 
 /// A store on one SQLite database file.
@@ -64,6 +65,21 @@ fn digest_of(row: &SqliteRow, column: &str) -> StoreResult<SecretDigest> {
         .ok_or_else(|| corrupt(format!("{column} is not a SHA-256 digest")))
 }
 
+/// A unique-key violation becomes [`StoreError::Conflict`] naming `what`.
+fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(what.to_owned())
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+async fn count(pool: &SqlitePool, sql: &str) -> StoreResult<u64> {
+    let total: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
 fn scope_of(text: &str) -> StoreResult<ScopeSet> {
     ScopeSet::parse(text).map_err(corrupt)
 }
@@ -107,21 +123,20 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<RegisteredClient> {
     })
 }
 
-#[async_trait]
-impl ClientStore for SqliteStore {
-    async fn upsert_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()> {
-        let callbacks: Vec<&str> = client.callbacks.iter().map(RedirectUri::as_str).collect();
-        let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
-        sqlx::query(
-            "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
-                token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
-             ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, app_type = excluded.app_type,
-                callbacks = excluded.callbacks, allowed_logout_urls = excluded.allowed_logout_urls,
-                grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
-                secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
-                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at",
-        )
+const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
+        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)";
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_client<'q>(
+    query: SqliteQuery<'q>,
+    client: &'q RegisteredClient,
+    now: Timestamp,
+) -> StoreResult<SqliteQuery<'q>> {
+    let callbacks: Vec<&str> = client.callbacks.iter().map(RedirectUri::as_str).collect();
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    Ok(query
         .bind(client.client_id.as_str())
         .bind(&client.name)
         .bind(client.app_type.as_str())
@@ -132,10 +147,62 @@ impl ClientStore for SqliteStore {
         .bind(client.secret_digest.as_ref().map(|d| d.as_bytes().to_vec()))
         .bind(to_json(&client.refresh_token)?)
         .bind(client.allow_plain_pkce)
-        .bind(now.0)
-        .execute(&self.pool)
-        .await?;
+        .bind(now.0))
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn upsert_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()> {
+        let sql = format!(
+            "{INSERT_CLIENT} ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, app_type = excluded.app_type,
+                callbacks = excluded.callbacks, allowed_logout_urls = excluded.allowed_logout_urls,
+                grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
+                secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
+                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at"
+        );
+        bind_client(sqlx::query(&sql), client, now)?
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    async fn create_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()> {
+        bind_client(sqlx::query(INSERT_CLIENT), client, now)?
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_as(&format!("client `{}`", client.client_id)))?;
+        Ok(())
+    }
+
+    async fn list_clients(&self, page: Page) -> StoreResult<Listing<RegisteredClient>> {
+        let rows =
+            sqlx::query("SELECT * FROM clients ORDER BY created_at, client_id LIMIT ?1 OFFSET ?2")
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+        let items = rows
+            .iter()
+            .map(client_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: count(&self.pool, "SELECT COUNT(*) FROM clients").await?,
+        })
+    }
+
+    async fn delete_client(&self, client_id: &ClientId) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM client_grants WHERE client_id = ?1")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE client_id = ?1")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() == 1)
     }
 
     async fn client(&self, client_id: &ClientId) -> StoreResult<Option<RegisteredClient>> {
@@ -158,26 +225,75 @@ fn api_from_row(row: &SqliteRow) -> StoreResult<ResourceServer> {
     })
 }
 
-#[async_trait]
-impl ApiStore for SqliteStore {
-    async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime, signing_alg, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-             ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
-                allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
-                signing_alg = excluded.signing_alg, updated_at = excluded.updated_at",
-        )
+const INSERT_API: &str =
+    "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
+        signing_alg, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+
+fn bind_api<'q>(
+    query: SqliteQuery<'q>,
+    api: &'q ResourceServer,
+    now: Timestamp,
+) -> StoreResult<SqliteQuery<'q>> {
+    Ok(query
         .bind(&api.identifier)
         .bind(&api.name)
         .bind(to_json(&api.scopes)?)
         .bind(api.allow_offline_access)
         .bind(api.token_lifetime)
         .bind(&api.signing_alg)
-        .bind(now.0)
-        .execute(&self.pool)
-        .await?;
+        .bind(now.0))
+}
+
+#[async_trait]
+impl ApiStore for SqliteStore {
+    async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()> {
+        let sql = format!(
+            "{INSERT_API} ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
+                allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
+                signing_alg = excluded.signing_alg, updated_at = excluded.updated_at"
+        );
+        bind_api(sqlx::query(&sql), api, now)?
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    async fn create_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()> {
+        bind_api(sqlx::query(INSERT_API), api, now)?
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_as(&format!("API `{}`", api.identifier)))?;
+        Ok(())
+    }
+
+    async fn list_apis(&self, page: Page) -> StoreResult<Listing<ResourceServer>> {
+        let rows = sqlx::query(
+            "SELECT * FROM resource_servers ORDER BY created_at, identifier LIMIT ?1 OFFSET ?2",
+        )
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(api_from_row).collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: count(&self.pool, "SELECT COUNT(*) FROM resource_servers").await?,
+        })
+    }
+
+    async fn delete_api(&self, identifier: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM client_grants WHERE audience = ?1")
+            .bind(identifier)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM resource_servers WHERE identifier = ?1")
+            .bind(identifier)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() == 1)
     }
 
     async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>> {
@@ -198,6 +314,7 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
         password_hash: row.try_get("password_hash")?,
         email_verified: row.try_get("email_verified")?,
         blocked: row.try_get("blocked")?,
+        created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
     })
 }
@@ -239,6 +356,74 @@ impl UserStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (user_id, username, email, name, password_hash, email_verified, blocked, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, FALSE, ?7, ?7) RETURNING *",
+        )
+        .bind(&user.user_id)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(conflict_as("a user with this username or email"))?;
+        user_from_row(&row)
+    }
+
+    async fn update_user(&self, user: &User, now: Timestamp) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET username = ?2, email = ?3, name = ?4, password_hash = ?5, email_verified = ?6,
+                blocked = ?7, updated_at = ?8 WHERE user_id = ?1",
+        )
+        .bind(&user.user_id)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified)
+        .bind(user.blocked)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_as("a user with this username or email"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
+        let deleted = sqlx::query("DELETE FROM users WHERE user_id = ?1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn list_users(&self, page: Page, search: Option<&str>) -> StoreResult<Listing<User>> {
+        // `instr` rather than LIKE: the search text is matched literally, wildcards and all.
+        const MATCHES: &str = "(?1 IS NULL OR instr(lower(username), lower(?1)) > 0
+            OR instr(lower(email), lower(?1)) > 0 OR instr(lower(name), lower(?1)) > 0)";
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM users WHERE {MATCHES} ORDER BY username LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(search)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users WHERE {MATCHES}"))
+            .bind(search)
+            .fetch_one(&self.pool)
+            .await?;
+        let items = rows.iter().map(user_from_row).collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
     }
 }
 
@@ -370,6 +555,17 @@ impl PendingAuthorizationStore for SqliteStore {
     }
 }
 
+fn consent_from_row(row: &SqliteRow) -> StoreResult<Consent> {
+    let audience: String = row.try_get("audience")?;
+    Ok(Consent {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        client_id: ClientId(row.try_get("client_id")?),
+        audience: (!audience.is_empty()).then_some(audience),
+        scope: scope_of(row.try_get("scope")?)?,
+    })
+}
+
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn consent(
@@ -395,13 +591,15 @@ impl ConsentStore for SqliteStore {
         client_id: &ClientId,
         audience: Option<&str>,
         scope: &ScopeSet,
+        new_id: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO consents (user_id, client_id, audience, scope, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+            "INSERT INTO consents (id, user_id, client_id, audience, scope, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
              ON CONFLICT (user_id, client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
         )
+        .bind(new_id)
         .bind(user_id)
         .bind(client_id.as_str())
         .bind(audience.unwrap_or(""))
@@ -410,6 +608,22 @@ impl ConsentStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query("SELECT * FROM consents WHERE user_id = ?1 ORDER BY created_at, id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    async fn delete_consent(&self, id: &str) -> StoreResult<Option<Consent>> {
+        let row = sqlx::query("DELETE FROM consents WHERE id = ?1 RETURNING *")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(consent_from_row).transpose()
     }
 }
 
@@ -565,6 +779,38 @@ impl RefreshTokenStore for SqliteStore {
         .await?;
         Ok(result.rows_affected())
     }
+
+    async fn revoke_refresh_tokens_of(
+        &self,
+        user_id: &str,
+        grant: Option<(&ClientId, Option<&str>)>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let (client_id, audience) = match grant {
+            Some((client_id, audience)) => (Some(client_id.as_str()), Some(audience.unwrap_or(""))),
+            None => (None, None),
+        };
+        let result = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = ?4 WHERE user_id = ?1 AND revoked_at IS NULL
+                AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR COALESCE(audience, '') = ?3)",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(audience)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+fn client_grant_from_row(row: &SqliteRow) -> StoreResult<ClientGrant> {
+    Ok(ClientGrant {
+        id: row.try_get("id")?,
+        client_id: ClientId(row.try_get("client_id")?),
+        audience: row.try_get("audience")?,
+        scope: scope_of(row.try_get("scope")?)?,
+    })
 }
 
 #[async_trait]
@@ -576,10 +822,15 @@ impl ClientGrantStore for SqliteStore {
         scope: &ScopeSet,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let id = format!(
+            "cgr_{}",
+            hex_of(&SecretDigest::of(&format!("{client_id}\u{0}{audience}")).as_bytes()[..8])
+        );
         sqlx::query(
-            "INSERT INTO client_grants (client_id, audience, scope, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+            "INSERT INTO client_grants (id, client_id, audience, scope, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
              ON CONFLICT (client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
         )
+        .bind(id)
         .bind(client_id.as_str())
         .bind(audience)
         .bind(scope.to_string())
@@ -602,6 +853,89 @@ impl ClientGrantStore for SqliteStore {
                 .await?;
         row.map(|row| scope_of(row.try_get("scope")?)).transpose()
     }
+
+    async fn create_client_grant(&self, grant: &ClientGrant, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO client_grants (id, client_id, audience, scope, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )
+        .bind(&grant.id)
+        .bind(grant.client_id.as_str())
+        .bind(&grant.audience)
+        .bind(grant.scope.to_string())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_as(&format!("a client grant of `{}` for `{}`", grant.client_id, grant.audience)))?;
+        Ok(())
+    }
+
+    async fn client_grant_by_id(&self, id: &str) -> StoreResult<Option<ClientGrant>> {
+        let row = sqlx::query("SELECT * FROM client_grants WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_grant_from_row).transpose()
+    }
+
+    async fn list_client_grants(
+        &self,
+        client_id: Option<&ClientId>,
+        audience: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Listing<ClientGrant>> {
+        const MATCHES: &str = "(?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR audience = ?2)";
+        let client_id = client_id.map(ClientId::as_str);
+        let rows = sqlx::query(&format!("SELECT * FROM client_grants WHERE {MATCHES} ORDER BY created_at, id LIMIT ?3 OFFSET ?4"))
+            .bind(client_id)
+            .bind(audience)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM client_grants WHERE {MATCHES}"
+        ))
+        .bind(client_id)
+        .bind(audience)
+        .fetch_one(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(client_grant_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn update_client_grant(
+        &self,
+        id: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let result =
+            sqlx::query("UPDATE client_grants SET scope = ?2, updated_at = ?3 WHERE id = ?1")
+                .bind(id)
+                .bind(scope.to_string())
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_client_grant(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM client_grants WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[async_trait]

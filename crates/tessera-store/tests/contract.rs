@@ -233,7 +233,7 @@ async fn consent_is_per_user_client_and_audience() {
         .unwrap();
     let c = ClientId("c".into());
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read"), NOW)
+        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
         .await
         .unwrap();
     assert_eq!(
@@ -249,7 +249,7 @@ async fn consent_is_per_user_client_and_audience() {
         None
     );
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read write"), NOW)
+        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
         .await
         .unwrap();
     assert_eq!(
@@ -644,4 +644,244 @@ async fn concurrent_revocations_of_one_key_have_one_winner() {
     }
     assert_eq!(winners, 1);
     assert!(store.signing_keys().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn consents_keep_their_first_id_and_can_be_listed_and_deleted() {
+    let (store, _dir) = store().await;
+    store
+        .upsert_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    let c = ClientId("c".into());
+    store
+        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
+        .await
+        .unwrap();
+    store
+        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
+        .await
+        .unwrap();
+    store
+        .save_consent("u1", &c, None, &scopes("profile"), "g3", NOW)
+        .await
+        .unwrap();
+    let consents = store.consents_of("u1").await.unwrap();
+    let ids: Vec<_> = consents
+        .iter()
+        .map(|c| (c.id.as_str(), c.audience.clone()))
+        .collect();
+    assert_eq!(ids, vec![("g1", Some("api".to_string())), ("g3", None)]);
+    let deleted = store.delete_consent("g1").await.unwrap().unwrap();
+    assert_eq!(deleted.scope, scopes("read write"));
+    assert_eq!(store.consent("u1", &c, Some("api")).await.unwrap(), None);
+    assert_eq!(store.delete_consent("g1").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn creating_a_taken_client_api_or_user_is_a_conflict() {
+    let (store, _dir) = store().await;
+    store.create_client(&client("c1"), NOW).await.unwrap();
+    assert!(matches!(
+        store.create_client(&client("c1"), NOW).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+    store
+        .create_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    let mut same_email = new_user("other", "u2");
+    same_email.email = "jane@example.com".into();
+    assert!(matches!(
+        store.create_user(&same_email, NOW).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn listings_page_and_count() {
+    let (store, _dir) = store().await;
+    for i in 0..5 {
+        store
+            .create_client(&client(&format!("c{i}")), Timestamp(NOW.0 + i))
+            .await
+            .unwrap();
+    }
+    let page = store
+        .list_clients(tessera_store::Page {
+            page: 1,
+            per_page: 2,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    let ids: Vec<_> = page.items.iter().map(|c| c.client_id.to_string()).collect();
+    assert_eq!(ids, vec!["c2", "c3"]);
+}
+
+#[tokio::test]
+async fn users_are_searched_literally_by_username_email_or_name() {
+    let (store, _dir) = store().await;
+    store
+        .create_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    store
+        .create_user(&new_user("john_100%", "u2"), NOW)
+        .await
+        .unwrap();
+    let all = tessera_store::Page {
+        page: 0,
+        per_page: 10,
+    };
+    assert_eq!(store.list_users(all, Some("JANE@")).await.unwrap().total, 1);
+    assert_eq!(
+        store.list_users(all, Some("100%")).await.unwrap().items[0].user_id,
+        "u2"
+    );
+    assert_eq!(
+        store.list_users(all, Some("%")).await.unwrap().total,
+        1,
+        "% is not a wildcard"
+    );
+    assert_eq!(store.list_users(all, None).await.unwrap().total, 2);
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_their_sessions_and_consents() {
+    let (store, _dir) = store().await;
+    store
+        .create_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    let digest = SecretDigest::of("cookie");
+    let session = Session {
+        sid: "s".into(),
+        user_id: "u1".into(),
+        auth_time: NOW,
+        expires_at: NOW.plus(100),
+    };
+    store.create_session(&digest, &session, NOW).await.unwrap();
+    store
+        .save_consent(
+            "u1",
+            &ClientId("c".into()),
+            None,
+            &scopes("profile"),
+            "g1",
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(store.delete_user("u1").await.unwrap());
+    assert_eq!(store.session(&digest, NOW).await.unwrap(), None);
+    assert!(store.consents_of("u1").await.unwrap().is_empty());
+    assert!(!store.delete_user("u1").await.unwrap());
+}
+
+#[tokio::test]
+async fn refresh_tokens_of_a_user_are_revoked_per_grant_or_all() {
+    let (store, _dir) = store().await;
+    let mut other_client = refresh_grant("f2");
+    other_client.client_id = ClientId("d".into());
+    store
+        .insert_refresh_token(&SecretDigest::of("a"), &refresh_grant("f1"), NOW)
+        .await
+        .unwrap();
+    store
+        .insert_refresh_token(&SecretDigest::of("b"), &other_client, NOW)
+        .await
+        .unwrap();
+    let c = ClientId("c".into());
+    assert_eq!(
+        store
+            .revoke_refresh_tokens_of("u1", Some((&c, Some("api"))), NOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        !store
+            .refresh_token(&SecretDigest::of("b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert_eq!(
+        store
+            .revoke_refresh_tokens_of("u1", None, NOW)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn client_grants_by_id_update_list_and_delete() {
+    let (store, _dir) = store().await;
+    let grant = tessera_store::ClientGrant {
+        id: "cgr_1".into(),
+        client_id: ClientId("m2m".into()),
+        audience: "api".into(),
+        scope: scopes("read"),
+    };
+    store.create_client_grant(&grant, NOW).await.unwrap();
+    assert!(matches!(
+        store.create_client_grant(&grant, NOW).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+    assert!(store
+        .update_client_grant("cgr_1", &scopes("read write"), NOW)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .client_grant_by_id("cgr_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .scope,
+        scopes("read write")
+    );
+    let all = tessera_store::Page {
+        page: 0,
+        per_page: 10,
+    };
+    assert_eq!(
+        store
+            .list_client_grants(Some(&ClientId("m2m".into())), None, all)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        store
+            .list_client_grants(None, Some("other"), all)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(store.delete_client_grant("cgr_1").await.unwrap());
+    assert!(!store.delete_client_grant("cgr_1").await.unwrap());
+}
+
+#[tokio::test]
+async fn deleting_a_client_deletes_its_client_grants() {
+    let (store, _dir) = store().await;
+    store.create_client(&client("m2m"), NOW).await.unwrap();
+    store
+        .upsert_client_grant(&ClientId("m2m".into()), "api", &scopes("read"), NOW)
+        .await
+        .unwrap();
+    assert!(store.delete_client(&ClientId("m2m".into())).await.unwrap());
+    assert_eq!(
+        store
+            .client_grant(&ClientId("m2m".into()), "api")
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -8,7 +8,7 @@ use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
 use tessera_store::{Login, PendingAuthorization, Session};
 
-use crate::crypto::new_secret;
+use crate::crypto::{new_secret, random_hex};
 use crate::error::InternalError;
 use crate::flows::authorize::{
     already_completed, current_session, interaction_location, proceed, request_error,
@@ -350,7 +350,7 @@ pub async fn submit_consent(
             let scope = grant_after_allow(granted.as_ref(), &request.scope);
             state
                 .store
-                .save_consent(&user.user_id, &request.client_id, audience, &scope, now)
+                .save_consent(&user.user_id, &request.client_id, audience, &scope, &random_hex(12)?, now)
                 .await?;
             let outcome = proceed(
                 state,
