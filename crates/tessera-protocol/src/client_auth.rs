@@ -119,6 +119,20 @@ fn decode_basic(header: &str) -> Option<(String, String)> {
 }
 
 fn form_decode(value: &str) -> Option<String> {
+    // Every `%` must start a two-digit hex escape; the decoder would keep malformed ones as text.
+    let bytes = value.as_bytes();
+    let well_formed = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'%')
+        .all(|(i, _)| {
+            bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+        });
+    if !well_formed {
+        return None;
+    }
     let spaced = value.replace('+', " ");
     percent_decode_str(&spaced)
         .decode_utf8()

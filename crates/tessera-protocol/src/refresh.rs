@@ -69,7 +69,8 @@ pub fn check_refresh(
     }
     if let Some(rotated_at) = grant.rotated_at {
         // A racing retry within the leeway gets tokens too; anything later is replay.
-        if now.seconds_since(rotated_at) > policy.leeway {
+        // With no leeway, any second use of a rotated token is reuse.
+        if policy.leeway == 0 || now.seconds_since(rotated_at) > policy.leeway {
             return Ok(RefreshUse::Reuse);
         }
     }

@@ -64,6 +64,18 @@ fn scope(params: &Params) -> Result<Option<ScopeSet>, TokenError> {
         .map_err(|e| TokenError::new(Code::InvalidScope, e.to_string()))
 }
 
+/// `audience`, or RFC 8707 `resource` as its synonym; the two naming different APIs is an error.
+fn audience(params: &Params) -> Result<Option<String>, TokenError> {
+    match (get(params, "audience")?, get(params, "resource")?) {
+        (Some(a), Some(r)) if a != r => Err(TokenError::new(
+            Code::InvalidRequest,
+            "audience and resource name different APIs",
+        )),
+        (Some(a), _) | (None, Some(a)) => Ok(Some(a.to_owned())),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Parses the grant-specific parameters of a token request.
 pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> {
     let grant_type = require(params, "grant_type")?;
@@ -78,9 +90,7 @@ pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> 
             scope: scope(params)?,
         }),
         Some(GrantType::ClientCredentials) => Ok(TokenRequest::ClientCredentials {
-            audience: get(params, "audience")?
-                .or(get(params, "resource")?)
-                .map(str::to_owned),
+            audience: audience(params)?,
             scope: scope(params)?,
         }),
         Some(GrantType::Implicit) | None => Err(TokenError::new(

@@ -3,16 +3,22 @@
 mod common;
 
 use common::{
-    api, api_with, client, client_with, params, scopes, uri, API_ID, CALLBACK, CLIENT_ID,
+    api, api_with, client, client_with, params, public_client, scopes, uri, API_ID, CALLBACK,
+    CLIENT_ID,
 };
 use tessera_protocol::authorize::{
-    next_step, requested_audience, trusted_redirect, validate, validate_scope, Authentication,
-    AuthorizationRequest, NextStep, Prompt,
+    error_response_mode, next_step, requested_audience, trusted_redirect, validate, validate_scope,
+    Authentication, AuthorizationRequest, NextStep, Prompt, ResponseMode, ResponseType,
 };
 use tessera_protocol::error::AuthorizeError;
-use tessera_protocol::{AuthorizeErrorCode, GrantType, ResourceServer, ScopeSet, Timestamp};
+use tessera_protocol::pkce::{ChallengeMethod, CodeChallenge};
+use tessera_protocol::{
+    AuthorizeErrorCode, GrantType, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
+};
 
 const OTHER_CALLBACK: &str = "https://app.example.com/other-callback";
+/// RFC 7636 Appendix B.
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn assert_code(err: &AuthorizeError, code: AuthorizeErrorCode, wire: &str) {
     assert_eq!(err.code, code, "{err}");
@@ -56,6 +62,22 @@ fn validate_code(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     validate_with(&pairs, api)
+}
+
+/// Runs `validate` for `client` with the callback trusted.
+fn validate_for(
+    client: &RegisteredClient,
+    pairs: &[(&str, &str)],
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    validate(&params(pairs), client, (uri(CALLBACK), true), None, None)
+}
+
+/// A confidential client that opted into the implicit grant (besides the code grant).
+fn implicit_client() -> RegisteredClient {
+    client_with(
+        &[CALLBACK],
+        &[GrantType::AuthorizationCode, GrantType::Implicit],
+    )
 }
 
 fn names(set: &ScopeSet) -> Vec<&str> {
@@ -309,8 +331,17 @@ fn validate_missing_response_type_is_invalid_request() {
 
 #[test]
 fn validate_other_response_type_is_unsupported_response_type() {
-    for response_type in ["token", "id_token", "code id_token", "CODE", "code "] {
-        let err = validate_with(&[("response_type", response_type)], None).unwrap_err();
+    for response_type in [
+        "code id_token",
+        "code token",
+        "code id_token token",
+        "CODE",
+        "none",
+        "token token",
+        "device_code",
+    ] {
+        let err =
+            validate_for(&implicit_client(), &[("response_type", response_type)]).unwrap_err();
         assert_code(
             &err,
             AuthorizeErrorCode::UnsupportedResponseType,
@@ -319,6 +350,27 @@ fn validate_other_response_type_is_unsupported_response_type() {
         assert_eq!(
             err.description,
             format!("response_type `{response_type}` is not supported; use `code`")
+        );
+    }
+}
+
+/// The hybrid flow is not implemented: `code id_token` is refused as a whole, in any order.
+#[test]
+fn validate_code_id_token_is_unsupported_response_type() {
+    for response_type in ["code id_token", "id_token code"] {
+        let err = validate_for(
+            &implicit_client(),
+            &[
+                ("response_type", response_type),
+                ("scope", "openid"),
+                ("nonce", "n"),
+            ],
+        )
+        .unwrap_err();
+        assert_code(
+            &err,
+            AuthorizeErrorCode::UnsupportedResponseType,
+            "unsupported_response_type",
         );
     }
 }
@@ -553,20 +605,37 @@ fn validate_max_age_integer_is_parsed() {
 }
 
 #[test]
-fn validate_response_mode_other_than_query_is_invalid_request() {
-    for mode in ["fragment", "form_post", "web_message", "QUERY"] {
+fn validate_unknown_response_mode_is_invalid_request() {
+    for mode in ["web_message", "QUERY", "Fragment", "form-post"] {
         let err = validate_code(&[("response_mode", mode)], None).unwrap_err();
         assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
         assert_eq!(
             err.description,
-            format!("response_mode `{mode}` is not supported; use `query`")
+            format!("response_mode `{mode}` is not supported")
         );
     }
 }
 
 #[test]
-fn validate_response_mode_query_is_accepted() {
-    assert!(validate_code(&[("response_mode", "query")], None).is_ok());
+fn validate_code_response_mode_defaults_to_query() {
+    let request = validate_code(&[], None).unwrap();
+    assert_eq!(request.response_type, ResponseType::Code);
+    assert_eq!(request.response_mode, ResponseMode::Query);
+    let request = validate_code(&[("response_mode", "query")], None).unwrap();
+    assert_eq!(request.response_mode, ResponseMode::Query);
+}
+
+#[test]
+fn validate_code_accepts_response_mode_form_post() {
+    let request = validate_code(&[("response_mode", "form_post")], None).unwrap();
+    assert_eq!(request.response_type, ResponseType::Code);
+    assert_eq!(request.response_mode, ResponseMode::FormPost);
+}
+
+#[test]
+fn validate_code_accepts_response_mode_fragment() {
+    let request = validate_code(&[("response_mode", "fragment")], None).unwrap();
+    assert_eq!(request.response_mode, ResponseMode::Fragment);
 }
 
 #[test]
@@ -606,6 +675,9 @@ fn validate_repeated_parameter_is_invalid_request_for_each_checked_name() {
         "prompt",
         "max_age",
         "response_mode",
+        "code_challenge",
+        "code_challenge_method",
+        "login_hint",
     ] {
         let pairs = [("response_type", "code"), (name, "x"), (name, "y")];
         let err = validate_with(&pairs, None).unwrap_err();
@@ -637,15 +709,373 @@ fn authorization_request_serde_round_trip() {
             ("nonce", "n"),
             ("prompt", "login"),
             ("max_age", "60"),
+            ("response_mode", "form_post"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("login_hint", "ada@example.com"),
         ],
         Some(&api),
     )
     .unwrap();
+    assert!(request.code_challenge.is_some());
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(
         serde_json::from_str::<AuthorizationRequest>(&json).unwrap(),
         request
     );
+}
+
+/// Requests stored before response types, modes, PKCE and login_hint existed still load.
+#[test]
+fn authorization_request_without_new_fields_deserializes_with_defaults() {
+    let request = validate_code(&[("scope", "openid"), ("state", "s")], None).unwrap();
+    let mut value = serde_json::to_value(&request).unwrap();
+    let object = value.as_object_mut().unwrap();
+    for field in [
+        "response_type",
+        "response_mode",
+        "code_challenge",
+        "login_hint",
+    ] {
+        assert!(object.remove(field).is_some(), "{field}");
+    }
+    assert_eq!(
+        serde_json::from_value::<AuthorizationRequest>(value).unwrap(),
+        request
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate: PKCE
+// ---------------------------------------------------------------------------------------------
+
+/// RFC 9700 §2.1.1: a public client must use PKCE.
+#[test]
+fn validate_public_client_without_code_challenge_is_invalid_request() {
+    let err = validate_for(&public_client(), &[("response_type", "code")]).unwrap_err();
+    assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+    assert_eq!(
+        err.description,
+        "this application is public and must use PKCE: send code_challenge with code_challenge_method=S256"
+    );
+}
+
+#[test]
+fn validate_public_client_with_s256_challenge_carries_the_challenge() {
+    let request = validate_for(
+        &public_client(),
+        &[
+            ("response_type", "code"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        request.code_challenge,
+        Some(CodeChallenge {
+            challenge: CHALLENGE.to_owned(),
+            method: ChallengeMethod::S256,
+        })
+    );
+}
+
+#[test]
+fn validate_public_client_with_plain_challenge_is_invalid_request() {
+    for method in [None, Some("plain")] {
+        let mut pairs = vec![("response_type", "code"), ("code_challenge", CHALLENGE)];
+        pairs.extend(method.map(|m| ("code_challenge_method", m)));
+        let err = validate_for(&public_client(), &pairs).unwrap_err();
+        assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+        assert_eq!(
+            err.description,
+            "code_challenge_method plain is not allowed for this application; use S256"
+        );
+    }
+}
+
+#[test]
+fn validate_plain_challenge_is_accepted_when_the_client_allows_it() {
+    let c = RegisteredClient {
+        allow_plain_pkce: true,
+        ..public_client()
+    };
+    let request = validate_for(
+        &c,
+        &[("response_type", "code"), ("code_challenge", CHALLENGE)],
+    )
+    .unwrap();
+    assert_eq!(
+        request.code_challenge,
+        Some(CodeChallenge {
+            challenge: CHALLENGE.to_owned(),
+            method: ChallengeMethod::Plain,
+        })
+    );
+}
+
+#[test]
+fn validate_confidential_client_may_omit_or_send_a_code_challenge() {
+    assert_eq!(validate_code(&[], None).unwrap().code_challenge, None);
+    let request = validate_code(
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        request.code_challenge.map(|c| c.method),
+        Some(ChallengeMethod::S256)
+    );
+}
+
+#[test]
+fn validate_malformed_pkce_parameters_are_invalid_request() {
+    let short = &CHALLENGE[..42];
+    let cases: [&[(&str, &str)]; 3] = [
+        &[("code_challenge", short), ("code_challenge_method", "S256")],
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S512"),
+        ],
+        &[("code_challenge_method", "S256")],
+    ];
+    for extra in cases {
+        let err = validate_code(extra, None).unwrap_err();
+        assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate: implicit response types and response modes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn response_type_parse_ignores_order() {
+    assert_eq!(ResponseType::parse("code"), Some(ResponseType::Code));
+    assert_eq!(ResponseType::parse("token"), Some(ResponseType::Token));
+    assert_eq!(ResponseType::parse("id_token"), Some(ResponseType::IdToken));
+    assert_eq!(
+        ResponseType::parse("id_token token"),
+        Some(ResponseType::IdTokenToken)
+    );
+    assert_eq!(
+        ResponseType::parse("token id_token"),
+        Some(ResponseType::IdTokenToken)
+    );
+    assert_eq!(ResponseType::IdTokenToken.as_str(), "id_token token");
+    assert_eq!(ResponseType::parse("code id_token"), None);
+}
+
+#[test]
+fn validate_implicit_response_types_default_to_fragment() {
+    let cases = [
+        ("token", ResponseType::Token),
+        ("id_token", ResponseType::IdToken),
+        ("id_token token", ResponseType::IdTokenToken),
+        ("token id_token", ResponseType::IdTokenToken),
+    ];
+    for (value, expected) in cases {
+        let request = validate_for(
+            &implicit_client(),
+            &[
+                ("response_type", value),
+                ("scope", "openid"),
+                ("nonce", "n-1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(request.response_type, expected, "{value}");
+        assert_eq!(request.response_mode, ResponseMode::Fragment, "{value}");
+        assert_eq!(request.code_challenge, None, "{value}");
+        assert_eq!(request.nonce.as_deref(), Some("n-1"));
+    }
+}
+
+#[test]
+fn validate_implicit_response_types_need_the_implicit_grant() {
+    // `client()` has the code and refresh grants but not Implicit.
+    for value in ["token", "id_token", "id_token token", "token id_token"] {
+        let err = validate_for(
+            &client(),
+            &[
+                ("response_type", value),
+                ("scope", "openid"),
+                ("nonce", "n"),
+            ],
+        )
+        .unwrap_err();
+        assert_code(
+            &err,
+            AuthorizeErrorCode::UnauthorizedClient,
+            "unauthorized_client",
+        );
+        assert_eq!(
+            err.description,
+            "the application is not allowed the implicit grant"
+        );
+    }
+}
+
+#[test]
+fn validate_implicit_only_client_cannot_use_the_code_flow() {
+    let c = client_with(&[CALLBACK], &[GrantType::Implicit]);
+    let err = validate_for(&c, &[("response_type", "code")]).unwrap_err();
+    assert_code(
+        &err,
+        AuthorizeErrorCode::UnauthorizedClient,
+        "unauthorized_client",
+    );
+    assert_eq!(
+        err.description,
+        "the application is not allowed the authorization_code grant"
+    );
+}
+
+/// OAuth 2.0 Multiple Response Types §5: tokens must never be put in the query string.
+#[test]
+fn validate_implicit_with_response_mode_query_is_invalid_request() {
+    for value in ["token", "id_token", "id_token token"] {
+        let err = validate_for(
+            &implicit_client(),
+            &[
+                ("response_type", value),
+                ("response_mode", "query"),
+                ("scope", "openid"),
+                ("nonce", "n"),
+            ],
+        )
+        .unwrap_err();
+        assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+        assert_eq!(
+            err.description,
+            "response_mode query cannot carry tokens; use fragment or form_post"
+        );
+    }
+}
+
+#[test]
+fn validate_implicit_accepts_response_mode_form_post() {
+    let request = validate_for(
+        &implicit_client(),
+        &[("response_type", "token"), ("response_mode", "form_post")],
+    )
+    .unwrap();
+    assert_eq!(request.response_mode, ResponseMode::FormPost);
+}
+
+#[test]
+fn validate_token_alone_needs_neither_openid_nor_nonce() {
+    let request = validate_for(&implicit_client(), &[("response_type", "token")]).unwrap();
+    assert_eq!(request.response_type, ResponseType::Token);
+    assert_eq!(request.nonce, None);
+    assert!(!request.is_openid());
+}
+
+/// OIDC Core §3.2.2.1: an ID token from the authorization endpoint needs a nonce.
+#[test]
+fn validate_id_token_response_without_nonce_is_invalid_request() {
+    for value in ["id_token", "id_token token"] {
+        for nonce in [None, Some("")] {
+            let mut pairs = vec![("response_type", value), ("scope", "openid profile")];
+            pairs.extend(nonce.map(|n| ("nonce", n)));
+            let err = validate_for(&implicit_client(), &pairs).unwrap_err();
+            assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+            assert_eq!(
+                err.description,
+                "response_type id_token requires the openid scope and a nonce"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_id_token_response_without_openid_is_invalid_request() {
+    for value in ["id_token", "id_token token"] {
+        let err = validate_for(
+            &implicit_client(),
+            &[
+                ("response_type", value),
+                ("scope", "profile email"),
+                ("nonce", "n"),
+            ],
+        )
+        .unwrap_err();
+        assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
+        assert_eq!(
+            err.description,
+            "response_type id_token requires the openid scope and a nonce"
+        );
+    }
+}
+
+#[test]
+fn validate_login_hint_is_carried() {
+    let request = validate_code(&[("login_hint", "ada@example.com")], None).unwrap();
+    assert_eq!(request.login_hint.as_deref(), Some("ada@example.com"));
+    let request = validate_code(&[("login_hint", "")], None).unwrap();
+    assert_eq!(request.login_hint, None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// error_response_mode
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn error_response_mode_is_fragment_for_implicit_even_when_query_or_invalid_is_asked() {
+    for response_type in ["token", "id_token", "id_token token", "token id_token"] {
+        for mode in [None, Some("query"), Some("bogus"), Some("QUERY")] {
+            let mut pairs = vec![("response_type", response_type)];
+            pairs.extend(mode.map(|m| ("response_mode", m)));
+            assert_eq!(
+                error_response_mode(&params(&pairs)),
+                ResponseMode::Fragment,
+                "{response_type} {mode:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn error_response_mode_honours_a_valid_non_query_mode() {
+    for response_type in ["code", "token", "bogus"] {
+        assert_eq!(
+            error_response_mode(&params(&[
+                ("response_type", response_type),
+                ("response_mode", "form_post"),
+            ])),
+            ResponseMode::FormPost,
+            "{response_type}"
+        );
+        assert_eq!(
+            error_response_mode(&params(&[
+                ("response_type", response_type),
+                ("response_mode", "fragment"),
+            ])),
+            ResponseMode::Fragment,
+            "{response_type}"
+        );
+    }
+}
+
+#[test]
+fn error_response_mode_is_query_for_code_or_unknown_response_types() {
+    let cases: [&[(&str, &str)]; 5] = [
+        &[("response_type", "code")],
+        &[("response_type", "code"), ("response_mode", "query")],
+        &[("response_type", "code"), ("response_mode", "bogus")],
+        &[("response_type", "bogus")],
+        &[],
+    ];
+    for pairs in cases {
+        assert_eq!(
+            error_response_mode(&params(pairs)),
+            ResponseMode::Query,
+            "{pairs:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_protocol::claims::{
     access_token_claims, at_hash, id_token_claims, userinfo_audience, Audience, IdTokenClaims,
-    Profile, StandardClaims, TokenContext, UserinfoClaims,
+    IdTokenFacts, Profile, StandardClaims, TokenContext, UserinfoClaims,
 };
 use tessera_protocol::{ClientId, ScopeSet, Timestamp};
 
@@ -255,16 +255,35 @@ fn userinfo_claims_flatten_standard_claims() {
     );
 }
 
+fn facts<'a>(
+    profile: &'a Profile,
+    nonce: Option<&'a str>,
+    access_token: Option<&'a str>,
+    sid: Option<&'a str>,
+) -> IdTokenFacts<'a> {
+    IdTokenFacts {
+        profile,
+        auth_time: NOW,
+        nonce,
+        access_token,
+        sid,
+        lifetime: 60,
+    }
+}
+
 #[test]
 fn id_token_claims_are_for_the_client() {
-    let (id, scope) = (client_id(), scopes("openid profile email"));
+    let (id, scope, p) = (client_id(), scopes("openid profile email"), profile());
     let claims = id_token_claims(
         ctx(&id, &scope),
-        &profile(),
-        Timestamp(NOW.0 - 30),
-        Some("n-1"),
-        "access.token",
-        36_000,
+        IdTokenFacts {
+            profile: &p,
+            auth_time: Timestamp(NOW.0 - 30),
+            nonce: Some("n-1"),
+            access_token: Some("access.token"),
+            sid: Some("sid-1"),
+            lifetime: 36_000,
+        },
     );
     assert_eq!(claims.iss, ISSUER);
     assert_eq!(claims.sub, "auth0|user1");
@@ -273,17 +292,18 @@ fn id_token_claims_are_for_the_client() {
     assert_eq!(claims.exp, Timestamp(NOW.0 + 36_000));
     assert_eq!(claims.auth_time, Timestamp(NOW.0 - 30));
     assert_eq!(claims.nonce.as_deref(), Some("n-1"));
-    assert_eq!(claims.at_hash, independent_at_hash("access.token"));
     assert_eq!(
-        claims.standard,
-        StandardClaims::for_scope(&profile(), &scope)
+        claims.at_hash.as_deref(),
+        Some(independent_at_hash("access.token").as_str())
     );
+    assert_eq!(claims.sid.as_deref(), Some("sid-1"));
+    assert_eq!(claims.standard, StandardClaims::for_scope(&p, &scope));
 }
 
 #[test]
 fn id_token_json_has_nonce_only_when_given() {
-    let (id, scope) = (client_id(), scopes("openid"));
-    let with = id_token_claims(ctx(&id, &scope), &profile(), NOW, Some("n-1"), "at", 60);
+    let (id, scope, p) = (client_id(), scopes("openid"), profile());
+    let with = id_token_claims(ctx(&id, &scope), facts(&p, Some("n-1"), Some("at"), None));
     let with_json = serde_json::to_value(&with).unwrap();
     assert_eq!(with_json["nonce"], json!("n-1"));
     assert_eq!(
@@ -300,7 +320,7 @@ fn id_token_json_has_nonce_only_when_given() {
         ]
     );
 
-    let without = id_token_claims(ctx(&id, &scope), &profile(), NOW, None, "at", 60);
+    let without = id_token_claims(ctx(&id, &scope), facts(&p, None, Some("at"), None));
     let without_json = serde_json::to_value(&without).unwrap();
     assert_eq!(without.nonce, None);
     assert!(without_json.get("nonce").is_none());
@@ -310,10 +330,55 @@ fn id_token_json_has_nonce_only_when_given() {
     );
 }
 
+/// OIDC Core §3.1.3.6 / §3.2.2.10: `at_hash` binds the ID token to the access token issued
+/// with it; an ID token issued alone (`response_type=id_token`) has none.
+#[test]
+fn id_token_has_at_hash_only_when_an_access_token_is_given() {
+    let (id, scope, p) = (client_id(), scopes("openid"), profile());
+    let with = id_token_claims(
+        ctx(&id, &scope),
+        facts(&p, None, Some("access.token"), None),
+    );
+    assert_eq!(
+        with.at_hash.as_deref(),
+        Some(independent_at_hash("access.token").as_str())
+    );
+    assert_eq!(
+        serde_json::to_value(&with).unwrap()["at_hash"],
+        json!(independent_at_hash("access.token"))
+    );
+
+    let without = id_token_claims(ctx(&id, &scope), facts(&p, None, None, None));
+    assert_eq!(without.at_hash, None);
+    let without_json = serde_json::to_value(&without).unwrap();
+    assert!(without_json.get("at_hash").is_none());
+    assert_eq!(
+        keys(&without_json),
+        ["aud", "auth_time", "exp", "iat", "iss", "sub"]
+    );
+}
+
+#[test]
+fn id_token_has_sid_only_when_given() {
+    let (id, scope, p) = (client_id(), scopes("openid"), profile());
+    let with = id_token_claims(ctx(&id, &scope), facts(&p, None, None, Some("sid-42")));
+    assert_eq!(with.sid.as_deref(), Some("sid-42"));
+    let with_json = serde_json::to_value(&with).unwrap();
+    assert_eq!(with_json["sid"], json!("sid-42"));
+    assert_eq!(
+        serde_json::from_value::<IdTokenClaims>(with_json).unwrap(),
+        with
+    );
+
+    let without = id_token_claims(ctx(&id, &scope), facts(&p, None, None, None));
+    assert_eq!(without.sid, None);
+    assert!(serde_json::to_value(&without).unwrap().get("sid").is_none());
+}
+
 #[test]
 fn id_token_json_flattens_standard_claims() {
-    let (id, scope) = (client_id(), scopes("openid profile"));
-    let claims = id_token_claims(ctx(&id, &scope), &profile(), NOW, None, "at", 60);
+    let (id, scope, p) = (client_id(), scopes("openid profile"), profile());
+    let claims = id_token_claims(ctx(&id, &scope), facts(&p, None, Some("at"), None));
     let value = serde_json::to_value(&claims).unwrap();
     assert_eq!(value["aud"], json!("app1"));
     assert_eq!(value["name"], json!("Ada Lovelace"));

@@ -2,17 +2,22 @@
 
 mod common;
 
-use common::{api, client_with, CALLBACK};
-use tessera_protocol::{AppType, ClientId, GrantType, Scope, Timestamp};
+use common::{api, client, client_with, public_client, CALLBACK};
+use tessera_protocol::{
+    AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, Rotation, Scope, Timestamp,
+    TokenAuthMethod,
+};
 
 #[test]
 fn grant_type_spellings_round_trip() {
     assert_eq!(GrantType::AuthorizationCode.as_str(), "authorization_code");
     assert_eq!(GrantType::RefreshToken.as_str(), "refresh_token");
+    assert_eq!(GrantType::ClientCredentials.as_str(), "client_credentials");
+    assert_eq!(GrantType::Implicit.as_str(), "implicit");
     for grant in GrantType::ALL {
         assert_eq!(GrantType::parse(grant.as_str()), Some(grant));
     }
-    assert_eq!(GrantType::parse("client_credentials"), None);
+    assert_eq!(GrantType::parse("password"), None);
     assert_eq!(GrantType::parse("Refresh_Token"), None);
     assert_eq!(
         serde_json::to_string(&GrantType::RefreshToken).unwrap(),
@@ -21,14 +26,124 @@ fn grant_type_spellings_round_trip() {
 }
 
 #[test]
-fn app_type_spelling_round_trips() {
-    assert_eq!(AppType::RegularWeb.as_str(), "regular_web");
-    assert_eq!(AppType::parse("regular_web"), Some(AppType::RegularWeb));
-    assert_eq!(AppType::parse("spa"), None);
+fn app_type_spellings_round_trip() {
+    let expected = [
+        (AppType::RegularWeb, "regular_web"),
+        (AppType::Spa, "spa"),
+        (AppType::Native, "native"),
+        (AppType::NonInteractive, "non_interactive"),
+    ];
+    for (app_type, wire) in expected {
+        assert_eq!(app_type.as_str(), wire);
+        assert_eq!(AppType::parse(wire), Some(app_type));
+        assert_eq!(
+            serde_json::to_string(&app_type).unwrap(),
+            format!("\"{wire}\"")
+        );
+    }
+    assert_eq!(AppType::ALL.len(), expected.len());
+    for unknown in ["Spa", "regular-web", "m2m", "machine_to_machine", ""] {
+        assert_eq!(AppType::parse(unknown), None, "{unknown:?}");
+    }
+}
+
+/// RFC 6749 §2.1: single-page and native applications cannot keep a secret.
+#[test]
+fn app_type_is_public_only_for_spa_and_native() {
+    assert!(AppType::Spa.is_public());
+    assert!(AppType::Native.is_public());
+    assert!(!AppType::RegularWeb.is_public());
+    assert!(!AppType::NonInteractive.is_public());
+}
+
+#[test]
+fn token_auth_method_spellings_round_trip() {
+    let expected = [
+        (TokenAuthMethod::None, "none"),
+        (TokenAuthMethod::ClientSecretPost, "client_secret_post"),
+        (TokenAuthMethod::ClientSecretBasic, "client_secret_basic"),
+    ];
+    for (method, wire) in expected {
+        assert_eq!(method.as_str(), wire);
+        assert_eq!(TokenAuthMethod::parse(wire), Some(method));
+        assert_eq!(
+            serde_json::to_string(&method).unwrap(),
+            format!("\"{wire}\"")
+        );
+    }
+    for unknown in ["None", "private_key_jwt", "client_secret_jwt", ""] {
+        assert_eq!(TokenAuthMethod::parse(unknown), None, "{unknown:?}");
+    }
+}
+
+#[test]
+fn rotation_spellings_round_trip() {
+    for (rotation, wire) in [
+        (Rotation::Rotating, "rotating"),
+        (Rotation::NonRotating, "non-rotating"),
+    ] {
+        assert_eq!(rotation.as_str(), wire);
+        assert_eq!(Rotation::parse(wire), Some(rotation));
+        assert_eq!(
+            serde_json::to_string(&rotation).unwrap(),
+            format!("\"{wire}\"")
+        );
+    }
+    for unknown in ["non_rotating", "Rotating", "rotate", ""] {
+        assert_eq!(Rotation::parse(unknown), None, "{unknown:?}");
+    }
+}
+
+/// Auth0's defaults for a new application's `refresh_token` object.
+#[test]
+fn refresh_token_policy_default_matches_auth0() {
     assert_eq!(
-        serde_json::to_string(&AppType::RegularWeb).unwrap(),
-        "\"regular_web\""
+        RefreshTokenPolicy::default(),
+        RefreshTokenPolicy {
+            rotation_type: Rotation::NonRotating,
+            leeway: 0,
+            token_lifetime: Some(31_557_600),
+            idle_token_lifetime: Some(2_592_000),
+        }
     );
+}
+
+#[test]
+fn client_is_public_when_its_token_endpoint_auth_method_is_none() {
+    assert!(public_client().is_public());
+    assert!(!client().is_public());
+    let basic = RegisteredClient {
+        token_endpoint_auth_method: TokenAuthMethod::ClientSecretBasic,
+        ..client()
+    };
+    assert!(!basic.is_public());
+}
+
+/// Allowed Logout URLs are compared exactly, like callbacks (RFC 9700 §4.1.3).
+#[test]
+fn client_allows_logout_url_by_exact_match() {
+    let c = RegisteredClient {
+        allowed_logout_urls: vec![
+            "https://app.example.com/".to_owned(),
+            "https://app.example.com/bye?x=1".to_owned(),
+        ],
+        ..client()
+    };
+    assert!(c.allows_logout_url("https://app.example.com/"));
+    assert!(c.allows_logout_url("https://app.example.com/bye?x=1"));
+    for refused in [
+        "https://app.example.com",
+        "https://app.example.com/bye",
+        "https://app.example.com/bye?x=1&y=2",
+        "https://APP.example.com/",
+        "https://app.example.com/evil",
+        "https://app.example.com.evil.com/",
+        "http://app.example.com/",
+        "",
+    ] {
+        assert!(!c.allows_logout_url(refused), "{refused}");
+    }
+    assert!(!client().allows_logout_url("https://app.example.com/"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{client_with, uri, CALLBACK};
-use tessera_protocol::redirect_uri::InvalidRedirectUri;
+use tessera_protocol::redirect_uri::{encode_params, InvalidRedirectUri};
 use tessera_protocol::{GrantType, RedirectUri};
 use url::Url;
 
@@ -303,4 +303,67 @@ fn redirect_uri_with_query_encodes_state_with_percent20_not_plus() {
     let parsed = url::Url::parse(&location).unwrap();
     let state: Vec<_> = parsed.query_pairs().collect();
     assert_eq!(state[0].1, "a b+c/é");
+}
+
+#[test]
+fn redirect_uri_with_fragment_puts_params_after_hash() {
+    let location = uri(CALLBACK).with_fragment(&[
+        ("access_token", "at.x.y"),
+        ("token_type", "Bearer"),
+        ("state", "a b+c/\u{e9}"),
+    ]);
+    assert_eq!(
+        location,
+        "https://app.example.com/callback#access_token=at.x.y&token_type=Bearer&state=a%20b%2Bc%2F%C3%A9"
+    );
+    let parsed = Url::parse(&location).unwrap();
+    assert_eq!(parsed.query(), None, "tokens must not travel in the query");
+    let fragment = parsed.fragment().unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(fragment.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("access_token".to_owned(), "at.x.y".to_owned()),
+            ("token_type".to_owned(), "Bearer".to_owned()),
+            ("state".to_owned(), "a b+c/\u{e9}".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn redirect_uri_with_fragment_keeps_the_base_verbatim() {
+    assert_eq!(
+        uri("HTTPS://App.Example.com:443/cb").with_fragment(&[("id_token", "x")]),
+        "HTTPS://App.Example.com:443/cb#id_token=x"
+    );
+    // An existing query stays in the query; the parameters go to the fragment only.
+    assert_eq!(
+        uri("https://app.example.com/cb?tenant=acme").with_fragment(&[("access_token", "x")]),
+        "https://app.example.com/cb?tenant=acme#access_token=x"
+    );
+    assert_eq!(
+        uri("https://app.example.com/cb?").with_fragment(&[("error", "access_denied")]),
+        "https://app.example.com/cb?#error=access_denied"
+    );
+}
+
+#[test]
+fn encode_params_encodes_spaces_as_percent20_never_plus() {
+    assert_eq!(
+        encode_params(&[("error_description", "a b+c")]),
+        "error_description=a%20b%2Bc"
+    );
+    assert!(!encode_params(&[("state", "  ")]).contains('+'));
+}
+
+#[test]
+fn encode_params_keeps_only_unreserved_characters_literal() {
+    assert_eq!(
+        encode_params(&[("k", "AZaz09-._~"), ("x y", "&=#?/%:")]),
+        "k=AZaz09-._~&x%20y=%26%3D%23%3F%2F%25%3A"
+    );
+    assert_eq!(encode_params(&[]), "");
+    assert_eq!(encode_params(&[("empty", "")]), "empty=");
 }

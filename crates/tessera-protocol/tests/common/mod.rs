@@ -57,6 +57,16 @@ pub fn client() -> RegisteredClient {
     )
 }
 
+/// A public client (a single-page app): no secret, authenticates with PKCE alone.
+pub fn public_client() -> RegisteredClient {
+    RegisteredClient {
+        app_type: AppType::Spa,
+        token_endpoint_auth_method: TokenAuthMethod::None,
+        secret_digest: None,
+        ..client()
+    }
+}
+
 pub fn api_with(allow_offline_access: bool) -> ResourceServer {
     ResourceServer {
         identifier: API_ID.to_owned(),
