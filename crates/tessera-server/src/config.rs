@@ -40,6 +40,8 @@ pub struct Config {
     pub users: Vec<UserConfig>,
     /// Machine-to-machine authorizations (Auth0's client grants).
     pub client_grants: Vec<ClientGrantConfig>,
+    /// The Management API's client; without it one is created at the first start.
+    pub management: Option<ManagementConfig>,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             clients: Vec::new(),
             users: Vec::new(),
             client_grants: Vec::new(),
+            management: None,
         }
     }
 }
@@ -195,6 +198,22 @@ impl Default for RefreshTokenConfig {
             idle_token_lifetime: 2_592_000,
             infinite_idle_token_lifetime: false,
         }
+    }
+}
+
+/// `[management]`: the client that may use the Management API (all its scopes).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementConfig {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl fmt::Debug for ManagementConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagementConfig")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 

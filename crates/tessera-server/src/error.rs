@@ -18,6 +18,8 @@ pub enum InternalError {
     Jwt(#[from] tessera_jwt::JwtError),
     #[error("rendering a page: {0}")]
     Template(#[from] askama::Error),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
 }
 
 impl InternalError {

@@ -140,19 +140,11 @@ pub fn current_signers(records: &[SigningKeyRecord]) -> HashMap<&str, &str> {
         .collect()
 }
 
-/// The algorithms the server must be able to sign with: RS256 (ID tokens) and each configured
-/// API's `signing_alg`.
-pub fn required_algorithms(config: &Config) -> Vec<Algorithm> {
-    let mut algs = vec![ID_TOKEN_ALGORITHM];
-    algs.extend(
-        config
-            .apis
-            .iter()
-            .filter_map(|api| Algorithm::parse(&api.signing_alg).ok()),
-    );
-    algs.sort();
-    algs.dedup();
-    algs
+/// The algorithms the server must be able to sign with: all of them, so an API created or
+/// changed at runtime (Management API, dashboard) can use any `signing_alg` at once. Keys are
+/// generated once, at the first start.
+pub fn required_algorithms(_config: &Config) -> Vec<Algorithm> {
+    Algorithm::ALL.to_vec()
 }
 
 /// Generates a key for `alg` off the async executor (RSA generation takes a while).

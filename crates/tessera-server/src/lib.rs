@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod flows;
 pub mod keys;
+pub mod management;
 pub mod pages;
 pub mod routes;
 pub mod seed;
@@ -63,6 +64,8 @@ pub struct Tessera {
     pub listener: TcpListener,
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The management client created at this (first) start, to show once.
+    pub new_management_credentials: Option<management::bootstrap::NewCredentials>,
 }
 
 impl Tessera {
@@ -91,6 +94,9 @@ impl Tessera {
         let passwords = Passwords::new(cores)?;
         let now = clock.now();
         seed::apply(config, store.as_ref(), &passwords, now).await?;
+        let new_management_credentials =
+            management::bootstrap::ensure(store.as_ref(), &issuer, config.management.as_ref(), now)
+                .await?;
         let keys = Keys::load_or_create(
             store.as_ref(),
             now,
@@ -118,6 +124,7 @@ impl Tessera {
             listener,
             addr,
             state,
+            new_management_credentials,
         })
     }
 

@@ -9,6 +9,7 @@ use tessera_server::cli_keys::{self, KeysArgs};
 use tessera_server::clock::Clock;
 use tessera_server::config::Config;
 use tessera_server::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
+use tessera_server::management::bootstrap::NewCredentials;
 use tessera_server::Tessera;
 use tracing_subscriber::EnvFilter;
 
@@ -84,11 +85,24 @@ async fn shutdown_signal() {
     }
 }
 
+/// Shown once, at the start that created the management client: only its digest is kept.
+fn print_management_credentials(credentials: &NewCredentials, issuer: &str) {
+    eprintln!(
+        "\nA management client was created. Its secret is shown only now; keep it safe:\n\n  \
+         client_id:     {}\n  client_secret: {}\n  audience:      {}api/v2/\n\n\
+         Get a Management API token with client_credentials at {}oauth/token, or set [management] in the config.\n",
+        credentials.client_id, credentials.client_secret, issuer, issuer
+    );
+}
+
 async fn serve(config: Option<PathBuf>) -> Result<(), String> {
     let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
     let tessera = Tessera::prepare(&config, Clock::system())
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(credentials) = &tessera.new_management_credentials {
+        print_management_credentials(credentials, &tessera.state.settings.issuer);
+    }
     tracing::info!(address = %tessera.addr, issuer = %tessera.state.settings.issuer, "Tessera is listening");
     tessera
         .serve(shutdown_signal())

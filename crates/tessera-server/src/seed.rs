@@ -46,7 +46,7 @@ fn invalid(message: String) -> ServeError {
     ServeError::Config(crate::config::ConfigError::Invalid(message))
 }
 
-fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
+pub(crate) fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
     if tessera_jwt::Algorithm::parse(&api.signing_alg).is_err() {
         return Err(invalid(format!(
             "apis `{}`: signing_alg `{}` is not supported (use RS256, PS256, ES256 or EdDSA)",
@@ -80,7 +80,7 @@ fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
     })
 }
 
-fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, ServeError> {
+pub(crate) fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, ServeError> {
     let id = &client.client_id;
     let app_type = AppType::parse(&client.app_type).ok_or_else(|| {
         invalid(format!(

@@ -350,7 +350,14 @@ pub async fn submit_consent(
             let scope = grant_after_allow(granted.as_ref(), &request.scope);
             state
                 .store
-                .save_consent(&user.user_id, &request.client_id, audience, &scope, &random_hex(12)?, now)
+                .save_consent(
+                    &user.user_id,
+                    &request.client_id,
+                    audience,
+                    &scope,
+                    &random_hex(12)?,
+                    now,
+                )
                 .await?;
             let outcome = proceed(
                 state,

@@ -26,6 +26,7 @@ const MAX_BODY: usize = 64 * 1024;
 /// All of Tessera's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(crate::management::router())
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))

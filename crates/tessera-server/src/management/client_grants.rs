@@ -1,0 +1,158 @@
+//! `/api/v2/client-grants`: which APIs a machine-to-machine client may get tokens for, and with
+//! which scopes (checked against the API's scopes).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tessera_protocol::{ClientId, ScopeSet};
+use tessera_store::ClientGrant;
+
+use crate::crypto::random_hex;
+use crate::management::auth::ManagementToken;
+use crate::management::error::{ApiError, ApiResult};
+use crate::management::listing::{list_response, Paging};
+use crate::management::payload::Payload;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGrantBody {
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientGrantQuery {
+    #[serde(flatten)]
+    pub paging: Paging,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+}
+
+pub fn client_grant_json(grant: &ClientGrant) -> Value {
+    json!({
+        "id": grant.id,
+        "client_id": grant.client_id,
+        "audience": grant.audience,
+        "scope": grant.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+/// The scopes, each defined by the API `audience`.
+async fn scopes_of(state: &AppState, audience: &str, scope: &[String]) -> ApiResult<ScopeSet> {
+    let api = state.store.api(audience).await?.ok_or_else(|| {
+        ApiError::invalid_body(format!(
+            "Payload validation error: audience `{audience}` is not a resource server"
+        ))
+    })?;
+    let set = ScopeSet::parse(&scope.join(" "))
+        .map_err(|e| ApiError::invalid_body(format!("Payload validation error: scope: {e}")))?;
+    if let Some(unknown) = set.iter().find(|s| !api.defines(s)) {
+        return Err(ApiError::invalid_body(format!(
+            "Payload validation error: scope `{unknown}` is not defined by `{audience}`"
+        )));
+    }
+    Ok(set)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Query(query): Query<ClientGrantQuery>,
+) -> ApiResult<Response> {
+    token.require("read:client_grants")?;
+    let page = query.paging.page()?;
+    let client_id = query.client_id.map(ClientId);
+    let listing = state
+        .store
+        .list_client_grants(client_id.as_ref(), query.audience.as_deref(), page)
+        .await?;
+    Ok(list_response(
+        &query.paging,
+        page,
+        listing,
+        "client_grants",
+        client_grant_json,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Payload(body): Payload<ClientGrantBody>,
+) -> ApiResult<Response> {
+    token.require("create:client_grants")?;
+    let missing = |name: &str| {
+        ApiError::invalid_body(format!(
+            "Payload validation error: Missing required property: {name}"
+        ))
+    };
+    let client_id = ClientId(body.client_id.ok_or_else(|| missing("client_id"))?);
+    let audience = body.audience.ok_or_else(|| missing("audience"))?;
+    let scope = scopes_of(
+        &state,
+        &audience,
+        &body.scope.ok_or_else(|| missing("scope"))?,
+    )
+    .await?;
+    if state.store.client(&client_id).await?.is_none() {
+        return Err(ApiError::invalid_body(format!(
+            "Payload validation error: client `{client_id}` does not exist"
+        )));
+    }
+    let grant = ClientGrant {
+        id: format!("cgr_{}", random_hex(8)?),
+        client_id,
+        audience,
+        scope,
+    };
+    state
+        .store
+        .create_client_grant(&grant, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(client_grant_json(&grant))).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+    Payload(body): Payload<ClientGrantBody>,
+) -> ApiResult<Json<Value>> {
+    token.require("update:client_grants")?;
+    let mut grant = state
+        .store
+        .client_grant_by_id(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("The client grant `{id}`")))?;
+    if body.client_id.is_some() || body.audience.is_some() {
+        return Err(ApiError::invalid_body(
+            "Payload validation error: only scope can be changed",
+        ));
+    }
+    if let Some(scope) = body.scope {
+        grant.scope = scopes_of(&state, &grant.audience, &scope).await?;
+        state
+            .store
+            .update_client_grant(&id, &grant.scope, state.clock.now())
+            .await?;
+    }
+    Ok(Json(client_grant_json(&grant)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    token.require("delete:client_grants")?;
+    if state.store.delete_client_grant(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("The client grant `{id}`")))
+    }
+}

@@ -1,0 +1,106 @@
+//! `/api/v2/grants`: the consents users gave applications. Deleting one revokes it and the
+//! refresh tokens issued under it, so the next authorization asks for consent again.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tessera_store::Consent;
+
+use crate::management::auth::ManagementToken;
+use crate::management::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct GrantQuery {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+}
+
+pub fn grant_json(consent: &Consent) -> Value {
+    json!({
+        "id": consent.id,
+        "clientID": consent.client_id,
+        "user_id": consent.user_id,
+        "audience": consent.audience,
+        "scope": consent.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+async fn consents(state: &AppState, query: &GrantQuery) -> ApiResult<Vec<Consent>> {
+    let user_id = query
+        .user_id
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid_query("user_id is required"))?;
+    let all = state.store.consents_of(user_id).await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| {
+            query
+                .client_id
+                .as_deref()
+                .is_none_or(|id| c.client_id.as_str() == id)
+        })
+        .filter(|c| {
+            query
+                .audience
+                .as_deref()
+                .is_none_or(|a| c.audience.as_deref() == Some(a))
+        })
+        .collect())
+}
+
+/// `GET /api/v2/grants?user_id=…[&client_id=…][&audience=…]`.
+pub async fn list(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Query(query): Query<GrantQuery>,
+) -> ApiResult<Json<Value>> {
+    token.require("read:grants")?;
+    let found = consents(&state, &query).await?;
+    Ok(Json(Value::Array(found.iter().map(grant_json).collect())))
+}
+
+async fn revoke(state: &AppState, consent: &Consent) -> ApiResult<()> {
+    let now = state.clock.now();
+    let grant = Some((&consent.client_id, consent.audience.as_deref()));
+    let revoked = state
+        .store
+        .revoke_refresh_tokens_of(&consent.user_id, grant, now)
+        .await?;
+    tracing::info!(user_id = %consent.user_id, client_id = %consent.client_id, revoked, "consent revoked");
+    Ok(())
+}
+
+/// `DELETE /api/v2/grants/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    token.require("delete:grants")?;
+    let consent = state
+        .store
+        .delete_consent(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("The grant `{id}`")))?;
+    revoke(&state, &consent).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v2/grants?user_id=…`: every grant of a user.
+pub async fn delete_by_user(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Query(query): Query<GrantQuery>,
+) -> ApiResult<StatusCode> {
+    token.require("delete:grants")?;
+    for consent in consents(&state, &query).await? {
+        if let Some(deleted) = state.store.delete_consent(&consent.id).await? {
+            revoke(&state, &deleted).await?;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,98 @@
+//! `/api/v2/keys/signing`: list, rotate and revoke signing keys. Changes are reloaded on this
+//! node at once and on every other node within `key_refresh_interval`.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tessera_jwt::Algorithm;
+use tessera_store::SigningKeyRecord;
+
+use crate::cli_keys::{self, rfc3339, RevokeError};
+use crate::error::InternalError;
+use crate::management::auth::ManagementToken;
+use crate::management::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn key_json(record: &SigningKeyRecord, all: &[SigningKeyRecord]) -> Value {
+    let status = cli_keys::status(record, all);
+    json!({
+        "kid": record.kid,
+        "alg": record.alg,
+        "current": status == "current",
+        "previous": status == "previous",
+        "revoked": status == "revoked",
+        "created_at": rfc3339(record.created_at),
+        "revoked_at": record.revoked_at.map(rfc3339),
+    })
+}
+
+async fn reload(state: &AppState) -> ApiResult<()> {
+    state
+        .keys
+        .reload(state.store.as_ref(), state.clock.now())
+        .await
+        .map_err(|e| ApiError::from(InternalError::from(e)))?;
+    Ok(())
+}
+
+pub async fn list(State(state): State<AppState>, token: ManagementToken) -> ApiResult<Json<Value>> {
+    token.require("read:signing_keys")?;
+    let all = state.store.all_signing_keys().await?;
+    Ok(Json(Value::Array(
+        all.iter().map(|r| key_json(r, &all)).collect(),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RotateQuery {
+    /// RS256 when absent.
+    pub alg: Option<String>,
+}
+
+/// `POST /api/v2/keys/signing/rotate[?alg=ES256]`: a new key signs from now on; the previous one
+/// stays published until revoked.
+pub async fn rotate(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Query(query): Query<RotateQuery>,
+) -> ApiResult<Json<Value>> {
+    token.require("create:signing_keys")?;
+    token.require("update:signing_keys")?;
+    let alg = Algorithm::parse(query.alg.as_deref().unwrap_or("RS256"))
+        .map_err(|_| ApiError::invalid_query("alg must be RS256, PS256, ES256 or EdDSA"))?;
+    let record = cli_keys::rotate(state.store.as_ref(), alg, state.clock.now())
+        .await
+        .map_err(|e| ApiError::from(InternalError::from(e)))?;
+    reload(&state).await?;
+    Ok(Json(json!({ "kid": record.kid, "alg": record.alg })))
+}
+
+/// `PUT /api/v2/keys/signing/{kid}/revoke`: the key leaves the JWKS. The current signer of an
+/// algorithm cannot be revoked (rotate first).
+pub async fn revoke(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(kid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    token.require("update:signing_keys")?;
+    match cli_keys::revoke(state.store.as_ref(), &kid, false, state.clock.now()).await {
+        Ok(_) => {}
+        Err(RevokeError::Unknown(_)) => {
+            return Err(ApiError::not_found(format!("The signing key `{kid}`")))
+        }
+        Err(RevokeError::CurrentSigner { .. }) => {
+            return Err(ApiError::invalid_body(format!(
+                "`{kid}` is the current signing key; rotate first, then revoke it"
+            )))
+        }
+        Err(RevokeError::Store(error)) => return Err(error.into()),
+    }
+    reload(&state).await?;
+    let all = state.store.all_signing_keys().await?;
+    let record = all
+        .iter()
+        .find(|r| r.kid == kid)
+        .ok_or_else(|| ApiError::not_found(format!("The signing key `{kid}`")))?;
+    Ok(Json(key_json(record, &all)))
+}

@@ -1,0 +1,205 @@
+//! `/api/v2/resource-servers`: APIs, addressed by their identifier (Auth0 accepts the
+//! identifier where it takes an id; here the id *is* the identifier, URL-encoded in paths).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tessera_protocol::ResourceServer;
+
+use crate::config::{ApiConfig, ScopeConfig};
+use crate::management::auth::{management_audience, ManagementToken};
+use crate::management::error::{ApiError, ApiResult};
+use crate::management::listing::{list_response, Paging};
+use crate::management::payload::Payload;
+use crate::seed::resource_server;
+use crate::state::AppState;
+
+/// The writable fields of an API; absent fields keep their value (or default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiBody {
+    pub identifier: Option<String>,
+    pub name: Option<String>,
+    pub scopes: Option<Vec<ScopeConfig>>,
+    pub allow_offline_access: Option<bool>,
+    pub token_lifetime: Option<i64>,
+    pub signing_alg: Option<String>,
+}
+
+pub fn api_json(api: &ResourceServer, issuer: &str) -> Value {
+    json!({
+        "id": api.identifier,
+        "identifier": api.identifier,
+        "name": api.name,
+        "scopes": api.scopes.iter().map(|s| json!({ "value": s.value, "description": s.description })).collect::<Vec<_>>(),
+        "allow_offline_access": api.allow_offline_access,
+        "token_lifetime": api.token_lifetime,
+        "signing_alg": api.signing_alg,
+        "is_system": api.identifier == management_audience(issuer),
+    })
+}
+
+fn config_of(api: &ResourceServer) -> ApiConfig {
+    ApiConfig {
+        identifier: api.identifier.clone(),
+        name: api.name.clone(),
+        scopes: api
+            .scopes
+            .iter()
+            .map(|s| ScopeConfig {
+                value: s.value.to_string(),
+                description: s.description.clone(),
+            })
+            .collect(),
+        allow_offline_access: api.allow_offline_access,
+        token_lifetime: api.token_lifetime,
+        signing_alg: api.signing_alg.clone(),
+    }
+}
+
+fn apply(config: &mut ApiConfig, body: ApiBody) {
+    if let Some(name) = body.name {
+        config.name = name;
+    }
+    if let Some(scopes) = body.scopes {
+        config.scopes = scopes;
+    }
+    if let Some(offline) = body.allow_offline_access {
+        config.allow_offline_access = offline;
+    }
+    if let Some(lifetime) = body.token_lifetime {
+        config.token_lifetime = lifetime;
+    }
+    if let Some(alg) = body.signing_alg {
+        config.signing_alg = alg;
+    }
+}
+
+fn validated(config: &ApiConfig) -> ApiResult<ResourceServer> {
+    resource_server(config).map_err(|e| ApiError::invalid_body(e.to_string()))
+}
+
+/// The Management API itself cannot be changed or deleted through itself.
+fn refuse_system(state: &AppState, identifier: &str) -> ApiResult<()> {
+    if identifier == management_audience(&state.settings.issuer) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The Management API is a system resource server and cannot be changed",
+            Some("operation_not_supported"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Response> {
+    token.require("read:resource_servers")?;
+    let page = paging.page()?;
+    let listing = state.store.list_apis(page).await?;
+    let issuer = state.settings.issuer.clone();
+    Ok(list_response(
+        &paging,
+        page,
+        listing,
+        "resource_servers",
+        |api| api_json(api, &issuer),
+    ))
+}
+
+async fn load(state: &AppState, id: &str) -> ApiResult<ResourceServer> {
+    state
+        .store
+        .api(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("The resource server `{id}`")))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    token.require("read:resource_servers")?;
+    Ok(Json(api_json(
+        &load(&state, &id).await?,
+        &state.settings.issuer,
+    )))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Payload(body): Payload<ApiBody>,
+) -> ApiResult<Response> {
+    token.require("create:resource_servers")?;
+    let identifier = body
+        .identifier
+        .clone()
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid_body(
+                "Payload validation error: Missing required property: identifier",
+            )
+        })?;
+    let mut config = ApiConfig {
+        name: identifier.clone(),
+        identifier,
+        scopes: Vec::new(),
+        allow_offline_access: false,
+        token_lifetime: 86_400,
+        signing_alg: "RS256".into(),
+    };
+    apply(&mut config, body);
+    let api = validated(&config)?;
+    state.store.create_api(&api, state.clock.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(api_json(&api, &state.settings.issuer)),
+    )
+        .into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+    Payload(body): Payload<ApiBody>,
+) -> ApiResult<Json<Value>> {
+    token.require("update:resource_servers")?;
+    refuse_system(&state, &id)?;
+    let existing = load(&state, &id).await?;
+    if body
+        .identifier
+        .as_deref()
+        .is_some_and(|i| i != existing.identifier)
+    {
+        return Err(ApiError::invalid_body(
+            "Payload validation error: identifier cannot be changed",
+        ));
+    }
+    let mut config = config_of(&existing);
+    apply(&mut config, body);
+    let api = validated(&config)?;
+    state.store.upsert_api(&api, state.clock.now()).await?;
+    Ok(Json(api_json(&api, &state.settings.issuer)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    token: ManagementToken,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    token.require("delete:resource_servers")?;
+    refuse_system(&state, &id)?;
+    if state.store.delete_api(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("The resource server `{id}`")))
+    }
+}
