@@ -1,6 +1,7 @@
-//! Tessera's storage: one narrow trait per aggregate, and their SQLite implementation.
+//! Tessera's storage: one narrow trait per aggregate, implemented for SQLite and PostgreSQL.
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
+mod postgres;
 mod records;
 mod sqlite;
 
@@ -10,6 +11,7 @@ use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
 
+pub use postgres::PostgresStore;
 pub use records::{
     ClientGrant, Consent, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User,
 };
@@ -260,6 +262,19 @@ pub trait KeyStore {
     async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool>;
 }
 
+/// Removing what has expired, in small batches so many nodes can run it at once.
+#[async_trait]
+pub trait Housekeeping {
+    /// Deletes at most `batch` expired codes, sessions and pending authorizations, and refresh
+    /// tokens revoked before `revoked_before`; returns how many rows went.
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+        batch: i64,
+    ) -> StoreResult<u64>;
+}
+
 /// Everything the server needs from storage.
 pub trait Store:
     ClientStore
@@ -272,6 +287,7 @@ pub trait Store:
     + RefreshTokenStore
     + ClientGrantStore
     + KeyStore
+    + Housekeeping
     + Send
     + Sync
 {
@@ -288,6 +304,7 @@ impl<T> Store for T where
         + RefreshTokenStore
         + ClientGrantStore
         + KeyStore
+        + Housekeeping
         + Send
         + Sync
 {

@@ -16,7 +16,7 @@ use tessera_protocol::{
 
 use crate::{
     ApiStore, ClientGrant, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent,
-    ConsentStore, KeyStore, Listing, Login, NewUser, Page, PendingAuthorization,
+    ConsentStore, Housekeeping, KeyStore, Listing, Login, NewUser, Page, PendingAuthorization,
     PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
     StoreError, StoreResult, User, UserStore,
 };
@@ -993,4 +993,34 @@ fn signing_key_from_row(row: &SqliteRow) -> StoreResult<SigningKeyRecord> {
         created_at: Timestamp(row.try_get("created_at")?),
         revoked_at: revoked_at.map(Timestamp),
     })
+}
+
+// SQLite has one writer at a time, so batches need no row locks.
+const PURGES: [&str; 4] = [
+    "DELETE FROM authorization_codes WHERE rowid IN (SELECT rowid FROM authorization_codes WHERE expires_at <= ?1 LIMIT ?3)",
+    "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?3)",
+    "DELETE FROM pending_authorizations WHERE rowid IN (SELECT rowid FROM pending_authorizations WHERE expires_at <= ?1 LIMIT ?3)",
+    "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE revoked_at < ?2 LIMIT ?3)",
+];
+
+#[async_trait]
+impl Housekeeping for SqliteStore {
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+        batch: i64,
+    ) -> StoreResult<u64> {
+        let mut purged = 0;
+        for sql in PURGES {
+            let result = sqlx::query(sql)
+                .bind(now.0)
+                .bind(revoked_before.0)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
+    }
 }

@@ -1,27 +1,29 @@
-//! The store contract: behaviour every backend must have, run here against SQLite.
+//! The store contract: behaviour every backend must have, run against SQLite and PostgreSQL
+//! (`TESSERA_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`; each test
+//! gets its own schema). The cases are in `contract/cases.rs`, included once per backend.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
 use tempfile::TempDir;
+
 use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, ResponseType};
+
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
+
 use tessera_protocol::{
     ApiScope, AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
     ResourceServer, Rotation, Scope, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
 };
+
+use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    ClientStore, CodeRedemption, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord,
-    SqliteStore, Store,
+    ClientStore, CodeRedemption, Login, NewUser, PendingAuthorization, PostgresStore, Session,
+    SigningKeyRecord, SqliteStore, Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
-
-async fn store() -> (Arc<dyn Store>, TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    (Arc::new(SqliteStore::connect(&url).await.unwrap()), dir)
-}
 
 fn client(id: &str) -> RegisteredClient {
     RegisteredClient {
@@ -69,104 +71,6 @@ fn code_grant(user_id: &str) -> CodeGrant {
     }
 }
 
-#[tokio::test]
-async fn client_round_trips_and_upsert_replaces() {
-    let (store, _dir) = store().await;
-    let mut app = client("c1");
-    store.upsert_client(&app, NOW).await.unwrap();
-    assert_eq!(
-        store.client(&app.client_id).await.unwrap(),
-        Some(app.clone())
-    );
-    app.name = "Renamed".into();
-    app.grant_types.push(GrantType::RefreshToken);
-    store.upsert_client(&app, NOW).await.unwrap();
-    assert_eq!(store.client(&app.client_id).await.unwrap(), Some(app));
-    assert_eq!(
-        store.client(&ClientId("missing".into())).await.unwrap(),
-        None
-    );
-}
-
-#[tokio::test]
-async fn api_round_trips() {
-    let (store, _dir) = store().await;
-    let api = ResourceServer {
-        identifier: "appointments:api".into(),
-        name: "Appointments".into(),
-        scopes: vec![ApiScope {
-            value: Scope::parse("appointments").unwrap(),
-            description: "Manage".into(),
-        }],
-        allow_offline_access: true,
-        token_lifetime: 600,
-        signing_alg: "RS256".into(),
-    };
-    store.upsert_api(&api, NOW).await.unwrap();
-    assert_eq!(store.api("appointments:api").await.unwrap(), Some(api));
-    assert_eq!(store.api("other").await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn user_upsert_keeps_the_first_id_and_finds_by_username_or_email() {
-    let (store, _dir) = store().await;
-    let first = store
-        .upsert_user(&new_user("jane", "auth0|1"), NOW)
-        .await
-        .unwrap();
-    let mut changed = new_user("jane", "auth0|2");
-    changed.name = "Jane D".into();
-    let second = store.upsert_user(&changed, NOW.plus(5)).await.unwrap();
-    assert_eq!(first.user_id, "auth0|1");
-    assert_eq!(second.user_id, "auth0|1");
-    assert_eq!(second.name, "Jane D");
-    assert_eq!(second.updated_at, NOW.plus(5));
-    assert_eq!(
-        store.user_by_login("jane").await.unwrap().unwrap().user_id,
-        "auth0|1"
-    );
-    assert_eq!(
-        store
-            .user_by_login("jane@example.com")
-            .await
-            .unwrap()
-            .unwrap()
-            .user_id,
-        "auth0|1"
-    );
-    assert!(store.user_by_login("nobody").await.unwrap().is_none());
-    assert!(store.user("auth0|1").await.unwrap().is_some());
-}
-
-#[tokio::test]
-async fn session_is_found_until_it_expires() {
-    let (store, _dir) = store().await;
-    store
-        .upsert_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let digest = SecretDigest::of("cookie");
-    let session = Session {
-        sid: "sid-1".into(),
-        user_id: "u1".into(),
-        auth_time: NOW,
-        expires_at: NOW.plus(100),
-    };
-    store.create_session(&digest, &session, NOW).await.unwrap();
-    assert_eq!(
-        store.session(&digest, NOW.plus(99)).await.unwrap(),
-        Some(session.clone())
-    );
-    assert_eq!(store.session(&digest, NOW.plus(100)).await.unwrap(), None);
-    assert_eq!(
-        store
-            .session(&SecretDigest::of("other"), NOW)
-            .await
-            .unwrap(),
-        None
-    );
-}
-
 fn pending(id: &str) -> PendingAuthorization {
     PendingAuthorization {
         id: id.into(),
@@ -195,115 +99,6 @@ fn pending(id: &str) -> PendingAuthorization {
     }
 }
 
-#[tokio::test]
-async fn pending_authorization_records_login_and_finishes_once() {
-    let (store, _dir) = store().await;
-    let record = pending("p1");
-    store.create_pending(&record, NOW).await.unwrap();
-    assert_eq!(
-        store.pending("p1", NOW).await.unwrap(),
-        Some(record.clone())
-    );
-    let login = Login {
-        user_id: "u1".into(),
-        auth_time: NOW.plus(3),
-        sid: "sid-9".into(),
-    };
-    store.record_login("p1", &login).await.unwrap();
-    let loaded = store.pending("p1", NOW).await.unwrap().unwrap();
-    assert_eq!(loaded.login, Some(login));
-    assert!(store.finish_pending("p1").await.unwrap());
-    assert!(!store.finish_pending("p1").await.unwrap());
-    assert_eq!(store.pending("p1", NOW).await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn pending_authorization_expires() {
-    let (store, _dir) = store().await;
-    store.create_pending(&pending("p2"), NOW).await.unwrap();
-    assert!(store.pending("p2", NOW.plus(600)).await.unwrap().is_none());
-}
-
-#[tokio::test]
-async fn consent_is_per_user_client_and_audience() {
-    let (store, _dir) = store().await;
-    store
-        .upsert_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let c = ClientId("c".into());
-    store
-        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.consent("u1", &c, Some("api")).await.unwrap(),
-        Some(scopes("read"))
-    );
-    assert_eq!(store.consent("u1", &c, None).await.unwrap(), None);
-    assert_eq!(
-        store
-            .consent("u1", &ClientId("d".into()), Some("api"))
-            .await
-            .unwrap(),
-        None
-    );
-    store
-        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.consent("u1", &c, Some("api")).await.unwrap(),
-        Some(scopes("read write"))
-    );
-}
-
-#[tokio::test]
-async fn code_is_consumed_once() {
-    let (store, _dir) = store().await;
-    let digest = SecretDigest::of("code");
-    store
-        .insert_code(&digest, &code_grant("u1"), NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.consume_code(&digest, NOW).await.unwrap(),
-        CodeRedemption::Redeemed(Box::new(code_grant("u1")))
-    );
-    assert_eq!(
-        store.consume_code(&digest, NOW).await.unwrap(),
-        CodeRedemption::AlreadyUsed
-    );
-    assert_eq!(
-        store
-            .consume_code(&SecretDigest::of("unknown"), NOW)
-            .await
-            .unwrap(),
-        CodeRedemption::Unknown
-    );
-}
-
-#[tokio::test]
-async fn racing_redemptions_of_one_code_have_exactly_one_winner() {
-    let (store, _dir) = store().await;
-    let digest = SecretDigest::of("raced");
-    store
-        .insert_code(&digest, &code_grant("u1"), NOW)
-        .await
-        .unwrap();
-    let attempts = (0..32).map(|_| {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move { store.consume_code(&digest, NOW).await.unwrap() })
-    });
-    let mut winners = 0;
-    for attempt in attempts {
-        if matches!(attempt.await.unwrap(), CodeRedemption::Redeemed(_)) {
-            winners += 1;
-        }
-    }
-    assert_eq!(winners, 1);
-}
-
 fn refresh_grant(family: &str) -> RefreshGrant {
     RefreshGrant {
         client_id: ClientId("c".into()),
@@ -318,220 +113,6 @@ fn refresh_grant(family: &str) -> RefreshGrant {
         revoked: false,
         sid: Some("sid-1".into()),
     }
-}
-
-#[tokio::test]
-async fn refresh_token_round_trips() {
-    let (store, _dir) = store().await;
-    let digest = SecretDigest::of("refresh");
-    store
-        .insert_refresh_token(&digest, &refresh_grant("f1"), NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.refresh_token(&digest).await.unwrap(),
-        Some(refresh_grant("f1"))
-    );
-    assert_eq!(
-        store.refresh_token(&SecretDigest::of("x")).await.unwrap(),
-        None
-    );
-}
-
-#[tokio::test]
-async fn rotation_marks_the_old_token_and_stores_the_successor_once() {
-    let (store, _dir) = store().await;
-    let (old, new, other) = (
-        SecretDigest::of("old"),
-        SecretDigest::of("new"),
-        SecretDigest::of("other"),
-    );
-    store
-        .insert_refresh_token(&old, &refresh_grant("f1"), NOW)
-        .await
-        .unwrap();
-    let later = NOW.plus(10);
-    assert!(store
-        .rotate_refresh_token(&old, &new, &refresh_grant("f1"), later)
-        .await
-        .unwrap());
-    assert!(!store
-        .rotate_refresh_token(&old, &other, &refresh_grant("f1"), later)
-        .await
-        .unwrap());
-    let rotated = store.refresh_token(&old).await.unwrap().unwrap();
-    assert_eq!(rotated.rotated_at, Some(later));
-    assert!(store.refresh_token(&new).await.unwrap().is_some());
-    assert!(
-        store.refresh_token(&other).await.unwrap().is_none(),
-        "a lost race stores nothing"
-    );
-}
-
-#[tokio::test]
-async fn racing_rotations_of_one_refresh_token_have_exactly_one_winner() {
-    let (store, _dir) = store().await;
-    let old = SecretDigest::of("raced-refresh");
-    store
-        .insert_refresh_token(&old, &refresh_grant("f1"), NOW)
-        .await
-        .unwrap();
-    let attempts = (0..16).map(|i| {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move {
-            let new = SecretDigest::of(&format!("successor-{i}"));
-            store
-                .rotate_refresh_token(&old, &new, &refresh_grant("f1"), NOW)
-                .await
-                .unwrap()
-        })
-    });
-    let mut winners = 0;
-    for attempt in attempts {
-        if attempt.await.unwrap() {
-            winners += 1;
-        }
-    }
-    assert_eq!(winners, 1);
-}
-
-#[tokio::test]
-async fn revoking_a_family_revokes_every_token_in_it_and_no_other() {
-    let (store, _dir) = store().await;
-    for (token, family) in [("a", "f1"), ("b", "f1"), ("c", "f2")] {
-        store
-            .insert_refresh_token(&SecretDigest::of(token), &refresh_grant(family), NOW)
-            .await
-            .unwrap();
-    }
-    assert_eq!(store.revoke_refresh_family("f1", NOW).await.unwrap(), 2);
-    assert_eq!(store.revoke_refresh_family("f1", NOW).await.unwrap(), 0);
-    assert!(
-        store
-            .refresh_token(&SecretDigest::of("a"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        store
-            .refresh_token(&SecretDigest::of("b"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        !store
-            .refresh_token(&SecretDigest::of("c"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-}
-
-#[tokio::test]
-async fn touching_a_refresh_token_restarts_its_inactivity() {
-    let (store, _dir) = store().await;
-    let digest = SecretDigest::of("touched");
-    store
-        .insert_refresh_token(&digest, &refresh_grant("f1"), NOW)
-        .await
-        .unwrap();
-    store
-        .touch_refresh_token(&digest, NOW.plus(50))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .refresh_token(&digest)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_used_at,
-        NOW.plus(50)
-    );
-}
-
-#[tokio::test]
-async fn client_grants_are_per_client_and_audience() {
-    let (store, _dir) = store().await;
-    let c = ClientId("m2m".into());
-    store
-        .upsert_client_grant(&c, "api", &scopes("read"), NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.client_grant(&c, "api").await.unwrap(),
-        Some(scopes("read"))
-    );
-    assert_eq!(store.client_grant(&c, "other").await.unwrap(), None);
-    store
-        .upsert_client_grant(&c, "api", &scopes("read write"), NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.client_grant(&c, "api").await.unwrap(),
-        Some(scopes("read write"))
-    );
-}
-
-#[tokio::test]
-async fn ending_a_session_removes_it() {
-    let (store, _dir) = store().await;
-    store
-        .upsert_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let digest = SecretDigest::of("cookie");
-    let session = Session {
-        sid: "s".into(),
-        user_id: "u1".into(),
-        auth_time: NOW,
-        expires_at: NOW.plus(100),
-    };
-    store.create_session(&digest, &session, NOW).await.unwrap();
-    assert_eq!(store.end_session(&digest).await.unwrap(), Some(session));
-    assert_eq!(store.session(&digest, NOW).await.unwrap(), None);
-    assert_eq!(store.end_session(&digest).await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn public_client_without_secret_round_trips() {
-    let (store, _dir) = store().await;
-    let mut spa = client("spa");
-    spa.app_type = AppType::Spa;
-    spa.token_endpoint_auth_method = TokenAuthMethod::None;
-    spa.secret_digest = None;
-    spa.refresh_token.rotation_type = Rotation::Rotating;
-    spa.allow_plain_pkce = true;
-    store.upsert_client(&spa, NOW).await.unwrap();
-    assert_eq!(store.client(&spa.client_id).await.unwrap(), Some(spa));
-}
-
-#[tokio::test]
-async fn signing_keys_insert_once_per_kid_oldest_first() {
-    let (store, _dir) = store().await;
-    let key = |kid: &str, at: i64| SigningKeyRecord {
-        kid: kid.into(),
-        alg: "RS256".into(),
-        private_key_der: vec![1, 2, 3],
-        created_at: Timestamp(at),
-        revoked_at: None,
-    };
-    store.insert_signing_key(&key("b", 2)).await.unwrap();
-    store.insert_signing_key(&key("a", 1)).await.unwrap();
-    store.insert_signing_key(&key("a", 5)).await.unwrap();
-    let kids: Vec<_> = store
-        .signing_keys()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|k| (k.kid, k.created_at.0))
-        .collect();
-    assert_eq!(kids, vec![("a".to_string(), 1), ("b".to_string(), 2)]);
 }
 
 #[tokio::test]
@@ -564,324 +145,94 @@ fn kids(records: &[SigningKeyRecord]) -> Vec<&str> {
     records.iter().map(|k| k.kid.as_str()).collect()
 }
 
-#[tokio::test]
-async fn revoking_a_signing_key_unpublishes_it_once() {
-    let (store, _dir) = store().await;
-    store
-        .insert_signing_key(&signing_key("old", "RS256", 1))
-        .await
-        .unwrap();
-    store
-        .insert_signing_key(&signing_key("new", "RS256", 2))
-        .await
-        .unwrap();
-    assert!(store
-        .revoke_signing_key("old", Timestamp(10))
-        .await
-        .unwrap());
-    // A second revocation, or an unknown kid, revokes nothing.
-    assert!(!store
-        .revoke_signing_key("old", Timestamp(11))
-        .await
-        .unwrap());
-    assert!(!store
-        .revoke_signing_key("unknown", Timestamp(11))
-        .await
-        .unwrap());
-    let live = store.signing_keys().await.unwrap();
-    assert_eq!(kids(&live), vec!["new"]);
-    assert_eq!(live[0].revoked_at, None);
-    let all = store.all_signing_keys().await.unwrap();
-    assert_eq!(kids(&all), vec!["old", "new"]);
-    assert_eq!(
-        all[0].revoked_at,
-        Some(Timestamp(10)),
-        "the first revocation's time is kept"
-    );
-    assert_eq!(all[1].revoked_at, None);
+/// Keeps a test's database alive, and removes it at the end.
+enum Guard {
+    Sqlite(#[allow(dead_code)] TempDir),
+    Postgres { url: String, schema: String },
 }
 
-#[tokio::test]
-async fn all_signing_keys_lists_every_algorithm_oldest_first_with_its_material() {
-    let (store, _dir) = store().await;
-    for (kid, alg, at) in [
-        ("ed", "EdDSA", 4),
-        ("rs-b", "RS256", 2),
-        ("es", "ES256", 3),
-        ("rs-a", "RS256", 2),
-        ("ps", "PS256", 1),
-    ] {
-        store
-            .insert_signing_key(&signing_key(kid, alg, at))
-            .await
-            .unwrap();
-    }
-    let all = store.all_signing_keys().await.unwrap();
-    // Same created_at: ordered by kid, so every node picks the same newest key.
-    assert_eq!(kids(&all), vec!["ps", "rs-a", "rs-b", "es", "ed"]);
-    assert_eq!(all[4], signing_key("ed", "EdDSA", 4));
-    assert_eq!(store.signing_keys().await.unwrap(), all);
-}
-
-#[tokio::test]
-async fn concurrent_revocations_of_one_key_have_one_winner() {
-    let (store, _dir) = store().await;
-    store
-        .insert_signing_key(&signing_key("k", "ES256", 1))
-        .await
-        .unwrap();
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { store.revoke_signing_key("k", Timestamp(100 + i)).await })
-        })
-        .collect();
-    let mut winners = 0;
-    for task in tasks {
-        if task.await.unwrap().unwrap() {
-            winners += 1;
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Postgres { url, schema } = self {
+            let (url, schema) = (url.clone(), schema.clone());
+            // Dropping runs outside any runtime that could be blocked on: use a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                });
+            })
+            .join();
         }
     }
-    assert_eq!(winners, 1);
-    assert!(store.signing_keys().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn consents_keep_their_first_id_and_can_be_listed_and_deleted() {
-    let (store, _dir) = store().await;
-    store
-        .upsert_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let c = ClientId("c".into());
-    store
-        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
-        .await
-        .unwrap();
-    store
-        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
-        .await
-        .unwrap();
-    store
-        .save_consent("u1", &c, None, &scopes("profile"), "g3", NOW)
-        .await
-        .unwrap();
-    let consents = store.consents_of("u1").await.unwrap();
-    let ids: Vec<_> = consents
-        .iter()
-        .map(|c| (c.id.as_str(), c.audience.clone()))
-        .collect();
-    assert_eq!(ids, vec![("g1", Some("api".to_string())), ("g3", None)]);
-    let deleted = store.delete_consent("g1").await.unwrap().unwrap();
-    assert_eq!(deleted.scope, scopes("read write"));
-    assert_eq!(store.consent("u1", &c, Some("api")).await.unwrap(), None);
-    assert_eq!(store.delete_consent("g1").await.unwrap(), None);
+async fn sqlite_store() -> (Arc<dyn Store>, Guard) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    (
+        Arc::new(SqliteStore::connect(&url).await.unwrap()),
+        Guard::Sqlite(dir),
+    )
 }
 
-#[tokio::test]
-async fn creating_a_taken_client_api_or_user_is_a_conflict() {
-    let (store, _dir) = store().await;
-    store.create_client(&client("c1"), NOW).await.unwrap();
-    assert!(matches!(
-        store.create_client(&client("c1"), NOW).await,
-        Err(tessera_store::StoreError::Conflict(_))
-    ));
-    store
-        .create_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let mut same_email = new_user("other", "u2");
-    same_email.email = "jane@example.com".into();
-    assert!(matches!(
-        store.create_user(&same_email, NOW).await,
-        Err(tessera_store::StoreError::Conflict(_))
-    ));
+fn postgres_url() -> String {
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-#[tokio::test]
-async fn listings_page_and_count() {
-    let (store, _dir) = store().await;
-    for i in 0..5 {
-        store
-            .create_client(&client(&format!("c{i}")), Timestamp(NOW.0 + i))
-            .await
-            .unwrap();
-    }
-    let page = store
-        .list_clients(tessera_store::Page {
-            page: 1,
-            per_page: 2,
-        })
-        .await
-        .unwrap();
-    assert_eq!(page.total, 5);
-    let ids: Vec<_> = page.items.iter().map(|c| c.client_id.to_string()).collect();
-    assert_eq!(ids, vec!["c2", "c3"]);
-}
-
-#[tokio::test]
-async fn users_are_searched_literally_by_username_email_or_name() {
-    let (store, _dir) = store().await;
-    store
-        .create_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    store
-        .create_user(&new_user("john_100%", "u2"), NOW)
-        .await
-        .unwrap();
-    let all = tessera_store::Page {
-        page: 0,
-        per_page: 10,
-    };
-    assert_eq!(store.list_users(all, Some("JANE@")).await.unwrap().total, 1);
-    assert_eq!(
-        store.list_users(all, Some("100%")).await.unwrap().items[0].user_id,
-        "u2"
-    );
-    assert_eq!(
-        store.list_users(all, Some("%")).await.unwrap().total,
-        1,
-        "% is not a wildcard"
-    );
-    assert_eq!(store.list_users(all, None).await.unwrap().total, 2);
-}
-
-#[tokio::test]
-async fn deleting_a_user_removes_their_sessions_and_consents() {
-    let (store, _dir) = store().await;
-    store
-        .create_user(&new_user("jane", "u1"), NOW)
-        .await
-        .unwrap();
-    let digest = SecretDigest::of("cookie");
-    let session = Session {
-        sid: "s".into(),
-        user_id: "u1".into(),
-        auth_time: NOW,
-        expires_at: NOW.plus(100),
-    };
-    store.create_session(&digest, &session, NOW).await.unwrap();
-    store
-        .save_consent(
-            "u1",
-            &ClientId("c".into()),
-            None,
-            &scopes("profile"),
-            "g1",
-            NOW,
+/// A fresh schema on the test PostgreSQL. No PostgreSQL is a failure, never a skip.
+async fn postgres_store() -> (Arc<dyn Store>, Guard) {
+    let url = postgres_url();
+    let schema = format!("tessera_test_{}", std::process::id()) + &format!("_{}", rand_suffix());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {url} ({e}); start it or set TESSERA_TEST_POSTGRES_URL"
         )
+    });
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
         .await
         .unwrap();
-    assert!(store.delete_user("u1").await.unwrap());
-    assert_eq!(store.session(&digest, NOW).await.unwrap(), None);
-    assert!(store.consents_of("u1").await.unwrap().is_empty());
-    assert!(!store.delete_user("u1").await.unwrap());
+    let options: PgConnectOptions = url.parse().unwrap();
+    let options = options.options([("search_path", schema.as_str())]);
+    let store = PostgresStore::connect_with(options, 8).await.unwrap();
+    (Arc::new(store), Guard::Postgres { url, schema })
 }
 
-#[tokio::test]
-async fn refresh_tokens_of_a_user_are_revoked_per_grant_or_all() {
-    let (store, _dir) = store().await;
-    let mut other_client = refresh_grant("f2");
-    other_client.client_id = ClientId("d".into());
-    store
-        .insert_refresh_token(&SecretDigest::of("a"), &refresh_grant("f1"), NOW)
-        .await
-        .unwrap();
-    store
-        .insert_refresh_token(&SecretDigest::of("b"), &other_client, NOW)
-        .await
-        .unwrap();
-    let c = ClientId("c".into());
-    assert_eq!(
-        store
-            .revoke_refresh_tokens_of("u1", Some((&c, Some("api"))), NOW)
-            .await
-            .unwrap(),
-        1
-    );
-    assert!(
-        !store
-            .refresh_token(&SecretDigest::of("b"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert_eq!(
-        store
-            .revoke_refresh_tokens_of("u1", None, NOW)
-            .await
-            .unwrap(),
-        1
-    );
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}_{}", nanos, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-#[tokio::test]
-async fn client_grants_by_id_update_list_and_delete() {
-    let (store, _dir) = store().await;
-    let grant = tessera_store::ClientGrant {
-        id: "cgr_1".into(),
-        client_id: ClientId("m2m".into()),
-        audience: "api".into(),
-        scope: scopes("read"),
-    };
-    store.create_client_grant(&grant, NOW).await.unwrap();
-    assert!(matches!(
-        store.create_client_grant(&grant, NOW).await,
-        Err(tessera_store::StoreError::Conflict(_))
-    ));
-    assert!(store
-        .update_client_grant("cgr_1", &scopes("read write"), NOW)
-        .await
-        .unwrap());
-    assert_eq!(
-        store
-            .client_grant_by_id("cgr_1")
-            .await
-            .unwrap()
-            .unwrap()
-            .scope,
-        scopes("read write")
-    );
-    let all = tessera_store::Page {
-        page: 0,
-        per_page: 10,
-    };
-    assert_eq!(
-        store
-            .list_client_grants(Some(&ClientId("m2m".into())), None, all)
-            .await
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(
-        store
-            .list_client_grants(None, Some("other"), all)
-            .await
-            .unwrap()
-            .total,
-        0
-    );
-    assert!(store.delete_client_grant("cgr_1").await.unwrap());
-    assert!(!store.delete_client_grant("cgr_1").await.unwrap());
+mod sqlite {
+    use super::*;
+
+    async fn store() -> (Arc<dyn Store>, Guard) {
+        sqlite_store().await
+    }
+
+    include!("contract/cases.rs");
 }
 
-#[tokio::test]
-async fn deleting_a_client_deletes_its_client_grants() {
-    let (store, _dir) = store().await;
-    store.create_client(&client("m2m"), NOW).await.unwrap();
-    store
-        .upsert_client_grant(&ClientId("m2m".into()), "api", &scopes("read"), NOW)
-        .await
-        .unwrap();
-    assert!(store.delete_client(&ClientId("m2m".into())).await.unwrap());
-    assert_eq!(
-        store
-            .client_grant(&ClientId("m2m".into()), "api")
-            .await
-            .unwrap(),
-        None
-    );
+mod postgres {
+    use super::*;
+
+    async fn store() -> (Arc<dyn Store>, Guard) {
+        postgres_store().await
+    }
+
+    include!("contract/cases.rs");
 }

@@ -1,0 +1,1030 @@
+//! The PostgreSQL store: shared by many stateless server nodes. Same behaviour as the SQLite
+//! store (one contract test suite runs against both); only the SQL dialect differs.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use tessera_protocol::token::{CodeGrant, RefreshGrant};
+use tessera_protocol::{
+    AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+};
+
+use crate::{
+    ApiStore, ClientGrant, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent,
+    ConsentStore, Housekeeping, KeyStore, Listing, Login, NewUser, Page, PendingAuthorization,
+    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
+    StoreError, StoreResult, User, UserStore,
+};
+
+/// A store on one SQLite database file.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) with a pool of `max_connections`, and migrates. The
+    /// migrator holds a PostgreSQL advisory lock, so nodes starting at once migrate one at a
+    /// time.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<PostgresStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        Self::connect_with(options, max_connections).await
+    }
+
+    /// As [`PostgresStore::connect`], with options built by the caller (e.g. a test schema).
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> StoreResult<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+fn digest_of(row: &PgRow, column: &str) -> StoreResult<SecretDigest> {
+    let bytes: Vec<u8> = row.try_get(column)?;
+    SecretDigest::from_bytes(&bytes)
+        .ok_or_else(|| corrupt(format!("{column} is not a SHA-256 digest")))
+}
+
+/// A unique-key violation becomes [`StoreError::Conflict`] naming `what`.
+fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(what.to_owned())
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+async fn count(pool: &PgPool, sql: &str) -> StoreResult<u64> {
+    let total: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+fn scope_of(text: &str) -> StoreResult<ScopeSet> {
+    ScopeSet::parse(text).map_err(corrupt)
+}
+
+fn client_from_row(row: &PgRow) -> StoreResult<RegisteredClient> {
+    let callbacks: Vec<String> = from_json(row.try_get("callbacks")?)?;
+    let grant_types: Vec<String> = from_json(row.try_get("grant_types")?)?;
+    let app_type: String = row.try_get("app_type")?;
+    let method: String = row.try_get("token_endpoint_auth_method")?;
+    let secret: Option<Vec<u8>> = row.try_get("secret_digest")?;
+    let refresh: String = row.try_get("refresh_token")?;
+    Ok(RegisteredClient {
+        client_id: ClientId(row.try_get("client_id")?),
+        name: row.try_get("name")?,
+        app_type: AppType::parse(&app_type)
+            .ok_or_else(|| corrupt(format!("app_type {app_type}")))?,
+        callbacks: callbacks
+            .iter()
+            .map(|uri| RedirectUri::parse(uri).map_err(corrupt))
+            .collect::<StoreResult<_>>()?,
+        allowed_logout_urls: from_json(row.try_get("allowed_logout_urls")?)?,
+        grant_types: grant_types
+            .iter()
+            .map(|g| GrantType::parse(g).ok_or_else(|| corrupt(format!("grant type {g}"))))
+            .collect::<StoreResult<_>>()?,
+        token_endpoint_auth_method: TokenAuthMethod::parse(&method)
+            .ok_or_else(|| corrupt(format!("token_endpoint_auth_method {method}")))?,
+        secret_digest: secret
+            .map(|bytes| {
+                SecretDigest::from_bytes(&bytes)
+                    .ok_or_else(|| corrupt("secret_digest is not a SHA-256 digest"))
+            })
+            .transpose()?,
+        // Rows from before the policy existed hold `{}`: they get the defaults.
+        refresh_token: if refresh == "{}" {
+            RefreshTokenPolicy::default()
+        } else {
+            from_json(&refresh)?
+        },
+        allow_plain_pkce: row.try_get("allow_plain_pkce")?,
+    })
+}
+
+const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
+        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_client<'q>(
+    query: PgQuery<'q>,
+    client: &'q RegisteredClient,
+    now: Timestamp,
+) -> StoreResult<PgQuery<'q>> {
+    let callbacks: Vec<&str> = client.callbacks.iter().map(RedirectUri::as_str).collect();
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    Ok(query
+        .bind(client.client_id.as_str())
+        .bind(&client.name)
+        .bind(client.app_type.as_str())
+        .bind(to_json(&callbacks)?)
+        .bind(to_json(&client.allowed_logout_urls)?)
+        .bind(to_json(&grant_types)?)
+        .bind(client.token_endpoint_auth_method.as_str())
+        .bind(client.secret_digest.as_ref().map(|d| d.as_bytes().to_vec()))
+        .bind(to_json(&client.refresh_token)?)
+        .bind(client.allow_plain_pkce)
+        .bind(now.0))
+}
+
+#[async_trait]
+impl ClientStore for PostgresStore {
+    async fn upsert_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()> {
+        let sql = format!(
+            "{INSERT_CLIENT} ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, app_type = excluded.app_type,
+                callbacks = excluded.callbacks, allowed_logout_urls = excluded.allowed_logout_urls,
+                grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
+                secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
+                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at"
+        );
+        bind_client(sqlx::query(&sql), client, now)?
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_client(&self, client: &RegisteredClient, now: Timestamp) -> StoreResult<()> {
+        bind_client(sqlx::query(INSERT_CLIENT), client, now)?
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_as(&format!("client `{}`", client.client_id)))?;
+        Ok(())
+    }
+
+    async fn list_clients(&self, page: Page) -> StoreResult<Listing<RegisteredClient>> {
+        let rows =
+            sqlx::query("SELECT * FROM clients ORDER BY created_at, client_id LIMIT $1 OFFSET $2")
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+        let items = rows
+            .iter()
+            .map(client_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: count(&self.pool, "SELECT COUNT(*) FROM clients").await?,
+        })
+    }
+
+    async fn delete_client(&self, client_id: &ClientId) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM client_grants WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn client(&self, client_id: &ClientId) -> StoreResult<Option<RegisteredClient>> {
+        let row = sqlx::query("SELECT * FROM clients WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+}
+
+fn api_from_row(row: &PgRow) -> StoreResult<ResourceServer> {
+    Ok(ResourceServer {
+        identifier: row.try_get("identifier")?,
+        name: row.try_get("name")?,
+        scopes: from_json(row.try_get("scopes")?)?,
+        allow_offline_access: row.try_get("allow_offline_access")?,
+        token_lifetime: row.try_get("token_lifetime")?,
+        signing_alg: row.try_get("signing_alg")?,
+    })
+}
+
+const INSERT_API: &str =
+    "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
+        signing_alg, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+
+fn bind_api<'q>(
+    query: PgQuery<'q>,
+    api: &'q ResourceServer,
+    now: Timestamp,
+) -> StoreResult<PgQuery<'q>> {
+    Ok(query
+        .bind(&api.identifier)
+        .bind(&api.name)
+        .bind(to_json(&api.scopes)?)
+        .bind(api.allow_offline_access)
+        .bind(api.token_lifetime)
+        .bind(&api.signing_alg)
+        .bind(now.0))
+}
+
+#[async_trait]
+impl ApiStore for PostgresStore {
+    async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()> {
+        let sql = format!(
+            "{INSERT_API} ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
+                allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
+                signing_alg = excluded.signing_alg, updated_at = excluded.updated_at"
+        );
+        bind_api(sqlx::query(&sql), api, now)?
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()> {
+        bind_api(sqlx::query(INSERT_API), api, now)?
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_as(&format!("API `{}`", api.identifier)))?;
+        Ok(())
+    }
+
+    async fn list_apis(&self, page: Page) -> StoreResult<Listing<ResourceServer>> {
+        let rows = sqlx::query(
+            "SELECT * FROM resource_servers ORDER BY created_at, identifier LIMIT $1 OFFSET $2",
+        )
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(api_from_row).collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: count(&self.pool, "SELECT COUNT(*) FROM resource_servers").await?,
+        })
+    }
+
+    async fn delete_api(&self, identifier: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM client_grants WHERE audience = $1")
+            .bind(identifier)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM resource_servers WHERE identifier = $1")
+            .bind(identifier)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>> {
+        let row = sqlx::query("SELECT * FROM resource_servers WHERE identifier = $1")
+            .bind(identifier)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(api_from_row).transpose()
+    }
+}
+
+fn user_from_row(row: &PgRow) -> StoreResult<User> {
+    Ok(User {
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        email_verified: row.try_get("email_verified")?,
+        blocked: row.try_get("blocked")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    async fn upsert_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (user_id, username, email, name, password_hash, email_verified, blocked, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $7)
+             ON CONFLICT (username) DO UPDATE SET email = excluded.email, name = excluded.name,
+                password_hash = excluded.password_hash, email_verified = excluded.email_verified,
+                updated_at = excluded.updated_at
+             RETURNING *",
+        )
+        .bind(&user.user_id)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await?;
+        user_from_row(&row)
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = $1 OR email = $1 LIMIT 1")
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user(&self, user_id: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (user_id, username, email, name, password_hash, email_verified, blocked, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $7) RETURNING *",
+        )
+        .bind(&user.user_id)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(conflict_as("a user with this username or email"))?;
+        user_from_row(&row)
+    }
+
+    async fn update_user(&self, user: &User, now: Timestamp) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET username = $2, email = $3, name = $4, password_hash = $5, email_verified = $6,
+                blocked = $7, updated_at = $8 WHERE user_id = $1",
+        )
+        .bind(&user.user_id)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.email_verified)
+        .bind(user.blocked)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_as("a user with this username or email"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
+        let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn list_users(&self, page: Page, search: Option<&str>) -> StoreResult<Listing<User>> {
+        // `strpos` rather than LIKE: the search text is matched literally, wildcards and all.
+        const MATCHES: &str = "($1::text IS NULL OR strpos(lower(username), lower($1)) > 0
+            OR strpos(lower(email), lower($1)) > 0 OR strpos(lower(name), lower($1)) > 0)";
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM users WHERE {MATCHES} ORDER BY username LIMIT $2 OFFSET $3"
+        ))
+        .bind(search)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users WHERE {MATCHES}"))
+            .bind(search)
+            .fetch_one(&self.pool)
+            .await?;
+        let items = rows.iter().map(user_from_row).collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}
+
+fn session_from_row(row: &PgRow) -> StoreResult<Session> {
+    Ok(Session {
+        sid: row.try_get("sid")?,
+        user_id: row.try_get("user_id")?,
+        auth_time: Timestamp(row.try_get("auth_time")?),
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn create_session(
+        &self,
+        digest: &SecretDigest,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (digest, sid, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(&session.sid)
+        .bind(&session.user_id)
+        .bind(session.auth_time.0)
+        .bind(now.0)
+        .bind(session.expires_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at FROM sessions WHERE digest = $1 AND expires_at > $2")
+            .bind(digest.as_bytes().as_slice())
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "DELETE FROM sessions WHERE digest = $1 RETURNING sid, user_id, auth_time, expires_at",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+}
+
+fn pending_from_row(row: &PgRow) -> StoreResult<PendingAuthorization> {
+    let user_id: Option<String> = row.try_get("user_id")?;
+    let auth_time: Option<i64> = row.try_get("auth_time")?;
+    let sid: Option<String> = row.try_get("sid")?;
+    let login = match (user_id, auth_time) {
+        (Some(user_id), Some(auth_time)) => Some(Login {
+            user_id,
+            auth_time: Timestamp(auth_time),
+            sid: sid.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok(PendingAuthorization {
+        id: row.try_get("id")?,
+        request: from_json(row.try_get("request")?)?,
+        browser_digest: digest_of(row, "browser_digest")?,
+        csrf_token: row.try_get("csrf_token")?,
+        login,
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
+#[async_trait]
+impl PendingAuthorizationStore for PostgresStore {
+    async fn create_pending(
+        &self,
+        pending: &PendingAuthorization,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_authorizations (id, request, browser_digest, csrf_token, user_id, auth_time, sid, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&pending.id)
+        .bind(to_json(&pending.request)?)
+        .bind(pending.browser_digest.as_bytes().as_slice())
+        .bind(&pending.csrf_token)
+        .bind(pending.login.as_ref().map(|login| login.user_id.clone()))
+        .bind(pending.login.as_ref().map(|login| login.auth_time.0))
+        .bind(pending.login.as_ref().map(|login| login.sid.clone()))
+        .bind(now.0)
+        .bind(pending.expires_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>> {
+        let row =
+            sqlx::query("SELECT * FROM pending_authorizations WHERE id = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(now.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(pending_from_row).transpose()
+    }
+
+    async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()> {
+        sqlx::query("UPDATE pending_authorizations SET user_id = $2, auth_time = $3, sid = $4 WHERE id = $1")
+            .bind(id)
+            .bind(&login.user_id)
+            .bind(login.auth_time.0)
+            .bind(&login.sid)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn finish_pending(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM pending_authorizations WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn consent_from_row(row: &PgRow) -> StoreResult<Consent> {
+    let audience: String = row.try_get("audience")?;
+    Ok(Consent {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        client_id: ClientId(row.try_get("client_id")?),
+        audience: (!audience.is_empty()).then_some(audience),
+        scope: scope_of(row.try_get("scope")?)?,
+    })
+}
+
+#[async_trait]
+impl ConsentStore for PostgresStore {
+    async fn consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+    ) -> StoreResult<Option<ScopeSet>> {
+        let row = sqlx::query(
+            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND audience = $3",
+        )
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(audience.unwrap_or(""))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| scope_of(row.try_get("scope")?)).transpose()
+    }
+
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+        scope: &ScopeSet,
+        new_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO consents (id, user_id, client_id, audience, scope, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (user_id, client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+        )
+        .bind(new_id)
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(audience.unwrap_or(""))
+        .bind(scope.to_string())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query("SELECT * FROM consents WHERE user_id = $1 ORDER BY created_at, id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    async fn delete_consent(&self, id: &str) -> StoreResult<Option<Consent>> {
+        let row = sqlx::query("DELETE FROM consents WHERE id = $1 RETURNING *")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(consent_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl CodeStore for PostgresStore {
+    async fn insert_code(
+        &self,
+        digest: &SecretDigest,
+        grant: &CodeGrant,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO authorization_codes (digest, grant_data, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(digest.as_bytes().as_slice())
+            .bind(to_json(grant)?)
+            .bind(now.0)
+            .bind(grant.expires_at.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn consume_code(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<CodeRedemption> {
+        let row = sqlx::query(
+            "UPDATE authorization_codes SET consumed_at = $2 WHERE digest = $1 AND consumed_at IS NULL RETURNING grant_data",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = row {
+            let grant = from_json(row.try_get("grant_data")?)?;
+            return Ok(CodeRedemption::Redeemed(Box::new(grant)));
+        }
+        let used = sqlx::query("SELECT 1 FROM authorization_codes WHERE digest = $1")
+            .bind(digest.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if used.is_some() {
+            CodeRedemption::AlreadyUsed
+        } else {
+            CodeRedemption::Unknown
+        })
+    }
+}
+
+fn refresh_from_row(row: &PgRow) -> StoreResult<RefreshGrant> {
+    let rotated_at: Option<i64> = row.try_get("rotated_at")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(RefreshGrant {
+        client_id: ClientId(row.try_get("client_id")?),
+        user_id: row.try_get("user_id")?,
+        scope: scope_of(row.try_get("scope")?)?,
+        audience: row.try_get("audience")?,
+        auth_time: Timestamp(row.try_get("auth_time")?),
+        family_id: row.try_get("family_id")?,
+        family_created_at: Timestamp(row.try_get("family_created_at")?),
+        last_used_at: Timestamp(row.try_get("last_used_at")?),
+        rotated_at: rotated_at.map(Timestamp),
+        revoked: revoked_at.is_some(),
+        sid: row.try_get("sid")?,
+    })
+}
+
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
+        sid, family_created_at, created_at, last_used_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+
+fn insert_refresh<'q>(
+    digest: &'q SecretDigest,
+    grant: &'q RefreshGrant,
+    now: Timestamp,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(INSERT_REFRESH)
+        .bind(digest.as_bytes().as_slice())
+        .bind(&grant.family_id)
+        .bind(grant.client_id.as_str())
+        .bind(&grant.user_id)
+        .bind(grant.scope.to_string())
+        .bind(grant.audience.as_deref())
+        .bind(grant.auth_time.0)
+        .bind(grant.sid.as_deref())
+        .bind(grant.family_created_at.0)
+        .bind(now.0)
+}
+
+#[async_trait]
+impl RefreshTokenStore for PostgresStore {
+    async fn insert_refresh_token(
+        &self,
+        digest: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        insert_refresh(digest, grant, now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn refresh_token(&self, digest: &SecretDigest) -> StoreResult<Option<RefreshGrant>> {
+        let row = sqlx::query("SELECT * FROM refresh_tokens WHERE digest = $1")
+            .bind(digest.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(refresh_from_row).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretDigest,
+        new: &SecretDigest,
+        grant: &RefreshGrant,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $2, last_used_at = $2
+             WHERE digest = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(old.as_bytes().as_slice())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_refresh(new, grant, now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("UPDATE refresh_tokens SET last_used_at = $2 WHERE digest = $1")
+            .bind(digest.as_bytes().as_slice())
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: Timestamp) -> StoreResult<u64> {
+        let result = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn revoke_refresh_tokens_of(
+        &self,
+        user_id: &str,
+        grant: Option<(&ClientId, Option<&str>)>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let (client_id, audience) = match grant {
+            Some((client_id, audience)) => (Some(client_id.as_str()), Some(audience.unwrap_or(""))),
+            None => (None, None),
+        };
+        let result = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $4 WHERE user_id = $1 AND revoked_at IS NULL
+                AND ($2::text IS NULL OR client_id = $2) AND ($3::text IS NULL OR COALESCE(audience, '') = $3)",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(audience)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+fn client_grant_from_row(row: &PgRow) -> StoreResult<ClientGrant> {
+    Ok(ClientGrant {
+        id: row.try_get("id")?,
+        client_id: ClientId(row.try_get("client_id")?),
+        audience: row.try_get("audience")?,
+        scope: scope_of(row.try_get("scope")?)?,
+    })
+}
+
+#[async_trait]
+impl ClientGrantStore for PostgresStore {
+    async fn upsert_client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let id = format!(
+            "cgr_{}",
+            hex_of(&SecretDigest::of(&format!("{client_id}\u{0}{audience}")).as_bytes()[..8])
+        );
+        sqlx::query(
+            "INSERT INTO client_grants (id, client_id, audience, scope, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(client_id.as_str())
+        .bind(audience)
+        .bind(scope.to_string())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn client_grant(
+        &self,
+        client_id: &ClientId,
+        audience: &str,
+    ) -> StoreResult<Option<ScopeSet>> {
+        let row =
+            sqlx::query("SELECT scope FROM client_grants WHERE client_id = $1 AND audience = $2")
+                .bind(client_id.as_str())
+                .bind(audience)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| scope_of(row.try_get("scope")?)).transpose()
+    }
+
+    async fn create_client_grant(&self, grant: &ClientGrant, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO client_grants (id, client_id, audience, scope, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&grant.id)
+        .bind(grant.client_id.as_str())
+        .bind(&grant.audience)
+        .bind(grant.scope.to_string())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_as(&format!("a client grant of `{}` for `{}`", grant.client_id, grant.audience)))?;
+        Ok(())
+    }
+
+    async fn client_grant_by_id(&self, id: &str) -> StoreResult<Option<ClientGrant>> {
+        let row = sqlx::query("SELECT * FROM client_grants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_grant_from_row).transpose()
+    }
+
+    async fn list_client_grants(
+        &self,
+        client_id: Option<&ClientId>,
+        audience: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Listing<ClientGrant>> {
+        const MATCHES: &str =
+            "($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR audience = $2)";
+        let client_id = client_id.map(ClientId::as_str);
+        let rows = sqlx::query(&format!("SELECT * FROM client_grants WHERE {MATCHES} ORDER BY created_at, id LIMIT $3 OFFSET $4"))
+            .bind(client_id)
+            .bind(audience)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM client_grants WHERE {MATCHES}"
+        ))
+        .bind(client_id)
+        .bind(audience)
+        .fetch_one(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(client_grant_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn update_client_grant(
+        &self,
+        id: &str,
+        scope: &ScopeSet,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let result =
+            sqlx::query("UPDATE client_grants SET scope = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(scope.to_string())
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_client_grant(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM client_grants WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(signing_key_from_row).collect()
+    }
+
+    async fn all_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(signing_key_from_row).collect()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.private_key_der)
+        .bind(key.created_at.0)
+        .bind(key.revoked_at.map(|t| t.0))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL",
+        )
+        .bind(kid)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn signing_key_from_row(row: &PgRow) -> StoreResult<SigningKeyRecord> {
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(SigningKeyRecord {
+        kid: row.try_get("kid")?,
+        alg: row.try_get("alg")?,
+        private_key_der: row.try_get("private_key")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        revoked_at: revoked_at.map(Timestamp),
+    })
+}
+
+// `FOR UPDATE SKIP LOCKED`: nodes purging at the same time take different rows.
+const PURGES: [&str; 4] = [
+    "DELETE FROM authorization_codes WHERE ctid IN (SELECT ctid FROM authorization_codes WHERE expires_at <= $1 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    "DELETE FROM sessions WHERE ctid IN (SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    "DELETE FROM pending_authorizations WHERE ctid IN (SELECT ctid FROM pending_authorizations WHERE expires_at <= $1 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    "DELETE FROM refresh_tokens WHERE ctid IN (SELECT ctid FROM refresh_tokens WHERE revoked_at < $2 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+];
+
+#[async_trait]
+impl Housekeeping for PostgresStore {
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+        batch: i64,
+    ) -> StoreResult<u64> {
+        let mut purged = 0;
+        for sql in PURGES {
+            let result = sqlx::query(sql)
+                .bind(now.0)
+                .bind(revoked_before.0)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
+    }
+}
