@@ -75,7 +75,7 @@ pub enum Revoked {
 /// Runs `tessera keys …`; the error is the message to print.
 pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
     let config = Config::load(args.config.as_deref()).map_err(|e| e.to_string())?;
-    let store = crate::open_store(&config.database_url)
+    let store = crate::open_store(&config)
         .await
         .map_err(|e| e.to_string())?;
     let store = store.as_ref();

@@ -8,8 +8,9 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
-/// Environment variables with the `TESSERA_` prefix that are not settings.
-const NOT_SETTINGS: [&str; 2] = ["CONFIG", "LOG"];
+/// Environment variables with the `TESSERA_` prefix that are not settings (the last three are
+/// the CLI's remote-mode options).
+const NOT_SETTINGS: [&str; 5] = ["CONFIG", "LOG", "SERVER", "CLIENT_ID", "CLIENT_SECRET"];
 
 /// The whole configuration.
 #[derive(Clone, Deserialize)]
@@ -20,8 +21,12 @@ pub struct Config {
     /// The issuer URL, Auth0 style with a trailing slash; defaults to `http://{listen}/`.
     /// A missing trailing slash is added.
     pub issuer: Option<String>,
-    /// `sqlite://path` (created if missing).
+    /// `sqlite://path` (created if missing) or `postgres://user@host/database`.
     pub database_url: String,
+    /// PostgreSQL pool size per node.
+    pub database_max_connections: u32,
+    /// How often expired codes, sessions and revoked tokens are purged, seconds.
+    pub housekeeping_interval: u64,
     /// The API an authorization without `audience` is for.
     pub default_audience: Option<String>,
     /// Authorization code lifetime, seconds.
@@ -50,6 +55,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             issuer: None,
             database_url: "sqlite://tessera.db".into(),
+            database_max_connections: 10,
+            housekeeping_interval: 60,
             default_audience: None,
             code_lifetime: 60,
             session_lifetime: 7 * 24 * 3600,
@@ -95,7 +102,7 @@ pub struct ApiConfig {
 }
 
 /// One `{ value, description }` permission of an API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeConfig {
     pub value: String,
@@ -173,7 +180,7 @@ fn default_app_type() -> String {
 }
 
 /// A client's `refresh_token` settings, with Auth0's names and defaults.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RefreshTokenConfig {
     /// `rotating` or `non-rotating`.

@@ -1,5 +1,6 @@
 //! The Tessera authorization server: configuration, state, routes, flows and hosted pages.
 
+pub mod cli;
 pub mod cli_keys;
 pub mod clock;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod flows;
+pub mod housekeeping;
 pub mod keys;
 pub mod management;
 pub mod pages;
@@ -18,7 +20,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tessera_store::{SqliteStore, Store, StoreError};
+use tessera_store::{PostgresStore, SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
@@ -48,15 +50,60 @@ pub enum ServeError {
 }
 
 /// Opens the store `database_url` names.
-pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, ServeError> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServeError> {
+    let url = config.database_url.as_str();
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url, config.database_max_connections).await?))
     } else {
         Err(ConfigError::Invalid(format!(
-            "database_url `{database_url}` is not supported: use sqlite://PATH"
+            "database_url `{url}` is not supported: use sqlite://PATH or postgres://USER@HOST/DATABASE"
         ))
         .into())
     }
+}
+
+/// The state requests are handled with, for `issuer`: opens and seeds the store, registers the
+/// Management API (and returns the management client's credentials if this call created it),
+/// and loads the signing keys. Binds nothing: the CLI uses it to serve requests in-process.
+pub async fn build_state(
+    config: &Config,
+    issuer: String,
+    clock: Clock,
+) -> Result<(AppState, Option<management::bootstrap::NewCredentials>), ServeError> {
+    let store = open_store(config).await?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let passwords = Passwords::new(cores)?;
+    let now = clock.now();
+    seed::apply(config, store.as_ref(), &passwords, now).await?;
+    let new_management_credentials =
+        management::bootstrap::ensure(store.as_ref(), &issuer, config.management.as_ref(), now)
+            .await?;
+    let keys = Keys::load_or_create(
+        store.as_ref(),
+        now,
+        &keys::required_algorithms(config),
+        std::time::Duration::from_secs(config.key_refresh_interval),
+    )
+    .await?;
+    let settings = Settings {
+        secure_cookies: issuer.starts_with("https:"),
+        issuer,
+        default_audience: config.default_audience.clone(),
+        code_lifetime: config.code_lifetime,
+        session_lifetime: config.session_lifetime,
+        id_token_lifetime: config.id_token_lifetime,
+        login_timeout: config.login_timeout,
+    };
+    let state = AppState {
+        settings: Arc::new(settings),
+        store,
+        keys: Arc::new(keys),
+        passwords,
+        clock,
+    };
+    Ok((state, new_management_credentials))
 }
 
 /// A bound, ready server: its address and state, not yet serving.
@@ -66,6 +113,8 @@ pub struct Tessera {
     pub state: AppState,
     /// The management client created at this (first) start, to show once.
     pub new_management_credentials: Option<management::bootstrap::NewCredentials>,
+    /// How often expired records are purged.
+    pub housekeeping_interval: std::time::Duration,
 }
 
 impl Tessera {
@@ -88,43 +137,14 @@ impl Tessera {
         clock: Clock,
     ) -> Result<Tessera, ServeError> {
         let addr = listener.local_addr()?;
-        let issuer = config.issuer_for(addr);
-        let store = open_store(&config.database_url).await?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let passwords = Passwords::new(cores)?;
-        let now = clock.now();
-        seed::apply(config, store.as_ref(), &passwords, now).await?;
-        let new_management_credentials =
-            management::bootstrap::ensure(store.as_ref(), &issuer, config.management.as_ref(), now)
-                .await?;
-        let keys = Keys::load_or_create(
-            store.as_ref(),
-            now,
-            &keys::required_algorithms(config),
-            std::time::Duration::from_secs(config.key_refresh_interval),
-        )
-        .await?;
-        let settings = Settings {
-            secure_cookies: issuer.starts_with("https:"),
-            issuer,
-            default_audience: config.default_audience.clone(),
-            code_lifetime: config.code_lifetime,
-            session_lifetime: config.session_lifetime,
-            id_token_lifetime: config.id_token_lifetime,
-            login_timeout: config.login_timeout,
-        };
-        let state = AppState {
-            settings: Arc::new(settings),
-            store,
-            keys: Arc::new(keys),
-            passwords,
-            clock,
-        };
+        let (state, new_management_credentials) =
+            build_state(config, config.issuer_for(addr), clock).await?;
         Ok(Tessera {
             listener,
             addr,
             state,
             new_management_credentials,
+            housekeeping_interval: std::time::Duration::from_secs(config.housekeeping_interval),
         })
     }
 
@@ -137,11 +157,13 @@ impl Tessera {
         // Keys rotated or revoked in the store (by `tessera keys`, on any node) take effect here.
         let refresh =
             Arc::clone(&state.keys).spawn_refresh(Arc::clone(&state.store), state.clock.clone());
+        let purge = housekeeping::spawn(Arc::clone(&state.store), state.clock.clone(), self.housekeeping_interval);
         let app = routes::router(self.state);
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         refresh.abort();
+        purge.abort();
         served?;
         Ok(())
     }

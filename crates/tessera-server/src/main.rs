@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tessera_server::cli_keys::{self, KeysArgs};
+use tessera_server::cli::{self, Manage, Remote};
+use tessera_server::cli_keys::KeysArgs;
 use tessera_server::clock::Clock;
 use tessera_server::config::Config;
 use tessera_server::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
@@ -22,6 +23,8 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    remote: Remote,
 }
 
 #[derive(Subcommand)]
@@ -52,6 +55,8 @@ enum Command {
     },
     /// Manage the signing keys: list, rotate, revoke.
     Keys(KeysArgs),
+    #[command(flatten)]
+    Manage(Manage),
 }
 
 fn init_logging(json: bool) {
@@ -87,12 +92,7 @@ async fn shutdown_signal() {
 
 /// Shown once, at the start that created the management client: only its digest is kept.
 fn print_management_credentials(credentials: &NewCredentials, issuer: &str) {
-    eprintln!(
-        "\nA management client was created. Its secret is shown only now; keep it safe:\n\n  \
-         client_id:     {}\n  client_secret: {}\n  audience:      {}api/v2/\n\n\
-         Get a Management API token with client_credentials at {}oauth/token, or set [management] in the config.\n",
-        credentials.client_id, credentials.client_secret, issuer, issuer
-    );
+    eprintln!("{}", cli::credentials_notice(credentials, issuer));
 }
 
 async fn serve(config: Option<PathBuf>) -> Result<(), String> {
@@ -157,7 +157,8 @@ async fn main() -> ExitCode {
             init_logging(false);
             demo(dir, auth, api, app).await
         }
-        Command::Keys(args) => cli_keys::run(args, Clock::system()).await,
+        Command::Keys(args) => cli::run_keys(cli.remote, args, Clock::system()).await,
+        Command::Manage(manage) => cli::run(cli.remote, manage, Clock::system()).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,10 +14,13 @@ use crate::crypto::random_hex;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
+use crate::management::openapi::{
+    BadRequest, ClientGrantList, ClientGrantSchema, Conflict, Forbidden, NotFound, Unauthorized,
+};
 use crate::management::payload::Payload;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientGrantBody {
     pub client_id: Option<String>,
@@ -25,9 +28,11 @@ pub struct ClientGrantBody {
     pub scope: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClientGrantQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     pub paging: Paging,
     pub client_id: Option<String>,
     pub audience: Option<String>,
@@ -59,6 +64,14 @@ async fn scopes_of(state: &AppState, audience: &str, scope: &[String]) -> ApiRes
     Ok(set)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/client-grants",
+    tag = "client-grants",
+    params(Paging),
+    responses((status = 200, description = "The client grants", body = ClientGrantList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:client_grants"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -80,6 +93,14 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/client-grants",
+    tag = "client-grants",
+    request_body = ClientGrantBody,
+    responses((status = 201, description = "The client grant", body = ClientGrantSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
+    security(("bearer" = ["create:client_grants"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -117,6 +138,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(client_grant_json(&grant))).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v2/client-grants/{id}",
+    tag = "client-grants",
+    params(("id" = String, Path, description = "The client grant id")),
+    request_body = ClientGrantBody,
+    responses((status = 200, description = "The updated client grant", body = ClientGrantSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:client_grants"])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -144,6 +174,14 @@ pub async fn update(
     Ok(Json(client_grant_json(&grant)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v2/client-grants/{id}",
+    tag = "client-grants",
+    params(("id" = String, Path, description = "The client grant id")),
+    responses((status = 204, description = "Deleted: the client can no longer get tokens for the API"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["delete:client_grants"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     token: ManagementToken,

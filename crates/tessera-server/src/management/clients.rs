@@ -14,12 +14,15 @@ use crate::crypto::random_token;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
+use crate::management::openapi::{
+    BadRequest, ClientList, ClientSchema, Conflict, Forbidden, NotFound, Unauthorized,
+};
 use crate::management::payload::Payload;
 use crate::seed::registered_client;
 use crate::state::AppState;
 
 /// The writable fields of an application; absent fields keep their value (or default).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     pub name: Option<String>,
@@ -145,6 +148,14 @@ fn new_secret() -> ApiResult<String> {
     Ok(random_token(48)?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/clients",
+    tag = "clients",
+    params(Paging),
+    responses((status = 200, description = "The applications", body = ClientList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:clients"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -170,6 +181,14 @@ async fn load(state: &AppState, id: &str) -> ApiResult<RegisteredClient> {
         .ok_or_else(|| ApiError::not_found(format!("The client `{id}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/clients/{id}",
+    tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses((status = 200, description = "The application (never its secret)", body = ClientSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["read:clients"])),
+)]
 pub async fn get(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -179,6 +198,14 @@ pub async fn get(
     Ok(Json(client_json(&load(&state, &id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/clients",
+    tag = "clients",
+    request_body = ClientBody,
+    responses((status = 201, description = "The application, with its `client_secret` (shown only now)", body = ClientSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
+    security(("bearer" = ["create:clients"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -213,6 +240,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v2/clients/{id}",
+    tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    request_body = ClientBody,
+    responses((status = 200, description = "The updated application", body = ClientSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:clients"])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -247,6 +283,14 @@ pub async fn update(
     Ok(Json(shown))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v2/clients/{id}",
+    tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses((status = 204, description = "Deleted: it can no longer get tokens"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["delete:clients"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -262,6 +306,14 @@ pub async fn delete(
 
 /// `POST /api/v2/clients/{id}/rotate-secret`: a new secret, returned this once; the old one
 /// stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/v2/clients/{id}/rotate-secret",
+    tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses((status = 200, description = "The application with its new `client_secret`; the old one stops working", body = ClientSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:clients"])),
+)]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     token: ManagementToken,

@@ -10,9 +10,11 @@ use tessera_store::Consent;
 
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
+use crate::management::openapi::{BadRequest, Forbidden, GrantSchema, NotFound, Unauthorized};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GrantQuery {
     pub user_id: Option<String>,
     pub client_id: Option<String>,
@@ -53,6 +55,13 @@ async fn consents(state: &AppState, query: &GrantQuery) -> ApiResult<Vec<Consent
 }
 
 /// `GET /api/v2/grants?user_id=…[&client_id=…][&audience=…]`.
+#[utoipa::path(
+    get,
+    path = "/api/v2/grants",
+    tag = "grants",
+    responses((status = 200, description = "The consents", body = Vec<GrantSchema>), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:grants"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -75,6 +84,14 @@ async fn revoke(state: &AppState, consent: &Consent) -> ApiResult<()> {
 }
 
 /// `DELETE /api/v2/grants/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/grants/{id}",
+    tag = "grants",
+    params(("id" = String, Path, description = "The grant id")),
+    responses((status = 204, description = "Revoked, with the refresh tokens issued under it"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["delete:grants"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -91,6 +108,13 @@ pub async fn delete(
 }
 
 /// `DELETE /api/v2/grants?user_id=…`: every grant of a user.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/grants",
+    tag = "grants",
+    responses((status = 204, description = "Every matching consent revoked"), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["delete:grants"])),
+)]
 pub async fn delete_by_user(
     State(state): State<AppState>,
     token: ManagementToken,

@@ -12,6 +12,9 @@ use crate::cli_keys::{self, rfc3339, RevokeError};
 use crate::error::InternalError;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
+use crate::management::openapi::{
+    BadRequest, Forbidden, NotFound, RotatedKeySchema, SigningKeySchema, Unauthorized,
+};
 use crate::state::AppState;
 
 fn key_json(record: &SigningKeyRecord, all: &[SigningKeyRecord]) -> Value {
@@ -36,6 +39,13 @@ async fn reload(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/keys/signing",
+    tag = "keys",
+    responses((status = 200, description = "Every signing key", body = Vec<SigningKeySchema>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:signing_keys"])),
+)]
 pub async fn list(State(state): State<AppState>, token: ManagementToken) -> ApiResult<Json<Value>> {
     token.require("read:signing_keys")?;
     let all = state.store.all_signing_keys().await?;
@@ -44,7 +54,8 @@ pub async fn list(State(state): State<AppState>, token: ManagementToken) -> ApiR
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RotateQuery {
     /// RS256 when absent.
     pub alg: Option<String>,
@@ -52,6 +63,13 @@ pub struct RotateQuery {
 
 /// `POST /api/v2/keys/signing/rotate[?alg=ES256]`: a new key signs from now on; the previous one
 /// stays published until revoked.
+#[utoipa::path(
+    post,
+    path = "/api/v2/keys/signing/rotate",
+    tag = "keys",
+    responses((status = 200, description = "The new current key", body = RotatedKeySchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["create:signing_keys", "update:signing_keys"])),
+)]
 pub async fn rotate(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -70,6 +88,14 @@ pub async fn rotate(
 
 /// `PUT /api/v2/keys/signing/{kid}/revoke`: the key leaves the JWKS. The current signer of an
 /// algorithm cannot be revoked (rotate first).
+#[utoipa::path(
+    put,
+    path = "/api/v2/keys/signing/{kid}/revoke",
+    tag = "keys",
+    params(("kid" = String, Path, description = "The key id")),
+    responses((status = 200, description = "The revoked key", body = SigningKeySchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:signing_keys"])),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     token: ManagementToken,

@@ -10,10 +10,14 @@ use tessera_store::{Listing, Page};
 use crate::management::error::ApiError;
 
 /// The paging parameters of a list request.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
+    /// The page, from 0.
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (50 when absent).
     pub per_page: Option<u32>,
+    /// Answer `{start, limit, length, total, <items>}` instead of the bare array.
     pub include_totals: Option<bool>,
 }
 

@@ -10,11 +10,13 @@ mod error;
 mod grants;
 mod keys;
 mod listing;
+pub mod openapi;
 mod payload;
 mod resource_servers;
 mod users;
 
-use axum::routing::{get, post, put};
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 pub use auth::{management_audience, management_scopes};
@@ -22,49 +24,108 @@ pub use error::ApiError;
 
 use crate::state::AppState;
 
-/// The Management API's routes.
+/// One operation of the Management API. [`router`] registers exactly [`ROUTES`], and the
+/// OpenAPI test checks the document against the same table, so the two cannot drift.
+pub struct Route {
+    pub method: Method,
+    /// The path as axum and OpenAPI spell it (`{id}` for a parameter).
+    pub path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every route of the Management API.
+pub const ROUTES: &[Route] = &[
+    route(Method::GET, "/api/v2/openapi.json", |m| {
+        on(m, openapi::document)
+    }),
+    route(Method::GET, "/api/v2/clients", |m| on(m, clients::list)),
+    route(Method::POST, "/api/v2/clients", |m| on(m, clients::create)),
+    route(Method::GET, "/api/v2/clients/{id}", |m| on(m, clients::get)),
+    route(Method::PATCH, "/api/v2/clients/{id}", |m| {
+        on(m, clients::update)
+    }),
+    route(Method::DELETE, "/api/v2/clients/{id}", |m| {
+        on(m, clients::delete)
+    }),
+    route(Method::POST, "/api/v2/clients/{id}/rotate-secret", |m| {
+        on(m, clients::rotate_secret)
+    }),
+    route(Method::GET, "/api/v2/resource-servers", |m| {
+        on(m, resource_servers::list)
+    }),
+    route(Method::POST, "/api/v2/resource-servers", |m| {
+        on(m, resource_servers::create)
+    }),
+    route(Method::GET, "/api/v2/resource-servers/{id}", |m| {
+        on(m, resource_servers::get)
+    }),
+    route(Method::PATCH, "/api/v2/resource-servers/{id}", |m| {
+        on(m, resource_servers::update)
+    }),
+    route(Method::DELETE, "/api/v2/resource-servers/{id}", |m| {
+        on(m, resource_servers::delete)
+    }),
+    route(Method::GET, "/api/v2/users", |m| on(m, users::list)),
+    route(Method::POST, "/api/v2/users", |m| on(m, users::create)),
+    route(Method::GET, "/api/v2/users/{id}", |m| on(m, users::get)),
+    route(Method::PATCH, "/api/v2/users/{id}", |m| {
+        on(m, users::update)
+    }),
+    route(Method::DELETE, "/api/v2/users/{id}", |m| {
+        on(m, users::delete)
+    }),
+    route(Method::GET, "/api/v2/grants", |m| on(m, grants::list)),
+    route(Method::DELETE, "/api/v2/grants", |m| {
+        on(m, grants::delete_by_user)
+    }),
+    route(Method::DELETE, "/api/v2/grants/{id}", |m| {
+        on(m, grants::delete)
+    }),
+    route(Method::GET, "/api/v2/client-grants", |m| {
+        on(m, client_grants::list)
+    }),
+    route(Method::POST, "/api/v2/client-grants", |m| {
+        on(m, client_grants::create)
+    }),
+    route(Method::PATCH, "/api/v2/client-grants/{id}", |m| {
+        on(m, client_grants::update)
+    }),
+    route(Method::DELETE, "/api/v2/client-grants/{id}", |m| {
+        on(m, client_grants::delete)
+    }),
+    route(Method::GET, "/api/v2/keys/signing", |m| on(m, keys::list)),
+    route(Method::POST, "/api/v2/keys/signing/rotate", |m| {
+        on(m, keys::rotate)
+    }),
+    route(Method::PUT, "/api/v2/keys/signing/{kid}/revoke", |m| {
+        on(m, keys::revoke)
+    }),
+];
+
+/// The Management API's routes: [`ROUTES`], with the methods of a path merged.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/clients", get(clients::list).post(clients::create))
-        .route(
-            "/api/v2/clients/{id}",
-            get(clients::get)
-                .patch(clients::update)
-                .delete(clients::delete),
+    ROUTES
+        .iter()
+        .fold(
+            Router::new(),
+            |router, route| match MethodFilter::try_from(route.method.clone()) {
+                Ok(filter) => router.route(route.path, (route.handler)(filter)),
+                Err(_) => {
+                    tracing::error!(method = %route.method, path = route.path, "unroutable method");
+                    router
+                }
+            },
         )
-        .route(
-            "/api/v2/clients/{id}/rotate-secret",
-            post(clients::rotate_secret),
-        )
-        .route(
-            "/api/v2/resource-servers",
-            get(resource_servers::list).post(resource_servers::create),
-        )
-        .route(
-            "/api/v2/resource-servers/{id}",
-            get(resource_servers::get)
-                .patch(resource_servers::update)
-                .delete(resource_servers::delete),
-        )
-        .route("/api/v2/users", get(users::list).post(users::create))
-        .route(
-            "/api/v2/users/{id}",
-            get(users::get).patch(users::update).delete(users::delete),
-        )
-        .route(
-            "/api/v2/grants",
-            get(grants::list).delete(grants::delete_by_user),
-        )
-        .route("/api/v2/grants/{id}", axum::routing::delete(grants::delete))
-        .route(
-            "/api/v2/client-grants",
-            get(client_grants::list).post(client_grants::create),
-        )
-        .route(
-            "/api/v2/client-grants/{id}",
-            axum::routing::patch(client_grants::update).delete(client_grants::delete),
-        )
-        .route("/api/v2/keys/signing", get(keys::list))
-        .route("/api/v2/keys/signing/rotate", post(keys::rotate))
-        .route("/api/v2/keys/signing/{kid}/revoke", put(keys::revoke))
 }

@@ -13,12 +13,16 @@ use crate::config::{ApiConfig, ScopeConfig};
 use crate::management::auth::{management_audience, ManagementToken};
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
+use crate::management::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, ResourceServerList, ResourceServerSchema,
+    Unauthorized,
+};
 use crate::management::payload::Payload;
 use crate::seed::resource_server;
 use crate::state::AppState;
 
 /// The writable fields of an API; absent fields keep their value (or default).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiBody {
     pub identifier: Option<String>,
@@ -94,6 +98,14 @@ fn refuse_system(state: &AppState, identifier: &str) -> ApiResult<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/resource-servers",
+    tag = "resource-servers",
+    params(Paging),
+    responses((status = 200, description = "The APIs", body = ResourceServerList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:resource_servers"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -120,6 +132,14 @@ async fn load(state: &AppState, id: &str) -> ApiResult<ResourceServer> {
         .ok_or_else(|| ApiError::not_found(format!("The resource server `{id}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/resource-servers/{id}",
+    tag = "resource-servers",
+    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    responses((status = 200, description = "The API", body = ResourceServerSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["read:resource_servers"])),
+)]
 pub async fn get(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -132,6 +152,14 @@ pub async fn get(
     )))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/resource-servers",
+    tag = "resource-servers",
+    request_body = ApiBody,
+    responses((status = 201, description = "The API", body = ResourceServerSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
+    security(("bearer" = ["create:resource_servers"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -165,6 +193,15 @@ pub async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v2/resource-servers/{id}",
+    tag = "resource-servers",
+    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    request_body = ApiBody,
+    responses((status = 200, description = "The updated API", body = ResourceServerSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:resource_servers"])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -190,6 +227,14 @@ pub async fn update(
     Ok(Json(api_json(&api, &state.settings.issuer)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v2/resource-servers/{id}",
+    tag = "resource-servers",
+    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    responses((status = 204, description = "Deleted"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["delete:resource_servers"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     token: ManagementToken,

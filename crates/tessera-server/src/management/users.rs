@@ -14,6 +14,9 @@ use crate::crypto::random_hex;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
+use crate::management::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, UserList, UserSchema,
+};
 use crate::management::payload::Payload;
 use crate::state::AppState;
 
@@ -22,7 +25,7 @@ pub const CONNECTION: &str = "Username-Password-Authentication";
 /// Auth0's "Fair" password policy: at least 8 characters.
 const MIN_PASSWORD_LENGTH: usize = 8;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     pub email: Option<String>,
@@ -35,9 +38,11 @@ pub struct UserBody {
     pub connection: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     pub paging: Paging,
     /// Finds users whose username, email or name contains it.
     pub q: Option<String>,
@@ -95,6 +100,14 @@ async fn hash(state: &AppState, password: String) -> ApiResult<String> {
     Ok(state.passwords.hash(password).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/users",
+    tag = "users",
+    params(Paging),
+    responses((status = 200, description = "The users", body = UserList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:users"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -121,6 +134,14 @@ async fn load(state: &AppState, id: &str) -> ApiResult<User> {
         .ok_or_else(|| ApiError::not_found(format!("The user `{id}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
+    responses((status = 200, description = "The user", body = UserSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["read:users"])),
+)]
 pub async fn get(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -130,6 +151,14 @@ pub async fn get(
     Ok(Json(user_json(&load(&state, &id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/users",
+    tag = "users",
+    request_body = UserBody,
+    responses((status = 201, description = "The user", body = UserSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
+    security(("bearer" = ["create:users"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -162,6 +191,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v2/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
+    request_body = UserBody,
+    responses((status = 200, description = "The updated user", body = UserSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)),
+    security(("bearer" = ["update:users"])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     token: ManagementToken,
@@ -202,6 +240,14 @@ pub async fn update(
     Ok(Json(user_json(&load(&state, &id).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v2/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
+    responses((status = 204, description = "Deleted, with their refresh tokens"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["delete:users"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     token: ManagementToken,
