@@ -468,9 +468,10 @@ pub fn next_step(
         None => true,
         Some(auth) => {
             // A login during this very request satisfies both prompt=login and max_age.
+            // OIDC Core §3.1.2.1: max_age=0 means the same as prompt=login.
             let too_old = request
                 .max_age
-                .is_some_and(|max| now.seconds_since(auth.auth_time) > max);
+                .is_some_and(|max| max == 0 || now.seconds_since(auth.auth_time) > max);
             !auth.during_this_request && (request.prompt.login || too_old)
         }
     };

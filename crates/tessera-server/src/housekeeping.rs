@@ -26,7 +26,10 @@ pub fn spawn(store: Arc<dyn Store>, clock: Clock, interval: Duration) -> JoinHan
             let now = clock.now();
             let mut total = 0;
             loop {
-                match store.purge_expired(now, now.plus(-KEEP_REVOKED), BATCH).await {
+                match store
+                    .purge_expired(now, now.plus(-KEEP_REVOKED), BATCH)
+                    .await
+                {
                     Ok(purged) => {
                         total += purged;
                         if purged < BATCH as u64 {

@@ -55,7 +55,9 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServeError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, config.database_max_connections).await?))
+        Ok(Arc::new(
+            PostgresStore::connect(url, config.database_max_connections).await?,
+        ))
     } else {
         Err(ConfigError::Invalid(format!(
             "database_url `{url}` is not supported: use sqlite://PATH or postgres://USER@HOST/DATABASE"
@@ -157,7 +159,11 @@ impl Tessera {
         // Keys rotated or revoked in the store (by `tessera keys`, on any node) take effect here.
         let refresh =
             Arc::clone(&state.keys).spawn_refresh(Arc::clone(&state.store), state.clock.clone());
-        let purge = housekeeping::spawn(Arc::clone(&state.store), state.clock.clone(), self.housekeeping_interval);
+        let purge = housekeeping::spawn(
+            Arc::clone(&state.store),
+            state.clock.clone(),
+            self.housekeeping_interval,
+        );
         let app = routes::router(self.state);
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

@@ -308,14 +308,25 @@ fn keys_rotate_while_serving_is_listed_current_published_and_the_old_key_revocab
     let server = Running(child);
     let jwks_url = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
     wait_for(&jwks_url);
-    let [(old_kid, _, status)]: [_; 1] = listed(&env).try_into().unwrap();
+    // A server starts with one key per algorithm; this test rotates the RS256 one.
+    let rs256 = || -> Vec<_> {
+        let rows = listed(&env);
+        assert_eq!(
+            rows.iter().filter(|(_, _, s)| s == "current").count(),
+            4,
+            "{rows:?}"
+        );
+        rows.into_iter()
+            .filter(|(_, alg, _)| alg == "RS256")
+            .collect()
+    };
+    let [(old_kid, _, status)]: [_; 1] = rs256().try_into().unwrap();
     assert_eq!(status, "current");
 
     let rotated = stdout_of(&keys(&["rotate"], &env));
     assert!(rotated.contains("RS256 signing key"), "{rotated}");
-    let rows = listed(&env);
+    let rows = rs256();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows.iter().all(|(_, alg, _)| alg == "RS256"), "{rows:?}");
     let current: Vec<_> = rows.iter().filter(|(_, _, s)| s == "current").collect();
     assert_eq!(current.len(), 1, "{rows:?}");
     let new_kid = current[0].0.clone();
@@ -381,6 +392,297 @@ fn non_positive_lifetime_is_refused_without_an_issuer_too() {
     let stderr = fails_with("listen = \"127.0.0.1:0\"\ncode_lifetime = 0\n");
     assert!(
         stderr.contains("code_lifetime must be a positive number of seconds"),
+        "{stderr}"
+    );
+}
+
+// ---- tessera clients|apis|users|… (the Management API from the command line) -----------------
+
+/// Runs `tessera ARGS` with `env` set.
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = tessera();
+    command
+        .args(args)
+        .env_remove("TESSERA_SERVER")
+        .env_remove("TESSERA_CLIENT_ID")
+        .env_remove("TESSERA_CLIENT_SECRET");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn stderr_of_failure(output: &std::process::Output) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The value of the `NAME  value` line of a detail view (or `NAME: value` for the secret).
+fn field(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let rest = rest.strip_prefix(':').unwrap_or(rest);
+            rest.starts_with(' ').then(|| rest.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no `{name}` in:\n{text}"))
+}
+
+#[test]
+fn cli_on_the_local_store_creates_lists_and_deletes_through_the_management_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+
+    let api = stdout_of(&run(
+        &[
+            "apis",
+            "create",
+            "--identifier",
+            "orders:api",
+            "--name",
+            "Orders",
+            "--scope",
+            "read:orders:Read your orders",
+        ],
+        &env,
+    ));
+    assert_eq!(field(&api, "identifier"), "orders:api");
+    assert!(api.contains("read:orders (Read your orders)"), "{api}");
+
+    let created = stdout_of(&run(
+        &[
+            "clients",
+            "create",
+            "--name",
+            "CLI App",
+            "--app-type",
+            "regular_web",
+            "--callback",
+            "http://127.0.0.1:4000/callback",
+        ],
+        &env,
+    ));
+    let client_id = field(&created, "client_id");
+    assert!(field(&created, "client_secret").len() >= 32, "{created}");
+    assert!(created.contains("shown only this once"), "{created}");
+
+    let user = stdout_of(&run(
+        &[
+            "users",
+            "create",
+            "--email",
+            "cli@example.com",
+            "--password",
+            "long enough password",
+            "--name",
+            "Cli User",
+        ],
+        &env,
+    ));
+    assert!(field(&user, "user_id").starts_with("auth0|"), "{user}");
+
+    let table = stdout_of(&run(&["clients", "list"], &env));
+    let mut lines = table.lines();
+    let header: Vec<_> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["CLIENT_ID", "NAME", "APP_TYPE", "GRANTS"],
+        "{table}"
+    );
+    assert!(
+        lines.any(|l| l.starts_with(&client_id) && l.contains("CLI App")),
+        "{table}"
+    );
+
+    let json = stdout_of(&run(&["--json", "clients", "list"], &env));
+    let clients: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        clients
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client_id"] == client_id.as_str() && c["name"] == "CLI App"),
+        "{json}"
+    );
+    assert!(
+        !json.contains("\"client_secret\""),
+        "a list never shows secrets: {json}"
+    );
+    let users: serde_json::Value =
+        serde_json::from_str(&stdout_of(&run(&["users", "list", "--json"], &env))).unwrap();
+    assert_eq!(users[0]["email"], "cli@example.com");
+
+    let deleted = stdout_of(&run(&["clients", "delete", &client_id], &env));
+    assert!(deleted.contains(&client_id), "{deleted}");
+    let stderr = stderr_of_failure(&run(&["clients", "get", &client_id], &env));
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("`tessera clients list`"), "{stderr}");
+}
+
+#[test]
+fn cli_refuses_bad_input_with_the_api_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+    let stderr = stderr_of_failure(&run(
+        &[
+            "users",
+            "create",
+            "--email",
+            "a@example.com",
+            "--password",
+            "short",
+        ],
+        &env,
+    ));
+    assert!(stderr.contains("at least 8 characters"), "{stderr}");
+    let stderr = stderr_of_failure(&run(
+        &["users", "get", "auth0|000000000000000000000000"],
+        &env,
+    ));
+    assert!(stderr.contains("`tessera users list`"), "{stderr}");
+}
+
+/// `tessera serve` on a fresh database, and the management credentials it printed.
+fn serve_with_management_client(dir: &std::path::Path) -> (Running, String, String, String) {
+    use std::io::BufRead;
+    let port = free_port();
+    let child = tessera()
+        .args(["serve"])
+        .env("TESSERA_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "TESSERA_DATABASE_URL",
+            format!("sqlite://{}/tessera.db", dir.display()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Running(child);
+    let stderr = std::io::BufReader::new(server.0.stderr.take().unwrap());
+    // Read on to the end, so the server never writes to a closed pipe.
+    let (sender, credentials) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut client_id = None;
+        for line in stderr.lines().map_while(Result::ok) {
+            let line = line.trim();
+            if let Some(id) = line.strip_prefix("client_id:") {
+                client_id = Some(id.trim().to_owned());
+            }
+            if let Some(secret) = line.strip_prefix("client_secret:") {
+                let _ = sender.send((client_id.take().unwrap(), secret.trim().to_owned()));
+            }
+        }
+    });
+    let (client_id, client_secret) = credentials
+        .recv_timeout(Duration::from_secs(20))
+        .expect("tessera serve printed the management client's credentials");
+    let url = format!("http://127.0.0.1:{port}");
+    wait_for(&format!("{url}/.well-known/jwks.json"));
+    (server, url, client_id, client_secret)
+}
+
+#[test]
+fn cli_with_server_manages_a_running_tessera_with_its_management_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, id, secret) = serve_with_management_client(dir.path());
+    let remote = |args: &[&str]| {
+        let mut all = vec![
+            "--server",
+            url.as_str(),
+            "--client-id",
+            id.as_str(),
+            "--client-secret",
+            secret.as_str(),
+        ];
+        all.extend_from_slice(args);
+        run(&all, &[])
+    };
+
+    let created = stdout_of(&remote(&[
+        "clients",
+        "create",
+        "--name",
+        "Remote M2M",
+        "--app-type",
+        "non_interactive",
+    ]));
+    let client_id = field(&created, "client_id");
+    let first_secret = field(&created, "client_secret");
+    assert!(created.contains("shown only this once"), "{created}");
+
+    let table = stdout_of(&remote(&["clients", "list"]));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&client_id) && l.contains("client_credentials")),
+        "{table}"
+    );
+
+    let rotated = stdout_of(&remote(&["clients", "rotate", &client_id]));
+    let second_secret = field(&rotated, "client_secret");
+    assert_ne!(first_secret, second_secret);
+
+    // `keys` takes --server after its own subcommand, and the credentials from the environment.
+    let keys = stdout_of(&run(
+        &["keys", "list", "--server", &url],
+        &[
+            ("TESSERA_CLIENT_ID", id.as_str()),
+            ("TESSERA_CLIENT_SECRET", secret.as_str()),
+        ],
+    ));
+    assert!(keys.starts_with("KID"), "{keys}");
+    assert!(
+        keys.lines()
+            .any(|l| l.contains("RS256") && l.ends_with("current")),
+        "{keys}"
+    );
+
+    let refused = run(
+        &[
+            "clients",
+            "list",
+            "--server",
+            &url,
+            "--client-id",
+            &id,
+            "--client-secret",
+            "wrong-secret",
+        ],
+        &[],
+    );
+    let stderr = stderr_of_failure(&refused);
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+    assert!(stderr.contains("--client-id/--client-secret"), "{stderr}");
+    assert!(stderr.contains("local store"), "{stderr}");
+    drop(server);
+}
+
+#[test]
+fn cli_with_server_nobody_listens_on_asks_whether_tessera_runs_there() {
+    let url = format!("http://127.0.0.1:{}/", free_port());
+    let output = run(
+        &[
+            "users",
+            "list",
+            "--server",
+            &url,
+            "--client-id",
+            "x",
+            "--client-secret",
+            "y",
+        ],
+        &[],
+    );
+    let stderr = stderr_of_failure(&output);
+    assert!(
+        stderr.contains(&format!("is Tessera running at {url}?")),
         "{stderr}"
     );
 }

@@ -15,10 +15,16 @@ use common::cluster::Cluster;
 use reqwest::StatusCode;
 
 /// The tests here stop PostgreSQL or kill nodes: one at a time.
-static SERIAL: std::sync::LazyLock<tokio::sync::Mutex<()>> = std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
+static SERIAL: std::sync::LazyLock<tokio::sync::Mutex<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
 
 /// Client-credentials requests against `node` until `stop`, counting successes and failures.
-fn load(node: Arc<common::cluster::Node>, stop: Arc<AtomicBool>, ok: Arc<AtomicUsize>, failed: Arc<AtomicUsize>) -> tokio::task::JoinHandle<()> {
+fn load(
+    node: Arc<common::cluster::Node>,
+    stop: Arc<AtomicBool>,
+    ok: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while !stop.load(Ordering::Relaxed) {
             // A refused or cut connection (the node was killed) counts as a failure.
@@ -36,7 +42,9 @@ async fn a_node_killed_under_load_loses_nothing_and_the_other_keeps_serving() {
     let cluster = Cluster::start(2).await;
     let (a, b) = (Arc::clone(&cluster.nodes[0]), Arc::clone(&cluster.nodes[1]));
     // Issued before the crash: a redeemed code and its tokens.
-    let code = cluster.code_with_scope("openid offline_access appointments").await;
+    let code = cluster
+        .code_with_scope("openid offline_access appointments")
+        .await;
     let (status, tokens) = a.redeem(&code).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
@@ -44,8 +52,18 @@ async fn a_node_killed_under_load_loses_nothing_and_the_other_keeps_serving() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let on_b = load(Arc::clone(&b), Arc::clone(&stop), Arc::clone(&ok), Arc::clone(&failed));
-    let on_a = load(Arc::clone(&a), Arc::clone(&stop), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let on_b = load(
+        Arc::clone(&b),
+        Arc::clone(&stop),
+        Arc::clone(&ok),
+        Arc::clone(&failed),
+    );
+    let on_a = load(
+        Arc::clone(&a),
+        Arc::clone(&stop),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     a.kill();
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -53,17 +71,39 @@ async fn a_node_killed_under_load_loses_nothing_and_the_other_keeps_serving() {
     on_b.await.unwrap();
     on_a.await.unwrap();
     assert!(ok.load(Ordering::Relaxed) > 0);
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "node B kept serving while A died");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "node B kept serving while A died"
+    );
 
     a.restart();
     a.wait_ready().await;
-    let userinfo = a.http.get(a.url("userinfo")).bearer_auth(&access).send().await.unwrap();
-    assert_eq!(userinfo.status(), StatusCode::OK, "a token answered before the crash is still valid");
+    let userinfo = a
+        .http
+        .get(a.url("userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo.status(),
+        StatusCode::OK,
+        "a token answered before the crash is still valid"
+    );
     let (status, body) = a.refresh(&refresh).await;
-    assert_eq!(status, StatusCode::OK, "the refresh token issued before the crash works: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the refresh token issued before the crash works: {body}"
+    );
     // Last, since a replayed code revokes what it issued (RFC 6749 §4.1.2).
     let (status, body) = a.redeem(&code).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "the code does not work twice after a crash: {body}");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the code does not work twice after a crash: {body}"
+    );
 }
 
 fn postgres(action: &str) {
@@ -116,8 +156,17 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
             .unwrap();
         let elapsed = started.elapsed();
         let status = response.status();
-        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
-        let jwks = node.http.get(node.url(".well-known/jwks.json")).send().await.unwrap().status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let jwks = node
+            .http
+            .get(node.url(".well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         (status, retry_after, elapsed, jwks)
     }
     .await;
@@ -127,7 +176,8 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
     loader.await.unwrap();
     let seen = statuses.lock().unwrap().clone();
     assert!(
-        seen.iter().all(|s| matches!(s, Some(StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE))),
+        seen.iter()
+            .all(|s| matches!(s, Some(StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE))),
         "only 200 and 503 under the outage: {seen:?}"
     );
     assert!(seen.contains(&Some(StatusCode::SERVICE_UNAVAILABLE)));
@@ -135,7 +185,10 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
     let (status, retry_after, elapsed, jwks) = outcome;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(retry_after.is_some(), "a Retry-After header");
-    assert!(elapsed < Duration::from_secs(15), "answered within the pool timeout, took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(15),
+        "answered within the pool timeout, took {elapsed:?}"
+    );
     assert_eq!(jwks, StatusCode::OK, "keys in memory are still served");
 
     let started = Instant::now();
@@ -143,7 +196,10 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
         if node.client_credentials().await.0 == StatusCode::OK {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "service did not resume after PostgreSQL came back");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "service did not resume after PostgreSQL came back"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

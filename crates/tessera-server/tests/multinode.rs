@@ -19,23 +19,45 @@ async fn a_flow_across_two_nodes_works_as_on_one() {
     let browser = common::cluster::browser();
 
     // /authorize at A …
-    let response = browser.get(a.url(&cluster.authorize_query("opaque"))).send().await.unwrap();
+    let response = browser
+        .get(a.url(&cluster.authorize_query("opaque")))
+        .send()
+        .await
+        .unwrap();
     let login = common::cluster::location(&response);
     assert!(login.starts_with("/u/login?state="), "{login}");
     // … login and consent at B …
     let callback = cluster.log_in_and_allow(&browser, b, &login).await;
     let callback = Url::parse(&callback).unwrap();
-    let code = callback.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
     // … token at A …
     let tokens = a.redeem(&code).await;
     assert_eq!(tokens.0, StatusCode::OK, "{}", tokens.1);
     let access = tokens.1["access_token"].as_str().unwrap().to_owned();
     // … userinfo at B.
-    let userinfo = b.http.get(b.url("userinfo")).bearer_auth(&access).send().await.unwrap();
+    let userinfo = b
+        .http
+        .get(b.url("userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(userinfo.status(), StatusCode::OK);
     // The SSO session made at B is honoured by A.
-    let again = browser.get(a.url(&cluster.authorize_query("second"))).send().await.unwrap();
-    assert!(common::cluster::location(&again).starts_with(CALLBACK), "no login or consent the second time");
+    let again = browser
+        .get(a.url(&cluster.authorize_query("second")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        common::cluster::location(&again).starts_with(CALLBACK),
+        "no login or consent the second time"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -56,11 +78,27 @@ async fn a_key_rotated_on_one_node_is_served_by_the_other_within_seconds() {
     let kid = rotated["kid"].as_str().unwrap().to_owned();
     let started = Instant::now();
     loop {
-        let jwks: Value = b.http.get(b.url(".well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-        if jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str()) {
+        let jwks: Value = b
+            .http
+            .get(b.url(".well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str())
+        {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "B did not serve the new key within 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B did not serve the new key within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // B signs with it too once it has reloaded.
@@ -83,11 +121,26 @@ async fn a_client_changed_on_one_node_takes_effect_on_the_other_at_once() {
         .await
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
-    let query = cluster.authorize_query("x").replace(&urlencode(CALLBACK), &urlencode(new_callback));
+    let query = cluster
+        .authorize_query("x")
+        .replace(&urlencode(CALLBACK), &urlencode(new_callback));
     let response = b.http.get(b.url(&query)).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND, "the new callback is accepted at B");
-    let old = b.http.get(b.url(&cluster.authorize_query("x"))).send().await.unwrap();
-    assert_eq!(old.status(), StatusCode::BAD_REQUEST, "the removed callback is refused at B");
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "the new callback is accepted at B"
+    );
+    let old = b
+        .http
+        .get(b.url(&cluster.authorize_query("x")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.status(),
+        StatusCode::BAD_REQUEST,
+        "the removed callback is refused at B"
+    );
 }
 
 fn urlencode(value: &str) -> String {
@@ -107,17 +160,31 @@ async fn fifty_concurrent_redemptions_of_one_code_across_nodes_have_one_winner()
     for attempt in attempts {
         statuses.push(attempt.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST),
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_uses_of_one_rotating_refresh_token_have_one_winner_and_revoke_the_family() {
     let cluster = Cluster::start(2).await;
-    let code = cluster.code_with_scope("openid offline_access appointments").await;
+    let code = cluster
+        .code_with_scope("openid offline_access appointments")
+        .await;
     let (status, tokens) = cluster.nodes[0].redeem(&code).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
-    let refresh = tokens["refresh_token"].as_str().expect("a refresh token").to_owned();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
     let attempts = (0..20).map(|i| {
         let node = cluster.nodes[i % 2].clone();
         let refresh = refresh.clone();
@@ -127,7 +194,11 @@ async fn concurrent_uses_of_one_rotating_refresh_token_have_one_winner_and_revok
     for attempt in attempts {
         results.push(attempt.await.unwrap());
     }
-    let winners: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, b)| b).collect();
+    let winners: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .map(|(_, b)| b)
+        .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     // With no leeway, the losers are reuse of a rotated token: the family is revoked, the
     // winner's new token included (docs/app-types.md, "Refresh tokens").

@@ -1,5 +1,5 @@
 //! The store contract: behaviour every backend must have, run against SQLite and PostgreSQL
-//! (`TESSERA_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`; each test
+//! (`POSTGRES_TEST_URL`, default `postgres://postgres@127.0.0.1:5432/test`; each test
 //! gets its own schema). The cases are in `contract/cases.rs`, included once per backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -184,7 +184,7 @@ async fn sqlite_store() -> (Arc<dyn Store>, Guard) {
 }
 
 fn postgres_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
+    std::env::var("POSTGRES_TEST_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
@@ -193,9 +193,7 @@ async fn postgres_store() -> (Arc<dyn Store>, Guard) {
     let url = postgres_url();
     let schema = format!("tessera_test_{}", std::process::id()) + &format!("_{}", rand_suffix());
     let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is not reachable at {url} ({e}); start it or set TESSERA_TEST_POSTGRES_URL"
-        )
+        panic!("PostgreSQL is not reachable at {url} ({e}); start it or set POSTGRES_TEST_URL")
     });
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&admin)

@@ -415,16 +415,16 @@ mod tests {
 
     #[test]
     fn scope_splits_at_the_last_colon_or_the_first_equals_sign() {
-        let scope = |text| parse_scope(text).unwrap();
+        let scope = |value: &str, description: &str| Ok((value.into(), description.into()));
         assert_eq!(
-            scope("read:orders:Read your orders"),
-            ("read:orders".into(), "Read your orders".into())
+            parse_scope("read:orders:Read your orders"),
+            scope("read:orders", "Read your orders")
         );
         assert_eq!(
-            scope("orders=Orders: all of them"),
-            ("orders".into(), "Orders: all of them".into())
+            parse_scope("orders=Orders: all of them"),
+            scope("orders", "Orders: all of them")
         );
-        assert_eq!(scope("orders"), ("orders".into(), String::new()));
+        assert_eq!(parse_scope("orders"), scope("orders", ""));
         assert!(parse_scope(":x").is_err());
     }
 

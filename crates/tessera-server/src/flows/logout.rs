@@ -112,10 +112,10 @@ pub async fn oidc_logout(
         }
     }
     let [hint, client_id, redirect, client_state] = [values[0], values[1], values[2], values[3]];
-    let hinted = match hint {
-        None => None,
+    let (hinted, hinted_sid) = match hint {
+        None => (None, None),
         Some(hint) => match hinted_client(state, hint) {
-            Ok(aud) => Some(aud),
+            Ok((aud, sid)) => (Some(aud), sid),
             Err(reason) => return Ok(LogoutOutcome::Refused(format!("id_token_hint: {reason}"))),
         },
     };
@@ -145,7 +145,9 @@ pub async fn oidc_logout(
             Some(uri)
         }
     };
-    if hinted.is_none() {
+    // RP-Initiated Logout §2: without a hint for *this* session, the user is asked first, so a
+    // link with someone else's ID token cannot end it.
+    if !hint_is_for_this_session(state, cookies, hinted.is_some(), hinted_sid.as_deref()).await? {
         match confirmed(cookies, confirmation)? {
             Confirmation::Confirmed => {}
             Confirmation::Ask(outcome) => return Ok(outcome),
@@ -185,17 +187,41 @@ fn confirmed(
     }
 }
 
-/// The client an ID token was issued to. Its signature and issuer must be ours; an expired
-/// hint is still a valid hint (RP-Initiated Logout §2).
-fn hinted_client(state: &AppState, hint: &str) -> Result<String, &'static str> {
+/// The client an ID token was issued to, and its session id. Its signature and issuer must be
+/// ours; an expired hint is still a valid hint (RP-Initiated Logout §2).
+fn hinted_client(state: &AppState, hint: &str) -> Result<(String, Option<String>), &'static str> {
     let claims: Value = verify_own(state, hint, "JWT")?;
     if claims["iss"] != state.settings.issuer.as_str() {
         return Err("the ID token has another issuer");
     }
-    claims["aud"]
+    let aud = claims["aud"]
         .as_str()
         .map(str::to_owned)
-        .ok_or("the ID token has no audience")
+        .ok_or("the ID token has no audience")?;
+    Ok((aud, claims["sid"].as_str().map(str::to_owned)))
+}
+
+/// Whether a valid hint names the browser's current session (or there is none to end).
+async fn hint_is_for_this_session(
+    state: &AppState,
+    cookies: &BrowserCookies,
+    hinted: bool,
+    sid: Option<&str>,
+) -> Result<bool, InternalError> {
+    if !hinted {
+        return Ok(false);
+    }
+    let Some(cookie) = &cookies.session else {
+        return Ok(true);
+    };
+    let session = state
+        .store
+        .session(&SecretDigest::of(cookie), state.clock.now())
+        .await?;
+    Ok(match session {
+        None => true,
+        Some(session) => sid.is_some_and(|sid| constant_time_eq(sid, &session.sid)),
+    })
 }
 
 fn with_state(uri: &str, client_state: Option<&str>) -> String {

@@ -1,7 +1,7 @@
 //! `/api/v2/client-grants`: which APIs a machine-to-machine client may get tokens for, and with
 //! which scopes (checked against the API's scopes).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use crate::management::listing::{list_response, Paging};
 use crate::management::openapi::{
     BadRequest, ClientGrantList, ClientGrantSchema, Conflict, Forbidden, NotFound, Unauthorized,
 };
-use crate::management::payload::Payload;
+use crate::management::payload::{ApiQuery, Payload};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -31,10 +31,9 @@ pub struct ClientGrantBody {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ClientGrantQuery {
-    #[serde(flatten)]
-    #[param(ignore)]
-    pub paging: Paging,
+    /// Only this client's grants.
     pub client_id: Option<String>,
+    /// Only the grants for this API.
     pub audience: Option<String>,
 }
 
@@ -67,25 +66,28 @@ async fn scopes_of(state: &AppState, audience: &str, scope: &[String]) -> ApiRes
 #[utoipa::path(
     get,
     path = "/api/v2/client-grants",
+    operation_id = "get_client_grants",
+    summary = "List client grants",
     tag = "client-grants",
-    params(Paging),
+    params(Paging, ClientGrantQuery),
     responses((status = 200, description = "The client grants", body = ClientGrantList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["read:client_grants"])),
 )]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(query): Query<ClientGrantQuery>,
+    ApiQuery(paging): ApiQuery<Paging>,
+    ApiQuery(query): ApiQuery<ClientGrantQuery>,
 ) -> ApiResult<Response> {
     token.require("read:client_grants")?;
-    let page = query.paging.page()?;
+    let page = paging.page()?;
     let client_id = query.client_id.map(ClientId);
     let listing = state
         .store
         .list_client_grants(client_id.as_ref(), query.audience.as_deref(), page)
         .await?;
     Ok(list_response(
-        &query.paging,
+        &paging,
         page,
         listing,
         "client_grants",
@@ -96,6 +98,8 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/api/v2/client-grants",
+    operation_id = "post_client_grants",
+    summary = "Create a client grant",
     tag = "client-grants",
     request_body = ClientGrantBody,
     responses((status = 201, description = "The client grant", body = ClientGrantSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
@@ -141,6 +145,8 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/api/v2/client-grants/{id}",
+    operation_id = "patch_client_grants_by_id",
+    summary = "Change a client grant's scopes",
     tag = "client-grants",
     params(("id" = String, Path, description = "The client grant id")),
     request_body = ClientGrantBody,
@@ -177,6 +183,8 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/api/v2/client-grants/{id}",
+    operation_id = "delete_client_grants_by_id",
+    summary = "Delete a client grant",
     tag = "client-grants",
     params(("id" = String, Path, description = "The client grant id")),
     responses((status = 204, description = "Deleted: the client can no longer get tokens for the API"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),

@@ -1,7 +1,7 @@
 //! `/api/v2/clients`: applications, with Auth0's field names. The secret is returned only when
 //! it is created or rotated; Tessera keeps only its digest.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use crate::management::listing::{list_response, Paging};
 use crate::management::openapi::{
     BadRequest, ClientList, ClientSchema, Conflict, Forbidden, NotFound, Unauthorized,
 };
-use crate::management::payload::Payload;
+use crate::management::payload::{ApiQuery, Payload};
 use crate::seed::registered_client;
 use crate::state::AppState;
 
@@ -151,6 +151,8 @@ fn new_secret() -> ApiResult<String> {
 #[utoipa::path(
     get,
     path = "/api/v2/clients",
+    operation_id = "get_clients",
+    summary = "List applications",
     tag = "clients",
     params(Paging),
     responses((status = 200, description = "The applications", body = ClientList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
@@ -159,7 +161,7 @@ fn new_secret() -> ApiResult<String> {
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(paging): Query<Paging>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Response> {
     token.require("read:clients")?;
     let page = paging.page()?;
@@ -184,6 +186,8 @@ async fn load(state: &AppState, id: &str) -> ApiResult<RegisteredClient> {
 #[utoipa::path(
     get,
     path = "/api/v2/clients/{id}",
+    operation_id = "get_clients_by_id",
+    summary = "Get an application",
     tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 200, description = "The application (never its secret)", body = ClientSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
@@ -201,6 +205,8 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/api/v2/clients",
+    operation_id = "post_clients",
+    summary = "Create an application",
     tag = "clients",
     request_body = ClientBody,
     responses((status = 201, description = "The application, with its `client_secret` (shown only now)", body = ClientSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
@@ -243,6 +249,8 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/api/v2/clients/{id}",
+    operation_id = "patch_clients_by_id",
+    summary = "Update an application",
     tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     request_body = ClientBody,
@@ -286,6 +294,8 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/api/v2/clients/{id}",
+    operation_id = "delete_clients_by_id",
+    summary = "Delete an application",
     tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 204, description = "Deleted: it can no longer get tokens"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
@@ -309,6 +319,8 @@ pub async fn delete(
 #[utoipa::path(
     post,
     path = "/api/v2/clients/{id}/rotate-secret",
+    operation_id = "post_rotate_secret",
+    summary = "Rotate an application's secret",
     tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     responses((status = 200, description = "The application with its new `client_secret`; the old one stops working", body = ClientSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),

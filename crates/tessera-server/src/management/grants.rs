@@ -1,7 +1,7 @@
 //! `/api/v2/grants`: the consents users gave applications. Deleting one revokes it and the
 //! refresh tokens issued under it, so the next authorization asks for consent again.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -11,13 +11,17 @@ use tessera_store::Consent;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::openapi::{BadRequest, Forbidden, GrantSchema, NotFound, Unauthorized};
+use crate::management::payload::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GrantQuery {
+    /// The user whose consents these are (required).
     pub user_id: Option<String>,
+    /// Only the consents given to this application.
     pub client_id: Option<String>,
+    /// Only the consents for this API.
     pub audience: Option<String>,
 }
 
@@ -58,14 +62,17 @@ async fn consents(state: &AppState, query: &GrantQuery) -> ApiResult<Vec<Consent
 #[utoipa::path(
     get,
     path = "/api/v2/grants",
+    operation_id = "get_grants",
+    summary = "List a user's consents",
     tag = "grants",
+    params(GrantQuery),
     responses((status = 200, description = "The consents", body = Vec<GrantSchema>), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["read:grants"])),
 )]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(query): Query<GrantQuery>,
+    ApiQuery(query): ApiQuery<GrantQuery>,
 ) -> ApiResult<Json<Value>> {
     token.require("read:grants")?;
     let found = consents(&state, &query).await?;
@@ -87,6 +94,8 @@ async fn revoke(state: &AppState, consent: &Consent) -> ApiResult<()> {
 #[utoipa::path(
     delete,
     path = "/api/v2/grants/{id}",
+    operation_id = "delete_grants_by_id",
+    summary = "Revoke a consent",
     tag = "grants",
     params(("id" = String, Path, description = "The grant id")),
     responses((status = 204, description = "Revoked, with the refresh tokens issued under it"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
@@ -111,14 +120,17 @@ pub async fn delete(
 #[utoipa::path(
     delete,
     path = "/api/v2/grants",
+    operation_id = "delete_grants_by_user_id",
+    summary = "Revoke a user's consents",
     tag = "grants",
+    params(GrantQuery),
     responses((status = 204, description = "Every matching consent revoked"), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["delete:grants"])),
 )]
 pub async fn delete_by_user(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(query): Query<GrantQuery>,
+    ApiQuery(query): ApiQuery<GrantQuery>,
 ) -> ApiResult<StatusCode> {
     token.require("delete:grants")?;
     for consent in consents(&state, &query).await? {

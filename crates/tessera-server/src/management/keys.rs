@@ -1,7 +1,7 @@
 //! `/api/v2/keys/signing`: list, rotate and revoke signing keys. Changes are reloaded on this
 //! node at once and on every other node within `key_refresh_interval`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +15,7 @@ use crate::management::error::{ApiError, ApiResult};
 use crate::management::openapi::{
     BadRequest, Forbidden, NotFound, RotatedKeySchema, SigningKeySchema, Unauthorized,
 };
+use crate::management::payload::ApiQuery;
 use crate::state::AppState;
 
 fn key_json(record: &SigningKeyRecord, all: &[SigningKeyRecord]) -> Value {
@@ -42,6 +43,8 @@ async fn reload(state: &AppState) -> ApiResult<()> {
 #[utoipa::path(
     get,
     path = "/api/v2/keys/signing",
+    operation_id = "get_signing_keys",
+    summary = "List signing keys",
     tag = "keys",
     responses((status = 200, description = "Every signing key", body = Vec<SigningKeySchema>), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["read:signing_keys"])),
@@ -57,7 +60,7 @@ pub async fn list(State(state): State<AppState>, token: ManagementToken) -> ApiR
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RotateQuery {
-    /// RS256 when absent.
+    /// The new key's algorithm: `RS256` (when absent), `PS256`, `ES256` or `EdDSA`.
     pub alg: Option<String>,
 }
 
@@ -66,14 +69,17 @@ pub struct RotateQuery {
 #[utoipa::path(
     post,
     path = "/api/v2/keys/signing/rotate",
+    operation_id = "post_signing_keys",
+    summary = "Rotate the signing key",
     tag = "keys",
+    params(RotateQuery),
     responses((status = 200, description = "The new current key", body = RotatedKeySchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["create:signing_keys", "update:signing_keys"])),
 )]
 pub async fn rotate(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(query): Query<RotateQuery>,
+    ApiQuery(query): ApiQuery<RotateQuery>,
 ) -> ApiResult<Json<Value>> {
     token.require("create:signing_keys")?;
     token.require("update:signing_keys")?;
@@ -91,6 +97,8 @@ pub async fn rotate(
 #[utoipa::path(
     put,
     path = "/api/v2/keys/signing/{kid}/revoke",
+    operation_id = "put_signing_keys",
+    summary = "Revoke a signing key",
     tag = "keys",
     params(("kid" = String, Path, description = "The key id")),
     responses((status = 200, description = "The revoked key", body = SigningKeySchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),

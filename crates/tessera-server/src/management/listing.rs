@@ -16,6 +16,7 @@ pub struct Paging {
     /// The page, from 0.
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (50 when absent).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Answer `{start, limit, length, total, <items>}` instead of the bare array.
     pub include_totals: Option<bool>,

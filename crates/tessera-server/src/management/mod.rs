@@ -116,7 +116,7 @@ pub const ROUTES: &[Route] = &[
 
 /// The Management API's routes: [`ROUTES`], with the methods of a path merged.
 pub fn router() -> Router<AppState> {
-    ROUTES
+    let routed = ROUTES
         .iter()
         .fold(
             Router::new(),
@@ -127,5 +127,11 @@ pub fn router() -> Router<AppState> {
                     router
                 }
             },
-        )
+        );
+    // Anything else under /api/v2 is an Auth0-shaped 404, not the OAuth endpoints' one.
+    routed.route("/api/v2/{*rest}", axum::routing::any(unknown_path))
+}
+
+async fn unknown_path() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "Not Found", None)
 }

@@ -239,6 +239,7 @@ impl Modify for BearerScheme {
     }
 }
 
+/// The Management API's document, without `servers` (see [`openapi`]).
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -294,6 +295,8 @@ pub fn openapi(issuer: &str) -> utoipa::openapi::OpenApi {
 #[utoipa::path(
     get,
     path = "/api/v2/openapi.json",
+    operation_id = "get_openapi",
+    summary = "This OpenAPI document",
     tag = "openapi",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")),

@@ -36,8 +36,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Payload<T> {
                     rejection.body_text()
                 ))
             })?;
-        serde_json::from_slice(&bytes)
+        // The path names the offending property, as Auth0's messages do.
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&bytes))
             .map(Payload)
-            .map_err(|e| ApiError::invalid_body(format!("Payload validation error: {e}")))
+            .map_err(|e| {
+                ApiError::invalid_body(format!(
+                    "Payload validation error: `{}`: {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })
+    }
+}
+
+/// A query string of type `T`; errors are Auth0's `invalid_query_string` and name the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let pairs = url::form_urlencoded::parse(query.as_bytes());
+        serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(ApiQuery)
+            .map_err(|e| {
+                ApiError::invalid_query(format!(
+                    "Query validation error: `{}`: {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })
     }
 }

@@ -1,7 +1,7 @@
 //! `/api/v2/resource-servers`: APIs, addressed by their identifier (Auth0 accepts the
 //! identifier where it takes an id; here the id *is* the identifier, URL-encoded in paths).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use crate::management::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, ResourceServerList, ResourceServerSchema,
     Unauthorized,
 };
-use crate::management::payload::Payload;
+use crate::management::payload::{ApiQuery, Payload};
 use crate::seed::resource_server;
 use crate::state::AppState;
 
@@ -101,6 +101,8 @@ fn refuse_system(state: &AppState, identifier: &str) -> ApiResult<()> {
 #[utoipa::path(
     get,
     path = "/api/v2/resource-servers",
+    operation_id = "get_resource_servers",
+    summary = "List APIs",
     tag = "resource-servers",
     params(Paging),
     responses((status = 200, description = "The APIs", body = ResourceServerList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
@@ -109,7 +111,7 @@ fn refuse_system(state: &AppState, identifier: &str) -> ApiResult<()> {
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(paging): Query<Paging>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Response> {
     token.require("read:resource_servers")?;
     let page = paging.page()?;
@@ -135,6 +137,8 @@ async fn load(state: &AppState, id: &str) -> ApiResult<ResourceServer> {
 #[utoipa::path(
     get,
     path = "/api/v2/resource-servers/{id}",
+    operation_id = "get_resource_servers_by_id",
+    summary = "Get an API",
     tag = "resource-servers",
     params(("id" = String, Path, description = "The identifier, URL-encoded")),
     responses((status = 200, description = "The API", body = ResourceServerSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
@@ -155,6 +159,8 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/api/v2/resource-servers",
+    operation_id = "post_resource_servers",
+    summary = "Create an API",
     tag = "resource-servers",
     request_body = ApiBody,
     responses((status = 201, description = "The API", body = ResourceServerSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
@@ -196,6 +202,8 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/api/v2/resource-servers/{id}",
+    operation_id = "patch_resource_servers_by_id",
+    summary = "Update an API",
     tag = "resource-servers",
     params(("id" = String, Path, description = "The identifier, URL-encoded")),
     request_body = ApiBody,
@@ -230,6 +238,8 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/api/v2/resource-servers/{id}",
+    operation_id = "delete_resource_servers_by_id",
+    summary = "Delete an API",
     tag = "resource-servers",
     params(("id" = String, Path, description = "The identifier, URL-encoded")),
     responses((status = 204, description = "Deleted"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),

@@ -1,7 +1,7 @@
 //! `/api/v2/users`: end users of the database connection (Auth0's
 //! `Username-Password-Authentication`). Passwords are hashed with argon2id; never returned.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use crate::management::listing::{list_response, Paging};
 use crate::management::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, Unauthorized, UserList, UserSchema,
 };
-use crate::management::payload::Payload;
+use crate::management::payload::{ApiQuery, Payload};
 use crate::state::AppState;
 
 /// Auth0's name for the username/password store, the only connection Tessera has.
@@ -41,9 +41,6 @@ pub struct UserBody {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
-    #[serde(flatten)]
-    #[param(ignore)]
-    pub paging: Paging,
     /// Finds users whose username, email or name contains it.
     pub q: Option<String>,
 }
@@ -103,27 +100,24 @@ async fn hash(state: &AppState, password: String) -> ApiResult<String> {
 #[utoipa::path(
     get,
     path = "/api/v2/users",
+    operation_id = "get_users",
+    summary = "List or search users",
     tag = "users",
-    params(Paging),
+    params(Paging, UserQuery),
     responses((status = 200, description = "The users", body = UserList), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
     security(("bearer" = ["read:users"])),
 )]
 pub async fn list(
     State(state): State<AppState>,
     token: ManagementToken,
-    Query(query): Query<UserQuery>,
+    ApiQuery(paging): ApiQuery<Paging>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Response> {
     token.require("read:users")?;
-    let page = query.paging.page()?;
+    let page = paging.page()?;
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let listing = state.store.list_users(page, search).await?;
-    Ok(list_response(
-        &query.paging,
-        page,
-        listing,
-        "users",
-        user_json,
-    ))
+    Ok(list_response(&paging, page, listing, "users", user_json))
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<User> {
@@ -137,6 +131,8 @@ async fn load(state: &AppState, id: &str) -> ApiResult<User> {
 #[utoipa::path(
     get,
     path = "/api/v2/users/{id}",
+    operation_id = "get_users_by_id",
+    summary = "Get a user",
     tag = "users",
     params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
     responses((status = 200, description = "The user", body = UserSchema), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
@@ -154,6 +150,8 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/api/v2/users",
+    operation_id = "post_users",
+    summary = "Create a user",
     tag = "users",
     request_body = UserBody,
     responses((status = 201, description = "The user", body = UserSchema), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 409, response = Conflict)),
@@ -194,6 +192,8 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/api/v2/users/{id}",
+    operation_id = "patch_users_by_id",
+    summary = "Update a user",
     tag = "users",
     params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
     request_body = UserBody,
@@ -243,6 +243,8 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/api/v2/users/{id}",
+    operation_id = "delete_users_by_id",
+    summary = "Delete a user",
     tag = "users",
     params(("id" = String, Path, description = "The user id (`auth0|…`), URL-encoded")),
     responses((status = 204, description = "Deleted, with their refresh tokens"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),

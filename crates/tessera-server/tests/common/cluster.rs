@@ -21,7 +21,8 @@ pub const USERNAME: &str = "jane";
 pub const PASSWORD: &str = "correct horse battery staple";
 
 fn admin_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("POSTGRES_TEST_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh database on the test PostgreSQL, dropped at the end. No PostgreSQL is a failure.
@@ -35,13 +36,28 @@ impl Database {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let admin = admin_url();
-        let name = format!("tessera_cluster_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let pool = sqlx::PgPool::connect(&admin)
+        let name = format!(
+            "tessera_cluster_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is not reachable at {admin} ({e}); start it or set POSTGRES_TEST_URL"
+            )
+        });
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {admin} ({e}); start it or set TESSERA_TEST_POSTGRES_URL"));
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
-        let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap();
-        Database { url: format!("{base}/{name}"), name }
+            .unwrap();
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .unwrap();
+        Database {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
@@ -49,10 +65,15 @@ impl Drop for Database {
     fn drop(&mut self) {
         let (admin, name) = (admin_url(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async {
                 let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
             });
         })
         .join();
@@ -60,7 +81,11 @@ impl Drop for Database {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The seed's example plus a rotating-refresh client, an M2M client and a management client.
@@ -122,7 +147,10 @@ impl Node {
         let node = Node {
             port,
             issuer: issuer.to_owned(),
-            http: Client::builder().redirect(redirect::Policy::none()).build().unwrap(),
+            http: Client::builder()
+                .redirect(redirect::Policy::none())
+                .build()
+                .unwrap(),
             child: Mutex::new(None),
             config_path: config_path.to_owned(),
             database_url: database_url.to_owned(),
@@ -140,7 +168,7 @@ impl Node {
             .env("TESSERA_DATABASE_URL", &self.database_url)
             .env("TESSERA_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(self.log_path()).unwrap()))
             .spawn()
             .unwrap();
         *self.child.lock().unwrap() = Some(child);
@@ -155,19 +183,59 @@ impl Node {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/{}", self.port, path.trim_start_matches('/'))
+        format!(
+            "http://127.0.0.1:{}/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
     }
 
+    fn log_path(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("tessera-node-{}.log", self.port))
+    }
+
+    /// Whether the process has exited (e.g. PostgreSQL was still starting up).
+    fn exited(&self) -> bool {
+        let mut child = self.child.lock().unwrap();
+        child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
+    /// Waits until the node answers; a process that exited at start (its database not ready
+    /// yet) is started again, up to three times.
     pub async fn wait_ready(&self) {
         let started = Instant::now();
-        while self.http.get(self.url(".well-known/openid-configuration")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "node on port {} did not start", self.port);
+        let mut restarts = 0;
+        while self
+            .http
+            .get(self.url(".well-known/openid-configuration"))
+            .send()
+            .await
+            .is_err()
+        {
+            if self.exited() && restarts < 3 {
+                restarts += 1;
+                self.restart();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "node on port {} did not start: {}",
+                self.port,
+                std::fs::read_to_string(self.log_path()).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self.http.post(self.url("oauth/token")).form(form).send().await.unwrap();
+        let response = self
+            .http
+            .post(self.url("oauth/token"))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -211,7 +279,13 @@ impl Node {
             ("client_secret", M2M_SECRET),
             ("audience", API),
         ];
-        self.http.post(self.url("oauth/token")).form(&form).send().await.ok().map(|r| r.status())
+        self.http
+            .post(self.url("oauth/token"))
+            .form(&form)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status())
     }
 
     pub async fn management_token(&self) -> String {
@@ -251,12 +325,18 @@ impl Cluster {
         let path = config.path().display().to_string();
         let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
         let issuer = format!("http://127.0.0.1:{}/", ports[0]);
-        let nodes: Vec<Arc<Node>> =
-            ports.iter().map(|port| Arc::new(Node::spawn(*port, &issuer, &database.url, &path))).collect();
+        let nodes: Vec<Arc<Node>> = ports
+            .iter()
+            .map(|port| Arc::new(Node::spawn(*port, &issuer, &database.url, &path)))
+            .collect();
         for node in &nodes {
             node.wait_ready().await;
         }
-        Cluster { nodes, database, _config: config }
+        Cluster {
+            nodes,
+            database,
+            _config: config,
+        }
     }
 
     /// The seed's authorize request, as a path and query.
@@ -277,12 +357,29 @@ impl Cluster {
     }
 
     /// Logs in and allows on `node`, starting from the login page path; returns the callback.
-    pub async fn log_in_and_allow(&self, browser: &Client, node: &Node, login_path: &str) -> String {
-        let page = browser.get(node.url(login_path)).send().await.unwrap().text().await.unwrap();
+    pub async fn log_in_and_allow(
+        &self,
+        browser: &Client,
+        node: &Node,
+        login_path: &str,
+    ) -> String {
+        let page = browser
+            .get(node.url(login_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let (state, csrf) = (field(&page, "state"), field(&page, "csrf_token"));
         let response = browser
             .post(node.url("u/login"))
-            .form(&[("state", state.as_str()), ("csrf_token", &csrf), ("username", USERNAME), ("password", PASSWORD)])
+            .form(&[
+                ("state", state.as_str()),
+                ("csrf_token", &csrf),
+                ("username", USERNAME),
+                ("password", PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
@@ -293,7 +390,11 @@ impl Cluster {
         assert!(next.starts_with("/u/consent"), "{next}");
         let response = browser
             .post(node.url("u/consent"))
-            .form(&[("state", state.as_str()), ("csrf_token", &csrf), ("decision", "allow")])
+            .form(&[
+                ("state", state.as_str()),
+                ("csrf_token", &csrf),
+                ("decision", "allow"),
+            ])
             .send()
             .await
             .unwrap();
@@ -308,25 +409,48 @@ impl Cluster {
     pub async fn code_with_scope(&self, scope: &str) -> String {
         let node = &self.nodes[0];
         let browser = browser();
-        let response = browser.get(node.url(&self.authorize_query_with_scope("s", scope))).send().await.unwrap();
-        let callback = self.log_in_and_allow(&browser, node, &location(&response)).await;
+        let response = browser
+            .get(node.url(&self.authorize_query_with_scope("s", scope)))
+            .send()
+            .await
+            .unwrap();
+        let callback = self
+            .log_in_and_allow(&browser, node, &location(&response))
+            .await;
         let url = url::Url::parse(&callback).unwrap();
-        url.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned()
+        url.query_pairs()
+            .find(|(k, _)| k == "code")
+            .expect("a code")
+            .1
+            .into_owned()
     }
 }
 
 /// A browser: keeps cookies (which ignore ports, so they go to every node), follows nothing.
 pub fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn location(response: &Response) -> String {
-    response.headers().get("location").expect("a Location").to_str().unwrap().to_owned()
+    response
+        .headers()
+        .get("location")
+        .expect("a Location")
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     let end = html[start..].find('"').unwrap();
     html[start..start + end].to_owned()
 }

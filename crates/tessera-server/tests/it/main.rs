@@ -6,9 +6,19 @@
 mod support;
 
 mod authorize_errors;
+mod client_credentials;
+mod code_reuse;
 mod discovery;
 mod flow;
+mod implicit;
 mod interaction;
 mod keys;
+mod logout;
+mod management;
+mod management_openapi;
+mod oidc_details;
+mod pkce;
+mod refresh_rotation;
+mod revocation;
 mod token_errors;
 mod userinfo;

@@ -66,6 +66,9 @@ pub struct TestServer {
     pub issuer: String,
     pub config: Config,
     pub dir: TempDir,
+    /// The management client created at this start (none when `[management]` is configured
+    /// or the database already had one).
+    pub new_management_credentials: Option<tessera_server::management::bootstrap::NewCredentials>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -88,6 +91,7 @@ impl TestServer {
     pub async fn start_in(dir: TempDir, config: Config) -> TestServer {
         let tessera = Tessera::prepare(&config, Clock::system()).await.unwrap();
         let issuer = tessera.state.settings.issuer.clone();
+        let new_management_credentials = tessera.new_management_credentials.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             tessera
@@ -101,6 +105,7 @@ impl TestServer {
             issuer,
             config,
             dir,
+            new_management_credentials,
             stop: Some(stop),
             task: Some(task),
         }
@@ -456,4 +461,237 @@ pub fn header(response: &Response, name: &str) -> Option<String> {
         .headers()
         .get(name)
         .map(|v| v.to_str().unwrap().to_owned())
+}
+
+// --- Helpers for the protocol modules (PKCE, refresh, revocation, logout, implicit…) ---
+
+/// The parameters of a URL's fragment, read as form encoding (OAuth 2.0 Multiple Response
+/// Types §2.1: fragment responses are `application/x-www-form-urlencoded`).
+pub fn fragment_params(url: &Url) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The value of fragment parameter `name` in `url`.
+pub fn fragment_param(url: &Url, name: &str) -> Option<String> {
+    fragment_params(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Asserts an RFC 6749 §5.2 JSON error with `status` and `code` (and a description, and no
+/// token); returns the body.
+pub async fn expect_oauth_error(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status of an `{code}` error");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "an error_description: {body}"
+    );
+    assert!(body.get("access_token").is_none(), "{body}");
+    body
+}
+
+/// Seconds since the Unix epoch, as the server counts them.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Undoes the HTML escaping of a template value: named and numeric character references.
+pub fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').and_then(|end| {
+            let entity = &rest[1..end];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity.strip_prefix('#').and_then(|n| {
+                    match n.strip_prefix('x').or_else(|| n.strip_prefix('X')) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => n.parse().ok(),
+                    }
+                    .and_then(char::from_u32)
+                }),
+            }?;
+            Some((c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Browser {
+    /// Opens `authorize_url` and follows this server's redirects; returns where it stopped.
+    pub async fn open(&self, authorize_url: &str) -> (Response, Url) {
+        let base = Url::parse(authorize_url).unwrap();
+        self.follow(self.get(authorize_url).await, &base).await
+    }
+
+    /// Whether a new authorization with the seed's defaults in this browser stops at the login
+    /// page (no live SSO session) rather than going straight to the callback.
+    pub async fn must_log_in(&self, server: &TestServer) -> bool {
+        let (_, url) = self.open(&server.authorize_url(&[])).await;
+        match url.path() {
+            "/u/login" => true,
+            _ if url.port() == Some(4000) => false,
+            other => panic!("unexpected stop at {other}: {url}"),
+        }
+    }
+}
+
+impl TestServer {
+    /// Posts a form to `path` (the token, revocation or introspection endpoint).
+    pub async fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Response {
+        http()
+            .post(self.url(path))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A refresh token grant for `client_id` (with `secret` in the body when given).
+    pub async fn refresh_as(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(secret) = secret {
+            form.push(("client_secret", secret));
+        }
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.token_form(&form).await
+    }
+
+    /// A refresh token grant for the seed client.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.refresh_as(CLIENT_ID, Some(CLIENT_SECRET), refresh_token, None)
+            .await
+    }
+
+    /// Runs the seed flow with `offline_access` for `client_id` (sharing the seed's secret and
+    /// callback) and returns the token response.
+    pub async fn offline_tokens_for(&self, client_id: &str) -> Value {
+        let code = self
+            .code(&[
+                ("client_id", client_id),
+                (
+                    "scope",
+                    "openid profile appointments contacts offline_access",
+                ),
+            ])
+            .await;
+        let response = self
+            .token_form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("client_secret", CLIENT_SECRET),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["refresh_token"].is_string(), "{body}");
+        body
+    }
+}
+
+/// An HTTP client for the `openidconnect` and `oauth2` crates that follows no redirects.
+pub fn library_http() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// One request a client library sent, and the answer it got, as seen on the wire.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub authorization: Option<String>,
+    pub request_body: String,
+    pub status: u16,
+    pub response_body: String,
+}
+
+impl Exchange {
+    /// The request body's form parameters.
+    pub fn request_params(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.request_body.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    pub fn response_json(&self) -> Value {
+        serde_json::from_str(&self.response_body).unwrap()
+    }
+}
+
+/// The exchanges a [`recording_http`] client saw.
+pub type Exchanges = std::sync::Arc<std::sync::Mutex<Vec<Exchange>>>;
+
+type LibraryResult = Result<oauth2::HttpResponse, oauth2::HttpClientError<oauth2::reqwest::Error>>;
+
+/// An HTTP client for the `oauth2`/`openidconnect` crates that records every exchange in `log`,
+/// so a test can check what the library really sent and received.
+pub fn recording_http(
+    log: &Exchanges,
+) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = LibraryResult>>>
+{
+    let client = library_http();
+    let log = log.clone();
+    move |request: oauth2::HttpRequest| {
+        let client = client.clone();
+        let log = log.clone();
+        Box::pin(async move {
+            use oauth2::AsyncHttpClient;
+            let authorization = request
+                .headers()
+                .get(oauth2::http::header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let request_body = String::from_utf8_lossy(request.body()).into_owned();
+            let response = client.call(request).await?;
+            log.lock().unwrap().push(Exchange {
+                authorization,
+                request_body,
+                status: response.status().as_u16(),
+                response_body: String::from_utf8_lossy(response.body()).into_owned(),
+            });
+            Ok(response)
+        })
+    }
 }

@@ -1,0 +1,164 @@
+//! The server under test: a release `tessera serve` on a fresh store, optionally pinned to one
+//! core, seeded with APIs for every algorithm, an M2M client, a web client and a user.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const WEB_CLIENT: &str = "bench-web";
+pub const WEB_SECRET: &str = "bench-web-secret-0123456789abcdef0123456789";
+pub const CALLBACK: &str = "http://127.0.0.1:9/cb";
+pub const M2M_CLIENT: &str = "bench-m2m";
+pub const M2M_SECRET: &str = "bench-m2m-secret-0123456789abcdef0123456789";
+pub const USER: &str = "bench";
+pub const PASSWORD: &str = "bench password 0123";
+/// (API identifier, algorithm) for every algorithm.
+pub const APIS: [(&str, &str); 4] = [
+    ("bench:rs256", "RS256"),
+    ("bench:ps256", "PS256"),
+    ("bench:es256", "ES256"),
+    ("bench:eddsa", "EdDSA"),
+];
+
+fn config_text(addr: SocketAddr, database_url: &str) -> String {
+    let mut text = format!(
+        "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\ncode_lifetime = 600\n"
+    );
+    for (identifier, alg) in APIS {
+        text += &format!(
+            "\n[[apis]]\nidentifier = \"{identifier}\"\nname = \"{identifier}\"\nsigning_alg = \"{alg}\"\n\
+             allow_offline_access = true\nscopes = [{{ value = \"read\", description = \"Read\" }}]\n\
+             \n[[client_grants]]\nclient_id = \"{M2M_CLIENT}\"\naudience = \"{identifier}\"\nscope = [\"read\"]\n"
+        );
+    }
+    text += &format!(
+        "\n[[clients]]\nclient_id = \"{M2M_CLIENT}\"\nclient_secret = \"{M2M_SECRET}\"\nname = \"Bench M2M\"\napp_type = \"non_interactive\"\n\
+         \n[[clients]]\nclient_id = \"{WEB_CLIENT}\"\nclient_secret = \"{WEB_SECRET}\"\nname = \"Bench Web\"\n\
+         callbacks = [\"{CALLBACK}\"]\nrefresh_token = {{ rotation_type = \"rotating\", leeway = 0 }}\n\
+         \n[[users]]\nusername = \"{USER}\"\nemail = \"bench@example.com\"\npassword = \"{PASSWORD}\"\nname = \"Bench\"\n"
+    );
+    text
+}
+
+/// A running server process.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub host: String,
+    child: Child,
+    config: tempfile::NamedTempFile,
+    binary: PathBuf,
+    pin: Option<String>,
+}
+
+fn free_addr() -> Result<SocketAddr, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener.local_addr().map_err(|e| e.to_string())
+}
+
+fn spawn(
+    binary: &PathBuf,
+    config: &tempfile::NamedTempFile,
+    pin: Option<&str>,
+) -> Result<Child, String> {
+    let mut command = match pin {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpus]).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    command
+        .args(["serve", "--config"])
+        .arg(config.path())
+        .env("TESSERA_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (build it: cargo build --release -p tessera-server)",
+                binary.display()
+            )
+        })
+}
+
+fn wait_ready(addr: SocketAddr, child: &mut Child) -> Result<Duration, String> {
+    let started = Instant::now();
+    loop {
+        if TcpStream::connect(addr).is_ok() {
+            return Ok(started.elapsed());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("tessera exited: {status}"));
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("tessera did not start within 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+impl Server {
+    /// Starts `binary` on `database_url` (a fresh store), pinned to `pin` CPUs if given.
+    pub fn start(
+        binary: PathBuf,
+        database_url: &str,
+        pin: Option<String>,
+    ) -> Result<Server, String> {
+        use std::io::Write;
+        let addr = free_addr()?;
+        let mut config = tempfile::Builder::new()
+            .suffix(".toml")
+            .tempfile()
+            .map_err(|e| e.to_string())?;
+        config
+            .write_all(config_text(addr, database_url).as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut child = spawn(&binary, &config, pin.as_deref())?;
+        wait_ready(addr, &mut child)?;
+        Ok(Server {
+            addr,
+            host: addr.to_string(),
+            child,
+            config,
+            binary,
+            pin,
+        })
+    }
+
+    /// Stops and starts again on the same store; returns the time from start to ready.
+    pub fn restart(&mut self) -> Result<Duration, String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let started = Instant::now();
+        self.child = spawn(&self.binary, &self.config, self.pin.as_deref())?;
+        wait_ready(self.addr, &mut self.child)?;
+        Ok(started.elapsed())
+    }
+
+    fn status_field(&self, field: &str) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+
+    /// Resident memory now, MB.
+    pub fn rss_mb(&self) -> f64 {
+        self.status_field("VmRSS:").unwrap_or(0.0)
+    }
+
+    /// Peak resident memory, MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        self.status_field("VmHWM:").unwrap_or(0.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,158 @@
+//! `/api/v2/resource-servers`: APIs addressed by their URL-encoded identifier; the identifier
+//! never changes, and the Management API itself cannot be changed through itself.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::*;
+
+const CALENDAR: &str = "https://calendar.example.com/api";
+
+#[tokio::test]
+async fn resource_server_round_trip_by_encoded_identifier() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/resource-servers",
+            json!({
+                "identifier": CALENDAR,
+                "name": "Calendar API",
+                "scopes": [{ "value": "read:events", "description": "Read your events" }],
+            }),
+        )
+        .await;
+    assert_eq!(created["identifier"], CALENDAR);
+    assert_eq!(created["id"], CALENDAR);
+    assert_eq!(created["name"], "Calendar API");
+    assert_eq!(
+        created["scopes"],
+        json!([{ "value": "read:events", "description": "Read your events" }])
+    );
+    assert_eq!(created["allow_offline_access"], false);
+    assert_eq!(created["signing_alg"], "RS256");
+    assert_eq!(created["token_lifetime"], 86_400);
+    assert_eq!(created["is_system"], false);
+
+    let path = format!("/api/v2/resource-servers/{}", encoded(CALENDAR));
+    let got = m.get_ok(&path).await;
+    assert_eq!(got, created);
+
+    let patched = m
+        .patch(&path, json!({ "allow_offline_access": true }))
+        .await;
+    let patched = expect_status(patched, StatusCode::OK).await;
+    assert_eq!(patched["allow_offline_access"], true);
+    assert_eq!(
+        patched["scopes"], created["scopes"],
+        "absent fields keep their value"
+    );
+    assert_eq!(m.get_ok(&path).await["allow_offline_access"], true);
+
+    let listed = m.get_ok("/api/v2/resource-servers").await;
+    let identifiers: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|api| api["identifier"].as_str().unwrap())
+        .collect();
+    assert!(identifiers.contains(&CALENDAR), "{identifiers:?}");
+    assert!(identifiers.contains(&API), "{identifiers:?}");
+
+    expect_status(m.delete(&path).await, StatusCode::NO_CONTENT).await;
+    expect_error(
+        m.get(&path).await,
+        StatusCode::NOT_FOUND,
+        Some("inexistent_resource"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn resource_server_identifier_cannot_be_changed() {
+    let m = Mgmt::start().await;
+    let path = format!("/api/v2/resource-servers/{}", encoded(API));
+    let response = m
+        .patch(&path, json!({ "identifier": "https://other.example.com/" }))
+        .await;
+    let message = expect_error(response, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("identifier"), "{message}");
+    assert_eq!(m.get_ok(&path).await["identifier"], API);
+}
+
+#[tokio::test]
+async fn resource_server_with_an_existing_identifier_is_409() {
+    let m = Mgmt::start().await;
+    let response = m
+        .post(
+            "/api/v2/resource-servers",
+            json!({ "identifier": API, "name": "Again" }),
+        )
+        .await;
+    expect_error(response, StatusCode::CONFLICT, Some("already_exists")).await;
+}
+
+#[tokio::test]
+async fn resource_server_without_identifier_is_refused_naming_it() {
+    let m = Mgmt::start().await;
+    let response = m
+        .post("/api/v2/resource-servers", json!({ "name": "Nameless" }))
+        .await;
+    let message = expect_error(response, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("identifier"), "{message}");
+}
+
+#[tokio::test]
+async fn system_resource_server_refuses_patch_and_delete() {
+    let m = Mgmt::start().await;
+    let path = format!("/api/v2/resource-servers/{}", encoded(&m.audience()));
+    let system = m.get_ok(&path).await;
+    assert_eq!(system["is_system"], true);
+    assert_eq!(system["identifier"], m.audience());
+
+    let patch = m.patch(&path, json!({ "name": "Mine now" })).await;
+    expect_error(
+        patch,
+        StatusCode::FORBIDDEN,
+        Some("operation_not_supported"),
+    )
+    .await;
+    let delete = m.delete(&path).await;
+    expect_error(
+        delete,
+        StatusCode::FORBIDDEN,
+        Some("operation_not_supported"),
+    )
+    .await;
+    assert_eq!(m.get_ok(&path).await, system, "unchanged");
+}
+
+#[tokio::test]
+async fn deleted_resource_server_can_no_longer_be_asked_for() {
+    let m = Mgmt::start().await;
+    m.create(
+        "/api/v2/resource-servers",
+        json!({ "identifier": CALENDAR, "scopes": [{ "value": "read:events" }] }),
+    )
+    .await;
+    let client = m.create_m2m_client("Calendar sync").await;
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    m.grant(id, CALENDAR, &["read:events"]).await;
+    expect_status(
+        client_credentials(&m.server, id, secret, CALENDAR).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let path = format!("/api/v2/resource-servers/{}", encoded(CALENDAR));
+    expect_status(m.delete(&path).await, StatusCode::NO_CONTENT).await;
+    let response = client_credentials(&m.server, id, secret, CALENDAR).await;
+    let body = expect_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains(CALENDAR),
+        "{body}"
+    );
+}
