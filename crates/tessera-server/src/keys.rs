@@ -189,6 +189,8 @@ pub struct Keys {
     ring: RwLock<Arc<KeyRing>>,
     required: Vec<Algorithm>,
     refresh_interval: Duration,
+    /// When a token with an unknown `kid` last forced a reload (at most one a second).
+    forced_reload: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Keys {
@@ -206,7 +208,35 @@ impl Keys {
             required: required.to_vec(),
             // tokio's interval refuses a zero period.
             refresh_interval: refresh_interval.max(Duration::from_secs(1)),
+            forced_reload: std::sync::Mutex::new(None),
         })
+    }
+
+    /// A ring that knows `kid` if the store has it: the current one, or — at most once a second,
+    /// so forged kids cannot hammer the store — a fresh reload. Another node may have just
+    /// generated or rotated the key that signed a token presented here.
+    pub async fn ring_with(&self, kid: &str, store: &dyn Store, now: Timestamp) -> Arc<KeyRing> {
+        let ring = self.current();
+        if ring.verifier(kid).is_some() {
+            return ring;
+        }
+        let may_reload = {
+            let mut last = self
+                .forced_reload
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let due = last.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if may_reload {
+            if let Err(error) = self.reload(store, now).await {
+                tracing::warn!(%error, "reloading the signing keys for an unknown kid failed");
+            }
+        }
+        self.current()
     }
 
     /// The ring to use for this request: hold the `Arc`, not the lock.

@@ -5,6 +5,7 @@ pub mod cli_keys;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod flows;

@@ -9,6 +9,7 @@ use tessera_server::cli::{self, Manage, Remote};
 use tessera_server::cli_keys::KeysArgs;
 use tessera_server::clock::Clock;
 use tessera_server::config::Config;
+use tessera_server::dashboard::admins::{self, AdminsArgs};
 use tessera_server::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
 use tessera_server::management::bootstrap::NewCredentials;
 use tessera_server::Tessera;
@@ -55,6 +56,8 @@ enum Command {
     },
     /// Manage the signing keys: list, rotate, revoke.
     Keys(KeysArgs),
+    /// Manage the Dashboard's administrators: create, list.
+    Admins(AdminsArgs),
     #[command(flatten)]
     Manage(Manage),
 }
@@ -102,6 +105,12 @@ async fn serve(config: Option<PathBuf>) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if let Some(credentials) = &tessera.new_management_credentials {
         print_management_credentials(credentials, &tessera.state.settings.issuer);
+    }
+    let state = &tessera.state;
+    let first_admin =
+        admins::ensure_first(state.store.as_ref(), &state.passwords, state.clock.now()).await?;
+    if let Some(admin) = &first_admin {
+        eprintln!("{}", admins::notice(admin, &state.settings.issuer));
     }
     tracing::info!(address = %tessera.addr, issuer = %tessera.state.settings.issuer, "Tessera is listening");
     tessera
@@ -157,6 +166,7 @@ async fn main() -> ExitCode {
             init_logging(false);
             demo(dir, auth, api, app).await
         }
+        Command::Admins(args) => admins::run(args, Clock::system()).await,
         Command::Keys(args) => cli::run_keys(cli.remote, args, Clock::system()).await,
         Command::Manage(manage) => cli::run(cli.remote, manage, Clock::system()).await,
     };

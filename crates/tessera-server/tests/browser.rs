@@ -264,3 +264,74 @@ async fn wrong_password_shows_the_login_error_in_the_browser() {
     screenshot(&client, "08-error-page").await;
     client.close().await.unwrap();
 }
+
+/// The Dashboard in a real browser: an administrator signs in, creates an application by
+/// clicking, reveals its secret, and looks at the APIs (also at a phone's width).
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let state = &demo.tessera.state;
+    let admin = tessera_server::dashboard::admins::create(
+        state.store.as_ref(),
+        &state.passwords,
+        "admin",
+        tessera_store::AdminRole::Admin,
+        state.clock.now(),
+    )
+    .await
+    .unwrap();
+    let issuer = state.settings.issuer.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+
+    client.goto(&format!("{issuer}dashboard")).await.unwrap();
+    element(&client, "input#username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    element(&client, "input#password")
+        .await
+        .send_keys(&admin.password)
+        .await
+        .unwrap();
+    screenshot(&client, "dashboard-01-sign-in").await;
+    click(&client, "button[type=submit]").await;
+    element(&client, "form[action='/dashboard/applications']").await;
+    assert!(text_of(&client, "table").await.contains("My Client App"));
+
+    element(&client, "input#name")
+        .await
+        .send_keys("Calendar Web")
+        .await
+        .unwrap();
+    click(&client, "button#create").await;
+    click(&client, "details summary").await;
+    assert_eq!(text_of(&client, "h1").await, "Calendar Web regular_web");
+    let secret = text_of(&client, "#client-secret").await;
+    assert!(secret.len() >= 32, "{secret}");
+    screenshot(&client, "dashboard-02-application").await;
+
+    click(&client, "nav a[href='/dashboard/apis']").await;
+    element(&client, "form[action='/dashboard/apis']").await;
+    assert!(text_of(&client, "table").await.contains("appointments:api"));
+    screenshot(&client, "dashboard-03-apis").await;
+
+    client.set_window_size(390, 844).await.unwrap();
+    click(&client, "nav a[href='/dashboard/applications']").await;
+    element(&client, "form[action='/dashboard/applications']").await;
+    assert!(text_of(&client, "table").await.contains("Calendar Web"));
+    screenshot(&client, "dashboard-04-phone").await;
+    let _ = stop.send(());
+}

@@ -13,7 +13,8 @@ use tessera_protocol::{
 
 pub use postgres::PostgresStore;
 pub use records::{
-    ClientGrant, Consent, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User,
+    Admin, AdminRole, AdminSession, ClientGrant, Consent, Login, NewUser, PendingAuthorization,
+    Session, SigningKeyRecord, User,
 };
 pub use sqlite::SqliteStore;
 
@@ -262,6 +263,30 @@ pub trait KeyStore {
     async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool>;
 }
 
+/// Dashboard administrators and their sessions, separate from end users and their sessions.
+#[async_trait]
+pub trait AdminStore {
+    /// Creates an administrator; [`StoreError::Conflict`] when the username is taken.
+    async fn create_admin(&self, admin: &Admin) -> StoreResult<()>;
+    async fn admin(&self, username: &str) -> StoreResult<Option<Admin>>;
+    /// Every administrator, by username.
+    async fn list_admins(&self) -> StoreResult<Vec<Admin>>;
+    async fn create_admin_session(
+        &self,
+        digest: &SecretDigest,
+        session: &AdminSession,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The live administrator session with this digest.
+    async fn admin_session(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<AdminSession>>;
+    /// Ends the session with this digest (logout); true if it existed.
+    async fn end_admin_session(&self, digest: &SecretDigest) -> StoreResult<bool>;
+}
+
 /// Removing what has expired, in small batches so many nodes can run it at once.
 #[async_trait]
 pub trait Housekeeping {
@@ -287,6 +312,7 @@ pub trait Store:
     + RefreshTokenStore
     + ClientGrantStore
     + KeyStore
+    + AdminStore
     + Housekeeping
     + Send
     + Sync
@@ -304,6 +330,7 @@ impl<T> Store for T where
         + RefreshTokenStore
         + ClientGrantStore
         + KeyStore
+        + AdminStore
         + Housekeeping
         + Send
         + Sync

@@ -130,3 +130,68 @@ pub struct ClientGrant {
     pub audience: String,
     pub scope: ScopeSet,
 }
+
+/// What a Dashboard administrator may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRole {
+    /// Everything the Management API allows.
+    Admin,
+    /// Only reads.
+    ReadOnly,
+}
+
+impl AdminRole {
+    /// The role as stored (`admin` or `read_only`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Admin => "admin",
+            AdminRole::ReadOnly => "read_only",
+        }
+    }
+
+    /// The role stored as `text`.
+    pub fn parse(text: &str) -> Option<AdminRole> {
+        match text {
+            "admin" => Some(AdminRole::Admin),
+            "read_only" => Some(AdminRole::ReadOnly),
+            _ => None,
+        }
+    }
+}
+
+/// A Dashboard administrator (not an end user).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Admin {
+    pub username: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub role: AdminRole,
+    pub created_at: Timestamp,
+}
+
+impl fmt::Debug for Admin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admin")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in administrator's Dashboard session, keyed by the digest of its cookie.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    pub username: String,
+    /// The CSRF token every form of this session carries.
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+impl fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminSession")
+            .field("username", &self.username)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -15,10 +15,10 @@ use tessera_protocol::{
 };
 
 use crate::{
-    ApiStore, ClientGrant, ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent,
-    ConsentStore, Housekeeping, KeyStore, Listing, Login, NewUser, Page, PendingAuthorization,
-    PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore, SigningKeyRecord,
-    StoreError, StoreResult, User, UserStore,
+    Admin, AdminRole, AdminSession, AdminStore, ApiStore, ClientGrant, ClientGrantStore,
+    ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping, KeyStore, Listing,
+    Login, NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore,
+    Session, SessionStore, SigningKeyRecord, StoreError, StoreResult, User, UserStore,
 };
 
 /// A store on one SQLite database file.
@@ -996,11 +996,12 @@ fn signing_key_from_row(row: &SqliteRow) -> StoreResult<SigningKeyRecord> {
 }
 
 // SQLite has one writer at a time, so batches need no row locks.
-const PURGES: [&str; 4] = [
+const PURGES: [&str; 5] = [
     "DELETE FROM authorization_codes WHERE rowid IN (SELECT rowid FROM authorization_codes WHERE expires_at <= ?1 LIMIT ?3)",
     "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?3)",
     "DELETE FROM pending_authorizations WHERE rowid IN (SELECT rowid FROM pending_authorizations WHERE expires_at <= ?1 LIMIT ?3)",
     "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE revoked_at < ?2 LIMIT ?3)",
+    "DELETE FROM admin_sessions WHERE rowid IN (SELECT rowid FROM admin_sessions WHERE expires_at <= ?1 LIMIT ?3)",
 ];
 
 #[async_trait]
@@ -1022,5 +1023,100 @@ impl Housekeeping for SqliteStore {
             purged += result.rows_affected();
         }
         Ok(purged)
+    }
+}
+
+fn admin_from_row(row: &SqliteRow) -> StoreResult<Admin> {
+    let role: String = row.try_get("role")?;
+    Ok(Admin {
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        role: AdminRole::parse(&role).ok_or_else(|| corrupt(format!("admin role `{role}`")))?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn create_admin(&self, admin: &Admin) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO admins (username, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&admin.username)
+        .bind(&admin.password_hash)
+        .bind(admin.role.as_str())
+        .bind(admin.created_at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_as("admin"))?;
+        Ok(())
+    }
+
+    async fn admin(&self, username: &str) -> StoreResult<Option<Admin>> {
+        let row = sqlx::query(
+            "SELECT username, password_hash, role, created_at FROM admins WHERE username = ?1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(admin_from_row).transpose()
+    }
+
+    async fn list_admins(&self) -> StoreResult<Vec<Admin>> {
+        let rows = sqlx::query(
+            "SELECT username, password_hash, role, created_at FROM admins ORDER BY username",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(admin_from_row).collect()
+    }
+
+    async fn create_admin_session(
+        &self,
+        digest: &SecretDigest,
+        session: &AdminSession,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO admin_sessions (digest, username, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(&session.username)
+        .bind(&session.csrf_token)
+        .bind(now.0)
+        .bind(session.expires_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn admin_session(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<AdminSession>> {
+        let row = sqlx::query(
+            "SELECT username, csrf_token, expires_at FROM admin_sessions WHERE digest = ?1 AND expires_at > ?2",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| -> StoreResult<AdminSession> {
+            Ok(AdminSession {
+                username: row.try_get("username")?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: Timestamp(row.try_get("expires_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn end_admin_session(&self, digest: &SecretDigest) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM admin_sessions WHERE digest = ?1")
+            .bind(digest.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

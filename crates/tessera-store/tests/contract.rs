@@ -19,8 +19,8 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    ClientStore, CodeRedemption, Login, NewUser, PendingAuthorization, PostgresStore, Session,
-    SigningKeyRecord, SqliteStore, Store,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, Login, NewUser,
+    PendingAuthorization, PostgresStore, Session, SigningKeyRecord, SqliteStore, Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);

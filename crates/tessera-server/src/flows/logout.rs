@@ -114,7 +114,7 @@ pub async fn oidc_logout(
     let [hint, client_id, redirect, client_state] = [values[0], values[1], values[2], values[3]];
     let (hinted, hinted_sid) = match hint {
         None => (None, None),
-        Some(hint) => match hinted_client(state, hint) {
+        Some(hint) => match hinted_client(state, hint).await {
             Ok((aud, sid)) => (Some(aud), sid),
             Err(reason) => return Ok(LogoutOutcome::Refused(format!("id_token_hint: {reason}"))),
         },
@@ -189,8 +189,11 @@ fn confirmed(
 
 /// The client an ID token was issued to, and its session id. Its signature and issuer must be
 /// ours; an expired hint is still a valid hint (RP-Initiated Logout §2).
-fn hinted_client(state: &AppState, hint: &str) -> Result<(String, Option<String>), &'static str> {
-    let claims: Value = verify_own(state, hint, "JWT")?;
+async fn hinted_client(
+    state: &AppState,
+    hint: &str,
+) -> Result<(String, Option<String>), &'static str> {
+    let claims: Value = verify_own(state, hint, "JWT").await?;
     if claims["iss"] != state.settings.issuer.as_str() {
         return Err("the ID token has another issuer");
     }

@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// Verifies `token`'s signature with one of this server's keys and that its `typ` is `typ`
 /// (case-insensitive). Time and audience checks are the caller's.
-pub fn verify_own<C: DeserializeOwned>(
+pub async fn verify_own<C: DeserializeOwned>(
     state: &AppState,
     token: &str,
     typ: &str,
@@ -21,11 +21,13 @@ pub fn verify_own<C: DeserializeOwned>(
     {
         return Err("the token is not of the expected type");
     }
-    let keys = state.keys.current();
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|kid| keys.verifier(kid))
+    let kid = header.kid.as_deref().ok_or("the token has no key id")?;
+    let keys = state
+        .keys
+        .ring_with(kid, state.store.as_ref(), state.clock.now())
+        .await;
+    let key = keys
+        .verifier(kid)
         .ok_or("the token was not signed by a known key")?;
     let (_, claims) =
         tessera_jwt::verify(token, key).map_err(|_| "the token signature is invalid")?;
@@ -33,11 +35,11 @@ pub fn verify_own<C: DeserializeOwned>(
 }
 
 /// An unexpired access token of this issuer.
-pub fn verify_access_token(
+pub async fn verify_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<AccessTokenClaims, &'static str> {
-    let claims: AccessTokenClaims = verify_own(state, token, "at+jwt")?;
+    let claims: AccessTokenClaims = verify_own(state, token, "at+jwt").await?;
     if claims.iss != state.settings.issuer {
         return Err("the token has another issuer");
     }

@@ -97,7 +97,7 @@ pub async fn introspect(
             "iss": state.settings.issuer,
         }));
     }
-    match verify_access_token(state, &token) {
+    match verify_access_token(state, &token).await {
         Ok(claims) => Ok(json!({
             "active": true,
             "token_type": "access_token",

@@ -32,8 +32,10 @@ fn invalid_token(description: &str) -> BearerFailure {
 }
 
 /// Validates `token` as an access token of this issuer good for /userinfo.
-fn validate(state: &AppState, token: &str) -> Result<AccessTokenClaims, BearerFailure> {
-    let claims = verify_access_token(state, token).map_err(invalid_token)?;
+async fn validate(state: &AppState, token: &str) -> Result<AccessTokenClaims, BearerFailure> {
+    let claims = verify_access_token(state, token)
+        .await
+        .map_err(invalid_token)?;
     if !claims
         .aud
         .contains(&userinfo_audience(&state.settings.issuer))
@@ -49,7 +51,7 @@ pub async fn userinfo(
     token: Option<&str>,
 ) -> Result<UserinfoClaims, BearerFailure> {
     let token = token.ok_or(BearerFailure::Missing)?;
-    let claims = validate(state, token)?;
+    let claims = validate(state, token).await?;
     if !claims.scope.contains(OPENID) {
         return Err(BearerFailure::Rejected {
             code: BearerErrorCode::InsufficientScope,

@@ -73,6 +73,7 @@ impl FromRequestParts<AppState> for ManagementToken {
             }
         };
         let claims = verify_access_token(state, token)
+            .await
             .map_err(|reason| ApiError::unauthorized(format!("Invalid token: {reason}")))?;
         if !claims
             .aud

@@ -9,7 +9,7 @@ mod logout;
 mod revoke;
 pub(crate) mod token;
 mod userinfo;
-mod web;
+pub(crate) mod web;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -27,6 +27,7 @@ const MAX_BODY: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::management::router())
+        .merge(crate::dashboard::router())
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))

@@ -772,3 +772,40 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
     assert!(store.refresh_token(&SecretDigest::of("live")).await.unwrap().is_some());
     assert_eq!(store.purge_expired(NOW.plus(10), NOW, 10).await.unwrap(), 2, "the session and the used code");
 }
+
+#[tokio::test]
+async fn admins_are_unique_by_username_and_listed_in_order() {
+    let (store, _dir) = store().await;
+    let admin = |name: &str, role| Admin {
+        username: name.into(),
+        password_hash: "$argon2id$fake".into(),
+        role,
+        created_at: NOW,
+    };
+    store.create_admin(&admin("zoe", AdminRole::ReadOnly)).await.unwrap();
+    store.create_admin(&admin("amy", AdminRole::Admin)).await.unwrap();
+    let taken = store.create_admin(&admin("amy", AdminRole::ReadOnly)).await;
+    assert!(matches!(taken, Err(tessera_store::StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(store.admin("amy").await.unwrap(), Some(admin("amy", AdminRole::Admin)));
+    assert_eq!(store.admin("nobody").await.unwrap(), None);
+    let names: Vec<_> = store.list_admins().await.unwrap().into_iter().map(|a| (a.username, a.role)).collect();
+    assert_eq!(names, vec![("amy".to_owned(), AdminRole::Admin), ("zoe".to_owned(), AdminRole::ReadOnly)]);
+    // Administrators are not end users.
+    assert_eq!(store.user_by_login("amy").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn admin_session_lives_until_it_expires_or_ends() {
+    let (store, _dir) = store().await;
+    let admin = Admin { username: "amy".into(), password_hash: "h".into(), role: AdminRole::Admin, created_at: NOW };
+    store.create_admin(&admin).await.unwrap();
+    let digest = SecretDigest::of("admin-cookie");
+    let session = AdminSession { username: "amy".into(), csrf_token: "csrf".into(), expires_at: NOW.plus(100) };
+    store.create_admin_session(&digest, &session, NOW).await.unwrap();
+    assert_eq!(store.admin_session(&digest, NOW).await.unwrap(), Some(session));
+    assert_eq!(store.admin_session(&digest, NOW.plus(100)).await.unwrap(), None, "expired");
+    assert_eq!(store.session(&digest, NOW).await.unwrap(), None, "not an end-user session");
+    assert!(store.end_admin_session(&digest).await.unwrap());
+    assert_eq!(store.admin_session(&digest, NOW).await.unwrap(), None);
+    assert!(!store.end_admin_session(&digest).await.unwrap());
+}

@@ -1,0 +1,109 @@
+//! The Dashboard at `/dashboard`: server-rendered pages for administrators (separate from end
+//! users), every action a Management API request with the administrator's scopes.
+
+pub mod admins;
+mod api;
+mod apis;
+mod apps;
+mod keys;
+mod session;
+mod users;
+mod view;
+
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub use api::scopes_of;
+pub use session::{ADMIN_COOKIE, SIGNIN_PATH};
+
+/// Every page a signed-in administrator can open (GET), for tests and documentation.
+pub const PAGES: &[&str] = &[
+    "/dashboard",
+    "/dashboard/applications",
+    "/dashboard/applications/{id}",
+    "/dashboard/apis",
+    "/dashboard/apis/{id}",
+    "/dashboard/users",
+    "/dashboard/users/{id}",
+    "/dashboard/keys",
+    "/dashboard/logs",
+];
+
+/// Every form a signed-in administrator can post.
+pub const FORMS: &[&str] = &[
+    "/dashboard/logout",
+    "/dashboard/applications",
+    "/dashboard/applications/{id}",
+    "/dashboard/applications/{id}/rotate-secret",
+    "/dashboard/apis",
+    "/dashboard/apis/{id}",
+    "/dashboard/apis/{id}/permissions",
+    "/dashboard/apis/{id}/permissions/remove",
+    "/dashboard/apis/{id}/client-grants",
+    "/dashboard/apis/{id}/client-grants/remove",
+    "/dashboard/users",
+    "/dashboard/users/{id}/block",
+    "/dashboard/users/{id}/password",
+    "/dashboard/users/{id}/consents/revoke",
+    "/dashboard/keys/rotate",
+    "/dashboard/keys/revoke",
+];
+
+/// The Dashboard's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(home))
+        .route("/dashboard/", get(home))
+        .route(SIGNIN_PATH, get(session::show).post(session::submit))
+        .route("/dashboard/logout", post(session::logout))
+        .route(
+            "/dashboard/applications",
+            get(apps::list).post(apps::create),
+        )
+        .route(
+            "/dashboard/applications/{id}",
+            get(apps::show).post(apps::update),
+        )
+        .route(
+            "/dashboard/applications/{id}/rotate-secret",
+            post(apps::rotate_secret),
+        )
+        .route("/dashboard/apis", get(apis::list).post(apis::create))
+        .route("/dashboard/apis/{id}", get(apis::show).post(apis::update))
+        .route(
+            "/dashboard/apis/{id}/permissions",
+            post(apis::add_permission),
+        )
+        .route(
+            "/dashboard/apis/{id}/permissions/remove",
+            post(apis::remove_permission),
+        )
+        .route("/dashboard/apis/{id}/client-grants", post(apis::add_grant))
+        .route(
+            "/dashboard/apis/{id}/client-grants/remove",
+            post(apis::remove_grant),
+        )
+        .route("/dashboard/users", get(users::list).post(users::create))
+        .route("/dashboard/users/{id}", get(users::show))
+        .route("/dashboard/users/{id}/block", post(users::block))
+        .route("/dashboard/users/{id}/password", post(users::set_password))
+        .route(
+            "/dashboard/users/{id}/consents/revoke",
+            post(users::revoke_consent),
+        )
+        .route("/dashboard/keys", get(keys::list))
+        .route("/dashboard/keys/rotate", post(keys::rotate))
+        .route("/dashboard/keys/revoke", post(keys::revoke))
+        .route("/dashboard/logs", get(logs))
+}
+
+async fn home(_signed_in: session::SignedIn) -> Redirect {
+    Redirect::to("/dashboard/applications")
+}
+
+async fn logs(signed_in: session::SignedIn) -> Response {
+    view::logs(view::Chrome::of(&signed_in, "logs"))
+}

@@ -1,0 +1,178 @@
+//! The Dashboard's pages: askama templates under `templates/dashboard/`, rendered with the
+//! hosted-page security headers (no script, no framing, no caching).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tessera_store::AdminRole;
+
+use crate::dashboard::api::Failure;
+use crate::dashboard::session::SignedIn;
+use crate::pages::secure;
+
+/// A posted form's fields, repeated names kept (checkboxes).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
+    /// Whether a checkbox `name` was checked.
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == name)
+    }
+
+    /// The non-empty lines (or comma-separated items) of `name`.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .split(['\n', ','])
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// What the layout shows on every page: who is signed in, the logout form, the section.
+pub struct Chrome {
+    pub username: String,
+    pub read_only: bool,
+    pub csrf_token: String,
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub fn of(signed_in: &SignedIn, section: &'static str) -> Chrome {
+        Chrome {
+            username: signed_in.admin.username.clone(),
+            read_only: signed_in.admin.role == AdminRole::ReadOnly,
+            csrf_token: signed_in.csrf_token.clone(),
+            section,
+        }
+    }
+}
+
+/// A page with the security headers, or a 500 if it does not render.
+pub fn render(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    match html {
+        Ok(html) => secure((status, Html(html)).into_response()),
+        Err(error) => crate::error::InternalError::from(error).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/signin.html")]
+struct SigninPage<'a> {
+    username: &'a str,
+    csrf_token: &'a str,
+    error: Option<&'a str>,
+}
+
+pub fn signin(
+    username: &str,
+    csrf_token: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let page = SigninPage {
+        username,
+        csrf_token,
+        error,
+    };
+    render(status, page.render())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/failure.html")]
+struct FailurePage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A friendly page for a refused or failed request (403: not allowed for this role).
+pub fn failure(failure: &Failure) -> Response {
+    let title = match failure.status {
+        403 => "You are not allowed to do this",
+        404 => "Not found",
+        400 | 409 => "This could not be saved",
+        _ => "Something went wrong",
+    };
+    let message = if failure.status == 403 {
+        format!(
+            "{} Your administrator role does not include this action; ask an administrator with full access.",
+            failure.message
+        )
+    } else {
+        failure.message.clone()
+    };
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    render(
+        status,
+        FailurePage {
+            title,
+            message: &message,
+        }
+        .render(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/confirm.html")]
+struct ConfirmPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    message: &'a str,
+    action: &'a str,
+    fields: &'a [(String, String)],
+    back: &'a str,
+}
+
+/// Asks before a destructive action: the form posts `fields` again with `confirmed=yes`.
+pub fn confirm(
+    chrome: Chrome,
+    title: &str,
+    message: &str,
+    action: &str,
+    fields: &Fields,
+    back: &str,
+) -> Response {
+    let kept: Vec<(String, String)> = fields
+        .0
+        .iter()
+        .filter(|(key, _)| key != "csrf_token" && key != "confirmed")
+        .cloned()
+        .collect();
+    let page = ConfirmPage {
+        chrome,
+        title,
+        message,
+        action,
+        fields: &kept,
+        back,
+    };
+    render(StatusCode::OK, page.render())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/logs.html")]
+struct LogsPage {
+    chrome: Chrome,
+}
+
+pub fn logs(chrome: Chrome) -> Response {
+    render(StatusCode::OK, LogsPage { chrome }.render())
+}
