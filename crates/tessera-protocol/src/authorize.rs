@@ -94,6 +94,9 @@ pub struct AuthorizationRequest {
     /// OIDC Core §3.1.2.1: prefills the login form.
     #[serde(default)]
     pub login_hint: Option<String>,
+    /// The API exempts this first-party client from consent (decided at validation).
+    #[serde(default)]
+    pub skip_consent: bool,
 }
 
 impl AuthorizationRequest {
@@ -200,6 +203,7 @@ pub fn validate(
         }
     }
     let code_challenge = pkce(params, client, response_type)?;
+    let skip_consent = api.is_some_and(|api| api.skips_consent_for(client, &redirect.0));
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect.0,
@@ -214,6 +218,7 @@ pub fn validate(
         response_mode,
         code_challenge,
         login_hint: get(params, "login_hint")?.map(str::to_owned),
+        skip_consent,
     })
 }
 
@@ -485,7 +490,9 @@ pub fn next_step(
             Ok(NextStep::Login)
         };
     }
-    let ask = !consented_now && (request.prompt.consent || consent_needed(granted, &request.scope));
+    let ask = !consented_now
+        && (request.prompt.consent
+            || (!request.skip_consent && consent_needed(granted, &request.scope)));
     if ask {
         return if request.prompt.none {
             Err(AuthorizeError::new(

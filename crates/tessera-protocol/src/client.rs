@@ -190,6 +190,9 @@ pub struct RegisteredClient {
     pub refresh_token: RefreshTokenPolicy,
     /// Whether PKCE's `plain` method is accepted (never by default).
     pub allow_plain_pkce: bool,
+    /// Auth0's `is_first_party`: the tenant's own application (true unless registered as a
+    /// third party), which APIs may exempt from consent.
+    pub is_first_party: bool,
 }
 
 impl fmt::Debug for RegisteredClient {
@@ -248,11 +251,21 @@ pub struct ResourceServer {
     /// Access token lifetime in seconds.
     pub token_lifetime: i64,
     pub signing_alg: String,
+    /// Auth0's `skip_consent_for_verifiable_first_party_clients`.
+    pub skip_consent_for_verifiable_first_party_clients: bool,
 }
 
 impl ResourceServer {
     pub fn defines(&self, scope: &Scope) -> bool {
         self.scopes.iter().any(|s| &s.value == scope)
+    }
+
+    /// Auth0's rule: consent is skipped for a first-party client when the API allows it, unless
+    /// the redirect URI is on the local machine, where any program could pose as the client.
+    pub fn skips_consent_for(&self, client: &RegisteredClient, redirect_uri: &RedirectUri) -> bool {
+        self.skip_consent_for_verifiable_first_party_clients
+            && client.is_first_party
+            && !redirect_uri.is_local()
     }
 
     pub fn description_of(&self, scope: &Scope) -> Option<&str> {

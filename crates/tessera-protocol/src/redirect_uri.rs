@@ -42,6 +42,21 @@ impl RedirectUri {
         &self.0
     }
 
+    /// Whether it points at this machine (`localhost`, loopback addresses).
+    pub fn is_local(&self) -> bool {
+        match Url::parse(&self.0)
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_owned()))
+        {
+            Some(url::Host::Domain(domain)) => {
+                domain == "localhost" || domain.ends_with(".localhost")
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
     /// Exact string comparison (RFC 9700 §4.1.3): no prefix, suffix, case or port leniency.
     pub fn matches(&self, requested: &str) -> bool {
         self.0 == requested

@@ -303,6 +303,7 @@ fn validate_minimal_code_request_is_accepted() {
             response_mode: ResponseMode::Query,
             code_challenge: None,
             login_hint: None,
+            skip_consent: false,
         }
     );
     assert!(!request.is_openid());
@@ -798,6 +799,7 @@ fn validate_public_client_with_plain_challenge_is_invalid_request() {
 fn validate_plain_challenge_is_accepted_when_the_client_allows_it() {
     let c = RegisteredClient {
         allow_plain_pkce: true,
+        is_first_party: true,
         ..public_client()
     };
     let request = validate_for(
@@ -1099,6 +1101,7 @@ fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRe
         response_mode: ResponseMode::Query,
         code_challenge: None,
         login_hint: None,
+        skip_consent: false,
     }
 }
 
@@ -1372,4 +1375,19 @@ fn next_step_login_is_decided_before_consent() {
     )
     .unwrap_err();
     assert_code(&err, AuthorizeErrorCode::LoginRequired, "login_required");
+}
+
+#[test]
+fn next_step_skips_consent_when_the_request_says_so_but_not_when_prompted() {
+    let mut request = plain("openid read:items");
+    request.skip_consent = true;
+    assert_eq!(
+        next_step(&request, session(5, false), None, false, NOW),
+        Ok(NextStep::IssueCode)
+    );
+    request.prompt.consent = true;
+    assert_eq!(
+        next_step(&request, session(5, false), None, false, NOW),
+        Ok(NextStep::Consent)
+    );
 }

@@ -196,3 +196,52 @@ fn timestamp_serializes_as_unix_seconds() {
         Timestamp(42)
     );
 }
+
+#[test]
+fn redirect_uri_is_local_for_localhost_and_loopback_only() {
+    for local in [
+        "http://localhost:3000/cb",
+        "http://127.0.0.1:4000/cb",
+        "http://[::1]/cb",
+        "http://app.localhost/cb",
+    ] {
+        assert!(
+            tessera_protocol::RedirectUri::parse(local)
+                .unwrap()
+                .is_local(),
+            "{local}"
+        );
+    }
+    for remote in [
+        "https://app.example.com/cb",
+        "http://10.0.0.1/cb",
+        "com.example.app:/cb",
+    ] {
+        assert!(
+            !tessera_protocol::RedirectUri::parse(remote)
+                .unwrap()
+                .is_local(),
+            "{remote}"
+        );
+    }
+}
+
+#[test]
+fn consent_is_skipped_only_for_first_party_clients_of_apis_that_allow_it_off_localhost() {
+    let remote = tessera_protocol::RedirectUri::parse(CALLBACK).unwrap();
+    let local = tessera_protocol::RedirectUri::parse("http://127.0.0.1:4000/cb").unwrap();
+    let mut api = api();
+    let mut first = client();
+    assert!(!api.skips_consent_for(&first, &remote), "off by default");
+    api.skip_consent_for_verifiable_first_party_clients = true;
+    assert!(api.skips_consent_for(&first, &remote));
+    assert!(
+        !api.skips_consent_for(&first, &local),
+        "never for a callback on this machine"
+    );
+    first.is_first_party = false;
+    assert!(
+        !api.skips_consent_for(&first, &remote),
+        "third-party clients always see consent"
+    );
+}

@@ -99,6 +99,9 @@ pub struct ApiConfig {
     pub token_lifetime: i64,
     #[serde(default = "default_signing_alg")]
     pub signing_alg: String,
+    /// Auth0's `skip_consent_for_verifiable_first_party_clients`.
+    #[serde(default)]
+    pub skip_consent_for_verifiable_first_party_clients: bool,
 }
 
 /// One `{ value, description }` permission of an API.
@@ -146,6 +149,13 @@ pub struct ClientConfig {
     /// Accept PKCE's `plain` method (never by default).
     #[serde(default)]
     pub allow_plain_pkce: bool,
+    /// Auth0's `is_first_party` (true: the tenant's own application).
+    #[serde(default = "first_party")]
+    pub is_first_party: bool,
+}
+
+fn first_party() -> bool {
+    true
 }
 
 impl Default for ClientConfig {
@@ -162,6 +172,7 @@ impl Default for ClientConfig {
             token_endpoint_auth_method: None,
             refresh_token: RefreshTokenConfig::default(),
             allow_plain_pkce: false,
+            is_first_party: true,
         }
     }
 }

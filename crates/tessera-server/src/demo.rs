@@ -77,6 +77,7 @@ pub fn demo_config(dir: &Path, issuer: &str, app_url: &str, client_secret: Strin
             allow_offline_access: true,
             token_lifetime: 86_400,
             signing_alg: "RS256".into(),
+            skip_consent_for_verifiable_first_party_clients: false,
         }],
         clients: vec![ClientConfig {
             client_id: DEMO_CLIENT_ID.into(),

@@ -77,6 +77,8 @@ pub(crate) fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeEr
         allow_offline_access: api.allow_offline_access,
         token_lifetime: api.token_lifetime,
         signing_alg: api.signing_alg.clone(),
+        skip_consent_for_verifiable_first_party_clients: api
+            .skip_consent_for_verifiable_first_party_clients,
     })
 }
 
@@ -150,6 +152,7 @@ pub(crate) fn registered_client(client: &ClientConfig) -> Result<RegisteredClien
         secret_digest,
         refresh_token: refresh_policy(client)?,
         allow_plain_pkce: client.allow_plain_pkce,
+        is_first_party: client.is_first_party,
     })
 }
 

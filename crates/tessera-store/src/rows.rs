@@ -61,6 +61,7 @@ macro_rules! row_mappers {
                     from_json(&refresh)?
                 },
                 allow_plain_pkce: row.try_get("allow_plain_pkce")?,
+                is_first_party: row.try_get("is_first_party")?,
             })
         }
 
@@ -72,6 +73,8 @@ macro_rules! row_mappers {
                 allow_offline_access: row.try_get("allow_offline_access")?,
                 token_lifetime: row.try_get("token_lifetime")?,
                 signing_alg: row.try_get("signing_alg")?,
+                skip_consent_for_verifiable_first_party_clients: row
+                    .try_get("skip_consent_for_verifiable_first_party_clients")?,
             })
         }
 

@@ -67,8 +67,8 @@ async fn count(pool: &SqlitePool, sql: &str) -> StoreResult<u64> {
 }
 
 const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
-        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)";
+        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)";
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -90,7 +90,8 @@ fn bind_client<'q>(
         .bind(client.secret_digest.as_ref().map(|d| d.as_bytes().to_vec()))
         .bind(to_json(&client.refresh_token)?)
         .bind(client.allow_plain_pkce)
-        .bind(now.0))
+        .bind(now.0)
+        .bind(client.is_first_party))
 }
 
 #[async_trait]
@@ -101,7 +102,8 @@ impl ClientStore for SqliteStore {
                 callbacks = excluded.callbacks, allowed_logout_urls = excluded.allowed_logout_urls,
                 grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
                 secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
-                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at"
+                allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at,
+                is_first_party = excluded.is_first_party"
         );
         bind_client(sqlx::query(&sql), client, now)?
             .execute(&self.pool)
@@ -159,8 +161,8 @@ impl ClientStore for SqliteStore {
 
 const INSERT_API: &str =
     "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
-        signing_alg, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+        signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)";
 
 fn bind_api<'q>(
     query: SqliteQuery<'q>,
@@ -174,7 +176,8 @@ fn bind_api<'q>(
         .bind(api.allow_offline_access)
         .bind(api.token_lifetime)
         .bind(&api.signing_alg)
-        .bind(now.0))
+        .bind(now.0)
+        .bind(api.skip_consent_for_verifiable_first_party_clients))
 }
 
 #[async_trait]
@@ -183,7 +186,8 @@ impl ApiStore for SqliteStore {
         let sql = format!(
             "{INSERT_API} ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
                 allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
-                signing_alg = excluded.signing_alg, updated_at = excluded.updated_at"
+                signing_alg = excluded.signing_alg, updated_at = excluded.updated_at,
+                skip_consent_for_verifiable_first_party_clients = excluded.skip_consent_for_verifiable_first_party_clients"
         );
         bind_api(sqlx::query(&sql), api, now)?
             .execute(&self.pool)

@@ -37,6 +37,7 @@ fn client(id: &str) -> RegisteredClient {
         secret_digest: Some(SecretDigest::of("secret")),
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
+        is_first_party: true,
     }
 }
 
@@ -91,6 +92,7 @@ fn pending(id: &str) -> PendingAuthorization {
             response_mode: ResponseMode::FormPost,
             code_challenge: None,
             login_hint: Some("jane".into()),
+            skip_consent: false,
         },
         browser_digest: SecretDigest::of("browser"),
         csrf_token: "csrf".into(),

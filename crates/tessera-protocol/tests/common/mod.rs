@@ -46,6 +46,7 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         secret_digest: Some(SecretDigest::of(CLIENT_SECRET)),
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
+        is_first_party: true,
     }
 }
 
@@ -84,6 +85,7 @@ pub fn api_with(allow_offline_access: bool) -> ResourceServer {
         allow_offline_access,
         token_lifetime: 86_400,
         signing_alg: "RS256".to_owned(),
+        skip_consent_for_verifiable_first_party_clients: false,
     }
 }
 

@@ -121,6 +121,7 @@ struct ApiPage<'a> {
     name: String,
     is_system: bool,
     allow_offline_access: bool,
+    skip_consent: bool,
     token_lifetime: String,
     signing_alg: String,
     algorithms: &'a [&'a str],
@@ -205,6 +206,7 @@ async fn settings_page(
         name: text(&found["name"]),
         is_system: found["is_system"] == true,
         allow_offline_access: found["allow_offline_access"] == true,
+        skip_consent: found["skip_consent_for_verifiable_first_party_clients"] == true,
         token_lifetime: text(&found["token_lifetime"]),
         signing_alg: text(&found["signing_alg"]),
         algorithms: &ALGORITHMS,
@@ -260,6 +262,7 @@ pub async fn update(
     let body = json!({
         "name": form.get("name").trim(),
         "allow_offline_access": form.checked("allow_offline_access"),
+        "skip_consent_for_verifiable_first_party_clients": form.checked("skip_consent"),
         "token_lifetime": lifetime,
         "signing_alg": form.get("signing_alg"),
     });

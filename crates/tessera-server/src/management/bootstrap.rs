@@ -50,6 +50,7 @@ fn management_api(issuer: &str) -> Result<ResourceServer, ServeError> {
         allow_offline_access: false,
         token_lifetime: 86_400,
         signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
     })
 }
 
@@ -77,6 +78,7 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
         secret_digest: Some(SecretDigest::of(secret)),
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
+        is_first_party: true,
     }
 }
 

@@ -33,6 +33,7 @@ pub struct ClientBody {
     pub token_endpoint_auth_method: Option<String>,
     pub refresh_token: Option<RefreshTokenConfig>,
     pub allow_plain_pkce: Option<bool>,
+    pub is_first_party: Option<bool>,
 }
 
 /// An application as the Management API shows it.
@@ -55,7 +56,7 @@ pub fn client_json(client: &RegisteredClient) -> Value {
             "infinite_idle_token_lifetime": policy.idle_token_lifetime.is_none(),
         },
         "allow_plain_pkce": client.allow_plain_pkce,
-        "is_first_party": true,
+        "is_first_party": client.is_first_party,
         "oidc_conformant": true,
     })
 }
@@ -95,6 +96,7 @@ fn config_of(client: &RegisteredClient) -> ClientConfig {
             infinite_idle_token_lifetime: policy.idle_token_lifetime.is_none(),
         },
         allow_plain_pkce: client.allow_plain_pkce,
+        is_first_party: client.is_first_party,
     }
 }
 
@@ -126,6 +128,9 @@ fn apply(config: &mut ClientConfig, body: ClientBody) {
     }
     if let Some(refresh) = body.refresh_token {
         config.refresh_token = refresh;
+    }
+    if let Some(first_party) = body.is_first_party {
+        config.is_first_party = first_party;
     }
     if let Some(plain) = body.allow_plain_pkce {
         config.allow_plain_pkce = plain;

@@ -98,6 +98,8 @@ pub struct ResourceServerSchema {
     pub token_lifetime: i64,
     /// `RS256`, `PS256`, `ES256` or `EdDSA`.
     pub signing_alg: String,
+    /// First-party applications get no consent page (not for localhost callbacks).
+    pub skip_consent_for_verifiable_first_party_clients: bool,
     /// Whether this is the Management API itself (which cannot be changed).
     pub is_system: bool,
 }

@@ -31,6 +31,7 @@ pub struct ApiBody {
     pub allow_offline_access: Option<bool>,
     pub token_lifetime: Option<i64>,
     pub signing_alg: Option<String>,
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
 }
 
 pub fn api_json(api: &ResourceServer, issuer: &str) -> Value {
@@ -42,6 +43,7 @@ pub fn api_json(api: &ResourceServer, issuer: &str) -> Value {
         "allow_offline_access": api.allow_offline_access,
         "token_lifetime": api.token_lifetime,
         "signing_alg": api.signing_alg,
+        "skip_consent_for_verifiable_first_party_clients": api.skip_consent_for_verifiable_first_party_clients,
         "is_system": api.identifier == management_audience(issuer),
     })
 }
@@ -61,6 +63,8 @@ fn config_of(api: &ResourceServer) -> ApiConfig {
         allow_offline_access: api.allow_offline_access,
         token_lifetime: api.token_lifetime,
         signing_alg: api.signing_alg.clone(),
+        skip_consent_for_verifiable_first_party_clients: api
+            .skip_consent_for_verifiable_first_party_clients,
     }
 }
 
@@ -76,6 +80,9 @@ fn apply(config: &mut ApiConfig, body: ApiBody) {
     }
     if let Some(lifetime) = body.token_lifetime {
         config.token_lifetime = lifetime;
+    }
+    if let Some(skip) = body.skip_consent_for_verifiable_first_party_clients {
+        config.skip_consent_for_verifiable_first_party_clients = skip;
     }
     if let Some(alg) = body.signing_alg {
         config.signing_alg = alg;
@@ -188,6 +195,7 @@ pub async fn create(
         allow_offline_access: false,
         token_lifetime: 86_400,
         signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
     };
     apply(&mut config, body);
     let api = validated(&config)?;

@@ -39,6 +39,7 @@ fn with_m2m(config: &mut Config) {
         allow_offline_access: false,
         token_lifetime: 600,
         signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
     });
 }
 

@@ -3,6 +3,7 @@
 //! a cookie-keeping HTTP client where a person's browser would be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod skip_consent;
 mod support;
 
 mod authorize_errors;

@@ -41,6 +41,7 @@ pub fn seed_config() -> Config {
             allow_offline_access: true,
             token_lifetime: 3600,
             signing_alg: "RS256".into(),
+            skip_consent_for_verifiable_first_party_clients: false,
         }],
         clients: vec![ClientConfig {
             client_id: CLIENT_ID.into(),

@@ -32,6 +32,7 @@ async fn api_round_trips() {
         allow_offline_access: true,
         token_lifetime: 600,
         signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
     };
     store.upsert_api(&api, NOW).await.unwrap();
     assert_eq!(store.api("appointments:api").await.unwrap(), Some(api));

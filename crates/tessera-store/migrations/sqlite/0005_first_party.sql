@@ -1,0 +1,3 @@
+-- Auth0's first-party applications and the APIs that skip consent for them.
+ALTER TABLE clients ADD COLUMN is_first_party INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE resource_servers ADD COLUMN skip_consent_for_verifiable_first_party_clients INTEGER NOT NULL DEFAULT 0;
