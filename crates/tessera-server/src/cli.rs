@@ -37,7 +37,8 @@ pub struct Remote {
         long,
         env = "TESSERA_CLIENT_SECRET",
         global = true,
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     pub client_secret: Option<String>,
     /// Print the Management API's JSON answer instead of a table.

@@ -22,6 +22,17 @@ pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
     Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A client secret of `bytes` random bytes, base64url, never starting with `-` (which command
+/// lines would take for an option).
+pub fn new_client_secret(bytes: usize) -> Result<String, CryptoError> {
+    loop {
+        let secret = random_token(bytes)?;
+        if !secret.starts_with('-') {
+            return Ok(secret);
+        }
+    }
+}
+
 /// Codes, refresh tokens, session ids: 256 bits.
 pub fn new_secret() -> Result<String, CryptoError> {
     random_token(32)

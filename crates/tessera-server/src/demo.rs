@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{ApiConfig, ClientConfig, Config, ScopeConfig, UserConfig};
-use crate::crypto::random_token;
+use crate::crypto::new_client_secret;
 use crate::{ServeError, Tessera};
 
 /// The demo user's login.
@@ -106,7 +106,7 @@ impl Demo {
         let api_url = format!("http://{}/", listeners.api.local_addr()?);
         let app_url = format!("http://{}/", listeners.app.local_addr()?);
         // A fresh secret each run: it is upserted into the store and handed to the app.
-        let client_secret = random_token(32)?;
+        let client_secret = new_client_secret(32)?;
         let config = demo_config(dir, &issuer, &app_url, client_secret.clone());
         let tessera = Tessera::with_listener(listeners.auth, &config, Clock::system()).await?;
         let api = tessera_example_api::router(Validator::new(

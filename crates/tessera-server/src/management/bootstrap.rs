@@ -9,7 +9,7 @@ use tessera_protocol::{
 use tessera_store::Store;
 
 use crate::config::ManagementConfig;
-use crate::crypto::random_token;
+use crate::crypto::new_client_secret;
 use crate::management::auth::{management_audience, management_scopes};
 use crate::ServeError;
 
@@ -106,7 +106,7 @@ pub async fn ensure(
             if store.client(&id).await?.is_some() {
                 (id.to_string(), None)
             } else {
-                let secret = random_token(48)?;
+                let secret = new_client_secret(48)?;
                 store
                     .upsert_client(&management_client(BOOTSTRAP_CLIENT_ID, &secret), now)
                     .await?;

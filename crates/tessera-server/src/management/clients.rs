@@ -150,7 +150,7 @@ fn validated(config: &mut ClientConfig) -> ApiResult<RegisteredClient> {
 }
 
 fn new_secret() -> ApiResult<String> {
-    Ok(random_token(48)?)
+    Ok(crate::crypto::new_client_secret(48)?)
 }
 
 #[utoipa::path(
