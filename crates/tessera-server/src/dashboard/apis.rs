@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Value};
@@ -61,11 +60,7 @@ async fn list_page(signed_in: &SignedIn, api: &Api, form: &Fields, error: Option
                 .collect()
         })
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = ApisPage {
         chrome: Chrome::of(signed_in, "apis"),
         apis,
@@ -195,11 +190,7 @@ async fn settings_page(
                 .collect()
         })
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = ApiPage {
         chrome: Chrome::of(signed_in, "apis"),
         identifier: identifier.to_owned(),

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Value};
@@ -78,11 +77,7 @@ async fn list_page(signed_in: &SignedIn, api: &Api, form: &Fields, error: Option
                 .collect()
         })
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = AppsPage {
         chrome: Chrome::of(signed_in, "applications"),
         apps,
@@ -179,11 +174,7 @@ async fn settings_page(
         .append_pair("redirect_uri", callbacks.first().map_or("", String::as_str))
         .append_pair("scope", "openid profile email")
         .append_pair("state", "STATE");
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = AppPage {
         chrome: Chrome::of(signed_in, "applications"),
         client_id: client_id.to_owned(),

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
@@ -74,11 +73,7 @@ async fn list_page(
         .as_array()
         .map(|items| items.iter().map(user_row).collect())
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = UsersPage {
         chrome: Chrome::of(signed_in, "users"),
         users,
@@ -169,11 +164,7 @@ async fn user_page(signed_in: &SignedIn, api: &Api, user_id: &str, error: Option
                 .collect()
         })
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = view::form_status(&error);
     let page = UserPage {
         chrome: Chrome::of(signed_in, "users"),
         user: user_row(&user),

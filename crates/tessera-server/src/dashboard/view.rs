@@ -67,6 +67,15 @@ impl Chrome {
 }
 
 /// A page with the security headers, or a 500 if it does not render.
+/// A form page shown again with an error is a 400; otherwise a 200.
+pub fn form_status(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
 pub fn render(status: StatusCode, html: Result<String, askama::Error>) -> Response {
     match html {
         Ok(html) => secure((status, Html(html)).into_response()),
