@@ -40,6 +40,9 @@ pub struct Config {
     /// How often each node reloads the signing keys from the store, seconds (at least 1), so
     /// that a key rotated or revoked with `tessera keys` is used without a restart.
     pub key_refresh_interval: u64,
+    /// How long a node serves clients, APIs, client grants and users from its cache,
+    /// milliseconds: a change made elsewhere is seen within this time (0 turns caching off).
+    pub cache_ttl_ms: u64,
     pub apis: Vec<ApiConfig>,
     pub clients: Vec<ClientConfig>,
     pub users: Vec<UserConfig>,
@@ -63,6 +66,7 @@ impl Default for Config {
             id_token_lifetime: 36_000,
             login_timeout: 15 * 60,
             key_refresh_interval: 10,
+            cache_ttl_ms: 1000,
             apis: Vec::new(),
             clients: Vec::new(),
             users: Vec::new(),

@@ -1,5 +1,6 @@
 //! The Tessera authorization server: configuration, state, routes, flows and hosted pages.
 
+pub mod catalog;
 pub mod cli;
 pub mod cli_keys;
 pub mod clock;
@@ -99,8 +100,13 @@ pub async fn build_state(
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
     };
+    let catalog = catalog::Catalog::new(
+        Arc::clone(&store),
+        std::time::Duration::from_millis(config.cache_ttl_ms),
+    );
     let state = AppState {
         settings: Arc::new(settings),
+        catalog,
         store,
         keys: Arc::new(keys),
         passwords,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tessera_store::Store;
 
+use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::crypto::Passwords;
 use crate::keys::Keys;
@@ -33,6 +34,8 @@ impl Settings {
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
+    /// Cached reads of clients, APIs, client grants and users (bounded staleness).
+    pub catalog: Catalog,
     /// The signing keys; `keys.current()` is the ring to use for one request.
     pub keys: Arc<Keys>,
     pub passwords: Passwords,

@@ -23,10 +23,14 @@ use crate::{
 };
 
 /// A store on one SQLite database file.
-
+///
+/// SQLite has one writer at a time: every statement that writes goes through `pool`, a single
+/// connection, so writers queue in the pool instead of failing with `SQLITE_BUSY` and retrying
+/// after sleeps; reads on the hot paths use `readers`, which WAL lets run beside the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    readers: SqlitePool,
 }
 
 row_mappers!(SqliteRow);
@@ -43,11 +47,15 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+            .max_connections(1)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.create_if_missing(false))
+            .await?;
+        Ok(SqliteStore { pool, readers })
     }
 }
 
@@ -153,7 +161,7 @@ impl ClientStore for SqliteStore {
     async fn client(&self, client_id: &ClientId) -> StoreResult<Option<RegisteredClient>> {
         let row = sqlx::query("SELECT * FROM clients WHERE client_id = ?1")
             .bind(client_id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(client_from_row).transpose()
     }
@@ -235,7 +243,7 @@ impl ApiStore for SqliteStore {
     async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>> {
         let row = sqlx::query("SELECT * FROM resource_servers WHERE identifier = ?1")
             .bind(identifier)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(api_from_row).transpose()
     }
@@ -267,7 +275,7 @@ impl UserStore for SqliteStore {
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
         let row = sqlx::query("SELECT * FROM users WHERE username = ?1 OR email = ?1 LIMIT 1")
             .bind(login)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -275,7 +283,7 @@ impl UserStore for SqliteStore {
     async fn user(&self, user_id: &str) -> StoreResult<Option<User>> {
         let row = sqlx::query("SELECT * FROM users WHERE user_id = ?1")
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -375,7 +383,7 @@ impl SessionStore for SqliteStore {
         let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at FROM sessions WHERE digest = ?1 AND expires_at > ?2")
             .bind(digest.as_bytes().as_slice())
             .bind(now.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(session_from_row).transpose()
     }
@@ -421,7 +429,7 @@ impl PendingAuthorizationStore for SqliteStore {
             sqlx::query("SELECT * FROM pending_authorizations WHERE id = ?1 AND expires_at > ?2")
                 .bind(id)
                 .bind(now.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         row.as_ref().map(pending_from_row).transpose()
     }
@@ -460,7 +468,7 @@ impl ConsentStore for SqliteStore {
         .bind(user_id)
         .bind(client_id.as_str())
         .bind(audience.unwrap_or(""))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| scope_of(row.try_get("scope")?)).transpose()
     }
@@ -493,7 +501,7 @@ impl ConsentStore for SqliteStore {
     async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
         let rows = sqlx::query("SELECT * FROM consents WHERE user_id = ?1 ORDER BY created_at, id")
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter().map(consent_from_row).collect()
     }
@@ -593,7 +601,7 @@ impl RefreshTokenStore for SqliteStore {
     async fn refresh_token(&self, digest: &SecretDigest) -> StoreResult<Option<RefreshGrant>> {
         let row = sqlx::query("SELECT * FROM refresh_tokens WHERE digest = ?1")
             .bind(digest.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(refresh_from_row).transpose()
     }
@@ -702,7 +710,7 @@ impl ClientGrantStore for SqliteStore {
             sqlx::query("SELECT scope FROM client_grants WHERE client_id = ?1 AND audience = ?2")
                 .bind(client_id.as_str())
                 .bind(audience)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         row.map(|row| scope_of(row.try_get("scope")?)).transpose()
     }
@@ -725,7 +733,7 @@ impl ClientGrantStore for SqliteStore {
     async fn client_grant_by_id(&self, id: &str) -> StoreResult<Option<ClientGrant>> {
         let row = sqlx::query("SELECT * FROM client_grants WHERE id = ?1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.as_ref().map(client_grant_from_row).transpose()
     }
@@ -797,7 +805,7 @@ impl KeyStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at, kid",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(signing_key_from_row).collect()
     }
@@ -806,7 +814,7 @@ impl KeyStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT kid, alg, private_key, created_at, revoked_at FROM signing_keys ORDER BY created_at, kid",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(signing_key_from_row).collect()
     }
@@ -889,7 +897,7 @@ impl AdminStore for SqliteStore {
             "SELECT username, password_hash, role, created_at FROM admins WHERE username = ?1",
         )
         .bind(username)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.as_ref().map(admin_from_row).transpose()
     }
@@ -932,7 +940,7 @@ impl AdminStore for SqliteStore {
         )
         .bind(digest.as_bytes().as_slice())
         .bind(now.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| -> StoreResult<AdminSession> {
             Ok(AdminSession {

@@ -124,7 +124,7 @@ impl Api {
             None => builder.body(Body::empty()),
         }
         .map_err(|e| Failure::internal(e.to_string()))?;
-        let router = crate::management::router().with_state(self.state.clone());
+        let router = crate::management::router(&self.state).with_state(self.state.clone());
         let response = match router.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

@@ -92,10 +92,10 @@ pub async fn begin(
 ) -> Result<Outcome, InternalError> {
     let now = state.clock.now();
     let client = match params.get("client_id").ok().flatten() {
-        Some(id) => state.store.client(&ClientId(id.to_owned())).await?,
+        Some(id) => state.catalog.client(&ClientId(id.to_owned())).await?,
         None => None,
     };
-    let redirect = match authorize::trusted_redirect(params, client.as_ref()) {
+    let redirect = match authorize::trusted_redirect(params, client.as_deref()) {
         Ok(redirect) => redirect,
         Err(error) => return Ok(Outcome::ErrorPage(error)),
     };
@@ -143,7 +143,7 @@ async fn validated(
             Err(error) => return Ok(Err(error)),
         };
     let api = match &audience {
-        Some(identifier) => state.store.api(identifier).await?,
+        Some(identifier) => state.catalog.api(identifier).await?,
         None => None,
     };
     Ok(authorize::validate(
@@ -151,7 +151,7 @@ async fn validated(
         client,
         redirect,
         audience.as_deref(),
-        api.as_ref(),
+        api.as_deref(),
     ))
 }
 

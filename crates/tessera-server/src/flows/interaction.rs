@@ -284,7 +284,7 @@ pub async fn consent_page(
     };
     let request = &pending.request;
     let api = match &request.audience {
-        Some(identifier) => state.store.api(identifier).await?,
+        Some(identifier) => state.catalog.api(identifier).await?,
         None => None,
     };
     let user_name = state
@@ -309,7 +309,7 @@ pub async fn consent_page(
         state: pending.id.clone(),
         csrf_token: pending.csrf_token.clone(),
         client_name: client_name(state, &request.client_id).await?,
-        api_name: api.map(|a| a.name),
+        api_name: api.map(|a| a.name.clone()),
         user_name,
         scopes,
     }))

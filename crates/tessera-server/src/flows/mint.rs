@@ -151,9 +151,9 @@ pub async fn mint_implicit(
     user: &Authenticated,
     now: Timestamp,
 ) -> Result<ImplicitTokens, InternalError> {
-    let profile = state.store.user(&user.user_id).await?;
+    let profile = state.catalog.user(&user.user_id).await?;
     let api = match &request.audience {
-        Some(identifier) => state.store.api(identifier).await?,
+        Some(identifier) => state.catalog.api(identifier).await?,
         None => None,
     };
     let scope = request
@@ -171,7 +171,7 @@ pub async fn mint_implicit(
         client_id: &request.client_id,
         subject: Subject::User(&profile),
         scope: &scope,
-        api: api.as_ref(),
+        api: api.as_deref(),
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),

@@ -136,7 +136,7 @@ async fn issue(
         client_id: &client.client_id,
         subject: Subject::User(&user),
         scope,
-        api: api.as_ref(),
+        api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),

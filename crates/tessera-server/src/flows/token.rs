@@ -1,6 +1,8 @@
 //! The token endpoint's flow (RFC 6749 §4.1.3, §4.4, §6): authenticate the client, redeem the
 //! code, refresh token or client credentials, and mint the tokens.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::params::Params;
@@ -73,14 +75,14 @@ pub async fn authenticate(
     state: &AppState,
     authorization: Option<&str>,
     params: &Params,
-) -> Result<RegisteredClient, TokenFailure> {
+) -> Result<Arc<RegisteredClient>, TokenFailure> {
     let credentials = token::client_credentials(authorization, params)?;
     let client = state
-        .store
+        .catalog
         .client(&credentials.client_id)
         .await
         .map_err(internal)?;
-    token::authenticate_client(&credentials, client.as_ref())?;
+    token::authenticate_client(&credentials, client.as_deref())?;
     client
         .ok_or_else(|| TokenError::new(Code::InvalidClient, "client authentication failed").into())
 }
@@ -202,7 +204,7 @@ async fn redeem_code(
         client_id: &client.client_id,
         subject: Subject::User(&user),
         scope: &grant.scope,
-        api: api.as_ref(),
+        api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
         sid: grant.sid.as_deref(),
@@ -226,7 +228,7 @@ async fn client_credentials(
             TokenError::new(Code::InvalidRequest, "the audience parameter is missing")
         })?;
     let api = state
-        .store
+        .catalog
         .api(&audience)
         .await
         .map_err(internal)?
@@ -236,14 +238,14 @@ async fn client_credentials(
                 format!("Service not found: `{audience}` is not a registered API identifier"),
             )
         })?;
-    let granted = state.store.client_grant(&client.client_id, &audience).await.map_err(internal)?.ok_or_else(|| {
+    let granted = state.catalog.client_grant(&client.client_id, &audience).await.map_err(internal)?.ok_or_else(|| {
         TokenError::new(
             Code::UnauthorizedClient,
             format!("the application is not authorized to access `{audience}`: create a client grant for it"),
         )
     })?;
     let scope = match requested {
-        None => granted,
+        None => ScopeSet::clone(&granted),
         Some(scope) if scope.is_subset_of(&granted) => scope.clone(),
         Some(_) => {
             return Err(TokenError::new(
@@ -266,8 +268,8 @@ async fn client_credentials(
     respond(state, m, None)
 }
 
-pub(crate) async fn live_user(state: &AppState, user_id: &str) -> Result<User, TokenFailure> {
-    match state.store.user(user_id).await.map_err(internal)? {
+pub(crate) async fn live_user(state: &AppState, user_id: &str) -> Result<Arc<User>, TokenFailure> {
+    match state.catalog.user(user_id).await.map_err(internal)? {
         Some(user) if !user.blocked => Ok(user),
         _ => Err(invalid_grant("the user no longer exists or is blocked")),
     }
@@ -276,9 +278,9 @@ pub(crate) async fn live_user(state: &AppState, user_id: &str) -> Result<User, T
 pub(crate) async fn api_of(
     state: &AppState,
     audience: Option<&str>,
-) -> Result<Option<ResourceServer>, TokenFailure> {
+) -> Result<Option<Arc<ResourceServer>>, TokenFailure> {
     match audience {
-        Some(identifier) => match state.store.api(identifier).await.map_err(internal)? {
+        Some(identifier) => match state.catalog.api(identifier).await.map_err(internal)? {
             Some(api) => Ok(Some(api)),
             None => Err(invalid_grant("the API this grant was for no longer exists")),
         },

@@ -59,7 +59,7 @@ pub async fn userinfo(
         });
     }
     let user = state
-        .store
+        .catalog
         .user(&claims.sub)
         .await
         .map_err(|e| BearerFailure::Internal(e.into()))?

@@ -15,7 +15,10 @@ mod payload;
 mod resource_servers;
 mod users;
 
+use axum::extract::{Request, State};
 use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
@@ -114,8 +117,9 @@ pub const ROUTES: &[Route] = &[
     }),
 ];
 
-/// The Management API's routes: [`ROUTES`], with the methods of a path merged.
-pub fn router() -> Router<AppState> {
+/// The Management API's routes: [`ROUTES`], with the methods of a path merged. A change made
+/// through them clears this node's [`crate::catalog::Catalog`], so it takes effect here at once.
+pub fn router(state: &AppState) -> Router<AppState> {
     let routed = ROUTES
         .iter()
         .fold(
@@ -129,7 +133,25 @@ pub fn router() -> Router<AppState> {
             },
         );
     // Anything else under /api/v2 is an Auth0-shaped 404, not the OAuth endpoints' one.
-    routed.route("/api/v2/{*rest}", axum::routing::any(unknown_path))
+    routed
+        .route("/api/v2/{*rest}", axum::routing::any(unknown_path))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            clear_catalog_after_writes,
+        ))
+}
+
+async fn clear_catalog_after_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if writes {
+        state.catalog.clear();
+    }
+    response
 }
 
 async fn unknown_path() -> ApiError {

@@ -26,7 +26,7 @@ const MAX_BODY: usize = 64 * 1024;
 /// All of Tessera's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(crate::management::router())
+        .merge(crate::management::router(&state))
         .merge(crate::dashboard::router())
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))
