@@ -237,6 +237,17 @@ impl RegisteredClient {
         self.token_endpoint_auth_method == TokenAuthMethod::None
     }
 
+    /// The refresh token policy in force. RFC 9700 §2.2.2: refresh tokens for public clients
+    /// MUST be sender-constrained or rotated; Tessera has no sender constraint, so a public
+    /// client's are rotated (with reuse detection) whatever its registered `rotation_type`.
+    pub fn refresh_policy(&self) -> RefreshTokenPolicy {
+        let mut policy = self.refresh_token;
+        if self.is_public() {
+            policy.rotation_type = Rotation::Rotating;
+        }
+        policy
+    }
+
     /// Whether `url` is one of the Allowed Logout URLs (exact match).
     pub fn allows_logout_url(&self, url: &str) -> bool {
         self.allowed_logout_urls
