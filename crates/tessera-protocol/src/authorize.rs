@@ -137,7 +137,7 @@ pub fn trusted_redirect(
             )),
         },
         // RFC 9700 §4.1.3: redirect URIs are compared by exact string matching.
-        Some(requested) => client.callback(requested).map(|uri| (uri.clone(), true)).ok_or_else(|| {
+        Some(requested) => client.callback(requested).map(|uri| (uri, true)).ok_or_else(|| {
             AuthorizeError::new(
                 Code::InvalidRequest,
                 format!("the redirect_uri `{requested}` is not in the application's Allowed Callback URLs"),

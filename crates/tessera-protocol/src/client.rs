@@ -212,9 +212,20 @@ impl fmt::Debug for RegisteredClient {
 }
 
 impl RegisteredClient {
-    /// The registered callback equal to `requested`, if any (RFC 9700 §4.1.3: exact match).
-    pub fn callback(&self, requested: &str) -> Option<&RedirectUri> {
-        self.callbacks.iter().find(|uri| uri.matches(requested))
+    /// The redirect URI to use for `requested`, if a registered callback allows it: one equal
+    /// to it (RFC 9700 §4.1.3: exact match), or for a native app a loopback IP callback that
+    /// differs only in its port (RFC 8252 §7.3). The answer is `requested` itself, so the
+    /// response goes to the port the app listens on.
+    pub fn callback(&self, requested: &str) -> Option<RedirectUri> {
+        let allowed = self.callbacks.iter().any(|uri| {
+            uri.matches(requested)
+                || (self.app_type == AppType::Native && uri.matches_loopback_any_port(requested))
+        });
+        if allowed {
+            RedirectUri::parse(requested).ok()
+        } else {
+            None
+        }
     }
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
@@ -224,6 +235,17 @@ impl RegisteredClient {
     /// A public client has no secret and must use PKCE (RFC 9700 §2.1.1).
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == TokenAuthMethod::None
+    }
+
+    /// The refresh token policy in force. RFC 9700 §2.2.2: refresh tokens for public clients
+    /// MUST be sender-constrained or rotated; Tessera has no sender constraint, so a public
+    /// client's are rotated (with reuse detection) whatever its registered `rotation_type`.
+    pub fn refresh_policy(&self) -> RefreshTokenPolicy {
+        let mut policy = self.refresh_token;
+        if self.is_public() {
+            policy.rotation_type = Rotation::Rotating;
+        }
+        policy
     }
 
     /// Whether `url` is one of the Allowed Logout URLs (exact match).

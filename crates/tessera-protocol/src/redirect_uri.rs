@@ -62,6 +62,18 @@ impl RedirectUri {
         self.0 == requested
     }
 
+    /// RFC 8252 §7.3 (required by RFC 9700 §2.1 for native apps): a loopback IP redirect URI
+    /// (`http://127.0.0.1` or `http://[::1]`) matches whatever port the app listens on at the
+    /// time of the request; the rest of the URI is still compared byte for byte. `localhost`
+    /// is not a loopback IP literal (RFC 8252 §8.3: a name can resolve elsewhere), so it keeps
+    /// exact matching, as at Auth0.
+    pub fn matches_loopback_any_port(&self, requested: &str) -> bool {
+        match (loopback_parts(&self.0), loopback_parts(requested)) {
+            (Some(registered), Some(asked)) => registered == asked,
+            _ => false,
+        }
+    }
+
     /// This URI with `params` appended to its query, keeping any query it already has
     /// (RFC 6749 §3.1.2: the endpoint URI MAY include a query component, which MUST be
     /// retained). Values are percent-encoded (spaces as `%20`, never `+`), so any URL parser
@@ -81,6 +93,29 @@ impl RedirectUri {
     pub fn with_fragment(&self, params: &[(&str, &str)]) -> String {
         format!("{}#{}", self.0, encode_params(params))
     }
+}
+
+/// The IP literal and what follows the port of an `http` loopback IP URI, or `None` for any
+/// other URI (a host that merely starts with `127.0.0.1`, userinfo, an empty or zero port).
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    let authority = uri.strip_prefix("http://")?;
+    let (host, after_host) = ["127.0.0.1", "[::1]"]
+        .into_iter()
+        .find_map(|ip| authority.strip_prefix(ip).map(|rest| (ip, rest)))?;
+    let rest = match after_host.strip_prefix(':') {
+        Some(port_and_rest) => {
+            let end = port_and_rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(port_and_rest.len());
+            port_and_rest[..end]
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)?;
+            &port_and_rest[end..]
+        }
+        None => after_host,
+    };
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some((host, rest))
 }
 
 /// `name=value&…`, percent-encoded (spaces as `%20`, never `+`).

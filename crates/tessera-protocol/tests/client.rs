@@ -119,6 +119,22 @@ fn client_is_public_when_its_token_endpoint_auth_method_is_none() {
     assert!(!basic.is_public());
 }
 
+/// RFC 9700 §2.2.2: a public client's refresh tokens are rotated even when registered as
+/// non-rotating (Tessera has no sender constraint); a confidential client's policy is kept.
+#[test]
+fn public_clients_refresh_tokens_are_always_rotated() {
+    let public = public_client();
+    assert_eq!(public.refresh_token.rotation_type, Rotation::NonRotating);
+    assert_eq!(public.refresh_policy().rotation_type, Rotation::Rotating);
+    assert_eq!(public.refresh_policy().leeway, public.refresh_token.leeway);
+    let confidential = client();
+    assert_eq!(confidential.refresh_policy(), confidential.refresh_token);
+    assert_eq!(
+        confidential.refresh_policy().rotation_type,
+        Rotation::NonRotating
+    );
+}
+
 /// Allowed Logout URLs are compared exactly, like callbacks (RFC 9700 §4.1.3).
 #[test]
 fn client_allows_logout_url_by_exact_match() {

@@ -4,7 +4,7 @@ mod common;
 
 use common::{client_with, uri, CALLBACK};
 use tessera_protocol::redirect_uri::{encode_params, InvalidRedirectUri};
-use tessera_protocol::{GrantType, RedirectUri};
+use tessera_protocol::{AppType, GrantType, RedirectUri};
 use url::Url;
 
 const REGISTERED: &str = "https://app.example.com/callback";
@@ -114,7 +114,7 @@ fn redirect_uri_match_is_exact_string_comparison() {
         &["https://other.example.com/cb", REGISTERED],
         &GrantType::ALL,
     );
-    assert_eq!(client.callback(REGISTERED), Some(&uri(REGISTERED)));
+    assert_eq!(client.callback(REGISTERED), Some(uri(REGISTERED)));
 }
 
 #[test]
@@ -366,4 +366,81 @@ fn encode_params_keeps_only_unreserved_characters_literal() {
     );
     assert_eq!(encode_params(&[]), "");
     assert_eq!(encode_params(&[("empty", "")]), "empty=");
+}
+
+fn native_with(callbacks: &[&str]) -> tessera_protocol::RegisteredClient {
+    let mut client = client_with(callbacks, &GrantType::ALL);
+    client.app_type = AppType::Native;
+    client
+}
+
+/// RFC 8252 §7.3: "The authorization server MUST allow any port to be specified at the time of
+/// the request for loopback IP redirect URIs"; the redirect goes to the requested port.
+#[test]
+fn native_app_loopback_ip_callback_matches_any_port() {
+    let client = native_with(&["http://127.0.0.1/callback", "http://[::1]:8080/cb?x=1"]);
+    for requested in [
+        "http://127.0.0.1/callback",
+        "http://127.0.0.1:51004/callback",
+        "http://127.0.0.1:1/callback",
+        "http://127.0.0.1:65535/callback",
+        "http://[::1]:8080/cb?x=1",
+        "http://[::1]:61023/cb?x=1",
+        "http://[::1]/cb?x=1",
+    ] {
+        assert_eq!(
+            client.callback(requested),
+            Some(uri(requested)),
+            "{requested}"
+        );
+    }
+}
+
+#[test]
+fn native_app_loopback_port_leniency_keeps_everything_else_exact() {
+    let client = native_with(&["http://127.0.0.1:3000/callback"]);
+    for requested in [
+        "http://127.0.0.1:3001/callback/",
+        "http://127.0.0.1:3001/Callback",
+        "http://127.0.0.1:3001/callback?x=1",
+        "http://127.0.0.1:3001/callbackx",
+        "http://127.0.0.1:/callback",
+        "http://127.0.0.1:0/callback",
+        "http://127.0.0.1:70000/callback",
+        "http://127.0.0.1:3001.evil.com/callback",
+        "http://127.0.0.1.evil.com/callback",
+        "http://127.0.0.1:3001@evil.com/callback",
+        "http://evil.com@127.0.0.1:3001/callback",
+        "https://127.0.0.1:3001/callback",
+        "HTTP://127.0.0.1:3001/callback",
+        "http://[::1]:3001/callback",
+        "http://localhost:3001/callback",
+        "http://127.0.0.2:3001/callback",
+        "http://127.0.0.1:3001/call\tback",
+        "http://127.0.0.1:3001/callback#x",
+    ] {
+        assert_eq!(client.callback(requested), None, "{requested}");
+    }
+}
+
+/// `localhost` is a name, not a loopback IP literal (RFC 8252 §8.3); it stays exact, as at
+/// Auth0. Web apps (not native) keep exact ports on loopback IPs too: a port of a developer's
+/// machine is not the app's to vary.
+#[test]
+fn loopback_port_leniency_is_only_for_native_apps_and_ip_literals() {
+    let native = native_with(&["http://localhost:3000/callback"]);
+    assert_eq!(native.callback("http://localhost:3001/callback"), None);
+    assert_eq!(
+        native.callback("http://localhost:3000/callback"),
+        Some(uri("http://localhost:3000/callback"))
+    );
+    for app_type in [AppType::RegularWeb, AppType::Spa, AppType::NonInteractive] {
+        let mut web = client_with(&["http://127.0.0.1:3000/callback"], &GrantType::ALL);
+        web.app_type = app_type;
+        assert_eq!(
+            web.callback("http://127.0.0.1:3001/callback"),
+            None,
+            "{app_type:?}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
-//! Faults: a node killed with `kill -9` under load, and PostgreSQL stopped under load. Nothing
-//! answered is lost, no code works twice, and an outage is a 503 with `Retry-After`, never a
-//! hang or a panic. These tests stop the machine's PostgreSQL, so they live in their own test
+//! Faults: a node killed with `kill -9` under load (on PostgreSQL and on SQLite), and
+//! PostgreSQL stopped under load. Nothing answered is lost, no code works twice, the SQLite file
+//! stays intact, and an outage is a 503 with `Retry-After`, never a hang or a panic. These tests stop the machine's PostgreSQL, so they live in their own test
 //! binary (cargo runs test binaries one at a time).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::cluster::Cluster;
-use reqwest::StatusCode;
+use common::cluster::{Cluster, Node};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
 
 /// The tests here stop PostgreSQL or kill nodes: one at a time.
 static SERIAL: std::sync::LazyLock<tokio::sync::Mutex<()>> =
@@ -202,4 +203,276 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// What a load against a SQLite node got answered before the node died.
+#[derive(Default)]
+struct Answered {
+    /// Access tokens of client-credentials grants answered 200.
+    access_tokens: Vec<String>,
+    /// Codes redeemed with a 200.
+    redeemed_codes: Vec<String>,
+    /// Refresh tokens answered 200 and never sent again (a token sent in a request the kill cut
+    /// may or may not have been rotated: it is in doubt, and left out).
+    unused_refresh_tokens: Vec<String>,
+    /// Refresh tokens whose rotation was answered 200: they must stay used up.
+    rotated_refresh_tokens: Vec<String>,
+}
+
+type Shared = Arc<std::sync::Mutex<Answered>>;
+
+/// A token request that may be cut by the kill: `None` unless a whole answer came back.
+async fn try_token(node: &Node, form: &[(&str, &str)]) -> Option<(StatusCode, Value)> {
+    let response = node
+        .http
+        .post(node.url("oauth/token"))
+        .form(form)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    Some((status, response.json().await.ok()?))
+}
+
+/// A code for the signed-in `browser` (its SSO session and consent skip the pages); `None`
+/// once the node is gone.
+async fn try_code(cluster: &Cluster, browser: &Client) -> Option<String> {
+    let node = &cluster.nodes[0];
+    let query = cluster.authorize_query_with_scope("s", OFFLINE_SCOPE);
+    let response = browser.get(node.url(&query)).send().await.ok()?;
+    let location = response.headers().get("location")?.to_str().ok()?;
+    let url = url::Url::parse(location).ok()?;
+    let code = url.query_pairs().find(|(k, _)| k == "code")?.1.into_owned();
+    Some(code)
+}
+
+const OFFLINE_SCOPE: &str = "openid offline_access appointments";
+
+fn redeem_form(code: &str) -> [(&'static str, &str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("client_id", common::cluster::CLIENT_ID),
+        ("client_secret", common::cluster::CLIENT_SECRET),
+        ("code", code),
+        ("redirect_uri", common::cluster::CALLBACK),
+    ]
+}
+
+fn refresh_form(token: &str) -> [(&'static str, &str); 4] {
+    [
+        ("grant_type", "refresh_token"),
+        ("client_id", common::cluster::CLIENT_ID),
+        ("client_secret", common::cluster::CLIENT_SECRET),
+        ("refresh_token", token),
+    ]
+}
+
+/// Client-credentials grants until the node dies.
+async fn client_credentials_load(node: Arc<Node>, answered: Shared) {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", common::cluster::M2M_ID),
+        ("client_secret", common::cluster::M2M_SECRET),
+        ("audience", common::cluster::API),
+    ];
+    while let Some((StatusCode::OK, body)) = try_token(&node, &form).await {
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        answered.lock().unwrap().access_tokens.push(token);
+    }
+}
+
+/// Code flows in one signed-in browser until the node dies: authorize, redeem, and rotate the
+/// refresh token once.
+async fn code_flow_load(cluster: Arc<Cluster>, browser: Client, answered: Shared) {
+    let node = Arc::clone(&cluster.nodes[0]);
+    while let Some(code) = try_code(&cluster, &browser).await {
+        let Some((status, body)) = try_token(&node, &redeem_form(&code)).await else {
+            return;
+        };
+        assert_eq!(status, StatusCode::OK, "{body}");
+        answered.lock().unwrap().redeemed_codes.push(code);
+        let first = body["refresh_token"].as_str().unwrap().to_owned();
+        let Some((status, body)) = try_token(&node, &refresh_form(&first)).await else {
+            return;
+        };
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let second = body["refresh_token"].as_str().unwrap().to_owned();
+        let mut answered = answered.lock().unwrap();
+        answered.rotated_refresh_tokens.push(first);
+        answered.unused_refresh_tokens.push(second);
+    }
+}
+
+/// Rotates one refresh token again and again until the node dies.
+async fn rotation_load(node: Arc<Node>, mut token: String, answered: Shared) {
+    while let Some((status, body)) = try_token(&node, &refresh_form(&token)).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let next = body["refresh_token"].as_str().unwrap().to_owned();
+        let rotated = std::mem::replace(&mut token, next);
+        answered
+            .lock()
+            .unwrap()
+            .rotated_refresh_tokens
+            .push(rotated);
+    }
+}
+
+/// `PRAGMA integrity_check` on the file the killed process left (its WAL included).
+async fn sqlite_integrity(path: &std::path::Path) -> Vec<String> {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    rows
+}
+
+/// SQLite in WAL mode with `synchronous=NORMAL` keeps every committed transaction across a
+/// process kill (only a power loss can lose the last ones), so whatever was answered is still
+/// in the file after `kill -9`.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_killed_under_load_keeps_every_answered_grant_and_stays_intact() {
+    let _serial = SERIAL.lock().await;
+    tokio::time::timeout(Duration::from_secs(60), sqlite_kill_scenario())
+        .await
+        .expect("the SQLite kill -9 scenario finishes in time");
+}
+
+async fn sqlite_kill_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tessera.db");
+    let cluster = Arc::new(Cluster::start_sqlite(&path).await);
+    let node = Arc::clone(&cluster.nodes[0]);
+    let answered: Shared = Shared::default();
+
+    let mut browsers = Vec::new();
+    let mut chains = Vec::new();
+    for _ in 0..3 {
+        let browser = common::cluster::browser();
+        let query = cluster.authorize_query_with_scope("s", OFFLINE_SCOPE);
+        let response = browser.get(node.url(&query)).send().await.unwrap();
+        let login = common::cluster::location(&response);
+        let callback = cluster.log_in_and_allow(&browser, &node, &login).await;
+        let code = query_code(&callback);
+        let (status, body) = node.redeem(&code).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        answered.lock().unwrap().redeemed_codes.push(code);
+        chains.push(body["refresh_token"].as_str().unwrap().to_owned());
+        browsers.push(browser);
+    }
+
+    let mut load = vec![tokio::spawn(client_credentials_load(
+        Arc::clone(&node),
+        Arc::clone(&answered),
+    ))];
+    for browser in browsers {
+        load.push(tokio::spawn(code_flow_load(
+            Arc::clone(&cluster),
+            browser,
+            Arc::clone(&answered),
+        )));
+    }
+    for token in chains {
+        load.push(tokio::spawn(rotation_load(
+            Arc::clone(&node),
+            token,
+            Arc::clone(&answered),
+        )));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    node.kill();
+    for task in load {
+        task.await.unwrap();
+    }
+
+    assert_eq!(sqlite_integrity(&path).await, ["ok"], "the file is intact");
+
+    node.restart();
+    node.wait_ready().await;
+    let answered = std::mem::take(&mut *answered.lock().unwrap());
+    assert!(!answered.access_tokens.is_empty(), "the load got tokens");
+    assert!(
+        answered.redeemed_codes.len() > 3
+            && !answered.unused_refresh_tokens.is_empty()
+            && answered.rotated_refresh_tokens.len() > 3,
+        "the load ran code flows and rotations: {} codes, {} unused and {} rotated refresh tokens",
+        answered.redeemed_codes.len(),
+        answered.unused_refresh_tokens.len(),
+        answered.rotated_refresh_tokens.len()
+    );
+    let published: Value = node
+        .http
+        .get(node.url(".well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = published["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    for token in &answered.access_tokens {
+        let kid = token_kid(token);
+        assert!(
+            kids.contains(&kid.as_str()),
+            "the key of an answered token is still published"
+        );
+    }
+    for token in &answered.unused_refresh_tokens {
+        let (status, body) = node.refresh(token).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a refresh token answered before the kill works: {body}"
+        );
+    }
+    // Then the replays, since a replayed refresh token or code revokes what it issued
+    // (RFC 9700 §4.14.2, RFC 6749 §4.1.2): a rotation answered before the kill is not undone.
+    for token in &answered.rotated_refresh_tokens {
+        let (status, body) = node.refresh(token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            body["error"], "invalid_grant",
+            "rotated stays rotated: {body}"
+        );
+    }
+    for code in &answered.redeemed_codes {
+        let (status, body) = node.redeem(code).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_grant", "a code works once: {body}");
+    }
+    assert_eq!(sqlite_integrity_after_stop(&node, &path).await, ["ok"]);
+}
+
+/// The integrity check again once the restarted node has stopped too.
+async fn sqlite_integrity_after_stop(node: &Node, path: &std::path::Path) -> Vec<String> {
+    node.kill();
+    sqlite_integrity(path).await
+}
+
+fn query_code(callback: &str) -> String {
+    let url = url::Url::parse(callback).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+        .into_owned()
+}
+
+/// The `kid` in a JWT's header.
+fn token_kid(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    let header: Value = serde_json::from_slice(&bytes).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
 }

@@ -32,7 +32,7 @@ pub async fn refresh(
             &grant,
             &client.client_id,
             requested,
-            &client.refresh_token,
+            &client.refresh_policy(),
             now,
         )? {
             RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now).await),

@@ -82,7 +82,13 @@ pub async fn introspect(
     {
         let usable = grant.client_id == client.client_id
             && matches!(
-                token::check_refresh(&grant, &client.client_id, None, &client.refresh_token, now),
+                token::check_refresh(
+                    &grant,
+                    &client.client_id,
+                    None,
+                    &client.refresh_policy(),
+                    now
+                ),
                 Ok(RefreshUse::Issue { .. })
             );
         if !usable {

@@ -312,7 +312,8 @@ impl Drop for Node {
 /// Nodes sharing one database and one issuer (as behind a load balancer).
 pub struct Cluster {
     pub nodes: Vec<Arc<Node>>,
-    pub database: Database,
+    /// The PostgreSQL database, dropped with the cluster; `None` for a SQLite node.
+    pub database: Option<Database>,
     _config: tempfile::NamedTempFile,
 }
 
@@ -320,6 +321,16 @@ impl Cluster {
     /// Starts `count` nodes at once (their migrations race; the advisory lock serializes them).
     pub async fn start(count: usize) -> Cluster {
         let database = Database::create().await;
+        let url = database.url.clone();
+        Self::start_on(count, &url, Some(database)).await
+    }
+
+    /// Starts one node on the SQLite file at `path` (SQLite serves one process: no cluster).
+    pub async fn start_sqlite(path: &std::path::Path) -> Cluster {
+        Self::start_on(1, &format!("sqlite://{}", path.display()), None).await
+    }
+
+    async fn start_on(count: usize, database_url: &str, database: Option<Database>) -> Cluster {
         let mut config = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
         config.write_all(config_text().as_bytes()).unwrap();
         let path = config.path().display().to_string();
@@ -327,7 +338,7 @@ impl Cluster {
         let issuer = format!("http://127.0.0.1:{}/", ports[0]);
         let nodes: Vec<Arc<Node>> = ports
             .iter()
-            .map(|port| Arc::new(Node::spawn(*port, &issuer, &database.url, &path)))
+            .map(|port| Arc::new(Node::spawn(*port, &issuer, database_url, &path)))
             .collect();
         for node in &nodes {
             node.wait_ready().await;

@@ -21,5 +21,6 @@ mod oidc_details;
 mod pkce;
 mod refresh_rotation;
 mod revocation;
+mod security_bcp;
 mod token_errors;
 mod userinfo;

@@ -65,6 +65,8 @@ pub fn seed_config() -> Config {
 /// A server running in this process on its own port and database.
 pub struct TestServer {
     pub issuer: String,
+    /// Where the server listens (the issuer may name another origin, e.g. an https proxy).
+    pub addr: SocketAddr,
     pub config: Config,
     pub dir: TempDir,
     /// The management client created at this start (none when `[management]` is configured
@@ -92,6 +94,7 @@ impl TestServer {
     pub async fn start_in(dir: TempDir, config: Config) -> TestServer {
         let tessera = Tessera::prepare(&config, Clock::system()).await.unwrap();
         let issuer = tessera.state.settings.issuer.clone();
+        let addr = tessera.addr;
         let new_management_credentials = tessera.new_management_credentials.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -104,6 +107,7 @@ impl TestServer {
         });
         TestServer {
             issuer,
+            addr,
             config,
             dir,
             new_management_credentials,
