@@ -233,7 +233,7 @@ mod tests {
         SigningKeyRecord {
             kid: kid.into(),
             alg: alg.into(),
-            private_key_der: Vec::new(),
+            private_key: Vec::new(),
             created_at: Timestamp(at),
             revoked_at: revoked.then_some(Timestamp(at + 5)),
         }

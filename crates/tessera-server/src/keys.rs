@@ -126,7 +126,7 @@ impl KeyRing {
 }
 
 fn parse(record: &SigningKeyRecord) -> Result<SigningKey, JwtError> {
-    SigningKey::from_pkcs8(Algorithm::parse(&record.alg)?, &record.private_key_der)
+    SigningKey::from_pkcs8(Algorithm::parse(&record.alg)?, &record.private_key)
 }
 
 /// The kid of the current signer of each algorithm among `records` (the store's order, oldest
@@ -153,7 +153,7 @@ pub async fn generate(alg: Algorithm, now: Timestamp) -> Result<SigningKeyRecord
     Ok(SigningKeyRecord {
         kid: key.kid().to_owned(),
         alg: alg.as_str().to_owned(),
-        private_key_der: key.pkcs8()?,
+        private_key: key.pkcs8()?,
         created_at: now,
         revoked_at: None,
     })
