@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod cli_keys;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -27,6 +28,8 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::crypto::{CryptoError, Passwords};
+use crate::flows::brute_force::BruteForce;
+use crate::flows::client_throttle::ClientAuthThrottle;
 use crate::keys::{KeyError, Keys};
 use crate::state::{AppState, Settings};
 
@@ -98,6 +101,12 @@ pub async fn build_state(
         session_lifetime: config.session_lifetime,
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
+        brute_force: BruteForce {
+            max_attempts: config.brute_force_max_attempts,
+            cooldown: config.brute_force_cooldown,
+            ip_max_failures: config.ip_throttle_max_failures,
+            ip_window: config.ip_throttle_window,
+        },
     };
     let state = AppState {
         settings: Arc::new(settings),
@@ -105,6 +114,10 @@ pub async fn build_state(
         keys: Arc::new(keys),
         passwords,
         clock,
+        client_auth: Arc::new(ClientAuthThrottle::new(
+            config.client_auth_max_failures,
+            config.client_auth_window,
+        )),
     };
     Ok((state, new_management_credentials))
 }
@@ -164,8 +177,10 @@ impl Tessera {
             Arc::clone(&state.store),
             state.clock.clone(),
             self.housekeeping_interval,
+            state.settings.brute_force,
         );
         let app = routes::router(self.state);
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

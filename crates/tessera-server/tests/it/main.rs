@@ -7,6 +7,7 @@ mod skip_consent;
 mod support;
 
 mod authorize_errors;
+mod brute_force;
 mod client_credentials;
 mod code_reuse;
 mod discovery;
