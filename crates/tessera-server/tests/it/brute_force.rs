@@ -294,3 +294,56 @@ async fn failed_client_authentication_is_throttled_per_client_and_ip() {
 fn urlencoding(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
+
+/// Password hashing runs on the blocking pool under a semaphore as wide as the cores, so a
+/// flood of logins queues behind it while the token endpoint (no argon2) keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_does_not_starve_token_issuance() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    const FLOODERS: u32 = 24;
+    const TOKENS: u32 = 20;
+    let m = Mgmt::start_with(|config| config.ip_throttle_max_failures = 1_000_000).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicU32::new(0));
+    let mut flooders = Vec::new();
+    for i in 0..FLOODERS {
+        let page = LoginPage::open(&m.server, HOME).await;
+        let (stop, answered) = (Arc::clone(&stop), Arc::clone(&answered));
+        flooders.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                // A new name each time, so no account reaches the brute-force limit.
+                let (status, _) = page.try_login(&format!("flood-{i}-{n}"), "wrong").await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+                answered.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        }));
+    }
+    // Let the hashing queue fill up before measuring.
+    let flood_started = Instant::now();
+    while answered.load(Ordering::Relaxed) < FLOODERS && flood_started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let audience = management_audience(&m.server);
+    let mut slowest = Duration::ZERO;
+    let during_before = answered.load(Ordering::Relaxed);
+    for _ in 0..TOKENS {
+        let started = Instant::now();
+        let response = client_credentials(&m.server, &m.client_id, &m.client_secret, &audience).await;
+        expect_status(response, StatusCode::OK).await;
+        slowest = slowest.max(started.elapsed());
+    }
+    let during = answered.load(Ordering::Relaxed) - during_before;
+    stop.store(true, Ordering::Relaxed);
+    for flooder in flooders {
+        flooder.await.unwrap();
+    }
+    eprintln!("flood: {during} logins answered while {TOKENS} tokens were issued; slowest token {slowest:?}");
+    assert!(during > 0, "logins kept being answered while tokens were issued");
+    // Generous for two shared cores: a login in the queue waits for ~FLOODERS / cores hashes.
+    assert!(slowest < Duration::from_secs(3), "the slowest token took {slowest:?} during the flood");
+}
