@@ -15,6 +15,7 @@ pub mod keys;
 pub mod management;
 pub mod pages;
 pub mod routes;
+pub mod secrets;
 pub mod seed;
 pub mod state;
 
@@ -44,6 +45,8 @@ pub enum ServeError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error("master secret: {0}")]
+    Secret(#[from] secrets::SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -78,6 +81,7 @@ pub async fn build_state(
     issuer: String,
     clock: Clock,
 ) -> Result<(AppState, Option<management::bootstrap::NewCredentials>), ServeError> {
+    let sealer = secrets::sealer(config)?;
     let store = open_store(config).await?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let passwords = Passwords::new(cores)?;
@@ -91,6 +95,7 @@ pub async fn build_state(
         now,
         &keys::required_algorithms(config),
         std::time::Duration::from_secs(config.key_refresh_interval),
+        sealer,
     )
     .await?;
     let settings = Settings {

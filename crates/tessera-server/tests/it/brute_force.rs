@@ -325,7 +325,9 @@ async fn a_login_flood_does_not_starve_token_issuance() {
     }
     // Let the hashing queue fill up before measuring.
     let flood_started = Instant::now();
-    while answered.load(Ordering::Relaxed) < FLOODERS && flood_started.elapsed() < Duration::from_secs(60) {
+    while answered.load(Ordering::Relaxed) < FLOODERS
+        && flood_started.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let audience = management_audience(&m.server);
@@ -333,7 +335,8 @@ async fn a_login_flood_does_not_starve_token_issuance() {
     let during_before = answered.load(Ordering::Relaxed);
     for _ in 0..TOKENS {
         let started = Instant::now();
-        let response = client_credentials(&m.server, &m.client_id, &m.client_secret, &audience).await;
+        let response =
+            client_credentials(&m.server, &m.client_id, &m.client_secret, &audience).await;
         expect_status(response, StatusCode::OK).await;
         slowest = slowest.max(started.elapsed());
     }
@@ -343,7 +346,13 @@ async fn a_login_flood_does_not_starve_token_issuance() {
         flooder.await.unwrap();
     }
     eprintln!("flood: {during} logins answered while {TOKENS} tokens were issued; slowest token {slowest:?}");
-    assert!(during > 0, "logins kept being answered while tokens were issued");
+    assert!(
+        during > 0,
+        "logins kept being answered while tokens were issued"
+    );
     // Generous for two shared cores: a login in the queue waits for ~FLOODERS / cores hashes.
-    assert!(slowest < Duration::from_secs(3), "the slowest token took {slowest:?} during the flood");
+    assert!(
+        slowest < Duration::from_secs(3),
+        "the slowest token took {slowest:?} during the flood"
+    );
 }
