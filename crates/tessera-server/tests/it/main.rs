@@ -22,5 +22,6 @@ mod oidc_details;
 mod pkce;
 mod refresh_rotation;
 mod revocation;
+mod secrets;
 mod token_errors;
 mod userinfo;
