@@ -23,7 +23,7 @@ pub const APIS: [(&str, &str); 4] = [
 
 fn config_text(addr: SocketAddr, database_url: &str) -> String {
     let mut text = format!(
-        "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\ncode_lifetime = 600\n"
+        "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\ncode_lifetime = 600\nsecret = \"bench-master-secret-0123456789abcdef\"\n"
     );
     for (identifier, alg) in APIS {
         text += &format!(

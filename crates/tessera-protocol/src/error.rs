@@ -64,6 +64,8 @@ pub enum TokenErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// Auth0's code for attempts refused by brute-force protection (HTTP 429).
+    TooManyAttempts,
 }
 
 impl TokenErrorCode {
@@ -76,6 +78,7 @@ impl TokenErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
+            Self::TooManyAttempts => "too_many_attempts",
         }
     }
 
@@ -83,6 +86,7 @@ impl TokenErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient => 401,
+            Self::TooManyAttempts => 429,
             Self::ServerError => 500,
             _ => 400,
         }

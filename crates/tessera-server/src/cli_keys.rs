@@ -13,6 +13,7 @@ use tessera_store::{SigningKeyRecord, Store};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{self, KeyError};
+use crate::secrets::Sealer;
 
 /// `tessera keys`.
 #[derive(Debug, Args)]
@@ -85,7 +86,8 @@ pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
             print!("{}", table(&records));
         }
         KeysAction::Rotate { alg } => {
-            let record = rotate(store, alg, clock.now())
+            let sealer = crate::secrets::sealer(&config).map_err(|e| e.to_string())?;
+            let record = rotate(store, &sealer, alg, clock.now())
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Generated the {alg} signing key {}.", record.kid);
@@ -113,19 +115,21 @@ pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
 /// Generates and stores a key for `alg` that becomes its current signer. Its `created_at` is
 /// after every stored key's, so it is the newest even within the same second or when another
 /// node's clock ran ahead.
+/// The new key is sealed with `sealer`, which must open the live keys (a key sealed with a
+/// different secret than the servers' would stop their key reloads).
 pub async fn rotate(
     store: &dyn Store,
+    sealer: &Sealer,
     alg: Algorithm,
     now: Timestamp,
 ) -> Result<SigningKeyRecord, KeyError> {
-    let after_all = store
-        .all_signing_keys()
-        .await?
-        .iter()
-        .map(|r| r.created_at.plus(1))
-        .max();
+    let records = store.all_signing_keys().await?;
+    for record in records.iter().filter(|r| r.revoked_at.is_none()) {
+        sealer.open(&record.kid, &record.private_key)?;
+    }
+    let after_all = records.iter().map(|r| r.created_at.plus(1)).max();
     let created_at = after_all.map_or(now, |after| after.max(now));
-    let record = keys::generate(alg, created_at).await?;
+    let record = keys::generate(alg, created_at, sealer).await?;
     store.insert_signing_key(&record).await?;
     Ok(record)
 }
@@ -233,7 +237,7 @@ mod tests {
         SigningKeyRecord {
             kid: kid.into(),
             alg: alg.into(),
-            private_key_der: Vec::new(),
+            private_key: Vec::new(),
             created_at: Timestamp(at),
             revoked_at: revoked.then_some(Timestamp(at + 5)),
         }

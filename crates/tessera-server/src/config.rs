@@ -43,6 +43,26 @@ pub struct Config {
     /// How long a node serves clients, APIs, client grants and users from its cache,
     /// milliseconds: a change made elsewhere is seen within this time (0 turns caching off).
     pub cache_ttl_ms: u64,
+    /// Brute-force protection: consecutive failed logins of one account from one IP before
+    /// that account is blocked for that IP (Auth0's default: 10).
+    pub brute_force_max_attempts: u32,
+    /// Seconds after the last failed login before a blocked account is unblocked on its own.
+    pub brute_force_cooldown: i64,
+    /// Failed logins from one IP, across accounts, before its logins are refused for the rest
+    /// of the window (Auth0's suspicious IP throttling).
+    pub ip_throttle_max_failures: u32,
+    /// The window of `ip_throttle_max_failures`, seconds.
+    pub ip_throttle_window: i64,
+    /// Failed client authentications of one client_id from one IP at the token, revocation
+    /// and introspection endpoints before further attempts are refused for the window.
+    pub client_auth_max_failures: u32,
+    /// The window of `client_auth_max_failures`, seconds.
+    pub client_auth_window: i64,
+    /// The master secret private signing keys are encrypted with (at least 32 characters).
+    /// All nodes sharing a store must use the same one.
+    pub secret: Option<String>,
+    /// A file holding the master secret, instead of `secret`.
+    pub secret_file: Option<PathBuf>,
     pub apis: Vec<ApiConfig>,
     pub clients: Vec<ClientConfig>,
     pub users: Vec<UserConfig>,
@@ -67,6 +87,14 @@ impl Default for Config {
             login_timeout: 15 * 60,
             key_refresh_interval: 10,
             cache_ttl_ms: 1000,
+            brute_force_max_attempts: 10,
+            brute_force_cooldown: 15 * 60,
+            ip_throttle_max_failures: 100,
+            ip_throttle_window: 3600,
+            client_auth_max_failures: 20,
+            client_auth_window: 300,
+            secret: None,
+            secret_file: None,
             apis: Vec::new(),
             clients: Vec::new(),
             users: Vec::new(),
@@ -82,6 +110,8 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("issuer", &self.issuer)
             .field("database_url", &self.database_url)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("secret_file", &self.secret_file)
             .field("apis", &self.apis.len())
             .field("clients", &self.clients.len())
             .field("users", &self.users.len())
@@ -338,12 +368,29 @@ impl Config {
             ("session_lifetime", self.session_lifetime),
             ("id_token_lifetime", self.id_token_lifetime),
             ("login_timeout", self.login_timeout),
+            ("brute_force_cooldown", self.brute_force_cooldown),
+            ("ip_throttle_window", self.ip_throttle_window),
+            ("client_auth_window", self.client_auth_window),
         ] {
             if value <= 0 {
                 return Err(ConfigError::Invalid(format!(
                     "{name} must be a positive number of seconds"
                 )));
             }
+        }
+        for (name, value) in [
+            ("brute_force_max_attempts", self.brute_force_max_attempts),
+            ("ip_throttle_max_failures", self.ip_throttle_max_failures),
+            ("client_auth_max_failures", self.client_auth_max_failures),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        if self.secret.is_some() && self.secret_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "set either secret or secret_file, not both".into(),
+            ));
         }
         if let Some(issuer) = self.issuer.take() {
             self.issuer = Some(normalized_issuer(issuer)?);

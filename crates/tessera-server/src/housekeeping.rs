@@ -1,5 +1,5 @@
-//! A background task that purges expired codes, sessions and pending authorizations, and
-//! long-revoked refresh tokens. Safe on many nodes at once: the store deletes in small batches
+//! A background task that purges expired codes, sessions and pending authorizations,
+//! long-revoked refresh tokens, and failed-login counters too old to matter. Safe on many nodes at once: the store deletes in small batches
 //! that skip rows another node holds.
 
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::clock::Clock;
+use crate::flows::brute_force::BruteForce;
 
 /// Rows deleted per statement: small enough to never hold locks for long.
 const BATCH: i64 = 500;
@@ -17,7 +18,12 @@ const BATCH: i64 = 500;
 const KEEP_REVOKED: i64 = 7 * 24 * 3600;
 
 /// Purges every `interval` until aborted.
-pub fn spawn(store: Arc<dyn Store>, clock: Clock, interval: Duration) -> JoinHandle<()> {
+pub fn spawn(
+    store: Arc<dyn Store>,
+    clock: Clock,
+    interval: Duration,
+    brute_force: BruteForce,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -25,11 +31,19 @@ pub fn spawn(store: Arc<dyn Store>, clock: Clock, interval: Duration) -> JoinHan
             ticker.tick().await;
             let now = clock.now();
             let mut total = 0;
+            let stale_failures = brute_force.stale_before(now);
             loop {
-                match store
+                let purged = match store
                     .purge_expired(now, now.plus(-KEEP_REVOKED), BATCH)
                     .await
                 {
+                    Ok(expired) => store
+                        .purge_login_failures(stale_failures, BATCH)
+                        .await
+                        .map(|failures| expired + failures),
+                    Err(error) => Err(error),
+                };
+                match purged {
                     Ok(purged) => {
                         total += purged;
                         if purged < BATCH as u64 {

@@ -15,6 +15,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::secrets::{Opened, Sealer, SecretError};
 
 /// The algorithm of ID tokens (discovery's `id_token_signing_alg_values_supported`).
 pub const ID_TOKEN_ALGORITHM: Algorithm = Algorithm::RS256;
@@ -29,6 +30,8 @@ pub enum KeyError {
     Json(#[from] serde_json::Error),
     #[error("generating a key: {0}")]
     Generate(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 /// One consistent set of keys: the signers, the verifiers of every published key, the JWKS.
@@ -47,6 +50,7 @@ impl KeyRing {
     pub fn from_records(
         records: &[SigningKeyRecord],
         previous: Option<&KeyRing>,
+        sealer: &Sealer,
     ) -> Result<KeyRing, KeyError> {
         let mut published = Vec::with_capacity(records.len());
         for record in records.iter().filter(|r| r.revoked_at.is_none()) {
@@ -57,7 +61,7 @@ impl KeyRing {
             });
             published.push(match reused {
                 Some(key) => Arc::clone(key),
-                None => Arc::new(parse(record)?),
+                None => Arc::new(parse(record, sealer)?),
             });
         }
         // The store orders oldest first: the last key of each algorithm is its newest.
@@ -125,8 +129,12 @@ impl KeyRing {
     }
 }
 
-fn parse(record: &SigningKeyRecord) -> Result<SigningKey, JwtError> {
-    SigningKey::from_pkcs8(Algorithm::parse(&record.alg)?, &record.private_key_der)
+fn parse(record: &SigningKeyRecord, sealer: &Sealer) -> Result<SigningKey, KeyError> {
+    let opened = sealer.open(&record.kid, &record.private_key)?;
+    Ok(SigningKey::from_pkcs8(
+        Algorithm::parse(&record.alg)?,
+        opened.der(),
+    )?)
 }
 
 /// The kid of the current signer of each algorithm among `records` (the store's order, oldest
@@ -147,13 +155,17 @@ pub fn required_algorithms(_config: &Config) -> Vec<Algorithm> {
     Algorithm::ALL.to_vec()
 }
 
-/// Generates a key for `alg` off the async executor (RSA generation takes a while).
-pub async fn generate(alg: Algorithm, now: Timestamp) -> Result<SigningKeyRecord, KeyError> {
+/// Generates a key for `alg` off the async executor (RSA generation takes a while), sealed.
+pub async fn generate(
+    alg: Algorithm,
+    now: Timestamp,
+    sealer: &Sealer,
+) -> Result<SigningKeyRecord, KeyError> {
     let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg)).await??;
     Ok(SigningKeyRecord {
         kid: key.kid().to_owned(),
         alg: alg.as_str().to_owned(),
-        private_key_der: key.pkcs8()?,
+        private_key: sealer.seal(key.kid(), &key.pkcs8()?)?,
         created_at: now,
         revoked_at: None,
     })
@@ -165,8 +177,12 @@ async fn live_keys_with(
     store: &dyn Store,
     required: &[Algorithm],
     now: Timestamp,
+    sealer: &Sealer,
 ) -> Result<Vec<SigningKeyRecord>, KeyError> {
-    let records = store.signing_keys().await?;
+    let mut records = store.signing_keys().await?;
+    if reseal_legacy(store, &records, sealer).await? {
+        records = store.signing_keys().await?;
+    }
     let missing: Vec<Algorithm> = required
         .iter()
         .copied()
@@ -176,11 +192,34 @@ async fn live_keys_with(
         return Ok(records);
     }
     for alg in missing {
-        let record = generate(alg, now).await?;
+        let record = generate(alg, now, sealer).await?;
         tracing::info!(kid = %record.kid, %alg, "generated a signing key");
         store.insert_signing_key(&record).await?;
     }
     Ok(store.signing_keys().await?)
+}
+
+/// Seals the keys stored in plaintext by versions before keys were sealed; true if any was.
+/// Compare-and-set: a node racing here changes nothing twice.
+async fn reseal_legacy(
+    store: &dyn Store,
+    records: &[SigningKeyRecord],
+    sealer: &Sealer,
+) -> Result<bool, KeyError> {
+    let mut resealed = false;
+    for record in records {
+        if let Opened::Legacy(der) = sealer.open(&record.kid, &record.private_key)? {
+            let sealed = sealer.seal(&record.kid, &der)?;
+            if store
+                .replace_signing_key_material(&record.kid, &record.private_key, &sealed)
+                .await?
+            {
+                tracing::info!(kid = %record.kid, "sealed a signing key stored in plaintext");
+                resealed = true;
+            }
+        }
+    }
+    Ok(resealed)
 }
 
 /// The key ring in use, swapped as a whole when the store's keys change.
@@ -188,6 +227,7 @@ async fn live_keys_with(
 pub struct Keys {
     ring: RwLock<Arc<KeyRing>>,
     required: Vec<Algorithm>,
+    sealer: Sealer,
     refresh_interval: Duration,
     /// When a token with an unknown `kid` last forced a reload (at most one a second).
     forced_reload: std::sync::Mutex<Option<std::time::Instant>>,
@@ -201,11 +241,13 @@ impl Keys {
         now: Timestamp,
         required: &[Algorithm],
         refresh_interval: Duration,
+        sealer: Sealer,
     ) -> Result<Keys, KeyError> {
-        let records = live_keys_with(store, required, now).await?;
+        let records = live_keys_with(store, required, now, &sealer).await?;
         Ok(Keys {
-            ring: RwLock::new(Arc::new(KeyRing::from_records(&records, None)?)),
+            ring: RwLock::new(Arc::new(KeyRing::from_records(&records, None, &sealer)?)),
             required: required.to_vec(),
+            sealer,
             // tokio's interval refuses a zero period.
             refresh_interval: refresh_interval.max(Duration::from_secs(1)),
             forced_reload: std::sync::Mutex::new(None),
@@ -239,6 +281,11 @@ impl Keys {
         self.current()
     }
 
+    /// What new keys are sealed with.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
     /// The ring to use for this request: hold the `Arc`, not the lock.
     pub fn current(&self) -> Arc<KeyRing> {
         Arc::clone(&self.ring.read().unwrap_or_else(PoisonError::into_inner))
@@ -247,12 +294,16 @@ impl Keys {
     /// Reloads from the store (generating a key for a required algorithm left without one, e.g.
     /// after a forced revocation). True when the ring changed.
     pub async fn reload(&self, store: &dyn Store, now: Timestamp) -> Result<bool, KeyError> {
-        let records = live_keys_with(store, &self.required, now).await?;
+        let records = live_keys_with(store, &self.required, now, &self.sealer).await?;
         let current = self.current();
         if current.is_built_from(&records) {
             return Ok(false);
         }
-        let ring = Arc::new(KeyRing::from_records(&records, Some(&current))?);
+        let ring = Arc::new(KeyRing::from_records(
+            &records,
+            Some(&current),
+            &self.sealer,
+        )?);
         *self.ring.write().unwrap_or_else(PoisonError::into_inner) = ring;
         Ok(true)
     }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod cli_keys;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod management;
 pub mod pages;
 pub mod routes;
+pub mod secrets;
 pub mod seed;
 pub mod state;
 
@@ -28,6 +30,8 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::crypto::{CryptoError, Passwords};
+use crate::flows::brute_force::BruteForce;
+use crate::flows::client_throttle::ClientAuthThrottle;
 use crate::keys::{KeyError, Keys};
 use crate::state::{AppState, Settings};
 
@@ -42,6 +46,8 @@ pub enum ServeError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error("master secret: {0}")]
+    Secret(#[from] secrets::SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -76,6 +82,7 @@ pub async fn build_state(
     issuer: String,
     clock: Clock,
 ) -> Result<(AppState, Option<management::bootstrap::NewCredentials>), ServeError> {
+    let sealer = secrets::sealer(config)?;
     let store = open_store(config).await?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let passwords = Passwords::new(cores)?;
@@ -89,6 +96,7 @@ pub async fn build_state(
         now,
         &keys::required_algorithms(config),
         std::time::Duration::from_secs(config.key_refresh_interval),
+        sealer,
     )
     .await?;
     let settings = Settings {
@@ -99,6 +107,12 @@ pub async fn build_state(
         session_lifetime: config.session_lifetime,
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
+        brute_force: BruteForce {
+            max_attempts: config.brute_force_max_attempts,
+            cooldown: config.brute_force_cooldown,
+            ip_max_failures: config.ip_throttle_max_failures,
+            ip_window: config.ip_throttle_window,
+        },
     };
     let catalog = catalog::Catalog::new(
         Arc::clone(&store),
@@ -111,6 +125,10 @@ pub async fn build_state(
         keys: Arc::new(keys),
         passwords,
         clock,
+        client_auth: Arc::new(ClientAuthThrottle::new(
+            config.client_auth_max_failures,
+            config.client_auth_window,
+        )),
     };
     Ok((state, new_management_credentials))
 }
@@ -170,8 +188,10 @@ impl Tessera {
             Arc::clone(&state.store),
             state.clock.clone(),
             self.housekeeping_interval,
+            state.settings.brute_force,
         );
         let app = routes::router(self.state);
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

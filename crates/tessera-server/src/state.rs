@@ -1,4 +1,5 @@
-//! The application state every handler receives: settings, store, keys, password hasher, clock.
+//! The application state every handler receives: settings, store, keys, password hasher, clock,
+//! and this node's client-authentication throttle.
 
 use std::sync::Arc;
 
@@ -7,6 +8,8 @@ use tessera_store::Store;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::crypto::Passwords;
+use crate::flows::brute_force::BruteForce;
+use crate::flows::client_throttle::ClientAuthThrottle;
 use crate::keys::Keys;
 
 /// Settings derived from the configuration that requests need.
@@ -20,6 +23,7 @@ pub struct Settings {
     pub login_timeout: i64,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
+    pub brute_force: BruteForce,
 }
 
 impl Settings {
@@ -40,4 +44,6 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub passwords: Passwords,
     pub clock: Clock,
+    /// This node's count of failed client authentications.
+    pub client_auth: Arc<ClientAuthThrottle>,
 }

@@ -686,3 +686,78 @@ fn cli_with_server_nobody_listens_on_asks_whether_tessera_runs_there() {
         "{stderr}"
     );
 }
+
+fn stop_with_sigterm(child: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "tessera did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn without_a_secret_sqlite_gets_a_generated_0600_secret_file_and_a_warning_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (out, err) = (dir.path().join("stdout.log"), dir.path().join("stderr.log"));
+    let mut child = tessera()
+        .args(["serve"])
+        .env_remove("TESSERA_SECRET")
+        .env("TESSERA_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "TESSERA_DATABASE_URL",
+            format!("sqlite://{}/tessera.db", dir.path().display()),
+        )
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(&format!("http://127.0.0.1:{port}/.well-known/jwks.json"));
+    stop_with_sigterm(&mut child);
+    let secret_file = dir.path().join("tessera.db.secret");
+    let mode = std::fs::metadata(&secret_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(secret.trim().len(), 43, "32 random bytes, base64url");
+    // Logs go to stdout, notices to stderr.
+    let output = std::fs::read_to_string(&out).unwrap() + &std::fs::read_to_string(&err).unwrap();
+    let warning = output
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("master secret"))
+        .unwrap_or_else(|| panic!("a warning about the master secret: {output}"));
+    assert!(
+        warning.contains(&secret_file.display().to_string()),
+        "{warning}"
+    );
+    assert!(
+        !output.contains(secret.trim()),
+        "the secret itself is never logged"
+    );
+}
+
+#[test]
+fn postgres_without_a_secret_refuses_to_start_saying_what_to_set() {
+    let output = tessera()
+        .args(["serve"])
+        .env_remove("TESSERA_SECRET")
+        .env("TESSERA_LISTEN", "127.0.0.1:0")
+        .env(
+            "TESSERA_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/test",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("no master secret"), "{stderr}");
+    assert!(stderr.contains("TESSERA_SECRET"), "{stderr}");
+}

@@ -262,6 +262,54 @@ pub trait KeyStore {
     /// Revokes the key `kid` as of `now`; true only if a live key was revoked (false for an
     /// unknown or already revoked kid).
     async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Replaces the stored material of `kid` with `new` if it still is `old` (compare and set,
+    /// so nodes re-encrypting the same key at once cannot clobber each other); true if replaced.
+    async fn replace_signing_key_material(
+        &self,
+        kid: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> StoreResult<bool>;
+}
+
+/// Failed logins, for brute-force protection. `account` is a user id, or a normalized login
+/// name when there is no such user, so unknown names are counted like known ones.
+#[async_trait]
+pub trait LoginAttemptStore {
+    /// Counts a failed login of `account` from `ip` at `now`; returns the consecutive failures,
+    /// counting from 1 again when the previous one was at or before `stale_before`.
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32>;
+    /// The consecutive failures of `account` from `ip` whose last one was after `since`.
+    async fn login_failures(&self, account: &str, ip: &str, since: Timestamp) -> StoreResult<u32>;
+    /// Forgets the failures of `account` from `ip` (after a successful login).
+    async fn clear_login_failures(&self, account: &str, ip: &str) -> StoreResult<()>;
+    /// The IPs from which `account` has at least `threshold` failures, the last after `since`.
+    async fn blocked_ips(
+        &self,
+        account: &str,
+        threshold: u32,
+        since: Timestamp,
+    ) -> StoreResult<Vec<String>>;
+    /// Forgets every failure of `account`, from every IP; returns how many IPs it had.
+    async fn clear_account_failures(&self, account: &str) -> StoreResult<u64>;
+    /// Counts a failed login from `ip` at `now` in its fixed window; a window that started at or
+    /// before `stale_before` is over and a new one starts now. Returns the window's failures.
+    async fn record_ip_failure(
+        &self,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32>;
+    /// The failures from `ip` in its window, if that window started after `since`.
+    async fn ip_failures(&self, ip: &str, since: Timestamp) -> StoreResult<u32>;
+    /// Deletes at most `batch` rows (per table) last touched at or before `before`.
+    async fn purge_login_failures(&self, before: Timestamp, batch: i64) -> StoreResult<u64>;
 }
 
 /// Dashboard administrators and their sessions, separate from end users and their sessions.
@@ -314,6 +362,7 @@ pub trait Store:
     + ClientGrantStore
     + KeyStore
     + AdminStore
+    + LoginAttemptStore
     + Housekeeping
     + Send
     + Sync
@@ -332,6 +381,7 @@ impl<T> Store for T where
         + ClientGrantStore
         + KeyStore
         + AdminStore
+        + LoginAttemptStore
         + Housekeeping
         + Send
         + Sync

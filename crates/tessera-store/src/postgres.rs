@@ -13,12 +13,13 @@ use tessera_protocol::{
     ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
 };
 
-use crate::rows::{corrupt, from_json, row_mappers, scope_of, to_json};
+use crate::rows::{corrupt, count_of, from_json, row_mappers, scope_of, to_json};
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, ClientGrant, ClientGrantStore,
     ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping, KeyStore, Listing,
-    Login, NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore,
-    Session, SessionStore, SigningKeyRecord, StoreError, StoreResult, User, UserStore,
+    Login, LoginAttemptStore, NewUser, Page, PendingAuthorization, PendingAuthorizationStore,
+    RefreshTokenStore, Session, SessionStore, SigningKeyRecord, StoreError, StoreResult, User,
+    UserStore,
 };
 
 /// A store on a PostgreSQL database, shared by every node.
@@ -821,7 +822,7 @@ impl KeyStore for PostgresStore {
         )
         .bind(&key.kid)
         .bind(&key.alg)
-        .bind(&key.private_key_der)
+        .bind(&key.private_key)
         .bind(key.created_at.0)
         .bind(key.revoked_at.map(|t| t.0))
         .execute(&self.pool)
@@ -835,6 +836,23 @@ impl KeyStore for PostgresStore {
         )
         .bind(kid)
         .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn replace_signing_key_material(
+        &self,
+        kid: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE signing_keys SET private_key = $3 WHERE kid = $1 AND private_key = $2",
+        )
+        .bind(kid)
+        .bind(old)
+        .bind(new)
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
@@ -954,5 +972,125 @@ impl AdminStore for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+const LOGIN_FAILURE_PURGES: [&str; 2] = [
+    "DELETE FROM login_failures WHERE ctid IN (SELECT ctid FROM login_failures WHERE last_failed_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    "DELETE FROM ip_login_failures WHERE ctid IN (SELECT ctid FROM ip_login_failures WHERE window_started_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+];
+
+#[async_trait]
+impl LoginAttemptStore for PostgresStore {
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32> {
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (account, ip, failures, last_failed_at) VALUES ($1, $2, 1, $3)
+             ON CONFLICT (account, ip) DO UPDATE SET
+                failures = CASE WHEN login_failures.last_failed_at <= $4 THEN 1 ELSE login_failures.failures + 1 END,
+                last_failed_at = excluded.last_failed_at
+             RETURNING failures",
+        )
+        .bind(account)
+        .bind(ip)
+        .bind(now.0)
+        .bind(stale_before.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count_of(failures))
+    }
+
+    async fn login_failures(&self, account: &str, ip: &str, since: Timestamp) -> StoreResult<u32> {
+        let failures: Option<i64> = sqlx::query_scalar(
+            "SELECT failures FROM login_failures WHERE account = $1 AND ip = $2 AND last_failed_at > $3",
+        )
+        .bind(account)
+        .bind(ip)
+        .bind(since.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(failures.map_or(0, count_of))
+    }
+
+    async fn clear_login_failures(&self, account: &str, ip: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1 AND ip = $2")
+            .bind(account)
+            .bind(ip)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn blocked_ips(
+        &self,
+        account: &str,
+        threshold: u32,
+        since: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT ip FROM login_failures WHERE account = $1 AND failures >= $2 AND last_failed_at > $3 ORDER BY ip",
+        )
+        .bind(account)
+        .bind(i64::from(threshold))
+        .bind(since.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn clear_account_failures(&self, account: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM login_failures WHERE account = $1")
+            .bind(account)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_ip_failure(
+        &self,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32> {
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO ip_login_failures (ip, failures, window_started_at) VALUES ($1, 1, $2)
+             ON CONFLICT (ip) DO UPDATE SET
+                failures = CASE WHEN ip_login_failures.window_started_at <= $3 THEN 1 ELSE ip_login_failures.failures + 1 END,
+                window_started_at = CASE WHEN ip_login_failures.window_started_at <= $3 THEN excluded.window_started_at ELSE ip_login_failures.window_started_at END
+             RETURNING failures",
+        )
+        .bind(ip)
+        .bind(now.0)
+        .bind(stale_before.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count_of(failures))
+    }
+
+    async fn ip_failures(&self, ip: &str, since: Timestamp) -> StoreResult<u32> {
+        let failures: Option<i64> = sqlx::query_scalar(
+            "SELECT failures FROM ip_login_failures WHERE ip = $1 AND window_started_at > $2",
+        )
+        .bind(ip)
+        .bind(since.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(failures.map_or(0, count_of))
+    }
+
+    async fn purge_login_failures(&self, before: Timestamp, batch: i64) -> StoreResult<u64> {
+        let mut purged = 0;
+        for sql in LOGIN_FAILURE_PURGES {
+            let result = sqlx::query(sql)
+                .bind(before.0)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
     }
 }

@@ -94,7 +94,9 @@ impl fmt::Debug for PendingAuthorization {
 pub struct SigningKeyRecord {
     pub kid: String,
     pub alg: String,
-    pub private_key_der: Vec<u8>,
+    /// The private key as stored: sealed (encrypted) by the server, or PKCS#8 DER in rows
+    /// written before keys were encrypted. The store never looks inside.
+    pub private_key: Vec<u8>,
     pub created_at: Timestamp,
     /// When it was withdrawn from the JWKS; `None` while it is published.
     pub revoked_at: Option<Timestamp>,

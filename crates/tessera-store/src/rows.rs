@@ -166,7 +166,7 @@ macro_rules! row_mappers {
             Ok(SigningKeyRecord {
                 kid: row.try_get("kid")?,
                 alg: row.try_get("alg")?,
-                private_key_der: row.try_get("private_key")?,
+                private_key: row.try_get("private_key")?,
                 created_at: Timestamp(row.try_get("created_at")?),
                 revoked_at: revoked_at.map(Timestamp),
             })
@@ -192,3 +192,8 @@ macro_rules! row_mappers {
 }
 
 pub(crate) use row_mappers;
+
+/// A stored counter as a count: never negative, saturating at `u32::MAX`.
+pub(crate) fn count_of(stored: i64) -> u32 {
+    u32::try_from(stored.max(0)).unwrap_or(u32::MAX)
+}

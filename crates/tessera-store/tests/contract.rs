@@ -137,7 +137,7 @@ fn signing_key(kid: &str, alg: &str, at: i64) -> SigningKeyRecord {
     SigningKeyRecord {
         kid: kid.into(),
         alg: alg.into(),
-        private_key_der: vec![7, 8, 9],
+        private_key: vec![7, 8, 9],
         created_at: Timestamp(at),
         revoked_at: None,
     }

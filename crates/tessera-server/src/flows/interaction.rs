@@ -8,12 +8,14 @@ use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
 use tessera_store::{Login, PendingAuthorization, Session};
 
+use crate::client_ip::ClientIp;
 use crate::crypto::{new_secret, random_hex};
 use crate::error::InternalError;
 use crate::flows::authorize::{
     already_completed, current_session, interaction_location, proceed, request_error,
     Authenticated, BrowserCookies, Outcome, Stage,
 };
+use crate::flows::brute_force::{account_key, Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use crate::state::AppState;
 
 /// What the login page shows.
@@ -50,6 +52,12 @@ pub enum Interaction {
     Login(LoginView),
     /// Wrong credentials: the login page again, with an error.
     LoginFailed(LoginView),
+    /// Brute-force protection refused the attempt before checking the password: the login
+    /// page again, with the reason, and when to retry at the latest.
+    Throttled {
+        view: LoginView,
+        retry_after: i64,
+    },
     Consent(ConsentView),
     Navigate(Outcome),
     LoggedIn {
@@ -163,17 +171,34 @@ pub async fn login_page(
     Ok(Interaction::Login(login_view(&pending, name, hint, None)))
 }
 
-/// `POST /u/login`: checks the password (argon2id, off the executor) and starts an SSO session.
+/// `POST /u/login`: brute-force checks, then the password (argon2id, off the executor), then an
+/// SSO session.
 pub async fn submit_login(
     state: &AppState,
     form: LoginForm,
     cookies: &BrowserCookies,
+    ip: &ClientIp,
 ) -> Result<Interaction, InternalError> {
     let mut pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
+    let guard = state.settings.brute_force;
     let user = state.store.user_by_login(form.username.trim()).await?;
+    let account = account_key(user.as_ref(), &form.username);
+    let verdict = guard
+        .check(state.store.as_ref(), &account, ip, state.clock.now())
+        .await?;
+    let (message, retry_after) = match verdict {
+        Verdict::Allowed => ("", 0),
+        Verdict::AccountBlocked { retry_after } => (ACCOUNT_BLOCKED, retry_after),
+        Verdict::IpThrottled { retry_after } => (IP_THROTTLED, retry_after),
+    };
+    if verdict != Verdict::Allowed {
+        let name = client_name(state, &pending.request.client_id).await?;
+        let view = login_view(&pending, name, form.username, Some(message.into()));
+        return Ok(Interaction::Throttled { view, retry_after });
+    }
     let matched = state
         .passwords
         .verify(
@@ -181,6 +206,11 @@ pub async fn submit_login(
             form.password,
         )
         .await?;
+    if !matched {
+        guard
+            .failed(state.store.as_ref(), &account, ip, state.clock.now())
+            .await?;
+    }
     let user = match user {
         Some(user) if matched && !user.blocked => user,
         found => {
@@ -198,6 +228,7 @@ pub async fn submit_login(
             )));
         }
     };
+    guard.succeeded(state.store.as_ref(), &account, ip).await?;
     let now = state.clock.now();
     let session_cookie = new_secret()?;
     let session = Session {

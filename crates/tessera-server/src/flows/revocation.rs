@@ -6,6 +6,7 @@ use tessera_protocol::params::Params;
 use tessera_protocol::token::{self, RefreshUse};
 use tessera_protocol::SecretDigest;
 
+use crate::client_ip::ClientIp;
 use crate::flows::own_tokens::verify_access_token;
 use crate::flows::token::{authenticate, internal, TokenFailure};
 use crate::state::AppState;
@@ -27,8 +28,9 @@ pub async fn revoke(
     state: &AppState,
     authorization: Option<&str>,
     params: &Params,
+    ip: &ClientIp,
 ) -> Result<(), TokenFailure> {
-    let client = authenticate(state, authorization, params).await?;
+    let client = authenticate(state, authorization, params, ip).await?;
     let token = token_param(params)?;
     let now = state.clock.now();
     let Some(grant) = state
@@ -62,8 +64,9 @@ pub async fn introspect(
     state: &AppState,
     authorization: Option<&str>,
     params: &Params,
+    ip: &ClientIp,
 ) -> Result<Value, TokenFailure> {
-    let client = authenticate(state, authorization, params).await?;
+    let client = authenticate(state, authorization, params, ip).await?;
     // RFC 7662 §2.1: the caller must be authenticated; a public client proves nothing.
     if client.is_public() {
         return Err(TokenError::new(

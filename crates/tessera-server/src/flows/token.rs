@@ -13,6 +13,7 @@ use tessera_protocol::{
 };
 use tessera_store::{CodeRedemption, User};
 
+use crate::client_ip::ClientIp;
 use crate::crypto::new_secret;
 use crate::error::InternalError;
 use crate::flows::mint::{mint, Mint, Subject};
@@ -40,6 +41,10 @@ pub enum TokenFailure {
     Protocol {
         error: TokenError,
         basic_challenge: bool,
+    },
+    /// Too many failed client authentications from this IP: retry after so many seconds.
+    Throttled {
+        retry_after: i64,
     },
     Internal(InternalError),
 }
@@ -70,21 +75,37 @@ pub(crate) fn invalid_grant(description: &str) -> TokenFailure {
     TokenError::new(Code::InvalidGrant, description).into()
 }
 
-/// Authenticates the client of a token, revocation or introspection request.
+/// Authenticates the client of a token, revocation or introspection request. Failures count
+/// per client_id and IP; too many refuse further attempts for a while without checking them.
 pub async fn authenticate(
     state: &AppState,
     authorization: Option<&str>,
     params: &Params,
+    ip: &ClientIp,
 ) -> Result<Arc<RegisteredClient>, TokenFailure> {
     let credentials = token::client_credentials(authorization, params)?;
+    let client_id = credentials.client_id.as_str();
+    let now = state.clock.now();
+    if let Some(retry_after) = state.client_auth.retry_after(client_id, ip, now) {
+        return Err(TokenFailure::Throttled { retry_after });
+    }
     let client = state
         .catalog
         .client(&credentials.client_id)
         .await
         .map_err(internal)?;
-    token::authenticate_client(&credentials, client.as_deref())?;
-    client
-        .ok_or_else(|| TokenError::new(Code::InvalidClient, "client authentication failed").into())
+    let authenticated = token::authenticate_client(&credentials, client.as_deref())
+        .map_err(TokenFailure::from)
+        .and_then(|()| {
+            client.ok_or_else(|| {
+                TokenError::new(Code::InvalidClient, "client authentication failed").into()
+            })
+        });
+    match &authenticated {
+        Ok(_) => state.client_auth.succeeded(client_id, ip),
+        Err(_) => state.client_auth.failed(client_id, ip, now),
+    }
+    authenticated
 }
 
 /// Handles `POST /oauth/token`.
@@ -92,9 +113,10 @@ pub async fn exchange(
     state: &AppState,
     authorization: Option<&str>,
     params: &Params,
+    ip: &ClientIp,
 ) -> Result<TokenResponse, TokenFailure> {
     let now = state.clock.now();
-    let client = authenticate(state, authorization, params).await?;
+    let client = authenticate(state, authorization, params, ip).await?;
     let request = token::parse_token_request(params)?;
     if !client.allows_grant(request.grant_type()) {
         let grant = request.grant_type().as_str();

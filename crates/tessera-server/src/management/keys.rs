@@ -85,9 +85,14 @@ pub async fn rotate(
     token.require("update:signing_keys")?;
     let alg = Algorithm::parse(query.alg.as_deref().unwrap_or("RS256"))
         .map_err(|_| ApiError::invalid_query("alg must be RS256, PS256, ES256 or EdDSA"))?;
-    let record = cli_keys::rotate(state.store.as_ref(), alg, state.clock.now())
-        .await
-        .map_err(|e| ApiError::from(InternalError::from(e)))?;
+    let record = cli_keys::rotate(
+        state.store.as_ref(),
+        state.keys.sealer(),
+        alg,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| ApiError::from(InternalError::from(e)))?;
     reload(&state).await?;
     Ok(Json(json!({ "kid": record.kid, "alg": record.alg })))
 }

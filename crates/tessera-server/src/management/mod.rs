@@ -1,5 +1,5 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! grants, client grants and signing keys, with Auth0's paths, field names, paging and errors.
+//! grants, client grants, brute-force user blocks and signing keys, with Auth0's paths, field names, paging and errors.
 //! It is itself an API (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod auth;
@@ -13,6 +13,7 @@ mod listing;
 pub mod openapi;
 mod payload;
 mod resource_servers;
+mod user_blocks;
 mod users;
 
 use axum::extract::{Request, State};
@@ -88,6 +89,18 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::DELETE, "/api/v2/users/{id}", |m| {
         on(m, users::delete)
+    }),
+    route(Method::GET, "/api/v2/user-blocks", |m| {
+        on(m, user_blocks::get_by_identifier)
+    }),
+    route(Method::DELETE, "/api/v2/user-blocks", |m| {
+        on(m, user_blocks::delete_by_identifier)
+    }),
+    route(Method::GET, "/api/v2/user-blocks/{id}", |m| {
+        on(m, user_blocks::get_by_id)
+    }),
+    route(Method::DELETE, "/api/v2/user-blocks/{id}", |m| {
+        on(m, user_blocks::delete_by_id)
     }),
     route(Method::GET, "/api/v2/grants", |m| on(m, grants::list)),
     route(Method::DELETE, "/api/v2/grants", |m| {

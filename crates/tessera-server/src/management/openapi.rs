@@ -12,7 +12,9 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::config::{RefreshTokenConfig, ScopeConfig};
 use crate::management::auth::management_audience;
-use crate::management::{client_grants, clients, grants, keys, resource_servers, users};
+use crate::management::{
+    client_grants, clients, grants, keys, resource_servers, user_blocks, users,
+};
 use crate::state::AppState;
 
 /// The name of the bearer security scheme the operations refer to.
@@ -178,6 +180,22 @@ pub struct SigningKeySchema {
     pub revoked_at: Option<String>,
 }
 
+/// One block: an identifier blocked for an IP.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserBlock)]
+pub struct UserBlockSchema {
+    pub identifier: String,
+    pub ip: String,
+    pub connection: String,
+}
+
+/// A user's or identifier's brute-force blocks.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserBlocks)]
+pub struct UserBlocksSchema {
+    pub blocked_for: Vec<UserBlockSchema>,
+}
+
 /// The key a rotation created.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = RotatedKey)]
@@ -258,6 +276,8 @@ impl Modify for BearerScheme {
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::create, users::get, users::update, users::delete,
+        user_blocks::get_by_identifier, user_blocks::delete_by_identifier,
+        user_blocks::get_by_id, user_blocks::delete_by_id,
         grants::list, grants::delete_by_user, grants::delete,
         client_grants::list, client_grants::create, client_grants::update,
         client_grants::delete,
@@ -272,6 +292,7 @@ impl Modify for BearerScheme {
         (name = "clients", description = "Applications"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
+        (name = "user-blocks", description = "Accounts blocked by brute-force protection"),
         (name = "grants", description = "Users' consents"),
         (name = "client-grants", description = "Machine-to-machine authorizations"),
         (name = "keys", description = "Token signing keys"),

@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use crate::client_ip::ClientIp;
 use crate::flows::interaction::{self, LoginForm};
 use crate::routes::web;
 use crate::state::AppState;
@@ -34,12 +35,17 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<LoginForm, String> {
     })
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = match parse(&headers, &body) {
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };
-    match interaction::submit_login(&state, form, &web::browser_cookies(&headers)).await {
+    match interaction::submit_login(&state, form, &web::browser_cookies(&headers), &ip).await {
         Ok(step) => web::interaction(&state.settings, step),
         Err(error) => error.into_response(),
     }

@@ -47,8 +47,14 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of a request: method and path only. Query strings carry `id_token_hint`, codes in
+/// misdirected callbacks and other values that must never reach the logs.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
 }
 
 async fn not_found() -> Response {

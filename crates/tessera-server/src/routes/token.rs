@@ -9,12 +9,14 @@ use axum::Json;
 use tessera_protocol::error::{TokenError, TokenErrorCode};
 use tessera_protocol::params::Params;
 
+use crate::client_ip::ClientIp;
 use crate::flows::token::{self, TokenFailure};
 use crate::routes::web;
 use crate::state::AppState;
 
 pub async fn post(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -22,7 +24,7 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match token::exchange(&state, authorization(&headers), &params).await {
+    match token::exchange(&state, authorization(&headers), &params, &ip).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure_response(failure),
     }
@@ -61,6 +63,7 @@ pub(crate) fn failure_response(failure: TokenFailure) -> Response {
             error,
             basic_challenge,
         } => error_response(&error, basic_challenge),
+        TokenFailure::Throttled { retry_after } => throttled(retry_after),
         TokenFailure::Internal(error) => no_store(error.into_response()),
     }
 }
@@ -71,6 +74,21 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Too many failed client authentications: 429 with `Retry-After` (RFC 6585 §4) rather than
+/// `invalid_client`, which a client takes for wrong credentials while these may be right; the
+/// body keeps RFC 6749 §5.2's shape with Auth0's `too_many_attempts` code.
+fn throttled(retry_after: i64) -> Response {
+    let error = TokenError::new(
+        TokenErrorCode::TooManyAttempts,
+        format!("too many failed client authentications from this address; retry in {retry_after} seconds"),
+    );
+    let mut response = error_response(&error, false);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
     response
 }
 

@@ -135,6 +135,13 @@ pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
     match interaction {
         Interaction::Login(view) => pages::login(&view, StatusCode::OK),
         Interaction::LoginFailed(view) => pages::login(&view, StatusCode::UNAUTHORIZED),
+        Interaction::Throttled { view, retry_after } => {
+            let mut response = pages::login(&view, StatusCode::TOO_MANY_REQUESTS);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response
+        }
         Interaction::Consent(view) => pages::consent(&view),
         Interaction::Navigate(outcome) => navigate(settings, outcome),
         Interaction::LoggedIn {

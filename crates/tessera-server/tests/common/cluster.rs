@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use reqwest::{redirect, Client, Response, StatusCode};
 use serde_json::Value;
 
+/// The master secret every node of a test cluster shares.
+pub const CLUSTER_SECRET: &str = "cluster-master-secret-0123456789abcdef";
+
 pub const API: &str = "appointments:api";
 pub const CLIENT_ID: &str = "myclientapp";
 pub const CLIENT_SECRET: &str = "myclientapp-secret-0123456789abcdef0123456789";
@@ -166,6 +169,8 @@ impl Node {
             .env("TESSERA_LISTEN", format!("127.0.0.1:{}", self.port))
             .env("TESSERA_ISSUER", &self.issuer)
             .env("TESSERA_DATABASE_URL", &self.database_url)
+            // PostgreSQL nodes must share a master secret; every node of a cluster gets this one.
+            .env("TESSERA_SECRET", CLUSTER_SECRET)
             .env("TESSERA_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::from(std::fs::File::create(self.log_path()).unwrap()))

@@ -41,6 +41,11 @@ async fn userinfo_status(server: &TestServer, token: &str) -> StatusCode {
         .status()
 }
 
+/// The sealer the server uses (its generated dev secret, next to its database).
+fn sealer_of(server: &TestServer) -> tessera_server::secrets::Sealer {
+    tessera_server::secrets::sealer(&server.config).unwrap()
+}
+
 async fn store_of(server: &TestServer) -> SqliteStore {
     SqliteStore::connect(&server.config.database_url)
         .await
@@ -182,9 +187,14 @@ async fn rotated_key_signs_after_a_reload_and_the_old_one_stays_published_until_
 
     // `tessera keys rotate`, as the CLI does it, against the server's store.
     let store = store_of(&server).await;
-    let rotated = cli_keys::rotate(&store, Algorithm::RS256, Clock::system().now())
-        .await
-        .unwrap();
+    let rotated = cli_keys::rotate(
+        &store,
+        &sealer_of(&server),
+        Algorithm::RS256,
+        Clock::system().now(),
+    )
+    .await
+    .unwrap();
     assert_ne!(rotated.kid, old_kid);
     let jwks = wait_for_jwks(&server, |jwks| jwks.find(&rotated.kid).is_some()).await;
     assert_eq!(
@@ -224,8 +234,9 @@ async fn rotated_key_signs_after_a_reload_and_the_old_one_stays_published_until_
 }
 
 #[tokio::test]
-async fn key_inserted_directly_in_the_store_is_served_after_a_reload() {
-    // Another node (or an operator's script) adds a newer key straight into the shared store.
+async fn plaintext_key_inserted_directly_in_the_store_is_served_and_sealed_after_a_reload() {
+    // Another node of an earlier version adds a newer key, in plaintext PKCS#8, straight into
+    // the shared store: it is read, used, and sealed in place.
     let server = TestServer::start_with(|config| config.key_refresh_interval = 1).await;
     let old_kid = kids(&server.jwks().await).remove(0);
     let store = store_of(&server).await;
@@ -237,14 +248,27 @@ async fn key_inserted_directly_in_the_store_is_served_after_a_reload() {
         .map(|r| r.created_at)
         .max()
         .unwrap();
-    let record = tessera_server::keys::generate(Algorithm::RS256, newest.plus(1))
-        .await
-        .unwrap();
+    let key = tessera_jwt::SigningKey::generate(Algorithm::RS256).unwrap();
+    let plaintext = key.pkcs8().unwrap();
+    let record = tessera_store::SigningKeyRecord {
+        kid: key.kid().to_owned(),
+        alg: "RS256".into(),
+        private_key: plaintext.clone(),
+        created_at: newest.plus(1),
+        revoked_at: None,
+    };
     store.insert_signing_key(&record).await.unwrap();
     wait_for_jwks(&server, |jwks| jwks.find(&record.kid).is_some()).await;
     let tokens = server.tokens(&[]).await;
     assert_eq!(kid(tokens["access_token"].as_str().unwrap()), record.kid);
     assert!(server.jwks().await.find(&old_kid).is_some());
+    let stored = store.signing_keys().await.unwrap();
+    let stored = stored.iter().find(|r| r.kid == record.kid).unwrap();
+    assert!(stored.private_key.starts_with(b"v1:"), "re-sealed in place");
+    let opened = sealer_of(&server)
+        .open(&record.kid, &stored.private_key)
+        .unwrap();
+    assert_eq!(opened.der(), plaintext.as_slice());
 }
 
 #[tokio::test]
@@ -256,9 +280,14 @@ async fn rotating_the_apis_algorithm_leaves_id_tokens_on_their_key() {
     .await;
     let before = server.tokens(&[]).await;
     let store = store_of(&server).await;
-    let rotated = cli_keys::rotate(&store, Algorithm::ES256, Clock::system().now())
-        .await
-        .unwrap();
+    let rotated = cli_keys::rotate(
+        &store,
+        &sealer_of(&server),
+        Algorithm::ES256,
+        Clock::system().now(),
+    )
+    .await
+    .unwrap();
     wait_for_jwks(&server, |jwks| jwks.find(&rotated.kid).is_some()).await;
     let after = server.tokens(&[]).await;
     assert_eq!(kid(after["access_token"].as_str().unwrap()), rotated.kid);

@@ -7,6 +7,7 @@ mod skip_consent;
 mod support;
 
 mod authorize_errors;
+mod brute_force;
 mod client_credentials;
 mod code_reuse;
 mod discovery;
@@ -21,6 +22,7 @@ mod oidc_details;
 mod pkce;
 mod refresh_rotation;
 mod revocation;
+mod secrets;
 mod security_bcp;
 mod token_errors;
 mod userinfo;

@@ -405,7 +405,7 @@ async fn signing_keys_insert_once_per_kid_oldest_first() {
     let key = |kid: &str, at: i64| SigningKeyRecord {
         kid: kid.into(),
         alg: "RS256".into(),
-        private_key_der: vec![1, 2, 3],
+        private_key: vec![1, 2, 3],
         created_at: Timestamp(at),
         revoked_at: None,
     };
@@ -809,4 +809,79 @@ async fn admin_session_lives_until_it_expires_or_ends() {
     assert!(store.end_admin_session(&digest).await.unwrap());
     assert_eq!(store.admin_session(&digest, NOW).await.unwrap(), None);
     assert!(!store.end_admin_session(&digest).await.unwrap());
+}
+
+#[tokio::test]
+async fn login_failures_count_consecutively_per_account_and_ip_and_restart_when_stale() {
+    let (store, _dir) = store().await;
+    let stale = NOW.plus(-900);
+    for expected in 1..=3 {
+        assert_eq!(store.record_login_failure("u1", "127.0.0.1", NOW, stale).await.unwrap(), expected);
+    }
+    assert_eq!(store.record_login_failure("u1", "127.0.0.2", NOW, stale).await.unwrap(), 1, "another IP counts apart");
+    assert_eq!(store.record_login_failure("name:bob", "127.0.0.1", NOW, stale).await.unwrap(), 1, "another account counts apart");
+    assert_eq!(store.login_failures("u1", "127.0.0.1", stale).await.unwrap(), 3);
+    assert_eq!(store.login_failures("u1", "127.0.0.1", NOW).await.unwrap(), 0, "the last failure is not after NOW");
+    assert_eq!(store.blocked_ips("u1", 1, stale).await.unwrap(), vec!["127.0.0.1".to_owned(), "127.0.0.2".to_owned()]);
+    assert_eq!(store.blocked_ips("u1", 3, stale).await.unwrap(), vec!["127.0.0.1".to_owned()]);
+    // A failure after the previous one went stale counts from 1 again.
+    let later = NOW.plus(1000);
+    assert_eq!(store.record_login_failure("u1", "127.0.0.1", later, later.plus(-900)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn clearing_login_failures_forgets_one_ip_or_the_whole_account() {
+    let (store, _dir) = store().await;
+    let stale = NOW.plus(-900);
+    for ip in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
+        store.record_login_failure("u1", ip, NOW, stale).await.unwrap();
+    }
+    store.record_login_failure("u2", "10.0.0.1", NOW, stale).await.unwrap();
+    store.clear_login_failures("u1", "10.0.0.1").await.unwrap();
+    assert_eq!(store.login_failures("u1", "10.0.0.1", stale).await.unwrap(), 0);
+    assert_eq!(store.login_failures("u1", "10.0.0.2", stale).await.unwrap(), 1);
+    assert_eq!(store.clear_account_failures("u1").await.unwrap(), 2);
+    assert!(store.blocked_ips("u1", 1, stale).await.unwrap().is_empty());
+    assert_eq!(store.login_failures("u2", "10.0.0.1", stale).await.unwrap(), 1, "other accounts keep theirs");
+}
+
+#[tokio::test]
+async fn ip_failures_count_in_a_fixed_window_that_restarts_when_over() {
+    let (store, _dir) = store().await;
+    let window = 3600;
+    for (offset, expected) in [(0, 1), (10, 2), (3599, 3)] {
+        let now = NOW.plus(offset);
+        assert_eq!(store.record_ip_failure("10.0.0.9", now, now.plus(-window)).await.unwrap(), expected);
+    }
+    assert_eq!(store.ip_failures("10.0.0.9", NOW.plus(3599 - window)).await.unwrap(), 3);
+    assert_eq!(store.ip_failures("10.0.0.9", NOW).await.unwrap(), 0, "the window started at NOW, not after");
+    assert_eq!(store.ip_failures("10.0.0.8", NOW.plus(-window)).await.unwrap(), 0);
+    let next = NOW.plus(window);
+    assert_eq!(store.record_ip_failure("10.0.0.9", next, next.plus(-window)).await.unwrap(), 1, "a new window");
+    assert_eq!(store.ip_failures("10.0.0.9", next.plus(-1)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn housekeeping_purges_login_failures_last_touched_before_the_cutoff_in_batches() {
+    let (store, _dir) = store().await;
+    for (i, ip) in ["a", "b", "c"].into_iter().enumerate() {
+        let at = NOW.plus(i as i64);
+        store.record_login_failure("u1", ip, at, at.plus(-900)).await.unwrap();
+        store.record_ip_failure(ip, at, at.plus(-3600)).await.unwrap();
+    }
+    assert_eq!(store.purge_login_failures(NOW.plus(1), 1).await.unwrap(), 2, "one row per table");
+    assert_eq!(store.purge_login_failures(NOW.plus(1), 10).await.unwrap(), 2);
+    assert_eq!(store.purge_login_failures(NOW.plus(1), 10).await.unwrap(), 0);
+    assert_eq!(store.blocked_ips("u1", 1, NOW.plus(-900)).await.unwrap(), vec!["c".to_owned()]);
+    assert_eq!(store.ip_failures("c", NOW.plus(-3600)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn signing_key_material_is_replaced_only_while_it_is_what_the_caller_read() {
+    let (store, _dir) = store().await;
+    store.insert_signing_key(&signing_key("k", "RS256", 1)).await.unwrap();
+    assert!(store.replace_signing_key_material("k", &[7, 8, 9], b"sealed").await.unwrap());
+    assert!(!store.replace_signing_key_material("k", &[7, 8, 9], b"other").await.unwrap(), "a stale read loses");
+    assert!(!store.replace_signing_key_material("unknown", &[7, 8, 9], b"x").await.unwrap());
+    assert_eq!(store.signing_keys().await.unwrap()[0].private_key, b"sealed".to_vec());
 }
