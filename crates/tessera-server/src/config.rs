@@ -47,6 +47,14 @@ pub struct Config {
     pub client_grants: Vec<ClientGrantConfig>,
     /// The Management API's client; without it one is created at the first start.
     pub management: Option<ManagementConfig>,
+    /// Serve Prometheus metrics at `GET /metrics` (unauthenticated: keep it off the public
+    /// network, or set false).
+    pub metrics: bool,
+    /// Take the client IP of audit log events from the last `X-Forwarded-For` hop; only
+    /// behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// Audit log events older than this many days are purged (at least 1).
+    pub log_retention_days: u32,
 }
 
 impl Default for Config {
@@ -68,6 +76,9 @@ impl Default for Config {
             users: Vec::new(),
             client_grants: Vec::new(),
             management: None,
+            metrics: true,
+            trust_forwarded_for: false,
+            log_retention_days: 30,
         }
     }
 }
@@ -340,6 +351,11 @@ impl Config {
                     "{name} must be a positive number of seconds"
                 )));
             }
+        }
+        if self.log_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "log_retention_days must be at least 1".into(),
+            ));
         }
         if let Some(issuer) = self.issuer.take() {
             self.issuer = Some(normalized_issuer(issuer)?);

@@ -1,5 +1,6 @@
 //! The Tessera authorization server: configuration, state, routes, flows and hosted pages.
 
+pub mod audit;
 pub mod cli;
 pub mod cli_keys;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod flows;
 pub mod housekeeping;
 pub mod keys;
 pub mod management;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod seed;
@@ -98,13 +100,19 @@ pub async fn build_state(
         session_lifetime: config.session_lifetime,
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
+        metrics_endpoint: config.metrics,
+        trust_forwarded_for: config.trust_forwarded_for,
     };
+    let metrics = Arc::new(metrics::Metrics::new());
+    let audit = audit::Audit::start(Arc::clone(&store), Arc::clone(&metrics))?;
     let state = AppState {
         settings: Arc::new(settings),
         store,
         keys: Arc::new(keys),
         passwords,
         clock,
+        metrics,
+        audit,
     };
     Ok((state, new_management_credentials))
 }
@@ -118,6 +126,8 @@ pub struct Tessera {
     pub new_management_credentials: Option<management::bootstrap::NewCredentials>,
     /// How often expired records are purged.
     pub housekeeping_interval: std::time::Duration,
+    /// How long audit log events are kept.
+    pub log_retention: std::time::Duration,
 }
 
 impl Tessera {
@@ -148,6 +158,9 @@ impl Tessera {
             state,
             new_management_credentials,
             housekeeping_interval: std::time::Duration::from_secs(config.housekeeping_interval),
+            log_retention: std::time::Duration::from_secs(
+                u64::from(config.log_retention_days) * 86_400,
+            ),
         })
     }
 
@@ -164,13 +177,23 @@ impl Tessera {
             Arc::clone(&state.store),
             state.clock.clone(),
             self.housekeeping_interval,
+            self.log_retention,
         );
+        let upkeep = Arc::clone(&state.metrics).spawn_upkeep();
+        let audit = state.audit.clone();
         let app = routes::router(self.state);
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // The peer address is the audit log's client IP.
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        // The drained requests' events are queued: write them before exiting.
+        audit.flush(std::time::Duration::from_secs(10)).await;
         refresh.abort();
         purge.abort();
+        upkeep.abort();
         served?;
         Ok(())
     }

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use tessera_store::Store;
 
+use crate::audit::{Audit, Event};
 use crate::clock::Clock;
 use crate::crypto::Passwords;
 use crate::keys::Keys;
+use crate::metrics::Metrics;
 
 /// Settings derived from the configuration that requests need.
 #[derive(Debug, Clone)]
@@ -19,6 +21,10 @@ pub struct Settings {
     pub login_timeout: i64,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
+    /// Whether `GET /metrics` is served.
+    pub metrics_endpoint: bool,
+    /// Whether the client IP is the last `X-Forwarded-For` hop (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -37,4 +43,14 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub passwords: Passwords,
     pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+    /// The audit log; [`AppState::record`] adds an event.
+    pub audit: Audit,
+}
+
+impl AppState {
+    /// Adds `event` to the audit log, dated now; never waits on the store.
+    pub fn record(&self, event: Event) {
+        self.audit.record(event, self.clock.now());
+    }
 }
