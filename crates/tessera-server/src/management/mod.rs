@@ -1,5 +1,5 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! grants, client grants and signing keys, with Auth0's paths, field names, paging and errors.
+//! grants, client grants, signing keys and the audit log, with Auth0's paths, field names, paging and errors.
 //! It is itself an API (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod auth;
@@ -10,6 +10,7 @@ mod error;
 mod grants;
 mod keys;
 mod listing;
+mod logs;
 pub mod openapi;
 mod payload;
 mod resource_servers;
@@ -112,6 +113,8 @@ pub const ROUTES: &[Route] = &[
     route(Method::PUT, "/api/v2/keys/signing/{kid}/revoke", |m| {
         on(m, keys::revoke)
     }),
+    route(Method::GET, "/api/v2/logs", |m| on(m, logs::list)),
+    route(Method::GET, "/api/v2/logs/{id}", |m| on(m, logs::get)),
 ];
 
 /// The Management API's routes: [`ROUTES`], with the methods of a path merged.

@@ -6,6 +6,7 @@
 mod skip_consent;
 mod support;
 
+mod audit_log;
 mod authorize_errors;
 mod client_credentials;
 mod code_reuse;
@@ -17,6 +18,7 @@ mod keys;
 mod logout;
 mod management;
 mod management_openapi;
+mod observability;
 mod oidc_details;
 mod pkce;
 mod refresh_rotation;
