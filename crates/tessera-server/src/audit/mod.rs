@@ -47,6 +47,8 @@ impl LogIds {
     }
 }
 
+// Events are nearly every item: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Queued {
     Event(LogEvent),
     /// Write everything queued before, then answer.
