@@ -90,6 +90,9 @@ pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
             let record = rotate(store, &sealer, alg, clock.now())
                 .await
                 .map_err(|e| e.to_string())?;
+            let event =
+                crate::audit::key_changed("Rotate the signing key", &record.kid, &record.alg);
+            audit_directly(store, event, clock.now()).await;
             println!("Generated the {alg} signing key {}.", record.kid);
             println!(
                 "Servers sign new {alg} tokens with it from their next key reload \
@@ -101,6 +104,18 @@ pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
             let outcome = revoke(store, &kid, force, clock.now())
                 .await
                 .map_err(|e| e.to_string())?;
+            if outcome == Revoked::Revoked {
+                let alg = store
+                    .all_signing_keys()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .find(|r| r.kid == kid)
+                    .map(|r| r.alg)
+                    .unwrap_or_default();
+                let event = crate::audit::key_changed("Revoke a signing key", &kid, &alg);
+                audit_directly(store, event, clock.now()).await;
+            }
             match outcome {
                 Revoked::Revoked => println!(
                     "Revoked {kid}: servers drop it from the JWKS at their next key reload."
@@ -110,6 +125,26 @@ pub async fn run(args: KeysArgs, clock: Clock) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Stores the event at once: this command runs without a server's audit queue. A failure
+/// is reported but does not undo the key change.
+async fn audit_directly(store: &dyn Store, event: crate::audit::Event, now: Timestamp) {
+    let stored = match crate::audit::LogIds::new() {
+        Ok(ids) => {
+            let record = event
+                .client("tessera-cli", None)
+                .into_log_event(ids.next(now), now);
+            store
+                .insert_log_events(&[record])
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Err(error) => Err(error.to_string()),
+    };
+    if let Err(error) = stored {
+        eprintln!("warning: the audit log event was not stored: {error}");
+    }
 }
 
 /// Generates and stores a key for `alg` that becomes its current signer. Its `created_at` is

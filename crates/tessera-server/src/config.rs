@@ -70,6 +70,14 @@ pub struct Config {
     pub client_grants: Vec<ClientGrantConfig>,
     /// The Management API's client; without it one is created at the first start.
     pub management: Option<ManagementConfig>,
+    /// Serve Prometheus metrics at `GET /metrics` (unauthenticated: keep it off the public
+    /// network, or set false).
+    pub metrics: bool,
+    /// Take the client IP of audit log events from the last `X-Forwarded-For` hop; only
+    /// behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// Audit log events older than this many days are purged (at least 1).
+    pub log_retention_days: u32,
 }
 
 impl Default for Config {
@@ -100,6 +108,9 @@ impl Default for Config {
             users: Vec::new(),
             client_grants: Vec::new(),
             management: None,
+            metrics: true,
+            trust_forwarded_for: false,
+            log_retention_days: 30,
         }
     }
 }
@@ -390,6 +401,11 @@ impl Config {
         if self.secret.is_some() && self.secret_file.is_some() {
             return Err(ConfigError::Invalid(
                 "set either secret or secret_file, not both".into(),
+            ));
+        }
+        if self.log_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "log_retention_days must be at least 1".into(),
             ));
         }
         if let Some(issuer) = self.issuer.take() {

@@ -1,5 +1,6 @@
 //! A background task that purges expired codes, sessions and pending authorizations,
-//! long-revoked refresh tokens, and failed-login counters too old to matter. Safe on many nodes at once: the store deletes in small batches
+//! long-revoked refresh tokens, failed-login counters too old to matter, and audit log events
+//! past their retention. Safe on many nodes at once: the store deletes in small batches
 //! that skip rows another node holds.
 
 use std::sync::Arc;
@@ -23,7 +24,9 @@ pub fn spawn(
     clock: Clock,
     interval: Duration,
     brute_force: BruteForce,
+    log_retention: Duration,
 ) -> JoinHandle<()> {
+    let keep_logs = i64::try_from(log_retention.as_secs()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -56,9 +59,29 @@ pub fn spawn(
                     }
                 }
             }
+            total += purge_logs(store.as_ref(), now.plus(-keep_logs)).await;
             if total > 0 {
                 tracing::debug!(purged = total, "expired records purged");
             }
         }
     })
+}
+
+/// Deletes the log events dated before `before`, batch by batch.
+async fn purge_logs(store: &dyn Store, before: tessera_protocol::Timestamp) -> u64 {
+    let mut total = 0;
+    loop {
+        match store.purge_log_events(before, BATCH).await {
+            Ok(purged) => {
+                total += purged;
+                if purged < BATCH as u64 {
+                    return total;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "purging old log events failed; retrying at the next interval");
+                return total;
+            }
+        }
+    }
 }

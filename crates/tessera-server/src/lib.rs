@@ -1,5 +1,6 @@
 //! The Tessera authorization server: configuration, state, routes, flows and hosted pages.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod cli_keys;
@@ -14,6 +15,7 @@ pub mod flows;
 pub mod housekeeping;
 pub mod keys;
 pub mod management;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod secrets;
@@ -113,11 +115,15 @@ pub async fn build_state(
             ip_max_failures: config.ip_throttle_max_failures,
             ip_window: config.ip_throttle_window,
         },
+        metrics_endpoint: config.metrics,
+        trust_forwarded_for: config.trust_forwarded_for,
     };
     let catalog = catalog::Catalog::new(
         Arc::clone(&store),
         std::time::Duration::from_millis(config.cache_ttl_ms),
     );
+    let metrics = Arc::new(metrics::Metrics::new());
+    let audit = audit::Audit::start(Arc::clone(&store), Arc::clone(&metrics))?;
     let state = AppState {
         settings: Arc::new(settings),
         catalog,
@@ -129,6 +135,8 @@ pub async fn build_state(
             config.client_auth_max_failures,
             config.client_auth_window,
         )),
+        metrics,
+        audit,
     };
     Ok((state, new_management_credentials))
 }
@@ -142,6 +150,8 @@ pub struct Tessera {
     pub new_management_credentials: Option<management::bootstrap::NewCredentials>,
     /// How often expired records are purged.
     pub housekeeping_interval: std::time::Duration,
+    /// How long audit log events are kept.
+    pub log_retention: std::time::Duration,
 }
 
 impl Tessera {
@@ -172,6 +182,9 @@ impl Tessera {
             state,
             new_management_credentials,
             housekeeping_interval: std::time::Duration::from_secs(config.housekeeping_interval),
+            log_retention: std::time::Duration::from_secs(
+                u64::from(config.log_retention_days) * 86_400,
+            ),
         })
     }
 
@@ -189,14 +202,23 @@ impl Tessera {
             state.clock.clone(),
             self.housekeeping_interval,
             state.settings.brute_force,
+            self.log_retention,
         );
+        let upkeep = Arc::clone(&state.metrics).spawn_upkeep();
+        let audit = state.audit.clone();
         let app = routes::router(self.state);
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // The peer address is the audit log's client IP.
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        // The drained requests' events are queued: write them before exiting.
+        audit.flush(std::time::Duration::from_secs(10)).await;
         refresh.abort();
         purge.abort();
+        upkeep.abort();
         served?;
         Ok(())
     }

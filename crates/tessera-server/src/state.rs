@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use tessera_store::Store;
 
+use crate::audit::{Audit, Event};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::crypto::Passwords;
 use crate::flows::brute_force::BruteForce;
 use crate::flows::client_throttle::ClientAuthThrottle;
 use crate::keys::Keys;
+use crate::metrics::Metrics;
 
 /// Settings derived from the configuration that requests need.
 #[derive(Debug, Clone)]
@@ -24,6 +26,10 @@ pub struct Settings {
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
     pub brute_force: BruteForce,
+    /// Whether `GET /metrics` is served.
+    pub metrics_endpoint: bool,
+    /// Whether the client IP is the last `X-Forwarded-For` hop (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -46,4 +52,14 @@ pub struct AppState {
     pub clock: Clock,
     /// This node's count of failed client authentications.
     pub client_auth: Arc<ClientAuthThrottle>,
+    pub metrics: Arc<Metrics>,
+    /// The audit log; [`AppState::record`] adds an event.
+    pub audit: Audit,
+}
+
+impl AppState {
+    /// Adds `event` to the audit log, dated now; never waits on the store.
+    pub fn record(&self, event: Event) {
+        self.audit.record(event, self.clock.now());
+    }
 }

@@ -14,8 +14,8 @@ use tessera_protocol::{
 
 pub use postgres::PostgresStore;
 pub use records::{
-    Admin, AdminRole, AdminSession, ClientGrant, Consent, Login, NewUser, PendingAuthorization,
-    Session, SigningKeyRecord, User,
+    Admin, AdminRole, AdminSession, ClientGrant, Consent, LogEvent, LogFilter, Login, NewUser,
+    PendingAuthorization, Session, SigningKeyRecord, User,
 };
 pub use sqlite::SqliteStore;
 
@@ -336,9 +336,27 @@ pub trait AdminStore {
     async fn end_admin_session(&self, digest: &SecretDigest) -> StoreResult<bool>;
 }
 
-/// Removing what has expired, in small batches so many nodes can run it at once.
+/// The audit log: security events, written in batches by a background task.
+#[async_trait]
+pub trait AuditLogStore {
+    /// Stores the events, all or none.
+    async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()>;
+    async fn log_event(&self, log_id: &str) -> StoreResult<Option<LogEvent>>;
+    async fn list_log_events(
+        &self,
+        filter: &LogFilter,
+        page: Page,
+    ) -> StoreResult<Listing<LogEvent>>;
+    /// Deletes at most `batch` events dated before `before`; returns how many went.
+    async fn purge_log_events(&self, before: Timestamp, batch: i64) -> StoreResult<u64>;
+}
+
+/// Operations: removing what has expired, in small batches so many nodes can run it at once,
+/// and a cheap probe of the database for readiness checks.
 #[async_trait]
 pub trait Housekeeping {
+    /// One trivial round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
     /// Deletes at most `batch` expired codes, sessions and pending authorizations, and refresh
     /// tokens revoked before `revoked_before`; returns how many rows went.
     async fn purge_expired(
@@ -363,6 +381,7 @@ pub trait Store:
     + KeyStore
     + AdminStore
     + LoginAttemptStore
+    + AuditLogStore
     + Housekeeping
     + Send
     + Sync
@@ -382,6 +401,7 @@ impl<T> Store for T where
         + KeyStore
         + AdminStore
         + LoginAttemptStore
+        + AuditLogStore
         + Housekeeping
         + Send
         + Sync

@@ -197,3 +197,33 @@ impl fmt::Debug for AdminSession {
             .finish_non_exhaustive()
     }
 }
+
+/// One audit log event, in Auth0's log event shape. Never holds a secret: no password, code,
+/// token, client secret or cookie goes into any field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// Unique, and ordered as the events were recorded on one node.
+    pub log_id: String,
+    pub date: Timestamp,
+    /// Auth0's event type code (`s`, `fp`, `seacft`, …).
+    pub event_type: String,
+    pub description: String,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    /// Event-specific facts, a JSON object.
+    pub details: serde_json::Value,
+}
+
+/// Which log events a listing returns: each `Some` field must match exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub event_type: Option<String>,
+    /// Newest first (Auth0's default `date:-1`) when true, else oldest first.
+    pub newest_first: bool,
+}

@@ -183,6 +183,22 @@ macro_rules! row_mappers {
             })
         }
 
+        fn log_event_from_row(row: &$row) -> StoreResult<LogEvent> {
+            Ok(LogEvent {
+                log_id: row.try_get("log_id")?,
+                date: Timestamp(row.try_get("date")?),
+                event_type: row.try_get("type")?,
+                description: row.try_get("description")?,
+                client_id: row.try_get("client_id")?,
+                client_name: row.try_get("client_name")?,
+                ip: row.try_get("ip")?,
+                user_agent: row.try_get("user_agent")?,
+                user_id: row.try_get("user_id")?,
+                user_name: row.try_get("user_name")?,
+                details: from_json(row.try_get("details")?)?,
+            })
+        }
+
         fn digest_of(row: &$row, column: &str) -> StoreResult<SecretDigest> {
             let bytes: Vec<u8> = row.try_get(column)?;
             SecretDigest::from_bytes(&bytes)

@@ -16,11 +16,11 @@ use tessera_protocol::{
 
 use crate::rows::{corrupt, count_of, from_json, row_mappers, scope_of, to_json};
 use crate::{
-    Admin, AdminRole, AdminSession, AdminStore, ApiStore, ClientGrant, ClientGrantStore,
-    ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping, KeyStore, Listing,
-    Login, LoginAttemptStore, NewUser, Page, PendingAuthorization, PendingAuthorizationStore,
-    RefreshTokenStore, Session, SessionStore, SigningKeyRecord, StoreError, StoreResult, User,
-    UserStore,
+    Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
+    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping,
+    KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
+    PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore,
+    SigningKeyRecord, StoreError, StoreResult, User, UserStore,
 };
 
 /// A store on one SQLite database file.
@@ -874,6 +874,11 @@ const PURGES: [&str; 5] = [
 
 #[async_trait]
 impl Housekeeping for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn purge_expired(
         &self,
         now: Timestamp,
@@ -1096,5 +1101,93 @@ impl LoginAttemptStore for SqliteStore {
             purged += result.rows_affected();
         }
         Ok(purged)
+    }
+}
+
+const LOG_MATCHES: &str = "(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR client_id = ?2)
+    AND (?3 IS NULL OR type = ?3)";
+
+#[async_trait]
+impl AuditLogStore for SqliteStore {
+    async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for event in events {
+            sqlx::query(
+                "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
+                    user_agent, user_id, user_name, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .bind(&event.log_id)
+            .bind(event.date.0)
+            .bind(&event.event_type)
+            .bind(&event.description)
+            .bind(event.client_id.as_deref())
+            .bind(event.client_name.as_deref())
+            .bind(event.ip.as_deref())
+            .bind(event.user_agent.as_deref())
+            .bind(event.user_id.as_deref())
+            .bind(event.user_name.as_deref())
+            .bind(to_json(&event.details)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_event(&self, log_id: &str) -> StoreResult<Option<LogEvent>> {
+        let row = sqlx::query("SELECT * FROM log_events WHERE log_id = ?1")
+            .bind(log_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(log_event_from_row).transpose()
+    }
+
+    async fn list_log_events(
+        &self,
+        filter: &LogFilter,
+        page: Page,
+    ) -> StoreResult<Listing<LogEvent>> {
+        let order = if filter.newest_first {
+            "date DESC, log_id DESC"
+        } else {
+            "date, log_id"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM log_events WHERE {LOG_MATCHES} ORDER BY {order} LIMIT ?4 OFFSET ?5"
+        ))
+        .bind(filter.user_id.as_deref())
+        .bind(filter.client_id.as_deref())
+        .bind(filter.event_type.as_deref())
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM log_events WHERE {LOG_MATCHES}"
+        ))
+        .bind(filter.user_id.as_deref())
+        .bind(filter.client_id.as_deref())
+        .bind(filter.event_type.as_deref())
+        .fetch_one(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(log_event_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn purge_log_events(&self, before: Timestamp, batch: i64) -> StoreResult<u64> {
+        let result = sqlx::query(
+            "DELETE FROM log_events WHERE rowid IN (SELECT rowid FROM log_events WHERE date < ?1 LIMIT ?2)",
+        )
+        .bind(before.0)
+        .bind(batch)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
     }
 }

@@ -19,8 +19,9 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, Login, NewUser,
-    PendingAuthorization, PostgresStore, Session, SigningKeyRecord, SqliteStore, Store,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, LogEvent, LogFilter, Login,
+    NewUser, Page, PendingAuthorization, PostgresStore, Session, SigningKeyRecord, SqliteStore,
+    Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -131,6 +132,32 @@ async fn reopening_the_file_keeps_the_data() {
         .await
         .unwrap()
         .is_some());
+}
+
+fn log_event(
+    id: &str,
+    at: i64,
+    event_type: &str,
+    user: Option<&str>,
+    client: Option<&str>,
+) -> LogEvent {
+    LogEvent {
+        log_id: id.into(),
+        date: Timestamp(at),
+        event_type: event_type.into(),
+        description: format!("event {id}"),
+        client_id: client.map(Into::into),
+        client_name: client.map(|c| format!("{c} app")),
+        ip: Some("203.0.113.7".into()),
+        user_agent: Some("test-agent/1.0".into()),
+        user_id: user.map(Into::into),
+        user_name: user.map(|u| format!("{u}@example.com")),
+        details: serde_json::json!({ "scope": "openid", "n": at }),
+    }
+}
+
+fn log_ids(events: &[LogEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.log_id.as_str()).collect()
 }
 
 fn signing_key(kid: &str, alg: &str, at: i64) -> SigningKeyRecord {

@@ -42,6 +42,8 @@ pub enum Target {
     Local {
         router: Router,
         token: String,
+        /// Flushed after each call: the process may exit right after.
+        audit: crate::audit::Audit,
     },
     Remote {
         base: String,
@@ -81,9 +83,11 @@ impl Target {
             );
         }
         let token = local_token(&state).await?;
+        let audit = state.audit.clone();
         Ok(Target::Local {
             router: crate::routes::router(state),
             token,
+            audit,
         })
     }
 
@@ -145,8 +149,15 @@ impl Target {
             target = format!("{target}?{}", encoded.finish());
         }
         let reply = match self {
-            Target::Local { router, token } => {
-                in_process(router, token, &call.method, &target, call.body.as_ref()).await?
+            Target::Local {
+                router,
+                token,
+                audit,
+            } => {
+                let reply =
+                    in_process(router, token, &call.method, &target, call.body.as_ref()).await?;
+                audit.flush(Duration::from_secs(10)).await;
+                reply
             }
             Target::Remote { base, token, http } => {
                 let url = format!("{base}{}", target.trim_start_matches('/'));

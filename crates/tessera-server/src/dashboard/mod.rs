@@ -6,11 +6,12 @@ mod api;
 mod apis;
 mod apps;
 mod keys;
+mod logs;
 mod session;
 mod users;
 mod view;
 
-use axum::response::{Redirect, Response};
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -97,13 +98,9 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/keys", get(keys::list))
         .route("/dashboard/keys/rotate", post(keys::rotate))
         .route("/dashboard/keys/revoke", post(keys::revoke))
-        .route("/dashboard/logs", get(logs))
+        .route("/dashboard/logs", get(logs::list))
 }
 
 async fn home(_signed_in: session::SignedIn) -> Redirect {
     Redirect::to("/dashboard/applications")
-}
-
-async fn logs(signed_in: session::SignedIn) -> Response {
-    view::logs(view::Chrome::of(&signed_in, "logs"))
 }

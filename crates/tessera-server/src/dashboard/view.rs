@@ -175,13 +175,3 @@ pub fn confirm(
     };
     render(StatusCode::OK, page.render())
 }
-
-#[derive(Template)]
-#[template(path = "dashboard/logs.html")]
-struct LogsPage {
-    chrome: Chrome,
-}
-
-pub fn logs(chrome: Chrome) -> Response {
-    render(StatusCode::OK, LogsPage { chrome }.render())
-}

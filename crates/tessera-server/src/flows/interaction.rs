@@ -8,6 +8,10 @@ use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
 use tessera_store::{Login, PendingAuthorization, Session};
 
+use serde_json::json;
+use tessera_store::User;
+
+use crate::audit::{Event, EventType};
 use crate::client_ip::ClientIp;
 use crate::crypto::{new_secret, random_hex};
 use crate::error::InternalError;
@@ -16,6 +20,7 @@ use crate::flows::authorize::{
     Authenticated, BrowserCookies, Outcome, Stage,
 };
 use crate::flows::brute_force::{account_key, Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
+use crate::metrics::LoginFailure;
 use crate::state::AppState;
 
 /// What the login page shows.
@@ -155,6 +160,39 @@ fn login_view(
     }
 }
 
+/// Counts and records a failed login: `fu` for an unknown user, `fp` for a wrong password,
+/// `f` for a blocked account. The typed identifier is kept (as Auth0's `user_name`), never
+/// the password.
+fn login_failed(
+    state: &AppState,
+    user: Option<&User>,
+    blocked: bool,
+    typed: &str,
+    pending: &PendingAuthorization,
+    client_name: &str,
+) {
+    let (why, event) = match user {
+        None => (
+            LoginFailure::UnknownUser,
+            Event::new(EventType::UnknownUser).user_name(typed.trim()),
+        ),
+        Some(user) => {
+            let (why, event_type) = if blocked {
+                (LoginFailure::Blocked, EventType::FailedLogin)
+            } else {
+                (LoginFailure::WrongPassword, EventType::WrongPassword)
+            };
+            (why, Event::new(event_type).user(&user.user_id, &user.email))
+        }
+    };
+    let event = match why {
+        LoginFailure::Blocked => event.description("Login of a blocked user"),
+        _ => event,
+    };
+    state.metrics.login_failed(why);
+    state.record(event.client(pending.request.client_id.as_str(), Some(client_name)));
+}
+
 /// `GET /u/login`.
 pub async fn login_page(
     state: &AppState,
@@ -214,12 +252,21 @@ pub async fn submit_login(
     let user = match user {
         Some(user) if matched && !user.blocked => user,
         found => {
-            let message = if matched && found.is_some_and(|u| u.blocked) {
+            let blocked = matched && found.as_ref().is_some_and(|u| u.blocked);
+            let message = if blocked {
                 "This account is blocked. Contact the administrator."
             } else {
                 "Wrong username or password."
             };
             let name = client_name(state, &pending.request.client_id).await?;
+            login_failed(
+                state,
+                found.as_ref(),
+                blocked,
+                &form.username,
+                &pending,
+                &name,
+            );
             return Ok(Interaction::LoginFailed(login_view(
                 &pending,
                 name,
@@ -248,6 +295,12 @@ pub async fn submit_login(
     };
     state.store.record_login(&pending.id, &login).await?;
     pending.login = Some(login);
+    let name = client_name(state, &pending.request.client_id).await?;
+    state.record(
+        Event::new(EventType::SuccessLogin)
+            .user(&user.user_id, &user.email)
+            .client(pending.request.client_id.as_str(), Some(&name)),
+    );
     let authenticated = Authenticated {
         user_id: user.user_id,
         sid: session.sid,
@@ -390,6 +443,12 @@ pub async fn submit_consent(
                     now,
                 )
                 .await?;
+            let details = json!({ "audience": audience, "scope": scope.to_string() });
+            let mut event = Event::new(EventType::ConsentGranted)
+                .client(request.client_id.as_str(), None)
+                .details(details);
+            event.user_id = Some(user.user_id.clone());
+            state.record(event);
             let outcome = proceed(
                 state,
                 request,

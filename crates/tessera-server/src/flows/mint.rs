@@ -178,6 +178,9 @@ pub async fn mint_implicit(
         now,
     };
     let minted = mint(state, m, request.response_type.issues_access_token())?;
+    state
+        .metrics
+        .token_issued(tessera_protocol::GrantType::Implicit);
     let id_token = minted
         .id_token
         .filter(|_| request.response_type.issues_id_token());

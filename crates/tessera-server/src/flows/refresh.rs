@@ -2,7 +2,7 @@
 //! detection that revokes the whole family (RFC 9700 §4.14.2).
 
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
-use tessera_protocol::{RegisteredClient, ScopeSet, SecretDigest, Timestamp};
+use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
 use crate::crypto::new_secret;
 use crate::flows::mint::{Mint, Subject};
@@ -114,6 +114,7 @@ async fn reuse_detected(state: &AppState, grant: &RefreshGrant, now: Timestamp) 
     {
         Ok(revoked) => {
             tracing::warn!(client_id = %grant.client_id, revoked, "refresh token reuse detected; family revoked");
+            crate::audit::refresh_reused(state, grant, revoked);
             invalid_grant(
                 "the refresh token was already used; every token of its grant is now revoked",
             )
@@ -142,5 +143,7 @@ async fn issue(
         sid: grant.sid.as_deref(),
         now,
     };
-    respond(state, m, Some(refresh_token))
+    let tokens = respond(state, m, Some(refresh_token))?;
+    crate::audit::tokens_issued(state, GrantType::RefreshToken, client, &m);
+    Ok(tokens)
 }

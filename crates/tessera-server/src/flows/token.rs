@@ -182,6 +182,7 @@ async fn redeem_code(
                 .await
                 .map_err(internal)?;
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed");
+            crate::audit::code_replayed(state, client, revoked);
             return Err(invalid_grant(
                 "the authorization code has already been used",
             ));
@@ -232,7 +233,9 @@ async fn redeem_code(
         sid: grant.sid.as_deref(),
         now,
     };
-    respond(state, m, refresh_token)
+    let tokens = respond(state, m, refresh_token)?;
+    crate::audit::tokens_issued(state, GrantType::AuthorizationCode, client, &m);
+    Ok(tokens)
 }
 
 /// RFC 6749 §4.4 with Auth0's client grants: the client may get a token for `audience` with at
@@ -287,7 +290,9 @@ async fn client_credentials(
         sid: None,
         now,
     };
-    respond(state, m, None)
+    let tokens = respond(state, m, None)?;
+    crate::audit::tokens_issued(state, GrantType::ClientCredentials, client, &m);
+    Ok(tokens)
 }
 
 pub(crate) async fn live_user(state: &AppState, user_id: &str) -> Result<Arc<User>, TokenFailure> {

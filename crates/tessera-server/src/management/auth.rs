@@ -20,13 +20,15 @@ pub const RESOURCES: [&str; 6] = [
     "signing_keys",
 ];
 
-/// Every scope of the Management API (`read:clients`, `create:clients`, …).
+/// Every scope of the Management API (`read:clients`, `create:clients`, …, and `read:logs`:
+/// the audit log is read-only).
 pub fn management_scopes() -> Vec<String> {
     RESOURCES
         .iter()
         .flat_map(|resource| {
             ["read", "create", "update", "delete"].map(|verb| format!("{verb}:{resource}"))
         })
+        .chain(std::iter::once("read:logs".to_owned()))
         .collect()
 }
 

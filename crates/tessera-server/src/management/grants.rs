@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tessera_store::Consent;
 
+use crate::audit::{Event, EventType};
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::openapi::{BadRequest, Forbidden, GrantSchema, NotFound, Unauthorized};
@@ -87,6 +88,17 @@ async fn revoke(state: &AppState, consent: &Consent) -> ApiResult<()> {
         .revoke_refresh_tokens_of(&consent.user_id, grant, now)
         .await?;
     tracing::info!(user_id = %consent.user_id, client_id = %consent.client_id, revoked, "consent revoked");
+    let details = json!({
+        "grant_id": consent.id,
+        "audience": consent.audience,
+        "scope": consent.scope.to_string(),
+        "refresh_tokens_revoked": revoked,
+    });
+    let mut event = Event::new(EventType::ConsentRevoked)
+        .client(consent.client_id.as_str(), None)
+        .details(details);
+    event.user_id = Some(consent.user_id.clone());
+    state.record(event);
     Ok(())
 }
 

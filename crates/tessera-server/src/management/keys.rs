@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use tessera_jwt::Algorithm;
 use tessera_store::SigningKeyRecord;
 
+use crate::audit::Event;
 use crate::cli_keys::{self, rfc3339, RevokeError};
 use crate::error::InternalError;
 use crate::management::auth::ManagementToken;
@@ -29,6 +30,12 @@ fn key_json(record: &SigningKeyRecord, all: &[SigningKeyRecord]) -> Value {
         "created_at": rfc3339(record.created_at),
         "revoked_at": record.revoked_at.map(rfc3339),
     })
+}
+
+/// The audit event of a key change made with `token` (the Dashboard's tokens name the
+/// Dashboard as their client).
+fn key_event(token: &ManagementToken, description: &str, kid: &str, alg: &str) -> Event {
+    crate::audit::key_changed(description, kid, alg).client(token.claims.client_id.as_str(), None)
 }
 
 async fn reload(state: &AppState) -> ApiResult<()> {
@@ -94,6 +101,12 @@ pub async fn rotate(
     .await
     .map_err(|e| ApiError::from(InternalError::from(e)))?;
     reload(&state).await?;
+    state.record(key_event(
+        &token,
+        "Rotate the signing key",
+        &record.kid,
+        &record.alg,
+    ));
     Ok(Json(json!({ "kid": record.kid, "alg": record.alg })))
 }
 
@@ -133,5 +146,6 @@ pub async fn revoke(
         .iter()
         .find(|r| r.kid == kid)
         .ok_or_else(|| ApiError::not_found(format!("The signing key `{kid}`")))?;
+    state.record(key_event(&token, "Revoke a signing key", &kid, &record.alg));
     Ok(Json(key_json(record, &all)))
 }

@@ -1,5 +1,6 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! grants, client grants, brute-force user blocks and signing keys, with Auth0's paths, field names, paging and errors.
+//! grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
+//! paths, field names, paging and errors.
 //! It is itself an API (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod auth;
@@ -10,6 +11,7 @@ mod error;
 mod grants;
 mod keys;
 mod listing;
+mod logs;
 pub mod openapi;
 mod payload;
 mod resource_servers;
@@ -128,6 +130,8 @@ pub const ROUTES: &[Route] = &[
     route(Method::PUT, "/api/v2/keys/signing/{kid}/revoke", |m| {
         on(m, keys::revoke)
     }),
+    route(Method::GET, "/api/v2/logs", |m| on(m, logs::list)),
+    route(Method::GET, "/api/v2/logs/{id}", |m| on(m, logs::get)),
 ];
 
 /// The Management API's routes: [`ROUTES`], with the methods of a path merged. A change made

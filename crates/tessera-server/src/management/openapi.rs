@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 use crate::config::{RefreshTokenConfig, ScopeConfig};
 use crate::management::auth::management_audience;
 use crate::management::{
-    client_grants, clients, grants, keys, resource_servers, user_blocks, users,
+    client_grants, clients, grants, keys, logs, resource_servers, user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -196,6 +196,29 @@ pub struct UserBlocksSchema {
     pub blocked_for: Vec<UserBlockSchema>,
 }
 
+/// An audit log event, Auth0's shape. `type` is Auth0's code (`s`, `fp`, `fu`, `f`,
+/// `seacft`, `feacft`, `seccft`, `sertft`, `ferrt`, `sapi`, `limit_wc`) or Tessera's
+/// `consent_granted` / `consent_revoked`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LogEvent)]
+pub struct LogEventSchema {
+    pub log_id: String,
+    /// RFC 3339.
+    pub date: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub description: String,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    /// The client's IP address.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    /// Facts of the event (scope, audience, kid, …); never a secret.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
 /// The key a rotation created.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = RotatedKey)]
@@ -236,6 +259,7 @@ page_schemas! {
     ResourceServerList, ResourceServerPage, ResourceServerSchema, resource_servers, "APIs";
     UserList, UserPage, UserSchema, users, "users";
     ClientGrantList, ClientGrantPage, ClientGrantSchema, client_grants, "client grants";
+    LogEventList, LogEventPage, LogEventSchema, logs, "log events";
 }
 
 /// Adds the bearer scheme every operation (but the document itself) requires.
@@ -265,7 +289,7 @@ impl Modify for BearerScheme {
     info(
         title = "Tessera Management API",
         description = "Auth0's Management API v2 for Tessera: applications, APIs, users, \
-                       consents, machine-to-machine grants and signing keys. Errors are \
+                       consents, machine-to-machine grants, signing keys and the audit log. Errors are \
                        `{statusCode, error, message, errorCode}`; lists take `page`, \
                        `per_page` and `include_totals`.",
     ),
@@ -282,6 +306,7 @@ impl Modify for BearerScheme {
         client_grants::list, client_grants::create, client_grants::update,
         client_grants::delete,
         keys::list, keys::rotate, keys::revoke,
+        logs::list, logs::get,
     ),
     components(
         schemas(ErrorBody),
@@ -296,6 +321,7 @@ impl Modify for BearerScheme {
         (name = "grants", description = "Users' consents"),
         (name = "client-grants", description = "Machine-to-machine authorizations"),
         (name = "keys", description = "Token signing keys"),
+        (name = "logs", description = "The audit log of security events"),
         (name = "openapi", description = "This document"),
     )
 )]

@@ -3,6 +3,7 @@
 mod authorize;
 mod consent;
 mod discovery;
+mod health;
 mod introspect;
 mod login;
 mod logout;
@@ -18,6 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
 
+use crate::metrics::ObserveLayer;
 use crate::state::AppState;
 
 /// Largest request body accepted on any route; OAuth requests are small.
@@ -25,7 +27,16 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// All of Tessera's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let observe = ObserveLayer::new(
+        std::sync::Arc::clone(&state.metrics),
+        state.settings.trust_forwarded_for,
+    );
+    let router = if state.settings.metrics_endpoint {
+        Router::new().route("/metrics", get(health::metrics))
+    } else {
+        Router::new()
+    };
+    router
         .merge(crate::management::router(&state))
         .merge(crate::dashboard::router())
         .route("/authorize", get(authorize::get))
@@ -45,9 +56,12 @@ pub fn router(state: AppState) -> Router {
             get(discovery::configuration),
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(observe)
         .with_state(state)
 }
 

@@ -6,6 +6,7 @@
 mod skip_consent;
 mod support;
 
+mod audit_log;
 mod authorize_errors;
 mod brute_force;
 mod client_credentials;
@@ -18,6 +19,7 @@ mod keys;
 mod logout;
 mod management;
 mod management_openapi;
+mod observability;
 mod oidc_details;
 mod pkce;
 mod refresh_rotation;

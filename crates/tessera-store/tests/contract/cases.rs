@@ -885,3 +885,80 @@ async fn signing_key_material_is_replaced_only_while_it_is_what_the_caller_read(
     assert!(!store.replace_signing_key_material("unknown", &[7, 8, 9], b"x").await.unwrap());
     assert_eq!(store.signing_keys().await.unwrap()[0].private_key, b"sealed".to_vec());
 }
+
+#[tokio::test]
+async fn store_answers_a_ping() {
+    let (store, _dir) = store().await;
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn log_events_round_trip_and_are_found_by_id() {
+    let (store, _dir) = store().await;
+    let event = log_event("e1", NOW.0, "s", Some("u1"), Some("c1"));
+    let bare = LogEvent { client_id: None, client_name: None, ip: None, user_agent: None, user_id: None, user_name: None, details: serde_json::json!({}), ..log_event("e2", NOW.0, "sapi", None, None) };
+    store.insert_log_events(&[event.clone(), bare.clone()]).await.unwrap();
+    assert_eq!(store.log_event("e1").await.unwrap(), Some(event));
+    assert_eq!(store.log_event("e2").await.unwrap(), Some(bare));
+    assert_eq!(store.log_event("missing").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_batch_of_log_events_is_stored_all_or_none() {
+    let (store, _dir) = store().await;
+    store.insert_log_events(&[log_event("dup", NOW.0, "s", None, None)]).await.unwrap();
+    let batch = [log_event("fresh", NOW.0, "s", None, None), log_event("dup", NOW.0, "s", None, None)];
+    assert!(store.insert_log_events(&batch).await.is_err(), "a duplicate log_id fails the batch");
+    assert_eq!(store.log_event("fresh").await.unwrap(), None, "nothing of the failed batch is kept");
+    store.insert_log_events(&[]).await.unwrap();
+}
+
+#[tokio::test]
+async fn log_events_are_listed_newest_first_filtered_and_paged() {
+    let (store, _dir) = store().await;
+    let events = [
+        log_event("a", NOW.0, "s", Some("u1"), Some("c1")),
+        log_event("b", NOW.0 + 1, "fp", Some("u1"), Some("c1")),
+        log_event("c", NOW.0 + 2, "seacft", Some("u2"), Some("c1")),
+        log_event("d", NOW.0 + 2, "seccft", None, Some("c2")),
+        log_event("e", NOW.0 + 3, "s", Some("u2"), Some("c2")),
+    ];
+    store.insert_log_events(&events).await.unwrap();
+    let page = |page, per_page| Page { page, per_page };
+    let newest = LogFilter { newest_first: true, ..LogFilter::default() };
+    let all = store.list_log_events(&newest, page(0, 10)).await.unwrap();
+    assert_eq!(log_ids(&all.items), ["e", "d", "c", "b", "a"], "by date, then log_id, newest first");
+    assert_eq!(all.total, 5);
+    let oldest = store.list_log_events(&LogFilter::default(), page(0, 10)).await.unwrap();
+    assert_eq!(log_ids(&oldest.items), ["a", "b", "c", "d", "e"]);
+    let second = store.list_log_events(&newest, page(1, 2)).await.unwrap();
+    assert_eq!(log_ids(&second.items), ["c", "b"]);
+    assert_eq!(second.total, 5, "the total counts every page");
+    let beyond = store.list_log_events(&newest, page(9, 2)).await.unwrap();
+    assert!(beyond.items.is_empty());
+
+    let of_user = LogFilter { user_id: Some("u1".into()), ..newest.clone() };
+    assert_eq!(log_ids(&store.list_log_events(&of_user, page(0, 10)).await.unwrap().items), ["b", "a"]);
+    let of_client = LogFilter { client_id: Some("c2".into()), ..newest.clone() };
+    let listed = store.list_log_events(&of_client, page(0, 10)).await.unwrap();
+    assert_eq!((log_ids(&listed.items), listed.total), (vec!["e", "d"], 2));
+    let of_type = LogFilter { event_type: Some("s".into()), ..newest.clone() };
+    assert_eq!(log_ids(&store.list_log_events(&of_type, page(0, 10)).await.unwrap().items), ["e", "a"]);
+    let combined = LogFilter { user_id: Some("u2".into()), client_id: Some("c1".into()), event_type: Some("seacft".into()), ..newest.clone() };
+    assert_eq!(log_ids(&store.list_log_events(&combined, page(0, 10)).await.unwrap().items), ["c"]);
+    let none = LogFilter { user_id: Some("u1".into()), event_type: Some("seccft".into()), ..newest };
+    let empty = store.list_log_events(&none, page(0, 10)).await.unwrap();
+    assert_eq!((empty.items.len(), empty.total), (0, 0));
+}
+
+#[tokio::test]
+async fn purging_log_events_removes_only_older_ones_in_batches() {
+    let (store, _dir) = store().await;
+    let events: Vec<_> = (0..5).map(|i| log_event(&format!("e{i}"), NOW.0 + i, "s", None, None)).collect();
+    store.insert_log_events(&events).await.unwrap();
+    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 2, "a batch at most");
+    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 1);
+    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 0);
+    let left = store.list_log_events(&LogFilter::default(), Page { page: 0, per_page: 10 }).await.unwrap();
+    assert_eq!(log_ids(&left.items), ["e3", "e4"]);
+}
