@@ -1,9 +1,12 @@
 //! `GET`/`POST /u/login`: the hosted login page.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+
+use tessera_protocol::params::Params;
 
 use crate::flows::interaction::{self, LoginForm};
 use crate::routes::web;
@@ -24,18 +27,25 @@ pub async fn show(
     }
 }
 
-fn parse(headers: &HeaderMap, body: &[u8]) -> Result<LoginForm, String> {
-    let params = web::body_params(headers, body)?;
+fn parse(params: &Params) -> Result<LoginForm, String> {
     Ok(LoginForm {
-        state: web::field(&params, "state")?,
-        csrf_token: web::field(&params, "csrf_token")?,
-        username: web::field(&params, "username")?,
-        password: web::field(&params, "password")?,
+        state: web::field(params, "state")?,
+        csrf_token: web::field(params, "csrf_token")?,
+        username: web::field(params, "username")?,
+        password: web::field(params, "password")?,
     })
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse(&headers, &body) {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let params = match web::posted_params(&headers, body) {
+        Ok(params) => params,
+        Err(page) => return *page,
+    };
+    let form = match parse(&params) {
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };
