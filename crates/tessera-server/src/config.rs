@@ -40,6 +40,11 @@ pub struct Config {
     /// How often each node reloads the signing keys from the store, seconds (at least 1), so
     /// that a key rotated or revoked with `tessera keys` is used without a restart.
     pub key_refresh_interval: u64,
+    /// How long one request may take, body included, before it is answered 408, seconds.
+    pub request_timeout: u64,
+    /// How long a client may take to send a request's line and headers before the connection
+    /// is closed, seconds (against slow clients holding connections open).
+    pub header_read_timeout: u64,
     pub apis: Vec<ApiConfig>,
     pub clients: Vec<ClientConfig>,
     pub users: Vec<UserConfig>,
@@ -63,6 +68,8 @@ impl Default for Config {
             id_token_lifetime: 36_000,
             login_timeout: 15 * 60,
             key_refresh_interval: 10,
+            request_timeout: 30,
+            header_read_timeout: 10,
             apis: Vec::new(),
             clients: Vec::new(),
             users: Vec::new(),
@@ -336,6 +343,16 @@ impl Config {
             ("login_timeout", self.login_timeout),
         ] {
             if value <= 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be a positive number of seconds"
+                )));
+            }
+        }
+        for (name, value) in [
+            ("request_timeout", self.request_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+        ] {
+            if value == 0 {
                 return Err(ConfigError::Invalid(format!(
                     "{name} must be a positive number of seconds"
                 )));

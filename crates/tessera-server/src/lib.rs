@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod flows;
 pub mod housekeeping;
+pub mod http;
 pub mod keys;
 pub mod management;
 pub mod pages;
@@ -98,6 +99,7 @@ pub async fn build_state(
         session_lifetime: config.session_lifetime,
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
+        request_timeout: std::time::Duration::from_secs(config.request_timeout),
     };
     let state = AppState {
         settings: Arc::new(settings),
@@ -118,6 +120,8 @@ pub struct Tessera {
     pub new_management_credentials: Option<management::bootstrap::NewCredentials>,
     /// How often expired records are purged.
     pub housekeeping_interval: std::time::Duration,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Tessera {
@@ -148,6 +152,7 @@ impl Tessera {
             state,
             new_management_credentials,
             housekeeping_interval: std::time::Duration::from_secs(config.housekeeping_interval),
+            header_read_timeout: std::time::Duration::from_secs(config.header_read_timeout),
         })
     }
 
@@ -166,12 +171,9 @@ impl Tessera {
             self.housekeeping_interval,
         );
         let app = routes::router(self.state);
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        http::serve(self.listener, app, self.header_read_timeout, shutdown).await;
         refresh.abort();
         purge.abort();
-        served?;
         Ok(())
     }
 }

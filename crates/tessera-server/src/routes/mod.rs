@@ -2,6 +2,7 @@
 
 mod authorize;
 mod consent;
+mod deadline;
 mod discovery;
 mod introspect;
 mod login;
@@ -47,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline::limit,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

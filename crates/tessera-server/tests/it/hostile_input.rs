@@ -501,3 +501,125 @@ async fn authorize_state_that_is_not_utf8_is_refused_not_mangled() {
     assert!(page.contains("invalid_request"), "{page}");
     assert!(page.contains("UTF-8"), "{page}");
 }
+
+/// A server with short deadlines, and its address.
+async fn impatient_server() -> (TestServer, SocketAddr) {
+    let server = TestServer::start_with(|config| {
+        config.header_read_timeout = 2;
+        config.request_timeout = 3;
+    })
+    .await;
+    let addr = server
+        .issuer
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (server, addr)
+}
+
+/// Reads until the server closes the connection; `None` if it has not within `limit`.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    tokio::time::timeout(limit, async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await
+    .ok()?;
+    Some(raw)
+}
+
+/// Slowloris: half a request line, then silence. The connection is closed once the header-read
+/// deadline (2 s here) passes, instead of being held open for as long as the client likes.
+#[tokio::test]
+async fn client_stalling_in_the_request_line_is_disconnected() {
+    let (_server, addr) = impatient_server().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /.well-known/jwks").await.unwrap();
+    let closed = read_until_closed(&mut stream, Duration::from_secs(30)).await;
+    assert!(
+        closed.is_some(),
+        "the stalled connection was still open after 30 s"
+    );
+}
+
+/// Headers trickled a byte at a time never complete a request: the deadline covers the whole
+/// head, not the time between two bytes.
+#[tokio::test]
+async fn client_trickling_its_headers_is_disconnected() {
+    let (_server, addr) = impatient_server().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "GET /.well-known/jwks.json HTTP/1.1\r\nHost: {addr}\r\nX-Slow: {}",
+        "a".repeat(200)
+    );
+    let writer = async {
+        for byte in head.as_bytes() {
+            if stream.write_all(&[*byte]).await.is_err() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        true
+    };
+    let finished = tokio::time::timeout(Duration::from_secs(60), writer).await;
+    assert_eq!(
+        finished.ok(),
+        Some(false),
+        "the server kept reading a trickled head"
+    );
+}
+
+/// A body sent more slowly than the request deadline (3 s here) is answered 408 in RFC 6749
+/// §5.2's shape at the token endpoint, and the server still serves others meanwhile.
+#[tokio::test]
+async fn body_trickling_past_the_request_deadline_gets_408() {
+    let (server, addr) = impatient_server().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..1000 {
+            if writer.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let alive = http()
+        .get(server.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), reqwest::StatusCode::OK);
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut chunk = [0u8; 4096];
+        while !raw.windows(4).any(|w| w == b"\r\n\r\n") || !raw.ends_with(b"}") {
+            match reader.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    assert!(read.is_ok(), "no answer within 60 s");
+    let reply = parse_reply(&raw).expect("an HTTP answer");
+    assert_eq!(reply.status, 408);
+    assert_eq!(
+        reply.json()["error"],
+        "invalid_request",
+        "{:?}",
+        reply.json()
+    );
+}
