@@ -41,14 +41,16 @@ TOKEN=$(curl -sf "$BASE/oauth/token" -H 'content-type: application/json' -d "{
 
 # Bounded: a few examples per operation, one worker (CI machines are small), a hard time limit.
 status=0
-timeout 240 "$VENV/bin/schemathesis" run "$BASE/api/v2/openapi.json" \
+# Run from the temporary directory: schemathesis keeps a cache in `.schemathesis/` under the cwd.
+ROOT=$PWD
+(cd "$WORK" && timeout 240 "$ROOT/$VENV/bin/schemathesis" run "$BASE/api/v2/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${MAX_EXAMPLES:-25}" \
   --request-timeout 10 \
   --workers 1 \
   --generation-deterministic \
-  --no-color || status=$?
+  --no-color) || status=$?
 if grep -q 'panicked' "$WORK/server.log"; then
   grep -B2 -A10 'panicked' "$WORK/server.log" >&2
   fail "the server panicked"
