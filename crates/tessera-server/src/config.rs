@@ -63,6 +63,11 @@ pub struct Config {
     pub secret: Option<String>,
     /// A file holding the master secret, instead of `secret`.
     pub secret_file: Option<PathBuf>,
+    /// How long one request may take, body included, before it is answered 408, seconds.
+    pub request_timeout: u64,
+    /// How long a client may take to send a request's line and headers before the connection
+    /// is closed, seconds (against slow clients holding connections open).
+    pub header_read_timeout: u64,
     pub apis: Vec<ApiConfig>,
     pub clients: Vec<ClientConfig>,
     pub users: Vec<UserConfig>,
@@ -103,6 +108,8 @@ impl Default for Config {
             client_auth_window: 300,
             secret: None,
             secret_file: None,
+            request_timeout: 30,
+            header_read_timeout: 10,
             apis: Vec::new(),
             clients: Vec::new(),
             users: Vec::new(),
@@ -402,6 +409,16 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "set either secret or secret_file, not both".into(),
             ));
+        }
+        for (name, value) in [
+            ("request_timeout", self.request_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be a positive number of seconds"
+                )));
+            }
         }
         if self.log_retention_days == 0 {
             return Err(ConfigError::Invalid(

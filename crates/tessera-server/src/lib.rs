@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod flows;
 pub mod housekeeping;
+pub mod http;
 pub mod keys;
 pub mod management;
 pub mod metrics;
@@ -117,6 +118,7 @@ pub async fn build_state(
         },
         metrics_endpoint: config.metrics,
         trust_forwarded_for: config.trust_forwarded_for,
+        request_timeout: std::time::Duration::from_secs(config.request_timeout),
     };
     let catalog = catalog::Catalog::new(
         Arc::clone(&store),
@@ -152,6 +154,8 @@ pub struct Tessera {
     pub housekeeping_interval: std::time::Duration,
     /// How long audit log events are kept.
     pub log_retention: std::time::Duration,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Tessera {
@@ -185,6 +189,7 @@ impl Tessera {
             log_retention: std::time::Duration::from_secs(
                 u64::from(config.log_retention_days) * 86_400,
             ),
+            header_read_timeout: std::time::Duration::from_secs(config.header_read_timeout),
         })
     }
 
@@ -207,19 +212,14 @@ impl Tessera {
         let upkeep = Arc::clone(&state.metrics).spawn_upkeep();
         let audit = state.audit.clone();
         let app = routes::router(self.state);
-        // The peer address is the audit log's client IP.
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        // Every request carries its peer address (the audit log's and brute-force protection's
+        // client IP); slow clients are cut off after `header_read_timeout`.
+        http::serve(self.listener, app, self.header_read_timeout, shutdown).await;
         // The drained requests' events are queued: write them before exiting.
         audit.flush(std::time::Duration::from_secs(10)).await;
         refresh.abort();
         purge.abort();
         upkeep.abort();
-        served?;
         Ok(())
     }
 }

@@ -23,6 +23,8 @@ pub struct Settings {
     pub session_lifetime: i64,
     pub id_token_lifetime: i64,
     pub login_timeout: i64,
+    /// How long one request may take before it is answered 408.
+    pub request_timeout: std::time::Duration,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
     pub brute_force: BruteForce,

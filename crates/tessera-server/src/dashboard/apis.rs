@@ -4,12 +4,11 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 use serde_json::{json, Value};
 
 use crate::dashboard::api::{segment, Api};
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
 use crate::routes::web::found;
 use crate::state::AppState;
 
@@ -86,7 +85,7 @@ fn settings_path(identifier: &str) -> String {
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -236,7 +235,7 @@ pub async fn update(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -274,7 +273,7 @@ pub async fn add_permission(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -298,7 +297,7 @@ pub async fn remove_permission(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -334,7 +333,7 @@ pub async fn add_grant(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -355,7 +354,7 @@ pub async fn remove_grant(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;

@@ -3,12 +3,11 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 use serde_json::{json, Value};
 
 use crate::dashboard::api::{segment, Api};
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
 use crate::state::AppState;
 
 type Page = Result<Response, Response>;
@@ -99,7 +98,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Page {
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -219,7 +218,7 @@ pub async fn update(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -263,7 +262,7 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;

@@ -4,12 +4,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use serde_json::Value;
 
 use crate::dashboard::api::segment;
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
 use crate::routes::web::found;
 use crate::state::AppState;
 
@@ -73,7 +72,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Page {
 pub async fn rotate(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -98,7 +97,7 @@ pub async fn rotate(
 pub async fn revoke(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;

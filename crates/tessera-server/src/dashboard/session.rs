@@ -5,13 +5,12 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Admin, AdminSession};
 
 use crate::crypto::{new_secret, random_token};
 use crate::dashboard::api::{Api, Failure};
-use crate::dashboard::view::{self, Fields};
+use crate::dashboard::view::{self, Fields, FormBody};
 use crate::routes::web::{cookie, found};
 use crate::state::{AppState, Settings};
 
@@ -144,7 +143,7 @@ fn signin_page(
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Response {
     let fields = Fields(fields);
     let bound = cookie(&headers, SIGNIN_COOKIE);
@@ -212,7 +211,7 @@ async fn start_session(state: &AppState, admin: &Admin) -> Result<String, String
 pub async fn logout(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Response {
     if let Err(refused) = signed_in.check(&Fields(fields)) {
         return refused;

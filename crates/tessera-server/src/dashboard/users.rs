@@ -3,13 +3,12 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::dashboard::api::{segment, Api};
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
 use crate::routes::web::found;
 use crate::state::AppState;
 
@@ -102,7 +101,7 @@ fn user_path(user_id: &str) -> String {
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -189,7 +188,7 @@ pub async fn block(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -220,7 +219,7 @@ pub async fn set_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
@@ -243,7 +242,7 @@ pub async fn revoke_consent(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FormBody(fields): FormBody,
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;

@@ -2,8 +2,10 @@
 //! hosted-page security headers (no script, no framing, no caching).
 
 use askama::Template;
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
 use tessera_store::AdminRole;
 
 use crate::dashboard::api::Failure;
@@ -12,6 +14,24 @@ use crate::pages::secure;
 
 /// A posted form's fields, repeated names kept (checkboxes).
 pub struct Fields(pub Vec<(String, String)>);
+
+/// A posted form body. A body that cannot be read (not form encoding, too large) gets the
+/// Dashboard's failure page with axum's status (415, 413, 422), not a plain-text rejection.
+pub struct FormBody(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match Form::<Vec<(String, String)>>::from_request(request, state).await {
+            Ok(Form(fields)) => Ok(FormBody(fields)),
+            Err(rejection) => Err(failure(&Failure {
+                status: rejection.status().as_u16(),
+                message: rejection.body_text(),
+            })),
+        }
+    }
+}
 
 impl Fields {
     /// The first value of `name`, or "".

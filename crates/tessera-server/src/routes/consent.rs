@@ -1,9 +1,12 @@
 //! `GET`/`POST /u/consent`: the hosted consent page.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+
+use tessera_protocol::params::Params;
 
 use crate::flows::interaction::{self, ConsentForm};
 use crate::routes::web;
@@ -24,17 +27,24 @@ pub async fn show(
     }
 }
 
-fn parse(headers: &HeaderMap, body: &[u8]) -> Result<ConsentForm, String> {
-    let params = web::body_params(headers, body)?;
+fn parse(params: &Params) -> Result<ConsentForm, String> {
     Ok(ConsentForm {
-        state: web::field(&params, "state")?,
-        csrf_token: web::field(&params, "csrf_token")?,
-        decision: web::field(&params, "decision")?,
+        state: web::field(params, "state")?,
+        csrf_token: web::field(params, "csrf_token")?,
+        decision: web::field(params, "decision")?,
     })
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse(&headers, &body) {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let params = match web::posted_params(&headers, body) {
+        Ok(params) => params,
+        Err(page) => return *page,
+    };
+    let form = match parse(&params) {
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };

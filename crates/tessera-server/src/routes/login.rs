@@ -1,9 +1,12 @@
 //! `GET`/`POST /u/login`: the hosted login page.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+
+use tessera_protocol::params::Params;
 
 use crate::client_ip::ClientIp;
 use crate::flows::interaction::{self, LoginForm};
@@ -25,13 +28,12 @@ pub async fn show(
     }
 }
 
-fn parse(headers: &HeaderMap, body: &[u8]) -> Result<LoginForm, String> {
-    let params = web::body_params(headers, body)?;
+fn parse(params: &Params) -> Result<LoginForm, String> {
     Ok(LoginForm {
-        state: web::field(&params, "state")?,
-        csrf_token: web::field(&params, "csrf_token")?,
-        username: web::field(&params, "username")?,
-        password: web::field(&params, "password")?,
+        state: web::field(params, "state")?,
+        csrf_token: web::field(params, "csrf_token")?,
+        username: web::field(params, "username")?,
+        password: web::field(params, "password")?,
     })
 }
 
@@ -39,9 +41,13 @@ pub async fn submit(
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let form = match parse(&headers, &body) {
+    let params = match web::posted_params(&headers, body) {
+        Ok(params) => params,
+        Err(page) => return *page,
+    };
+    let form = match parse(&params) {
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };

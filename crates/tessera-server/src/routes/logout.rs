@@ -1,6 +1,7 @@
 //! `GET /v2/logout` (Auth0) and `GET`/`POST /oidc/logout` (RP-Initiated Logout).
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,10 +44,14 @@ pub async fn oidc_get(
 }
 
 /// The confirmation form posts the original parameters back with its CSRF token.
-pub async fn oidc_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match web::body_params(&headers, &body) {
+pub async fn oidc_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let params = match web::posted_params(&headers, body) {
         Ok(params) => params,
-        Err(description) => return web::bad_request(&description),
+        Err(page) => return *page,
     };
     let csrf = params.get("csrf_token").ok().flatten().map(str::to_owned);
     match logout::oidc_logout(

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod consent;
+mod deadline;
 mod discovery;
 mod health;
 mod introspect;
@@ -60,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline::limit,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(observe)
         .with_state(state)

@@ -42,12 +42,19 @@ pub(crate) fn client_request(
         *response.status_mut() = rejection.status();
         Box::new(response)
     })?;
-    web::body_params(headers, &body).map_err(|description| {
+    let invalid = |description: String| {
         Box::new(error_response(
             &TokenError::new(TokenErrorCode::InvalidRequest, description),
             false,
         ))
-    })
+    };
+    let params = web::body_params(headers, &body).map_err(invalid)?;
+    // RFC 6749 §3.2: request parameters MUST NOT be included more than once. Checked before
+    // client authentication, so a malformed request is `invalid_request` whatever else it holds.
+    match params.any_repeated() {
+        Some(repeated) => Err(invalid(repeated.to_string())),
+        None => Ok(params),
+    }
 }
 
 pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {

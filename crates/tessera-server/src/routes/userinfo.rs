@@ -1,6 +1,7 @@
 //! `GET`/`POST /userinfo` (OIDC Core §5.3) with RFC 6750 Bearer errors.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,18 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response 
 }
 
 /// RFC 6750 §2.2 also allows the token in a form body; a token in two places is refused.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let description = rejection.body_text();
+            return challenge(rejection.status(), Some(("invalid_request", &description)));
+        }
+    };
     let from_header = bearer_from_header(&headers);
     let from_body = web::body_params(&headers, &body)
         .ok()

@@ -1,6 +1,8 @@
 //! What handlers share: parameter parsing (query, form, JSON), cookies, and turning a flow's
 //! outcome into a browser response.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_protocol::authorize::ResponseMode;
@@ -14,50 +16,31 @@ use crate::state::Settings;
 pub const SESSION_COOKIE: &str = "tessera_session";
 pub const BROWSER_COOKIE: &str = "tessera_browser";
 
-/// Parses a query string; invalid percent-encoding or UTF-8 is an error.
+/// Parses a query string; invalid UTF-8 is an error.
 pub fn query_params(query: Option<&str>) -> Result<Params, String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
-        .map(Params::new)
-        .map_err(|_| "the query string is not valid UTF-8 form encoding".to_owned())
+    Params::from_query(query).map_err(|e| e.to_string())
 }
 
 /// Parses a body as `application/x-www-form-urlencoded` or as a JSON object of strings.
 pub fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match content_type.as_str() {
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-            .map(Params::new)
-            .map_err(|_| "the body is not valid form encoding".to_owned()),
-        "application/json" => json_params(body),
-        "" => Err("the Content-Type header is missing; use application/x-www-form-urlencoded or application/json".to_owned()),
-        other => Err(format!("Content-Type `{other}` is not supported; use application/x-www-form-urlencoded or application/json")),
-    }
+        .map(|v| v.to_str().unwrap_or("unreadable"));
+    Params::from_body(content_type, body).map_err(|e| e.to_string())
 }
 
-/// A JSON body must be an object whose values are strings (numbers and booleans are taken as
-/// their text, as Auth0 accepts them).
-fn json_params(body: &[u8]) -> Result<Params, String> {
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|_| "the body is not a JSON object".to_owned())?;
-    let pairs = object
-        .into_iter()
-        .map(|(name, value)| match value {
-            serde_json::Value::String(text) => Ok((name, text)),
-            serde_json::Value::Number(n) => Ok((name, n.to_string())),
-            serde_json::Value::Bool(b) => Ok((name, b.to_string())),
-            serde_json::Value::Null => Ok((name, String::new())),
-            _ => Err(format!("the parameter `{name}` must be a string")),
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Params::new(pairs))
+/// The parameters of a hosted page's POST, or the HTML error page for a body that cannot be
+/// read (too large, not form or JSON encoding), with the status axum chose (413, 400).
+pub fn posted_params(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, Box<Response>> {
+    let body = body.map_err(|rejection| {
+        let mut page = bad_request(&rejection.body_text());
+        *page.status_mut() = rejection.status();
+        Box::new(page)
+    })?;
+    body_params(headers, &body).map_err(|description| Box::new(bad_request(&description)))
 }
 
 /// The value of cookie `name`.

@@ -13,6 +13,7 @@ mod client_credentials;
 mod code_reuse;
 mod discovery;
 mod flow;
+mod hostile_input;
 mod implicit;
 mod interaction;
 mod keys;
