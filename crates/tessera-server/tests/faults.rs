@@ -141,6 +141,9 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
         })
     };
     postgres("stop");
+    // The client, API and client grant are cached for `cache_ttl_ms` (1 s): past that, the
+    // token request needs the database.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let outcome = async {
         let started = Instant::now();
         let response = node

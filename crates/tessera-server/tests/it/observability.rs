@@ -211,6 +211,8 @@ async fn readyz_is_503_with_retry_after_when_postgresql_is_unreachable() {
     let server = TestServer::start_with(|c| {
         c.database_url = relayed.to_string();
         c.database_max_connections = 2;
+        // PostgreSQL needs a master secret (every node must share it).
+        c.secret = Some("a master secret of at least thirty-two characters".into());
     })
     .await;
     let ready = http().get(server.url("readyz")).send().await.unwrap();
