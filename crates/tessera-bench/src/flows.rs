@@ -1,5 +1,6 @@
 //! The scenarios' workers: machine-to-machine tokens, code redemption, refresh rotation, and
-//! whole browserless authorization flows (with a login, with remembered consent, with SSO).
+//! whole browserless authorization flows (with a login, with remembered consent, with SSO), in
+//! Tessera's dialect or the peer's (`oidc-provider`, see bench/peer/server.mjs).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,13 +19,39 @@ fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Who the bench talks to. Both serve the same paths (the peer is configured with Tessera's);
+/// they differ in how an API is named and in their login and consent pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Auth0's `audience`; hosted pages at `/u/login` and `/u/consent` with a CSRF token.
+    Tessera,
+    /// RFC 8707's `resource`; `oidc-provider`'s development pages at `/interaction/{uid}`,
+    /// resumed at `/authorize/{uid}`.
+    Peer,
+}
+
+impl Dialect {
+    fn api_parameter(self) -> &'static str {
+        match self {
+            Dialect::Tessera => "audience",
+            Dialect::Peer => "resource",
+        }
+    }
+}
+
 /// The token request of the client-credentials grant for `audience`.
-pub fn client_credentials(host: &str, audience: &str) -> Request<Body> {
-    let form = format!(
-        "grant_type=client_credentials&client_id={M2M_CLIENT}&client_secret={}&audience={}",
+pub fn client_credentials(host: &str, dialect: Dialect, audience: &str) -> Request<Body> {
+    let mut form = format!(
+        "grant_type=client_credentials&client_id={M2M_CLIENT}&client_secret={}&{}={}",
         encode(M2M_SECRET),
+        dialect.api_parameter(),
         encode(audience)
     );
+    if dialect == Dialect::Peer {
+        // Tessera grants the client grant's scopes when none are asked; the peer grants only
+        // what is asked, so ask for the same `read`.
+        form += "&scope=read";
+    }
     post_form(host, "/oauth/token", &form)
 }
 
@@ -45,14 +72,21 @@ fn refresh_form(token: &str) -> String {
     )
 }
 
-/// The path and query of an authorization request.
-pub fn authorize_path(audience: &str, scope: &str, prompt: Option<&str>) -> String {
+/// The path and query of an authorization request (for `audience`, or for no API at all).
+pub fn authorize_path(
+    dialect: Dialect,
+    audience: Option<&str>,
+    scope: &str,
+    prompt: Option<&str>,
+) -> String {
     let mut path = format!(
-        "/authorize?response_type=code&client_id={WEB_CLIENT}&redirect_uri={}&audience={}&scope={}&state=bench",
+        "/authorize?response_type=code&client_id={WEB_CLIENT}&redirect_uri={}&scope={}&state=bench",
         encode(CALLBACK),
-        encode(audience),
         encode(scope)
     );
+    if let Some(audience) = audience {
+        path += &format!("&{}={}", dialect.api_parameter(), encode(audience));
+    }
     if let Some(prompt) = prompt {
         path += &format!("&prompt={}", encode(prompt));
     }
@@ -71,8 +105,11 @@ impl Cookies {
             .filter_map(|v| v.to_str().ok())
         {
             if let Some((name, rest)) = value.split_once('=') {
-                let value = rest.split(';').next().unwrap_or("");
-                self.0.insert(name.to_owned(), value.to_owned());
+                // An empty value is how both servers delete a cookie.
+                match rest.split(';').next().unwrap_or("") {
+                    "" => self.0.remove(name),
+                    value => self.0.insert(name.to_owned(), value.to_owned()),
+                };
             }
         }
     }
@@ -86,12 +123,21 @@ impl Cookies {
     }
 }
 
-fn location(headers: &HeaderMap) -> String {
-    headers
+/// `url` as a path when it points at `host` (the peer writes absolute URLs), else unchanged.
+fn local(url: &str, host: &str) -> String {
+    url.strip_prefix("http://")
+        .and_then(|rest| rest.strip_prefix(host))
+        .filter(|path| path.starts_with('/'))
+        .unwrap_or(url)
+        .to_owned()
+}
+
+fn location(headers: &HeaderMap, host: &str) -> String {
+    let location = headers
         .get("location")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
+        .unwrap_or("");
+    local(location, host)
 }
 
 fn query_value(url: &str, name: &str) -> Option<String> {
@@ -101,11 +147,15 @@ fn query_value(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn form_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
+/// The text between `marker` and the next `"`.
+fn quoted_after(html: &str, marker: &str) -> Option<String> {
+    let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned())
+}
+
+fn form_value(html: &str, name: &str) -> Option<String> {
+    quoted_after(html, &format!("name=\"{name}\" value=\""))
 }
 
 fn json_field(body: &[u8], field: &str) -> Option<String> {
@@ -143,16 +193,31 @@ pub async fn call(
 #[derive(Debug, Clone)]
 enum Stage {
     Authorize,
-    LoginPage(String),
-    Login { state: String, csrf: String },
-    ConsentPage(String),
-    Consent { state: String, csrf: String },
+    /// A page to read: Tessera's login or consent page, the peer's interaction page.
+    Page(String),
+    /// Tessera's hosted forms, filled in.
+    Login {
+        state: String,
+        csrf: String,
+    },
+    Consent {
+        state: String,
+        csrf: String,
+    },
+    /// The peer's interaction form (`prompt` is `login` or `consent`), posted to `action`.
+    Interaction {
+        action: String,
+        prompt: String,
+    },
+    /// A redirect back into the server: the peer resuming the authorization after a form.
+    Follow(String),
     Token(String),
 }
 
 /// A browserless authorization flow, repeated: authorize → (login) → (consent) → code → token.
 pub struct Flow {
     host: String,
+    dialect: Dialect,
     authorize: String,
     cookies: Cookies,
     stage: Stage,
@@ -163,17 +228,20 @@ pub struct Flow {
 
 impl Flow {
     /// `prompt` forces the steps: `login consent` (first time), `login` (remembered consent),
-    /// none (SSO session and remembered consent: no page at all).
+    /// none (SSO session and remembered consent: no page at all). Without `audience` the
+    /// access token is for the server's own userinfo endpoint.
     pub fn new(
         host: &str,
-        audience: &str,
+        dialect: Dialect,
+        audience: Option<&str>,
         scope: &str,
         prompt: Option<&str>,
         cookies: Cookies,
     ) -> Flow {
         Flow {
             host: host.to_owned(),
-            authorize: authorize_path(audience, scope, prompt),
+            dialect,
+            authorize: authorize_path(dialect, audience, scope, prompt),
             cookies,
             stage: Stage::Authorize,
             collect: None,
@@ -202,7 +270,7 @@ impl Flow {
     }
 
     fn after_redirect(&mut self, headers: &HeaderMap) -> Step {
-        let next = location(headers);
+        let next = location(headers, &self.host);
         if next.starts_with(CALLBACK) {
             let Some(code) = query_value(&next, "code") else {
                 return self.restart(Step::Failure);
@@ -218,13 +286,35 @@ impl Flow {
             }
             return self.restart(Step::Success);
         }
-        if next.starts_with("/u/login") {
-            self.stage = Stage::LoginPage(next);
-        } else if next.starts_with("/u/consent") {
-            self.stage = Stage::ConsentPage(next);
-        } else {
-            return self.restart(Step::Failure);
-        }
+        self.stage = match self.dialect {
+            Dialect::Tessera if next.starts_with("/u/login") || next.starts_with("/u/consent") => {
+                Stage::Page(next)
+            }
+            Dialect::Peer if next.starts_with("/interaction/") => Stage::Page(next),
+            Dialect::Peer if next.starts_with("/authorize/") => Stage::Follow(next),
+            _ => return self.restart(Step::Failure),
+        };
+        Step::Continue
+    }
+
+    /// Finds the form a person would submit on the page at `path`.
+    fn read_page(&mut self, path: &str, html: &str) -> Step {
+        self.stage = match self.dialect {
+            Dialect::Tessera => match (form_value(html, "state"), form_value(html, "csrf_token")) {
+                (Some(state), Some(csrf)) if path.starts_with("/u/login") => {
+                    Stage::Login { state, csrf }
+                }
+                (Some(state), Some(csrf)) => Stage::Consent { state, csrf },
+                _ => return self.restart(Step::Failure),
+            },
+            Dialect::Peer => match (quoted_after(html, "action=\""), form_value(html, "prompt")) {
+                (Some(action), Some(prompt)) => Stage::Interaction {
+                    action: local(&action, &self.host),
+                    prompt,
+                },
+                _ => return self.restart(Step::Failure),
+            },
+        };
         Step::Continue
     }
 
@@ -238,7 +328,7 @@ impl Worker for Flow {
     fn next(&mut self) -> Option<Request<Body>> {
         Some(match &self.stage {
             Stage::Authorize => self.browser_get(&self.authorize),
-            Stage::LoginPage(path) | Stage::ConsentPage(path) => self.browser_get(path),
+            Stage::Page(path) | Stage::Follow(path) => self.browser_get(path),
             Stage::Login { state, csrf } => {
                 let form = format!(
                     "state={state}&csrf_token={csrf}&username={USER}&password={}",
@@ -250,29 +340,35 @@ impl Worker for Flow {
                 "/u/consent",
                 &format!("state={state}&csrf_token={csrf}&decision=allow"),
             ),
+            Stage::Interaction { action, prompt } => {
+                let form = if prompt == "login" {
+                    // The peer's development login takes any password and checks none.
+                    format!("prompt=login&login={USER}&password={}", encode(PASSWORD))
+                } else {
+                    format!("prompt={}", encode(prompt))
+                };
+                self.browser_post(action, &form)
+            }
             Stage::Token(code) => post_form(&self.host, "/oauth/token", &redeem_form(code)),
         })
     }
 
     fn done(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> Step {
         self.cookies.absorb(headers);
+        // Tessera redirects with 302, the peer with 303.
+        let redirect = status == 302 || status == 303;
         match self.stage.clone() {
-            Stage::Authorize | Stage::Login { .. } | Stage::Consent { .. } if status == 302 => {
+            Stage::Authorize
+            | Stage::Login { .. }
+            | Stage::Consent { .. }
+            | Stage::Interaction { .. }
+            | Stage::Follow(_)
+                if redirect =>
+            {
                 self.after_redirect(headers)
             }
-            Stage::LoginPage(_) | Stage::ConsentPage(_) if status == 200 => {
-                let html = String::from_utf8_lossy(body);
-                match (form_value(&html, "state"), form_value(&html, "csrf_token")) {
-                    (Some(state), Some(csrf)) => {
-                        self.stage = if matches!(self.stage, Stage::LoginPage(_)) {
-                            Stage::Login { state, csrf }
-                        } else {
-                            Stage::Consent { state, csrf }
-                        };
-                        Step::Continue
-                    }
-                    _ => self.restart(Step::Failure),
-                }
+            Stage::Page(path) if status == 200 => {
+                self.read_page(&path, &String::from_utf8_lossy(body))
             }
             Stage::Token(_) if status == 200 => {
                 if let (Some(collect), Some(refresh)) =
@@ -324,22 +420,45 @@ impl Worker for RefreshChain {
     }
 }
 
+/// Runs one flow to its token response, one request at a time; returns the flow (its cookies)
+/// and the token response's body.
+async fn walk(addr: SocketAddr, mut flow: Flow) -> Result<(Flow, Vec<u8>), String> {
+    for _ in 0..12 {
+        let Some(request) = flow.next() else { break };
+        let (status, headers, body) = call(addr, request).await?;
+        match flow.done(status, &headers, &body) {
+            Step::Success => return Ok((flow, body)),
+            Step::Failure => return Err(format!("flow failed at status {status}")),
+            Step::Continue => {}
+        }
+    }
+    Err("flow did not finish".into())
+}
+
 /// Logs in once and consents to `scope` for `audience`: the cookies of an SSO session.
 pub async fn sign_in(
     addr: SocketAddr,
     host: &str,
+    dialect: Dialect,
     audience: &str,
     scope: &str,
 ) -> Result<Cookies, String> {
-    let mut flow = Flow::new(host, audience, scope, None, Cookies::default());
-    for _ in 0..8 {
-        let Some(request) = flow.next() else { break };
-        let (status, headers, body) = call(addr, request).await?;
-        match flow.done(status, &headers, &body) {
-            Step::Success => return Ok(flow.cookies),
-            Step::Failure => return Err(format!("sign-in failed at status {status}")),
-            Step::Continue => {}
-        }
-    }
-    Err("sign-in did not finish".into())
+    let flow = Flow::new(
+        host,
+        dialect,
+        Some(audience),
+        scope,
+        None,
+        Cookies::default(),
+    );
+    let (flow, _) = walk(addr, flow)
+        .await
+        .map_err(|e| format!("sign-in: {e}"))?;
+    Ok(flow.cookies)
+}
+
+/// A user's access token from one whole flow.
+pub async fn user_access_token(addr: SocketAddr, flow: Flow) -> Result<String, String> {
+    let (_, body) = walk(addr, flow).await?;
+    json_field(&body, "access_token").ok_or_else(|| "no access token in the token response".into())
 }
