@@ -1,10 +1,8 @@
-//! The scenarios' workers: machine-to-machine tokens, code redemption, refresh rotation, and
-//! whole browserless authorization flows (with a login, with remembered consent, with SSO), in
-//! Tessera's dialect or the peer's (`oidc-provider`, see bench/peer/server.mjs).
+//! The scenarios' requests and token workers (machine-to-machine tokens, code redemption,
+//! refresh rotation) in Tessera's dialect or the peer's (`oidc-provider`, bench/peer/server.mjs).
+//! Whole flows through the login and consent pages are in `browser.rs`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use http_body_util::BodyExt;
 use hyper::HeaderMap;
@@ -12,10 +10,10 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::load::{get, post_form, Body, Step, Worker};
-use crate::server::{CALLBACK, M2M_CLIENT, M2M_SECRET, PASSWORD, USER, WEB_CLIENT, WEB_SECRET};
+use crate::load::{post_form, Body, Step, Worker};
+use crate::server::{CALLBACK, M2M_CLIENT, M2M_SECRET, WEB_CLIENT, WEB_SECRET};
 
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
@@ -55,7 +53,7 @@ pub fn client_credentials(host: &str, dialect: Dialect, audience: &str) -> Reque
     post_form(host, "/oauth/token", &form)
 }
 
-fn redeem_form(code: &str) -> String {
+pub fn redeem_form(code: &str) -> String {
     format!(
         "grant_type=authorization_code&client_id={WEB_CLIENT}&client_secret={}&code={}&redirect_uri={}",
         encode(WEB_SECRET),
@@ -93,72 +91,7 @@ pub fn authorize_path(
     path
 }
 
-/// Cookies as a browser keeps them.
-#[derive(Debug, Clone, Default)]
-pub struct Cookies(HashMap<String, String>);
-
-impl Cookies {
-    fn absorb(&mut self, headers: &HeaderMap) {
-        for value in headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            if let Some((name, rest)) = value.split_once('=') {
-                // An empty value is how both servers delete a cookie.
-                match rest.split(';').next().unwrap_or("") {
-                    "" => self.0.remove(name),
-                    value => self.0.insert(name.to_owned(), value.to_owned()),
-                };
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-/// `url` as a path when it points at `host` (the peer writes absolute URLs), else unchanged.
-fn local(url: &str, host: &str) -> String {
-    url.strip_prefix("http://")
-        .and_then(|rest| rest.strip_prefix(host))
-        .filter(|path| path.starts_with('/'))
-        .unwrap_or(url)
-        .to_owned()
-}
-
-fn location(headers: &HeaderMap, host: &str) -> String {
-    let location = headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    local(location, host)
-}
-
-fn query_value(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The text between `marker` and the next `"`.
-fn quoted_after(html: &str, marker: &str) -> Option<String> {
-    let start = html.find(marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
-}
-
-fn form_value(html: &str, name: &str) -> Option<String> {
-    quoted_after(html, &format!("name=\"{name}\" value=\""))
-}
-
-fn json_field(body: &[u8], field: &str) -> Option<String> {
+pub fn json_field(body: &[u8], field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     value[field].as_str().map(str::to_owned)
 }
@@ -187,202 +120,6 @@ pub async fn call(
         .to_bytes()
         .to_vec();
     Ok((status, headers, body))
-}
-
-/// Where a flow stands.
-#[derive(Debug, Clone)]
-enum Stage {
-    Authorize,
-    /// A page to read: Tessera's login or consent page, the peer's interaction page.
-    Page(String),
-    /// Tessera's hosted forms, filled in.
-    Login {
-        state: String,
-        csrf: String,
-    },
-    Consent {
-        state: String,
-        csrf: String,
-    },
-    /// The peer's interaction form (`prompt` is `login` or `consent`), posted to `action`.
-    Interaction {
-        action: String,
-        prompt: String,
-    },
-    /// A redirect back into the server: the peer resuming the authorization after a form.
-    Follow(String),
-    Token(String),
-}
-
-/// A browserless authorization flow, repeated: authorize → (login) → (consent) → code → token.
-pub struct Flow {
-    host: String,
-    dialect: Dialect,
-    authorize: String,
-    cookies: Cookies,
-    stage: Stage,
-    /// Shared with the caller, e.g. to collect codes or refresh tokens instead of redeeming.
-    collect: Option<Arc<Mutex<Vec<String>>>>,
-    redeem: bool,
-}
-
-impl Flow {
-    /// `prompt` forces the steps: `login consent` (first time), `login` (remembered consent),
-    /// none (SSO session and remembered consent: no page at all). Without `audience` the
-    /// access token is for the server's own userinfo endpoint.
-    pub fn new(
-        host: &str,
-        dialect: Dialect,
-        audience: Option<&str>,
-        scope: &str,
-        prompt: Option<&str>,
-        cookies: Cookies,
-    ) -> Flow {
-        Flow {
-            host: host.to_owned(),
-            dialect,
-            authorize: authorize_path(dialect, audience, scope, prompt),
-            cookies,
-            stage: Stage::Authorize,
-            collect: None,
-            redeem: true,
-        }
-    }
-
-    /// Collects each token response's refresh token (when `redeem`) or each code (otherwise).
-    pub fn collecting(mut self, into: Arc<Mutex<Vec<String>>>, redeem: bool) -> Flow {
-        self.collect = Some(into);
-        self.redeem = redeem;
-        self
-    }
-
-    fn browser_get(&self, path: &str) -> Request<Body> {
-        let cookie = self.cookies.header();
-        get(&self.host, path, &[("cookie", &cookie)])
-    }
-
-    fn browser_post(&self, path: &str, form: &str) -> Request<Body> {
-        let mut request = post_form(&self.host, path, form);
-        if let Ok(value) = self.cookies.header().parse() {
-            request.headers_mut().insert("cookie", value);
-        }
-        request
-    }
-
-    fn after_redirect(&mut self, headers: &HeaderMap) -> Step {
-        let next = location(headers, &self.host);
-        if next.starts_with(CALLBACK) {
-            let Some(code) = query_value(&next, "code") else {
-                return self.restart(Step::Failure);
-            };
-            if self.redeem {
-                self.stage = Stage::Token(code);
-                return Step::Continue;
-            }
-            if let Some(collect) = &self.collect {
-                if let Ok(mut codes) = collect.lock() {
-                    codes.push(code);
-                }
-            }
-            return self.restart(Step::Success);
-        }
-        self.stage = match self.dialect {
-            Dialect::Tessera if next.starts_with("/u/login") || next.starts_with("/u/consent") => {
-                Stage::Page(next)
-            }
-            Dialect::Peer if next.starts_with("/interaction/") => Stage::Page(next),
-            Dialect::Peer if next.starts_with("/authorize/") => Stage::Follow(next),
-            _ => return self.restart(Step::Failure),
-        };
-        Step::Continue
-    }
-
-    /// Finds the form a person would submit on the page at `path`.
-    fn read_page(&mut self, path: &str, html: &str) -> Step {
-        self.stage = match self.dialect {
-            Dialect::Tessera => match (form_value(html, "state"), form_value(html, "csrf_token")) {
-                (Some(state), Some(csrf)) if path.starts_with("/u/login") => {
-                    Stage::Login { state, csrf }
-                }
-                (Some(state), Some(csrf)) => Stage::Consent { state, csrf },
-                _ => return self.restart(Step::Failure),
-            },
-            Dialect::Peer => match (quoted_after(html, "action=\""), form_value(html, "prompt")) {
-                (Some(action), Some(prompt)) => Stage::Interaction {
-                    action: local(&action, &self.host),
-                    prompt,
-                },
-                _ => return self.restart(Step::Failure),
-            },
-        };
-        Step::Continue
-    }
-
-    fn restart(&mut self, step: Step) -> Step {
-        self.stage = Stage::Authorize;
-        step
-    }
-}
-
-impl Worker for Flow {
-    fn next(&mut self) -> Option<Request<Body>> {
-        Some(match &self.stage {
-            Stage::Authorize => self.browser_get(&self.authorize),
-            Stage::Page(path) | Stage::Follow(path) => self.browser_get(path),
-            Stage::Login { state, csrf } => {
-                let form = format!(
-                    "state={state}&csrf_token={csrf}&username={USER}&password={}",
-                    encode(PASSWORD)
-                );
-                self.browser_post("/u/login", &form)
-            }
-            Stage::Consent { state, csrf } => self.browser_post(
-                "/u/consent",
-                &format!("state={state}&csrf_token={csrf}&decision=allow"),
-            ),
-            Stage::Interaction { action, prompt } => {
-                let form = if prompt == "login" {
-                    // The peer's development login takes any password and checks none.
-                    format!("prompt=login&login={USER}&password={}", encode(PASSWORD))
-                } else {
-                    format!("prompt={}", encode(prompt))
-                };
-                self.browser_post(action, &form)
-            }
-            Stage::Token(code) => post_form(&self.host, "/oauth/token", &redeem_form(code)),
-        })
-    }
-
-    fn done(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> Step {
-        self.cookies.absorb(headers);
-        // Tessera redirects with 302, the peer with 303.
-        let redirect = status == 302 || status == 303;
-        match self.stage.clone() {
-            Stage::Authorize
-            | Stage::Login { .. }
-            | Stage::Consent { .. }
-            | Stage::Interaction { .. }
-            | Stage::Follow(_)
-                if redirect =>
-            {
-                self.after_redirect(headers)
-            }
-            Stage::Page(path) if status == 200 => {
-                self.read_page(&path, &String::from_utf8_lossy(body))
-            }
-            Stage::Token(_) if status == 200 => {
-                if let (Some(collect), Some(refresh)) =
-                    (&self.collect, json_field(body, "refresh_token"))
-                {
-                    if let Ok(mut tokens) = collect.lock() {
-                        tokens.push(refresh);
-                    }
-                }
-                self.restart(Step::Success)
-            }
-            _ => self.restart(Step::Failure),
-        }
-    }
 }
 
 /// Redeems pre-minted codes, one each.
@@ -418,47 +155,4 @@ impl Worker for RefreshChain {
             Step::Failure
         }
     }
-}
-
-/// Runs one flow to its token response, one request at a time; returns the flow (its cookies)
-/// and the token response's body.
-async fn walk(addr: SocketAddr, mut flow: Flow) -> Result<(Flow, Vec<u8>), String> {
-    for _ in 0..12 {
-        let Some(request) = flow.next() else { break };
-        let (status, headers, body) = call(addr, request).await?;
-        match flow.done(status, &headers, &body) {
-            Step::Success => return Ok((flow, body)),
-            Step::Failure => return Err(format!("flow failed at status {status}")),
-            Step::Continue => {}
-        }
-    }
-    Err("flow did not finish".into())
-}
-
-/// Logs in once and consents to `scope` for `audience`: the cookies of an SSO session.
-pub async fn sign_in(
-    addr: SocketAddr,
-    host: &str,
-    dialect: Dialect,
-    audience: &str,
-    scope: &str,
-) -> Result<Cookies, String> {
-    let flow = Flow::new(
-        host,
-        dialect,
-        Some(audience),
-        scope,
-        None,
-        Cookies::default(),
-    );
-    let (flow, _) = walk(addr, flow)
-        .await
-        .map_err(|e| format!("sign-in: {e}"))?;
-    Ok(flow.cookies)
-}
-
-/// A user's access token from one whole flow.
-pub async fn user_access_token(addr: SocketAddr, flow: Flow) -> Result<String, String> {
-    let (_, body) = walk(addr, flow).await?;
-    json_field(&body, "access_token").ok_or_else(|| "no access token in the token response".into())
 }

@@ -10,6 +10,7 @@
 //! taskset -c 1 target/release/tessera-bench --peer     # and the peer, on core 0 as well
 //! ```
 
+mod browser;
 mod floor;
 mod flows;
 mod load;
@@ -24,7 +25,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use tessera_jwt::Algorithm;
 
-use crate::flows::{client_credentials, sign_in, Cookies, Dialect};
+use crate::browser::{sign_in, Cookies};
+use crate::flows::{client_credentials, Dialect};
 use crate::load::Outcome;
 use crate::report::{Measured, Row, HEADER, SEPARATOR};
 use crate::scenarios::{Target, SCOPE};

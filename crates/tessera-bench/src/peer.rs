@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::flows::{sign_in, Cookies, Dialect};
+use crate::browser::{sign_in, Cookies};
+use crate::flows::Dialect;
 use crate::report::{Measured, Row};
 use crate::scenarios::{Target, SCOPE};
 use crate::server::{free_addr, peak_rss_mb, pinned, rss_mb, wait_ready, APIS};

@@ -5,15 +5,19 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::flows::{
-    client_credentials, user_access_token, Cookies, Dialect, Flow, Redeem, RefreshChain,
-};
+use crate::browser::{user_access_token, Cookies, Flow};
+use crate::flows::{client_credentials, Dialect, Redeem, RefreshChain};
 use crate::load::{self, get, Worker};
 use crate::report::Measured;
 use crate::server::{drive_sampled, rss_mb, APIS};
 
 /// The scope the scenarios' flows ask for; C adds `offline_access`.
 pub const SCOPE: &str = "openid profile read";
+
+/// The peer's default in-memory adapter keeps the 1,000 most recently used entries (an LRU):
+/// codes minted before the newest ~1,000 are evicted and fail with `invalid_grant`. Only this
+/// many of the newest are redeemed there.
+const PEER_CODES: usize = 800;
 
 /// A running server to measure.
 pub struct Target {
@@ -93,7 +97,10 @@ impl Target {
                 .collecting(Arc::clone(&codes), false)
         }));
         load::drive(self.addr, minters, self.duration, None).await?;
-        let minted: Vec<String> = codes.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut minted: Vec<String> = codes.lock().map(|c| c.clone()).unwrap_or_default();
+        if self.dialect == Dialect::Peer && minted.len() > PEER_CODES {
+            minted.drain(..minted.len() - PEER_CODES);
+        }
         let chunk = minted.len().div_ceil(self.concurrency).max(1);
         let redeemers = boxed(minted.chunks(chunk).map(|c| Redeem {
             host: self.host.clone(),
