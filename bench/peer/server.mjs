@@ -120,6 +120,7 @@ const configuration = {
   },
   // Rotate on every use, like Tessera's `rotation_type = "rotating"` web client.
   rotateRefreshToken: true,
+  // Tessera's rule: a refresh token only when `offline_access` was asked and granted.
   issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
     && code.scopes.has('offline_access'),
   ttl: {
