@@ -266,6 +266,11 @@ async fn run(args: Args) -> Result<(), String> {
         args.store.clone()
     };
 
+    let peer_dir = args.peer_dir.unwrap_or_else(peer::default_dir);
+    if args.peer {
+        // Before Tessera's whole suite, not after it.
+        peer::check(&peer_dir)?;
+    }
     let floors = Floors::measure()?;
     eprintln!("{}", floors.summary());
 
@@ -293,7 +298,6 @@ async fn run(args: Args) -> Result<(), String> {
     let ready = server.restart()?;
     // The peer gets the CPUs to itself, as Tessera had them.
     drop(server);
-    let peer_dir = args.peer_dir.unwrap_or_else(peer::default_dir);
     let peer = match args.peer {
         true => Some(peer::run(&peer_dir, pin.as_deref(), duration, concurrency).await?),
         false => None,

@@ -23,6 +23,18 @@ pub struct Peer {
     child: Child,
 }
 
+/// Fails unless `dir` holds the peer.
+pub fn check(dir: &Path) -> Result<(), String> {
+    if dir.join("server.mjs").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "no server.mjs in {} (pass --peer-dir)",
+            dir.display()
+        ))
+    }
+}
+
 /// `npm ci` once, from the committed lock file, so every run measures the same version.
 fn install(dir: &Path) -> Result<(), String> {
     if dir.join("node_modules").is_dir() {
@@ -45,12 +57,7 @@ fn install(dir: &Path) -> Result<(), String> {
 impl Peer {
     /// Installs (if needed) and starts the peer from `dir`, pinned to `pin` CPUs if given.
     pub fn start(dir: &Path, pin: Option<&str>) -> Result<Peer, String> {
-        if !dir.join("server.mjs").is_file() {
-            return Err(format!(
-                "no server.mjs in {} (pass --peer-dir)",
-                dir.display()
-            ));
-        }
+        check(dir)?;
         install(dir)?;
         let addr = free_addr()?;
         let mut child = pinned("node".as_ref(), pin)
