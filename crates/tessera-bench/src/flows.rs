@@ -1,9 +1,8 @@
-//! The scenarios' workers: machine-to-machine tokens, code redemption, refresh rotation, and
-//! whole browserless authorization flows (with a login, with remembered consent, with SSO).
+//! The scenarios' requests and token workers (machine-to-machine tokens, code redemption,
+//! refresh rotation) in Tessera's dialect or the peer's (`oidc-provider`, bench/peer/server.mjs).
+//! Whole flows through the login and consent pages are in `browser.rs`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use http_body_util::BodyExt;
 use hyper::HeaderMap;
@@ -11,24 +10,50 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::load::{get, post_form, Body, Step, Worker};
-use crate::server::{CALLBACK, M2M_CLIENT, M2M_SECRET, PASSWORD, USER, WEB_CLIENT, WEB_SECRET};
+use crate::load::{post_form, Body, Step, Worker};
+use crate::server::{CALLBACK, M2M_CLIENT, M2M_SECRET, WEB_CLIENT, WEB_SECRET};
 
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Who the bench talks to. Both serve the same paths (the peer is configured with Tessera's);
+/// they differ in how an API is named and in their login and consent pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Auth0's `audience`; hosted pages at `/u/login` and `/u/consent` with a CSRF token.
+    Tessera,
+    /// RFC 8707's `resource`; `oidc-provider`'s development pages at `/interaction/{uid}`,
+    /// resumed at `/authorize/{uid}`.
+    Peer,
+}
+
+impl Dialect {
+    fn api_parameter(self) -> &'static str {
+        match self {
+            Dialect::Tessera => "audience",
+            Dialect::Peer => "resource",
+        }
+    }
+}
+
 /// The token request of the client-credentials grant for `audience`.
-pub fn client_credentials(host: &str, audience: &str) -> Request<Body> {
-    let form = format!(
-        "grant_type=client_credentials&client_id={M2M_CLIENT}&client_secret={}&audience={}",
+pub fn client_credentials(host: &str, dialect: Dialect, audience: &str) -> Request<Body> {
+    let mut form = format!(
+        "grant_type=client_credentials&client_id={M2M_CLIENT}&client_secret={}&{}={}",
         encode(M2M_SECRET),
+        dialect.api_parameter(),
         encode(audience)
     );
+    if dialect == Dialect::Peer {
+        // Tessera grants the client grant's scopes when none are asked; the peer grants only
+        // what is asked, so ask for the same `read`.
+        form += "&scope=read";
+    }
     post_form(host, "/oauth/token", &form)
 }
 
-fn redeem_form(code: &str) -> String {
+pub fn redeem_form(code: &str) -> String {
     format!(
         "grant_type=authorization_code&client_id={WEB_CLIENT}&client_secret={}&code={}&redirect_uri={}",
         encode(WEB_SECRET),
@@ -45,70 +70,28 @@ fn refresh_form(token: &str) -> String {
     )
 }
 
-/// The path and query of an authorization request.
-pub fn authorize_path(audience: &str, scope: &str, prompt: Option<&str>) -> String {
+/// The path and query of an authorization request (for `audience`, or for no API at all).
+pub fn authorize_path(
+    dialect: Dialect,
+    audience: Option<&str>,
+    scope: &str,
+    prompt: Option<&str>,
+) -> String {
     let mut path = format!(
-        "/authorize?response_type=code&client_id={WEB_CLIENT}&redirect_uri={}&audience={}&scope={}&state=bench",
+        "/authorize?response_type=code&client_id={WEB_CLIENT}&redirect_uri={}&scope={}&state=bench",
         encode(CALLBACK),
-        encode(audience),
         encode(scope)
     );
+    if let Some(audience) = audience {
+        path += &format!("&{}={}", dialect.api_parameter(), encode(audience));
+    }
     if let Some(prompt) = prompt {
         path += &format!("&prompt={}", encode(prompt));
     }
     path
 }
 
-/// Cookies as a browser keeps them.
-#[derive(Debug, Clone, Default)]
-pub struct Cookies(HashMap<String, String>);
-
-impl Cookies {
-    fn absorb(&mut self, headers: &HeaderMap) {
-        for value in headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            if let Some((name, rest)) = value.split_once('=') {
-                let value = rest.split(';').next().unwrap_or("");
-                self.0.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-fn location(headers: &HeaderMap) -> String {
-    headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
-
-fn query_value(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-fn form_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
-}
-
-fn json_field(body: &[u8], field: &str) -> Option<String> {
+pub fn json_field(body: &[u8], field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     value[field].as_str().map(str::to_owned)
 }
@@ -137,156 +120,6 @@ pub async fn call(
         .to_bytes()
         .to_vec();
     Ok((status, headers, body))
-}
-
-/// Where a flow stands.
-#[derive(Debug, Clone)]
-enum Stage {
-    Authorize,
-    LoginPage(String),
-    Login { state: String, csrf: String },
-    ConsentPage(String),
-    Consent { state: String, csrf: String },
-    Token(String),
-}
-
-/// A browserless authorization flow, repeated: authorize → (login) → (consent) → code → token.
-pub struct Flow {
-    host: String,
-    authorize: String,
-    cookies: Cookies,
-    stage: Stage,
-    /// Shared with the caller, e.g. to collect codes or refresh tokens instead of redeeming.
-    collect: Option<Arc<Mutex<Vec<String>>>>,
-    redeem: bool,
-}
-
-impl Flow {
-    /// `prompt` forces the steps: `login consent` (first time), `login` (remembered consent),
-    /// none (SSO session and remembered consent: no page at all).
-    pub fn new(
-        host: &str,
-        audience: &str,
-        scope: &str,
-        prompt: Option<&str>,
-        cookies: Cookies,
-    ) -> Flow {
-        Flow {
-            host: host.to_owned(),
-            authorize: authorize_path(audience, scope, prompt),
-            cookies,
-            stage: Stage::Authorize,
-            collect: None,
-            redeem: true,
-        }
-    }
-
-    /// Collects each token response's refresh token (when `redeem`) or each code (otherwise).
-    pub fn collecting(mut self, into: Arc<Mutex<Vec<String>>>, redeem: bool) -> Flow {
-        self.collect = Some(into);
-        self.redeem = redeem;
-        self
-    }
-
-    fn browser_get(&self, path: &str) -> Request<Body> {
-        let cookie = self.cookies.header();
-        get(&self.host, path, &[("cookie", &cookie)])
-    }
-
-    fn browser_post(&self, path: &str, form: &str) -> Request<Body> {
-        let mut request = post_form(&self.host, path, form);
-        if let Ok(value) = self.cookies.header().parse() {
-            request.headers_mut().insert("cookie", value);
-        }
-        request
-    }
-
-    fn after_redirect(&mut self, headers: &HeaderMap) -> Step {
-        let next = location(headers);
-        if next.starts_with(CALLBACK) {
-            let Some(code) = query_value(&next, "code") else {
-                return self.restart(Step::Failure);
-            };
-            if self.redeem {
-                self.stage = Stage::Token(code);
-                return Step::Continue;
-            }
-            if let Some(collect) = &self.collect {
-                if let Ok(mut codes) = collect.lock() {
-                    codes.push(code);
-                }
-            }
-            return self.restart(Step::Success);
-        }
-        if next.starts_with("/u/login") {
-            self.stage = Stage::LoginPage(next);
-        } else if next.starts_with("/u/consent") {
-            self.stage = Stage::ConsentPage(next);
-        } else {
-            return self.restart(Step::Failure);
-        }
-        Step::Continue
-    }
-
-    fn restart(&mut self, step: Step) -> Step {
-        self.stage = Stage::Authorize;
-        step
-    }
-}
-
-impl Worker for Flow {
-    fn next(&mut self) -> Option<Request<Body>> {
-        Some(match &self.stage {
-            Stage::Authorize => self.browser_get(&self.authorize),
-            Stage::LoginPage(path) | Stage::ConsentPage(path) => self.browser_get(path),
-            Stage::Login { state, csrf } => {
-                let form = format!(
-                    "state={state}&csrf_token={csrf}&username={USER}&password={}",
-                    encode(PASSWORD)
-                );
-                self.browser_post("/u/login", &form)
-            }
-            Stage::Consent { state, csrf } => self.browser_post(
-                "/u/consent",
-                &format!("state={state}&csrf_token={csrf}&decision=allow"),
-            ),
-            Stage::Token(code) => post_form(&self.host, "/oauth/token", &redeem_form(code)),
-        })
-    }
-
-    fn done(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> Step {
-        self.cookies.absorb(headers);
-        match self.stage.clone() {
-            Stage::Authorize | Stage::Login { .. } | Stage::Consent { .. } if status == 302 => {
-                self.after_redirect(headers)
-            }
-            Stage::LoginPage(_) | Stage::ConsentPage(_) if status == 200 => {
-                let html = String::from_utf8_lossy(body);
-                match (form_value(&html, "state"), form_value(&html, "csrf_token")) {
-                    (Some(state), Some(csrf)) => {
-                        self.stage = if matches!(self.stage, Stage::LoginPage(_)) {
-                            Stage::Login { state, csrf }
-                        } else {
-                            Stage::Consent { state, csrf }
-                        };
-                        Step::Continue
-                    }
-                    _ => self.restart(Step::Failure),
-                }
-            }
-            Stage::Token(_) if status == 200 => {
-                if let (Some(collect), Some(refresh)) =
-                    (&self.collect, json_field(body, "refresh_token"))
-                {
-                    if let Ok(mut tokens) = collect.lock() {
-                        tokens.push(refresh);
-                    }
-                }
-                self.restart(Step::Success)
-            }
-            _ => self.restart(Step::Failure),
-        }
-    }
 }
 
 /// Redeems pre-minted codes, one each.
@@ -322,24 +155,4 @@ impl Worker for RefreshChain {
             Step::Failure
         }
     }
-}
-
-/// Logs in once and consents to `scope` for `audience`: the cookies of an SSO session.
-pub async fn sign_in(
-    addr: SocketAddr,
-    host: &str,
-    audience: &str,
-    scope: &str,
-) -> Result<Cookies, String> {
-    let mut flow = Flow::new(host, audience, scope, None, Cookies::default());
-    for _ in 0..8 {
-        let Some(request) = flow.next() else { break };
-        let (status, headers, body) = call(addr, request).await?;
-        match flow.done(status, &headers, &body) {
-            Step::Success => return Ok(flow.cookies),
-            Step::Failure => return Err(format!("sign-in failed at status {status}")),
-            Step::Continue => {}
-        }
-    }
-    Err("sign-in did not finish".into())
 }

@@ -2,9 +2,11 @@
 //! core, seeded with APIs for every algorithm, an M2M client, a web client and a user.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::load::{drive, Outcome, Worker};
 
 pub const WEB_CLIENT: &str = "bench-web";
 pub const WEB_SECRET: &str = "bench-web-secret-0123456789abcdef0123456789";
@@ -51,25 +53,30 @@ pub struct Server {
     pin: Option<String>,
 }
 
-fn free_addr() -> Result<SocketAddr, String> {
+/// A loopback address nothing listens on.
+pub fn free_addr() -> Result<SocketAddr, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener.local_addr().map_err(|e| e.to_string())
 }
 
+/// A command for `program`, under `taskset -c CPUS` when `pin` is given.
+pub fn pinned(program: &std::ffi::OsStr, pin: Option<&str>) -> Command {
+    match pin {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpus]).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
 fn spawn(
-    binary: &PathBuf,
+    binary: &Path,
     config: &tempfile::NamedTempFile,
     pin: Option<&str>,
 ) -> Result<Child, String> {
-    let mut command = match pin {
-        Some(cpus) => {
-            let mut command = Command::new("taskset");
-            command.args(["-c", cpus]).arg(binary);
-            command
-        }
-        None => Command::new(binary),
-    };
-    command
+    pinned(binary.as_os_str(), pin)
         .args(["serve", "--config"])
         .arg(config.path())
         .env("TESSERA_LOG", "error")
@@ -84,17 +91,18 @@ fn spawn(
         })
 }
 
-fn wait_ready(addr: SocketAddr, child: &mut Child) -> Result<Duration, String> {
+/// Waits until `child` (called `name`) accepts connections on `addr`.
+pub fn wait_ready(addr: SocketAddr, child: &mut Child, name: &str) -> Result<Duration, String> {
     let started = Instant::now();
     loop {
         if TcpStream::connect(addr).is_ok() {
             return Ok(started.elapsed());
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("tessera exited: {status}"));
+            return Err(format!("{name} exited: {status}"));
         }
         if started.elapsed() > Duration::from_secs(60) {
-            return Err("tessera did not start within 60 s".into());
+            return Err(format!("{name} did not start within 60 s"));
         }
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -117,7 +125,7 @@ impl Server {
             .write_all(config_text(addr, database_url).as_bytes())
             .map_err(|e| e.to_string())?;
         let mut child = spawn(&binary, &config, pin.as_deref())?;
-        wait_ready(addr, &mut child)?;
+        wait_ready(addr, &mut child, "tessera")?;
         Ok(Server {
             addr,
             host: addr.to_string(),
@@ -134,26 +142,59 @@ impl Server {
         let _ = self.child.wait();
         let started = Instant::now();
         self.child = spawn(&self.binary, &self.config, self.pin.as_deref())?;
-        wait_ready(self.addr, &mut self.child)?;
+        wait_ready(self.addr, &mut self.child, "tessera")?;
         Ok(started.elapsed())
     }
 
-    fn status_field(&self, field: &str) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with(field))?;
-        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024.0)
+    /// The server's process id (for its memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Resident memory now, MB.
     pub fn rss_mb(&self) -> f64 {
-        self.status_field("VmRSS:").unwrap_or(0.0)
+        rss_mb(self.pid())
     }
 
     /// Peak resident memory, MB.
     pub fn peak_rss_mb(&self) -> f64 {
-        self.status_field("VmHWM:").unwrap_or(0.0)
+        peak_rss_mb(self.pid())
     }
+}
+
+/// A `/proc/PID/status` memory field (`VmRSS:`, `VmHWM:`), MB. Under `taskset` the pid is the
+/// server's own: taskset execs it.
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Resident memory of `pid` now, MB (0 when it cannot be read).
+pub fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:").unwrap_or(0.0)
+}
+
+/// Peak resident memory of `pid`, MB.
+pub fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:").unwrap_or(0.0)
+}
+
+/// Drives `workers` against `addr` like [`drive`], and samples the resident memory of `pid`
+/// half-way through, under load.
+pub async fn drive_sampled(
+    addr: SocketAddr,
+    pid: u32,
+    workers: Vec<Box<dyn Worker>>,
+    duration: Duration,
+    rate: Option<f64>,
+) -> Result<(Outcome, f64), String> {
+    let run = tokio::spawn(drive(addr, workers, duration, rate));
+    tokio::time::sleep(duration / 2).await;
+    let rss = rss_mb(pid);
+    let outcome = run.await.map_err(|e| e.to_string())??;
+    Ok((outcome, rss))
 }
 
 impl Drop for Server {
