@@ -115,11 +115,16 @@ impl Params {
 /// `state` must come back byte for byte (RFC 6749 §4.1.2).
 fn decode_form(input: &[u8], what: &'static str) -> Result<Params, DecodeError> {
     let decode = |raw: &[u8]| -> Result<String, DecodeError> {
-        let spaced: Vec<u8> = raw
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        // Most values (client ids, codes, tokens) have nothing to decode: copy them whole.
+        let bytes: Vec<u8> = if raw.iter().any(|&b| b == b'+' || b == b'%') {
+            let spaced: Vec<u8> = raw
+                .iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect();
+            percent_encoding::percent_decode(&spaced).collect()
+        } else {
+            raw.to_vec()
+        };
         String::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8(what))
     };
     input

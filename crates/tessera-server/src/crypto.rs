@@ -1,10 +1,11 @@
 //! Randomness and password hashing. Argon2id runs on the blocking pool under a semaphore, so a
 //! flood of logins cannot starve the async executor or the token endpoint.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tessera_protocol::secret::base64url;
 use tokio::sync::Semaphore;
 
@@ -49,61 +50,133 @@ pub enum CryptoError {
 }
 
 /// Argon2id password hashing at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
+///
+/// Each hash needs 19 MiB of working memory. Allocating it per hash costs more than the hash's
+/// second pass (the pages are faulted in and zeroed every time), so the buffers of recent hashes
+/// are kept for reuse — at most one per permit — and dropped by [`Passwords::release_idle`]
+/// once logins stop, so an idle server holds none.
 #[derive(Debug, Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    scratch: Arc<Mutex<Vec<Scratch>>>,
     /// Verified against when the user does not exist, so timing does not reveal accounts.
     decoy_hash: Arc<String>,
 }
 
-fn argon2() -> Result<Argon2<'static>, CryptoError> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+/// One hash's working memory and when it was last used.
+#[derive(Debug)]
+struct Scratch {
+    blocks: Vec<Block>,
+    used_at: Instant,
 }
 
-fn hash_blocking(password: &str) -> Result<String, CryptoError> {
+/// How long an unused buffer is kept.
+const SCRATCH_IDLE: Duration = Duration::from_secs(2);
+
+fn params() -> Result<Params, CryptoError> {
+    Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))
+}
+
+fn hash_error(error: impl std::fmt::Display) -> CryptoError {
+    CryptoError::Hash(error.to_string())
+}
+
+/// Argon2id of `password` and `salt` into `out`, in `blocks` when they are the right size.
+fn compute(
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    blocks: &mut Vec<Block>,
+) -> Result<(), CryptoError> {
+    if blocks.len() != params.block_count() {
+        *blocks = vec![Block::default(); params.block_count()];
+    }
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into_with_memory(password, salt, out, blocks.as_mut_slice())
+        .map_err(hash_error)
+}
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password` with a fresh salt.
+fn hash_with(password: &str, blocks: &mut Vec<Block>) -> Result<String, CryptoError> {
+    let params = params()?;
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Random)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| CryptoError::Hash(e.to_string()))?;
-    argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| CryptoError::Hash(e.to_string()))
+    let mut out = [0u8; 32];
+    compute(params.clone(), password.as_bytes(), &salt, &mut out, blocks)?;
+    let salt = SaltString::encode_b64(&salt).map_err(hash_error)?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(hash_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(hash_error)?),
+    };
+    Ok(hash.to_string())
 }
 
-fn verify_blocking(hash: &str, password: &str) -> bool {
+/// Whether `password` matches the PHC string `hash` (argon2id only), compared in constant time.
+fn verify_with(hash: &str, password: &str, blocks: &mut Vec<Block>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+    if parsed.algorithm != argon2::ARGON2ID_IDENT || parsed.version != Some(0x13) {
+        return false;
+    }
+    let (Ok(params), Some(expected), Some(salt)) =
+        (Params::try_from(&parsed), parsed.hash, parsed.salt)
+    else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if compute(params, password.as_bytes(), salt, &mut out, blocks).is_err() {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 impl Passwords {
     /// At most `concurrency` hashes run at once.
     pub fn new(concurrency: usize) -> Result<Passwords, CryptoError> {
+        let decoy_hash = hash_with("decoy password, never valid", &mut Vec::new())?;
         Ok(Passwords {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            decoy_hash: Arc::new(hash_blocking("decoy password, never valid")?),
+            scratch: Arc::new(Mutex::new(Vec::new())),
+            decoy_hash: Arc::new(decoy_hash),
         })
     }
 
+    /// Runs `work` on the blocking pool under a permit, with a reused buffer when one is free.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, CryptoError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| CryptoError::Task)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|_| CryptoError::Task)
+        let scratch = Arc::clone(&self.scratch);
+        tokio::task::spawn_blocking(move || {
+            let mut blocks = lock(&scratch).pop().map(|s| s.blocks).unwrap_or_default();
+            let result = work(&mut blocks);
+            lock(&scratch).push(Scratch {
+                blocks,
+                used_at: Instant::now(),
+            });
+            result
+        })
+        .await
+        .map_err(|_| CryptoError::Task)
     }
 
     pub async fn hash(&self, password: String) -> Result<String, CryptoError> {
-        self.run(move || hash_blocking(&password)).await?
+        self.run(move |blocks| hash_with(&password, blocks)).await?
     }
 
     /// Checks `password` against `hash`, or against a decoy when there is no user, taking the
@@ -115,7 +188,96 @@ impl Passwords {
     ) -> Result<bool, CryptoError> {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
-        let matched = self.run(move || verify_blocking(&hash, &password)).await?;
+        let matched = self
+            .run(move |blocks| verify_with(&hash, &password, blocks))
+            .await?;
         Ok(exists && matched)
+    }
+
+    /// Drops the buffers no hash used for [`SCRATCH_IDLE`] (all of them with `everything`), so
+    /// their memory goes back to the system.
+    pub fn release_idle(&self, everything: bool) {
+        lock(&self.scratch).retain(|s| !everything && s.used_at.elapsed() < SCRATCH_IDLE);
+    }
+
+    /// Releases idle buffers every second, for as long as the task runs.
+    pub fn spawn_release(&self) -> tokio::task::JoinHandle<()> {
+        let passwords = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                passwords.release_idle(false);
+            }
+        })
+    }
+}
+
+fn lock(scratch: &Mutex<Vec<Scratch>>) -> std::sync::MutexGuard<'_, Vec<Scratch>> {
+    scratch
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use argon2::password_hash::PasswordVerifier;
+
+    #[test]
+    fn a_hash_verifies_with_the_argon2_crate_and_here_and_only_for_its_password() {
+        let hash = hash_with("correct horse", &mut Vec::new()).unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &parsed)
+            .is_ok());
+        let mut blocks = Vec::new();
+        assert!(verify_with(&hash, "correct horse", &mut blocks));
+        assert!(!verify_with(&hash, "correct horsf", &mut blocks));
+        assert!(!verify_with("not a hash", "correct horse", &mut blocks));
+    }
+
+    #[test]
+    fn hashes_made_by_the_argon2_crate_verify_here_with_a_reused_buffer() {
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params().unwrap())
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        let mut blocks = Vec::new();
+        assert!(verify_with(&theirs, "pw", &mut blocks));
+        assert!(
+            verify_with(&theirs, "pw", &mut blocks),
+            "a dirty buffer gives the same hash"
+        );
+        assert!(!verify_with(&theirs, "pW", &mut blocks));
+    }
+
+    #[test]
+    fn other_parameters_and_algorithms_are_handled() {
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let small = Params::new(1024, 1, 1, None).unwrap();
+        let argon2id_small = Argon2::new(Algorithm::Argon2id, Version::V0x13, small.clone())
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        let mut blocks = Vec::new();
+        assert!(verify_with(&argon2id_small, "pw", &mut blocks));
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, small)
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        assert!(
+            !verify_with(&argon2i, "pw", &mut blocks),
+            "only argon2id is accepted"
+        );
     }
 }

@@ -210,6 +210,10 @@ impl Tessera {
             self.log_retention,
         );
         let upkeep = Arc::clone(&state.metrics).spawn_upkeep();
+        // An idle server keeps no hashing memory: the buffers of start-up hashing (seeded users,
+        // the first administrator) go now, those of logins once logins stop.
+        state.passwords.release_idle(true);
+        let hashing_memory = state.passwords.spawn_release();
         let audit = state.audit.clone();
         let app = routes::router(self.state);
         // Every request carries its peer address (the audit log's and brute-force protection's
@@ -220,6 +224,7 @@ impl Tessera {
         refresh.abort();
         purge.abort();
         upkeep.abort();
+        hashing_memory.abort();
         Ok(())
     }
 }

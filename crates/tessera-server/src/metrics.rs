@@ -47,6 +47,8 @@ pub enum LoginFailure {
     WrongPassword,
     UnknownUser,
     Blocked,
+    /// Refused by brute-force protection before any password was checked.
+    Throttled,
 }
 
 /// The server's metrics and the handles its hot paths record with.
@@ -54,7 +56,7 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     tokens: [Counter; 4],
-    login_failures: [Counter; 3],
+    login_failures: [Counter; 4],
     refresh_reuse: Counter,
     code_replays: Counter,
     audit_dropped: Counter,
@@ -89,7 +91,7 @@ impl Metrics {
             recorder.register_counter(&Key::from_parts(name, labels), &METADATA)
         };
         let tokens = GrantType::ALL.map(|g| counter(TOKENS, &[("grant_type", g.as_str())]));
-        let login_failures = ["wrong_password", "unknown_user", "blocked"]
+        let login_failures = ["wrong_password", "unknown_user", "blocked", "throttled"]
             .map(|reason| counter(LOGIN_FAILURES, &[("reason", reason)]));
         Metrics {
             tokens,

@@ -1104,28 +1104,37 @@ const LOG_MATCHES: &str =
     "($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR client_id = $2)
     AND ($3::text IS NULL OR type = $3)";
 
+/// Log events per INSERT statement (11 parameters each, far below the parameter limit).
+const LOG_ROWS_PER_INSERT: usize = 256;
+
 #[async_trait]
 impl AuditLogStore for PostgresStore {
     async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for event in events {
-            sqlx::query(
+        // Many rows per statement: one statement per event costs more than the rows themselves.
+        for chunk in events.chunks(LOG_ROWS_PER_INSERT) {
+            let details = chunk
+                .iter()
+                .map(|event| to_json(&event.details))
+                .collect::<StoreResult<Vec<String>>>()?;
+            let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
                 "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
-                    user_agent, user_id, user_name, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&event.log_id)
-            .bind(event.date.0)
-            .bind(&event.event_type)
-            .bind(&event.description)
-            .bind(event.client_id.as_deref())
-            .bind(event.client_name.as_deref())
-            .bind(event.ip.as_deref())
-            .bind(event.user_agent.as_deref())
-            .bind(event.user_id.as_deref())
-            .bind(event.user_name.as_deref())
-            .bind(to_json(&event.details)?)
-            .execute(&mut *tx)
-            .await?;
+                    user_agent, user_id, user_name, details) ",
+            );
+            insert.push_values(chunk.iter().zip(&details), |mut row, (event, details)| {
+                row.push_bind(&event.log_id)
+                    .push_bind(event.date.0)
+                    .push_bind(&event.event_type)
+                    .push_bind(&event.description)
+                    .push_bind(event.client_id.as_deref())
+                    .push_bind(event.client_name.as_deref())
+                    .push_bind(event.ip.as_deref())
+                    .push_bind(event.user_agent.as_deref())
+                    .push_bind(event.user_id.as_deref())
+                    .push_bind(event.user_name.as_deref())
+                    .push_bind(details.as_str());
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -68,6 +68,8 @@ pub enum EventType {
     FailedLogin,
     /// `limit_wc`: an account was blocked for an IP after too many failed logins.
     BlockedAccount,
+    /// `limit_mu`: an IP was throttled after too many failed logins across accounts.
+    BlockedIp,
     /// `seacft`: an authorization code was exchanged for tokens.
     CodeExchanged,
     /// `feacft`: an authorization code exchange failed (a replayed code).
@@ -87,12 +89,13 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
         EventType::FailedLogin,
         EventType::BlockedAccount,
+        EventType::BlockedIp,
         EventType::CodeExchanged,
         EventType::CodeExchangeFailed,
         EventType::ClientCredentialsExchanged,
@@ -111,6 +114,7 @@ impl EventType {
             EventType::UnknownUser => "fu",
             EventType::FailedLogin => "f",
             EventType::BlockedAccount => "limit_wc",
+            EventType::BlockedIp => "limit_mu",
             EventType::CodeExchanged => "seacft",
             EventType::CodeExchangeFailed => "feacft",
             EventType::ClientCredentialsExchanged => "seccft",
@@ -130,6 +134,7 @@ impl EventType {
             EventType::UnknownUser => "Wrong email/username or password",
             EventType::FailedLogin => "Failed login",
             EventType::BlockedAccount => "Account blocked after too many failed logins",
+            EventType::BlockedIp => "IP throttled after too many failed logins across accounts",
             EventType::CodeExchanged => "Authorization Code for Access Token",
             EventType::CodeExchangeFailed => "Failed exchange of an Authorization Code",
             EventType::ClientCredentialsExchanged => "Client Credentials for Access Token",

@@ -234,6 +234,15 @@ pub async fn submit_login(
     };
     if verdict != Verdict::Allowed {
         let name = client_name(state, &pending.request.client_id).await?;
+        let event = match (&verdict, &user) {
+            (Verdict::IpThrottled { .. }, _) => Event::new(EventType::BlockedIp),
+            (_, Some(user)) => {
+                Event::new(EventType::BlockedAccount).user(&user.user_id, &user.email)
+            }
+            (_, None) => Event::new(EventType::BlockedAccount).user_name(form.username.trim()),
+        };
+        state.metrics.login_failed(LoginFailure::Throttled);
+        state.record(event.client(pending.request.client_id.as_str(), Some(&name)));
         let view = login_view(&pending, name, form.username, Some(message.into()));
         return Ok(Interaction::Throttled { view, retry_after });
     }

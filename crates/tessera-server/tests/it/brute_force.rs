@@ -144,6 +144,20 @@ async fn the_management_api_lists_and_lifts_blocks_by_user_id() {
     assert_eq!(m.get_ok(&path).await, json!({ "blocked_for": [] }));
     let home = LoginPage::open(&m.server, HOME).await;
     home.fail(USERNAME, 3).await;
+    home.is_blocked(USERNAME, PASSWORD).await;
+    // The refused attempt is in the audit log as Auth0's `limit_wc`, with the user and IP.
+    let mut blocked_events = Vec::new();
+    for _ in 0..100 {
+        let listed = m.get_ok("/api/v2/logs?q=type:limit_wc").await;
+        blocked_events = listed.as_array().unwrap().clone();
+        if !blocked_events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(blocked_events.len(), 1, "{blocked_events:#?}");
+    assert_eq!(blocked_events[0]["user_id"], json!(user_id));
+    assert_eq!(blocked_events[0]["ip"], json!("127.0.0.1"));
     let blocks = m.get_ok(&path).await;
     assert_eq!(
         blocks,
