@@ -40,7 +40,9 @@ pub enum KeysAction {
     },
     /// Withdraw a key from the JWKS: tokens it signed stop verifying.
     Revoke {
-        /// The key id, as `tessera keys list` shows it.
+        /// The key id, as `tessera keys list` shows it. A kid is an RFC 7638 thumbprint in
+        /// base64url, which may start with `-`: it is taken as the kid, not as an option.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         /// Revoke it even if it is the current signer of its algorithm.
         #[arg(long)]
@@ -259,6 +261,24 @@ pub fn rfc3339(at: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kid_starting_with_a_hyphen_is_a_kid_not_an_option() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Keys {
+            #[command(flatten)]
+            keys: KeysArgs,
+        }
+        let parsed = Keys::try_parse_from(["keys", "revoke", "-2Xb_kid", "--force"]);
+        match parsed.map(|k| k.keys.action) {
+            Ok(KeysAction::Revoke { kid, force }) => {
+                assert_eq!(kid, "-2Xb_kid");
+                assert!(force);
+            }
+            other => unreachable!("parsed as {other:?}"),
+        }
+    }
 
     #[test]
     fn rfc3339_formats_utc() {

@@ -339,8 +339,8 @@ fn keys_rotate_while_serving_is_listed_current_published_and_the_old_key_revocab
     });
 
     let refused = keys(&["revoke", &new_kid], &env);
-    assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
     assert!(stderr.contains("current RS256"), "{stderr}");
 

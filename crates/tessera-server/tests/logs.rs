@@ -2,7 +2,8 @@
 //! trace, everything else at debug) through a full flow — authorize with state and nonce, login
 //! with a password, consent, code exchange, refresh with rotation, userinfo, revocation, OIDC
 //! logout with id_token_hint, a Management API client creation — and no password, code, token,
-//! client secret, cookie value, CSRF token or master secret anywhere in stdout or stderr.
+//! client secret, cookie value, CSRF token or master secret anywhere in stdout or stderr — nor,
+//! in the clear, in the database files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
@@ -320,4 +321,27 @@ async fn a_full_flow_with_verbose_logs_logs_no_secret() {
             .collect();
         panic!("the logs contain {leaked:?}:\n{}", shown.join("\n"));
     }
+    // Nor in the database: secrets are kept as digests (argon2id for the password), the signing
+    // keys encrypted under the master secret, and tokens not at all.
+    let mut stored = Vec::new();
+    for file in ["t.db", "t.db-wal", "t.db-shm"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
+            stored.extend(bytes);
+        }
+    }
+    assert!(stored.len() > 10_000, "the database files were read");
+    let in_database: Vec<&str> = secrets
+        .0
+        .iter()
+        .filter(|(_, value)| {
+            stored
+                .windows(value.len())
+                .any(|window| window == value.as_bytes())
+        })
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(
+        in_database.is_empty(),
+        "the database holds {in_database:?} in the clear"
+    );
 }

@@ -403,13 +403,12 @@ impl PendingAuthorizationStore for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO pending_authorizations (id, request, browser_digest, csrf_token, user_id, auth_time, sid, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO pending_authorizations (id, request, browser_digest, user_id, auth_time, sid, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&pending.id)
         .bind(to_json(&pending.request)?)
         .bind(pending.browser_digest.as_bytes().as_slice())
-        .bind(&pending.csrf_token)
         .bind(pending.login.as_ref().map(|login| login.user_id.clone()))
         .bind(pending.login.as_ref().map(|login| login.auth_time.0))
         .bind(pending.login.as_ref().map(|login| login.sid.clone()))

@@ -74,7 +74,6 @@ pub struct PendingAuthorization {
     pub id: String,
     pub request: AuthorizationRequest,
     pub browser_digest: SecretDigest,
-    pub csrf_token: String,
     /// Set once the user logged in during this authorization.
     pub login: Option<Login>,
     pub expires_at: Timestamp,

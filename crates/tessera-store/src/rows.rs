@@ -117,7 +117,6 @@ macro_rules! row_mappers {
                 id: row.try_get("id")?,
                 request: from_json(row.try_get("request")?)?,
                 browser_digest: digest_of(row, "browser_digest")?,
-                csrf_token: row.try_get("csrf_token")?,
                 login,
                 expires_at: Timestamp(row.try_get("expires_at")?),
             })

@@ -96,7 +96,6 @@ fn pending(id: &str) -> PendingAuthorization {
             skip_consent: false,
         },
         browser_digest: SecretDigest::of("browser"),
-        csrf_token: "csrf".into(),
         login: None,
         expires_at: NOW.plus(600),
     }

@@ -251,7 +251,6 @@ async fn start_interaction(
         id: new_secret()?,
         request,
         browser_digest: SecretDigest::of(&browser),
-        csrf_token: new_secret()?,
         login: None,
         expires_at: now.plus(state.settings.login_timeout),
     };

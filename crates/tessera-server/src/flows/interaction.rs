@@ -4,7 +4,7 @@
 use tessera_protocol::authorize::{Authentication, NextStep};
 use tessera_protocol::consent::{consentable, grant_after_allow};
 use tessera_protocol::error::AuthorizeError;
-use tessera_protocol::secret::constant_time_eq;
+use tessera_protocol::secret::{base64url, constant_time_eq};
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
 use tessera_store::{Login, PendingAuthorization, Session};
 
@@ -128,7 +128,7 @@ async fn load_for_post(
     cookies: &BrowserCookies,
 ) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
     Ok(load(state, id, cookies).await?.and_then(|pending| {
-        if constant_time_eq(&pending.csrf_token, csrf_token) {
+        if constant_time_eq(&csrf_of(&pending, cookies), csrf_token) {
             Ok(pending)
         } else {
             Err(Refusal::Forbidden)
@@ -145,15 +145,25 @@ async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, I
         .unwrap_or_else(|| client_id.to_string()))
 }
 
+/// The CSRF token of a pending authorization's forms: derived from the browser cookie it is
+/// bound to (which no other site can read) and its id, so that nothing in the database lets
+/// anyone post its forms.
+fn csrf_of(pending: &PendingAuthorization, cookies: &BrowserCookies) -> String {
+    let browser = cookies.browser.as_deref().unwrap_or_default();
+    let digest = SecretDigest::of(&format!("tessera-interaction:{browser}:{}", pending.id));
+    base64url(digest.as_bytes())
+}
+
 fn login_view(
     pending: &PendingAuthorization,
+    csrf_token: String,
     client_name: String,
     username: String,
     error: Option<String>,
 ) -> LoginView {
     LoginView {
         state: pending.id.clone(),
-        csrf_token: pending.csrf_token.clone(),
+        csrf_token,
         client_name,
         username,
         error,
@@ -206,7 +216,13 @@ pub async fn login_page(
     let name = client_name(state, &pending.request.client_id).await?;
     // OIDC Core §3.1.2.1: login_hint prefills the identifier.
     let hint = pending.request.login_hint.clone().unwrap_or_default();
-    Ok(Interaction::Login(login_view(&pending, name, hint, None)))
+    Ok(Interaction::Login(login_view(
+        &pending,
+        csrf_of(&pending, cookies),
+        name,
+        hint,
+        None,
+    )))
 }
 
 /// `POST /u/login`: brute-force checks, then the password (argon2id, off the executor), then an
@@ -243,7 +259,13 @@ pub async fn submit_login(
         };
         state.metrics.login_failed(LoginFailure::Throttled);
         state.record(event.client(pending.request.client_id.as_str(), Some(&name)));
-        let view = login_view(&pending, name, form.username, Some(message.into()));
+        let view = login_view(
+            &pending,
+            csrf_of(&pending, cookies),
+            name,
+            form.username,
+            Some(message.into()),
+        );
         return Ok(Interaction::Throttled { view, retry_after });
     }
     let matched = state
@@ -278,6 +300,7 @@ pub async fn submit_login(
             );
             return Ok(Interaction::LoginFailed(login_view(
                 &pending,
+                csrf_of(&pending, cookies),
                 name,
                 form.username,
                 Some(message.into()),
@@ -400,7 +423,7 @@ pub async fn consent_page(
         .collect();
     Ok(Interaction::Consent(ConsentView {
         state: pending.id.clone(),
-        csrf_token: pending.csrf_token.clone(),
+        csrf_token: csrf_of(&pending, cookies),
         client_name: client_name(state, &request.client_id).await?,
         api_name: api.map(|a| a.name.clone()),
         user_name,
