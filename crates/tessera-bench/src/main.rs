@@ -164,7 +164,7 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
         "C refresh rotation + id_token",
         measured,
         floor,
-        "≥ 0.75 (SQLite)",
+        "≥ 0.75 SQLite, ≥ 0.6 PostgreSQL",
     );
 
     // D: whole flows.

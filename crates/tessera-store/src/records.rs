@@ -183,8 +183,6 @@ impl fmt::Debug for Admin {
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminSession {
     pub username: String,
-    /// The CSRF token every form of this session carries.
-    pub csrf_token: String,
     pub expires_at: Timestamp,
 }
 

@@ -940,11 +940,10 @@ impl AdminStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO admin_sessions (digest, username, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO admin_sessions (digest, username, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
         )
         .bind(digest.as_bytes().as_slice())
         .bind(&session.username)
-        .bind(&session.csrf_token)
         .bind(now.0)
         .bind(session.expires_at.0)
         .execute(&self.pool)
@@ -958,7 +957,7 @@ impl AdminStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Option<AdminSession>> {
         let row = sqlx::query(
-            "SELECT username, csrf_token, expires_at FROM admin_sessions WHERE digest = ?1 AND expires_at > ?2",
+            "SELECT username, expires_at FROM admin_sessions WHERE digest = ?1 AND expires_at > ?2",
         )
         .bind(digest.as_bytes().as_slice())
         .bind(now.0)
@@ -967,7 +966,6 @@ impl AdminStore for SqliteStore {
         row.map(|row| -> StoreResult<AdminSession> {
             Ok(AdminSession {
                 username: row.try_get("username")?,
-                csrf_token: row.try_get("csrf_token")?,
                 expires_at: Timestamp(row.try_get("expires_at")?),
             })
         })

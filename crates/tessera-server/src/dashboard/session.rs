@@ -5,6 +5,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tessera_protocol::secret::base64url;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Admin, AdminSession};
 
@@ -84,10 +85,17 @@ impl FromRequestParts<AppState> for SignedIn {
             .ok_or_else(refused)?;
         Ok(SignedIn {
             admin,
-            csrf_token: session.csrf_token,
+            csrf_token: session_csrf(value),
             digest,
         })
     }
+}
+
+/// The CSRF token of a session's forms: derived from its cookie, which only the
+/// administrator's browser holds (the store keeps the cookie's digest), so that nothing in the
+/// database lets anyone post a form in their name.
+fn session_csrf(cookie_value: &str) -> String {
+    base64url(SecretDigest::of(&format!("tessera-dashboard:{cookie_value}")).as_bytes())
 }
 
 fn internal(detail: &str) -> Response {
@@ -191,11 +199,9 @@ pub async fn submit(
 /// Stores a new session for `admin`; returns the cookie value.
 async fn start_session(state: &AppState, admin: &Admin) -> Result<String, String> {
     let value = new_secret().map_err(|e| e.to_string())?;
-    let csrf_token = random_token(24).map_err(|e| e.to_string())?;
     let now = state.clock.now();
     let session = AdminSession {
         username: admin.username.clone(),
-        csrf_token,
         expires_at: now.plus(SESSION_LIFETIME),
     };
     state

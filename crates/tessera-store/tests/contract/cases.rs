@@ -801,7 +801,7 @@ async fn admin_session_lives_until_it_expires_or_ends() {
     let admin = Admin { username: "amy".into(), password_hash: "h".into(), role: AdminRole::Admin, created_at: NOW };
     store.create_admin(&admin).await.unwrap();
     let digest = SecretDigest::of("admin-cookie");
-    let session = AdminSession { username: "amy".into(), csrf_token: "csrf".into(), expires_at: NOW.plus(100) };
+    let session = AdminSession { username: "amy".into(), expires_at: NOW.plus(100) };
     store.create_admin_session(&digest, &session, NOW).await.unwrap();
     assert_eq!(store.admin_session(&digest, NOW).await.unwrap(), Some(session));
     assert_eq!(store.admin_session(&digest, NOW.plus(100)).await.unwrap(), None, "expired");
