@@ -584,6 +584,15 @@ fn insert_refresh<'q>(
         .bind(now.0)
 }
 
+/// A successor naming the token it replaces (`rotated_from`, the trigger's cue).
+const ROTATE_REFRESH: &str =
+    "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
+        sid, family_created_at, created_at, last_used_at, rotated_from)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)";
+
+/// The message of the trigger's abort: a racing request rotated or revoked the token first.
+const ROTATION_LOST: &str = "refresh token already rotated or revoked";
+
 #[async_trait]
 impl RefreshTokenStore for SqliteStore {
     async fn insert_refresh_token(
@@ -613,21 +622,26 @@ impl RefreshTokenStore for SqliteStore {
         grant: &RefreshGrant,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let marked = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = ?2, last_used_at = ?2
-             WHERE digest = ?1 AND rotated_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(old.as_bytes().as_slice())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        if marked.rows_affected() != 1 {
-            return Ok(false);
+        // The trigger of migration 0009 marks `old` rotated, or aborts the insert.
+        let inserted = sqlx::query(ROTATE_REFRESH)
+            .bind(new.as_bytes().as_slice())
+            .bind(&grant.family_id)
+            .bind(grant.client_id.as_str())
+            .bind(&grant.user_id)
+            .bind(grant.scope.to_string())
+            .bind(grant.audience.as_deref())
+            .bind(grant.auth_time.0)
+            .bind(grant.sid.as_deref())
+            .bind(grant.family_created_at.0)
+            .bind(now.0)
+            .bind(old.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(db)) if db.message() == ROTATION_LOST => Ok(false),
+            Err(error) => Err(error.into()),
         }
-        insert_refresh(new, grant, now).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()> {
