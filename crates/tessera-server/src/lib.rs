@@ -126,7 +126,7 @@ pub async fn build_state(
     );
     let metrics = Arc::new(metrics::Metrics::new());
     let audit = audit::Audit::start(Arc::clone(&store), Arc::clone(&metrics))?;
-    let state = AppState {
+    let state = AppState::new(state::Shared {
         settings: Arc::new(settings),
         catalog,
         store,
@@ -139,7 +139,7 @@ pub async fn build_state(
         )),
         metrics,
         audit,
-    };
+    });
     Ok((state, new_management_credentials))
 }
 

@@ -41,9 +41,27 @@ impl Settings {
     }
 }
 
-/// Shared by all requests; cheap to clone.
+/// Shared by all requests: one reference count to clone, however many parts it has (every
+/// request clones it a few times on its way through the layers).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     /// Cached reads of clients, APIs, client grants and users (bounded staleness).
@@ -59,7 +77,7 @@ pub struct AppState {
     pub audit: Audit,
 }
 
-impl AppState {
+impl Shared {
     /// Adds `event` to the audit log, dated now; never waits on the store.
     pub fn record(&self, event: Event) {
         self.audit.record(event, self.clock.now());
