@@ -39,6 +39,17 @@ pub fn verify<C: DeserializeOwned>(
     key: &VerifyingKey,
 ) -> Result<(Header, C), JwtError> {
     let header = decode_header(token)?;
+    let claims = verify_decoded(token, &header, key)?;
+    Ok((header, claims))
+}
+
+/// As [`verify`], for a caller that already read `header` with [`decode_header`] (to pick the
+/// key by `kid`): the header is not decoded a second time.
+pub fn verify_decoded<C: DeserializeOwned>(
+    token: &str,
+    header: &Header,
+    key: &VerifyingKey,
+) -> Result<C, JwtError> {
     if Algorithm::parse(&header.alg)? != key.algorithm() {
         return Err(JwtError::AlgorithmMismatch);
     }
@@ -47,6 +58,5 @@ pub fn verify<C: DeserializeOwned>(
     let signed_len = h.len() + 1 + p.len();
     key.verify_signature(&token.as_bytes()[..signed_len], &signature)?;
     let payload = b64_decode(p).ok_or(JwtError::Malformed("payload is not base64url"))?;
-    let claims = serde_json::from_slice(&payload)?;
-    Ok((header, claims))
+    Ok(serde_json::from_slice(&payload)?)
 }

@@ -13,7 +13,7 @@ mod verifying;
 
 pub use alg::Algorithm;
 pub use jwk::{Jwk, JwkSet};
-pub use jws::{decode_header, verify, Header};
+pub use jws::{decode_header, verify, verify_decoded, Header};
 pub use key::SigningKey;
 pub use verifying::VerifyingKey;
 

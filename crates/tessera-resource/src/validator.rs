@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tessera_jwt::{decode_header, verify, Algorithm, JwtError};
+use tessera_jwt::{decode_header, verify_decoded, Algorithm, JwtError};
 
 use crate::claims::RawClaims;
 use crate::jwks::KeyCache;
@@ -136,7 +136,7 @@ impl Validator {
             .as_deref()
             .ok_or_else(|| invalid("the token has no key id"))?;
         let key = self.inner.keys.key(kid).await?;
-        let (_, raw): (_, RawClaims) = verify(token, &key).map_err(|error| match error {
+        let raw: RawClaims = verify_decoded(token, &header, &key).map_err(|error| match error {
             JwtError::Claims(_) => invalid("the token's claims are missing or malformed"),
             _ => invalid("the token signature is invalid"),
         })?;

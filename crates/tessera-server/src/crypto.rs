@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tessera_protocol::secret::base64url;
+use tessera_protocol::SecretDigest;
 use tokio::sync::Semaphore;
 
 /// A random value of `bytes` bytes from the system CSPRNG, base64url-encoded.
@@ -32,6 +33,13 @@ pub fn new_client_secret(bytes: usize) -> Result<String, CryptoError> {
             return Ok(secret);
         }
     }
+}
+
+/// A CSRF token bound to a cookie only the browser holds (and to what the form acts on):
+/// derived, never stored, so nothing in the database lets anyone post a form in someone else's
+/// name, and no other site can compute it. `purpose` keeps the tokens of different forms apart.
+pub fn bound_csrf_token(purpose: &str, bound_to: &str) -> String {
+    base64url(SecretDigest::of(&format!("tessera-{purpose}:{bound_to}")).as_bytes())
 }
 
 /// Codes, refresh tokens, session ids: 256 bits.

@@ -5,11 +5,10 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tessera_protocol::secret::base64url;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Admin, AdminSession};
 
-use crate::crypto::{new_secret, random_token};
+use crate::crypto::{bound_csrf_token, new_secret, random_token};
 use crate::dashboard::api::{Api, Failure};
 use crate::dashboard::view::{self, Fields, FormBody};
 use crate::routes::web::{cookie, found};
@@ -91,11 +90,10 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The CSRF token of a session's forms: derived from its cookie, which only the
-/// administrator's browser holds (the store keeps the cookie's digest), so that nothing in the
-/// database lets anyone post a form in their name.
+/// The CSRF token of a session's forms, bound to its cookie (the store keeps only the
+/// cookie's digest).
 fn session_csrf(cookie_value: &str) -> String {
-    base64url(SecretDigest::of(&format!("tessera-dashboard:{cookie_value}")).as_bytes())
+    bound_csrf_token("dashboard", cookie_value)
 }
 
 fn internal(detail: &str) -> Response {

@@ -4,7 +4,7 @@
 use tessera_protocol::authorize::{Authentication, NextStep};
 use tessera_protocol::consent::{consentable, grant_after_allow};
 use tessera_protocol::error::AuthorizeError;
-use tessera_protocol::secret::{base64url, constant_time_eq};
+use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{AuthorizeErrorCode, ClientId, SecretDigest};
 use tessera_store::{Login, PendingAuthorization, Session};
 
@@ -13,7 +13,7 @@ use tessera_store::User;
 
 use crate::audit::{Event, EventType};
 use crate::client_ip::ClientIp;
-use crate::crypto::{new_secret, random_hex};
+use crate::crypto::{bound_csrf_token, new_secret, random_hex};
 use crate::error::InternalError;
 use crate::flows::authorize::{
     already_completed, current_session, interaction_location, proceed, request_error,
@@ -138,20 +138,18 @@ async fn load_for_post(
 
 async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, InternalError> {
     Ok(state
-        .store
+        .catalog
         .client(client_id)
         .await?
-        .map(|c| c.name)
+        .map(|c| c.name.clone())
         .unwrap_or_else(|| client_id.to_string()))
 }
 
-/// The CSRF token of a pending authorization's forms: derived from the browser cookie it is
-/// bound to (which no other site can read) and its id, so that nothing in the database lets
-/// anyone post its forms.
+/// The CSRF token of a pending authorization's forms, bound to the browser cookie the
+/// authorization is bound to and to its id.
 fn csrf_of(pending: &PendingAuthorization, cookies: &BrowserCookies) -> String {
     let browser = cookies.browser.as_deref().unwrap_or_default();
-    let digest = SecretDigest::of(&format!("tessera-interaction:{browser}:{}", pending.id));
-    base64url(digest.as_bytes())
+    bound_csrf_token("interaction", &format!("{browser}:{}", pending.id))
 }
 
 fn login_view(
@@ -181,24 +179,39 @@ fn login_failed(
     pending: &PendingAuthorization,
     client_name: &str,
 ) {
-    let (why, event) = match user {
-        None => (
+    let (why, event) = match (user, blocked) {
+        (None, _) => (
             LoginFailure::UnknownUser,
-            Event::new(EventType::UnknownUser).user_name(typed.trim()),
+            about(EventType::UnknownUser, None, typed),
         ),
-        Some(user) => {
-            let (why, event_type) = if blocked {
-                (LoginFailure::Blocked, EventType::FailedLogin)
-            } else {
-                (LoginFailure::WrongPassword, EventType::WrongPassword)
-            };
-            (why, Event::new(event_type).user(&user.user_id, &user.email))
-        }
+        (Some(_), true) => (
+            LoginFailure::Blocked,
+            about(EventType::FailedLogin, user, typed).description("Login of a blocked user"),
+        ),
+        (Some(_), false) => (
+            LoginFailure::WrongPassword,
+            about(EventType::WrongPassword, user, typed),
+        ),
     };
-    let event = match why {
-        LoginFailure::Blocked => event.description("Login of a blocked user"),
-        _ => event,
-    };
+    refuse_login(state, why, event, pending, client_name);
+}
+
+/// An event about `user` or, when there is none, about the identifier typed.
+fn about(event_type: EventType, user: Option<&User>, typed: &str) -> Event {
+    match user {
+        Some(user) => Event::new(event_type).user(&user.user_id, &user.email),
+        None => Event::new(event_type).user_name(typed.trim()),
+    }
+}
+
+/// Counts a refused login and records its event, for the client of this authorization.
+fn refuse_login(
+    state: &AppState,
+    why: LoginFailure,
+    event: Event,
+    pending: &PendingAuthorization,
+    client_name: &str,
+) {
     state.metrics.login_failed(why);
     state.record(event.client(pending.request.client_id.as_str(), Some(client_name)));
 }
@@ -250,15 +263,11 @@ pub async fn submit_login(
     };
     if verdict != Verdict::Allowed {
         let name = client_name(state, &pending.request.client_id).await?;
-        let event = match (&verdict, &user) {
-            (Verdict::IpThrottled { .. }, _) => Event::new(EventType::BlockedIp),
-            (_, Some(user)) => {
-                Event::new(EventType::BlockedAccount).user(&user.user_id, &user.email)
-            }
-            (_, None) => Event::new(EventType::BlockedAccount).user_name(form.username.trim()),
+        let event = match verdict {
+            Verdict::IpThrottled { .. } => Event::new(EventType::BlockedIp),
+            _ => about(EventType::BlockedAccount, user.as_ref(), &form.username),
         };
-        state.metrics.login_failed(LoginFailure::Throttled);
-        state.record(event.client(pending.request.client_id.as_str(), Some(&name)));
+        refuse_login(state, LoginFailure::Throttled, event, &pending, &name);
         let view = login_view(
             &pending,
             csrf_of(&pending, cookies),
@@ -404,10 +413,10 @@ pub async fn consent_page(
         None => None,
     };
     let user_name = state
-        .store
+        .catalog
         .user(&user_id)
         .await?
-        .map(|u| u.name)
+        .map(|u| u.name.clone())
         .unwrap_or_default();
     let scopes = consentable(&request.scope)
         .iter()

@@ -4,10 +4,10 @@
 use serde_json::Value;
 use tessera_protocol::params::Params;
 use tessera_protocol::redirect_uri::RedirectUri;
-use tessera_protocol::secret::{base64url, constant_time_eq};
+use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{ClientId, RegisteredClient, SecretDigest};
 
-use crate::crypto::new_secret;
+use crate::crypto::{bound_csrf_token, new_secret};
 use crate::error::InternalError;
 use crate::flows::authorize::BrowserCookies;
 use crate::flows::own_tokens::verify_own;
@@ -84,10 +84,9 @@ pub async fn auth0_logout(
     Ok(LogoutOutcome::LoggedOut)
 }
 
-/// The logout confirmation's CSRF token: bound to the browser cookie, which no other site can
-/// read, so it cannot be forged cross-site.
+/// The logout confirmation's CSRF token, bound to the browser cookie.
 pub fn logout_csrf(browser_cookie: &str) -> String {
-    base64url(SecretDigest::of(&format!("tessera-logout:{browser_cookie}")).as_bytes())
+    bound_csrf_token("logout", browser_cookie)
 }
 
 /// `GET`/`POST /oidc/logout` (RP-Initiated Logout 1.0 §2–3). `confirmation` is the CSRF token

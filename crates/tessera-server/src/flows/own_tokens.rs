@@ -29,9 +29,7 @@ pub async fn verify_own<C: DeserializeOwned>(
     let key = keys
         .verifier(kid)
         .ok_or("the token was not signed by a known key")?;
-    let (_, claims) =
-        tessera_jwt::verify(token, key).map_err(|_| "the token signature is invalid")?;
-    Ok(claims)
+    tessera_jwt::verify_decoded(token, &header, key).map_err(|_| "the token signature is invalid")
 }
 
 /// An unexpired access token of this issuer.

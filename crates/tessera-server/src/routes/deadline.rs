@@ -15,35 +15,58 @@ const DESCRIPTION: &str = "the request was not completed in time";
 
 /// Runs the request under `request_timeout`.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    // Decided before the request moves on, so the common case allocates nothing.
+    let shape = Shape::of(request.uri().path());
     match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::info!(path, "request timed out");
-            timed_out(&path)
+            tracing::info!(?shape, "request timed out");
+            shape.timed_out()
         }
     }
 }
 
-fn timed_out(path: &str) -> Response {
-    let status = StatusCode::REQUEST_TIMEOUT;
-    if path.starts_with("/api/v2/") {
-        ApiError::new(status, DESCRIPTION, None).into_response()
-    } else if path.starts_with("/oauth/")
-        || path.starts_with("/userinfo")
-        || path.starts_with("/.well-known/")
-    {
-        // RFC 6749 §5.2's body; the status says what happened.
-        let body =
-            serde_json::json!({ "error": "invalid_request", "error_description": DESCRIPTION });
-        (status, Json(body)).into_response()
-    } else {
-        pages::error_page(
-            status,
-            "This took too long",
-            "The request was not completed in time. Please try again.",
-            "invalid_request",
-            DESCRIPTION,
-        )
+/// The error shape an endpoint speaks.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// Auth0's Management API error body.
+    ManagementApi,
+    /// RFC 6749 §5.2's JSON body.
+    OAuth,
+    /// An HTML error page.
+    Page,
+}
+
+impl Shape {
+    fn of(path: &str) -> Shape {
+        if path.starts_with("/api/v2/") {
+            Shape::ManagementApi
+        } else if path.starts_with("/oauth/")
+            || path.starts_with("/userinfo")
+            || path.starts_with("/.well-known/")
+        {
+            Shape::OAuth
+        } else {
+            Shape::Page
+        }
+    }
+
+    fn timed_out(self) -> Response {
+        let status = StatusCode::REQUEST_TIMEOUT;
+        match self {
+            Shape::ManagementApi => ApiError::new(status, DESCRIPTION, None).into_response(),
+            Shape::OAuth => {
+                // RFC 6749 §5.2's body; the status says what happened.
+                let body = serde_json::json!({ "error": "invalid_request", "error_description": DESCRIPTION });
+                (status, Json(body)).into_response()
+            }
+            Shape::Page => pages::error_page(
+                status,
+                "This took too long",
+                "The request was not completed in time. Please try again.",
+                "invalid_request",
+                DESCRIPTION,
+            ),
+        }
     }
 }
