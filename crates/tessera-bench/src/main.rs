@@ -5,7 +5,7 @@
 //! prints both side by side.
 //!
 //! ```sh
-//! cargo build --release -p tessera-server -p tessera-bench
+//! cargo build --release -p tessera -p tessera-bench
 //! taskset -c 1 target/release/tessera-bench            # server on core 0, load on core 1
 //! taskset -c 1 target/release/tessera-bench --peer     # and the peer, on core 0 as well
 //! ```

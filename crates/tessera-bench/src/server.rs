@@ -85,7 +85,7 @@ fn spawn(
         .spawn()
         .map_err(|e| {
             format!(
-                "cannot start {}: {e} (build it: cargo build --release -p tessera-server)",
+                "cannot start {}: {e} (build it: cargo build --release -p tessera)",
                 binary.display()
             )
         })

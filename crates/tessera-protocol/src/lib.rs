@@ -1,5 +1,5 @@
 //! Pure OAuth 2.0 / OpenID Connect rules for Tessera: typed requests, scopes, redirect URIs,
-//! error codes, consent and token claims. No I/O, no clock, no async: time is a parameter.
+//! error codes, consent and token claims, and the rules that register applications and APIs. No I/O, no clock, no async: time is a parameter.
 
 pub mod authorize;
 pub mod claims;
@@ -11,6 +11,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod refresh;
+pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod time;

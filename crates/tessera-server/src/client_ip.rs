@@ -5,8 +5,10 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
+use tessera_core::audit::RequestContext;
 
 /// The peer address of a request; `None` when it was not served over TCP (the CLI's
 /// in-process requests, router tests).
@@ -32,4 +34,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .map(|ConnectInfo(addr)| addr.ip()),
         ))
     }
+}
+
+/// Who sent `request`, for the audit log: the connection's peer address, or (only when the
+/// proxy in front is trusted) the last `X-Forwarded-For` hop — the one that proxy added, which a
+/// client cannot forge — and the user agent.
+pub fn request_context(request: &Request, trust_forwarded_for: bool) -> RequestContext {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded = trust_forwarded_for
+        .then(|| last_forwarded_hop(request))
+        .flatten();
+    RequestContext {
+        ip: forwarded.or(peer),
+        user_agent: request.headers().get(header::USER_AGENT).cloned(),
+    }
+}
+
+fn last_forwarded_hop(request: &Request) -> Option<IpAddr> {
+    let last_header = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?;
+    let hop = last_header.to_str().ok()?.rsplit(',').next()?.trim();
+    hop.parse().ok()
 }

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_store::StoreError;
 
-use crate::crypto::CryptoError;
+use tessera_core::crypto::CryptoError;
 
 /// An internal failure while serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +19,7 @@ pub enum InternalError {
     #[error("rendering a page: {0}")]
     Template(#[from] askama::Error),
     #[error("signing keys: {0}")]
-    Keys(#[from] crate::keys::KeyError),
+    Keys(#[from] tessera_core::keys::KeyError),
 }
 
 impl InternalError {

@@ -10,8 +10,8 @@ use tessera_store::Store;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::clock::Clock;
-use crate::flows::brute_force::BruteForce;
+use tessera_core::brute_force::BruteForce;
+use tessera_core::clock::Clock;
 
 /// Rows deleted per statement: small enough to never hold locks for long.
 const BATCH: i64 = 500;

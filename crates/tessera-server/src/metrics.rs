@@ -17,7 +17,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use tessera_protocol::GrantType;
 use tower::{Layer, Service};
 
-use crate::audit::{RequestContext, REQUEST};
+use tessera_core::audit::REQUEST;
 
 const REQUESTS: &str = "tessera_http_requests_total";
 const DURATION: &str = "tessera_http_request_duration_seconds";
@@ -137,8 +137,9 @@ impl Metrics {
         self.code_replays.increment(1);
     }
 
-    pub fn audit_event_dropped(&self) {
-        self.audit_dropped.increment(1);
+    /// The counter of audit events dropped, for the audit log's writer to count with.
+    pub fn audit_dropped(&self) -> Counter {
+        self.audit_dropped.clone()
     }
 
     fn requests(&self, method: &str, route: &str, status: u16) -> Counter {
@@ -276,7 +277,7 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let context = RequestContext::of(&request, self.layer.trust_forwarded_for);
+        let context = crate::client_ip::request_context(&request, self.layer.trust_forwarded_for);
         let method = request.method().clone();
         // The pattern is read (and copied) only until this route's handles exist.
         let cached = self.handles.get().is_some_and(|h| h.method == method);

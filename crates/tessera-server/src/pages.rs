@@ -146,7 +146,7 @@ pub fn error_page(
 /// OAuth 2.0 Form Post Response Mode: an auto-submitting form to the redirect URI. Its one
 /// inline script is allowed by a per-response nonce; without JavaScript a button submits it.
 pub fn form_post(response: &ClientResponse) -> Response {
-    let nonce = match crate::crypto::random_token(16) {
+    let nonce = match tessera_core::crypto::random_token(16) {
         Ok(nonce) => nonce,
         Err(error) => return InternalError::from(error).into_response(),
     };

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use tessera_store::Store;
 
-use crate::audit::{Audit, Event};
-use crate::catalog::Catalog;
-use crate::clock::Clock;
-use crate::crypto::Passwords;
-use crate::flows::brute_force::BruteForce;
 use crate::flows::client_throttle::ClientAuthThrottle;
-use crate::keys::Keys;
 use crate::metrics::Metrics;
+use tessera_core::audit::{Audit, Event};
+use tessera_core::brute_force::BruteForce;
+use tessera_core::catalog::Catalog;
+use tessera_core::clock::Clock;
+use tessera_core::crypto::Passwords;
+use tessera_core::keys::Keys;
 
 /// Settings derived from the configuration that requests need.
 #[derive(Debug, Clone)]

@@ -1,7 +1,6 @@
 //! The Dashboard at `/dashboard`: server-rendered pages for administrators (separate from end
 //! users), every action a Management API request with the administrator's scopes.
 
-pub mod admins;
 mod api;
 mod apis;
 mod apps;

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use tessera_protocol::SecretDigest;
 use tessera_store::{Admin, AdminSession};
 
-use crate::crypto::{bound_csrf_token, new_secret, random_token};
 use crate::dashboard::api::{Api, Failure};
 use crate::dashboard::view::{self, Fields, FormBody};
 use crate::routes::web::{cookie, found};
 use crate::state::{AppState, Settings};
+use tessera_core::crypto::{bound_csrf_token, new_secret, random_token};
 
 /// The session cookie of a signed-in administrator.
 pub const ADMIN_COOKIE: &str = "tessera_admin";

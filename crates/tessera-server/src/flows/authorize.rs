@@ -13,10 +13,10 @@ use tessera_protocol::{
 };
 use tessera_store::{PendingAuthorization, Session};
 
-use crate::crypto::new_secret;
 use crate::error::InternalError;
 use crate::flows::token::{mint_implicit, ImplicitTokens};
 use crate::state::AppState;
+use tessera_core::crypto::new_secret;
 
 /// An authorization response (or error) for the client, and how it is delivered.
 #[derive(Debug, Clone)]

@@ -11,17 +11,17 @@ use tessera_store::{Login, PendingAuthorization, Session};
 use serde_json::json;
 use tessera_store::User;
 
-use crate::audit::{Event, EventType};
 use crate::client_ip::ClientIp;
-use crate::crypto::{bound_csrf_token, new_secret, random_hex};
 use crate::error::InternalError;
 use crate::flows::authorize::{
     already_completed, current_session, interaction_location, proceed, request_error,
     Authenticated, BrowserCookies, Outcome, Stage,
 };
-use crate::flows::brute_force::{account_key, Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use crate::metrics::LoginFailure;
 use crate::state::AppState;
+use tessera_core::audit::{Event, EventType};
+use tessera_core::brute_force::{account_key, Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
+use tessera_core::crypto::{bound_csrf_token, new_secret, random_hex};
 
 /// What the login page shows.
 #[derive(Debug, Clone)]
@@ -254,7 +254,7 @@ pub async fn submit_login(
     let user = state.store.user_by_login(form.username.trim()).await?;
     let account = account_key(user.as_ref(), &form.username);
     let verdict = guard
-        .check(state.store.as_ref(), &account, ip, state.clock.now())
+        .check(state.store.as_ref(), &account, &ip.key(), state.clock.now())
         .await?;
     let (message, retry_after) = match verdict {
         Verdict::Allowed => ("", 0),
@@ -286,7 +286,7 @@ pub async fn submit_login(
         .await?;
     if !matched {
         guard
-            .failed(state.store.as_ref(), &account, ip, state.clock.now())
+            .failed(state.store.as_ref(), &account, &ip.key(), state.clock.now())
             .await?;
     }
     let user = match user {
@@ -316,7 +316,9 @@ pub async fn submit_login(
             )));
         }
     };
-    guard.succeeded(state.store.as_ref(), &account, ip).await?;
+    guard
+        .succeeded(state.store.as_ref(), &account, &ip.key())
+        .await?;
     let now = state.clock.now();
     let session_cookie = new_secret()?;
     let session = Session {

@@ -7,11 +7,11 @@ use tessera_protocol::redirect_uri::RedirectUri;
 use tessera_protocol::secret::constant_time_eq;
 use tessera_protocol::{ClientId, RegisteredClient, SecretDigest};
 
-use crate::crypto::{bound_csrf_token, new_secret};
 use crate::error::InternalError;
 use crate::flows::authorize::BrowserCookies;
 use crate::flows::own_tokens::verify_own;
 use crate::state::AppState;
+use tessera_core::crypto::{bound_csrf_token, new_secret};
 
 /// What the browser sees after a logout request.
 #[derive(Debug)]

@@ -8,10 +8,10 @@ use tessera_protocol::scope::OPENID;
 use tessera_protocol::{ClientId, ResourceServer, ScopeSet, Timestamp};
 use tessera_store::User;
 
-use crate::crypto::random_token;
 use crate::error::InternalError;
 use crate::flows::authorize::Authenticated;
 use crate::state::AppState;
+use tessera_core::crypto::random_token;
 
 /// Lifetime of an access token for /userinfo only (no API), as Auth0's default.
 const USERINFO_TOKEN_LIFETIME: i64 = 86_400;

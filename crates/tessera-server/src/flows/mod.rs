@@ -2,7 +2,6 @@
 //! an HTTP request; handlers translate.
 
 pub mod authorize;
-pub mod brute_force;
 pub mod client_throttle;
 pub mod interaction;
 pub mod logout;

@@ -4,12 +4,12 @@
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
-use crate::crypto::new_secret;
 use crate::flows::mint::{Mint, Subject};
 use crate::flows::token::{
     api_of, internal, invalid_grant, live_user, respond, TokenFailure, TokenResponse,
 };
 use crate::state::AppState;
+use tessera_core::crypto::new_secret;
 
 /// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
 pub async fn refresh(

@@ -14,12 +14,12 @@ use tessera_protocol::{
 use tessera_store::{CodeRedemption, User};
 
 use crate::client_ip::ClientIp;
-use crate::crypto::new_secret;
 use crate::error::InternalError;
 use crate::flows::mint::{mint, Mint, Subject};
 pub use crate::flows::mint::{mint_implicit, profile_of, ImplicitTokens};
 use crate::flows::refresh;
 use crate::state::AppState;
+use tessera_core::crypto::new_secret;
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use tessera_protocol::{ClientId, ScopeSet};
 use tessera_store::ClientGrant;
 
-use crate::crypto::random_hex;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
@@ -19,6 +18,7 @@ use crate::management::openapi::{
 };
 use crate::management::payload::{ApiQuery, Payload};
 use crate::state::AppState;
+use tessera_core::crypto::random_hex;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,10 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tessera_protocol::registration::{register_client, ClientSettings, RefreshTokenSettings};
 use tessera_protocol::{ClientId, RegisteredClient, SecretDigest, TokenAuthMethod};
 
-use crate::config::{ClientConfig, RefreshTokenConfig};
-use crate::crypto::random_token;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
@@ -18,8 +17,8 @@ use crate::management::openapi::{
     BadRequest, ClientList, ClientSchema, Conflict, Forbidden, NotFound, Unauthorized,
 };
 use crate::management::payload::{ApiQuery, Payload};
-use crate::seed::registered_client;
 use crate::state::AppState;
+use tessera_core::crypto::random_token;
 
 /// The writable fields of an application; absent fields keep their value (or default).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -31,7 +30,7 @@ pub struct ClientBody {
     pub allowed_logout_urls: Option<Vec<String>>,
     pub grant_types: Option<Vec<String>>,
     pub token_endpoint_auth_method: Option<String>,
-    pub refresh_token: Option<RefreshTokenConfig>,
+    pub refresh_token: Option<RefreshTokenBody>,
     pub allow_plain_pkce: Option<bool>,
     pub is_first_party: Option<bool>,
 }
@@ -61,58 +60,60 @@ pub fn client_json(client: &RegisteredClient) -> Value {
     })
 }
 
-/// The configuration form of a stored client, to which a PATCH applies.
-fn config_of(client: &RegisteredClient) -> ClientConfig {
-    let policy = &client.refresh_token;
-    ClientConfig {
-        client_id: client.client_id.to_string(),
-        client_secret: None,
-        name: client.name.clone(),
-        app_type: client.app_type.as_str().to_owned(),
-        callbacks: client
-            .callbacks
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect(),
-        allowed_logout_urls: client.allowed_logout_urls.clone(),
-        grant_types: Some(
-            client
-                .grant_types
-                .iter()
-                .map(|g| g.as_str().to_owned())
-                .collect(),
-        ),
-        token_endpoint_auth_method: Some(client.token_endpoint_auth_method.as_str().to_owned()),
-        refresh_token: RefreshTokenConfig {
-            rotation_type: policy.rotation_type.as_str().to_owned(),
-            leeway: policy.leeway,
-            token_lifetime: policy
-                .token_lifetime
-                .unwrap_or(RefreshTokenConfig::default().token_lifetime),
-            infinite_token_lifetime: policy.token_lifetime.is_none(),
-            idle_token_lifetime: policy
-                .idle_token_lifetime
-                .unwrap_or(RefreshTokenConfig::default().idle_token_lifetime),
-            infinite_idle_token_lifetime: policy.idle_token_lifetime.is_none(),
-        },
-        allow_plain_pkce: client.allow_plain_pkce,
-        is_first_party: client.is_first_party,
+/// Auth0's `refresh_token` object of an application; absent fields take Auth0's defaults.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshTokenBody {
+    /// `rotating` or `non-rotating`.
+    pub rotation_type: String,
+    /// Seconds a rotated token stays usable, for racing retries.
+    pub leeway: i64,
+    /// Absolute lifetime, seconds.
+    pub token_lifetime: i64,
+    pub infinite_token_lifetime: bool,
+    /// Inactivity lifetime, seconds.
+    pub idle_token_lifetime: i64,
+    pub infinite_idle_token_lifetime: bool,
+}
+
+impl Default for RefreshTokenBody {
+    fn default() -> Self {
+        RefreshTokenBody::from(RefreshTokenSettings::default())
     }
 }
 
-fn apply(config: &mut ClientConfig, body: ClientBody) {
+impl From<RefreshTokenSettings> for RefreshTokenBody {
+    fn from(s: RefreshTokenSettings) -> Self {
+        RefreshTokenBody {
+            rotation_type: s.rotation_type,
+            leeway: s.leeway,
+            token_lifetime: s.token_lifetime,
+            infinite_token_lifetime: s.infinite_token_lifetime,
+            idle_token_lifetime: s.idle_token_lifetime,
+            infinite_idle_token_lifetime: s.infinite_idle_token_lifetime,
+        }
+    }
+}
+
+impl From<RefreshTokenBody> for RefreshTokenSettings {
+    fn from(b: RefreshTokenBody) -> Self {
+        RefreshTokenSettings {
+            rotation_type: b.rotation_type,
+            leeway: b.leeway,
+            token_lifetime: b.token_lifetime,
+            infinite_token_lifetime: b.infinite_token_lifetime,
+            idle_token_lifetime: b.idle_token_lifetime,
+            infinite_idle_token_lifetime: b.infinite_idle_token_lifetime,
+        }
+    }
+}
+
+fn apply(config: &mut ClientSettings, body: ClientBody) {
     if let Some(name) = body.name {
         config.name = name;
     }
     if let Some(app_type) = body.app_type {
-        // A new app type brings its own default auth method and grants unless given too.
-        if body.token_endpoint_auth_method.is_none() {
-            config.token_endpoint_auth_method = None;
-        }
-        if body.grant_types.is_none() {
-            config.grant_types = None;
-        }
-        config.app_type = app_type;
+        config.change_app_type(app_type);
     }
     if let Some(callbacks) = body.callbacks {
         config.callbacks = callbacks;
@@ -127,7 +128,7 @@ fn apply(config: &mut ClientConfig, body: ClientBody) {
         config.token_endpoint_auth_method = Some(method);
     }
     if let Some(refresh) = body.refresh_token {
-        config.refresh_token = refresh;
+        config.refresh_token = refresh.into();
     }
     if let Some(first_party) = body.is_first_party {
         config.is_first_party = first_party;
@@ -137,20 +138,13 @@ fn apply(config: &mut ClientConfig, body: ClientBody) {
     }
 }
 
-/// Validates `config` into a client, with a placeholder secret for confidential clients (the
-/// caller sets the real digest).
-fn validated(config: &mut ClientConfig) -> ApiResult<RegisteredClient> {
-    let public = config
-        .token_endpoint_auth_method
-        .as_deref()
-        .map(|m| m == "none")
-        .unwrap_or_else(|| matches!(config.app_type.as_str(), "spa" | "native"));
-    config.client_secret = (!public).then(|| "placeholder".to_owned());
-    registered_client(config).map_err(|e| ApiError::invalid_body(e.to_string()))
+/// Registers `settings` as the client `client_id` (its secret is the caller's to set).
+fn validated(client_id: ClientId, settings: &ClientSettings) -> ApiResult<RegisteredClient> {
+    register_client(client_id, settings).map_err(|e| ApiError::invalid_body(e.to_string()))
 }
 
 fn new_secret() -> ApiResult<String> {
-    Ok(crate::crypto::new_client_secret(48)?)
+    Ok(tessera_core::crypto::new_client_secret(48)?)
 }
 
 #[utoipa::path(
@@ -228,12 +222,9 @@ pub async fn create(
             "Payload validation error: Missing required property: name",
         ));
     }
-    let mut config = ClientConfig {
-        client_id: random_token(24)?,
-        ..ClientConfig::default()
-    };
-    apply(&mut config, body);
-    let mut client = validated(&mut config)?;
+    let mut settings = ClientSettings::default();
+    apply(&mut settings, body);
+    let mut client = validated(ClientId(random_token(24)?), &settings)?;
     let secret = if client.is_public() {
         None
     } else {
@@ -270,9 +261,9 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     token.require("update:clients")?;
     let existing = load(&state, &id).await?;
-    let mut config = config_of(&existing);
-    apply(&mut config, body);
-    let mut client = validated(&mut config)?;
+    let mut settings = ClientSettings::of(&existing);
+    apply(&mut settings, body);
+    let mut client = validated(existing.client_id.clone(), &settings)?;
     // A client that becomes confidential needs a secret; it is shown this once.
     let mut new = None;
     client.secret_digest = match (client.token_endpoint_auth_method, existing.secret_digest) {

@@ -84,8 +84,8 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::crypto::CryptoError> for ApiError {
-    fn from(error: crate::crypto::CryptoError) -> Self {
+impl From<tessera_core::crypto::CryptoError> for ApiError {
+    fn from(error: tessera_core::crypto::CryptoError) -> Self {
         InternalError::from(error).into()
     }
 }

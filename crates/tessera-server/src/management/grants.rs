@@ -8,12 +8,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tessera_store::Consent;
 
-use crate::audit::{Event, EventType};
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::openapi::{BadRequest, Forbidden, GrantSchema, NotFound, Unauthorized};
 use crate::management::payload::ApiQuery;
 use crate::state::AppState;
+use tessera_core::audit::{Event, EventType};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

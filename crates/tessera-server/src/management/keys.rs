@@ -8,8 +8,6 @@ use serde_json::{json, Value};
 use tessera_jwt::Algorithm;
 use tessera_store::SigningKeyRecord;
 
-use crate::audit::Event;
-use crate::cli_keys::{self, rfc3339, RevokeError};
 use crate::error::InternalError;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
@@ -18,24 +16,28 @@ use crate::management::openapi::{
 };
 use crate::management::payload::ApiQuery;
 use crate::state::AppState;
+use tessera_core::audit::Event;
+use tessera_core::keys::{KeyStatus, RevokeError};
+use tessera_protocol::Timestamp;
 
 fn key_json(record: &SigningKeyRecord, all: &[SigningKeyRecord]) -> Value {
-    let status = cli_keys::status(record, all);
+    let status = KeyStatus::of(record, all);
     json!({
         "kid": record.kid,
         "alg": record.alg,
-        "current": status == "current",
-        "previous": status == "previous",
-        "revoked": status == "revoked",
-        "created_at": rfc3339(record.created_at),
-        "revoked_at": record.revoked_at.map(rfc3339),
+        "current": status == KeyStatus::Current,
+        "previous": status == KeyStatus::Previous,
+        "revoked": status == KeyStatus::Revoked,
+        "created_at": record.created_at.rfc3339(),
+        "revoked_at": record.revoked_at.map(Timestamp::rfc3339),
     })
 }
 
 /// The audit event of a key change made with `token` (the Dashboard's tokens name the
 /// Dashboard as their client).
 fn key_event(token: &ManagementToken, description: &str, kid: &str, alg: &str) -> Event {
-    crate::audit::key_changed(description, kid, alg).client(token.claims.client_id.as_str(), None)
+    tessera_core::audit::key_changed(description, kid, alg)
+        .client(token.claims.client_id.as_str(), None)
 }
 
 async fn reload(state: &AppState) -> ApiResult<()> {
@@ -92,7 +94,7 @@ pub async fn rotate(
     token.require("update:signing_keys")?;
     let alg = Algorithm::parse(query.alg.as_deref().unwrap_or("RS256"))
         .map_err(|_| ApiError::invalid_query("alg must be RS256, PS256, ES256 or EdDSA"))?;
-    let record = cli_keys::rotate(
+    let record = tessera_core::keys::rotate(
         state.store.as_ref(),
         state.keys.sealer(),
         alg,
@@ -128,7 +130,7 @@ pub async fn revoke(
     Path(kid): Path<String>,
 ) -> ApiResult<Json<Value>> {
     token.require("update:signing_keys")?;
-    match cli_keys::revoke(state.store.as_ref(), &kid, false, state.clock.now()).await {
+    match tessera_core::keys::revoke(state.store.as_ref(), &kid, false, state.clock.now()).await {
         Ok(_) => {}
         Err(RevokeError::Unknown(_)) => {
             return Err(ApiError::not_found(format!("The signing key `{kid}`")))

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tessera_store::{LogEvent, LogFilter};
 
-use crate::cli_keys::rfc3339;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
@@ -44,7 +43,7 @@ pub struct LogQuery {
 pub fn log_json(event: &LogEvent) -> Value {
     json!({
         "log_id": event.log_id,
-        "date": rfc3339(event.date),
+        "date": event.date.rfc3339(),
         "type": event.event_type,
         "description": event.description,
         "client_id": event.client_id,

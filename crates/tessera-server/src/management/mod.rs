@@ -4,7 +4,6 @@
 //! It is itself an API (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod auth;
-pub mod bootstrap;
 mod client_grants;
 mod clients;
 mod error;
@@ -135,7 +134,7 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// The Management API's routes: [`ROUTES`], with the methods of a path merged. A change made
-/// through them clears this node's [`crate::catalog::Catalog`], so it takes effect here at once.
+/// through them clears this node's [`tessera_core::catalog::Catalog`], so it takes effect here at once.
 pub fn router(state: &AppState) -> Router<AppState> {
     let routed = ROUTES
         .iter()

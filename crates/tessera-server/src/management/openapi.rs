@@ -10,8 +10,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use crate::config::{RefreshTokenConfig, ScopeConfig};
 use crate::management::auth::management_audience;
+use crate::management::clients::RefreshTokenBody;
+use crate::management::resource_servers::ScopeBody;
 use crate::management::{
     client_grants, clients, grants, keys, logs, resource_servers, user_blocks, users,
 };
@@ -75,7 +76,7 @@ pub struct ClientSchema {
     pub grant_types: Vec<String>,
     /// `none`, `client_secret_post` or `client_secret_basic`.
     pub token_endpoint_auth_method: String,
-    pub refresh_token: RefreshTokenConfig,
+    pub refresh_token: RefreshTokenBody,
     pub allow_plain_pkce: bool,
     pub is_first_party: bool,
     pub oidc_conformant: bool,
@@ -94,7 +95,7 @@ pub struct ResourceServerSchema {
     /// The audience of its access tokens.
     pub identifier: String,
     pub name: String,
-    pub scopes: Vec<ScopeConfig>,
+    pub scopes: Vec<ScopeBody>,
     pub allow_offline_access: bool,
     /// Access token lifetime, seconds.
     pub token_lifetime: i64,

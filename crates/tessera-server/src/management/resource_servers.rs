@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tessera_protocol::registration::{register_api, ApiSettings};
 use tessera_protocol::ResourceServer;
 
-use crate::config::{ApiConfig, ScopeConfig};
 use crate::management::auth::{management_audience, ManagementToken};
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
@@ -18,7 +18,6 @@ use crate::management::openapi::{
     Unauthorized,
 };
 use crate::management::payload::{ApiQuery, Payload};
-use crate::seed::resource_server;
 use crate::state::AppState;
 
 /// The writable fields of an API; absent fields keep their value (or default).
@@ -27,11 +26,20 @@ use crate::state::AppState;
 pub struct ApiBody {
     pub identifier: Option<String>,
     pub name: Option<String>,
-    pub scopes: Option<Vec<ScopeConfig>>,
+    pub scopes: Option<Vec<ScopeBody>>,
     pub allow_offline_access: Option<bool>,
     pub token_lifetime: Option<i64>,
     pub signing_alg: Option<String>,
     pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+}
+
+/// One `{ value, description }` permission of an API.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeBody {
+    pub value: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 pub fn api_json(api: &ResourceServer, issuer: &str) -> Value {
@@ -48,32 +56,15 @@ pub fn api_json(api: &ResourceServer, issuer: &str) -> Value {
     })
 }
 
-fn config_of(api: &ResourceServer) -> ApiConfig {
-    ApiConfig {
-        identifier: api.identifier.clone(),
-        name: api.name.clone(),
-        scopes: api
-            .scopes
-            .iter()
-            .map(|s| ScopeConfig {
-                value: s.value.to_string(),
-                description: s.description.clone(),
-            })
-            .collect(),
-        allow_offline_access: api.allow_offline_access,
-        token_lifetime: api.token_lifetime,
-        signing_alg: api.signing_alg.clone(),
-        skip_consent_for_verifiable_first_party_clients: api
-            .skip_consent_for_verifiable_first_party_clients,
-    }
-}
-
-fn apply(config: &mut ApiConfig, body: ApiBody) {
+fn apply(config: &mut ApiSettings, body: ApiBody) {
     if let Some(name) = body.name {
         config.name = name;
     }
     if let Some(scopes) = body.scopes {
-        config.scopes = scopes;
+        config.scopes = scopes
+            .into_iter()
+            .map(|s| (s.value, s.description))
+            .collect();
     }
     if let Some(offline) = body.allow_offline_access {
         config.allow_offline_access = offline;
@@ -89,8 +80,8 @@ fn apply(config: &mut ApiConfig, body: ApiBody) {
     }
 }
 
-fn validated(config: &ApiConfig) -> ApiResult<ResourceServer> {
-    resource_server(config).map_err(|e| ApiError::invalid_body(e.to_string()))
+fn validated(config: &ApiSettings) -> ApiResult<ResourceServer> {
+    register_api(config).map_err(|e| ApiError::invalid_body(e.to_string()))
 }
 
 /// The Management API itself cannot be changed or deleted through itself.
@@ -188,15 +179,7 @@ pub async fn create(
                 "Payload validation error: Missing required property: identifier",
             )
         })?;
-    let mut config = ApiConfig {
-        name: identifier.clone(),
-        identifier,
-        scopes: Vec::new(),
-        allow_offline_access: false,
-        token_lifetime: 86_400,
-        signing_alg: "RS256".into(),
-        skip_consent_for_verifiable_first_party_clients: false,
-    };
+    let mut config = ApiSettings::new(identifier);
     apply(&mut config, body);
     let api = validated(&config)?;
     state.store.create_api(&api, state.clock.now()).await?;
@@ -236,7 +219,7 @@ pub async fn update(
             "Payload validation error: identifier cannot be changed",
         ));
     }
-    let mut config = config_of(&existing);
+    let mut config = ApiSettings::of(&existing);
     apply(&mut config, body);
     let api = validated(&config)?;
     state.store.upsert_api(&api, state.clock.now()).await?;

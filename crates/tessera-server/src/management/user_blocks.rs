@@ -8,13 +8,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::flows::brute_force::account_key;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, UserBlocksSchema};
 use crate::management::payload::ApiQuery;
 use crate::management::users::CONNECTION;
 use crate::state::AppState;
+use tessera_core::brute_force::account_key;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,8 +9,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tessera_store::{NewUser, User};
 
-use crate::cli_keys::rfc3339;
-use crate::crypto::random_hex;
 use crate::management::auth::ManagementToken;
 use crate::management::error::{ApiError, ApiResult};
 use crate::management::listing::{list_response, Paging};
@@ -19,6 +17,7 @@ use crate::management::openapi::{
 };
 use crate::management::payload::{ApiQuery, Payload};
 use crate::state::AppState;
+use tessera_core::crypto::random_hex;
 
 /// Auth0's name for the username/password store, the only connection Tessera has.
 pub const CONNECTION: &str = "Username-Password-Authentication";
@@ -58,8 +57,8 @@ pub fn user_json(user: &User) -> Value {
         "name": user.name,
         "nickname": user.username,
         "blocked": user.blocked,
-        "created_at": rfc3339(user.created_at),
-        "updated_at": rfc3339(user.updated_at),
+        "created_at": user.created_at.rfc3339(),
+        "updated_at": user.updated_at.rfc3339(),
         "identities": [{ "connection": CONNECTION, "provider": "auth0", "user_id": local_id, "isSocial": false }],
     })
 }

@@ -1,0 +1,203 @@
+//! What an audit event is: its type (Auth0's codes), who it is about, and the client of the
+//! request it happened in.
+
+use std::net::IpAddr;
+
+use http::HeaderValue;
+use serde_json::{json, Value};
+use tessera_protocol::Timestamp;
+use tessera_store::LogEvent;
+
+tokio::task_local! {
+    /// Who sent the request being handled. Flows see no HTTP request (they are called with
+    /// parsed values), so the audit log reads the client's address from here.
+    pub static REQUEST: RequestContext;
+}
+
+/// The client of the request being handled.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<HeaderValue>,
+}
+
+impl RequestContext {
+    pub(crate) fn current() -> RequestContext {
+        REQUEST.try_with(Clone::clone).unwrap_or_default()
+    }
+}
+
+/// A kind of event and its Auth0 type code. `consent_granted` and `consent_revoked` are
+/// Tessera's own: Auth0 has no code for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// `s`: a user logged in.
+    SuccessLogin,
+    /// `fp`: wrong password for a known user.
+    WrongPassword,
+    /// `fu`: no such user.
+    UnknownUser,
+    /// `f`: the login failed for another reason (a blocked user).
+    FailedLogin,
+    /// `limit_wc`: an account was blocked for an IP after too many failed logins.
+    BlockedAccount,
+    /// `limit_mu`: an IP was throttled after too many failed logins across accounts.
+    BlockedIp,
+    /// `seacft`: an authorization code was exchanged for tokens.
+    CodeExchanged,
+    /// `feacft`: an authorization code exchange failed (a replayed code).
+    CodeExchangeFailed,
+    /// `seccft`: client credentials were exchanged for a token.
+    ClientCredentialsExchanged,
+    /// `sertft`: a refresh token was exchanged for tokens.
+    RefreshTokenExchanged,
+    /// `ferrt`: a rotated refresh token was used again; its family was revoked.
+    RefreshTokenReused,
+    /// `consent_granted`: a user allowed an application.
+    ConsentGranted,
+    /// `consent_revoked`: a consent was revoked (Management API or Dashboard).
+    ConsentRevoked,
+    /// `sapi`: a Management API operation (signing key rotation or revocation).
+    ApiOperation,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 14] = [
+        EventType::SuccessLogin,
+        EventType::WrongPassword,
+        EventType::UnknownUser,
+        EventType::FailedLogin,
+        EventType::BlockedAccount,
+        EventType::BlockedIp,
+        EventType::CodeExchanged,
+        EventType::CodeExchangeFailed,
+        EventType::ClientCredentialsExchanged,
+        EventType::RefreshTokenExchanged,
+        EventType::RefreshTokenReused,
+        EventType::ConsentGranted,
+        EventType::ConsentRevoked,
+        EventType::ApiOperation,
+    ];
+
+    /// The type code, as Auth0 spells it.
+    pub fn code(self) -> &'static str {
+        match self {
+            EventType::SuccessLogin => "s",
+            EventType::WrongPassword => "fp",
+            EventType::UnknownUser => "fu",
+            EventType::FailedLogin => "f",
+            EventType::BlockedAccount => "limit_wc",
+            EventType::BlockedIp => "limit_mu",
+            EventType::CodeExchanged => "seacft",
+            EventType::CodeExchangeFailed => "feacft",
+            EventType::ClientCredentialsExchanged => "seccft",
+            EventType::RefreshTokenExchanged => "sertft",
+            EventType::RefreshTokenReused => "ferrt",
+            EventType::ConsentGranted => "consent_granted",
+            EventType::ConsentRevoked => "consent_revoked",
+            EventType::ApiOperation => "sapi",
+        }
+    }
+
+    /// The description an event gets unless it says more.
+    pub fn description(self) -> &'static str {
+        match self {
+            EventType::SuccessLogin => "Successful login",
+            EventType::WrongPassword => "Wrong email/username or password",
+            EventType::UnknownUser => "Wrong email/username or password",
+            EventType::FailedLogin => "Failed login",
+            EventType::BlockedAccount => "Account blocked after too many failed logins",
+            EventType::BlockedIp => "IP throttled after too many failed logins across accounts",
+            EventType::CodeExchanged => "Authorization Code for Access Token",
+            EventType::CodeExchangeFailed => "Failed exchange of an Authorization Code",
+            EventType::ClientCredentialsExchanged => "Client Credentials for Access Token",
+            EventType::RefreshTokenExchanged => "Refresh Token for Access Token",
+            EventType::RefreshTokenReused => "Reuse of a rotated Refresh Token detected",
+            EventType::ConsentGranted => "Consent granted",
+            EventType::ConsentRevoked => "Consent revoked",
+            EventType::ApiOperation => "Management API operation",
+        }
+    }
+
+    /// The type with this code.
+    pub fn parse(code: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.code() == code)
+    }
+}
+
+/// An event to record: what happened and to whom. Build it with the setters; no field may hold
+/// a secret.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_type: EventType,
+    pub description: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub details: Value,
+}
+
+impl Event {
+    pub fn new(event_type: EventType) -> Event {
+        Event {
+            event_type,
+            description: None,
+            client_id: None,
+            client_name: None,
+            user_id: None,
+            user_name: None,
+            details: json!({}),
+        }
+    }
+
+    pub fn description(mut self, description: impl Into<String>) -> Event {
+        self.description = Some(description.into());
+        self
+    }
+
+    pub fn client(mut self, client_id: impl Into<String>, name: Option<&str>) -> Event {
+        self.client_id = Some(client_id.into());
+        self.client_name = name.map(str::to_owned);
+        self
+    }
+
+    pub fn user(mut self, user_id: impl Into<String>, name: impl Into<String>) -> Event {
+        self.user_id = Some(user_id.into());
+        self.user_name = Some(name.into());
+        self
+    }
+
+    /// Who the event is about by name only (an unknown user).
+    pub fn user_name(mut self, name: impl Into<String>) -> Event {
+        self.user_name = Some(name.into());
+        self
+    }
+
+    pub fn details(mut self, details: Value) -> Event {
+        self.details = details;
+        self
+    }
+
+    /// The stored record, dated `now`, with the client of the current request.
+    pub fn into_log_event(self, log_id: String, now: Timestamp) -> LogEvent {
+        let context = RequestContext::current();
+        LogEvent {
+            log_id,
+            date: now,
+            event_type: self.event_type.code().to_owned(),
+            description: self
+                .description
+                .unwrap_or_else(|| self.event_type.description().to_owned()),
+            client_id: self.client_id,
+            client_name: self.client_name,
+            ip: context.ip.map(|ip| ip.to_string()),
+            user_agent: context
+                .user_agent
+                .and_then(|ua| ua.to_str().ok().map(str::to_owned)),
+            user_id: self.user_id,
+            user_name: self.user_name,
+            details: self.details,
+        }
+    }
+}

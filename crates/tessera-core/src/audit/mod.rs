@@ -1,0 +1,152 @@
+//! The audit log of security events, with Auth0's event type codes. Recording never waits on
+//! the database: events go into a bounded queue (dropped and counted when it is full) that a
+//! background task writes in batches. Nothing secret goes into an event.
+
+mod event;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::Counter;
+use tessera_protocol::Timestamp;
+use tessera_store::{LogEvent, Store};
+use tokio::sync::{mpsc, oneshot};
+
+pub use event::{Event, EventType, RequestContext, REQUEST};
+
+use serde_json::json;
+
+/// A signing key was rotated or revoked (Management API, Dashboard or `tessera keys`).
+pub fn key_changed(description: &str, kid: &str, alg: &str) -> Event {
+    Event::new(EventType::ApiOperation)
+        .description(description)
+        .details(json!({ "kid": kid, "alg": alg }))
+}
+
+/// Events queued at most; beyond, new ones are dropped (and counted).
+const QUEUE: usize = 16_384;
+/// Events written per statement batch at most.
+const BATCH: usize = 256;
+/// How long the writer gathers events before writing a partial batch.
+const GATHER: Duration = Duration::from_millis(200);
+
+/// Unique log ids that sort as the events were recorded: the second, this process' random
+/// prefix, then a counter.
+#[derive(Debug)]
+pub struct LogIds {
+    node: String,
+    next: AtomicU64,
+}
+
+impl LogIds {
+    pub fn new() -> Result<LogIds, crate::crypto::CryptoError> {
+        Ok(LogIds {
+            node: crate::crypto::random_hex(4)?,
+            next: AtomicU64::new(0),
+        })
+    }
+
+    pub fn next(&self, now: Timestamp) -> String {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{:011x}{}{seq:012x}", now.0.max(0), self.node)
+    }
+}
+
+// Events are nearly every item: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+enum Queued {
+    Event(LogEvent),
+    /// Write everything queued before, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle flows record events with; cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    queue: mpsc::Sender<Queued>,
+    ids: Arc<LogIds>,
+    dropped: Counter,
+}
+
+impl std::fmt::Debug for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Audit")
+    }
+}
+
+impl Audit {
+    /// Starts the background writer into `store`; it ends when every handle is dropped.
+    pub fn start(
+        store: Arc<dyn Store>,
+        dropped: Counter,
+    ) -> Result<Audit, crate::crypto::CryptoError> {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write(store, receiver, dropped.clone()));
+        Ok(Audit {
+            queue,
+            ids: Arc::new(LogIds::new()?),
+            dropped,
+        })
+    }
+
+    /// Queues `event`, dated `now`; never waits.
+    pub fn record(&self, event: Event, now: Timestamp) {
+        let record = event.into_log_event(self.ids.next(now), now);
+        if self.queue.try_send(Queued::Event(record)).is_err() {
+            self.dropped.increment(1);
+        }
+    }
+
+    /// Waits (at most `limit`) until every event queued so far is written.
+    pub async fn flush(&self, limit: Duration) {
+        let (done, written) = oneshot::channel();
+        let flushed = async {
+            if self.queue.send(Queued::Flush(done)).await.is_ok() {
+                let _ = written.await;
+            }
+        };
+        if tokio::time::timeout(limit, flushed).await.is_err() {
+            tracing::warn!("audit log events not written within {limit:?}");
+        }
+    }
+}
+
+/// The writer: gathers up to [`BATCH`] events or for [`GATHER`], then writes them at once.
+async fn write(store: Arc<dyn Store>, mut queue: mpsc::Receiver<Queued>, dropped: Counter) {
+    let mut received = Vec::with_capacity(BATCH);
+    let mut events = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut received, BATCH).await > 0 {
+        let deadline = tokio::time::Instant::now() + GATHER;
+        let mut flushes = Vec::new();
+        loop {
+            for item in received.drain(..) {
+                match item {
+                    Queued::Event(event) => events.push(event),
+                    Queued::Flush(done) => flushes.push(done),
+                }
+            }
+            if !flushes.is_empty() || events.len() >= BATCH {
+                break;
+            }
+            let more = tokio::time::timeout_at(
+                deadline,
+                queue.recv_many(&mut received, BATCH - events.len()),
+            );
+            match more.await {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
+        if !events.is_empty() {
+            if let Err(error) = store.insert_log_events(&events).await {
+                tracing::warn!(%error, dropped = events.len(), "audit log events not stored");
+                dropped.increment(events.len() as u64);
+            }
+            events.clear();
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}

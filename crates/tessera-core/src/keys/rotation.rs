@@ -1,0 +1,147 @@
+//! Changing the signing keys in the store: rotation (a new current signer of an algorithm)
+//! and revocation (a key leaves the JWKS). The Management API, the Dashboard and `tessera keys`
+//! all change keys through here; nodes pick changes up at their next key reload.
+
+use tessera_jwt::Algorithm;
+use tessera_protocol::Timestamp;
+use tessera_store::{SigningKeyRecord, Store};
+
+use super::{current_signers, generate, KeyError};
+use crate::secrets::Sealer;
+
+/// Why a key was not revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("no signing key has the kid `{0}` (see `tessera keys list`)")]
+    Unknown(String),
+    #[error(
+        "`{kid}` is the current {alg} signing key: rotate first (`tessera keys rotate --alg {alg}`) \
+         so that another key signs, or pass --force to revoke it anyway"
+    )]
+    CurrentSigner { kid: String, alg: String },
+    #[error(transparent)]
+    Store(#[from] tessera_store::StoreError),
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// The key was live and is revoked now; its algorithm.
+    Revoked {
+        alg: String,
+    },
+    AlreadyRevoked,
+}
+
+/// Where a key stands: signing, still published, or withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Signs new tokens of its algorithm.
+    Current,
+    /// Published (tokens it signed still verify), no longer signing.
+    Previous,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Current => "current",
+            KeyStatus::Previous => "previous",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+
+    /// The status of `record` among every stored key `records`.
+    pub fn of(record: &SigningKeyRecord, records: &[SigningKeyRecord]) -> KeyStatus {
+        if record.revoked_at.is_some() {
+            KeyStatus::Revoked
+        } else if current_signers(records).get(record.alg.as_str()) == Some(&record.kid.as_str()) {
+            KeyStatus::Current
+        } else {
+            KeyStatus::Previous
+        }
+    }
+}
+
+/// Generates and stores a key for `alg` that becomes its current signer. Its `created_at` is
+/// after every stored key's, so it is the newest even within the same second or when another
+/// node's clock ran ahead.
+/// The new key is sealed with `sealer`, which must open the live keys (a key sealed with a
+/// different secret than the servers' would stop their key reloads).
+pub async fn rotate(
+    store: &dyn Store,
+    sealer: &Sealer,
+    alg: Algorithm,
+    now: Timestamp,
+) -> Result<SigningKeyRecord, KeyError> {
+    let records = store.all_signing_keys().await?;
+    for record in records.iter().filter(|r| r.revoked_at.is_none()) {
+        sealer.open(&record.kid, &record.private_key)?;
+    }
+    let after_all = records.iter().map(|r| r.created_at.plus(1)).max();
+    let created_at = after_all.map_or(now, |after| after.max(now));
+    let record = generate(alg, created_at, sealer).await?;
+    store.insert_signing_key(&record).await?;
+    Ok(record)
+}
+
+/// Revokes `kid`, refusing the current signer of its algorithm unless `force`.
+pub async fn revoke(
+    store: &dyn Store,
+    kid: &str,
+    force: bool,
+    now: Timestamp,
+) -> Result<Revoked, RevokeError> {
+    let records = store.all_signing_keys().await?;
+    let record = records
+        .iter()
+        .find(|r| r.kid == kid)
+        .ok_or_else(|| RevokeError::Unknown(kid.to_owned()))?;
+    if record.revoked_at.is_some() {
+        return Ok(Revoked::AlreadyRevoked);
+    }
+    if !force && KeyStatus::of(record, &records) == KeyStatus::Current {
+        return Err(RevokeError::CurrentSigner {
+            kid: kid.to_owned(),
+            alg: record.alg.clone(),
+        });
+    }
+    Ok(if store.revoke_signing_key(kid, now).await? {
+        Revoked::Revoked {
+            alg: record.alg.clone(),
+        }
+    } else {
+        Revoked::AlreadyRevoked
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kid: &str, alg: &str, at: i64, revoked: bool) -> SigningKeyRecord {
+        SigningKeyRecord {
+            kid: kid.into(),
+            alg: alg.into(),
+            private_key: Vec::new(),
+            created_at: Timestamp(at),
+            revoked_at: revoked.then_some(Timestamp(at + 5)),
+        }
+    }
+
+    #[test]
+    fn status_is_current_for_the_newest_live_key_of_each_algorithm() {
+        let records = vec![
+            record("a", "RS256", 1, false),
+            record("b", "ES256", 2, false),
+            record("c", "RS256", 3, false),
+            record("d", "RS256", 4, true),
+        ];
+        let statuses: Vec<_> = records
+            .iter()
+            .map(|r| KeyStatus::of(r, &records).as_str())
+            .collect();
+        assert_eq!(statuses, ["previous", "current", "current", "revoked"]);
+    }
+}

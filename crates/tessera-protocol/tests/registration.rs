@@ -1,0 +1,233 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use tessera_protocol::registration::{
+    configured_secret, default_auth_method, default_grant_types, register_api, register_client,
+    ApiSettings, ClientSettings, RefreshTokenSettings, SIGNING_ALGORITHMS,
+};
+use tessera_protocol::{
+    AppType, ClientId, GrantType, RefreshTokenPolicy, Rotation, SecretDigest, TokenAuthMethod,
+};
+
+fn settings(app_type: &str) -> ClientSettings {
+    ClientSettings {
+        name: "App".into(),
+        app_type: app_type.into(),
+        callbacks: vec!["https://app.example.com/callback".into()],
+        ..ClientSettings::default()
+    }
+}
+
+fn registered(settings: &ClientSettings) -> Result<tessera_protocol::RegisteredClient, String> {
+    register_client(ClientId("c1".into()), settings).map_err(|e| e.to_string())
+}
+
+#[test]
+fn each_app_type_gets_auth0s_default_grants_and_method() {
+    let regular = registered(&settings("regular_web")).unwrap();
+    assert_eq!(
+        regular.grant_types,
+        [GrantType::AuthorizationCode, GrantType::RefreshToken]
+    );
+    assert_eq!(
+        regular.token_endpoint_auth_method,
+        TokenAuthMethod::ClientSecretPost
+    );
+    for public in ["spa", "native"] {
+        let client = registered(&settings(public)).unwrap();
+        assert!(client.is_public(), "{public}");
+        assert_eq!(
+            client.grant_types,
+            [GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
+    }
+    let m2m = registered(&settings("non_interactive")).unwrap();
+    assert_eq!(m2m.grant_types, [GrantType::ClientCredentials]);
+    assert!(!m2m.is_public());
+    assert_eq!(
+        default_grant_types(AppType::NonInteractive),
+        [GrantType::ClientCredentials]
+    );
+    assert_eq!(default_auth_method(AppType::Spa), TokenAuthMethod::None);
+}
+
+#[test]
+fn registration_leaves_the_secret_to_the_caller() {
+    assert_eq!(
+        registered(&settings("regular_web")).unwrap().secret_digest,
+        None
+    );
+}
+
+#[test]
+fn unknown_app_types_methods_and_grants_are_refused_by_name() {
+    let mut bad = settings("desktop");
+    assert!(registered(&bad).unwrap_err().contains("app_type `desktop`"));
+    bad = settings("regular_web");
+    bad.token_endpoint_auth_method = Some("private_key_jwt".into());
+    assert!(registered(&bad)
+        .unwrap_err()
+        .contains("token_endpoint_auth_method `private_key_jwt`"));
+    bad = settings("regular_web");
+    bad.grant_types = Some(vec!["password".into()]);
+    assert!(registered(&bad)
+        .unwrap_err()
+        .contains("grant type `password`"));
+}
+
+#[test]
+fn a_public_client_cannot_use_client_credentials() {
+    let mut spa = settings("spa");
+    spa.grant_types = Some(vec!["client_credentials".into()]);
+    assert!(registered(&spa).unwrap_err().contains("client_credentials"));
+}
+
+#[test]
+fn callbacks_and_logout_urls_must_be_absolute_without_fragment() {
+    let mut bad = settings("regular_web");
+    bad.callbacks = vec!["/relative".into()];
+    assert!(registered(&bad)
+        .unwrap_err()
+        .contains("callback `/relative`"));
+    bad = settings("regular_web");
+    bad.callbacks = vec!["https://app.example.com/cb#frag".into()];
+    assert!(registered(&bad).unwrap_err().contains("callback"));
+    bad = settings("regular_web");
+    bad.allowed_logout_urls = vec!["not a url".into()];
+    assert!(registered(&bad)
+        .unwrap_err()
+        .contains("allowed logout URL `not a url`"));
+}
+
+#[test]
+fn refresh_token_settings_are_checked_and_infinite_means_none() {
+    let mut bad = settings("regular_web");
+    bad.refresh_token.rotation_type = "sometimes".into();
+    assert!(registered(&bad)
+        .unwrap_err()
+        .contains("rotation_type `sometimes`"));
+    bad = settings("regular_web");
+    bad.refresh_token.leeway = -1;
+    assert!(registered(&bad).unwrap_err().contains("leeway"));
+    bad = settings("regular_web");
+    bad.refresh_token.idle_token_lifetime = 0;
+    assert!(registered(&bad).unwrap_err().contains("lifetimes"));
+
+    let mut infinite = settings("regular_web");
+    infinite.refresh_token = RefreshTokenSettings {
+        rotation_type: "rotating".into(),
+        infinite_token_lifetime: true,
+        ..RefreshTokenSettings::default()
+    };
+    let policy = registered(&infinite).unwrap().refresh_token;
+    assert_eq!(policy.rotation_type, Rotation::Rotating);
+    assert_eq!(policy.token_lifetime, None);
+    assert_eq!(
+        policy.idle_token_lifetime,
+        RefreshTokenPolicy::default().idle_token_lifetime
+    );
+}
+
+#[test]
+fn settings_of_a_registered_client_register_the_same_client() {
+    let mut original = settings("native");
+    original.refresh_token.rotation_type = "rotating".into();
+    original.refresh_token.infinite_idle_token_lifetime = true;
+    original.allowed_logout_urls = vec!["https://app.example.com/".into()];
+    let client = registered(&original).unwrap();
+    let again = registered(&ClientSettings::of(&client)).unwrap();
+    assert_eq!(again, client);
+    assert_eq!(
+        RefreshTokenSettings::of(&RefreshTokenPolicy::default()),
+        RefreshTokenSettings::default()
+    );
+}
+
+#[test]
+fn a_new_app_type_brings_its_own_defaults() {
+    let client = registered(&settings("regular_web")).unwrap();
+    let mut changed = ClientSettings::of(&client);
+    changed.change_app_type("spa".into());
+    let spa = registered(&changed).unwrap();
+    assert!(spa.is_public());
+    assert_eq!(
+        spa.grant_types,
+        [GrantType::AuthorizationCode, GrantType::RefreshToken]
+    );
+}
+
+#[test]
+fn a_configured_secret_is_required_exactly_for_confidential_clients() {
+    let confidential = registered(&settings("regular_web")).unwrap();
+    assert_eq!(
+        configured_secret(&confidential, Some("s3cret")).unwrap(),
+        Some(SecretDigest::of("s3cret"))
+    );
+    assert!(configured_secret(&confidential, None)
+        .unwrap_err()
+        .to_string()
+        .contains("client_secret must be set"));
+    assert!(configured_secret(&confidential, Some("")).is_err());
+    let public = registered(&settings("spa")).unwrap();
+    assert_eq!(configured_secret(&public, None).unwrap(), None);
+    assert!(configured_secret(&public, Some("s3cret"))
+        .unwrap_err()
+        .to_string()
+        .contains("public client"));
+}
+
+fn api(identifier: &str) -> ApiSettings {
+    ApiSettings {
+        scopes: vec![("read:orders".into(), "Read your orders".into())],
+        ..ApiSettings::new(identifier.into())
+    }
+}
+
+#[test]
+fn a_new_api_gets_auth0s_defaults() {
+    let registered = register_api(&ApiSettings::new("https://api.example.com/".into())).unwrap();
+    assert_eq!(registered.name, "https://api.example.com/");
+    assert_eq!(registered.token_lifetime, 86_400);
+    assert_eq!(registered.signing_alg, "RS256");
+    assert!(!registered.allow_offline_access);
+    assert!(!registered.skip_consent_for_verifiable_first_party_clients);
+}
+
+#[test]
+fn api_settings_are_checked_by_field() {
+    let mut bad = api("orders");
+    bad.signing_alg = "HS256".into();
+    assert!(register_api(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("signing_alg `HS256`"));
+    bad = api("orders");
+    bad.token_lifetime = 0;
+    assert!(register_api(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("token_lifetime"));
+    bad = api("orders");
+    bad.scopes = vec![("two words".into(), String::new())];
+    assert!(register_api(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("scopes"));
+    assert!(register_api(&api(""))
+        .unwrap_err()
+        .to_string()
+        .contains("identifier"));
+    for alg in SIGNING_ALGORITHMS {
+        let mut ok = api("orders");
+        ok.signing_alg = alg.into();
+        assert!(register_api(&ok).is_ok(), "{alg}");
+    }
+}
+
+#[test]
+fn settings_of_a_registered_api_register_the_same_api() {
+    let mut original = api("orders");
+    original.allow_offline_access = true;
+    original.signing_alg = "ES256".into();
+    let registered = register_api(&original).unwrap();
+    assert_eq!(ApiSettings::of(&registered), original);
+}

@@ -1,0 +1,127 @@
+//! At every start: the Management API is registered as an API, and a management client may
+//! use it. The client comes from `[management]` in the config, or is created at the first start
+//! with a secret shown once.
+
+use tessera_protocol::{
+    ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
+    Scope, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+};
+use tessera_store::Store;
+
+use crate::config::ManagementConfig;
+use crate::ServeError;
+use tessera_core::crypto::new_client_secret;
+use tessera_server::management::{management_audience, management_scopes};
+
+/// The id of the management client created at the first start.
+pub const BOOTSTRAP_CLIENT_ID: &str = "tessera-management";
+
+/// Credentials created at this start, to be shown once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for NewCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCredentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn management_api(issuer: &str) -> Result<ResourceServer, ServeError> {
+    let scopes = management_scopes()
+        .into_iter()
+        .map(|value| {
+            let (verb, resource) = value.split_once(':').unwrap_or((&value, ""));
+            let description = format!("{} {}", capitalized(verb), resource.replace('_', " "));
+            Ok(ApiScope {
+                value: Scope::parse(&value).map_err(|e| invalid(e.to_string()))?,
+                description,
+            })
+        })
+        .collect::<Result<_, ServeError>>()?;
+    Ok(ResourceServer {
+        identifier: management_audience(issuer),
+        name: "Tessera Management API".into(),
+        scopes,
+        allow_offline_access: false,
+        token_lifetime: 86_400,
+        signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
+    })
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn invalid(message: String) -> ServeError {
+    ServeError::Config(crate::config::ConfigError::Invalid(message))
+}
+
+fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
+    RegisteredClient {
+        client_id: ClientId(client_id.to_owned()),
+        name: "Tessera Management".into(),
+        app_type: AppType::NonInteractive,
+        callbacks: Vec::new(),
+        allowed_logout_urls: Vec::new(),
+        grant_types: vec![GrantType::ClientCredentials],
+        token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
+        secret_digest: Some(SecretDigest::of(secret)),
+        refresh_token: RefreshTokenPolicy::default(),
+        allow_plain_pkce: false,
+        is_first_party: true,
+    }
+}
+
+/// Registers the Management API and its client; returns credentials it had to create.
+pub async fn ensure(
+    store: &dyn Store,
+    issuer: &str,
+    configured: Option<&ManagementConfig>,
+    now: Timestamp,
+) -> Result<Option<NewCredentials>, ServeError> {
+    let api = management_api(issuer)?;
+    store.upsert_api(&api, now).await?;
+    let (client_id, created) = match configured {
+        Some(config) => {
+            store
+                .upsert_client(
+                    &management_client(&config.client_id, &config.client_secret),
+                    now,
+                )
+                .await?;
+            (config.client_id.clone(), None)
+        }
+        None => {
+            let id = ClientId(BOOTSTRAP_CLIENT_ID.into());
+            if store.client(&id).await?.is_some() {
+                (id.to_string(), None)
+            } else {
+                let secret = new_client_secret(48)?;
+                store
+                    .upsert_client(&management_client(BOOTSTRAP_CLIENT_ID, &secret), now)
+                    .await?;
+                let credentials = NewCredentials {
+                    client_id: id.to_string(),
+                    client_secret: secret,
+                };
+                (id.to_string(), Some(credentials))
+            }
+        }
+    };
+    let all =
+        ScopeSet::parse(&management_scopes().join(" ")).map_err(|e| invalid(e.to_string()))?;
+    store
+        .upsert_client_grant(&ClientId(client_id), &api.identifier, &all, now)
+        .await?;
+    Ok(created)
+}

@@ -1,0 +1,653 @@
+//! The demo in a real browser: headless Chromium (Debian's `chromium` + `chromium-driver`)
+//! clicks through Sign In → login → consent → the app shows the API's answer; a second Sign In
+//! skips login and consent; a new scope brings consent back; Deny shows the app's error.
+//! Screenshots go to `target/browser-artifacts/`. A missing browser fails the test: `.ci/run`
+//! installs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
+use tokio::net::TcpListener;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn find_program(name: &str, env: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env) {
+        return PathBuf::from(path);
+    }
+    for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
+        let candidate = PathBuf::from(dir).join(name);
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    panic!(
+        "{name} is not installed: run `apt-get install -y chromium chromium-driver` (or set {env})"
+    );
+}
+
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_chromedriver() -> Driver {
+    let binary = find_program("chromedriver", "CHROMEDRIVER");
+    let port = StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// A fresh headless Chromium with its own empty profile.
+async fn browser(driver: &Driver, profile: &tempfile::TempDir) -> Client {
+    let chromium = find_program("chromium", "CHROMIUM");
+    let args = [
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1100,900".to_owned(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": chromium, "args": args }),
+    );
+    // WebDriver on loopback is plain HTTP: no TLS stack needed.
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits for `css`; when it never comes, keeps the page as an artifact and says where it was.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    match client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(element) => element,
+        Err(error) => {
+            let url = client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let source = client.source().await.unwrap_or_default();
+            std::fs::write(artifacts().join("failure.html"), &source).unwrap();
+            screenshot(client, "failure").await;
+            panic!("`{css}` did not appear on {url} ({error}); the page is in target/browser-artifacts/failure.html");
+        }
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    element(client, css).await.text().await.unwrap()
+}
+
+async fn click(client: &Client, css: &str) {
+    element(client, css).await.click().await.unwrap();
+}
+
+async fn log_in(client: &Client, password: &str) {
+    element(client, "input#username")
+        .await
+        .send_keys(DEMO_EMAIL)
+        .await
+        .unwrap();
+    element(client, "input#password")
+        .await
+        .send_keys(password)
+        .await
+        .unwrap();
+}
+
+async fn start_demo(dir: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(dir, listeners).await.unwrap();
+    let app_url = demo.app_url.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    (app_url, stop)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_flow_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, _stop) = start_demo(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+
+    // Sign In → login → consent → the app shows the API's answer.
+    client.goto(&app_url).await.unwrap();
+    screenshot(&client, "01-app-signed-out").await;
+    click(&client, "#sign-in").await;
+    log_in(&client, DEMO_PASSWORD).await;
+    screenshot(&client, "02-login").await;
+    click(&client, "button[type=submit]").await;
+    let consent = text_of(&client, "ul.scopes").await;
+    assert!(
+        consent.contains("Read and manage your appointments"),
+        "{consent}"
+    );
+    assert!(consent.contains("Read your contacts"), "{consent}");
+    screenshot(&client, "03-consent").await;
+    click(&client, "button[value=allow]").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert!(text_of(&client, "#appointments").await.contains("Dentist"));
+    assert!(text_of(&client, "#contacts").await.contains("Ada Lovelace"));
+    assert_eq!(text_of(&client, "#refresh-token").await, "no");
+    screenshot(&client, "04-app-signed-in").await;
+
+    // Sign Out of the app, Sign In again: Tessera's session and the stored consent skip both pages.
+    click(&client, "#sign-out").await;
+    click(&client, "#sign-in").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert!(client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&app_url));
+
+    // One more scope (offline_access) brings the consent page back, for the new set.
+    click(&client, "#offline-access").await;
+    let consent = text_of(&client, "ul.scopes").await;
+    assert!(consent.contains("offline_access"), "{consent}");
+    screenshot(&client, "05-consent-new-scope").await;
+    click(&client, "button[value=allow]").await;
+    assert_eq!(text_of(&client, "#refresh-token").await, "yes");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denying_consent_shows_the_apps_error() {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, _stop) = start_demo(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "button[value=deny]").await;
+    let message = text_of(&client, "#error-message").await;
+    assert!(message.contains("access_denied"), "{message}");
+    screenshot(&client, "06-app-denied").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_shows_the_login_error_in_the_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, _stop) = start_demo(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    log_in(&client, "wrong password").await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(
+        text_of(&client, "#login-error").await,
+        "Wrong username or password."
+    );
+    screenshot(&client, "07-login-error").await;
+
+    let authorize = client.current_url().await.unwrap();
+    let mut bad = authorize.join("/authorize").unwrap();
+    bad.set_query(Some(
+        "client_id=myclientapp&response_type=code&redirect_uri=https://evil.example/cb",
+    ));
+    client.goto(bad.as_str()).await.unwrap();
+    let error = text_of(&client, "p.error").await;
+    assert!(error.contains("Allowed Callback URLs"), "{error}");
+    screenshot(&client, "08-error-page").await;
+    client.close().await.unwrap();
+}
+
+/// The Dashboard in a real browser: an administrator signs in, creates an application by
+/// clicking, reveals its secret, and looks at the APIs (also at a phone's width).
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let state = &demo.tessera.state;
+    let admin = tessera::admins::create(
+        state.store.as_ref(),
+        &state.passwords,
+        "admin",
+        tessera_store::AdminRole::Admin,
+        state.clock.now(),
+    )
+    .await
+    .unwrap();
+    let issuer = state.settings.issuer.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+
+    client.goto(&format!("{issuer}dashboard")).await.unwrap();
+    element(&client, "input#username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    element(&client, "input#password")
+        .await
+        .send_keys(&admin.password)
+        .await
+        .unwrap();
+    screenshot(&client, "dashboard-01-sign-in").await;
+    click(&client, "button[type=submit]").await;
+    element(&client, "form[action='/dashboard/applications']").await;
+    assert!(text_of(&client, "table").await.contains("My Client App"));
+
+    element(&client, "input#name")
+        .await
+        .send_keys("Calendar Web")
+        .await
+        .unwrap();
+    click(&client, "button#create").await;
+    click(&client, "details summary").await;
+    assert_eq!(text_of(&client, "h1").await, "Calendar Web regular_web");
+    let secret = text_of(&client, "#client-secret").await;
+    assert!(secret.len() >= 32, "{secret}");
+    screenshot(&client, "dashboard-02-application").await;
+
+    click(&client, "nav a[href='/dashboard/apis']").await;
+    element(&client, "form[action='/dashboard/apis']").await;
+    assert!(text_of(&client, "table").await.contains("appointments:api"));
+    screenshot(&client, "dashboard-03-apis").await;
+
+    client.set_window_size(390, 844).await.unwrap();
+    click(&client, "nav a[href='/dashboard/applications']").await;
+    element(&client, "form[action='/dashboard/applications']").await;
+    assert!(text_of(&client, "table").await.contains("Calendar Web"));
+    screenshot(&client, "dashboard-04-phone").await;
+    let _ = stop.send(());
+}
+
+/// Clicks `css` and waits for the next page: the current document's root goes stale.
+async fn submit(client: &Client, css: &str) {
+    let root = client.find(Locator::Css("html")).await.unwrap();
+    click(client, css).await;
+    let deadline = Instant::now() + WAIT;
+    while root.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "`{css}` led to no new page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The text of `css` once the page has settled (retried while it is being replaced).
+async fn settled_text(client: &Client, css: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match element(client, css).await.text().await {
+            Ok(text) => return text,
+            Err(error) => assert!(Instant::now() < deadline, "{css}: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Types `text` into the (cleared) field `css`.
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = element(client, css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Ticks or unticks the checkbox `css` by clicking it when it is not as wanted.
+async fn set_checkbox(client: &Client, css: &str, on: bool) {
+    let checkbox = element(client, css).await;
+    if checkbox.is_selected().await.unwrap() != on {
+        checkbox.click().await.unwrap();
+    }
+    assert_eq!(checkbox.is_selected().await.unwrap(), on, "{css}");
+}
+
+/// Waits until the browser's URL is no longer `from` (a click that navigates).
+async fn left(client: &Client, from: &url::Url) {
+    let deadline = Instant::now() + WAIT;
+    while client.current_url().await.unwrap() == *from {
+        assert!(Instant::now() < deadline, "still on {from}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The end user's authorization code flow in `client`: logs in and allows when asked, until
+/// the browser is sent to `callback` (where nothing listens: the URL is all we need). Returns
+/// the `code` and whether the consent page was shown.
+async fn end_user_flow(
+    client: &Client,
+    authorize: &str,
+    callback: &str,
+    username: &str,
+    password: &str,
+) -> (String, bool) {
+    // Straight to the callback (session and consent): Chromium reports the refused connection.
+    if let Err(error) = client.goto(authorize).await {
+        assert!(
+            error.to_string().contains("ERR_CONNECTION_REFUSED"),
+            "{error}"
+        );
+    }
+    let mut consented = false;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.as_str().starts_with(callback) {
+            let param = |name: &str| {
+                url.query_pairs()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.into_owned())
+            };
+            assert_eq!(param("state").as_deref(), Some("xyz"), "{url}");
+            let code = param("code").unwrap_or_else(|| panic!("no code in {url}"));
+            return (code, consented);
+        }
+        assert!(Instant::now() < deadline, "the flow stopped at {url}");
+        match url.path() {
+            "/u/login" => {
+                fill(client, "input#username", username).await;
+                fill(client, "input#password", password).await;
+                click(client, "button[type=submit]").await;
+                left(client, &url).await;
+            }
+            "/u/consent" => {
+                consented = true;
+                click(client, "button[value=allow]").await;
+                left(client, &url).await;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// Redeems `code` at the token endpoint as a confidential client.
+async fn redeem(
+    issuer: &str,
+    client_id: &str,
+    secret: &str,
+    code: &str,
+    callback: &str,
+) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{issuer}oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("code", code),
+            ("redirect_uri", callback),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    body
+}
+
+/// The Dashboard scenario by clicking and typing: an administrator creates an API (a
+/// permission, Allow Offline Access), an application with a callback, and a user; the user
+/// signs in and consents in a second browser, and the code gives a refresh token. Allow
+/// Offline Access off: no refresh token. The consent revoked: the consent page comes back.
+/// Screenshots of every Dashboard page go to `target/browser-artifacts/dashboard-*.png`.
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_scenario_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let state = &demo.tessera.state;
+    let admin_password = tessera::admins::create(
+        state.store.as_ref(),
+        &state.passwords,
+        "admin",
+        tessera_store::AdminRole::Admin,
+        state.clock.now(),
+    )
+    .await
+    .unwrap()
+    .password;
+    let issuer = state.settings.issuer.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    // A callback on a port where nothing listens: the browser's URL carries the code.
+    let port = StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let callback = format!("http://127.0.0.1:{port}/callback");
+    let audience = "https://calendar.example.com/";
+    let driver = start_chromedriver();
+    let admin_profile = tempfile::tempdir().unwrap();
+    let admin = browser(&driver, &admin_profile).await;
+    let user_profile = tempfile::tempdir().unwrap();
+    let user = browser(&driver, &user_profile).await;
+
+    // Without a session the Dashboard is the sign-in page.
+    user.goto(&format!("{issuer}dashboard/applications"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&user, "h1").await, "Tessera Dashboard");
+    assert_eq!(user.current_url().await.unwrap().path(), "/dashboard/login");
+    element(&user, "form[action='/dashboard/login'] input#password").await;
+
+    // The administrator signs in.
+    admin.goto(&format!("{issuer}dashboard")).await.unwrap();
+    fill(&admin, "input#username", "admin").await;
+    fill(&admin, "input#password", &admin_password).await;
+    submit(&admin, "button[type=submit]").await;
+    element(&admin, "form[action='/dashboard/applications']").await;
+
+    // An API with a permission and Allow Offline Access.
+    submit(&admin, "nav a[href='/dashboard/apis']").await;
+    fill(&admin, "input#name", "Calendar").await;
+    fill(&admin, "input#identifier", audience).await;
+    submit(&admin, "button#create").await;
+    assert_eq!(text_of(&admin, "h1").await, "Calendar");
+    fill(&admin, "input#scope-value", "read:events").await;
+    fill(&admin, "input#scope-description", "Read your events").await;
+    submit(&admin, "button#add-permission").await;
+    element(&admin, "input#scope-value").await;
+    let permissions = text_of(&admin, "section[aria-labelledby=permissions] table").await;
+    assert!(permissions.contains("read:events"), "{permissions}");
+    assert!(permissions.contains("Read your events"), "{permissions}");
+    set_checkbox(&admin, "input#allow_offline_access", true).await;
+    submit(&admin, "button#save").await;
+    element(&admin, "input#allow_offline_access:checked").await;
+    let api_page = admin.current_url().await.unwrap();
+    screenshot(&admin, "dashboard-api-settings").await;
+    submit(&admin, "nav a[href='/dashboard/apis']").await;
+    assert!(text_of(&admin, "table").await.contains(audience));
+    screenshot(&admin, "dashboard-apis").await;
+
+    // A regular web application; its secret is shown once, on creation.
+    submit(&admin, "nav a[href='/dashboard/applications']").await;
+    fill(&admin, "input#name", "Calendar Web").await;
+    element(&admin, "select#app_type option[value=regular_web]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    submit(&admin, "button#create").await;
+    assert_eq!(text_of(&admin, "h1").await, "Calendar Web regular_web");
+    let client_id = text_of(&admin, "#client-id").await;
+    click(&admin, "details summary").await;
+    let secret = text_of(&admin, "#client-secret").await;
+    assert!(secret.len() >= 32, "{secret}");
+    fill(&admin, "textarea#callbacks", &callback).await;
+    set_checkbox(
+        &admin,
+        "input[name=grant_types][value=authorization_code]",
+        true,
+    )
+    .await;
+    set_checkbox(&admin, "input[name=grant_types][value=refresh_token]", true).await;
+    submit(&admin, "button#save").await;
+    // Saved: the page again, without the secret (only now may it be photographed).
+    element(&admin, "#client-id").await;
+    assert_eq!(text_of(&admin, "textarea#callbacks").await, callback);
+    assert!(!admin.source().await.unwrap().contains(&secret));
+    assert!(admin.find(Locator::Css("#client-secret")).await.is_err());
+    screenshot(&admin, "dashboard-application-settings").await;
+    submit(&admin, "a[href='/dashboard/applications']").await;
+    assert!(text_of(&admin, "table").await.contains(&client_id));
+    screenshot(&admin, "dashboard-applications").await;
+
+    // A user.
+    submit(&admin, "nav a[href='/dashboard/users']").await;
+    fill(&admin, "input#email", "sam@example.com").await;
+    fill(&admin, "input#username", "sam").await;
+    fill(&admin, "input#user-name", "Sam").await;
+    fill(&admin, "input#password", "sams-long-password").await;
+    submit(&admin, "button#create").await;
+    assert_eq!(text_of(&admin, "h1").await, "sam@example.com");
+    let user_page = admin.current_url().await.unwrap();
+    submit(&admin, "nav a[href='/dashboard/users']").await;
+    assert!(text_of(&admin, "table").await.contains("sam@example.com"));
+    screenshot(&admin, "dashboard-users").await;
+    submit(&admin, "nav a[href='/dashboard/keys']").await;
+    assert!(text_of(&admin, "table").await.contains("current"));
+    screenshot(&admin, "dashboard-keys").await;
+    submit(&admin, "nav a[href='/dashboard/logs']").await;
+    element(&admin, "main h1").await;
+    screenshot(&admin, "dashboard-logs").await;
+
+    // The end user: login, consent, and the code gives a refresh token.
+    let mut authorize = url::Url::parse(&format!("{issuer}authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", &callback)
+        .append_pair("audience", audience)
+        .append_pair("scope", "openid offline_access read:events")
+        .append_pair("state", "xyz");
+    let (code, consented) = end_user_flow(
+        &user,
+        authorize.as_str(),
+        &callback,
+        "sam",
+        "sams-long-password",
+    )
+    .await;
+    assert!(consented, "a first authorization asks for consent");
+    let tokens = redeem(&issuer, &client_id, &secret, &code, &callback).await;
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+
+    // The user's page lists the consent.
+    admin.goto(user_page.as_str()).await.unwrap();
+    let consents = text_of(&admin, "section[aria-labelledby=consents] table").await;
+    assert!(consents.contains(&client_id), "{consents}");
+    screenshot(&admin, "dashboard-user").await;
+
+    // Allow Offline Access off: the next sign-in (SSO) gives no refresh token.
+    admin.goto(api_page.as_str()).await.unwrap();
+    set_checkbox(&admin, "input#allow_offline_access", false).await;
+    submit(&admin, "button#save").await;
+    element(&admin, "input#allow_offline_access:not(:checked)").await;
+    let (code, _) = end_user_flow(
+        &user,
+        authorize.as_str(),
+        &callback,
+        "sam",
+        "sams-long-password",
+    )
+    .await;
+    let tokens = redeem(&issuer, &client_id, &secret, &code, &callback).await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+
+    // The consent revoked (after confirming): the consent page is back.
+    admin.goto(user_page.as_str()).await.unwrap();
+    submit(&admin, "form[action$='/consents/revoke'] button").await;
+    submit(&admin, "button#confirm").await;
+    element(&admin, "section[aria-labelledby=consents] p.empty").await;
+    user.goto(authorize.as_str()).await.unwrap();
+    element(&user, "button[value=allow]").await;
+    assert!(settled_text(&user, "ul.scopes")
+        .await
+        .contains("Read your events"));
+    let _ = stop.send(());
+    admin.close().await.unwrap();
+    user.close().await.unwrap();
+}

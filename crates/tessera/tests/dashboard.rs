@@ -1,0 +1,594 @@
+//! The Dashboard over HTTP, as a browser without JavaScript uses it: sign-in, CSRF, roles
+//! enforced by the Management API's scopes, and an administrator's changes taking effect in
+//! the seed's authorization code flow.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use support::{form_value, html_unescape, location, query_param, Browser, TestServer};
+use tessera::admins;
+use tessera_core::crypto::Passwords;
+use tessera_protocol::Timestamp;
+use tessera_store::AdminRole;
+use url::Url;
+
+const CALLBACK: &str = "http://127.0.0.1:4000/callback";
+
+/// Creates a Dashboard administrator in the server's store; returns the password.
+async fn create_admin(server: &TestServer, username: &str, role: AdminRole) -> String {
+    let store = tessera::open_store(&server.config).await.unwrap();
+    let passwords = Passwords::new(1).unwrap();
+    let created = admins::create(store.as_ref(), &passwords, username, role, Timestamp(1))
+        .await
+        .unwrap();
+    created.password
+}
+
+/// A signed-in administrator's browser.
+struct Admin<'a> {
+    server: &'a TestServer,
+    browser: Browser,
+}
+
+impl<'a> Admin<'a> {
+    async fn sign_in(server: &'a TestServer, username: &str, password: &str) -> Admin<'a> {
+        let browser = Browser::new();
+        let response = try_sign_in(&browser, server, username, password).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(location(&response), "/dashboard/applications");
+        Admin { server, browser }
+    }
+
+    async fn page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.browser.get(&self.server.url(path)).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    async fn csrf(&self) -> String {
+        let (_, html) = self.page("/dashboard/logs").await;
+        form_value(&html, "csrf_token").expect("a CSRF token on every page")
+    }
+
+    /// Posts a form with this session's CSRF token.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+        form.extend_from_slice(fields);
+        self.browser
+            .client
+            .post(self.server.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn try_sign_in(
+    browser: &Browser,
+    server: &TestServer,
+    username: &str,
+    password: &str,
+) -> Response {
+    let html = browser
+        .get(&server.url("/dashboard/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_value(&html, "csrf_token").unwrap();
+    browser
+        .post_form(
+            &server.url("/dashboard/login"),
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
+/// Example values for the `{id}` of a route.
+fn concrete(route: &str) -> String {
+    route.replace("{id}", "some-id")
+}
+
+#[tokio::test]
+async fn unauthenticated_requests_to_every_dashboard_route_are_refused() {
+    let server = TestServer::start().await;
+    let http = support::http();
+    for page in tessera_server::dashboard::PAGES {
+        let response = http.get(server.url(&concrete(page))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "GET {page}");
+        assert_eq!(location(&response), "/dashboard/login", "GET {page}");
+    }
+    for form in tessera_server::dashboard::FORMS {
+        let response = http
+            .post(server.url(&concrete(form)))
+            .form(&[("csrf_token", "x"), ("name", "n"), ("confirmed", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "POST {form}");
+        assert_eq!(location(&response), "/dashboard/login", "POST {form}");
+    }
+    // A forged session cookie is no session.
+    let response = http
+        .get(server.url("/dashboard/applications"))
+        .header("cookie", "tessera_admin=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/dashboard/login");
+}
+
+#[tokio::test]
+async fn sign_in_refuses_a_wrong_password_and_end_users() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let browser = Browser::new();
+    let wrong = try_sign_in(&browser, &server, "root", "not-the-password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong username or password"));
+    // The seed's end user is not an administrator.
+    let user = try_sign_in(&browser, &server, support::USERNAME, support::PASSWORD).await;
+    assert_eq!(user.status(), StatusCode::UNAUTHORIZED);
+    let page = browser.get(&server.url("/dashboard/applications")).await;
+    assert_eq!(page.status(), StatusCode::FOUND);
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (status, html) = admin.page("/dashboard/applications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("My Client App"));
+}
+
+#[tokio::test]
+async fn sign_in_without_the_form_token_is_refused() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let response = support::http()
+        .post(server.url("/dashboard/login"))
+        .form(&[("username", "root"), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_is_refused() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    for token in [None, Some("wrong")] {
+        let mut form = vec![("name", "Sneaky"), ("app_type", "spa")];
+        if let Some(token) = token {
+            form.push(("csrf_token", token));
+        }
+        let response = admin
+            .browser
+            .post_form(&server.url("/dashboard/applications"), &form)
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let (_, html) = admin.page("/dashboard/applications").await;
+    assert!(!html.contains("Sneaky"), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_read_only_admin_can_list_but_not_change() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "viewer", AdminRole::ReadOnly).await;
+    let admin = Admin::sign_in(&server, "viewer", &password).await;
+    for page in [
+        "/dashboard/applications",
+        "/dashboard/apis",
+        "/dashboard/users",
+        "/dashboard/keys",
+    ] {
+        let (status, html) = admin.page(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            !html.contains("id=\"create\""),
+            "{page} offers no create form"
+        );
+    }
+    let response = admin
+        .post(
+            "/dashboard/applications",
+            &[("name", "Nope"), ("app_type", "spa")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("You are not allowed to do this"), "{html}");
+    assert!(html.contains("create:clients"), "{html}");
+    let response = admin
+        .post("/dashboard/keys/rotate", &[("confirmed", "yes")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (_, html) = admin.page("/dashboard/applications").await;
+    assert!(!html.contains("Nope"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let response = admin.post("/dashboard/logout", &[]).await;
+    assert_eq!(location(&response), "/dashboard/login");
+    let response = admin
+        .browser
+        .get(&server.url("/dashboard/applications"))
+        .await;
+    assert_eq!(location(&response), "/dashboard/login");
+}
+
+#[tokio::test]
+async fn dashboard_pages_carry_the_hosted_page_security_headers() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let response = admin.browser.get(&server.url("/dashboard/users")).await;
+    let csp = support::header(&response, "content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'"));
+    assert_eq!(
+        support::header(&response, "x-frame-options").as_deref(),
+        Some("DENY")
+    );
+    assert_eq!(
+        support::header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_are_shown_next_to_the_form() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let response = admin
+        .post(
+            "/dashboard/users",
+            &[("email", "x@example.com"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"create-error\""), "{html}");
+    assert!(
+        html.contains("value=\"x@example.com\""),
+        "the input is kept"
+    );
+}
+
+/// Runs the authorization code flow as `username` in `browser`; returns the callback URL and
+/// whether a consent page was shown.
+async fn flow(
+    browser: &Browser,
+    authorize_url: &str,
+    username: &str,
+    password: &str,
+) -> (Url, bool) {
+    let base = Url::parse(authorize_url).unwrap();
+    let mut step = browser
+        .follow(browser.get(authorize_url).await, &base)
+        .await;
+    let mut consented = false;
+    for _ in 0..4 {
+        let (response, url) = step;
+        if url.port() == Some(4000) {
+            return (url, consented);
+        }
+        let html = response.text().await.unwrap();
+        let next = match url.path() {
+            "/u/login" => browser.submit_login(&url, &html, username, password).await,
+            "/u/consent" => {
+                consented = true;
+                browser.submit_consent(&url, &html, "allow").await
+            }
+            _ => panic!("unexpected page {url}: {html}"),
+        };
+        step = browser.follow(next, &url).await;
+    }
+    panic!("the flow did not reach the callback");
+}
+
+async fn redeem(server: &TestServer, client_id: &str, secret: &str, code: &str) -> Value {
+    let response = support::http()
+        .post(server.url("oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// The text of the element with `id` (up to the next tag).
+fn element_text(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\">");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('<')?;
+    Some(html_unescape(&html[start..start + end]))
+}
+
+#[tokio::test]
+async fn an_admins_api_application_and_user_work_in_the_flow_and_changes_take_effect() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let audience = "https://calendar.example.com/";
+
+    // An API with a permission and Allow Offline Access.
+    let response = admin
+        .post(
+            "/dashboard/apis",
+            &[
+                ("name", "Calendar"),
+                ("identifier", audience),
+                ("signing_alg", "RS256"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let api_page = location(&response);
+    let response = admin
+        .post(
+            &format!("{api_page}/permissions"),
+            &[
+                ("value", "read:events"),
+                ("description", "Read your events"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let settings = [
+        ("name", "Calendar"),
+        ("token_lifetime", "600"),
+        ("signing_alg", "RS256"),
+    ];
+    let mut with_offline = settings.to_vec();
+    with_offline.push(("allow_offline_access", "on"));
+    let response = admin.post(&api_page, &with_offline).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (_, html) = admin.page(&api_page).await;
+    assert!(
+        html.contains("read:events") && html.contains("checked"),
+        "{html}"
+    );
+
+    // An application with a callback; its secret is shown once, on creation.
+    let response = admin
+        .post(
+            "/dashboard/applications",
+            &[("name", "Calendar Web"), ("app_type", "regular_web")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let client_id = element_text(&html, "client-id").unwrap();
+    let secret = element_text(&html, "client-secret").unwrap();
+    let app_page = format!("/dashboard/applications/{client_id}");
+    let response = admin
+        .post(
+            &app_page,
+            &[
+                ("name", "Calendar Web"),
+                ("callbacks", CALLBACK),
+                ("allowed_logout_urls", ""),
+                ("grant_types", "authorization_code"),
+                ("grant_types", "refresh_token"),
+                ("rotation_type", "non-rotating"),
+                ("token_lifetime", "86400"),
+                ("idle_token_lifetime", "3600"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let (_, html) = admin.page(&app_page).await;
+    assert!(!html.contains(&secret), "the secret is not shown again");
+    let authorize = html_unescape(&element_text(&html, "authorize-url").unwrap());
+    assert!(
+        authorize.contains(&format!("client_id={client_id}")),
+        "{authorize}"
+    );
+
+    // A user.
+    let response = admin
+        .post(
+            "/dashboard/users",
+            &[
+                ("email", "sam@example.com"),
+                ("username", "sam"),
+                ("name", "Sam"),
+                ("password", "sams-long-password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let user_page = location(&response);
+
+    // The flow: offline_access gives a refresh token.
+    let mut url = Url::parse(&server.url("authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", CALLBACK)
+        .append_pair("audience", audience)
+        .append_pair("scope", "openid profile read:events offline_access")
+        .append_pair("state", "s1");
+    let browser = Browser::new();
+    let (callback, consented) = flow(&browser, url.as_str(), "sam", "sams-long-password").await;
+    assert!(consented, "a first authorization asks for consent");
+    let tokens = redeem(
+        &server,
+        &client_id,
+        &secret,
+        &query_param(&callback, "code").unwrap(),
+    )
+    .await;
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+
+    // Allow Offline Access off: the next flow returns no refresh token.
+    let response = admin.post(&api_page, &settings).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (callback, _) = flow(&browser, url.as_str(), "sam", "sams-long-password").await;
+    let tokens = redeem(
+        &server,
+        &client_id,
+        &secret,
+        &query_param(&callback, "code").unwrap(),
+    )
+    .await;
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+
+    // Without consent the consent page comes back; revoking asks first.
+    let (_, html) = admin.page(&user_page).await;
+    let grant_id = form_value(&html, "grant_id").expect("the consent is listed");
+    let response = admin
+        .post(
+            &format!("{user_page}/consents/revoke"),
+            &[("grant_id", &grant_id)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("name=\"confirmed\" value=\"yes\""));
+    let (callback, consented) = flow(&browser, url.as_str(), "sam", "sams-long-password").await;
+    assert!(!consented, "still consented before confirming");
+    assert!(query_param(&callback, "code").is_some());
+    let response = admin
+        .post(
+            &format!("{user_page}/consents/revoke"),
+            &[("grant_id", &grant_id), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (_, consented) = flow(&browser, url.as_str(), "sam", "sams-long-password").await;
+    assert!(consented, "the consent page is back");
+}
+
+#[tokio::test]
+async fn blocking_a_user_and_rotating_a_secret_ask_first() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let response = admin
+        .post("/dashboard/applications/myclientapp/rotate-secret", &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Rotate secret"));
+    // Not rotated yet: the seed's secret still works.
+    let code = server.code(&[]).await;
+    server.redeem(&code).await;
+    let response = admin
+        .post(
+            "/dashboard/applications/myclientapp/rotate-secret",
+            &[("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let secret = element_text(&html, "client-secret").unwrap();
+    assert_ne!(secret, support::CLIENT_SECRET);
+
+    let (_, html) = admin.page("/dashboard/users?q=jane").await;
+    assert!(html.contains(support::EMAIL));
+    let start = html.find("/dashboard/users/").unwrap();
+    let end = start + html[start..].find('"').unwrap();
+    let user_page = html[start..end].to_owned();
+    let response = admin
+        .post(&format!("{user_page}/block"), &[("blocked", "true")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "a confirmation page");
+    let response = admin
+        .post(
+            &format!("{user_page}/block"),
+            &[("blocked", "true"), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (_, html) = admin.page(&user_page).await;
+    assert!(html.contains("id=\"unblock\""), "{html}");
+}
+
+#[tokio::test]
+async fn signing_keys_are_listed_and_rotated() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (_, before) = admin.page("/dashboard/keys").await;
+    assert!(before.contains(">current<"), "{before}");
+    assert!(!before.contains(">previous<"), "{before}");
+    let response = admin
+        .post("/dashboard/keys/rotate", &[("alg", "ES256")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "a confirmation page");
+    let response = admin
+        .post(
+            "/dashboard/keys/rotate",
+            &[("alg", "ES256"), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (_, after) = admin.page("/dashboard/keys").await;
+    assert_eq!(after.matches(">previous<").count(), 1, "{after}");
+    let row = after
+        .split("<tr>")
+        .find(|row| row.contains(">previous<"))
+        .unwrap();
+    assert!(row.contains("<td>ES256</td>"), "{row}");
+    // The rotation is in the audit log, which the Logs page lists (written in the background).
+    let mut logs = String::new();
+    for _ in 0..100 {
+        let (status, html) = admin.page("/dashboard/logs").await;
+        assert_eq!(status, StatusCode::OK);
+        logs = html;
+        if logs.contains("Rotate the signing key") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let row = logs
+        .split("<tr>")
+        .find(|row| row.contains("Rotate the signing key"))
+        .unwrap_or_else(|| panic!("the rotation is listed: {logs}"));
+    assert!(row.contains("<code>sapi</code>"), "{row}");
+    assert!(row.contains("tessera-dashboard"), "{row}");
+    assert!(!logs.contains("No log events"), "{logs}");
+}
