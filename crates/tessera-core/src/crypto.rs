@@ -24,6 +24,27 @@ pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
     Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// `length` random letters and digits, as Auth0's client ids are: nothing a URL, a form or a
+/// command line would treat specially (a base64url id may start with `-`, which a command line
+/// takes for an option).
+pub fn random_alphanumeric(length: usize) -> Result<String, CryptoError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    // 248 = 4 × 62: bytes at or above it are dropped, so every character is equally likely.
+    const UNBIASED: u8 = 248;
+    let mut out = String::with_capacity(length);
+    let mut buffer = [0u8; 64];
+    while out.len() < length {
+        aws_lc_rs::rand::fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+        for &byte in buffer.iter().filter(|&&b| b < UNBIASED) {
+            if out.len() == length {
+                break;
+            }
+            out.push(char::from(ALPHABET[usize::from(byte % 62)]));
+        }
+    }
+    Ok(out)
+}
+
 /// A client secret of `bytes` random bytes, base64url, never starting with `-` (which command
 /// lines would take for an option).
 pub fn new_client_secret(bytes: usize) -> Result<String, CryptoError> {
@@ -286,6 +307,19 @@ mod tests {
         assert!(
             !verify_with(&argon2i, "pw", &mut blocks),
             "only argon2id is accepted"
+        );
+    }
+
+    #[test]
+    fn alphanumeric_ids_have_their_length_and_only_letters_and_digits() {
+        for length in [0, 1, 32, 100] {
+            let id = random_alphanumeric(length).unwrap();
+            assert_eq!(id.len(), length);
+            assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        }
+        assert_ne!(
+            random_alphanumeric(32).unwrap(),
+            random_alphanumeric(32).unwrap()
         );
     }
 }

@@ -6,8 +6,8 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, Extensions, HeaderMap};
 use tessera_core::audit::RequestContext;
 
 /// The peer address of a request; `None` when it was not served over TCP (the CLI's
@@ -40,25 +40,33 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 /// proxy in front is trusted) the last `X-Forwarded-For` hop — the one that proxy added, which a
 /// client cannot forge — and the user agent.
 pub fn request_context(request: &Request, trust_forwarded_for: bool) -> RequestContext {
-    let peer = request
-        .extensions()
+    context(request.extensions(), request.headers(), trust_forwarded_for)
+}
+
+/// [`request_context`] of a request's parts.
+pub fn request_context_of(parts: &Parts, trust_forwarded_for: bool) -> RequestContext {
+    context(&parts.extensions, &parts.headers, trust_forwarded_for)
+}
+
+fn context(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    trust_forwarded_for: bool,
+) -> RequestContext {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
     let forwarded = trust_forwarded_for
-        .then(|| last_forwarded_hop(request))
+        .then(|| last_forwarded_hop(headers))
         .flatten();
     RequestContext {
         ip: forwarded.or(peer),
-        user_agent: request.headers().get(header::USER_AGENT).cloned(),
+        user_agent: headers.get(header::USER_AGENT).cloned(),
     }
 }
 
-fn last_forwarded_hop(request: &Request) -> Option<IpAddr> {
-    let last_header = request
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .next_back()?;
+fn last_forwarded_hop(headers: &HeaderMap) -> Option<IpAddr> {
+    let last_header = headers.get_all("x-forwarded-for").iter().next_back()?;
     let hop = last_header.to_str().ok()?.rsplit(',').next()?.trim();
     hop.parse().ok()
 }

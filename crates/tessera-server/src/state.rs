@@ -1,8 +1,9 @@
 //! The application state every handler receives: settings, store, keys, password hasher, clock,
-//! and this node's client-authentication throttle.
+//! the admin service, and this node's client-authentication throttle.
 
 use std::sync::Arc;
 
+use tessera_admin::Admin;
 use tessera_store::Store;
 
 use crate::flows::client_throttle::ClientAuthThrottle;
@@ -62,6 +63,8 @@ impl std::ops::Deref for AppState {
 
 /// What [`AppState`] holds.
 pub struct Shared {
+    /// The admin service the Management API and the Dashboard call.
+    pub admin: Admin,
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     /// Cached reads of clients, APIs, client grants and users (bounded staleness).

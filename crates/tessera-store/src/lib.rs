@@ -35,6 +35,29 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// The store is unreachable, not wrong: the request may succeed later (503, not 500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => match error {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::Io(_)
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (shutting down,
+                // or not accepting connections yet).
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// One page of a listing: Auth0's `page` (from 0) and `per_page`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {

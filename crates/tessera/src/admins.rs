@@ -1,33 +1,15 @@
-//! Dashboard administrators: the first one, created at first start with a password printed
-//! once, and `tessera admins create USERNAME [--read-only]`.
+//! `tessera admins create USERNAME [--read-only]` and `tessera admins list`, and the notice that
+//! shows a new administrator's password once.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use tessera_protocol::Timestamp;
-use tessera_store::{Admin, AdminRole, Store, StoreError};
+use tessera_admin::administrators::{create, NewAdmin};
+use tessera_core::clock::Clock;
+use tessera_core::crypto::Passwords;
+use tessera_store::AdminRole;
 
 use crate::config::Config;
-use tessera_core::clock::Clock;
-use tessera_core::crypto::{random_token, Passwords};
-
-/// The first administrator's username.
-pub const FIRST_ADMIN: &str = "admin";
-
-/// An administrator just created, with the password to show once.
-pub struct NewAdmin {
-    pub username: String,
-    pub password: String,
-    pub role: AdminRole,
-}
-
-impl std::fmt::Debug for NewAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewAdmin")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The notice printed once for a new administrator.
 pub fn notice(admin: &NewAdmin, issuer: &str) -> String {
@@ -40,59 +22,6 @@ pub fn notice(admin: &NewAdmin, issuer: &str) -> String {
          username: {}\n  password: {}\n\nSign in at {issuer}dashboard\n",
         admin.username, admin.password
     )
-}
-
-/// Creates an administrator with a generated password.
-pub async fn create(
-    store: &dyn Store,
-    passwords: &Passwords,
-    username: &str,
-    role: AdminRole,
-    now: Timestamp,
-) -> Result<NewAdmin, String> {
-    let username = username.trim();
-    if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err("the username must be non-empty and without spaces".into());
-    }
-    let password = random_token(18).map_err(|e| e.to_string())?;
-    let password_hash = passwords
-        .hash(password.clone())
-        .await
-        .map_err(|e| e.to_string())?;
-    let admin = Admin {
-        username: username.to_owned(),
-        password_hash,
-        role,
-        created_at: now,
-    };
-    store.create_admin(&admin).await.map_err(|e| match e {
-        StoreError::Conflict(_) => format!("an administrator named `{username}` exists already"),
-        other => other.to_string(),
-    })?;
-    Ok(NewAdmin {
-        username: username.to_owned(),
-        password,
-        role,
-    })
-}
-
-/// At first start (no administrator yet), creates `admin` with full access.
-pub async fn ensure_first(
-    store: &dyn Store,
-    passwords: &Passwords,
-    now: Timestamp,
-) -> Result<Option<NewAdmin>, String> {
-    if !store
-        .list_admins()
-        .await
-        .map_err(|e| e.to_string())?
-        .is_empty()
-    {
-        return Ok(None);
-    }
-    create(store, passwords, FIRST_ADMIN, AdminRole::Admin, now)
-        .await
-        .map(Some)
 }
 
 /// `tessera admins`.
@@ -135,7 +64,9 @@ pub async fn run(args: AdminsArgs, clock: Clock) -> Result<(), String> {
             } else {
                 AdminRole::Admin
             };
-            let admin = create(store.as_ref(), &passwords, &username, role, clock.now()).await?;
+            let admin = create(store.as_ref(), &passwords, &username, role, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
             let issuer = config.issuer_for(config.listen);
             eprint!("{}", notice(&admin, &issuer));
             Ok(())

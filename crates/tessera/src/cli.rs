@@ -1,25 +1,27 @@
-//! The management commands (`tessera clients|apis|users|grants|client-grants …`, and
-//! `tessera keys …` with `--server`). Every command is one Management API request, sent either
-//! in-process to a state built on the local store or over HTTP to a running server, so both
-//! modes share the API's semantics and errors.
+//! The management commands (`tessera clients|apis|users|grants|client-grants|keys …`). Each is
+//! one typed admin operation, run either on the local store (the admin service, directly) or on
+//! a running server (its Management API, over HTTP); both give the same typed answers, printed
+//! the same way.
 
-mod call;
 mod commands;
 mod keys;
+mod local;
+mod operation;
+mod remote;
 mod render;
-mod target;
 
 use clap::{Args, Subcommand};
+use tessera_admin::bootstrap::NewCredentials;
+use tessera_core::clock::Clock;
 
-pub use call::{Call, Noun, View};
 pub use commands::{
     ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, StoreArgs, UsersAction,
 };
+pub use keys::{KeysAction, KeysArgs};
+pub use operation::{Answer, Noun, Operation};
 
-use crate::bootstrap::NewCredentials;
-use crate::cli_keys::KeysArgs;
-use target::Target;
-use tessera_core::clock::Clock;
+use local::Local;
+use remote::Server;
 
 /// Options of the management commands that say where to send them and how to print answers.
 #[derive(Debug, Clone, Default, Args)]
@@ -62,30 +64,54 @@ pub enum Manage {
 }
 
 impl Manage {
-    fn into_parts(self) -> (StoreArgs, Call) {
+    fn into_parts(self) -> (StoreArgs, Operation) {
         match self {
-            Manage::Clients(on) => (on.store, on.action.call()),
-            Manage::Apis(on) => (on.store, on.action.call()),
-            Manage::Users(on) => (on.store, on.action.call()),
-            Manage::Grants(on) => (on.store, on.action.call()),
-            Manage::ClientGrants(on) => (on.store, on.action.call()),
+            Manage::Clients(on) => (on.store, on.action.operation()),
+            Manage::Apis(on) => (on.store, on.action.operation()),
+            Manage::Users(on) => (on.store, on.action.operation()),
+            Manage::Grants(on) => (on.store, on.action.operation()),
+            Manage::ClientGrants(on) => (on.store, on.action.operation()),
         }
     }
 }
 
 /// Runs a resource command; the error is the message to print, with what to do next.
 pub async fn run(remote: Remote, manage: Manage, clock: Clock) -> Result<(), String> {
-    let (store, call) = manage.into_parts();
-    let target = Target::connect(&remote, store.config.as_deref(), clock).await?;
-    let answer = target.send(&call).await?;
-    print!("{}", render::shown(&call, &answer, remote.json));
-    Ok(())
+    let (store, operation) = manage.into_parts();
+    execute(&remote, store.config.as_deref(), operation, clock).await
 }
 
-/// Runs `tessera keys …`: on the local store as before, or through the Management API of the
-/// server `--server` names.
+/// Runs `tessera keys …`.
 pub async fn run_keys(remote: Remote, args: KeysArgs, clock: Clock) -> Result<(), String> {
-    keys::run(remote, args, clock).await
+    execute(
+        &remote,
+        args.config.as_deref(),
+        args.action.operation(),
+        clock,
+    )
+    .await
+}
+
+/// Runs `operation` where `remote` says (a server, or the local store of the configuration at
+/// `config`) and prints its answer.
+async fn execute(
+    remote: &Remote,
+    config: Option<&std::path::Path>,
+    operation: Operation,
+    clock: Clock,
+) -> Result<(), String> {
+    let noun = operation.noun();
+    let answer = match &remote.server {
+        Some(server) => Server::connect(server, remote).await?.run(operation).await,
+        None => Local::open(config, clock).await?.run(operation).await,
+    };
+    match answer {
+        Ok(answer) => {
+            print!("{}", render::shown(&answer, remote.json));
+            Ok(())
+        }
+        Err(failure) => Err(render::failure(&failure, noun)),
+    }
 }
 
 /// The notice shown when a start created the management client: its secret is shown only then.

@@ -3,9 +3,7 @@
 //! this crate, as a person would through the binary.
 
 pub mod admins;
-pub mod bootstrap;
 pub mod cli;
-pub mod cli_keys;
 pub mod config;
 pub mod demo;
 pub mod seed;
@@ -15,6 +13,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_admin::bootstrap::{self, ConfiguredClient, NewCredentials};
+use tessera_admin::{Admin, AdminError, AdminParts, Live};
 use tessera_core::audit::Audit;
 use tessera_core::brute_force::BruteForce;
 use tessera_core::catalog::Catalog;
@@ -22,6 +22,7 @@ use tessera_core::clock::Clock;
 use tessera_core::crypto::{CryptoError, Passwords};
 use tessera_core::keys::{self, KeyError, Keys};
 use tessera_core::secrets::{self, SecretSource};
+use tessera_protocol::Timestamp;
 use tessera_server::flows::client_throttle::ClientAuthThrottle;
 use tessera_server::metrics::Metrics;
 use tessera_server::state::{AppState, Settings, Shared};
@@ -51,6 +52,8 @@ pub enum ServeError {
     },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Admin(#[from] AdminError),
 }
 
 /// Opens the store `database_url` names.
@@ -79,6 +82,33 @@ pub fn sealer(config: &Config) -> Result<secrets::Sealer, secrets::SecretError> 
     })
 }
 
+/// The brute-force protection the configuration sets.
+pub fn brute_force(config: &Config) -> BruteForce {
+    BruteForce {
+        max_attempts: config.brute_force_max_attempts,
+        cooldown: config.brute_force_cooldown,
+        ip_max_failures: config.ip_throttle_max_failures,
+        ip_window: config.ip_throttle_window,
+    }
+}
+
+/// Makes the store hold what the configuration declares and the Management API with its
+/// client; returns the management client's credentials if this call created it.
+pub async fn prepare_store(
+    config: &Config,
+    store: &dyn Store,
+    issuer: &str,
+    passwords: &Passwords,
+    now: Timestamp,
+) -> Result<Option<NewCredentials>, ServeError> {
+    seed::apply(config, store, passwords, now).await?;
+    let configured = config.management.as_ref().map(|m| ConfiguredClient {
+        client_id: &m.client_id,
+        client_secret: &m.client_secret,
+    });
+    Ok(bootstrap::ensure(store, issuer, configured, now).await?)
+}
+
 /// What requests need from the configuration.
 fn settings(config: &Config, issuer: String) -> Settings {
     Settings {
@@ -89,12 +119,7 @@ fn settings(config: &Config, issuer: String) -> Settings {
         session_lifetime: config.session_lifetime,
         id_token_lifetime: config.id_token_lifetime,
         login_timeout: config.login_timeout,
-        brute_force: BruteForce {
-            max_attempts: config.brute_force_max_attempts,
-            cooldown: config.brute_force_cooldown,
-            ip_max_failures: config.ip_throttle_max_failures,
-            ip_window: config.ip_throttle_window,
-        },
+        brute_force: brute_force(config),
         metrics_endpoint: config.metrics,
         trust_forwarded_for: config.trust_forwarded_for,
         request_timeout: Duration::from_secs(config.request_timeout),
@@ -108,15 +133,14 @@ pub async fn build_state(
     config: &Config,
     issuer: String,
     clock: Clock,
-) -> Result<(AppState, Option<bootstrap::NewCredentials>), ServeError> {
+) -> Result<(AppState, Option<NewCredentials>), ServeError> {
     let sealer = sealer(config)?;
     let store = open_store(config).await?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let passwords = Passwords::new(cores)?;
     let now = clock.now();
-    seed::apply(config, store.as_ref(), &passwords, now).await?;
     let new_management_credentials =
-        bootstrap::ensure(store.as_ref(), &issuer, config.management.as_ref(), now).await?;
+        prepare_store(config, store.as_ref(), &issuer, &passwords, now).await?;
     let keys = Keys::load_or_create(
         store.as_ref(),
         now,
@@ -131,11 +155,27 @@ pub async fn build_state(
     );
     let metrics = Arc::new(Metrics::new());
     let audit = Audit::start(Arc::clone(&store), metrics.audit_dropped())?;
+    let keys = Arc::new(keys);
+    let settings = settings(config, issuer);
+    let admin = Admin::new(AdminParts {
+        store: Arc::clone(&store),
+        clock: clock.clone(),
+        issuer: settings.issuer.clone(),
+        passwords: passwords.clone(),
+        sealer: keys.sealer().clone(),
+        audit: audit.clone(),
+        brute_force: settings.brute_force,
+        live: Some(Live {
+            catalog: catalog.clone(),
+            keys: Arc::clone(&keys),
+        }),
+    });
     let state = AppState::new(Shared {
-        settings: Arc::new(settings(config, issuer)),
+        admin,
+        settings: Arc::new(settings),
         catalog,
         store,
-        keys: Arc::new(keys),
+        keys,
         passwords,
         clock,
         client_auth: Arc::new(ClientAuthThrottle::new(
@@ -154,7 +194,7 @@ pub struct Tessera {
     pub addr: SocketAddr,
     pub state: AppState,
     /// The management client created at this (first) start, to show once.
-    pub new_management_credentials: Option<bootstrap::NewCredentials>,
+    pub new_management_credentials: Option<NewCredentials>,
     pub upkeep: Upkeep,
 }
 

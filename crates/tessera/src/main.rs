@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tessera::admins::{self, AdminsArgs};
-use tessera::bootstrap::NewCredentials;
+use tessera::cli::KeysArgs;
 use tessera::cli::{self, Manage, Remote};
-use tessera::cli_keys::KeysArgs;
 use tessera::config::Config;
 use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
 use tessera::Tessera;
+use tessera_admin::bootstrap::NewCredentials;
 use tessera_core::clock::Clock;
 use tracing_subscriber::EnvFilter;
 
@@ -113,8 +113,13 @@ async fn serve(config: Option<PathBuf>) -> Result<(), String> {
         print_management_credentials(credentials, &tessera.state.settings.issuer);
     }
     let state = &tessera.state;
-    let first_admin =
-        admins::ensure_first(state.store.as_ref(), &state.passwords, state.clock.now()).await?;
+    let first_admin = tessera_admin::administrators::ensure_first(
+        state.store.as_ref(),
+        &state.passwords,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     if let Some(admin) = &first_admin {
         eprintln!("{}", admins::notice(admin, &state.settings.issuer));
     }

@@ -277,7 +277,7 @@ async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
     };
     let demo = Demo::prepare(data.path(), listeners).await.unwrap();
     let state = &demo.tessera.state;
-    let admin = tessera::admins::create(
+    let admin = tessera_admin::administrators::create(
         state.store.as_ref(),
         &state.passwords,
         "admin",
@@ -474,7 +474,7 @@ async fn dashboard_scenario_in_headless_chromium() {
     };
     let demo = Demo::prepare(data.path(), listeners).await.unwrap();
     let state = &demo.tessera.state;
-    let admin_password = tessera::admins::create(
+    let admin_password = tessera_admin::administrators::create(
         state.store.as_ref(),
         &state.passwords,
         "admin",

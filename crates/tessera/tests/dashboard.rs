@@ -10,7 +10,7 @@ mod support;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use support::{form_value, html_unescape, location, query_param, Browser, TestServer};
-use tessera::admins;
+use tessera_admin::administrators as admins;
 use tessera_core::crypto::Passwords;
 use tessera_protocol::Timestamp;
 use tessera_store::AdminRole;

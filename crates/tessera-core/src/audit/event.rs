@@ -136,6 +136,8 @@ pub struct Event {
     pub user_id: Option<String>,
     pub user_name: Option<String>,
     pub details: Value,
+    /// The client of the request the event happened in, when the recorder gave it.
+    pub request: Option<RequestContext>,
 }
 
 impl Event {
@@ -148,6 +150,7 @@ impl Event {
             user_id: None,
             user_name: None,
             details: json!({}),
+            request: None,
         }
     }
 
@@ -179,9 +182,15 @@ impl Event {
         self
     }
 
-    /// The stored record, dated `now`, with the client of the current request.
+    /// The client of the request the event happened in.
+    pub fn request(mut self, context: &RequestContext) -> Event {
+        self.request = Some(context.clone());
+        self
+    }
+
+    /// The stored record, dated `now`, with the client of its request.
     pub fn into_log_event(self, log_id: String, now: Timestamp) -> LogEvent {
-        let context = RequestContext::current();
+        let context = self.request.unwrap_or_else(RequestContext::current);
         LogEvent {
             log_id,
             date: now,

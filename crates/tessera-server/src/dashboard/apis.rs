@@ -3,82 +3,58 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
-use serde_json::{json, Value};
+use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
+use tessera_admin::paging::every;
+use tessera_admin::resource_servers::{Permission, ResourceServer, ResourceServerBody};
+use tessera_admin::AdminError;
 
-use crate::dashboard::api::{segment, Api};
+use crate::dashboard::apps::all_clients;
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
 
-type Page = Result<Response, Response>;
-
 const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-pub struct ApiRow {
-    pub identifier: String,
-    pub name: String,
-    pub is_system: bool,
-}
 
 #[derive(Template)]
 #[template(path = "dashboard/apis.html")]
 struct ApisPage<'a> {
     chrome: Chrome,
-    apis: Vec<ApiRow>,
+    apis: Vec<ResourceServer>,
     algorithms: &'a [&'a str],
     name: &'a str,
     identifier: &'a str,
     error: Option<String>,
 }
 
-async fn list_page(signed_in: &SignedIn, api: &Api, form: &Fields, error: Option<String>) -> Page {
-    let listed = api
-        .get("/api/v2/resource-servers?per_page=100")
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let apis = listed
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|a| ApiRow {
-                    identifier: text(&a["identifier"]),
-                    name: text(&a["name"]),
-                    is_system: a["is_system"] == true,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let status = view::form_status(&error);
+async fn list_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    form: &Fields,
+    error: Option<String>,
+) -> Page {
+    let caller = &signed_in.caller;
+    let apis =
+        every(|paging| async move { state.admin.list_resource_servers(caller, &paging).await })
+            .await?;
     let page = ApisPage {
-        chrome: Chrome::of(signed_in, "apis"),
+        chrome: signed_in.chrome("apis"),
         apis,
         algorithms: &ALGORITHMS,
         name: form.get("name"),
         identifier: form.get("identifier"),
         error,
     };
-    Ok(render(status, page.render()))
+    Ok(render(view::form_status(&page.error), page.render()))
 }
 
 /// `GET /dashboard/apis`.
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Page {
-    let api = signed_in.api(&state).await?;
-    list_page(&signed_in, &api, &Fields(Vec::new()), None).await
+    list_page(&state, &signed_in, &Fields(Vec::new()), None).await
 }
 
 fn settings_path(identifier: &str) -> String {
-    format!("/dashboard/apis/{}", segment(identifier))
+    format!("/dashboard/apis/{}", view::segment(identifier))
 }
 
 /// `POST /dashboard/apis`.
@@ -89,123 +65,69 @@ pub async fn create(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
     let identifier = form.get("identifier").trim();
-    let body = json!({ "name": form.get("name").trim(), "identifier": identifier, "signing_alg": form.get("signing_alg") });
-    match api.post("/api/v2/resource-servers", body).await {
+    let body = ResourceServerBody {
+        identifier: Some(identifier.to_owned()),
+        name: Some(form.get("name").trim().to_owned()),
+        signing_alg: Some(form.get("signing_alg").to_owned()),
+        ..ResourceServerBody::default()
+    };
+    match state
+        .admin
+        .create_resource_server(&signed_in.caller, body)
+        .await
+    {
         Ok(_) => Ok(found(&settings_path(identifier))),
-        Err(f) if f.status == 400 || f.status == 409 => {
-            list_page(&signed_in, &api, &form, Some(f.message)).await
+        Err(refused @ (AdminError::InvalidBody(_) | AdminError::Conflict(_))) => {
+            list_page(&state, &signed_in, &form, Some(refused.to_string())).await
         }
-        Err(f) => Err(view::failure(&f)),
+        Err(other) => Err(other.into()),
     }
-}
-
-pub struct GrantRow {
-    pub id: String,
-    pub client_id: String,
-    pub scope: String,
 }
 
 #[derive(Template)]
 #[template(path = "dashboard/api.html")]
 struct ApiPage<'a> {
     chrome: Chrome,
-    identifier: String,
-    name: String,
-    is_system: bool,
-    allow_offline_access: bool,
-    skip_consent: bool,
-    token_lifetime: String,
-    signing_alg: String,
+    api: ResourceServer,
     algorithms: &'a [&'a str],
-    scopes: Vec<(String, String)>,
-    grants: Vec<GrantRow>,
+    grants: Vec<ClientGrant>,
+    /// The machine-to-machine applications, as (client id, name).
     m2m_clients: Vec<(String, String)>,
     error: Option<String>,
 }
 
-async fn scopes_of(
-    api: &Api,
-    identifier: &str,
-) -> Result<(Value, Vec<(String, String)>), Response> {
-    let found = api
-        .get(&format!("/api/v2/resource-servers/{}", segment(identifier)))
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let scopes = found["scopes"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|s| (text(&s["value"]), text(&s["description"])))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((found, scopes))
-}
-
 async fn settings_page(
+    state: &AppState,
     signed_in: &SignedIn,
-    api: &Api,
     identifier: &str,
     error: Option<String>,
 ) -> Page {
-    let (found, scopes) = scopes_of(api, identifier).await?;
-    let grants = api
-        .get(&format!(
-            "/api/v2/client-grants?audience={}",
-            segment(identifier)
-        ))
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let clients = api
-        .get("/api/v2/clients?per_page=100")
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let grants = grants
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|g| GrantRow {
-                    id: text(&g["id"]),
-                    client_id: text(&g["client_id"]),
-                    scope: g["scope"]
-                        .as_array()
-                        .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" "))
-                        .unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let m2m_clients = clients
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter(|c| c["app_type"] == "non_interactive")
-                .map(|c| (text(&c["client_id"]), text(&c["name"])))
-                .collect()
-        })
-        .unwrap_or_default();
-    let status = view::form_status(&error);
+    let caller = &signed_in.caller;
+    let api = state.admin.resource_server(caller, identifier).await?;
+    let query = ClientGrantQuery {
+        audience: Some(identifier.to_owned()),
+        ..ClientGrantQuery::default()
+    };
+    let query = &query;
+    let grants =
+        every(|paging| async move { state.admin.list_client_grants(caller, query, &paging).await })
+            .await?;
+    let m2m_clients = all_clients(state, signed_in)
+        .await?
+        .into_iter()
+        .filter(|c| c.app_type == "non_interactive")
+        .map(|c| (c.client_id, c.name))
+        .collect();
     let page = ApiPage {
-        chrome: Chrome::of(signed_in, "apis"),
-        identifier: identifier.to_owned(),
-        name: text(&found["name"]),
-        is_system: found["is_system"] == true,
-        allow_offline_access: found["allow_offline_access"] == true,
-        skip_consent: found["skip_consent_for_verifiable_first_party_clients"] == true,
-        token_lifetime: text(&found["token_lifetime"]),
-        signing_alg: text(&found["signing_alg"]),
+        chrome: signed_in.chrome("apis"),
+        api,
         algorithms: &ALGORITHMS,
-        scopes,
         grants,
         m2m_clients,
         error,
     };
-    Ok(render(status, page.render()))
+    Ok(render(view::form_status(&page.error), page.render()))
 }
 
 /// `GET /dashboard/apis/{id}`.
@@ -214,19 +136,26 @@ pub async fn show(
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Page {
-    let api = signed_in.api(&state).await?;
-    settings_page(&signed_in, &api, &id, None).await
+    settings_page(&state, &signed_in, &id, None).await
 }
 
-/// PATCHes the API; a 400 shows the settings page with the message.
-async fn patch(signed_in: &SignedIn, api: &Api, id: &str, body: Value) -> Page {
-    match api
-        .patch(&format!("/api/v2/resource-servers/{}", segment(id)), body)
+/// Applies `body` to the API; an invalid change shows the settings page with the message.
+async fn change(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    body: ResourceServerBody,
+) -> Page {
+    match state
+        .admin
+        .update_resource_server(&signed_in.caller, id, body)
         .await
     {
         Ok(_) => Ok(found(&settings_path(id))),
-        Err(f) if f.status == 400 => settings_page(signed_in, api, id, Some(f.message)).await,
-        Err(f) => Err(view::failure(&f)),
+        Err(AdminError::InvalidBody(message)) => {
+            settings_page(state, signed_in, id, Some(message)).await
+        }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -239,33 +168,39 @@ pub async fn update(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
     let Ok(lifetime) = form.get("token_lifetime").trim().parse::<i64>() else {
-        return settings_page(
-            &signed_in,
-            &api,
-            &id,
-            Some("Token lifetime: enter a number of seconds".into()),
-        )
-        .await;
+        let message = "Token lifetime: enter a number of seconds".to_owned();
+        return settings_page(&state, &signed_in, &id, Some(message)).await;
     };
-    let body = json!({
-        "name": form.get("name").trim(),
-        "allow_offline_access": form.checked("allow_offline_access"),
-        "skip_consent_for_verifiable_first_party_clients": form.checked("skip_consent"),
-        "token_lifetime": lifetime,
-        "signing_alg": form.get("signing_alg"),
-    });
-    patch(&signed_in, &api, &id, body).await
+    let body = ResourceServerBody {
+        name: Some(form.get("name").trim().to_owned()),
+        allow_offline_access: Some(form.checked("allow_offline_access")),
+        skip_consent_for_verifiable_first_party_clients: Some(form.checked("skip_consent")),
+        token_lifetime: Some(lifetime),
+        signing_alg: Some(form.get("signing_alg").to_owned()),
+        ..ResourceServerBody::default()
+    };
+    change(&state, &signed_in, &id, body).await
 }
 
-fn scope_json(scopes: &[(String, String)]) -> Value {
-    Value::Array(
-        scopes
-            .iter()
-            .map(|(value, description)| json!({ "value": value, "description": description }))
-            .collect(),
-    )
+/// Sets the API's permissions to `edit` of its current ones.
+async fn edit_permissions(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    edit: impl FnOnce(&mut Vec<Permission>),
+) -> Page {
+    let mut scopes = state
+        .admin
+        .resource_server(&signed_in.caller, id)
+        .await?
+        .scopes;
+    edit(&mut scopes);
+    let body = ResourceServerBody {
+        scopes: Some(scopes),
+        ..ResourceServerBody::default()
+    };
+    change(state, signed_in, id, body).await
 }
 
 /// `POST /dashboard/apis/{id}/permissions`: adds a permission.
@@ -277,19 +212,11 @@ pub async fn add_permission(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
-    let (_, mut scopes) = scopes_of(&api, &id).await?;
-    scopes.push((
-        form.get("value").trim().to_owned(),
-        form.get("description").trim().to_owned(),
-    ));
-    patch(
-        &signed_in,
-        &api,
-        &id,
-        json!({ "scopes": scope_json(&scopes) }),
-    )
-    .await
+    let added = Permission {
+        value: form.get("value").trim().to_owned(),
+        description: form.get("description").trim().to_owned(),
+    };
+    edit_permissions(&state, &signed_in, &id, |scopes| scopes.push(added)).await
 }
 
 /// `POST /dashboard/apis/{id}/permissions/remove`: removes a permission, once confirmed.
@@ -308,7 +235,7 @@ pub async fn remove_permission(
             form.get("value")
         );
         return Ok(view::confirm(
-            Chrome::of(&signed_in, "apis"),
+            signed_in.chrome("apis"),
             "Remove permission",
             &message,
             &format!("{back}/permissions/remove"),
@@ -316,15 +243,10 @@ pub async fn remove_permission(
             &back,
         ));
     }
-    let api = signed_in.api(&state).await?;
-    let (_, mut scopes) = scopes_of(&api, &id).await?;
-    scopes.retain(|(value, _)| value != form.get("value"));
-    patch(
-        &signed_in,
-        &api,
-        &id,
-        json!({ "scopes": scope_json(&scopes) }),
-    )
+    let removed = form.get("value");
+    edit_permissions(&state, &signed_in, &id, |scopes| {
+        scopes.retain(|p| p.value != removed)
+    })
     .await
 }
 
@@ -337,15 +259,23 @@ pub async fn add_grant(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
-    let body =
-        json!({ "client_id": form.get("client_id"), "audience": id, "scope": form.all("scope") });
-    match api.post("/api/v2/client-grants", body).await {
+    let body = ClientGrantBody {
+        client_id: Some(form.get("client_id").to_owned()),
+        audience: Some(id.clone()),
+        scope: Some(form.all("scope")),
+    };
+    match state
+        .admin
+        .create_client_grant(&signed_in.caller, body)
+        .await
+    {
         Ok(_) => Ok(found(&settings_path(&id))),
-        Err(f) if f.status == 400 || f.status == 409 || f.status == 404 => {
-            settings_page(&signed_in, &api, &id, Some(f.message)).await
-        }
-        Err(f) => Err(view::failure(&f)),
+        Err(
+            refused @ (AdminError::InvalidBody(_)
+            | AdminError::Conflict(_)
+            | AdminError::NotFound(_)),
+        ) => settings_page(&state, &signed_in, &id, Some(refused.to_string())).await,
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -361,7 +291,7 @@ pub async fn remove_grant(
     let back = settings_path(&id);
     if form.get("confirmed") != "yes" {
         return Ok(view::confirm(
-            Chrome::of(&signed_in, "apis"),
+            signed_in.chrome("apis"),
             "Revoke access",
             "The application will no longer get tokens for this API.",
             &format!("{back}/client-grants/remove"),
@@ -369,12 +299,9 @@ pub async fn remove_grant(
             &back,
         ));
     }
-    let api = signed_in.api(&state).await?;
-    api.delete(&format!(
-        "/api/v2/client-grants/{}",
-        segment(form.get("grant_id"))
-    ))
-    .await
-    .map_err(|f| view::failure(&f))?;
+    state
+        .admin
+        .delete_client_grant(&signed_in.caller, form.get("grant_id"))
+        .await?;
     Ok(found(&back))
 }

@@ -3,16 +3,15 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
+use tessera_admin::logs::{LogEvent, LogQuery};
+use tessera_admin::paging::{Paging, DEFAULT_PER_PAGE};
 
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome};
+use crate::dashboard::view::{render, Chrome, Page};
 use crate::state::AppState;
 
-const PER_PAGE: u64 = 50;
-
+/// A log event as a row: who, by name when the log has one.
 pub struct LogRow {
     pub date: String,
     pub event_type: String,
@@ -22,28 +21,16 @@ pub struct LogRow {
     pub ip: String,
 }
 
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
-}
-
-fn log_row(event: &Value) -> LogRow {
-    let user = match (event["user_name"].as_str(), event["user_id"].as_str()) {
-        (Some(name), _) => name.to_owned(),
-        (None, Some(id)) => id.to_owned(),
-        _ => String::new(),
-    };
-    let client = event["client_name"]
-        .as_str()
-        .or(event["client_id"].as_str())
-        .unwrap_or_default()
-        .to_owned();
-    LogRow {
-        date: text(&event["date"]),
-        event_type: text(&event["type"]),
-        description: text(&event["description"]),
-        user,
-        client,
-        ip: text(&event["ip"]),
+impl LogRow {
+    fn of(event: LogEvent) -> LogRow {
+        LogRow {
+            user: event.user_name.or(event.user_id).unwrap_or_default(),
+            client: event.client_name.or(event.client_id).unwrap_or_default(),
+            ip: event.ip.unwrap_or_default(),
+            date: event.date,
+            event_type: event.event_type,
+            description: event.description,
+        }
     }
 }
 
@@ -52,16 +39,16 @@ fn log_row(event: &Value) -> LogRow {
 struct LogsPage {
     chrome: Chrome,
     events: Vec<LogRow>,
-    page: u64,
+    page: u32,
     total: u64,
-    previous: Option<u64>,
-    next: Option<u64>,
+    previous: Option<u32>,
+    next: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LogsQuery {
     #[serde(default)]
-    page: u64,
+    page: u32,
 }
 
 /// `GET /dashboard/logs?page=N`.
@@ -69,25 +56,23 @@ pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Query(query): Query<LogsQuery>,
-) -> Result<Response, Response> {
-    let api = signed_in.api(&state).await?;
-    let path = format!(
-        "/api/v2/logs?include_totals=true&per_page={PER_PAGE}&page={}",
-        query.page
-    );
-    let listed = api.get(&path).await.map_err(|f| view::failure(&f))?;
-    let events: Vec<LogRow> = listed["logs"]
-        .as_array()
-        .map(|items| items.iter().map(log_row).collect())
-        .unwrap_or_default();
-    let total = listed["total"].as_u64().unwrap_or(0);
+) -> Page {
+    let paging = Paging {
+        page: Some(query.page),
+        per_page: Some(DEFAULT_PER_PAGE),
+        include_totals: None,
+    };
+    let listed = state
+        .admin
+        .list_logs(&signed_in.caller, &LogQuery::default(), &paging)
+        .await?;
     let page = LogsPage {
-        chrome: Chrome::of(&signed_in, "logs"),
+        chrome: signed_in.chrome("logs"),
         previous: query.page.checked_sub(1),
-        next: ((query.page + 1) * PER_PAGE < total).then_some(query.page + 1),
+        next: listed.has_more().then_some(query.page + 1),
         page: query.page,
-        total,
-        events,
+        total: listed.total,
+        events: listed.items.into_iter().map(LogRow::of).collect(),
     };
     Ok(render(StatusCode::OK, page.render()))
 }

@@ -1,7 +1,7 @@
 //! The Dashboard at `/dashboard`: server-rendered pages for administrators (separate from end
-//! users), every action a Management API request with the administrator's scopes.
+//! users), every action a call of the admin service with the Management API scopes of the
+//! administrator's role.
 
-mod api;
 mod apis;
 mod apps;
 mod keys;
@@ -16,7 +16,6 @@ use axum::Router;
 
 use crate::state::AppState;
 
-pub use api::scopes_of;
 pub use session::{ADMIN_COOKIE, SIGNIN_PATH};
 
 /// Every page a signed-in administrator can open (GET), for tests and documentation.

@@ -5,14 +5,17 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tessera_admin::scopes::scopes_of;
+use tessera_admin::{Caller, Principal};
+use tessera_core::audit::RequestContext;
+use tessera_core::crypto::{bound_csrf_token, new_secret, random_token};
 use tessera_protocol::SecretDigest;
-use tessera_store::{Admin, AdminSession};
+use tessera_store::{Admin, AdminRole, AdminSession};
 
-use crate::dashboard::api::{Api, Failure};
-use crate::dashboard::view::{self, Fields, FormBody};
+use crate::client_ip::request_context_of;
+use crate::dashboard::view::{self, Chrome, Failure, Fields, FormBody, Refusal};
 use crate::routes::web::{cookie, found};
 use crate::state::{AppState, Settings};
-use tessera_core::crypto::{bound_csrf_token, new_secret, random_token};
 
 /// The session cookie of a signed-in administrator.
 pub const ADMIN_COOKIE: &str = "tessera_admin";
@@ -28,20 +31,13 @@ pub struct SignedIn {
     pub admin: Admin,
     pub csrf_token: String,
     digest: SecretDigest,
+    /// The administrator as the admin service's caller, with the role's scopes.
+    pub caller: Caller,
 }
 
 impl SignedIn {
-    /// The Management API with this administrator's scopes.
-    pub async fn api(&self, state: &AppState) -> Result<Api, Response> {
-        Api::new(state, self.admin.role)
-            .await
-            .map_err(|failure| view::failure(&failure))
-    }
-
-    /// Refuses a form whose `csrf_token` is not this session's. The error is the page to show;
-    /// it is returned at once, so its size does not matter.
-    #[allow(clippy::result_large_err)]
-    pub fn check(&self, fields: &Fields) -> Result<(), Response> {
+    /// Refuses a form whose `csrf_token` is not this session's.
+    pub fn check(&self, fields: &Fields) -> Result<(), Refusal> {
         let sent = fields.get("csrf_token");
         let same = aws_lc_rs::constant_time::verify_slices_are_equal(
             sent.as_bytes(),
@@ -51,12 +47,31 @@ impl SignedIn {
         if same {
             Ok(())
         } else {
-            Err(view::failure(&Failure {
-                status: 403,
-                message: "This form could not be verified (CSRF token mismatch). Reload the page and try again.".into(),
-            }))
+            Err(Refusal::from(&Failure::new(
+                StatusCode::FORBIDDEN,
+                "This form could not be verified (CSRF token mismatch). Reload the page and try again.",
+            )))
         }
     }
+
+    /// What the layout shows for this administrator in `section`.
+    pub fn chrome(&self, section: &'static str) -> Chrome {
+        Chrome {
+            username: self.admin.username.clone(),
+            read_only: self.admin.role == AdminRole::ReadOnly,
+            csrf_token: self.csrf_token.clone(),
+            section,
+        }
+    }
+}
+
+/// The admin service's caller for `admin`: the Management API scopes of their role.
+fn caller_of(admin: &Admin, request: RequestContext) -> Caller {
+    Caller::new(
+        Principal::Administrator(admin.username.clone()),
+        scopes_of(admin.role),
+        request,
+    )
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -82,7 +97,9 @@ impl FromRequestParts<AppState> for SignedIn {
             .await
             .map_err(|e| internal(&e.to_string()))?
             .ok_or_else(refused)?;
+        let request = request_context_of(parts, state.settings.trust_forwarded_for);
         Ok(SignedIn {
+            caller: caller_of(&admin, request),
             admin,
             csrf_token: session_csrf(value),
             digest,
@@ -98,10 +115,10 @@ fn session_csrf(cookie_value: &str) -> String {
 
 fn internal(detail: &str) -> Response {
     tracing::error!(detail, "dashboard session lookup failed");
-    view::failure(&Failure {
-        status: 500,
-        message: "Something went wrong on our side.".into(),
-    })
+    view::failure(&Failure::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side.",
+    ))
 }
 
 /// A `Set-Cookie` value for the Dashboard: HttpOnly, SameSite=Strict, Secure on https.
@@ -218,7 +235,7 @@ pub async fn logout(
     FormBody(fields): FormBody,
 ) -> Response {
     if let Err(refused) = signed_in.check(&Fields(fields)) {
-        return refused;
+        return refused.into_response();
     }
     if let Err(e) = state.store.end_admin_session(&signed_in.digest).await {
         return internal(&e.to_string());

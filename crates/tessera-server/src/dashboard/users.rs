@@ -1,100 +1,88 @@
-//! Users: search, create, block/unblock, set password, consents with Revoke (confirmed).
+//! Users: search (a page at a time), create, block/unblock, set password, consents with Revoke
+//! (confirmed).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use tessera_admin::grants::{Grant, GrantQuery};
+use tessera_admin::paging::{Paging, DEFAULT_PER_PAGE};
+use tessera_admin::users::{User, UserBody, CONNECTION};
+use tessera_admin::AdminError;
 
-use crate::dashboard::api::{segment, Api};
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::view::{self, render, Chrome, Fields, FormBody};
+use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
-
-type Page = Result<Response, Response>;
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-pub struct UserRow {
-    pub user_id: String,
-    pub email: String,
-    pub username: String,
-    pub name: String,
-    pub blocked: bool,
-}
-
-fn user_row(user: &Value) -> UserRow {
-    UserRow {
-        user_id: text(&user["user_id"]),
-        email: text(&user["email"]),
-        username: text(&user["username"]),
-        name: text(&user["name"]),
-        blocked: user["blocked"] == true,
-    }
-}
 
 #[derive(Template)]
 #[template(path = "dashboard/users.html")]
 struct UsersPage<'a> {
     chrome: Chrome,
-    users: Vec<UserRow>,
+    users: Vec<User>,
     q: &'a str,
+    total: u64,
+    previous: Option<u32>,
+    next: Option<u32>,
     form: &'a Fields,
     error: Option<String>,
 }
 
+/// The search and page of the users list.
 #[derive(Debug, Default, Deserialize)]
 pub struct Search {
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    page: u32,
 }
 
 async fn list_page(
+    state: &AppState,
     signed_in: &SignedIn,
-    api: &Api,
-    q: &str,
+    search: &Search,
     form: &Fields,
     error: Option<String>,
 ) -> Page {
-    let mut path = "/api/v2/users?per_page=50".to_owned();
-    if !q.trim().is_empty() {
-        path.push_str(&format!("&q={}", segment(q.trim())));
-    }
-    let listed = api.get(&path).await.map_err(|f| view::failure(&f))?;
-    let users = listed
-        .as_array()
-        .map(|items| items.iter().map(user_row).collect())
-        .unwrap_or_default();
-    let status = view::form_status(&error);
+    let paging = Paging {
+        page: Some(search.page),
+        per_page: Some(DEFAULT_PER_PAGE),
+        include_totals: None,
+    };
+    let listed = state
+        .admin
+        .list_users(&signed_in.caller, &paging, Some(search.q.as_str()))
+        .await?;
     let page = UsersPage {
-        chrome: Chrome::of(signed_in, "users"),
-        users,
-        q,
+        chrome: signed_in.chrome("users"),
+        previous: search.page.checked_sub(1),
+        next: listed.has_more().then_some(search.page + 1),
+        total: listed.total,
+        users: listed.items,
+        q: &search.q,
         form,
         error,
     };
-    Ok(render(status, page.render()))
+    Ok(render(view::form_status(&page.error), page.render()))
 }
 
-/// `GET /dashboard/users?q=…`.
+/// `GET /dashboard/users?q=…&page=N`.
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Query(search): Query<Search>,
 ) -> Page {
-    let api = signed_in.api(&state).await?;
-    list_page(&signed_in, &api, &search.q, &Fields(Vec::new()), None).await
+    list_page(&state, &signed_in, &search, &Fields(Vec::new()), None).await
 }
 
 fn user_path(user_id: &str) -> String {
-    format!("/dashboard/users/{}", segment(user_id))
+    format!("/dashboard/users/{}", view::segment(user_id))
+}
+
+/// A form field, or `None` when left empty.
+fn optional(form: &Fields, name: &str) -> Option<String> {
+    Some(form.get(name).trim())
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
 }
 
 /// `POST /dashboard/users`.
@@ -105,72 +93,59 @@ pub async fn create(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
-    let mut body = json!({ "email": form.get("email").trim(), "password": form.get("password"), "connection": "Username-Password-Authentication" });
-    for optional in ["username", "name"] {
-        if !form.get(optional).trim().is_empty() {
-            body[optional] = json!(form.get(optional).trim());
+    let body = UserBody {
+        email: Some(form.get("email").trim().to_owned()),
+        password: Some(form.get("password").to_owned()),
+        connection: Some(CONNECTION.to_owned()),
+        username: optional(&form, "username"),
+        name: optional(&form, "name"),
+        ..UserBody::default()
+    };
+    match state.admin.create_user(&signed_in.caller, body).await {
+        Ok(user) => Ok(found(&user_path(&user.user_id))),
+        Err(refused @ (AdminError::InvalidBody(_) | AdminError::Conflict(_))) => {
+            let search = Search::default();
+            list_page(
+                &state,
+                &signed_in,
+                &search,
+                &form,
+                Some(refused.to_string()),
+            )
+            .await
         }
+        Err(other) => Err(other.into()),
     }
-    match api.post("/api/v2/users", body).await {
-        Ok(user) => Ok(found(&user_path(&text(&user["user_id"])))),
-        Err(f) if f.status == 400 || f.status == 409 => {
-            list_page(&signed_in, &api, "", &form, Some(f.message)).await
-        }
-        Err(f) => Err(view::failure(&f)),
-    }
-}
-
-pub struct ConsentRow {
-    pub id: String,
-    pub client_id: String,
-    pub audience: String,
-    pub scope: String,
 }
 
 #[derive(Template)]
 #[template(path = "dashboard/user.html")]
 struct UserPage {
     chrome: Chrome,
-    user: UserRow,
-    consents: Vec<ConsentRow>,
+    user: User,
+    consents: Vec<Grant>,
     error: Option<String>,
 }
 
-async fn user_page(signed_in: &SignedIn, api: &Api, user_id: &str, error: Option<String>) -> Page {
-    let user = api
-        .get(&format!("/api/v2/users/{}", segment(user_id)))
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let grants = api
-        .get(&format!("/api/v2/grants?user_id={}", segment(user_id)))
-        .await
-        .map_err(|f| view::failure(&f))?;
-    let consents = grants
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|g| ConsentRow {
-                    id: text(&g["id"]),
-                    client_id: text(&g["clientID"]),
-                    audience: text(&g["audience"]),
-                    scope: g["scope"]
-                        .as_array()
-                        .map(|s| s.iter().map(text).collect::<Vec<_>>().join(" "))
-                        .unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let status = view::form_status(&error);
+async fn user_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    user_id: &str,
+    error: Option<String>,
+) -> Page {
+    let user = state.admin.user(&signed_in.caller, user_id).await?;
+    let query = GrantQuery {
+        user_id: Some(user_id.to_owned()),
+        ..GrantQuery::default()
+    };
+    let consents = state.admin.list_grants(&signed_in.caller, &query).await?;
     let page = UserPage {
-        chrome: Chrome::of(signed_in, "users"),
-        user: user_row(&user),
+        chrome: signed_in.chrome("users"),
+        user,
         consents,
         error,
     };
-    Ok(render(status, page.render()))
+    Ok(render(view::form_status(&page.error), page.render()))
 }
 
 /// `GET /dashboard/users/{id}`.
@@ -179,8 +154,7 @@ pub async fn show(
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Page {
-    let api = signed_in.api(&state).await?;
-    user_page(&signed_in, &api, &id, None).await
+    user_page(&state, &signed_in, &id, None).await
 }
 
 /// `POST /dashboard/users/{id}/block` (`blocked=true|false`): blocking asks first.
@@ -196,7 +170,7 @@ pub async fn block(
     let blocked = form.get("blocked") == "true";
     if blocked && form.get("confirmed") != "yes" {
         return Ok(view::confirm(
-            Chrome::of(&signed_in, "users"),
+            signed_in.chrome("users"),
             "Block user",
             "The user will not be able to log in until unblocked.",
             &format!("{back}/block"),
@@ -204,13 +178,14 @@ pub async fn block(
             &back,
         ));
     }
-    let api = signed_in.api(&state).await?;
-    api.patch(
-        &format!("/api/v2/users/{}", segment(&id)),
-        json!({ "blocked": blocked }),
-    )
-    .await
-    .map_err(|f| view::failure(&f))?;
+    let body = UserBody {
+        blocked: Some(blocked),
+        ..UserBody::default()
+    };
+    state
+        .admin
+        .update_user(&signed_in.caller, &id, body)
+        .await?;
     Ok(found(&back))
 }
 
@@ -223,17 +198,16 @@ pub async fn set_password(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let api = signed_in.api(&state).await?;
-    match api
-        .patch(
-            &format!("/api/v2/users/{}", segment(&id)),
-            json!({ "password": form.get("password") }),
-        )
-        .await
-    {
+    let body = UserBody {
+        password: Some(form.get("password").to_owned()),
+        ..UserBody::default()
+    };
+    match state.admin.update_user(&signed_in.caller, &id, body).await {
         Ok(_) => Ok(found(&user_path(&id))),
-        Err(f) if f.status == 400 => user_page(&signed_in, &api, &id, Some(f.message)).await,
-        Err(f) => Err(view::failure(&f)),
+        Err(AdminError::InvalidBody(message)) => {
+            user_page(&state, &signed_in, &id, Some(message)).await
+        }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -249,7 +223,7 @@ pub async fn revoke_consent(
     let back = user_path(&id);
     if form.get("confirmed") != "yes" {
         return Ok(view::confirm(
-            Chrome::of(&signed_in, "users"),
+            signed_in.chrome("users"),
             "Revoke consent",
             "The application will have to ask this user for consent again.",
             &format!("{back}/consents/revoke"),
@@ -257,9 +231,9 @@ pub async fn revoke_consent(
             &back,
         ));
     }
-    let api = signed_in.api(&state).await?;
-    api.delete(&format!("/api/v2/grants/{}", segment(form.get("grant_id"))))
-        .await
-        .map_err(|f| view::failure(&f))?;
+    state
+        .admin
+        .delete_grant(&signed_in.caller, form.get("grant_id"))
+        .await?;
     Ok(found(&back))
 }

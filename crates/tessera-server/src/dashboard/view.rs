@@ -6,11 +6,69 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use tessera_store::AdminRole;
+use tessera_admin::AdminError;
 
-use crate::dashboard::api::Failure;
-use crate::dashboard::session::SignedIn;
 use crate::pages::secure;
+
+/// Why a Dashboard request did not succeed: the status and what to tell the administrator.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AdminError> for Failure {
+    fn from(error: AdminError) -> Self {
+        let status = match &error {
+            AdminError::InvalidBody(_) | AdminError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            AdminError::InsufficientScope(_) | AdminError::NotSupported(_) => StatusCode::FORBIDDEN,
+            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(%error, "dashboard request failed");
+            return Failure::new(status, "Something went wrong on our side.");
+        }
+        Failure::new(status, error.to_string())
+    }
+}
+
+/// A failed request's page (the `Err` of every handler).
+impl From<AdminError> for Refusal {
+    fn from(error: AdminError) -> Self {
+        Refusal::from(&Failure::from(error))
+    }
+}
+
+impl From<&Failure> for Refusal {
+    fn from(failure_: &Failure) -> Self {
+        Refusal(Box::new(failure(failure_)))
+    }
+}
+
+/// A page that answers a refused or failed request (boxed: handlers return it as their `Err`,
+/// and a response is large).
+pub struct Refusal(Box<Response>);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// What every Dashboard handler returns.
+pub type Page = Result<Response, Refusal>;
 
 /// A posted form's fields, repeated names kept (checkboxes).
 pub struct Fields(pub Vec<(String, String)>);
@@ -25,10 +83,10 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         match Form::<Vec<(String, String)>>::from_request(request, state).await {
             Ok(Form(fields)) => Ok(FormBody(fields)),
-            Err(rejection) => Err(failure(&Failure {
-                status: rejection.status().as_u16(),
-                message: rejection.body_text(),
-            })),
+            Err(rejection) => Err(failure(&Failure::new(
+                rejection.status(),
+                rejection.body_text(),
+            ))),
         }
     }
 }
@@ -75,18 +133,6 @@ pub struct Chrome {
     pub section: &'static str,
 }
 
-impl Chrome {
-    pub fn of(signed_in: &SignedIn, section: &'static str) -> Chrome {
-        Chrome {
-            username: signed_in.admin.username.clone(),
-            read_only: signed_in.admin.role == AdminRole::ReadOnly,
-            csrf_token: signed_in.csrf_token.clone(),
-            section,
-        }
-    }
-}
-
-/// A page with the security headers, or a 500 if it does not render.
 /// A form page shown again with an error is a 400; otherwise a 200.
 pub fn form_status(error: &Option<String>) -> StatusCode {
     if error.is_some() {
@@ -96,6 +142,7 @@ pub fn form_status(error: &Option<String>) -> StatusCode {
     }
 }
 
+/// A page with the security headers, or a 500 if it does not render.
 pub fn render(status: StatusCode, html: Result<String, askama::Error>) -> Response {
     match html {
         Ok(html) => secure((status, Html(html)).into_response()),
@@ -134,13 +181,13 @@ struct FailurePage<'a> {
 
 /// A friendly page for a refused or failed request (403: not allowed for this role).
 pub fn failure(failure: &Failure) -> Response {
-    let title = match failure.status {
+    let title = match failure.status.as_u16() {
         403 => "You are not allowed to do this",
         404 => "Not found",
         400 | 409 => "This could not be saved",
         _ => "Something went wrong",
     };
-    let message = if failure.status == 403 {
+    let message = if failure.status == StatusCode::FORBIDDEN {
         format!(
             "{} Your administrator role does not include this action; ask an administrator with full access.",
             failure.message
@@ -148,9 +195,8 @@ pub fn failure(failure: &Failure) -> Response {
     } else {
         failure.message.clone()
     };
-    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     render(
-        status,
+        failure.status,
         FailurePage {
             title,
             message: &message,
@@ -194,4 +240,11 @@ pub fn confirm(
         back,
     };
     render(StatusCode::OK, page.render())
+}
+
+/// `text` percent-encoded for one path segment (an API identifier is often a URL).
+pub fn segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }

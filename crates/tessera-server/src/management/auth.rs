@@ -1,60 +1,23 @@
 //! Authentication of Management API calls, Auth0 style: a Bearer access token for the audience
-//! `{issuer}api/v2/`, obtained with `client_credentials`, whose scopes say what it may do.
+//! `{issuer}api/v2/`, obtained with `client_credentials`; its client is the caller and its
+//! scopes say what it may do (the admin service checks them).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use tessera_protocol::claims::AccessTokenClaims;
+use tessera_admin::scopes::management_audience;
+use tessera_admin::{Caller, Principal};
 
+use crate::client_ip::request_context_of;
 use crate::flows::own_tokens::verify_access_token;
 use crate::management::error::ApiError;
 use crate::state::AppState;
 
-/// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 6] = [
-    "clients",
-    "resource_servers",
-    "users",
-    "grants",
-    "client_grants",
-    "signing_keys",
-];
-
-/// Every scope of the Management API (`read:clients`, `create:clients`, …, and `read:logs`:
-/// the audit log is read-only).
-pub fn management_scopes() -> Vec<String> {
-    RESOURCES
-        .iter()
-        .flat_map(|resource| {
-            ["read", "create", "update", "delete"].map(|verb| format!("{verb}:{resource}"))
-        })
-        .chain(std::iter::once("read:logs".to_owned()))
-        .collect()
-}
-
-/// The Management API's identifier: `{issuer}api/v2/`, as Auth0's.
-pub fn management_audience(issuer: &str) -> String {
-    format!("{issuer}api/v2/")
-}
-
-/// A verified Management API token.
+/// The caller of a Management API request, from its verified token.
 #[derive(Debug, Clone)]
-pub struct ManagementToken {
-    pub claims: AccessTokenClaims,
-}
+pub struct ApiCaller(pub Caller);
 
-impl ManagementToken {
-    /// Refuses with 403 `insufficient_scope` unless the token carries `scope`.
-    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.claims.scope.contains(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::insufficient_scope(scope))
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for ManagementToken {
+impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -85,6 +48,11 @@ impl FromRequestParts<AppState> for ManagementToken {
                 "Invalid token: it is not for the Management API",
             ));
         }
-        Ok(ManagementToken { claims })
+        let request = request_context_of(parts, state.settings.trust_forwarded_for);
+        Ok(ApiCaller(Caller::new(
+            Principal::Client(claims.client_id),
+            claims.scope,
+            request,
+        )))
     }
 }

@@ -1,12 +1,28 @@
-//! The Management API's error body, as Auth0's: `{statusCode, error, message, errorCode}`.
+//! The Management API's error body, as Auth0's: `{statusCode, error, message, errorCode}`, and
+//! how the admin service's errors map onto it.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
-use tessera_store::StoreError;
+use serde::Serialize;
+use tessera_admin::AdminError;
 
-use crate::error::InternalError;
+/// Auth0's error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// The HTTP status, repeated.
+    pub status_code: u16,
+    /// The status' reason phrase (`Bad Request`, `Not Found`, …).
+    pub error: String,
+    /// What is wrong; a validation error names the field.
+    pub message: String,
+    /// A stable code: `invalid_body`, `invalid_query_string`, `insufficient_scope`,
+    /// `inexistent_resource`, `already_exists`, `operation_not_supported`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+}
 
 /// A refused or failed Management API request.
 #[derive(Debug)]
@@ -42,70 +58,55 @@ impl ApiError {
         )
     }
 
-    pub fn not_found(what: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("{} does not exist", what.into()),
-            Some("inexistent_resource"),
-        )
-    }
-
-    pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, message, Some("already_exists"))
-    }
-
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, message, None)
     }
-
-    pub fn insufficient_scope(scope: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("Insufficient scope, expected any of: {scope}"),
-            Some("insufficient_scope"),
-        )
-    }
 }
 
-impl From<InternalError> for ApiError {
-    fn from(error: InternalError) -> Self {
-        tracing::error!(%error, "management request failed");
-        let status = error.status();
-        ApiError::new(status, "The server could not complete the request.", None)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
-            other => InternalError::from(other).into(),
-        }
-    }
-}
-
-impl From<tessera_core::crypto::CryptoError> for ApiError {
-    fn from(error: tessera_core::crypto::CryptoError) -> Self {
-        InternalError::from(error).into()
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        let message = error.to_string();
+        let (status, code) = match &error {
+            AdminError::InvalidBody(_) => (StatusCode::BAD_REQUEST, Some("invalid_body")),
+            AdminError::InvalidQuery(_) => (StatusCode::BAD_REQUEST, Some("invalid_query_string")),
+            AdminError::InsufficientScope(_) => (StatusCode::FORBIDDEN, Some("insufficient_scope")),
+            AdminError::NotSupported(_) => (StatusCode::FORBIDDEN, Some("operation_not_supported")),
+            AdminError::NotFound(_) => (StatusCode::NOT_FOUND, Some("inexistent_resource")),
+            AdminError::Conflict(_) => (StatusCode::CONFLICT, Some("already_exists")),
+            AdminError::Unavailable(_) | AdminError::Internal(_) => {
+                tracing::error!(%error, "management request failed");
+                let status = match error {
+                    AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                return ApiError::new(status, "The server could not complete the request.", None);
+            }
+        };
+        ApiError::new(status, message, code)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "statusCode": self.status.as_u16(),
-            "error": self.status.canonical_reason().unwrap_or("Error"),
-            "message": self.message,
-        });
-        if let Some(code) = self.error_code {
-            body["errorCode"] = json!(code);
-        }
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: self.message,
+            error_code: self.error_code,
+        };
         let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
+        let challenge = match self.status {
+            StatusCode::UNAUTHORIZED => Some((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            )),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                Some((header::RETRY_AFTER, HeaderValue::from_static("5")))
+            }
+            _ => None,
+        };
+        if let Some((name, value)) = challenge {
+            response.headers_mut().insert(name, value);
         }
         response
     }

@@ -1,7 +1,8 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
 //! grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
-//! paths, field names, paging and errors.
-//! It is itself an API (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
+//! paths, field names, paging and errors. Each handler parses, calls the admin service with the
+//! caller its token names, and renders; the service decides. The API is itself an API
+//! (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod auth;
 mod client_grants;
@@ -9,22 +10,18 @@ mod clients;
 mod error;
 mod grants;
 mod keys;
-mod listing;
 mod logs;
 pub mod openapi;
 mod payload;
 mod resource_servers;
+pub mod responses;
 mod user_blocks;
 mod users;
 
-use axum::extract::{Request, State};
 use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
-pub use auth::{management_audience, management_scopes};
 pub use error::ApiError;
 
 use crate::state::AppState;
@@ -133,9 +130,9 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/api/v2/logs/{id}", |m| on(m, logs::get)),
 ];
 
-/// The Management API's routes: [`ROUTES`], with the methods of a path merged. A change made
-/// through them clears this node's [`tessera_core::catalog::Catalog`], so it takes effect here at once.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// The Management API's routes: [`ROUTES`], with the methods of a path merged. The admin
+/// service clears this node's caches after a change, so it takes effect here at once.
+pub fn router() -> Router<AppState> {
     let routed = ROUTES
         .iter()
         .fold(
@@ -149,25 +146,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             },
         );
     // Anything else under /api/v2 is an Auth0-shaped 404, not the OAuth endpoints' one.
-    routed
-        .route("/api/v2/{*rest}", axum::routing::any(unknown_path))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            clear_catalog_after_writes,
-        ))
-}
-
-async fn clear_catalog_after_writes(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let writes = !request.method().is_safe();
-    let response = next.run(request).await;
-    if writes {
-        state.catalog.clear();
-    }
-    response
+    routed.route("/api/v2/{*rest}", axum::routing::any(unknown_path))
 }
 
 async fn unknown_path() -> ApiError {

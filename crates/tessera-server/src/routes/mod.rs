@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
         Router::new()
     };
     router
-        .merge(crate::management::router(&state))
+        .merge(crate::management::router())
         .merge(crate::dashboard::router())
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))

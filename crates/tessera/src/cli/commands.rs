@@ -1,13 +1,16 @@
-//! The resource commands' arguments, each turned into one Management API call. Fields not
+//! The resource commands' arguments, each turned into one typed admin operation. Fields not
 //! given are left out of the body, so an update changes only what was given.
 
 use std::path::PathBuf;
 
-use axum::http::Method;
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use tessera_admin::client_grants::{ClientGrantBody, ClientGrantQuery};
+use tessera_admin::clients::ClientBody;
+use tessera_admin::grants::GrantQuery;
+use tessera_admin::resource_servers::{Permission, ResourceServerBody};
+use tessera_admin::users::UserBody;
 
-use crate::cli::call::{many, object, path, Call, Noun};
+use crate::cli::operation::{ApiOp, ClientGrantOp, ClientOp, GrantOp, Operation, UserOp};
 
 /// Where the local store is (without --server).
 #[derive(Debug, Clone, Default, Args)]
@@ -27,19 +30,17 @@ pub struct On<A: Subcommand> {
     pub action: A,
 }
 
-const CLIENTS: &str = "/api/v2/clients";
-const APIS: &str = "/api/v2/resource-servers";
-const USERS: &str = "/api/v2/users";
-const GRANTS: &str = "/api/v2/grants";
-const CLIENT_GRANTS: &str = "/api/v2/client-grants";
-
 /// `tessera clients …`.
 #[derive(Debug, Subcommand)]
 pub enum ClientsAction {
     /// List every application: client id, name, type and grant types.
     List,
     /// Show one application.
-    Get { id: String },
+    Get {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Register an application; a confidential one's secret is printed, only this once.
     Create {
         /// What users see on the consent page.
@@ -53,6 +54,8 @@ pub enum ClientsAction {
     },
     /// Change an application: only what is given changes (a list given replaces the list).
     Update {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         name: Option<String>,
@@ -63,9 +66,17 @@ pub enum ClientsAction {
         fields: ClientFields,
     },
     /// Delete an application.
-    Delete { id: String },
+    Delete {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Give a confidential application a new secret (printed once); the old one stops working.
-    Rotate { id: String },
+    Rotate {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 /// The optional fields of an application.
@@ -87,55 +98,42 @@ pub struct ClientFields {
     token_endpoint_auth_method: Option<String>,
 }
 
-fn client_body(name: Option<String>, app_type: Option<String>, fields: ClientFields) -> Value {
-    object([
-        ("name", name.map(Value::from)),
-        ("app_type", app_type.map(Value::from)),
-        ("callbacks", many(fields.callbacks)),
-        ("allowed_logout_urls", many(fields.logout_urls)),
-        ("grant_types", many(fields.grant_types)),
-        (
-            "token_endpoint_auth_method",
-            fields.token_endpoint_auth_method.map(Value::from),
-        ),
-    ])
+/// A list option: absent when not given.
+fn many(values: Vec<String>) -> Option<Vec<String>> {
+    (!values.is_empty()).then_some(values)
+}
+
+fn client_body(name: Option<String>, app_type: Option<String>, fields: ClientFields) -> ClientBody {
+    ClientBody {
+        name,
+        app_type,
+        callbacks: many(fields.callbacks),
+        allowed_logout_urls: many(fields.logout_urls),
+        grant_types: many(fields.grant_types),
+        token_endpoint_auth_method: fields.token_endpoint_auth_method,
+        ..ClientBody::default()
+    }
 }
 
 impl ClientsAction {
-    pub fn call(self) -> Call {
-        let noun = Noun::Clients;
-        match self {
-            ClientsAction::List => Call::list(noun, CLIENTS, Vec::new()),
-            ClientsAction::Get { id } => Call::one(noun, Method::GET, path(CLIENTS, &id), None),
+    pub fn operation(self) -> Operation {
+        Operation::Clients(match self {
+            ClientsAction::List => ClientOp::List,
+            ClientsAction::Get { id } => ClientOp::Get(id),
             ClientsAction::Create {
                 name,
                 app_type,
                 fields,
-            } => {
-                let body = client_body(Some(name), Some(app_type), fields);
-                Call::one(noun, Method::POST, CLIENTS.into(), Some(body))
-            }
+            } => ClientOp::Create(client_body(Some(name), Some(app_type), fields)),
             ClientsAction::Update {
                 id,
                 name,
                 app_type,
                 fields,
-            } => {
-                let body = client_body(name, app_type, fields);
-                Call::one(noun, Method::PATCH, path(CLIENTS, &id), Some(body))
-            }
-            ClientsAction::Delete { id } => Call::delete(
-                noun,
-                path(CLIENTS, &id),
-                format!("Deleted the application `{id}`."),
-            ),
-            ClientsAction::Rotate { id } => Call::one(
-                noun,
-                Method::POST,
-                format!("{}/rotate-secret", path(CLIENTS, &id)),
-                None,
-            ),
-        }
+            } => ClientOp::Update(id, client_body(name, app_type, fields)),
+            ClientsAction::Delete { id } => ClientOp::Delete(id),
+            ClientsAction::Rotate { id } => ClientOp::RotateSecret(id),
+        })
     }
 }
 
@@ -145,7 +143,11 @@ pub enum ApisAction {
     /// List every API: identifier (its audience), name, scopes, offline access, algorithm.
     List,
     /// Show one API, by its identifier.
-    Get { id: String },
+    Get {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Register an API.
     Create {
         /// The audience clients ask tokens for, e.g. https://api.example.com/ or orders:api.
@@ -159,6 +161,8 @@ pub enum ApisAction {
     },
     /// Change an API: only what is given changes (scopes given replace its scopes).
     Update {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         name: Option<String>,
@@ -166,7 +170,11 @@ pub enum ApisAction {
         fields: ApiFields,
     },
     /// Delete an API.
-    Delete { id: String },
+    Delete {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 /// The optional fields of an API.
@@ -199,47 +207,42 @@ fn parse_scope(text: &str) -> Result<(String, String), String> {
     Ok((value.to_owned(), description.trim().to_owned()))
 }
 
-fn api_body(identifier: Option<String>, name: Option<String>, fields: ApiFields) -> Value {
-    let scopes: Vec<Value> = fields
+fn api_body(
+    identifier: Option<String>,
+    name: Option<String>,
+    fields: ApiFields,
+) -> ResourceServerBody {
+    let scopes: Vec<Permission> = fields
         .scopes
         .into_iter()
-        .map(|(value, description)| json!({ "value": value, "description": description }))
+        .map(|(value, description)| Permission { value, description })
         .collect();
-    object([
-        ("identifier", identifier.map(Value::from)),
-        ("name", name.map(Value::from)),
-        ("scopes", (!scopes.is_empty()).then(|| Value::from(scopes))),
-        (
-            "allow_offline_access",
-            fields.offline_access.map(Value::from),
-        ),
-        ("token_lifetime", fields.token_lifetime.map(Value::from)),
-        ("signing_alg", fields.signing_alg.map(Value::from)),
-    ])
+    ResourceServerBody {
+        identifier,
+        name,
+        scopes: (!scopes.is_empty()).then_some(scopes),
+        allow_offline_access: fields.offline_access,
+        token_lifetime: fields.token_lifetime,
+        signing_alg: fields.signing_alg,
+        ..ResourceServerBody::default()
+    }
 }
 
 impl ApisAction {
-    pub fn call(self) -> Call {
-        let noun = Noun::Apis;
-        match self {
-            ApisAction::List => Call::list(noun, APIS, Vec::new()),
-            ApisAction::Get { id } => Call::one(noun, Method::GET, path(APIS, &id), None),
+    pub fn operation(self) -> Operation {
+        Operation::Apis(match self {
+            ApisAction::List => ApiOp::List,
+            ApisAction::Get { id } => ApiOp::Get(id),
             ApisAction::Create {
                 identifier,
                 name,
                 fields,
-            } => {
-                let body = api_body(Some(identifier), Some(name), fields);
-                Call::one(noun, Method::POST, APIS.into(), Some(body))
-            }
+            } => ApiOp::Create(api_body(Some(identifier), Some(name), fields)),
             ApisAction::Update { id, name, fields } => {
-                let body = api_body(None, name, fields);
-                Call::one(noun, Method::PATCH, path(APIS, &id), Some(body))
+                ApiOp::Update(id, api_body(None, name, fields))
             }
-            ApisAction::Delete { id } => {
-                Call::delete(noun, path(APIS, &id), format!("Deleted the API `{id}`."))
-            }
-        }
+            ApisAction::Delete { id } => ApiOp::Delete(id),
+        })
     }
 }
 
@@ -253,7 +256,11 @@ pub enum UsersAction {
         search: Option<String>,
     },
     /// Show one user.
-    Get { id: String },
+    Get {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Create a user (the username defaults to the email, the name to the username).
     Create {
         #[arg(long)]
@@ -268,6 +275,8 @@ pub enum UsersAction {
     },
     /// Change a user: only what is given changes. Blocking revokes their refresh tokens.
     Update {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         password: Option<String>,
@@ -279,53 +288,48 @@ pub enum UsersAction {
         email: Option<String>,
     },
     /// Delete a user and revoke their refresh tokens.
-    Delete { id: String },
+    Delete {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 impl UsersAction {
-    pub fn call(self) -> Call {
-        let noun = Noun::Users;
-        match self {
-            UsersAction::List { search } => {
-                let query = search.map(|q| ("q", q)).into_iter().collect();
-                Call::list(noun, USERS, query)
-            }
-            UsersAction::Get { id } => Call::one(noun, Method::GET, path(USERS, &id), None),
+    pub fn operation(self) -> Operation {
+        Operation::Users(match self {
+            UsersAction::List { search } => UserOp::List { search },
+            UsersAction::Get { id } => UserOp::Get(id),
             UsersAction::Create {
                 email,
                 password,
                 username,
                 name,
-            } => {
-                let body = object([
-                    ("email", Some(email.into())),
-                    ("password", Some(password.into())),
-                    ("username", username.map(Value::from)),
-                    ("name", name.map(Value::from)),
-                ]);
-                Call::one(noun, Method::POST, USERS.into(), Some(body))
-            }
+            } => UserOp::Create(UserBody {
+                email: Some(email),
+                password: Some(password),
+                username,
+                name,
+                ..UserBody::default()
+            }),
             UsersAction::Update {
                 id,
                 password,
                 blocked,
                 name,
                 email,
-            } => {
-                let body = object([
-                    ("password", password.map(Value::from)),
-                    ("blocked", blocked.map(Value::from)),
-                    ("name", name.map(Value::from)),
-                    ("email", email.map(Value::from)),
-                ]);
-                Call::one(noun, Method::PATCH, path(USERS, &id), Some(body))
-            }
-            UsersAction::Delete { id } => Call::delete(
-                noun,
-                path(USERS, &id),
-                format!("Deleted the user `{id}`; their refresh tokens no longer work."),
+            } => UserOp::Update(
+                id,
+                UserBody {
+                    password,
+                    blocked,
+                    name,
+                    email,
+                    ..UserBody::default()
+                },
             ),
-        }
+            UsersAction::Delete { id } => UserOp::Delete(id),
+        })
     }
 }
 
@@ -338,20 +342,22 @@ pub enum GrantsAction {
         user: String,
     },
     /// Revoke a consent: its refresh tokens stop working and the next login asks again.
-    Delete { id: String },
+    Delete {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 impl GrantsAction {
-    pub fn call(self) -> Call {
-        let noun = Noun::Grants;
-        match self {
-            GrantsAction::List { user } => Call::list(noun, GRANTS, vec![("user_id", user)]),
-            GrantsAction::Delete { id } => Call::delete(
-                noun,
-                path(GRANTS, &id),
-                format!("Revoked the grant `{id}` and the refresh tokens issued under it."),
-            ),
-        }
+    pub fn operation(self) -> Operation {
+        Operation::Grants(match self {
+            GrantsAction::List { user } => GrantOp::List(GrantQuery {
+                user_id: Some(user),
+                ..GrantQuery::default()
+            }),
+            GrantsAction::Delete { id } => GrantOp::Delete(id),
+        })
     }
 }
 
@@ -377,35 +383,39 @@ pub enum ClientGrantsAction {
         scopes: Vec<String>,
     },
     /// Delete a client grant.
-    Delete { id: String },
+    Delete {
+        /// Its id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 impl ClientGrantsAction {
-    pub fn call(self) -> Call {
-        let noun = Noun::ClientGrants;
-        match self {
+    pub fn operation(self) -> Operation {
+        Operation::ClientGrants(match self {
             ClientGrantsAction::List { client, audience } => {
-                let query = [("client_id", client), ("audience", audience)]
-                    .into_iter()
-                    .filter_map(|(name, value)| value.map(|v| (name, v)))
-                    .collect();
-                Call::list(noun, CLIENT_GRANTS, query)
+                ClientGrantOp::List(ClientGrantQuery {
+                    client_id: client,
+                    audience,
+                })
             }
             ClientGrantsAction::Create {
                 client,
                 audience,
                 scopes,
-            } => {
-                let scope: Vec<&str> = scopes.iter().flat_map(|s| s.split_whitespace()).collect();
-                let body = json!({ "client_id": client, "audience": audience, "scope": scope });
-                Call::one(noun, Method::POST, CLIENT_GRANTS.into(), Some(body))
-            }
-            ClientGrantsAction::Delete { id } => Call::delete(
-                noun,
-                path(CLIENT_GRANTS, &id),
-                format!("Deleted the client grant `{id}`."),
-            ),
-        }
+            } => ClientGrantOp::Create(ClientGrantBody {
+                client_id: Some(client),
+                audience: Some(audience),
+                scope: Some(
+                    scopes
+                        .iter()
+                        .flat_map(|s| s.split_whitespace())
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+            }),
+            ClientGrantsAction::Delete { id } => ClientGrantOp::Delete(id),
+        })
     }
 }
 
@@ -430,16 +440,21 @@ mod tests {
 
     #[test]
     fn update_sends_only_what_is_given() {
-        let call = UsersAction::Update {
+        let operation = UsersAction::Update {
             id: "auth0|1".into(),
             password: None,
             blocked: Some(true),
             name: None,
             email: None,
         }
-        .call();
-        assert_eq!(call.method, Method::PATCH);
-        assert_eq!(call.path, "/api/v2/users/auth0%7C1");
-        assert_eq!(call.body, Some(json!({ "blocked": true })));
+        .operation();
+        let Operation::Users(UserOp::Update(id, body)) = operation else {
+            unreachable!("an update: {operation:?}")
+        };
+        assert_eq!(id, "auth0|1");
+        assert_eq!(
+            serde_json::to_value(body).ok(),
+            Some(serde_json::json!({ "blocked": true }))
+        );
     }
 }

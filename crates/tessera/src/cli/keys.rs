@@ -1,72 +1,84 @@
-//! `tessera keys list|rotate|revoke` through the Management API (`/api/v2/keys/signing`): on the
-//! server `--server` names, or in-process on the local store with `--json`. Without either it
-//! stays `cli_keys`'s direct store commands, output unchanged.
+//! `tessera keys list|rotate|revoke`: the signing keys, on the local store or (with
+//! `--server`) through a running server's Management API.
 
-use axum::http::Method;
+use std::path::PathBuf;
 
-use crate::cli::call::{path, Call, Noun};
-use crate::cli::render;
-use crate::cli::target::Target;
-use crate::cli::Remote;
-use crate::cli_keys::{self, KeysAction, KeysArgs};
-use tessera_core::clock::Clock;
+use clap::{Args, Subcommand};
+use tessera_admin::keys::RotateQuery;
+use tessera_jwt::Algorithm;
 
-const KEYS: &str = "/api/v2/keys/signing";
+use crate::cli::operation::{KeyOp, Operation};
 
-/// Runs `tessera keys …`; the error is the message to print.
-pub async fn run(remote: Remote, args: KeysArgs, clock: Clock) -> Result<(), String> {
-    let forced = matches!(args.action, KeysAction::Revoke { force: true, .. });
-    if remote.server.is_none() && (!remote.json || forced) {
-        if forced && remote.json {
-            return Err("--json does not apply to `keys revoke --force`: leave it out".into());
-        }
-        return cli_keys::run(args, clock).await;
-    }
-    let call = call(&args.action)?;
-    let target = Target::connect(&remote, args.config.as_deref(), clock).await?;
-    let answer = target.send(&call).await?;
-    if remote.json {
-        print!("{}", render::shown(&call, &answer, true));
-        return Ok(());
-    }
-    match args.action {
-        KeysAction::List => print!("{}", render::table(Noun::Keys, &answer)),
-        KeysAction::Rotate { alg } => {
-            let kid = answer["kid"].as_str().unwrap_or("?");
-            println!("Generated the {alg} signing key {kid}.");
-            println!(
-                "The server signs new {alg} tokens with it now (other nodes from their next key \
-                 reload); the previous key stays published until you revoke it."
-            );
-        }
-        KeysAction::Revoke { kid, .. } => println!(
-            "Revoked {kid}: the server no longer publishes it (other nodes drop it at their \
-             next key reload)."
-        ),
-    }
-    Ok(())
+/// `tessera keys`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Configuration file (TOML), for its database_url. Every setting can also be set as
+    /// TESSERA_<NAME> (e.g. TESSERA_DATABASE_URL).
+    #[arg(long, short, env = "TESSERA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: KeysAction,
 }
 
-fn call(action: &KeysAction) -> Result<Call, String> {
-    Ok(match action {
-        KeysAction::List => Call::list(Noun::Keys, KEYS, Vec::new()),
-        KeysAction::Rotate { alg } => Call {
-            query: vec![("alg", alg.to_string())],
-            ..Call::one(Noun::Keys, Method::POST, format!("{KEYS}/rotate"), None)
-        },
-        KeysAction::Revoke { force: true, .. } => {
-            return Err(
-                "--force works only on the local store (without --server)\nhint: rotate \
-                 first (`tessera keys rotate --server URL --alg ALG`) so that another key signs, \
-                 then revoke this one"
-                    .into(),
-            )
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// List every signing key: kid, algorithm, creation time and status
+    /// (current signer, previous key still published, or revoked).
+    List,
+    /// Generate a key that signs new tokens of its algorithm from the servers' next key
+    /// reload; the previous key stays published so tokens it signed still verify.
+    Rotate {
+        /// RS256, PS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256", value_parser = parse_algorithm)]
+        alg: Algorithm,
+    },
+    /// Withdraw a key from the JWKS: tokens it signed stop verifying.
+    Revoke {
+        /// The key id, as `tessera keys list` shows it. A kid is an RFC 7638 thumbprint in
+        /// base64url, which may start with `-`: it is taken as the kid, not as an option.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+        /// Revoke it even if it is the current signer of its algorithm (local store only).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_algorithm(value: &str) -> Result<Algorithm, String> {
+    Algorithm::parse(value).map_err(|_| "use RS256, PS256, ES256 or EdDSA".to_owned())
+}
+
+impl KeysAction {
+    pub fn operation(self) -> Operation {
+        Operation::Keys(match self {
+            KeysAction::List => KeyOp::List,
+            KeysAction::Rotate { alg } => KeyOp::Rotate(RotateQuery {
+                alg: Some(alg.as_str().to_owned()),
+            }),
+            KeysAction::Revoke { kid, force } => KeyOp::Revoke { kid, force },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kid_starting_with_a_hyphen_is_a_kid_not_an_option() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Keys {
+            #[command(flatten)]
+            keys: KeysArgs,
         }
-        KeysAction::Revoke { kid, force: false } => Call::one(
-            Noun::Keys,
-            Method::PUT,
-            format!("{}/revoke", path(KEYS, kid)),
-            None,
-        ),
-    })
+        let parsed = Keys::try_parse_from(["keys", "revoke", "-2Xb_kid", "--force"]);
+        match parsed.map(|k| k.keys.action) {
+            Ok(KeysAction::Revoke { kid, force }) => {
+                assert_eq!(kid, "-2Xb_kid");
+                assert!(force);
+            }
+            other => unreachable!("parsed as {other:?}"),
+        }
+    }
 }

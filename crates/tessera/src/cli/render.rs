@@ -1,143 +1,192 @@
-//! Showing answers: tables for lists, field by field for one item, the API's JSON with
-//! `--json`; and errors as the API's message plus what to do next.
+//! Showing answers: tables for lists, field by field for one item, the Management API's JSON
+//! with `--json`; and refusals as the message plus what to do next.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
+use tessera_admin::client_grants::ClientGrant;
+use tessera_admin::clients::Client;
+use tessera_admin::grants::Grant;
+use tessera_admin::keys::SigningKey;
+use tessera_admin::resource_servers::ResourceServer;
+use tessera_admin::users::User;
 
-use crate::cli::call::{Call, Noun, View};
+use crate::cli::operation::{Answer, Failure, Noun, Refused};
 
-/// What to print for a successful answer.
-pub fn shown(call: &Call, answer: &Value, json: bool) -> String {
+/// What to print for `answer`: JSON as the Management API would answer, or for people.
+pub fn shown(answer: &Answer, json: bool) -> String {
     if json {
         return match answer {
-            Value::Null => String::new(),
-            value => format!("{}\n", pretty(value)),
+            Answer::Deleted(_) => String::new(),
+            other => format!("{}\n", pretty(other)),
         };
     }
-    match &call.view {
-        View::List => table(call.noun, answer),
-        View::Detail => detail(call.noun, answer),
-        View::Done(message) => format!("{message}\n"),
+    match answer {
+        Answer::Clients(items) => table(items, Noun::Clients),
+        Answer::Apis(items) => table(items, Noun::Apis),
+        Answer::Users(items) => table(items, Noun::Users),
+        Answer::Grants(items) => table(items, Noun::Grants),
+        Answer::ClientGrants(items) => table(items, Noun::ClientGrants),
+        Answer::Keys(items) => table(items, Noun::Keys),
+        Answer::Client(client) => with_secret(client),
+        Answer::Api(api) => detail(api, "identifier"),
+        Answer::User(user) => detail(user, "user_id"),
+        Answer::ClientGrant(grant) => detail(grant, "id"),
+        Answer::RotatedKey(key) => format!(
+            "Generated the {alg} signing key {kid}.\nServers sign new {alg} tokens with it from \
+             their next key reload (key_refresh_interval, 10 s by default; at once on a server \
+             that rotated it); the previous key stays published until you revoke it.\n",
+            alg = key.alg,
+            kid = key.kid
+        ),
+        Answer::RevokedKey {
+            key,
+            already_revoked: true,
+        } => format!("{} was already revoked.\n", key.kid),
+        Answer::RevokedKey { key, .. } => format!(
+            "Revoked {}: servers drop it from the JWKS at their next key reload.\n",
+            key.kid
+        ),
+        Answer::Deleted(message) => format!("{message}\n"),
     }
 }
 
 /// Indented JSON.
-pub fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+fn pretty(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// A value as one cell: lists joined by `, `, a scope as `value (description)`.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.is_empty() => "-".into(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
-        Value::Object(map) => match (map.get("value"), map.get("description")) {
-            (Some(Value::String(v)), Some(Value::String(d))) if !d.is_empty() => {
-                format!("{v} ({d})")
-            }
-            (Some(Value::String(v)), _) => v.clone(),
-            _ => value.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-type Column = (&'static str, fn(&Value) -> String);
-
-fn words(value: &Value) -> String {
-    match value {
-        Value::Array(items) if items.is_empty() => "-".into(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
-        other => text(other),
-    }
-}
-
-fn key_status(key: &Value) -> String {
-    if key["revoked"] == Value::Bool(true) {
-        format!("revoked {}", text(&key["revoked_at"]))
-    } else if key["current"] == Value::Bool(true) {
-        "current".into()
+/// A list of words, `-` when empty.
+fn words(items: &[String], separator: &str) -> String {
+    if items.is_empty() {
+        "-".into()
     } else {
-        "previous".into()
+        items.join(separator)
     }
 }
 
-fn columns(noun: Noun) -> Vec<Column> {
+/// The columns of a resource's table.
+pub trait Row {
+    const HEADER: &'static [&'static str];
+    fn cells(&self) -> Vec<String>;
+}
+
+impl Row for Client {
+    const HEADER: &'static [&'static str] = &["CLIENT_ID", "NAME", "APP_TYPE", "GRANTS"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.client_id.clone(),
+            self.name.clone(),
+            self.app_type.clone(),
+            words(&self.grant_types, " "),
+        ]
+    }
+}
+
+impl Row for ResourceServer {
+    const HEADER: &'static [&'static str] = &["IDENTIFIER", "NAME", "ALG", "OFFLINE", "SCOPES"];
+    fn cells(&self) -> Vec<String> {
+        let scopes: Vec<String> = self.scopes.iter().map(|s| s.value.clone()).collect();
+        vec![
+            self.identifier.clone(),
+            self.name.clone(),
+            self.signing_alg.clone(),
+            self.allow_offline_access.to_string(),
+            words(&scopes, " "),
+        ]
+    }
+}
+
+impl Row for User {
+    const HEADER: &'static [&'static str] = &["USER_ID", "EMAIL", "NAME", "BLOCKED"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.user_id.clone(),
+            self.email.clone(),
+            self.name.clone(),
+            self.blocked.to_string(),
+        ]
+    }
+}
+
+impl Row for Grant {
+    const HEADER: &'static [&'static str] = &["ID", "CLIENT_ID", "AUDIENCE", "SCOPE"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.client_id.clone(),
+            self.audience.clone().unwrap_or_else(|| "-".into()),
+            words(&self.scope, " "),
+        ]
+    }
+}
+
+impl Row for ClientGrant {
+    const HEADER: &'static [&'static str] = &["ID", "CLIENT_ID", "AUDIENCE", "SCOPE"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.client_id.clone(),
+            self.audience.clone(),
+            words(&self.scope, " "),
+        ]
+    }
+}
+
+impl Row for SigningKey {
+    const HEADER: &'static [&'static str] = &["KID", "ALG", "CREATED", "STATUS"];
+    fn cells(&self) -> Vec<String> {
+        let status = match &self.revoked_at {
+            Some(at) => format!("{} {at}", self.status()),
+            None => self.status().to_owned(),
+        };
+        vec![
+            self.kid.clone(),
+            self.alg.clone(),
+            self.created_at.clone(),
+            status,
+        ]
+    }
+}
+
+/// What an empty list says.
+fn empty(noun: Noun) -> &'static str {
     match noun {
-        Noun::Clients => vec![
-            ("CLIENT_ID", |v| text(&v["client_id"])),
-            ("NAME", |v| text(&v["name"])),
-            ("APP_TYPE", |v| text(&v["app_type"])),
-            ("GRANTS", |v| words(&v["grant_types"])),
-        ],
-        Noun::Apis => vec![
-            ("IDENTIFIER", |v| text(&v["identifier"])),
-            ("NAME", |v| text(&v["name"])),
-            ("ALG", |v| text(&v["signing_alg"])),
-            ("OFFLINE", |v| text(&v["allow_offline_access"])),
-            ("SCOPES", |v| {
-                let scopes = v["scopes"].as_array().cloned().unwrap_or_default();
-                words(&Value::from(
-                    scopes
-                        .iter()
-                        .map(|s| s["value"].clone())
-                        .collect::<Vec<_>>(),
-                ))
-            }),
-        ],
-        Noun::Users => vec![
-            ("USER_ID", |v| text(&v["user_id"])),
-            ("EMAIL", |v| text(&v["email"])),
-            ("NAME", |v| text(&v["name"])),
-            ("BLOCKED", |v| text(&v["blocked"])),
-        ],
-        Noun::Grants => vec![
-            ("ID", |v| text(&v["id"])),
-            ("CLIENT_ID", |v| text(&v["clientID"])),
-            ("AUDIENCE", |v| text(&v["audience"])),
-            ("SCOPE", |v| words(&v["scope"])),
-        ],
-        Noun::ClientGrants => vec![
-            ("ID", |v| text(&v["id"])),
-            ("CLIENT_ID", |v| text(&v["client_id"])),
-            ("AUDIENCE", |v| text(&v["audience"])),
-            ("SCOPE", |v| words(&v["scope"])),
-        ],
-        Noun::Keys => vec![
-            ("KID", |v| text(&v["kid"])),
-            ("ALG", |v| text(&v["alg"])),
-            ("CREATED", |v| text(&v["created_at"])),
-            ("STATUS", key_status),
-        ],
+        Noun::Clients => {
+            "No applications yet: register one with \
+             `tessera clients create --name NAME --app-type TYPE`."
+        }
+        Noun::Apis => {
+            "No APIs yet: register one with `tessera apis create --identifier ID --name NAME`."
+        }
+        Noun::Users => {
+            "No users found: create one with \
+             `tessera users create --email EMAIL --password PASSWORD`."
+        }
+        Noun::Grants => "No grants: this user has not consented to any application.",
+        Noun::ClientGrants => {
+            "No client grants found: create one with \
+             `tessera client-grants create --client ID --audience API --scope SCOPE`."
+        }
+        Noun::Keys => {
+            "No signing keys yet: a server generates them at its first start \
+             (or run `tessera keys rotate`)."
+        }
     }
 }
 
 /// Items as a table with a header row; columns as wide as their widest cell.
-pub fn table(noun: Noun, answer: &Value) -> String {
-    let items = match answer {
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    };
+pub fn table<T: Row>(items: &[T], noun: Noun) -> String {
     if items.is_empty() {
-        return format!("{}\n", noun.empty());
+        return format!("{}\n", empty(noun));
     }
-    let columns = columns(noun);
-    let mut rows = vec![columns.iter().map(|(h, _)| (*h).to_owned()).collect()];
-    rows.extend(
-        items
-            .iter()
-            .map(|item| columns.iter().map(|(_, cell)| cell(item)).collect()),
-    );
-    let widths: Vec<usize> = (0..columns.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r: &Vec<String>| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+    let mut rows = vec![T::HEADER
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect::<Vec<_>>()];
+    rows.extend(items.iter().map(Row::cells));
+    let widths: Vec<usize> = (0..T::HEADER.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for row in rows {
@@ -155,66 +204,88 @@ pub fn table(noun: Noun, answer: &Value) -> String {
     out
 }
 
-/// One item field by field, its id and name first; a new client secret last, with a word that
-/// it is shown only once.
-pub fn detail(noun: Noun, answer: &Value) -> String {
-    let Some(map) = answer.as_object() else {
-        return format!("{}\n", text(answer));
+/// A field's value as one line: lists joined by `, `, a permission as `value (description)`.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "-".into(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => match (map.get("value"), map.get("description")) {
+            (Some(Value::String(v)), Some(Value::String(d))) if !d.is_empty() => {
+                format!("{v} ({d})")
+            }
+            (Some(Value::String(v)), _) => v.clone(),
+            _ => value.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// One item field by field, in its declared order with `first` (its id) and `name` first.
+pub fn detail(item: &impl serde::Serialize, first: &str) -> String {
+    let Ok(Value::Object(fields)) = serde_json::to_value(item) else {
+        return String::new();
     };
     let rank = |name: &str| match name {
-        _ if name == noun.id_field() => 0,
+        _ if name == first => 0,
         "name" => 1,
         _ => 2,
     };
-    let mut fields: Vec<_> = map.iter().filter(|(k, _)| *k != "client_secret").collect();
+    let mut fields: Vec<_> = fields
+        .iter()
+        .filter(|(name, _)| *name != "client_secret")
+        .collect();
     fields.sort_by_key(|(name, _)| rank(name));
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (name, value) in fields {
         let _ = writeln!(out, "{name:<width$}  {}", text(value));
     }
-    if let Some(secret) = map.get("client_secret").and_then(Value::as_str) {
-        let id = text(&map["client_id"]);
+    out
+}
+
+/// An application field by field, and a new secret last with a word that it is shown only once.
+fn with_secret(client: &Client) -> String {
+    let mut out = detail(client, "client_id");
+    if let Some(secret) = &client.client_secret {
         let _ = write!(
             out,
             "\nclient_secret: {secret}\n\nThe client secret is shown only this once: store it now. \
-             `tessera clients rotate {id}` replaces it.\n"
+             `tessera clients rotate {}` replaces it.\n",
+            client.client_id
         );
     }
     out
 }
 
-/// A refused request: the API's message, then what to do next.
-pub fn failure(status: u16, body: &Value, noun: Noun) -> String {
-    let message = ["message", "error_description", "error"]
-        .iter()
-        .find_map(|k| body[*k].as_str())
-        .or(body.as_str())
-        .map_or_else(|| format!("the server answered {status}"), str::to_owned);
-    let hint = match status {
-        401 => Some(UNAUTHORIZED_HINT.to_owned()),
-        403 if body["errorCode"] == "insufficient_scope" => {
-            let scope = message.rsplit(": ").next().unwrap_or_default();
-            Some(format!(
-                "the management client lacks the scope `{scope}`: its client grant for the \
-                 Management API must include it (`tessera client-grants list --client CLIENT_ID`)"
-            ))
-        }
-        404 => Some(format!("list them with `{}`", noun.list_command())),
-        409 => Some(format!(
+const UNAUTHORIZED_HINT: &str = "check --client-id/--client-secret (or TESSERA_CLIENT_ID/\
+     TESSERA_CLIENT_SECRET), or run against the local store (without --server)";
+
+/// A refused operation: the message, then what to do next.
+pub fn failure(failure: &Failure, noun: Noun) -> String {
+    let hint = match &failure.refused {
+        Refused::Unauthorized => Some(UNAUTHORIZED_HINT.to_owned()),
+        Refused::InsufficientScope(scope) => Some(format!(
+            "the management client lacks the scope `{scope}`: its client grant for the \
+             Management API must include it (`tessera client-grants list --client CLIENT_ID`)"
+        )),
+        Refused::NotFound => Some(format!("list them with `{}`", noun.list_command())),
+        Refused::Conflict => Some(format!(
             "list the existing ones with `{}`",
             noun.list_command()
         )),
-        _ => None,
+        Refused::Other => None,
+    };
+    let message = match failure.status {
+        Some(status) => format!("{} ({status})", failure.message),
+        None => failure.message.clone(),
     };
     match hint {
-        Some(hint) => format!("{message} ({status})\nhint: {hint}"),
-        None => format!("{message} ({status})"),
+        Some(hint) => format!("{message}\nhint: {hint}"),
+        None => message,
     }
 }
-
-const UNAUTHORIZED_HINT: &str = "check --client-id/--client-secret (or TESSERA_CLIENT_ID/\
-     TESSERA_CLIENT_SECRET), or run against the local store (without --server)";
 
 /// The token endpoint refused the management client.
 pub fn token_failure(status: u16, body: &Value, client_id: &str, audience: &str) -> String {
@@ -239,17 +310,32 @@ pub fn token_failure(status: u16, body: &Value, client_id: &str, audience: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn client(id: &str, name: &str, app_type: &str, grants: &[&str]) -> Client {
+        Client {
+            client_id: id.into(),
+            name: name.into(),
+            app_type: app_type.into(),
+            callbacks: Vec::new(),
+            allowed_logout_urls: Vec::new(),
+            grant_types: grants.iter().map(|g| (*g).to_owned()).collect(),
+            token_endpoint_auth_method: "none".into(),
+            refresh_token: Default::default(),
+            allow_plain_pkce: false,
+            is_first_party: true,
+            oidc_conformant: true,
+            client_secret: None,
+        }
+    }
 
     #[test]
     fn table_pads_every_column_but_the_last() {
-        let answer = json!([
-            { "client_id": "abc", "name": "App", "app_type": "spa", "grant_types": ["implicit"] },
-            { "client_id": "a", "name": "Longer name", "app_type": "regular_web", "grant_types": [] },
-        ]);
-        let text = table(Noun::Clients, &answer);
+        let clients = [
+            client("abc", "App", "spa", &["implicit"]),
+            client("a", "Longer name", "regular_web", &[]),
+        ];
         assert_eq!(
-            text,
+            table(&clients, Noun::Clients),
             "CLIENT_ID  NAME         APP_TYPE     GRANTS\n\
              abc        App          spa          implicit\n\
              a          Longer name  regular_web  -\n"
@@ -258,15 +344,24 @@ mod tests {
 
     #[test]
     fn not_found_suggests_the_list_command() {
-        let body = json!({ "statusCode": 404, "message": "The client `x` does not exist" });
-        let message = failure(404, &body, Noun::Clients);
+        let refused = Failure {
+            refused: Refused::NotFound,
+            message: "The client `x` does not exist".into(),
+            status: Some(404),
+        };
+        let message = failure(&refused, Noun::Clients);
         assert!(message.contains("`tessera clients list`"), "{message}");
+        assert!(message.contains("(404)"), "{message}");
     }
 
     #[test]
     fn insufficient_scope_names_the_scope() {
-        let body = json!({ "message": "Insufficient scope, expected any of: read:users", "errorCode": "insufficient_scope" });
-        let message = failure(403, &body, Noun::Users);
+        let refused = Failure {
+            refused: Refused::InsufficientScope("read:users".into()),
+            message: "Insufficient scope, expected any of: read:users".into(),
+            status: Some(403),
+        };
+        let message = failure(&refused, Noun::Users);
         assert!(
             message.contains("lacks the scope `read:users`"),
             "{message}"
@@ -275,10 +370,10 @@ mod tests {
 
     #[test]
     fn detail_shows_a_new_secret_once_with_a_warning() {
-        let text = detail(
-            Noun::Clients,
-            &json!({ "client_id": "c1", "name": "A", "client_secret": "s3cret" }),
-        );
+        let mut created = client("c1", "A", "regular_web", &[]);
+        created.client_secret = Some("s3cret".into());
+        let text = shown(&Answer::Client(created), false);
+        assert!(text.starts_with("client_id"), "{text}");
         assert!(text.contains("client_secret: s3cret"), "{text}");
         assert!(text.contains("shown only this once"), "{text}");
         assert_eq!(text.matches("s3cret").count(), 1, "{text}");

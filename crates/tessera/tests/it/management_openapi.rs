@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tessera_server::management::{management_scopes, ROUTES};
+use tessera_admin::scopes::management_scopes;
+use tessera_server::management::ROUTES;
 
 use crate::management::{encoded, expect_status, send_as, Mgmt};
 use crate::support::*;

@@ -5,8 +5,8 @@
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use tessera::admins;
 use tessera::config::ClientConfig;
+use tessera_admin::administrators as admins;
 use tessera_core::crypto::Passwords;
 use tessera_protocol::Timestamp;
 use tessera_store::AdminRole;

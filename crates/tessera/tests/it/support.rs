@@ -71,7 +71,7 @@ pub struct TestServer {
     pub dir: TempDir,
     /// The management client created at this start (none when `[management]` is configured
     /// or the database already had one).
-    pub new_management_credentials: Option<tessera::bootstrap::NewCredentials>,
+    pub new_management_credentials: Option<tessera_admin::bootstrap::NewCredentials>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }

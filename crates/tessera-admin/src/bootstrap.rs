@@ -1,17 +1,16 @@
 //! At every start: the Management API is registered as an API, and a management client may
-//! use it. The client comes from `[management]` in the config, or is created at the first start
+//! use it. The client is the configured one (`[management]`), or one created at the first start
 //! with a secret shown once.
 
+use tessera_core::crypto::new_client_secret;
 use tessera_protocol::{
     ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
-    Scope, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+    Scope, SecretDigest, Timestamp, TokenAuthMethod,
 };
 use tessera_store::Store;
 
-use crate::config::ManagementConfig;
-use crate::ServeError;
-use tessera_core::crypto::new_client_secret;
-use tessera_server::management::{management_audience, management_scopes};
+use crate::error::{AdminError, AdminResult};
+use crate::scopes::{self, management_audience, management_scopes};
 
 /// The id of the management client created at the first start.
 pub const BOOTSTRAP_CLIENT_ID: &str = "tessera-management";
@@ -31,18 +30,18 @@ impl std::fmt::Debug for NewCredentials {
     }
 }
 
-fn management_api(issuer: &str) -> Result<ResourceServer, ServeError> {
+fn management_api(issuer: &str) -> AdminResult<ResourceServer> {
     let scopes = management_scopes()
         .into_iter()
         .map(|value| {
             let (verb, resource) = value.split_once(':').unwrap_or((&value, ""));
             let description = format!("{} {}", capitalized(verb), resource.replace('_', " "));
             Ok(ApiScope {
-                value: Scope::parse(&value).map_err(|e| invalid(e.to_string()))?,
+                value: Scope::parse(&value).map_err(|e| AdminError::Internal(e.to_string()))?,
                 description,
             })
         })
-        .collect::<Result<_, ServeError>>()?;
+        .collect::<AdminResult<_>>()?;
     Ok(ResourceServer {
         identifier: management_audience(issuer),
         name: "Tessera Management API".into(),
@@ -62,10 +61,6 @@ fn capitalized(word: &str) -> String {
         .unwrap_or_default()
 }
 
-fn invalid(message: String) -> ServeError {
-    ServeError::Config(crate::config::ConfigError::Invalid(message))
-}
-
 fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
     RegisteredClient {
         client_id: ClientId(client_id.to_owned()),
@@ -82,24 +77,31 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
     }
 }
 
+/// A management client whose credentials are configured.
+#[derive(Clone, Copy)]
+pub struct ConfiguredClient<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
 /// Registers the Management API and its client; returns credentials it had to create.
 pub async fn ensure(
     store: &dyn Store,
     issuer: &str,
-    configured: Option<&ManagementConfig>,
+    configured: Option<ConfiguredClient<'_>>,
     now: Timestamp,
-) -> Result<Option<NewCredentials>, ServeError> {
+) -> AdminResult<Option<NewCredentials>> {
     let api = management_api(issuer)?;
     store.upsert_api(&api, now).await?;
     let (client_id, created) = match configured {
         Some(config) => {
             store
                 .upsert_client(
-                    &management_client(&config.client_id, &config.client_secret),
+                    &management_client(config.client_id, config.client_secret),
                     now,
                 )
                 .await?;
-            (config.client_id.clone(), None)
+            (config.client_id.to_owned(), None)
         }
         None => {
             let id = ClientId(BOOTSTRAP_CLIENT_ID.into());
@@ -118,10 +120,8 @@ pub async fn ensure(
             }
         }
     };
-    let all =
-        ScopeSet::parse(&management_scopes().join(" ")).map_err(|e| invalid(e.to_string()))?;
     store
-        .upsert_client_grant(&ClientId(client_id), &api.identifier, &all, now)
+        .upsert_client_grant(&ClientId(client_id), &api.identifier, &scopes::all(), now)
         .await?;
     Ok(created)
 }

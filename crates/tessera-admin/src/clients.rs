@@ -1,0 +1,305 @@
+//! Applications (Auth0's clients), with Auth0's field names. The secret is shown only when it
+//! is created or rotated: Tessera keeps only its digest.
+
+use serde::{Deserialize, Serialize};
+use tessera_core::crypto::{new_client_secret, random_alphanumeric};
+use tessera_protocol::registration::{register_client, ClientSettings, RefreshTokenSettings};
+use tessera_protocol::{ClientId, RefreshTokenPolicy, RegisteredClient, SecretDigest};
+
+use crate::error::{AdminError, AdminResult};
+use crate::paging::{list_shapes, Listed, Paging};
+use crate::service::{Admin, Caller};
+
+/// The length of a new client id (Auth0's are 32 letters and digits).
+const CLIENT_ID_LENGTH: usize = 32;
+/// Random bytes in a new client secret (64 base64url characters).
+const SECRET_BYTES: usize = 48;
+
+/// Auth0's `refresh_token` object of an application. In a request, absent fields take Auth0's
+/// defaults; in an answer, an infinite lifetime shows as 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshToken {
+    /// `rotating` or `non-rotating`.
+    pub rotation_type: String,
+    /// Seconds a rotated token stays usable, for racing retries.
+    pub leeway: i64,
+    /// Absolute lifetime, seconds.
+    pub token_lifetime: i64,
+    pub infinite_token_lifetime: bool,
+    /// Inactivity lifetime, seconds.
+    pub idle_token_lifetime: i64,
+    pub infinite_idle_token_lifetime: bool,
+}
+
+impl Default for RefreshToken {
+    fn default() -> Self {
+        let s = RefreshTokenSettings::default();
+        RefreshToken {
+            rotation_type: s.rotation_type,
+            leeway: s.leeway,
+            token_lifetime: s.token_lifetime,
+            infinite_token_lifetime: s.infinite_token_lifetime,
+            idle_token_lifetime: s.idle_token_lifetime,
+            infinite_idle_token_lifetime: s.infinite_idle_token_lifetime,
+        }
+    }
+}
+
+impl RefreshToken {
+    fn of(policy: &RefreshTokenPolicy) -> RefreshToken {
+        RefreshToken {
+            rotation_type: policy.rotation_type.as_str().to_owned(),
+            leeway: policy.leeway,
+            token_lifetime: policy.token_lifetime.unwrap_or(0),
+            infinite_token_lifetime: policy.token_lifetime.is_none(),
+            idle_token_lifetime: policy.idle_token_lifetime.unwrap_or(0),
+            infinite_idle_token_lifetime: policy.idle_token_lifetime.is_none(),
+        }
+    }
+
+    fn settings(self) -> RefreshTokenSettings {
+        RefreshTokenSettings {
+            rotation_type: self.rotation_type,
+            leeway: self.leeway,
+            token_lifetime: self.token_lifetime,
+            infinite_token_lifetime: self.infinite_token_lifetime,
+            idle_token_lifetime: self.idle_token_lifetime,
+            infinite_idle_token_lifetime: self.infinite_idle_token_lifetime,
+        }
+    }
+}
+
+/// The writable fields of an application; absent fields keep their value (or default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `regular_web`, `spa`, `native` or `non_interactive`; a new type brings its own default
+    /// authentication method and grant types unless they are given too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// `none`, `client_secret_post` or `client_secret_basic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_plain_pkce: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_first_party: Option<bool>,
+}
+
+impl ClientBody {
+    fn apply_to(self, settings: &mut ClientSettings) {
+        if let Some(name) = self.name {
+            settings.name = name;
+        }
+        if let Some(app_type) = self.app_type {
+            settings.change_app_type(app_type);
+        }
+        if let Some(callbacks) = self.callbacks {
+            settings.callbacks = callbacks;
+        }
+        if let Some(urls) = self.allowed_logout_urls {
+            settings.allowed_logout_urls = urls;
+        }
+        if let Some(grants) = self.grant_types {
+            settings.grant_types = Some(grants);
+        }
+        if let Some(method) = self.token_endpoint_auth_method {
+            settings.token_endpoint_auth_method = Some(method);
+        }
+        if let Some(refresh) = self.refresh_token {
+            settings.refresh_token = refresh.settings();
+        }
+        if let Some(first_party) = self.is_first_party {
+            settings.is_first_party = first_party;
+        }
+        if let Some(plain) = self.allow_plain_pkce {
+            settings.allow_plain_pkce = plain;
+        }
+    }
+}
+
+/// An application as the Management API shows it (never its secret, but right after the
+/// secret was made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// `regular_web`, `spa`, `native` or `non_interactive`.
+    pub app_type: String,
+    pub callbacks: Vec<String>,
+    pub allowed_logout_urls: Vec<String>,
+    pub grant_types: Vec<String>,
+    /// `none`, `client_secret_post` or `client_secret_basic`.
+    pub token_endpoint_auth_method: String,
+    pub refresh_token: RefreshToken,
+    pub allow_plain_pkce: bool,
+    pub is_first_party: bool,
+    pub oidc_conformant: bool,
+    /// Only in the answers to create, rotate-secret, and an update that made the client
+    /// confidential: it is never shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl Client {
+    pub fn of(client: &RegisteredClient) -> Client {
+        Client {
+            client_id: client.client_id.to_string(),
+            name: client.name.clone(),
+            app_type: client.app_type.as_str().to_owned(),
+            callbacks: client
+                .callbacks
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+            allowed_logout_urls: client.allowed_logout_urls.clone(),
+            grant_types: client
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            token_endpoint_auth_method: client.token_endpoint_auth_method.as_str().to_owned(),
+            refresh_token: RefreshToken::of(&client.refresh_token),
+            allow_plain_pkce: client.allow_plain_pkce,
+            is_first_party: client.is_first_party,
+            oidc_conformant: true,
+            client_secret: None,
+        }
+    }
+
+    fn with_secret(client: &RegisteredClient, secret: Option<String>) -> Client {
+        Client {
+            client_secret: secret,
+            ..Client::of(client)
+        }
+    }
+
+    /// Whether it has no secret and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
+    }
+}
+
+list_shapes! {
+    ClientList, ClientPage, Client, clients, "applications";
+}
+
+fn invalid(error: impl ToString) -> AdminError {
+    AdminError::InvalidBody(error.to_string())
+}
+
+fn not_found(id: &str) -> AdminError {
+    AdminError::NotFound(format!("The client `{id}`"))
+}
+
+impl Admin {
+    pub async fn list_clients(
+        &self,
+        caller: &Caller,
+        paging: &Paging,
+    ) -> AdminResult<Listed<Client>> {
+        caller.require("read:clients")?;
+        let page = paging.page()?;
+        let listing = self.store().list_clients(page).await?;
+        Ok(Listed::of(page, listing, Client::of))
+    }
+
+    pub async fn client(&self, caller: &Caller, id: &str) -> AdminResult<Client> {
+        caller.require("read:clients")?;
+        Ok(Client::of(&self.registered_client(id).await?))
+    }
+
+    async fn registered_client(&self, id: &str) -> AdminResult<RegisteredClient> {
+        self.store()
+            .client(&ClientId(id.to_owned()))
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Registers an application; a confidential one's secret is in the answer, only this once.
+    pub async fn create_client(&self, caller: &Caller, body: ClientBody) -> AdminResult<Client> {
+        caller.require("create:clients")?;
+        if body.name.as_deref().is_none_or(str::is_empty) {
+            return Err(AdminError::missing("name"));
+        }
+        let mut settings = ClientSettings::default();
+        body.apply_to(&mut settings);
+        let id = ClientId(random_alphanumeric(CLIENT_ID_LENGTH)?);
+        let mut client = register_client(id, &settings).map_err(invalid)?;
+        let secret = if client.is_public() {
+            None
+        } else {
+            Some(new_client_secret(SECRET_BYTES)?)
+        };
+        client.secret_digest = secret.as_deref().map(SecretDigest::of);
+        self.store().create_client(&client, self.now()).await?;
+        self.changed();
+        Ok(Client::with_secret(&client, secret))
+    }
+
+    /// Changes what `body` gives. A client that becomes confidential gets a secret, shown in
+    /// this answer only; one that becomes public loses its secret.
+    pub async fn update_client(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: ClientBody,
+    ) -> AdminResult<Client> {
+        caller.require("update:clients")?;
+        let existing = self.registered_client(id).await?;
+        let mut settings = ClientSettings::of(&existing);
+        body.apply_to(&mut settings);
+        let mut client = register_client(existing.client_id.clone(), &settings).map_err(invalid)?;
+        let mut new_secret = None;
+        client.secret_digest = match (client.is_public(), existing.secret_digest) {
+            (true, _) => None,
+            (false, Some(digest)) => Some(digest),
+            (false, None) => {
+                let secret = new_client_secret(SECRET_BYTES)?;
+                let digest = SecretDigest::of(&secret);
+                new_secret = Some(secret);
+                Some(digest)
+            }
+        };
+        self.store().upsert_client(&client, self.now()).await?;
+        self.changed();
+        Ok(Client::with_secret(&client, new_secret))
+    }
+
+    /// Deletes an application (and its client grants): it can no longer get tokens.
+    pub async fn delete_client(&self, caller: &Caller, id: &str) -> AdminResult<()> {
+        caller.require("delete:clients")?;
+        if !self.store().delete_client(&ClientId(id.to_owned())).await? {
+            return Err(not_found(id));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// A new secret, in this answer only; the old one stops working at once.
+    pub async fn rotate_client_secret(&self, caller: &Caller, id: &str) -> AdminResult<Client> {
+        caller.require("update:clients")?;
+        let mut client = self.registered_client(id).await?;
+        if client.is_public() {
+            return Err(invalid(
+                "a public client (token_endpoint_auth_method none) has no secret to rotate",
+            ));
+        }
+        let secret = new_client_secret(SECRET_BYTES)?;
+        client.secret_digest = Some(SecretDigest::of(&secret));
+        self.store().upsert_client(&client, self.now()).await?;
+        self.changed();
+        Ok(Client::with_secret(&client, Some(secret)))
+    }
+}

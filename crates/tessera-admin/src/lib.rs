@@ -1,0 +1,24 @@
+//! Tessera's admin service: every Auth0 Management resource Tessera has — applications, APIs,
+//! users, grants, client grants, signing keys, the audit log, brute-force blocks — as typed
+//! requests and responses (serde, and the OpenAPI schemas generated from the same types), and
+//! the methods over them. Each method takes the [`Caller`] (who asks, with which scopes) and
+//! returns a typed result or an [`AdminError`]. The Management API's HTTP handlers, the
+//! Dashboard and the CLI's local mode are thin adapters over [`Admin`].
+
+pub mod administrators;
+pub mod bootstrap;
+pub mod client_grants;
+pub mod clients;
+mod error;
+pub mod grants;
+pub mod keys;
+pub mod logs;
+pub mod paging;
+pub mod resource_servers;
+pub mod scopes;
+mod service;
+pub mod user_blocks;
+pub mod users;
+
+pub use error::{AdminError, AdminResult};
+pub use service::{Admin, AdminParts, Caller, Live, Principal};

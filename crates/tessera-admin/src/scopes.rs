@@ -1,0 +1,54 @@
+//! The Management API's scopes and audience, Auth0's: `{verb}:{resource}` for every resource,
+//! `read:logs` for the read-only audit log, and the audience `{issuer}api/v2/`.
+
+use tessera_protocol::ScopeSet;
+use tessera_store::AdminRole;
+
+/// The resources the Management API manages, each with read/create/update/delete scopes.
+pub const RESOURCES: [&str; 6] = [
+    "clients",
+    "resource_servers",
+    "users",
+    "grants",
+    "client_grants",
+    "signing_keys",
+];
+
+/// The scope that reads the audit log.
+pub const READ_LOGS: &str = "read:logs";
+
+/// Every scope of the Management API (`read:clients`, `create:clients`, …, and `read:logs`).
+pub fn management_scopes() -> Vec<String> {
+    RESOURCES
+        .iter()
+        .flat_map(|resource| {
+            ["read", "create", "update", "delete"].map(|verb| format!("{verb}:{resource}"))
+        })
+        .chain(std::iter::once(READ_LOGS.to_owned()))
+        .collect()
+}
+
+/// The Management API's identifier: `{issuer}api/v2/`, as Auth0's.
+pub fn management_audience(issuer: &str) -> String {
+    format!("{issuer}api/v2/")
+}
+
+/// The Management API scopes of a Dashboard administrator: everything, or only the `read:`
+/// ones.
+pub fn scopes_of(role: AdminRole) -> ScopeSet {
+    let scopes: Vec<String> = management_scopes()
+        .into_iter()
+        .filter(|scope| role == AdminRole::Admin || scope.starts_with("read:"))
+        .collect();
+    scope_set(&scopes)
+}
+
+/// Every Management API scope, as a set.
+pub fn all() -> ScopeSet {
+    scope_set(&management_scopes())
+}
+
+/// The scopes are well-formed by construction (`verb:resource`), so parsing cannot refuse them.
+fn scope_set(scopes: &[String]) -> ScopeSet {
+    ScopeSet::parse(&scopes.join(" ")).unwrap_or_default()
+}

@@ -1,0 +1,202 @@
+//! Management commands on the local store: the admin service, called directly, as the CLI
+//! principal (whoever can open the store can already change everything in it).
+
+use std::path::Path;
+
+use tessera_admin::paging::every;
+use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
+use tessera_core::audit::{Audit, RequestContext};
+use tessera_core::clock::Clock;
+use tessera_core::crypto::Passwords;
+
+use crate::cli::credentials_notice;
+use crate::cli::operation::{
+    Answer, ApiOp, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp, Operation, Refused, UserOp,
+};
+use crate::config::Config;
+
+/// The admin service over the store the configuration names, and the CLI as its caller.
+pub struct Local {
+    admin: Admin,
+    caller: Caller,
+}
+
+fn with_hint(error: impl std::fmt::Display) -> String {
+    format!(
+        "{error}\nhint: check database_url (--config or TESSERA_DATABASE_URL), or pass \
+         --server URL to manage a running Tessera"
+    )
+}
+
+impl Local {
+    /// Opens (and seeds) the store of the configuration at `path`. Creating the management
+    /// client there prints its credentials, as `tessera serve` would.
+    pub async fn open(path: Option<&Path>, clock: Clock) -> Result<Local, String> {
+        let config = Config::load(path).map_err(|e| e.to_string())?;
+        let issuer = config.issuer_for(config.listen);
+        let sealer = crate::sealer(&config).map_err(with_hint)?;
+        let store = crate::open_store(&config).await.map_err(with_hint)?;
+        let passwords = Passwords::new(1).map_err(|e| e.to_string())?;
+        let now = clock.now();
+        let created = crate::prepare_store(&config, store.as_ref(), &issuer, &passwords, now)
+            .await
+            .map_err(with_hint)?;
+        if let Some(credentials) = &created {
+            eprint!("{}", credentials_notice(credentials, &issuer));
+        }
+        let audit =
+            Audit::start(store.clone(), metrics::Counter::noop()).map_err(|e| e.to_string())?;
+        let admin = Admin::new(AdminParts {
+            store,
+            clock,
+            issuer,
+            passwords,
+            sealer,
+            audit,
+            brute_force: crate::brute_force(&config),
+            live: None,
+        });
+        let caller = Caller::new(Principal::Cli, scopes::all(), RequestContext::default());
+        Ok(Local { admin, caller })
+    }
+
+    /// Runs `operation`; its audit events are stored before this returns (the process exits
+    /// right after).
+    pub async fn run(&self, operation: Operation) -> Result<Answer, Failure> {
+        let answer = match operation {
+            Operation::Clients(op) => self.clients(op).await,
+            Operation::Apis(op) => self.apis(op).await,
+            Operation::Users(op) => self.users(op).await,
+            Operation::Grants(op) => self.grants(op).await,
+            Operation::ClientGrants(op) => self.client_grants(op).await,
+            Operation::Keys(op) => self.keys(op).await,
+        };
+        self.admin.flush_audit().await;
+        answer.map_err(failure)
+    }
+
+    async fn clients(&self, op: ClientOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            ClientOp::List => Answer::Clients(
+                every(|p| async move { admin.list_clients(caller, &p).await }).await?,
+            ),
+            ClientOp::Get(id) => Answer::Client(admin.client(caller, &id).await?),
+            ClientOp::Create(body) => Answer::Client(admin.create_client(caller, body).await?),
+            ClientOp::Update(id, body) => {
+                Answer::Client(admin.update_client(caller, &id, body).await?)
+            }
+            ClientOp::Delete(id) => {
+                admin.delete_client(caller, &id).await?;
+                Answer::Deleted(format!("Deleted the application `{id}`."))
+            }
+            ClientOp::RotateSecret(id) => {
+                Answer::Client(admin.rotate_client_secret(caller, &id).await?)
+            }
+        })
+    }
+
+    async fn apis(&self, op: ApiOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            ApiOp::List => Answer::Apis(
+                every(|p| async move { admin.list_resource_servers(caller, &p).await }).await?,
+            ),
+            ApiOp::Get(id) => Answer::Api(admin.resource_server(caller, &id).await?),
+            ApiOp::Create(body) => Answer::Api(admin.create_resource_server(caller, body).await?),
+            ApiOp::Update(id, body) => {
+                Answer::Api(admin.update_resource_server(caller, &id, body).await?)
+            }
+            ApiOp::Delete(id) => {
+                admin.delete_resource_server(caller, &id).await?;
+                Answer::Deleted(format!("Deleted the API `{id}`."))
+            }
+        })
+    }
+
+    async fn users(&self, op: UserOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            UserOp::List { search } => {
+                let search = search.as_deref();
+                Answer::Users(
+                    every(|p| async move { admin.list_users(caller, &p, search).await }).await?,
+                )
+            }
+            UserOp::Get(id) => Answer::User(admin.user(caller, &id).await?),
+            UserOp::Create(body) => Answer::User(admin.create_user(caller, body).await?),
+            UserOp::Update(id, body) => Answer::User(admin.update_user(caller, &id, body).await?),
+            UserOp::Delete(id) => {
+                admin.delete_user(caller, &id).await?;
+                Answer::Deleted(format!(
+                    "Deleted the user `{id}`; their refresh tokens no longer work."
+                ))
+            }
+        })
+    }
+
+    async fn grants(&self, op: GrantOp) -> AdminResult<Answer> {
+        Ok(match op {
+            GrantOp::List(query) => {
+                Answer::Grants(self.admin.list_grants(&self.caller, &query).await?)
+            }
+            GrantOp::Delete(id) => {
+                self.admin.delete_grant(&self.caller, &id).await?;
+                Answer::Deleted(format!(
+                    "Revoked the grant `{id}` and the refresh tokens issued under it."
+                ))
+            }
+        })
+    }
+
+    async fn client_grants(&self, op: ClientGrantOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            ClientGrantOp::List(query) => {
+                let query = &query;
+                Answer::ClientGrants(
+                    every(|p| async move { admin.list_client_grants(caller, query, &p).await })
+                        .await?,
+                )
+            }
+            ClientGrantOp::Create(body) => {
+                Answer::ClientGrant(admin.create_client_grant(caller, body).await?)
+            }
+            ClientGrantOp::Delete(id) => {
+                admin.delete_client_grant(caller, &id).await?;
+                Answer::Deleted(format!("Deleted the client grant `{id}`."))
+            }
+        })
+    }
+
+    async fn keys(&self, op: KeyOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            KeyOp::List => Answer::Keys(admin.list_signing_keys(caller).await?),
+            KeyOp::Rotate(query) => {
+                Answer::RotatedKey(admin.rotate_signing_key(caller, &query).await?)
+            }
+            KeyOp::Revoke { kid, force } => {
+                let revocation = admin.revoke_signing_key(caller, &kid, force).await?;
+                Answer::RevokedKey {
+                    key: revocation.key,
+                    already_revoked: revocation.already_revoked,
+                }
+            }
+        })
+    }
+}
+
+fn failure(error: AdminError) -> Failure {
+    let refused = match &error {
+        AdminError::NotFound(_) => Refused::NotFound,
+        AdminError::Conflict(_) => Refused::Conflict,
+        AdminError::InsufficientScope(scope) => Refused::InsufficientScope(scope.clone()),
+        _ => Refused::Other,
+    };
+    Failure {
+        refused,
+        message: error.to_string(),
+        status: None,
+    }
+}

@@ -1,0 +1,159 @@
+//! What a management command asks for, as a typed admin operation, and the typed answer it
+//! gets — the same whether the local store or a running server's Management API answers it.
+
+use serde::Serialize;
+use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
+use tessera_admin::clients::{Client, ClientBody};
+use tessera_admin::grants::{Grant, GrantQuery};
+use tessera_admin::keys::{RotateQuery, RotatedKey, SigningKey};
+use tessera_admin::resource_servers::{ResourceServer, ResourceServerBody};
+use tessera_admin::users::{User, UserBody};
+
+/// The resource a command manages: names its list command and what an empty list says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Noun {
+    Clients,
+    Apis,
+    Users,
+    Grants,
+    ClientGrants,
+    Keys,
+}
+
+impl Noun {
+    /// The command that lists this resource.
+    pub fn list_command(self) -> &'static str {
+        match self {
+            Noun::Clients => "tessera clients list",
+            Noun::Apis => "tessera apis list",
+            Noun::Users => "tessera users list",
+            Noun::Grants => "tessera grants list --user USER_ID",
+            Noun::ClientGrants => "tessera client-grants list",
+            Noun::Keys => "tessera keys list",
+        }
+    }
+}
+
+/// One admin operation a command asks for.
+#[derive(Debug, Clone)]
+pub enum Operation {
+    Clients(ClientOp),
+    Apis(ApiOp),
+    Users(UserOp),
+    Grants(GrantOp),
+    ClientGrants(ClientGrantOp),
+    Keys(KeyOp),
+}
+
+impl Operation {
+    pub fn noun(&self) -> Noun {
+        match self {
+            Operation::Clients(_) => Noun::Clients,
+            Operation::Apis(_) => Noun::Apis,
+            Operation::Users(_) => Noun::Users,
+            Operation::Grants(_) => Noun::Grants,
+            Operation::ClientGrants(_) => Noun::ClientGrants,
+            Operation::Keys(_) => Noun::Keys,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ClientOp {
+    List,
+    Get(String),
+    Create(ClientBody),
+    Update(String, ClientBody),
+    Delete(String),
+    RotateSecret(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum ApiOp {
+    List,
+    Get(String),
+    Create(ResourceServerBody),
+    Update(String, ResourceServerBody),
+    Delete(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum UserOp {
+    List { search: Option<String> },
+    Get(String),
+    Create(UserBody),
+    Update(String, UserBody),
+    Delete(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum GrantOp {
+    List(GrantQuery),
+    Delete(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum ClientGrantOp {
+    List(ClientGrantQuery),
+    Create(ClientGrantBody),
+    Delete(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum KeyOp {
+    List,
+    Rotate(RotateQuery),
+    /// `force` revokes the current signer too (the local store only).
+    Revoke {
+        kid: String,
+        force: bool,
+    },
+}
+
+/// What an operation answered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Clients(Vec<Client>),
+    Client(Client),
+    Apis(Vec<ResourceServer>),
+    Api(ResourceServer),
+    Users(Vec<User>),
+    User(User),
+    Grants(Vec<Grant>),
+    ClientGrants(Vec<ClientGrant>),
+    ClientGrant(ClientGrant),
+    Keys(Vec<SigningKey>),
+    RotatedKey(RotatedKey),
+    /// A key revocation: the key as it is now, and whether it was revoked before.
+    RevokedKey {
+        #[serde(flatten)]
+        key: SigningKey,
+        #[serde(skip)]
+        already_revoked: bool,
+    },
+    /// A deletion: nothing to show but what happened.
+    #[serde(skip)]
+    Deleted(String),
+}
+
+/// Why an operation was refused or failed, in terms the CLI gives advice on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    NotFound,
+    Conflict,
+    /// The management client lacks this scope.
+    InsufficientScope(String),
+    /// The server refused the management client's credentials.
+    Unauthorized,
+    Other,
+}
+
+/// A refused or failed operation: its kind, the message, and the HTTP status if a server
+/// answered.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub refused: Refused,
+    pub message: String,
+    pub status: Option<u16>,
+}
