@@ -25,31 +25,10 @@ pub enum InternalError {
 impl InternalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            InternalError::Store(StoreError::Database(sqlx_error))
-                if is_unavailable(sqlx_error) =>
-            {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            // The store is unreachable, not wrong: the request may succeed later.
+            InternalError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
-    }
-}
-
-/// The store is unreachable, not wrong: the request may succeed later (503, not 500).
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::Io(_)
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
-        // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (shutting down, or
-        // not accepting connections yet).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-        // SQLite: the database is locked by another writer past the busy timeout.
-        _ => false,
     }
 }
 
