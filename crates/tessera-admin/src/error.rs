@@ -48,7 +48,7 @@ impl From<StoreError> for AdminError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(what) => AdminError::Conflict(format!("{what} already exists")),
-            other if other.is_unavailable() => AdminError::Unavailable(other.to_string()),
+            StoreError::Unavailable(detail) => AdminError::Unavailable(detail),
             other => AdminError::Internal(other.to_string()),
         }
     }

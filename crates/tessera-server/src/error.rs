@@ -25,9 +25,8 @@ pub enum InternalError {
 impl InternalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            InternalError::Store(error) if error.is_unavailable() => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            // The store is unreachable, not wrong: the request may succeed later.
+            InternalError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,9 +1,11 @@
 //! Tessera's storage: one narrow trait per aggregate, implemented for SQLite and PostgreSQL.
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
+mod error;
 mod postgres;
 mod records;
 mod rows;
+mod sql;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -12,51 +14,13 @@ use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
 
+pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
 pub use records::{
     Admin, AdminRole, AdminSession, ClientGrant, Consent, LogEvent, LogFilter, Login, NewUser,
     PendingAuthorization, Session, SigningKeyRecord, User,
 };
 pub use sqlite::SqliteStore;
-
-/// A storage failure. The detail is for logs, never for clients.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migration: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-    /// A record with the same unique key exists already.
-    #[error("already exists: {0}")]
-    Conflict(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-impl StoreError {
-    /// The store is unreachable, not wrong: the request may succeed later (503, not 500).
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Database(error) => match error {
-                sqlx::Error::PoolTimedOut
-                | sqlx::Error::Io(_)
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-                | sqlx::Error::WorkerCrashed => true,
-                // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (shutting down,
-                // or not accepting connections yet).
-                sqlx::Error::Database(db) => db
-                    .code()
-                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-}
 
 /// One page of a listing: Auth0's `page` (from 0) and `per_page`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -605,6 +605,47 @@ async fn users_are_searched_literally_by_username_email_or_name() {
     assert_eq!(store.list_users(all, None).await.unwrap().total, 2);
 }
 
+// The UPDATE names `$2`…`$8` before `$1`: SQLite numbers parameters by first appearance, so
+// this also checks that sqlx's SQLite driver binds each `$N` by its number.
+#[tokio::test]
+async fn updating_a_user_writes_every_field_to_that_user_only() {
+    let (store, _dir) = store().await;
+    let jane = store
+        .create_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    store
+        .create_user(&new_user("john", "u2"), NOW)
+        .await
+        .unwrap();
+    let changed = tessera_store::User {
+        user_id: "u1".into(),
+        username: "janet".into(),
+        email: "janet@example.org".into(),
+        name: "Janet D".into(),
+        password_hash: "$argon2id$changed".into(),
+        email_verified: false,
+        blocked: true,
+        created_at: jane.created_at,
+        updated_at: NOW.plus(7),
+    };
+    assert!(store.update_user(&changed, NOW.plus(7)).await.unwrap());
+    assert_eq!(store.user("u1").await.unwrap(), Some(changed.clone()));
+    assert_eq!(store.user("u2").await.unwrap().unwrap().username, "john");
+
+    let mut unknown = changed.clone();
+    unknown.user_id = "u3".into();
+    unknown.username = "nobody".into();
+    unknown.email = "nobody@example.com".into();
+    assert!(!store.update_user(&unknown, NOW.plus(8)).await.unwrap());
+    let mut taken = changed;
+    taken.username = "john".into();
+    assert!(matches!(
+        store.update_user(&taken, NOW.plus(9)).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+}
+
 #[tokio::test]
 async fn deleting_a_user_removes_their_sessions_and_consents() {
     let (store, _dir) = store().await;
