@@ -1,0 +1,351 @@
+//! The admin service called directly, as the Dashboard and the CLI call it, on a temporary
+//! SQLite store: scopes are the service's to check, lists page through everything, and each
+//! principal is refused or allowed what the Management API would refuse or allow.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use tessera_admin::bootstrap;
+use tessera_admin::clients::ClientBody;
+use tessera_admin::keys::RotateQuery;
+use tessera_admin::paging::{every, Paging};
+use tessera_admin::resource_servers::ResourceServerBody;
+use tessera_admin::scopes::{self, management_audience, scopes_of};
+use tessera_admin::users::UserBody;
+use tessera_admin::{Admin, AdminError, AdminParts, Caller, Principal};
+use tessera_core::audit::{Audit, RequestContext};
+use tessera_core::brute_force::BruteForce;
+use tessera_core::clock::Clock;
+use tessera_core::crypto::Passwords;
+use tessera_core::secrets::Sealer;
+use tessera_protocol::token::RefreshGrant;
+use tessera_protocol::{ClientId, ScopeSet, SecretDigest, Timestamp};
+use tessera_store::{AdminRole, SqliteStore, Store};
+
+const ISSUER: &str = "https://auth.example.com/";
+const NOW: Timestamp = Timestamp(1_800_000_000);
+
+struct Fixture {
+    admin: Admin,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("admin.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    bootstrap::ensure(store.as_ref(), ISSUER, None, NOW)
+        .await
+        .unwrap();
+    let admin = Admin::new(AdminParts {
+        store: Arc::clone(&store),
+        clock: Clock::from_fn(|| NOW),
+        issuer: ISSUER.into(),
+        passwords: Passwords::new(1).unwrap(),
+        sealer: Sealer::new(b"0123456789abcdef0123456789abcdef").unwrap(),
+        audit: Audit::start(Arc::clone(&store), metrics::Counter::noop()).unwrap(),
+        brute_force: BruteForce {
+            max_attempts: 10,
+            cooldown: 900,
+            ip_max_failures: 100,
+            ip_window: 3600,
+        },
+        live: None,
+    });
+    Fixture {
+        admin,
+        store,
+        _dir: dir,
+    }
+}
+
+fn caller(principal: Principal, scopes: ScopeSet) -> Caller {
+    Caller::new(principal, scopes, RequestContext::default())
+}
+
+fn cli() -> Caller {
+    caller(Principal::Cli, scopes::all())
+}
+
+fn app(name: &str) -> ClientBody {
+    ClientBody {
+        name: Some(name.into()),
+        app_type: Some("non_interactive".into()),
+        ..ClientBody::default()
+    }
+}
+
+#[tokio::test]
+async fn every_pages_through_more_than_a_page_of_clients() {
+    let f = fixture().await;
+    for n in 0..230 {
+        f.admin
+            .create_client(&cli(), app(&format!("app {n:03}")))
+            .await
+            .unwrap();
+    }
+    let first = f
+        .admin
+        .list_clients(&cli(), &Paging::default())
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 50, "Auth0's default page");
+    assert_eq!(first.total, 231, "230 and the management client");
+    assert!(first.has_more());
+    let all = every(|p| {
+        let admin = f.admin.clone();
+        async move { admin.list_clients(&cli(), &p).await }
+    })
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 231);
+    let mut ids: Vec<_> = all.iter().map(|c| c.client_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 231, "no client twice");
+}
+
+#[tokio::test]
+async fn a_caller_without_the_scope_is_refused_and_nothing_changes() {
+    let f = fixture().await;
+    let reader = caller(
+        Principal::Client(ClientId("reader".into())),
+        ScopeSet::parse("read:clients").unwrap(),
+    );
+    assert_eq!(
+        f.admin.create_client(&reader, app("Sneaky")).await,
+        Err(AdminError::InsufficientScope("create:clients".into()))
+    );
+    let listed = f
+        .admin
+        .list_clients(&reader, &Paging::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1, "only the management client");
+    assert_eq!(
+        f.admin
+            .list_users(&reader, &Paging::default(), None)
+            .await
+            .unwrap_err(),
+        AdminError::InsufficientScope("read:users".into())
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_administrator_reads_everything_and_changes_nothing() {
+    let f = fixture().await;
+    let read_only = caller(
+        Principal::Administrator("auditor".into()),
+        scopes_of(AdminRole::ReadOnly),
+    );
+    assert!(f.admin.list_signing_keys(&read_only).await.is_ok());
+    assert!(f
+        .admin
+        .list_resource_servers(&read_only, &Paging::default())
+        .await
+        .is_ok());
+    let refused = f
+        .admin
+        .rotate_signing_key(&read_only, &RotateQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        AdminError::InsufficientScope("create:signing_keys".into())
+    );
+    assert!(f.store.all_signing_keys().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_page_size_out_of_range_is_an_invalid_query() {
+    let f = fixture().await;
+    let paging = Paging {
+        per_page: Some(101),
+        ..Paging::default()
+    };
+    assert_eq!(
+        f.admin.list_clients(&cli(), &paging).await.unwrap_err(),
+        AdminError::InvalidQuery("per_page must be between 1 and 100".into())
+    );
+}
+
+#[tokio::test]
+async fn a_public_client_made_confidential_gets_a_secret_shown_once() {
+    let f = fixture().await;
+    let spa = f
+        .admin
+        .create_client(
+            &cli(),
+            ClientBody {
+                name: Some("SPA".into()),
+                app_type: Some("spa".into()),
+                callbacks: Some(vec!["https://spa.example.com/cb".into()]),
+                ..ClientBody::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(spa.is_public());
+    assert_eq!(spa.client_secret, None);
+    assert_eq!(spa.client_id.len(), 32);
+    assert!(spa.client_id.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let change = ClientBody {
+        app_type: Some("regular_web".into()),
+        ..ClientBody::default()
+    };
+    let web = f
+        .admin
+        .update_client(&cli(), &spa.client_id, change)
+        .await
+        .unwrap();
+    assert_eq!(web.token_endpoint_auth_method, "client_secret_post");
+    assert!(web.client_secret.is_some(), "the new secret, this once");
+    let again = f.admin.client(&cli(), &spa.client_id).await.unwrap();
+    assert_eq!(again.client_secret, None, "never shown again");
+}
+
+#[tokio::test]
+async fn the_management_api_cannot_change_itself() {
+    let f = fixture().await;
+    let audience = management_audience(ISSUER);
+    let system = f.admin.resource_server(&cli(), &audience).await.unwrap();
+    assert!(system.is_system);
+    let rename = ResourceServerBody {
+        name: Some("Mine".into()),
+        ..ResourceServerBody::default()
+    };
+    assert!(matches!(
+        f.admin
+            .update_resource_server(&cli(), &audience, rename)
+            .await,
+        Err(AdminError::NotSupported(_))
+    ));
+    assert!(matches!(
+        f.admin.delete_resource_server(&cli(), &audience).await,
+        Err(AdminError::NotSupported(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_current_signer_is_revoked_only_by_the_cli_with_force() {
+    let f = fixture().await;
+    let rotated = f
+        .admin
+        .rotate_signing_key(
+            &cli(),
+            &RotateQuery {
+                alg: Some("ES256".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let api_client = caller(
+        Principal::Client(ClientId("tessera-management".into())),
+        scopes::all(),
+    );
+    let refused = f
+        .admin
+        .revoke_signing_key(&api_client, &rotated.kid, false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        AdminError::InvalidBody(format!(
+            "`{}` is the current signing key; rotate first, then revoke it",
+            rotated.kid
+        ))
+    );
+    let cli_refused = f
+        .admin
+        .revoke_signing_key(&cli(), &rotated.kid, false)
+        .await
+        .unwrap_err();
+    assert!(cli_refused.to_string().contains("--force"), "{cli_refused}");
+    let forced = f
+        .admin
+        .revoke_signing_key(&cli(), &rotated.kid, true)
+        .await
+        .unwrap();
+    assert!(forced.key.revoked);
+    assert!(!forced.already_revoked);
+    let again = f
+        .admin
+        .revoke_signing_key(&cli(), &rotated.kid, true)
+        .await
+        .unwrap();
+    assert!(again.already_revoked);
+}
+
+#[tokio::test]
+async fn user_validation_names_the_field_and_blocking_revokes_refresh_tokens() {
+    let f = fixture().await;
+    let short = UserBody {
+        email: Some("jane@example.com".into()),
+        password: Some("short".into()),
+        ..UserBody::default()
+    };
+    let refused = f.admin.create_user(&cli(), short).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("at least 8 characters"),
+        "{refused}"
+    );
+    let missing = UserBody {
+        password: Some("long enough".into()),
+        ..UserBody::default()
+    };
+    assert_eq!(
+        f.admin.create_user(&cli(), missing).await.unwrap_err(),
+        AdminError::missing("email")
+    );
+    let created = f
+        .admin
+        .create_user(
+            &cli(),
+            UserBody {
+                email: Some("jane@example.com".into()),
+                password: Some("long enough".into()),
+                ..UserBody::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(created.user_id.starts_with("auth0|"));
+    assert_eq!(created.username, "jane@example.com");
+    let digest = SecretDigest::of("a refresh token");
+    let grant = RefreshGrant {
+        client_id: ClientId("app".into()),
+        user_id: created.user_id.clone(),
+        scope: ScopeSet::parse("openid offline_access").unwrap(),
+        audience: None,
+        auth_time: NOW,
+        family_id: "family".into(),
+        family_created_at: NOW,
+        last_used_at: NOW,
+        rotated_at: None,
+        revoked: false,
+        sid: None,
+    };
+    f.store
+        .insert_refresh_token(&digest, &grant, NOW)
+        .await
+        .unwrap();
+    let blocked = f
+        .admin
+        .update_user(
+            &cli(),
+            &created.user_id,
+            UserBody {
+                blocked: Some(true),
+                ..UserBody::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(blocked.blocked);
+    let revoked = f.store.refresh_token(&digest).await.unwrap().unwrap();
+    assert!(
+        revoked.revoked,
+        "a blocked user's refresh tokens stop working"
+    );
+}
