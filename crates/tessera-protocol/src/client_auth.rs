@@ -6,7 +6,6 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::{TokenError, TokenErrorCode as Code};
 use crate::params::Params;
-use crate::token::get;
 use crate::{ClientId, RegisteredClient};
 
 /// How the client authenticated (RFC 6749 §2.3.1).
@@ -57,14 +56,18 @@ pub fn client_credentials(
         error: TokenError::new(code, description),
         basic_attempted: basic,
     };
-    let body_id = get(params, "client_id").map_err(|error| ClientAuthError {
-        error,
-        basic_attempted: basic,
-    })?;
-    let body_secret = get(params, "client_secret").map_err(|error| ClientAuthError {
-        error,
-        basic_attempted: basic,
-    })?;
+    let body_id = params
+        .get("client_id")
+        .map_err(|repeated| ClientAuthError {
+            error: repeated.into(),
+            basic_attempted: basic,
+        })?;
+    let body_secret = params
+        .get("client_secret")
+        .map_err(|repeated| ClientAuthError {
+            error: repeated.into(),
+            basic_attempted: basic,
+        })?;
     if basic {
         if body_secret.is_some() {
             return Err(fail(

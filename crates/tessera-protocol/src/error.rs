@@ -140,3 +140,10 @@ impl BearerErrorCode {
         }
     }
 }
+
+/// RFC 6749 §3.1, §3.2: a parameter sent more than once is `invalid_request`.
+impl From<crate::params::RepeatedParam> for TokenError {
+    fn from(repeated: crate::params::RepeatedParam) -> Self {
+        TokenError::new(TokenErrorCode::InvalidRequest, repeated.to_string())
+    }
+}

@@ -7,6 +7,7 @@ pub mod client;
 pub mod client_auth;
 pub mod consent;
 pub mod error;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

@@ -11,7 +11,10 @@ use crate::error::{TokenError, TokenErrorCode as Code};
 use crate::params::Params;
 use crate::pkce::{self, CodeChallenge};
 pub use crate::refresh::{check_refresh, RefreshGrant, RefreshUse};
-use crate::{ClientId, GrantType, RedirectUri, ScopeSet, Timestamp};
+use crate::scope::OFFLINE_ACCESS;
+use crate::{
+    ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
+};
 
 /// A token request, typed by its `grant_type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,10 +45,8 @@ impl TokenRequest {
     }
 }
 
-pub(crate) fn get<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, TokenError> {
-    params
-        .get(name)
-        .map_err(|repeated| TokenError::new(Code::InvalidRequest, repeated.to_string()))
+fn get<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, TokenError> {
+    Ok(params.get(name)?)
 }
 
 fn require<'a>(params: &'a Params, name: &str) -> Result<&'a str, TokenError> {
@@ -176,6 +177,46 @@ fn check_verifier(
         (None, Some(_)) => Err(TokenError::new(
             Code::InvalidGrant,
             "a code_verifier was sent but the authorization request had no code_challenge",
+        )),
+    }
+}
+
+/// Whether a code exchange issues a refresh token: Auth0 issues one only when `offline_access`
+/// was granted, the API allows offline access, and the application may use the refresh token
+/// grant (OIDC Core §11: offline access is asked for, never assumed).
+pub fn issues_refresh_token(
+    scope: &ScopeSet,
+    api: Option<&ResourceServer>,
+    client: &RegisteredClient,
+) -> bool {
+    scope.contains(OFFLINE_ACCESS)
+        && api.is_some_and(|api| api.allow_offline_access)
+        && client.allows_grant(GrantType::RefreshToken)
+}
+
+/// The API a `client_credentials` request is for: the `audience` asked for, else the server's
+/// default audience; Auth0 refuses the request without either.
+pub fn client_credentials_audience(
+    requested: Option<String>,
+    default: Option<&str>,
+) -> Result<String, TokenError> {
+    requested
+        .or_else(|| default.map(str::to_owned))
+        .ok_or_else(|| TokenError::new(Code::InvalidRequest, "the audience parameter is missing"))
+}
+
+/// RFC 6749 §4.4.2 with Auth0's client grants: without `scope`, every scope the client grant
+/// holds; with one, at most those (RFC 6749 §3.3: otherwise `invalid_scope`).
+pub fn client_credentials_scope(
+    requested: Option<&ScopeSet>,
+    granted: &ScopeSet,
+) -> Result<ScopeSet, TokenError> {
+    match requested {
+        None => Ok(granted.clone()),
+        Some(scope) if scope.is_subset_of(granted) => Ok(scope.clone()),
+        Some(_) => Err(TokenError::new(
+            Code::InvalidScope,
+            "the requested scope exceeds the client grant",
         )),
     }
 }

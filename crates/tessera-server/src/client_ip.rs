@@ -1,17 +1,16 @@
-//! The client's IP address, from the TCP connection (`serve` records it with
-//! `into_make_service_with_connect_info`). No proxy header is trusted: behind a reverse proxy
-//! every request comes from the proxy's address.
+//! Who sent a request: the client IP — the TCP peer (`serve` records it as `ConnectInfo`), or,
+//! only when `trust_forwarded_for` is set, the last `X-Forwarded-For` hop, the one the trusted
+//! proxy in front added — and the user agent. Brute-force and client-authentication counters
+//! key on the IP; the audit log records both.
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, HeaderMap};
 use tessera_core::audit::RequestContext;
 
-/// The peer address of a request; `None` when it was not served over TCP (the CLI's
-/// in-process requests, router tests).
+/// The client IP of a request; `None` when it was not served over TCP (router tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -23,45 +22,32 @@ impl ClientIp {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = Infallible;
+/// Who sent a request, as handlers pass it to the flows they call.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub context: RequestContext,
+}
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+impl Origin {
+    /// The client IP counters key on.
+    pub fn ip(&self) -> ClientIp {
+        ClientIp(self.context.ip)
     }
 }
 
-/// Who sent `request`, for the audit log: the connection's peer address, or (only when the
-/// proxy in front is trusted) the last `X-Forwarded-For` hop — the one that proxy added, which a
-/// client cannot forge — and the user agent.
-pub fn request_context(request: &Request, trust_forwarded_for: bool) -> RequestContext {
-    context(request.extensions(), request.headers(), trust_forwarded_for)
-}
-
-/// [`request_context`] of a request's parts.
+/// Who sent the request of `parts`: the client IP (the peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` hop) and the user agent.
 pub fn request_context_of(parts: &Parts, trust_forwarded_for: bool) -> RequestContext {
-    context(&parts.extensions, &parts.headers, trust_forwarded_for)
-}
-
-fn context(
-    extensions: &Extensions,
-    headers: &HeaderMap,
-    trust_forwarded_for: bool,
-) -> RequestContext {
-    let peer = extensions
+    let peer = parts
+        .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
     let forwarded = trust_forwarded_for
-        .then(|| last_forwarded_hop(headers))
+        .then(|| last_forwarded_hop(&parts.headers))
         .flatten();
     RequestContext {
         ip: forwarded.or(peer),
-        user_agent: headers.get(header::USER_AGENT).cloned(),
+        user_agent: parts.headers.get(header::USER_AGENT).cloned(),
     }
 }
 

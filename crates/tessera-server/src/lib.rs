@@ -3,7 +3,6 @@
 //! the background work of a running node. It is given its state ready-made (by the `tessera`
 //! binary) and serves it.
 
-pub mod audit;
 pub mod client_ip;
 pub mod dashboard;
 pub mod error;

@@ -17,8 +17,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use tessera_protocol::GrantType;
 use tower::{Layer, Service};
 
-use tessera_core::audit::REQUEST;
-
 const REQUESTS: &str = "tessera_http_requests_total";
 const DURATION: &str = "tessera_http_request_duration_seconds";
 const TOKENS: &str = "tessera_tokens_issued_total";
@@ -224,21 +222,16 @@ struct RouteHandles {
     statuses: [OnceLock<Counter>; CACHED_STATUSES.len()],
 }
 
-/// Records every request, and runs it with its [`RequestContext`] (client IP, user agent) for
-/// the audit log. Added with `Router::layer`, so it runs after routing, once per route: each
-/// route's instance caches that route's handles.
+/// Records every request's route, status and latency. Added with `Router::layer`, so it runs
+/// after routing, once per route: each route's instance caches that route's handles.
 #[derive(Clone)]
 pub struct ObserveLayer {
     metrics: Arc<Metrics>,
-    trust_forwarded_for: bool,
 }
 
 impl ObserveLayer {
-    pub fn new(metrics: Arc<Metrics>, trust_forwarded_for: bool) -> ObserveLayer {
-        ObserveLayer {
-            metrics,
-            trust_forwarded_for,
-        }
+    pub fn new(metrics: Arc<Metrics>) -> ObserveLayer {
+        ObserveLayer { metrics }
     }
 }
 
@@ -277,7 +270,6 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let context = crate::client_ip::request_context(&request, self.layer.trust_forwarded_for);
         let method = request.method().clone();
         // The pattern is read (and copied) only until this route's handles exist.
         let cached = self.handles.get().is_some_and(|h| h.method == method);
@@ -291,7 +283,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let metrics = Arc::clone(&self.layer.metrics);
         let handles = Arc::clone(&self.handles);
-        Box::pin(REQUEST.scope(context, async move {
+        Box::pin(async move {
             let response = inner.call(request).await?;
             record(
                 &metrics,
@@ -302,7 +294,7 @@ where
                 started.elapsed(),
             );
             Ok(response)
-        }))
+        })
     }
 }
 

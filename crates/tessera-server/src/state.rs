@@ -8,7 +8,7 @@ use tessera_store::Store;
 
 use crate::flows::client_throttle::ClientAuthThrottle;
 use crate::metrics::Metrics;
-use tessera_core::audit::{Audit, Event};
+use tessera_core::audit::{Audit, Event, RequestContext};
 use tessera_core::brute_force::BruteForce;
 use tessera_core::catalog::Catalog;
 use tessera_core::clock::Clock;
@@ -81,8 +81,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Adds `event` to the audit log, dated now; never waits on the store.
-    pub fn record(&self, event: Event) {
-        self.audit.record(event, self.clock.now());
+    /// Adds `event`, which happened in a request from `request`, to the audit log, dated now;
+    /// never waits on the store.
+    pub fn record(&self, event: Event, request: &RequestContext) {
+        self.audit.record(event.request(request), self.clock.now());
     }
 }

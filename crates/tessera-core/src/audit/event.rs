@@ -8,23 +8,12 @@ use serde_json::{json, Value};
 use tessera_protocol::Timestamp;
 use tessera_store::LogEvent;
 
-tokio::task_local! {
-    /// Who sent the request being handled. Flows see no HTTP request (they are called with
-    /// parsed values), so the audit log reads the client's address from here.
-    pub static REQUEST: RequestContext;
-}
-
-/// The client of the request being handled.
+/// The client of the request an event happened in: flows are given it by their handler
+/// (they see no HTTP request) and pass it to the events they record.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<HeaderValue>,
-}
-
-impl RequestContext {
-    pub(crate) fn current() -> RequestContext {
-        REQUEST.try_with(Clone::clone).unwrap_or_default()
-    }
 }
 
 /// A kind of event and its Auth0 type code. `consent_granted` and `consent_revoked` are
@@ -136,7 +125,7 @@ pub struct Event {
     pub user_id: Option<String>,
     pub user_name: Option<String>,
     pub details: Value,
-    /// The client of the request the event happened in, when the recorder gave it.
+    /// The client of the request the event happened in (none for the CLI's changes).
     pub request: Option<RequestContext>,
 }
 
@@ -190,7 +179,7 @@ impl Event {
 
     /// The stored record, dated `now`, with the client of its request.
     pub fn into_log_event(self, log_id: String, now: Timestamp) -> LogEvent {
-        let context = self.request.unwrap_or_else(RequestContext::current);
+        let context = self.request.unwrap_or_default();
         LogEvent {
             log_id,
             date: now,

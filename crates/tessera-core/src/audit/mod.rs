@@ -13,7 +13,7 @@ use tessera_protocol::Timestamp;
 use tessera_store::{LogEvent, Store};
 use tokio::sync::{mpsc, oneshot};
 
-pub use event::{Event, EventType, RequestContext, REQUEST};
+pub use event::{Event, EventType, RequestContext};
 
 use serde_json::json;
 

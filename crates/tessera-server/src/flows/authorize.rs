@@ -3,7 +3,7 @@
 //! protocol's `next_step` decides.
 
 use tessera_protocol::authorize::{
-    self, Authentication, AuthorizationRequest, NextStep, ResponseMode, ResponseType,
+    self, AuthorizationRequest, NextStep, ResponseMode, ResponseType,
 };
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::params::Params;
@@ -11,10 +11,11 @@ use tessera_protocol::token::CodeGrant;
 use tessera_protocol::{
     AuthorizeErrorCode as Code, ClientId, RedirectUri, SecretDigest, Timestamp,
 };
-use tessera_store::{PendingAuthorization, Session};
+use tessera_store::PendingAuthorization;
 
 use crate::error::InternalError;
-use crate::flows::token::{mint_implicit, ImplicitTokens};
+use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
+use crate::flows::implicit;
 use crate::state::AppState;
 use tessera_core::crypto::new_secret;
 
@@ -54,34 +55,6 @@ pub enum Outcome {
         location: String,
         browser_cookie: Option<String>,
     },
-}
-
-/// The cookies a browser brought, as plain values.
-#[derive(Debug, Default, Clone)]
-pub struct BrowserCookies {
-    pub session: Option<String>,
-    pub browser: Option<String>,
-}
-
-/// A user authenticated in this browser, and the SSO session that proves it.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user_id: String,
-    pub sid: String,
-    pub auth: Authentication,
-}
-
-impl Authenticated {
-    pub fn from_session(session: Session) -> Authenticated {
-        Authenticated {
-            user_id: session.user_id,
-            sid: session.sid,
-            auth: Authentication {
-                auth_time: session.auth_time,
-                during_this_request: false,
-            },
-        }
-    }
 }
 
 /// Handles `GET /authorize`.
@@ -153,18 +126,6 @@ async fn validated(
         audience.as_deref(),
         api.as_deref(),
     ))
-}
-
-/// The live SSO session named by the session cookie, if any.
-pub async fn current_session(
-    state: &AppState,
-    cookie: Option<&str>,
-    now: Timestamp,
-) -> Result<Option<Session>, InternalError> {
-    match cookie {
-        Some(value) => Ok(state.store.session(&SecretDigest::of(value), now).await?),
-        None => Ok(None),
-    }
 }
 
 /// Whether the authorization already has a pending record.
@@ -280,7 +241,10 @@ async fn answer(
 ) -> Result<ClientResponse, InternalError> {
     let mut params: Vec<(&'static str, String)> = match request.response_type {
         ResponseType::Code => vec![("code", issue_code(state, request, user, now).await?)],
-        _ => implicit_params(mint_implicit(state, request, user, now).await?),
+        _ => match implicit::tokens(state, request, user, now).await? {
+            Ok(tokens) => tokens.params(),
+            Err(refused) => return Ok(request_error(state, request, &refused)),
+        },
     };
     if let Some(client_state) = &request.state {
         params.push(("state", client_state.clone()));
@@ -292,20 +256,6 @@ async fn answer(
         mode: request.response_mode,
         params,
     })
-}
-
-fn implicit_params(tokens: ImplicitTokens) -> Vec<(&'static str, String)> {
-    let mut params = Vec::new();
-    if let Some(access_token) = tokens.access_token {
-        params.push(("access_token", access_token));
-        params.push(("token_type", "Bearer".to_owned()));
-        params.push(("expires_in", tokens.expires_in.to_string()));
-        params.push(("scope", tokens.scope.to_string()));
-    }
-    if let Some(id_token) = tokens.id_token {
-        params.push(("id_token", id_token));
-    }
-    params
 }
 
 /// Issues a code bound to the request, the user and the session.

@@ -2,13 +2,16 @@
 //! The SSO session is deleted from the store, so it ends on every node.
 
 use serde_json::Value;
+use tessera_protocol::logout::{
+    self as rules, auth0_return_to, check_return_to, must_confirm, oidc_return_to, LogoutRefused,
+    ReturnTo,
+};
 use tessera_protocol::params::Params;
-use tessera_protocol::redirect_uri::RedirectUri;
 use tessera_protocol::secret::constant_time_eq;
-use tessera_protocol::{ClientId, RegisteredClient, SecretDigest};
+use tessera_protocol::{ClientId, SecretDigest};
 
 use crate::error::InternalError;
-use crate::flows::authorize::BrowserCookies;
+use crate::flows::browser::BrowserCookies;
 use crate::flows::own_tokens::verify_own;
 use crate::state::AppState;
 use tessera_core::crypto::{bound_csrf_token, new_secret};
@@ -45,11 +48,17 @@ async fn end_session(state: &AppState, cookies: &BrowserCookies) -> Result<(), I
     Ok(())
 }
 
-async fn client(
+/// Refuses the logout unless `return_to` is one of its application's Allowed Logout URLs.
+async fn allowed(
     state: &AppState,
-    client_id: &str,
-) -> Result<Option<RegisteredClient>, InternalError> {
-    Ok(state.store.client(&ClientId(client_id.to_owned())).await?)
+    return_to: ReturnTo<'_>,
+    parameter: &str,
+) -> Result<Result<(), LogoutRefused>, InternalError> {
+    let owner = state
+        .catalog
+        .client(&ClientId(return_to.owner.to_owned()))
+        .await?;
+    Ok(check_return_to(return_to, owner.as_deref(), parameter))
 }
 
 /// `GET /v2/logout?client_id=…&returnTo=…`: `returnTo` must be one of the application's
@@ -63,25 +72,26 @@ pub async fn auth0_logout(
         (Ok(return_to), Ok(client_id)) => (return_to, client_id),
         (Err(refused), _) | (_, Err(refused)) => return Ok(refused),
     };
+    let return_to = match auth0_return_to(return_to, client_id) {
+        Ok(return_to) => return_to,
+        Err(refused) => return Ok(refused.into()),
+    };
     if let Some(return_to) = return_to {
-        let Some(client_id) = client_id else {
-            return Ok(LogoutOutcome::Refused(
-                "returnTo needs the client_id of the application it belongs to".into(),
-            ));
-        };
-        let allowed = client(state, client_id)
-            .await?
-            .is_some_and(|c| c.allows_logout_url(return_to));
-        if !allowed {
-            return Ok(LogoutOutcome::Refused(format!(
-                "returnTo `{return_to}` is not in the Allowed Logout URLs of application `{client_id}`"
-            )));
+        if let Err(refused) = allowed(state, return_to, "returnTo").await? {
+            return Ok(refused.into());
         }
-        end_session(state, cookies).await?;
-        return Ok(LogoutOutcome::Redirect(return_to.to_owned()));
     }
     end_session(state, cookies).await?;
-    Ok(LogoutOutcome::LoggedOut)
+    Ok(match return_to {
+        Some(return_to) => LogoutOutcome::Redirect(return_to.uri.to_owned()),
+        None => LogoutOutcome::LoggedOut,
+    })
+}
+
+impl From<LogoutRefused> for LogoutOutcome {
+    fn from(refused: LogoutRefused) -> Self {
+        LogoutOutcome::Refused(refused.0)
+    }
 }
 
 /// The logout confirmation's CSRF token, bound to the browser cookie.
@@ -118,35 +128,21 @@ pub async fn oidc_logout(
             Err(reason) => return Ok(LogoutOutcome::Refused(format!("id_token_hint: {reason}"))),
         },
     };
-    if let (Some(hinted), Some(given)) = (&hinted, client_id) {
-        if hinted != given {
-            return Ok(LogoutOutcome::Refused(
-                "client_id does not match the id_token_hint's audience".into(),
-            ));
+    let destination = match oidc_return_to(hinted.as_deref(), client_id, redirect) {
+        Ok(destination) => destination,
+        Err(refused) => return Ok(refused.into()),
+    };
+    if let Some(return_to) = destination {
+        if let Err(refused) = allowed(state, return_to, "post_logout_redirect_uri").await? {
+            return Ok(refused.into());
         }
     }
-    let destination = match redirect {
+    // Without a hint the user is asked anyway: the session need not be looked up.
+    let session = match hinted {
+        Some(_) => current_sid(state, cookies).await?,
         None => None,
-        Some(uri) => {
-            let Some(owner) = hinted.as_deref().or(client_id) else {
-                return Ok(LogoutOutcome::Refused(
-                    "post_logout_redirect_uri needs an id_token_hint or a client_id".into(),
-                ));
-            };
-            if !client(state, owner)
-                .await?
-                .is_some_and(|c| c.allows_logout_url(uri))
-            {
-                return Ok(LogoutOutcome::Refused(format!(
-                    "post_logout_redirect_uri `{uri}` is not in the Allowed Logout URLs of application `{owner}`"
-                )));
-            }
-            Some(uri)
-        }
     };
-    // RP-Initiated Logout §2: without a hint for *this* session, the user is asked first, so a
-    // link with someone else's ID token cannot end it.
-    if !hint_is_for_this_session(state, cookies, hinted.is_some(), hinted_sid.as_deref()).await? {
+    if must_confirm(hinted.is_some(), hinted_sid.as_deref(), session.as_deref()) {
         match confirmed(cookies, confirmation)? {
             Confirmation::Confirmed => {}
             Confirmation::Ask(outcome) => return Ok(outcome),
@@ -154,7 +150,7 @@ pub async fn oidc_logout(
     }
     end_session(state, cookies).await?;
     Ok(match destination {
-        Some(uri) => LogoutOutcome::Redirect(with_state(uri, client_state)),
+        Some(return_to) => LogoutOutcome::Redirect(rules::with_state(return_to.uri, client_state)),
         None => LogoutOutcome::LoggedOut,
     })
 }
@@ -203,32 +199,17 @@ async fn hinted_client(
     Ok((aud, claims["sid"].as_str().map(str::to_owned)))
 }
 
-/// Whether a valid hint names the browser's current session (or there is none to end).
-async fn hint_is_for_this_session(
+/// The `sid` of the browser's live SSO session, if it has one.
+async fn current_sid(
     state: &AppState,
     cookies: &BrowserCookies,
-    hinted: bool,
-    sid: Option<&str>,
-) -> Result<bool, InternalError> {
-    if !hinted {
-        return Ok(false);
-    }
+) -> Result<Option<String>, InternalError> {
     let Some(cookie) = &cookies.session else {
-        return Ok(true);
+        return Ok(None);
     };
     let session = state
         .store
         .session(&SecretDigest::of(cookie), state.clock.now())
         .await?;
-    Ok(match session {
-        None => true,
-        Some(session) => sid.is_some_and(|sid| constant_time_eq(sid, &session.sid)),
-    })
-}
-
-fn with_state(uri: &str, client_state: Option<&str>) -> String {
-    match (RedirectUri::parse(uri), client_state) {
-        (Ok(uri), Some(client_state)) => uri.with_query(&[("state", client_state)]),
-        _ => uri.to_owned(),
-    }
+    Ok(session.map(|session| session.sid))
 }

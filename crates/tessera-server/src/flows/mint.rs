@@ -1,17 +1,22 @@
-//! Minting tokens: RFC 9068 access tokens and OIDC ID tokens, signed with the cached keys.
+//! Minting tokens, below every grant: RFC 9068 access tokens and OIDC ID tokens signed with
+//! the cached keys, the token response, and the record of what was issued.
 
-use tessera_protocol::authorize::AuthorizationRequest;
+use serde::Serialize;
+use serde_json::json;
+use tessera_core::audit::{Event, EventType, RequestContext};
+use tessera_core::crypto::random_token;
 use tessera_protocol::claims::{
     self, AccessTokenClaims, IdTokenClaims, IdTokenFacts, Profile, TokenContext,
 };
 use tessera_protocol::scope::OPENID;
-use tessera_protocol::{ClientId, ResourceServer, ScopeSet, Timestamp};
+use tessera_protocol::{
+    ClientId, GrantType, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
+};
 use tessera_store::User;
 
 use crate::error::InternalError;
-use crate::flows::authorize::Authenticated;
+use crate::flows::grant::{internal, TokenFailure};
 use crate::state::AppState;
-use tessera_core::crypto::random_token;
 
 /// Lifetime of an access token for /userinfo only (no API), as Auth0's default.
 const USERINFO_TOKEN_LIFETIME: i64 = 86_400;
@@ -134,60 +139,70 @@ pub fn mint(
     })
 }
 
-/// Tokens returned directly from the authorization endpoint (implicit grant).
-#[derive(Debug)]
-pub struct ImplicitTokens {
-    pub access_token: Option<String>,
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: ScopeSet,
 }
 
-/// RFC 6749 §4.2.2 and OIDC Core §3.2.2.5: the tokens a `token`, `id_token` or
-/// `id_token token` response carries. Never a refresh token (RFC 6749 §4.2.2).
-pub async fn mint_implicit(
+/// The token endpoint's answer to `client`'s `grant`: mints the tokens of `m`, counts them and
+/// records the exchange in the audit log.
+pub fn respond(
     state: &AppState,
-    request: &AuthorizationRequest,
-    user: &Authenticated,
-    now: Timestamp,
-) -> Result<ImplicitTokens, InternalError> {
-    let profile = state.catalog.user(&user.user_id).await?;
-    let api = match &request.audience {
-        Some(identifier) => state.catalog.api(identifier).await?,
-        None => None,
-    };
-    let scope = request
-        .scope
-        .filter(|s| s.as_str() != tessera_protocol::scope::OFFLINE_ACCESS);
-    let Some(profile) = profile else {
-        return Ok(ImplicitTokens {
-            access_token: None,
-            id_token: None,
-            expires_in: 0,
-            scope,
-        });
-    };
-    let m = Mint {
-        client_id: &request.client_id,
-        subject: Subject::User(&profile),
-        scope: &scope,
-        api: api.as_deref(),
-        auth_time: user.auth.auth_time,
-        nonce: request.nonce.as_deref(),
-        sid: Some(&user.sid),
-        now,
-    };
-    let minted = mint(state, m, request.response_type.issues_access_token())?;
-    state
-        .metrics
-        .token_issued(tessera_protocol::GrantType::Implicit);
-    let id_token = minted
-        .id_token
-        .filter(|_| request.response_type.issues_id_token());
-    Ok(ImplicitTokens {
-        access_token: minted.access_token,
-        id_token,
+    grant: GrantType,
+    client: &RegisteredClient,
+    m: Mint<'_>,
+    refresh_token: Option<String>,
+    request: &RequestContext,
+) -> Result<TokenResponse, TokenFailure> {
+    let minted = mint(state, m, true).map_err(TokenFailure::Internal)?;
+    let access_token = minted
+        .access_token
+        .ok_or_else(|| internal(InternalError::Jwt(tessera_jwt::JwtError::SigningFailed)))?;
+    issued(state, grant, client, &m, request);
+    Ok(TokenResponse {
+        access_token,
+        id_token: minted.id_token,
+        refresh_token,
+        token_type: "Bearer",
         expires_in: minted.expires_in,
-        scope,
+        scope: m.scope.clone(),
     })
+}
+
+/// Tokens were issued to `client` with `grant`, as minted from `m`: counted, and an Auth0
+/// event (`seacft`, `sertft`, `seccft`) in the audit log.
+fn issued(
+    state: &AppState,
+    grant: GrantType,
+    client: &RegisteredClient,
+    m: &Mint<'_>,
+    request: &RequestContext,
+) {
+    state.metrics.token_issued(grant);
+    let event_type = match grant {
+        GrantType::AuthorizationCode => EventType::CodeExchanged,
+        GrantType::RefreshToken => EventType::RefreshTokenExchanged,
+        GrantType::ClientCredentials => EventType::ClientCredentialsExchanged,
+        GrantType::Implicit => return,
+    };
+    let details = json!({
+        "grant_type": grant.as_str(),
+        "audience": m.api.map(|api| api.identifier.as_str()),
+        "scope": m.scope.to_string(),
+    });
+    let mut event = Event::new(event_type)
+        .client(client.client_id.as_str(), Some(&client.name))
+        .details(details);
+    if let Subject::User(user) = m.subject {
+        event = event.user(&user.user_id, &user.email);
+    }
+    state.record(event, request);
 }

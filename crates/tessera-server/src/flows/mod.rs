@@ -1,8 +1,20 @@
 //! Flows: load what a request needs, decide with the protocol crate, write once. No flow sees
-//! an HTTP request; handlers translate.
+//! an HTTP request; handlers translate, and pass who sent the request where it is recorded.
+//!
+//! The token endpoint's flows, from the top: `token` (the dispatcher) → one module per grant
+//! (`code`, `refresh`, `client_credentials`) → `mint` (signing, the response, the record of
+//! issuance) → `grant` (the failure type and the user and API lookups). The authorization
+//! endpoint's: `interaction` (login, consent) → `authorize` → `implicit` → `mint`, with
+//! `browser` (cookies, the SSO session) below them.
 
 pub mod authorize;
+pub mod browser;
+pub mod client_auth;
+pub mod client_credentials;
 pub mod client_throttle;
+pub mod code;
+pub mod grant;
+pub mod implicit;
 pub mod interaction;
 pub mod logout;
 pub mod mint;

@@ -1,15 +1,15 @@
 //! The refresh token grant (RFC 6749 §6), Auth0 style: rotation per client, with reuse
 //! detection that revokes the whole family (RFC 9700 §4.14.2).
 
+use serde_json::json;
+use tessera_core::audit::{Event, EventType, RequestContext};
+use tessera_core::crypto::new_secret;
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
-use crate::flows::mint::{Mint, Subject};
-use crate::flows::token::{
-    api_of, internal, invalid_grant, live_user, respond, TokenFailure, TokenResponse,
-};
+use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
+use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::state::AppState;
-use tessera_core::crypto::new_secret;
 
 /// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
 pub async fn refresh(
@@ -18,6 +18,7 @@ pub async fn refresh(
     presented: &str,
     requested: Option<&ScopeSet>,
     now: Timestamp,
+    request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
     let digest = SecretDigest::of(presented);
     // Two rounds at most: a rotation lost to a racing request is judged again as what it now is.
@@ -35,7 +36,7 @@ pub async fn refresh(
             &client.refresh_policy(),
             now,
         )? {
-            RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now).await),
+            RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now, request).await),
             RefreshUse::Issue { scope, rotate } => {
                 let next = if rotate {
                     successor(state, &digest, &grant, now).await?
@@ -57,7 +58,7 @@ pub async fn refresh(
             }
         };
         let (scope, refresh_token) = scope;
-        return issue(state, client, &grant, &scope, refresh_token, now).await;
+        return issue(state, client, &grant, &scope, refresh_token, now, request).await;
     }
     Err(invalid_grant("the refresh token is invalid"))
 }
@@ -106,7 +107,12 @@ async fn successor(
 }
 
 /// RFC 9700 §4.14.2: a rotated token used again means it leaked; revoke its whole family.
-async fn reuse_detected(state: &AppState, grant: &RefreshGrant, now: Timestamp) -> TokenFailure {
+async fn reuse_detected(
+    state: &AppState,
+    grant: &RefreshGrant,
+    now: Timestamp,
+    request: &RequestContext,
+) -> TokenFailure {
     match state
         .store
         .revoke_refresh_family(&grant.family_id, now)
@@ -114,7 +120,16 @@ async fn reuse_detected(state: &AppState, grant: &RefreshGrant, now: Timestamp) 
     {
         Ok(revoked) => {
             tracing::warn!(client_id = %grant.client_id, revoked, "refresh token reuse detected; family revoked");
-            crate::audit::refresh_reused(state, grant, revoked);
+            state.metrics.refresh_reuse_detected();
+            let mut event = Event::new(EventType::RefreshTokenReused)
+                .client(grant.client_id.as_str(), None)
+                .details(json!({
+                    "grant_type": "refresh_token",
+                    "audience": grant.audience,
+                    "refresh_tokens_revoked": revoked,
+                }));
+            event.user_id = Some(grant.user_id.clone());
+            state.record(event, request);
             invalid_grant(
                 "the refresh token was already used; every token of its grant is now revoked",
             )
@@ -130,6 +145,7 @@ async fn issue(
     scope: &ScopeSet,
     refresh_token: String,
     now: Timestamp,
+    request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
@@ -143,7 +159,12 @@ async fn issue(
         sid: grant.sid.as_deref(),
         now,
     };
-    let tokens = respond(state, m, Some(refresh_token))?;
-    crate::audit::tokens_issued(state, GrantType::RefreshToken, client, &m);
-    Ok(tokens)
+    respond(
+        state,
+        GrantType::RefreshToken,
+        client,
+        m,
+        Some(refresh_token),
+        request,
+    )
 }

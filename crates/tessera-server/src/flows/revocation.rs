@@ -7,8 +7,9 @@ use tessera_protocol::token::{self, RefreshUse};
 use tessera_protocol::SecretDigest;
 
 use crate::client_ip::ClientIp;
+use crate::flows::client_auth::authenticate;
+use crate::flows::grant::{internal, TokenFailure};
 use crate::flows::own_tokens::verify_access_token;
-use crate::flows::token::{authenticate, internal, TokenFailure};
 use crate::state::AppState;
 
 fn token_param(params: &Params) -> Result<String, TokenFailure> {

@@ -8,8 +8,8 @@ use tessera_protocol::scope::OPENID;
 use tessera_protocol::BearerErrorCode;
 
 use crate::error::InternalError;
+use crate::flows::mint::profile_of;
 use crate::flows::own_tokens::verify_access_token;
-use crate::flows::token::profile_of;
 use crate::state::AppState;
 
 /// A Bearer token failure (RFC 6750 §3.1).

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use tessera_protocol::params::Params;
 
+use crate::client_ip::Origin;
 use crate::flows::interaction::{self, ConsentForm};
 use crate::routes::web;
 use crate::state::AppState;
@@ -37,6 +38,7 @@ fn parse(params: &Params) -> Result<ConsentForm, String> {
 
 pub async fn submit(
     State(state): State<AppState>,
+    origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -48,7 +50,8 @@ pub async fn submit(
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };
-    match interaction::submit_consent(&state, form, &web::browser_cookies(&headers)).await {
+    match interaction::submit_consent(&state, form, &web::browser_cookies(&headers), &origin).await
+    {
         Ok(step) => web::interaction(&state.settings, step),
         Err(error) => error.into_response(),
     }

@@ -7,14 +7,14 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::client_ip::ClientIp;
+use crate::client_ip::Origin;
 use crate::flows::revocation;
 use crate::routes::token::{authorization, client_request, failure_response, no_store};
 use crate::state::AppState;
 
 pub async fn post(
     State(state): State<AppState>,
-    ip: ClientIp,
+    origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -22,7 +22,7 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match revocation::introspect(&state, authorization(&headers), &params, &ip).await {
+    match revocation::introspect(&state, authorization(&headers), &params, &origin.ip()).await {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(failure) => failure_response(failure),
     }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use tessera_protocol::params::Params;
 
-use crate::client_ip::ClientIp;
+use crate::client_ip::Origin;
 use crate::flows::interaction::{self, LoginForm};
 use crate::routes::web;
 use crate::state::AppState;
@@ -39,7 +39,7 @@ fn parse(params: &Params) -> Result<LoginForm, String> {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ip: ClientIp,
+    origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -51,7 +51,7 @@ pub async fn submit(
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };
-    match interaction::submit_login(&state, form, &web::browser_cookies(&headers), &ip).await {
+    match interaction::submit_login(&state, form, &web::browser_cookies(&headers), &origin).await {
         Ok(step) => web::interaction(&state.settings, step),
         Err(error) => error.into_response(),
     }

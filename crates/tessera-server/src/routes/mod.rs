@@ -28,10 +28,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// All of Tessera's routes.
 pub fn router(state: AppState) -> Router {
-    let observe = ObserveLayer::new(
-        std::sync::Arc::clone(&state.metrics),
-        state.settings.trust_forwarded_for,
-    );
+    let observe = ObserveLayer::new(std::sync::Arc::clone(&state.metrics));
     let router = if state.settings.metrics_endpoint {
         Router::new().route("/metrics", get(health::metrics))
     } else {

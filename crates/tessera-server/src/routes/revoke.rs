@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::client_ip::ClientIp;
+use crate::client_ip::Origin;
 use crate::flows::revocation;
 use crate::routes::token::{authorization, client_request, failure_response, no_store};
 use crate::state::AppState;
 
 pub async fn post(
     State(state): State<AppState>,
-    ip: ClientIp,
+    origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -21,7 +21,7 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match revocation::revoke(&state, authorization(&headers), &params, &ip).await {
+    match revocation::revoke(&state, authorization(&headers), &params, &origin.ip()).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(failure) => failure_response(failure),
     }

@@ -9,14 +9,15 @@ use axum::Json;
 use tessera_protocol::error::{TokenError, TokenErrorCode};
 use tessera_protocol::params::Params;
 
-use crate::client_ip::ClientIp;
-use crate::flows::token::{self, TokenFailure};
+use crate::client_ip::Origin;
+use crate::flows::grant::TokenFailure;
+use crate::flows::token;
 use crate::routes::web;
 use crate::state::AppState;
 
 pub async fn post(
     State(state): State<AppState>,
-    ip: ClientIp,
+    origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -24,7 +25,7 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match token::exchange(&state, authorization(&headers), &params, &ip).await {
+    match token::exchange(&state, authorization(&headers), &params, &origin).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure_response(failure),
     }

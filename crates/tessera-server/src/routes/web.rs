@@ -1,17 +1,38 @@
-//! What handlers share: parameter parsing (query, form, JSON), cookies, and turning a flow's
-//! outcome into a browser response.
+//! What handlers share: who sent the request, parameter parsing (query, form, JSON), cookies,
+//! and turning a flow's outcome into a browser response.
+
+use std::convert::Infallible;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_protocol::authorize::ResponseMode;
 use tessera_protocol::params::Params;
 
-use crate::flows::authorize::{BrowserCookies, Outcome};
+use crate::client_ip::{request_context_of, Origin};
+use crate::flows::authorize::Outcome;
+use crate::flows::browser::BrowserCookies;
 use crate::flows::interaction::{Interaction, Refusal};
 use crate::pages;
-use crate::state::Settings;
+use crate::state::{AppState, Settings};
+
+/// Handlers take the request's [`Origin`] as an argument; the server's `trust_forwarded_for`
+/// decides whether a proxy's `X-Forwarded-For` names the client.
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Origin {
+            context: request_context_of(parts, state.settings.trust_forwarded_for),
+        })
+    }
+}
 
 pub const SESSION_COOKIE: &str = "tessera_session";
 pub const BROWSER_COOKIE: &str = "tessera_browser";

@@ -194,3 +194,61 @@ async fn token_response_never_contains_a_refresh_token() {
     let scope = fragment_param(&callback, "scope").unwrap_or_default();
     assert!(!scope.split(' ').any(|s| s == "offline_access"), "{scope}");
 }
+
+/// The seed user's authorization of the implicit client, stopped at the consent page: the
+/// browser, the page's URL and its HTML.
+async fn at_consent(server: &TestServer, url: &str) -> (Browser, Url, String) {
+    let browser = Browser::new();
+    let (response, login_url) = browser.open(url).await;
+    let html = response.text().await.unwrap();
+    let submitted = browser
+        .submit_login(&login_url, &html, USERNAME, PASSWORD)
+        .await;
+    let (consent, consent_url) = browser.follow(submitted, &login_url).await;
+    assert_eq!(consent_url.path(), "/u/consent", "{consent_url}");
+    let _ = server;
+    (browser, consent_url, consent.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_user_deleted_between_login_and_consent_gets_access_denied_not_empty_tokens() {
+    let m = crate::management::Mgmt::start_with(|c| c.clients.push(implicit_client())).await;
+    let url = implicit_url(
+        &m.server,
+        &[("response_type", "id_token token"), ("nonce", "n-gone")],
+    );
+    let (browser, consent_url, html) = at_consent(&m.server, &url).await;
+    let user_id = m.seed_user_id().await;
+    let deleted = m
+        .delete(&format!(
+            "/api/v2/users/{}",
+            crate::management::encoded(&user_id)
+        ))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let answered = browser.submit_consent(&consent_url, &html, "allow").await;
+    assert_fragment_error(&m.server, &client_redirect(&answered), "access_denied");
+}
+
+#[tokio::test]
+async fn a_user_blocked_after_login_gets_access_denied_from_their_sso_session() {
+    let m = crate::management::Mgmt::start_with(|c| c.clients.push(implicit_client())).await;
+    let url = implicit_url(
+        &m.server,
+        &[("response_type", "id_token token"), ("nonce", "n-blocked")],
+    );
+    let browser = Browser::new();
+    let first = browser.sign_in(&url).await;
+    assert!(fragment_param(&first, "access_token").is_some(), "{first}");
+    let user_id = m.seed_user_id().await;
+    let blocked = m
+        .patch(
+            &format!("/api/v2/users/{}", crate::management::encoded(&user_id)),
+            serde_json::json!({ "blocked": true }),
+        )
+        .await;
+    assert_eq!(blocked.status(), StatusCode::OK);
+    // Logged in and consented already: /authorize answers at once, from the SSO session.
+    let again = browser.get(&url).await;
+    assert_fragment_error(&m.server, &client_redirect(&again), "access_denied");
+}

@@ -1,0 +1,194 @@
+//! The hosted login and consent steps of a pending authorization (`login`, `consent`), and what
+//! they share: loading the pending authorization, which must belong to this browser, and every
+//! POST's CSRF token, bound to it.
+
+mod consent;
+mod login;
+
+use tessera_core::crypto::bound_csrf_token;
+use tessera_protocol::authorize::{Authentication, NextStep};
+use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::secret::constant_time_eq;
+use tessera_protocol::ClientId;
+use tessera_store::PendingAuthorization;
+
+use crate::error::InternalError;
+use crate::flows::authorize::{already_completed, interaction_location, Outcome};
+use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
+use crate::state::AppState;
+
+pub use consent::{consent_page, submit_consent};
+pub use login::{login_page, submit_login};
+
+/// What the login page shows.
+#[derive(Debug, Clone)]
+pub struct LoginView {
+    pub state: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+/// One line of the consent page.
+#[derive(Debug, Clone)]
+pub struct ScopeLine {
+    pub value: String,
+    pub description: String,
+}
+
+/// What the consent page shows.
+#[derive(Debug, Clone)]
+pub struct ConsentView {
+    pub state: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub api_name: Option<String>,
+    pub user_name: String,
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// The result of a step.
+#[derive(Debug)]
+pub enum Interaction {
+    Login(LoginView),
+    /// Wrong credentials: the login page again, with an error.
+    LoginFailed(LoginView),
+    /// Brute-force protection refused the attempt before checking the password: the login
+    /// page again, with the reason, and when to retry at the latest.
+    Throttled {
+        view: LoginView,
+        retry_after: i64,
+    },
+    Consent(ConsentView),
+    Navigate(Outcome),
+    LoggedIn {
+        outcome: Outcome,
+        session_cookie: String,
+    },
+    /// The request cannot go on; shown as an error page.
+    Refused(Refusal),
+}
+
+/// Why a hosted-page request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, finished or timed out.
+    Gone(AuthorizeError),
+    /// The CSRF token or the browser binding did not match.
+    Forbidden,
+    BadRequest(String),
+}
+
+/// The login form's fields.
+#[derive(Debug, Clone)]
+pub struct LoginForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// The consent form's fields.
+#[derive(Debug, Clone)]
+pub struct ConsentForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub decision: String,
+}
+
+/// Loads the pending authorization and checks it belongs to this browser.
+async fn load(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+    let Some(pending) = state.store.pending(id, state.clock.now()).await? else {
+        return Ok(Err(Refusal::Gone(already_completed())));
+    };
+    let same_browser = cookies
+        .browser
+        .as_deref()
+        .is_some_and(|b| pending.browser_digest.verifies(b));
+    Ok(if same_browser {
+        Ok(pending)
+    } else {
+        Err(Refusal::Forbidden)
+    })
+}
+
+/// Loads and checks the CSRF token of a submitted form.
+async fn load_for_post(
+    state: &AppState,
+    id: &str,
+    csrf_token: &str,
+    cookies: &BrowserCookies,
+) -> Result<Result<PendingAuthorization, Refusal>, InternalError> {
+    Ok(load(state, id, cookies).await?.and_then(|pending| {
+        if constant_time_eq(&csrf_of(&pending, cookies), csrf_token) {
+            Ok(pending)
+        } else {
+            Err(Refusal::Forbidden)
+        }
+    }))
+}
+
+async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, InternalError> {
+    Ok(state
+        .catalog
+        .client(client_id)
+        .await?
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| client_id.to_string()))
+}
+
+/// The CSRF token of a pending authorization's forms, bound to the browser cookie the
+/// authorization is bound to and to its id.
+fn csrf_of(pending: &PendingAuthorization, cookies: &BrowserCookies) -> String {
+    let browser = cookies.browser.as_deref().unwrap_or_default();
+    bound_csrf_token("interaction", &format!("{browser}:{}", pending.id))
+}
+
+fn login_view(
+    pending: &PendingAuthorization,
+    csrf_token: String,
+    client_name: String,
+    username: String,
+    error: Option<String>,
+) -> LoginView {
+    LoginView {
+        state: pending.id.clone(),
+        csrf_token,
+        client_name,
+        username,
+        error,
+    }
+}
+
+/// Who is authenticated for this pending authorization: whoever logged in during it, or else
+/// the SSO session's user.
+async fn authentication_of(
+    state: &AppState,
+    pending: &PendingAuthorization,
+    cookies: &BrowserCookies,
+) -> Result<Option<Authenticated>, InternalError> {
+    if let Some(login) = &pending.login {
+        return Ok(Some(Authenticated {
+            user_id: login.user_id.clone(),
+            sid: login.sid.clone(),
+            auth: Authentication {
+                auth_time: login.auth_time,
+                during_this_request: true,
+            },
+        }));
+    }
+    let session = current_session(state, cookies.session.as_deref(), state.clock.now()).await?;
+    Ok(session.map(Authenticated::from_session))
+}
+
+fn to_login(pending: &PendingAuthorization) -> Interaction {
+    Interaction::Navigate(Outcome::Interact {
+        location: interaction_location(NextStep::Login, &pending.id),
+        browser_cookie: None,
+    })
+}
