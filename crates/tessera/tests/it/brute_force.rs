@@ -36,9 +36,26 @@ struct LoginPage {
     html: String,
 }
 
+/// A browser behind a proxy that says it forwards for `client` (its own address is HOME).
+fn behind_proxy(client: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", client.parse().unwrap());
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .local_address(HOME)
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Browser { client }
+}
+
 impl LoginPage {
     async fn open(server: &TestServer, ip: IpAddr) -> LoginPage {
-        let browser = browser_at(ip);
+        Self::open_in(server, browser_at(ip)).await
+    }
+
+    async fn open_in(server: &TestServer, browser: Browser) -> LoginPage {
         let authorize = server.authorize_url(&[]);
         let start = browser.get(&authorize).await;
         let (response, url) = browser
@@ -110,6 +127,23 @@ async fn the_nth_failure_blocks_the_account_for_that_ip_even_with_the_right_pass
     LoginPage::open(&server, HOME)
         .await
         .is_blocked(USERNAME, PASSWORD)
+        .await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_the_one_blocked() {
+    let server = TestServer::start_with(|config| {
+        three_attempts(config);
+        config.trust_forwarded_for = true;
+    })
+    .await;
+    let first = LoginPage::open_in(&server, behind_proxy("203.0.113.7")).await;
+    first.fail(USERNAME, 3).await;
+    first.is_blocked(USERNAME, PASSWORD).await;
+    // Another client of the same proxy (the same peer address) is not blocked.
+    LoginPage::open_in(&server, behind_proxy("203.0.113.8"))
+        .await
+        .succeeds()
         .await;
 }
 
