@@ -5,14 +5,19 @@
 //! installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Shared by every test binary; this one uses only part of it.
+#[path = "support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
+use support::process::free_port;
 use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
 use tokio::net::TcpListener;
 
@@ -47,11 +52,7 @@ impl Drop for Driver {
 
 fn start_chromedriver() -> Driver {
     let binary = find_program("chromedriver", "CHROMEDRIVER");
-    let port = StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(binary)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -490,11 +491,7 @@ async fn dashboard_scenario_in_headless_chromium() {
         let _ = stopped.await;
     }));
     // A callback on a port where nothing listens: the browser's URL carries the code.
-    let port = StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let callback = format!("http://127.0.0.1:{port}/callback");
     let audience = "https://calendar.example.com/";
     let driver = start_chromedriver();

@@ -4,16 +4,18 @@
 //! binary (cargo runs test binaries one at a time).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+#[path = "support/mod.rs"]
+#[allow(dead_code)]
+mod support;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::cluster::{Cluster, Node};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use support::cluster::{Cluster, Node};
 
 /// The tests here stop PostgreSQL or kill nodes: one at a time.
 static SERIAL: std::sync::LazyLock<tokio::sync::Mutex<()>> =
@@ -21,7 +23,7 @@ static SERIAL: std::sync::LazyLock<tokio::sync::Mutex<()>> =
 
 /// Client-credentials requests against `node` until `stop`, counting successes and failures.
 fn load(
-    node: Arc<common::cluster::Node>,
+    node: Arc<support::cluster::Node>,
     stop: Arc<AtomicBool>,
     ok: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
@@ -65,6 +67,8 @@ async fn a_node_killed_under_load_loses_nothing_and_the_other_keeps_serving() {
         Arc::new(AtomicUsize::new(0)),
         Arc::new(AtomicUsize::new(0)),
     );
+    // Real time on purpose: requests are in flight on both nodes when A dies, and B keeps
+    // serving for a while after.
     tokio::time::sleep(Duration::from_millis(500)).await;
     a.kill();
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -151,9 +155,9 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
             .post(node.url("oauth/token"))
             .form(&[
                 ("grant_type", "client_credentials"),
-                ("client_id", common::cluster::M2M_ID),
-                ("client_secret", common::cluster::M2M_SECRET),
-                ("audience", common::cluster::API),
+                ("client_id", support::cluster::M2M_ID),
+                ("client_secret", support::cluster::M2M_SECRET),
+                ("audience", support::API),
             ])
             .send()
             .await
@@ -175,6 +179,7 @@ async fn a_postgresql_outage_is_503_with_retry_after_and_service_resumes_without
     }
     .await;
     postgres("start");
+    // Load goes on for a second after PostgreSQL is back (real time: the pool reconnects).
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     loader.await.unwrap();
@@ -254,18 +259,18 @@ const OFFLINE_SCOPE: &str = "openid offline_access appointments";
 fn redeem_form(code: &str) -> [(&'static str, &str); 5] {
     [
         ("grant_type", "authorization_code"),
-        ("client_id", common::cluster::CLIENT_ID),
-        ("client_secret", common::cluster::CLIENT_SECRET),
+        ("client_id", support::CLIENT_ID),
+        ("client_secret", support::CLIENT_SECRET),
         ("code", code),
-        ("redirect_uri", common::cluster::CALLBACK),
+        ("redirect_uri", support::CALLBACK),
     ]
 }
 
 fn refresh_form(token: &str) -> [(&'static str, &str); 4] {
     [
         ("grant_type", "refresh_token"),
-        ("client_id", common::cluster::CLIENT_ID),
-        ("client_secret", common::cluster::CLIENT_SECRET),
+        ("client_id", support::CLIENT_ID),
+        ("client_secret", support::CLIENT_SECRET),
         ("refresh_token", token),
     ]
 }
@@ -274,9 +279,9 @@ fn refresh_form(token: &str) -> [(&'static str, &str); 4] {
 async fn client_credentials_load(node: Arc<Node>, answered: Shared) {
     let form = [
         ("grant_type", "client_credentials"),
-        ("client_id", common::cluster::M2M_ID),
-        ("client_secret", common::cluster::M2M_SECRET),
-        ("audience", common::cluster::API),
+        ("client_id", support::cluster::M2M_ID),
+        ("client_secret", support::cluster::M2M_SECRET),
+        ("audience", support::API),
     ];
     while let Some((StatusCode::OK, body)) = try_token(&node, &form).await {
         let token = body["access_token"].as_str().unwrap().to_owned();
@@ -354,10 +359,10 @@ async fn sqlite_kill_scenario() {
     let mut browsers = Vec::new();
     let mut chains = Vec::new();
     for _ in 0..3 {
-        let browser = common::cluster::browser();
+        let browser = support::cluster::browser();
         let query = cluster.authorize_query_with_scope("s", OFFLINE_SCOPE);
         let response = browser.get(node.url(&query)).send().await.unwrap();
-        let login = common::cluster::location(&response);
+        let login = support::location(&response);
         let callback = cluster.log_in_and_allow(&browser, &node, &login).await;
         let code = query_code(&callback);
         let (status, body) = node.redeem(&code).await;
@@ -385,6 +390,7 @@ async fn sqlite_kill_scenario() {
             Arc::clone(&answered),
         )));
     }
+    // Real time on purpose: the node is killed with writes in flight.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     node.kill();
     for task in load {

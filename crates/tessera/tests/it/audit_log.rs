@@ -1,8 +1,6 @@
 //! The audit log at `GET /api/v2/logs`: security events with Auth0's type codes, written in
-//! the background (so the tests poll briefly), filtered, paged, scoped and never holding a
-//! secret.
-
-use std::time::Duration;
+//! the background (the tests wait for the writer to flush), filtered, paged, scoped and never
+//! holding a secret.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -11,18 +9,16 @@ use tessera::config::Config;
 use crate::management::{expect_error, expect_status, send_as, Mgmt};
 use crate::support::*;
 
-/// Polls `path` (a list) until `ready` holds, for up to ten seconds.
+/// The list at `path` once every event queued so far is stored; `ready` must hold of it.
 async fn logs_until(m: &Mgmt, path: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let mut last = Vec::new();
-    for _ in 0..100 {
-        let listed = expect_status(m.get(path).await, StatusCode::OK).await;
-        last = listed.as_array().unwrap().clone();
-        if ready(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the log never satisfied the test; last answer: {last:#?}");
+    m.server.flush_audit().await;
+    let listed = expect_status(m.get(path).await, StatusCode::OK).await;
+    let events = listed.as_array().unwrap().clone();
+    assert!(
+        ready(&events),
+        "the log does not hold what the test expects: {events:#?}"
+    );
+    events
 }
 
 fn of_type<'a>(events: &'a [Value], code: &str) -> Vec<&'a Value> {

@@ -52,7 +52,8 @@ async fn store_of(server: &TestServer) -> SqliteStore {
         .unwrap()
 }
 
-/// Polls the JWKS until `done` holds (the server reloads its keys every second here).
+/// Polls the JWKS until `done` holds. Keys changed in the store (as by another node or the CLI)
+/// reach this server at its next periodic reload (every second here): real time, by design.
 async fn wait_for_jwks(server: &TestServer, done: impl Fn(&JwkSet) -> bool) -> JwkSet {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -1,16 +1,25 @@
-//! Integration tests: the real server on an ephemeral port with a temporary SQLite file,
-//! driven over HTTP — by the `openidconnect` crate where a client library would be used, and by
-//! a cookie-keeping HTTP client where a person's browser would be.
+//! Integration tests: the real server on an ephemeral port with a temporary SQLite file and a
+//! clock the test moves, driven over HTTP — by the `openidconnect` crate where a client library
+//! would be used, and by a cookie-keeping HTTP client where a person's browser would be; the
+//! built binary as a process (`binary`, `logs`); several nodes on PostgreSQL (`multinode`).
+//! One test binary: each links the whole server, so fewer binaries build faster. Chromium
+//! (`browser.rs`) and the fault tests that stop PostgreSQL (`faults.rs`) have their own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod skip_consent;
+// Shared by every test binary; each uses only part of it.
+#[path = "../support/mod.rs"]
+#[allow(dead_code)]
 mod support;
+
+mod skip_consent;
 
 mod audit_log;
 mod authorize_errors;
+mod binary;
 mod brute_force;
 mod client_credentials;
 mod code_reuse;
+mod dashboard;
 mod discovery;
 mod flow;
 mod hostile_input;
@@ -18,8 +27,10 @@ mod implicit;
 mod interaction;
 mod keys;
 mod logout;
+mod logs;
 mod management;
 mod management_openapi;
+mod multinode;
 mod observability;
 mod oidc_details;
 mod pkce;

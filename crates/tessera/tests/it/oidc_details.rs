@@ -2,8 +2,6 @@
 //! `login_hint`, the response modes (`fragment`, `form_post`), RFC 9207 `iss` on every
 //! response, the ID token's `sid`, and what discovery says about them.
 
-use std::time::Duration;
-
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -25,16 +23,6 @@ async fn log_in_again(browser: &Browser, response: Response, url: &Url) -> Url {
     let (_, callback) = browser.follow(submitted, url).await;
     assert_eq!(callback.port(), Some(4000), "{callback}");
     callback
-}
-
-/// Sleeps until just after the next whole second, so that what follows happens within one
-/// second of the server's clock.
-async fn align_to_second_start() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let into = now.subsec_millis() as u64;
-    tokio::time::sleep(Duration::from_millis(1000 - into + 5)).await;
 }
 
 /// The parameters of an authorization response in `mode` (query or fragment).
@@ -85,12 +73,12 @@ async fn max_age_zero_forces_a_new_login_and_a_fresh_auth_time() {
         ["auth_time"]
         .as_i64()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    server.clock.advance(1);
 
     let (response, url) = browser
         .open(&server.authorize_url(&[("max_age", "0")]))
         .await;
-    let before = unix_now();
+    let before = server.clock.now().0;
     let callback = log_in_again(&browser, response, &url).await;
     let claims = id_token_claims(&server, &query_param(&callback, "code").unwrap()).await;
     let auth_time = claims["auth_time"]
@@ -103,12 +91,11 @@ async fn max_age_zero_forces_a_new_login_and_a_fresh_auth_time() {
 #[tokio::test]
 async fn max_age_zero_forces_a_new_login_even_right_after_one() {
     // OIDC Core §3.1.2.1 (errata set 2): max_age=0 is equivalent to prompt=login, even when the
-    // last login was less than a second ago.
+    // last login was in the same second (the clock does not move here).
     let server = TestServer::start().await;
     let browser = Browser::new();
     // Consent first, so that the login below is the only thing the second request could skip.
     browser.sign_in(&server.authorize_url(&[])).await;
-    align_to_second_start().await;
     let (response, url) = browser
         .open(&server.authorize_url(&[("prompt", "login")]))
         .await;
@@ -132,7 +119,7 @@ async fn prompt_login_forces_a_new_login_with_a_fresh_auth_time() {
     let (response, url) = browser
         .open(&server.authorize_url(&[("prompt", "login")]))
         .await;
-    let before = unix_now();
+    let before = server.clock.now().0;
     let callback = log_in_again(&browser, response, &url).await;
     let claims = id_token_claims(&server, &query_param(&callback, "code").unwrap()).await;
     assert!(claims["auth_time"].as_i64().unwrap() >= before, "{claims}");

@@ -95,7 +95,7 @@ async fn replaying_a_rotated_refresh_token_a_second_later_revokes_the_whole_fami
     let server = rotating_server(0).await;
     let r0 = first_refresh_token(&server).await;
     let r1 = refresh_token_of(&refreshed(&server, &r0).await);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    server.clock.advance(1);
     assert_invalid_grant(server.refresh(&r0).await).await;
     assert_invalid_grant(server.refresh(&r1).await).await;
 }
@@ -170,21 +170,28 @@ async fn refresh_may_not_widen_the_scope() {
 
 #[tokio::test]
 async fn refresh_token_expires_after_the_idle_lifetime() {
-    let server = server_with_refresh(|r| r.idle_token_lifetime = 1).await;
+    let server = server_with_refresh(|r| r.idle_token_lifetime = 3600).await;
     let r0 = first_refresh_token(&server).await;
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // Each use restarts the idle lifetime: three uses 50 minutes apart keep it alive.
+    for _ in 0..3 {
+        server.clock.advance(3000);
+        refreshed(&server, &r0).await;
+    }
+    server.clock.advance(3600);
     assert_invalid_grant(server.refresh(&r0).await).await;
 }
 
 #[tokio::test]
 async fn refresh_token_expires_after_the_absolute_lifetime() {
     let server = server_with_refresh(|r| {
-        r.token_lifetime = 1;
+        r.token_lifetime = 7200;
         r.infinite_idle_token_lifetime = true;
     })
     .await;
     let r0 = first_refresh_token(&server).await;
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    server.clock.advance(7199);
+    refreshed(&server, &r0).await;
+    server.clock.advance(1);
     assert_invalid_grant(server.refresh(&r0).await).await;
 }
 

@@ -384,10 +384,14 @@ async fn token_requires_redirect_uri_sent_in_the_authorization_request() {
 
 #[tokio::test]
 async fn token_rejects_expired_code() {
-    let server = TestServer::start_with(|c| c.code_lifetime = 1).await;
-    let code = server.code(&[]).await;
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let response = server.token_form(&pairs(&code_form(&code))).await;
+    let server = TestServer::start_with(|c| c.code_lifetime = 60).await;
+    let fresh = server.code(&[]).await;
+    let stale = server.code(&[]).await;
+    server.clock.advance(59);
+    let response = server.token_form(&pairs(&code_form(&fresh))).await;
+    assert_eq!(response.status(), StatusCode::OK, "still valid at 59 s");
+    server.clock.advance(1);
+    let response = server.token_form(&pairs(&code_form(&stale))).await;
     assert_token_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 

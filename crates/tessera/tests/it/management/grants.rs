@@ -82,16 +82,10 @@ async fn deleted_grant_asks_for_consent_again_and_ends_its_refresh_tokens() {
         .get_ok(&format!("/api/v2/grants?user_id={}", encoded(&user_id)))
         .await;
     assert_eq!(left, json!([]));
-    // The audit log has the revocation (written in the background: poll briefly).
-    let mut revoked = Vec::new();
-    for _ in 0..100 {
-        let listed = m.get_ok("/api/v2/logs?q=type:consent_revoked").await;
-        revoked = listed.as_array().unwrap().clone();
-        if !revoked.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // The audit log has the revocation (written in the background: wait for the writer).
+    m.server.flush_audit().await;
+    let listed = m.get_ok("/api/v2/logs?q=type:consent_revoked").await;
+    let revoked = listed.as_array().unwrap().clone();
     assert_eq!(revoked.len(), 1, "{revoked:#?}");
     assert_eq!(revoked[0]["user_id"], json!(user_id));
 

@@ -1,4 +1,9 @@
-//! Test harness: a running server with the seed's example data, and a scripted browser.
+//! What every integration test binary shares: a running server with the seed's example data
+//! on a clock the test moves, a scripted browser, the built binary as a process
+//! ([`process`]), and clusters of nodes on PostgreSQL ([`cluster`]).
+
+pub mod cluster;
+pub mod process;
 
 use std::net::SocketAddr;
 
@@ -8,7 +13,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tessera::config::{ApiConfig, ClientConfig, Config, ScopeConfig, UserConfig};
 use tessera::Tessera;
-use tessera_core::clock::Clock;
+use tessera_core::clock::ManualClock;
 use tokio::sync::oneshot;
 use url::Url;
 
@@ -72,6 +77,10 @@ pub struct TestServer {
     /// The management client created at this start (none when `[management]` is configured
     /// or the database already had one).
     pub new_management_credentials: Option<tessera_admin::bootstrap::NewCredentials>,
+    /// The server's clock: it stands still unless the test moves it (`clock.advance(s)`).
+    pub clock: ManualClock,
+    /// The audit log's writer, to wait for the events it has queued.
+    audit: tessera_core::audit::Audit,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -92,10 +101,12 @@ impl TestServer {
 
     /// Starts on an existing directory and config (e.g. to restart on the same database).
     pub async fn start_in(dir: TempDir, config: Config) -> TestServer {
-        let tessera = Tessera::prepare(&config, Clock::system()).await.unwrap();
+        let clock = ManualClock::at_system_time();
+        let tessera = Tessera::prepare(&config, clock.clock()).await.unwrap();
         let issuer = tessera.state.settings.issuer.clone();
         let addr = tessera.addr;
         let new_management_credentials = tessera.new_management_credentials.clone();
+        let audit = tessera.state.audit.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             tessera
@@ -111,6 +122,8 @@ impl TestServer {
             config,
             dir,
             new_management_credentials,
+            clock,
+            audit,
             stop: Some(stop),
             task: Some(task),
         }
@@ -126,6 +139,11 @@ impl TestServer {
         }
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (dir, self.config.clone())
+    }
+
+    /// Waits until the audit events queued so far are stored (they are written in batches).
+    pub async fn flush_audit(&self) {
+        self.audit.flush(std::time::Duration::from_secs(10)).await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,13 +1,10 @@
 //! Scale-out: two `tessera serve` processes on one PostgreSQL database behave as one server.
 //! A browser starts at node A and finishes at node B; codes, sessions, consents, keys and client
 //! changes are shared; racing redemptions across nodes have exactly one winner.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::cluster::{Cluster, CALLBACK, CLIENT_ID};
+use crate::support::cluster::Cluster;
+use crate::support::{CALLBACK, CLIENT_ID};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use url::Url;
@@ -16,7 +13,7 @@ use url::Url;
 async fn a_flow_across_two_nodes_works_as_on_one() {
     let cluster = Cluster::start(2).await;
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
-    let browser = common::cluster::browser();
+    let browser = crate::support::cluster::browser();
 
     // /authorize at A …
     let response = browser
@@ -24,7 +21,7 @@ async fn a_flow_across_two_nodes_works_as_on_one() {
         .send()
         .await
         .unwrap();
-    let login = common::cluster::location(&response);
+    let login = crate::support::location(&response);
     assert!(login.starts_with("/u/login?state="), "{login}");
     // … login and consent at B …
     let callback = cluster.log_in_and_allow(&browser, b, &login).await;
@@ -55,7 +52,7 @@ async fn a_flow_across_two_nodes_works_as_on_one() {
         .await
         .unwrap();
     assert!(
-        common::cluster::location(&again).starts_with(CALLBACK),
+        crate::support::location(&again).starts_with(CALLBACK),
         "no login or consent the second time"
     );
 }

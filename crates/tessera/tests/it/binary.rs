@@ -1,25 +1,10 @@
 //! The `tessera` binary itself: clear configuration errors, environment overrides, the seed's
 //! example config, and a clean exit on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn tessera() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    command
-        .env_remove("TESSERA_CONFIG")
-        .env("TESSERA_LOG", "warn");
-    command
-}
-
-fn config_file(text: &str) -> tempfile::NamedTempFile {
-    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    file.write_all(text.as_bytes()).unwrap();
-    file
-}
+use crate::support::process::{config_file, free_port, http_get, stdout_of, tessera, wait_for};
 
 fn fails_with(config: &str) -> String {
     let file = config_file(config);
@@ -92,48 +77,6 @@ fn invalid_callback_in_config_is_refused_at_start() {
         "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db}\"\n[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\nname = \"C\"\ncallbacks = [\"/relative\"]\n"
     ));
     assert!(stderr.contains("callback `/relative`"), "{stderr}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(url: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(body) = ureq_get(url) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not come up at {url}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A minimal blocking GET over a raw socket, so this test needs no async runtime.
-fn ureq_get(url: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host)?;
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    if head.starts_with("HTTP/1.1 200") {
-        Ok(body.to_owned())
-    } else {
-        Err(std::io::Error::other(head.to_owned()))
-    }
 }
 
 #[test]
@@ -249,16 +192,6 @@ fn keys(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     command.output().unwrap()
 }
 
-fn stdout_of(output: &std::process::Output) -> String {
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
 /// The rows of `tessera keys list`: (kid, alg, status).
 fn listed(env: &[(&str, &str)]) -> Vec<(String, String, String)> {
     let text = stdout_of(&keys(&["list"], env));
@@ -279,7 +212,7 @@ fn listed(env: &[(&str, &str)]) -> Vec<(String, String, String)> {
 fn wait_for_jwks(url: &str, done: impl Fn(&str) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if ureq_get(url).is_ok_and(|body| done(&body)) {
+        if http_get(url).is_ok_and(|body| done(&body)) {
             return;
         }
         assert!(

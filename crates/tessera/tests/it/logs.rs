@@ -4,8 +4,6 @@
 //! logout with id_token_hint, a Management API client creation — and no password, code, token,
 //! client secret, cookie value, CSRF token or master secret anywhere in stdout or stderr — nor,
 //! in the clear, in the database files.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +12,8 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::Value;
 use url::Url;
+
+use crate::support::{form_value, location, query_param};
 
 const MASTER_SECRET: &str = "log-test-master-secret-0123456789abcdef";
 const MANAGEMENT_SECRET: &str = "log-test-management-secret-0123456789abcdef";
@@ -54,26 +54,14 @@ password = "{PASSWORD}"
     )
 }
 
-fn form_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').unwrap();
-    html[start..start + end].to_owned()
+/// A hidden field of a hosted page's form.
+fn field(html: &str, name: &str) -> String {
+    form_value(html, name).unwrap_or_else(|| panic!("{name} in {html}"))
 }
 
-fn query_value(url: &Url, name: &str) -> String {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("{name} in {url}"))
-}
-
-fn location(response: &reqwest::Response, base: &Url) -> Url {
-    base.join(response.headers()["location"].to_str().unwrap())
-        .unwrap()
+/// Where a redirect goes, resolved against the page it came from.
+fn next(response: &reqwest::Response, base: &Url) -> Url {
+    base.join(&location(response)).unwrap()
 }
 
 /// Every secret value the flow handled.
@@ -117,7 +105,7 @@ async fn full_flow(base: &Url, secrets: &mut Secrets) {
         ("nonce", "log-test-nonce-value"),
     ]);
     let response = browser.get(authorize.clone()).send().await.unwrap();
-    let login_url = location(&response, &authorize);
+    let login_url = next(&response, &authorize);
     let html = browser
         .get(login_url.clone())
         .send()
@@ -126,10 +114,10 @@ async fn full_flow(base: &Url, secrets: &mut Secrets) {
         .text()
         .await
         .unwrap();
-    let csrf = form_value(&html, "csrf_token");
+    let csrf = field(&html, "csrf_token");
     secrets.add("the login CSRF token", &csrf);
     let login = [
-        ("state", form_value(&html, "state")),
+        ("state", field(&html, "state")),
         ("csrf_token", csrf),
         ("username", "jane".into()),
         ("password", PASSWORD.into()),
@@ -140,7 +128,7 @@ async fn full_flow(base: &Url, secrets: &mut Secrets) {
         .send()
         .await
         .unwrap();
-    let consent_url = location(&response, &login_url);
+    let consent_url = next(&response, &login_url);
     let html = browser
         .get(consent_url.clone())
         .send()
@@ -149,10 +137,10 @@ async fn full_flow(base: &Url, secrets: &mut Secrets) {
         .text()
         .await
         .unwrap();
-    let csrf = form_value(&html, "csrf_token");
+    let csrf = field(&html, "csrf_token");
     secrets.add("the consent CSRF token", &csrf);
     let consent = [
-        ("state", form_value(&html, "state")),
+        ("state", field(&html, "state")),
         ("csrf_token", csrf),
         ("decision", "allow".into()),
     ];
@@ -162,8 +150,8 @@ async fn full_flow(base: &Url, secrets: &mut Secrets) {
         .send()
         .await
         .unwrap();
-    let callback = location(&response, &consent_url);
-    let code = query_value(&callback, "code");
+    let callback = next(&response, &consent_url);
+    let code = query_param(&callback, "code").expect("a code");
     secrets.add("the authorization code", &code);
     if let Some(cookies) = jar.cookies(base) {
         for pair in cookies.to_str().unwrap().split("; ") {

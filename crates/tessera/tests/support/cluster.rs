@@ -1,27 +1,23 @@
 //! A cluster of `tessera serve` processes sharing one fresh PostgreSQL database.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::{redirect, Client, Response, StatusCode};
+use reqwest::{redirect, Client, StatusCode};
+
+use super::process::free_port;
+use super::{form_value, location, API, CALLBACK, CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME};
 use serde_json::Value;
 
 /// The master secret every node of a test cluster shares.
 pub const CLUSTER_SECRET: &str = "cluster-master-secret-0123456789abcdef";
 
-pub const API: &str = "appointments:api";
-pub const CLIENT_ID: &str = "myclientapp";
-pub const CLIENT_SECRET: &str = "myclientapp-secret-0123456789abcdef0123456789";
-pub const CALLBACK: &str = "http://127.0.0.1:4000/callback";
 pub const M2M_ID: &str = "m2m";
 pub const M2M_SECRET: &str = "m2m-secret-0123456789abcdef0123456789abcdef";
 pub const MANAGEMENT_ID: &str = "ops";
 pub const MANAGEMENT_SECRET: &str = "ops-secret-0123456789abcdef0123456789abcdef";
-pub const USERNAME: &str = "jane";
-pub const PASSWORD: &str = "correct horse battery staple";
 
 fn admin_url() -> String {
     std::env::var("POSTGRES_TEST_URL")
@@ -81,14 +77,6 @@ impl Drop for Database {
         })
         .join();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The seed's example plus a rotating-refresh client, an M2M client and a management client.
@@ -387,7 +375,8 @@ impl Cluster {
             .text()
             .await
             .unwrap();
-        let (state, csrf) = (field(&page, "state"), field(&page, "csrf_token"));
+        let field = |name| form_value(&page, name).unwrap_or_else(|| panic!("no {name} in {page}"));
+        let (state, csrf) = (field("state"), field("csrf_token"));
         let response = browser
             .post(node.url("u/login"))
             .form(&[
@@ -449,24 +438,4 @@ pub fn browser() -> Client {
         .redirect(redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .expect("a Location")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').unwrap();
-    html[start..start + end].to_owned()
 }

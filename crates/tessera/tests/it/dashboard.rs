@@ -1,15 +1,9 @@
 //! The Dashboard over HTTP, as a browser without JavaScript uses it: sign-in, CSRF, roles
 //! enforced by the Management API's scopes, and an administrator's changes taking effect in
 //! the seed's authorization code flow.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "it/support.rs"]
-#[allow(dead_code)]
-mod support;
-
+use crate::support::{form_value, html_unescape, location, query_param, Browser, TestServer};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use support::{form_value, html_unescape, location, query_param, Browser, TestServer};
 use tessera_admin::administrators as admins;
 use tessera_core::crypto::Passwords;
 use tessera_protocol::Timestamp;
@@ -102,7 +96,7 @@ fn concrete(route: &str) -> String {
 #[tokio::test]
 async fn unauthenticated_requests_to_every_dashboard_route_are_refused() {
     let server = TestServer::start().await;
-    let http = support::http();
+    let http = crate::support::http();
     for page in tessera_server::dashboard::PAGES {
         let response = http.get(server.url(&concrete(page))).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FOUND, "GET {page}");
@@ -141,7 +135,13 @@ async fn sign_in_refuses_a_wrong_password_and_end_users() {
         .unwrap()
         .contains("Wrong username or password"));
     // The seed's end user is not an administrator.
-    let user = try_sign_in(&browser, &server, support::USERNAME, support::PASSWORD).await;
+    let user = try_sign_in(
+        &browser,
+        &server,
+        crate::support::USERNAME,
+        crate::support::PASSWORD,
+    )
+    .await;
     assert_eq!(user.status(), StatusCode::UNAUTHORIZED);
     let page = browser.get(&server.url("/dashboard/applications")).await;
     assert_eq!(page.status(), StatusCode::FOUND);
@@ -155,7 +155,7 @@ async fn sign_in_refuses_a_wrong_password_and_end_users() {
 async fn sign_in_without_the_form_token_is_refused() {
     let server = TestServer::start().await;
     let password = create_admin(&server, "root", AdminRole::Admin).await;
-    let response = support::http()
+    let response = crate::support::http()
         .post(server.url("/dashboard/login"))
         .form(&[("username", "root"), ("password", password.as_str())])
         .send()
@@ -240,14 +240,14 @@ async fn dashboard_pages_carry_the_hosted_page_security_headers() {
     let password = create_admin(&server, "root", AdminRole::Admin).await;
     let admin = Admin::sign_in(&server, "root", &password).await;
     let response = admin.browser.get(&server.url("/dashboard/users")).await;
-    let csp = support::header(&response, "content-security-policy").unwrap();
+    let csp = crate::support::header(&response, "content-security-policy").unwrap();
     assert!(csp.contains("default-src 'none'"));
     assert_eq!(
-        support::header(&response, "x-frame-options").as_deref(),
+        crate::support::header(&response, "x-frame-options").as_deref(),
         Some("DENY")
     );
     assert_eq!(
-        support::header(&response, "cache-control").as_deref(),
+        crate::support::header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
 }
@@ -305,7 +305,7 @@ async fn flow(
 }
 
 async fn redeem(server: &TestServer, client_id: &str, secret: &str, code: &str) -> Value {
-    let response = support::http()
+    let response = crate::support::http()
         .post(server.url("oauth/token"))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -525,10 +525,10 @@ async fn blocking_a_user_and_rotating_a_secret_ask_first() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     let secret = element_text(&html, "client-secret").unwrap();
-    assert_ne!(secret, support::CLIENT_SECRET);
+    assert_ne!(secret, crate::support::CLIENT_SECRET);
 
     let (_, html) = admin.page("/dashboard/users?q=jane").await;
-    assert!(html.contains(support::EMAIL));
+    assert!(html.contains(crate::support::EMAIL));
     let start = html.find("/dashboard/users/").unwrap();
     let end = start + html[start..].find('"').unwrap();
     let user_page = html[start..end].to_owned();
@@ -574,16 +574,9 @@ async fn signing_keys_are_listed_and_rotated() {
         .unwrap();
     assert!(row.contains("<td>ES256</td>"), "{row}");
     // The rotation is in the audit log, which the Logs page lists (written in the background).
-    let mut logs = String::new();
-    for _ in 0..100 {
-        let (status, html) = admin.page("/dashboard/logs").await;
-        assert_eq!(status, StatusCode::OK);
-        logs = html;
-        if logs.contains("Rotate the signing key") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    admin.server.flush_audit().await;
+    let (status, logs) = admin.page("/dashboard/logs").await;
+    assert_eq!(status, StatusCode::OK);
     let row = logs
         .split("<tr>")
         .find(|row| row.contains("Rotate the signing key"))
