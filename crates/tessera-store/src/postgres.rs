@@ -1,5 +1,5 @@
 //! The PostgreSQL store: shared by many stateless server nodes. Its queries are the ones the
-//! SQLite store runs too (`sql_store.rs`; one contract test suite runs against both); here are
+//! SQLite store runs too (`sql_store/`; one contract test suite runs against both); here are
 //! the connection, the migrations and the [`Dialect`].
 
 use std::str::FromStr;
@@ -17,7 +17,7 @@ use crate::StoreResult;
 // Mounted here, and in `sqlite.rs` (hence the allow), rather than at the crate root so that the
 // SQL both stores share compiles against this store's driver: see `crate::sql`.
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_store.rs"]
+#[path = "sql_store/mod.rs"]
 mod sql_store;
 type Backend = PostgresStore;
 

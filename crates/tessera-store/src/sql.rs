@@ -1,7 +1,7 @@
 //! What SQLite and PostgreSQL do differently, as the [`Dialect`] each store implements; all
-//! else is one implementation of the store traits, `sql_store.rs`, in SQL both databases run.
-//! `sqlite.rs` and `postgres.rs` each mount that file as a module of their own
-//! (`#[path = "sql_store.rs"] mod sql_store;`), naming their store `Backend`, so it compiles
+//! else is one implementation of the store traits, `sql_store/`, in SQL both databases run.
+//! `sqlite.rs` and `postgres.rs` each mount that directory as a module of their own
+//! (`#[path = "sql_store/mod.rs"] mod sql_store;`), naming their store `Backend`, so it compiles
 //! once against each driver's types; they keep only connecting, migrating and their dialect.
 //!
 //! One SQL text serves both databases: placeholders are `$N` (PostgreSQL's own; sqlx's SQLite
@@ -31,7 +31,7 @@ use tessera_protocol::{SecretDigest, Timestamp};
 
 use crate::StoreResult;
 
-/// What one database does differently from the other; everything else is in `sql_store.rs`.
+/// What one database does differently from the other; everything else is in `sql_store/`.
 pub(crate) trait Dialect {
     type Db: sqlx::Database;
 

@@ -1,5 +1,5 @@
 //! The SQLite store: an embedded file in WAL mode, the default for a single node. Its queries
-//! are the shared ones of `sql_store.rs`; here are the connection, the migrations and the
+//! are the shared ones of `sql_store/`; here are the connection, the migrations and the
 //! [`Dialect`].
 
 use std::str::FromStr;
@@ -17,7 +17,7 @@ use crate::StoreResult;
 // Mounted here, and in `postgres.rs` (hence the allow), rather than at the crate root so that the
 // SQL both stores share compiles against this store's driver: see `crate::sql`.
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_store.rs"]
+#[path = "sql_store/mod.rs"]
 mod sql_store;
 type Backend = SqliteStore;
 

@@ -1,0 +1,50 @@
+//! The store traits in the SQL that SQLite and PostgreSQL both run, for the store `Backend`,
+//! one file per group of aggregates below. Not a module of the crate root: `sqlite.rs` and
+//! `postgres.rs` each mount this directory (see [`crate::sql`] for why), so it compiles once
+//! against each driver.
+
+mod applications;
+mod grants;
+mod keys;
+mod operations;
+mod sessions;
+mod tokens;
+mod users;
+
+// For the stores' own rotation statements: PostgreSQL's uses both, SQLite's only the binding.
+#[allow(unused_imports)]
+pub(super) use tokens::{bind_refresh, INSERT_REFRESH};
+
+use async_trait::async_trait;
+use sqlx::Row;
+use tessera_protocol::token::{CodeGrant, RefreshGrant};
+use tessera_protocol::{
+    AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+};
+
+use super::Backend;
+use crate::error::conflict_as;
+use crate::rows::{corrupt, count_of, from_json, row_mappers, scope_of, to_json};
+use crate::sql::Dialect;
+use crate::{
+    Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
+    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping,
+    KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
+    PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore,
+    SigningKeyRecord, StoreResult, User, UserStore,
+};
+
+type Db = <Backend as Dialect>::Db;
+type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+row_mappers!(<Db as sqlx::Database>::Row);
+
+async fn count(pool: &sqlx::Pool<Db>, sql: &str) -> StoreResult<u64> {
+    let total: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

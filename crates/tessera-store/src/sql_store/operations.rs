@@ -1,0 +1,256 @@
+//! Housekeeping, brute-force counters and the audit log.
+
+use super::*;
+
+/// What housekeeping deletes: `$1` is now, `$2` the revocation cutoff, `$3` the batch size.
+const EXPIRED: [(&str, &str); 5] = [
+    ("authorization_codes", "expires_at <= $1"),
+    ("sessions", "expires_at <= $1"),
+    ("pending_authorizations", "expires_at <= $1"),
+    ("refresh_tokens", "revoked_at < $2"),
+    ("admin_sessions", "expires_at <= $1"),
+];
+
+#[async_trait]
+impl Housekeeping for Backend {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+        batch: i64,
+    ) -> StoreResult<u64> {
+        let mut purged = 0;
+        for (table, condition) in EXPIRED {
+            let sql = Self::batch_delete(table, condition, "$3");
+            let result = sqlx::query(&sql)
+                .bind(now.0)
+                .bind(revoked_before.0)
+                .bind(batch)
+                .execute(self.pool())
+                .await?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+/// Stale login failures: `$1` is the cutoff, `$2` the batch size.
+const STALE_LOGIN_FAILURES: [(&str, &str); 2] = [
+    ("login_failures", "last_failed_at <= $1"),
+    ("ip_login_failures", "window_started_at <= $1"),
+];
+
+#[async_trait]
+impl LoginAttemptStore for Backend {
+    async fn record_login_failure(
+        &self,
+        account: &str,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32> {
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (account, ip, failures, last_failed_at) VALUES ($1, $2, 1, $3)
+             ON CONFLICT (account, ip) DO UPDATE SET
+                failures = CASE WHEN login_failures.last_failed_at <= $4 THEN 1 ELSE login_failures.failures + 1 END,
+                last_failed_at = excluded.last_failed_at
+             RETURNING failures",
+        )
+        .bind(account)
+        .bind(ip)
+        .bind(now.0)
+        .bind(stale_before.0)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count_of(failures))
+    }
+
+    async fn login_failures(&self, account: &str, ip: &str, since: Timestamp) -> StoreResult<u32> {
+        let failures: Option<i64> = sqlx::query_scalar(
+            "SELECT failures FROM login_failures WHERE account = $1 AND ip = $2 AND last_failed_at > $3",
+        )
+        .bind(account)
+        .bind(ip)
+        .bind(since.0)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(failures.map_or(0, count_of))
+    }
+
+    async fn clear_login_failures(&self, account: &str, ip: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1 AND ip = $2")
+            .bind(account)
+            .bind(ip)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn blocked_ips(
+        &self,
+        account: &str,
+        threshold: u32,
+        since: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT ip FROM login_failures WHERE account = $1 AND failures >= $2 AND last_failed_at > $3 ORDER BY ip",
+        )
+        .bind(account)
+        .bind(i64::from(threshold))
+        .bind(since.0)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    async fn clear_account_failures(&self, account: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM login_failures WHERE account = $1")
+            .bind(account)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_ip_failure(
+        &self,
+        ip: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<u32> {
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO ip_login_failures (ip, failures, window_started_at) VALUES ($1, 1, $2)
+             ON CONFLICT (ip) DO UPDATE SET
+                failures = CASE WHEN ip_login_failures.window_started_at <= $3 THEN 1 ELSE ip_login_failures.failures + 1 END,
+                window_started_at = CASE WHEN ip_login_failures.window_started_at <= $3 THEN excluded.window_started_at ELSE ip_login_failures.window_started_at END
+             RETURNING failures",
+        )
+        .bind(ip)
+        .bind(now.0)
+        .bind(stale_before.0)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count_of(failures))
+    }
+
+    async fn ip_failures(&self, ip: &str, since: Timestamp) -> StoreResult<u32> {
+        let failures: Option<i64> = sqlx::query_scalar(
+            "SELECT failures FROM ip_login_failures WHERE ip = $1 AND window_started_at > $2",
+        )
+        .bind(ip)
+        .bind(since.0)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(failures.map_or(0, count_of))
+    }
+
+    async fn purge_login_failures(&self, before: Timestamp, batch: i64) -> StoreResult<u64> {
+        let mut purged = 0;
+        for (table, condition) in STALE_LOGIN_FAILURES {
+            let sql = Self::batch_delete(table, condition, "$2");
+            let result = sqlx::query(&sql)
+                .bind(before.0)
+                .bind(batch)
+                .execute(self.pool())
+                .await?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+const LOG_MATCHES: &str = "(CAST($1 AS TEXT) IS NULL OR user_id = $1)
+    AND (CAST($2 AS TEXT) IS NULL OR client_id = $2) AND (CAST($3 AS TEXT) IS NULL OR type = $3)";
+
+#[async_trait]
+impl AuditLogStore for Backend {
+    async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        // Many rows per statement: one statement per event costs more than the rows themselves.
+        for chunk in events.chunks(Self::LOG_ROWS_PER_INSERT) {
+            let details = chunk
+                .iter()
+                .map(|event| to_json(&event.details))
+                .collect::<StoreResult<Vec<String>>>()?;
+            let mut insert = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
+                    user_agent, user_id, user_name, details) ",
+            );
+            insert.push_values(chunk.iter().zip(&details), |mut row, (event, details)| {
+                row.push_bind(&event.log_id)
+                    .push_bind(event.date.0)
+                    .push_bind(&event.event_type)
+                    .push_bind(&event.description)
+                    .push_bind(event.client_id.as_deref())
+                    .push_bind(event.client_name.as_deref())
+                    .push_bind(event.ip.as_deref())
+                    .push_bind(event.user_agent.as_deref())
+                    .push_bind(event.user_id.as_deref())
+                    .push_bind(event.user_name.as_deref())
+                    .push_bind(details.as_str());
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_event(&self, log_id: &str) -> StoreResult<Option<LogEvent>> {
+        let row = sqlx::query("SELECT * FROM log_events WHERE log_id = $1")
+            .bind(log_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(log_event_from_row).transpose()
+    }
+
+    async fn list_log_events(
+        &self,
+        filter: &LogFilter,
+        page: Page,
+    ) -> StoreResult<Listing<LogEvent>> {
+        let order = if filter.newest_first {
+            "date DESC, log_id DESC"
+        } else {
+            "date, log_id"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM log_events WHERE {LOG_MATCHES} ORDER BY {order} LIMIT $4 OFFSET $5"
+        ))
+        .bind(filter.user_id.as_deref())
+        .bind(filter.client_id.as_deref())
+        .bind(filter.event_type.as_deref())
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.pool())
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM log_events WHERE {LOG_MATCHES}"
+        ))
+        .bind(filter.user_id.as_deref())
+        .bind(filter.client_id.as_deref())
+        .bind(filter.event_type.as_deref())
+        .fetch_one(self.pool())
+        .await?;
+        let items = rows
+            .iter()
+            .map(log_event_from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(Listing {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn purge_log_events(&self, before: Timestamp, batch: i64) -> StoreResult<u64> {
+        let sql = Self::batch_delete("log_events", "date < $1", "$2");
+        let result = sqlx::query(&sql)
+            .bind(before.0)
+            .bind(batch)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}

@@ -1,0 +1,160 @@
+//! SSO sessions, authorizations pending login or consent, and consents.
+
+use super::*;
+
+#[async_trait]
+impl SessionStore for Backend {
+    async fn create_session(
+        &self,
+        digest: &SecretDigest,
+        session: &Session,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (digest, sid, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(&session.sid)
+        .bind(&session.user_id)
+        .bind(session.auth_time.0)
+        .bind(now.0)
+        .bind(session.expires_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at FROM sessions WHERE digest = $1 AND expires_at > $2")
+            .bind(digest.as_bytes().as_slice())
+            .bind(now.0)
+            .fetch_optional(self.readers())
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "DELETE FROM sessions WHERE digest = $1 RETURNING sid, user_id, auth_time, expires_at",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl PendingAuthorizationStore for Backend {
+    async fn create_pending(
+        &self,
+        pending: &PendingAuthorization,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_authorizations (id, request, browser_digest, user_id, auth_time, sid, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&pending.id)
+        .bind(to_json(&pending.request)?)
+        .bind(pending.browser_digest.as_bytes().as_slice())
+        .bind(pending.login.as_ref().map(|login| login.user_id.clone()))
+        .bind(pending.login.as_ref().map(|login| login.auth_time.0))
+        .bind(pending.login.as_ref().map(|login| login.sid.clone()))
+        .bind(now.0)
+        .bind(pending.expires_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>> {
+        let row =
+            sqlx::query("SELECT * FROM pending_authorizations WHERE id = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(now.0)
+                .fetch_optional(self.readers())
+                .await?;
+        row.as_ref().map(pending_from_row).transpose()
+    }
+
+    async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()> {
+        sqlx::query("UPDATE pending_authorizations SET user_id = $2, auth_time = $3, sid = $4 WHERE id = $1")
+            .bind(id)
+            .bind(&login.user_id)
+            .bind(login.auth_time.0)
+            .bind(&login.sid)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn finish_pending(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM pending_authorizations WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl ConsentStore for Backend {
+    async fn consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+    ) -> StoreResult<Option<ScopeSet>> {
+        let row = sqlx::query(
+            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND audience = $3",
+        )
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(audience.unwrap_or(""))
+        .fetch_optional(self.readers())
+        .await?;
+        row.map(|row| scope_of(row.try_get("scope")?)).transpose()
+    }
+
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &ClientId,
+        audience: Option<&str>,
+        scope: &ScopeSet,
+        new_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO consents (id, user_id, client_id, audience, scope, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (user_id, client_id, audience) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+        )
+        .bind(new_id)
+        .bind(user_id)
+        .bind(client_id.as_str())
+        .bind(audience.unwrap_or(""))
+        .bind(scope.to_string())
+        .bind(now.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query("SELECT * FROM consents WHERE user_id = $1 ORDER BY created_at, id")
+            .bind(user_id)
+            .fetch_all(self.readers())
+            .await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    async fn delete_consent(&self, id: &str) -> StoreResult<Option<Consent>> {
+        let row = sqlx::query("DELETE FROM consents WHERE id = $1 RETURNING *")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(consent_from_row).transpose()
+    }
+}
