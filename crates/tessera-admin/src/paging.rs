@@ -95,7 +95,7 @@ where
     Fut: Future<Output = AdminResult<Listed<T>>>,
 {
     let mut all = Vec::new();
-    for page in 0.. {
+    for page in 0..u32::MAX {
         let listed = fetch(Paging::nth(page)).await?;
         let more = listed.has_more() && !listed.items.is_empty();
         all.extend(listed.items);

@@ -64,11 +64,6 @@ impl Caller {
         }
     }
 
-    /// Whether the caller holds `scope`.
-    pub fn holds(&self, scope: &str) -> bool {
-        self.scopes.contains(scope)
-    }
-
     /// An audit event of this caller's doing: it names the caller as its client (and the
     /// administrator, for the Dashboard).
     pub(crate) fn event(&self, event: Event) -> Event {
