@@ -1,10 +1,7 @@
 //! Property tests: the parsers never panic on arbitrary input, what is encoded parses back to
 //! the same value, and a redirect URI only ever matches its exact registered string.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use tessera_protocol::authorize::{requested_audience, trusted_redirect, validate};
 use tessera_protocol::client_auth::client_credentials;
@@ -134,7 +131,7 @@ proptest! {
         prop_assert_eq!(registered.matches(&requested), requested == CALLBACK);
         let longer = format!("{CALLBACK}{suffix}");
         prop_assert!(!registered.matches(&longer));
-        let params = common::params(&[("client_id", CLIENT_ID), ("redirect_uri", &longer)]);
+        let params = crate::common::params(&[("client_id", CLIENT_ID), ("redirect_uri", &longer)]);
         prop_assert!(trusted_redirect(&params, Some(&client())).is_err());
     }
 

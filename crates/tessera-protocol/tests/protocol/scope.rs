@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::scopes;
+use crate::common::scopes;
 use tessera_protocol::scope::{InvalidScope, OFFLINE_ACCESS, OIDC_SCOPES, OPENID};
 use tessera_protocol::{Scope, ScopeSet};
 

@@ -1,10 +1,7 @@
 //! Issuance rules of the token endpoint: when a refresh token is issued, and which API and
 //! scopes a client_credentials token is for.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{api_with, client, client_with, scopes, CALLBACK};
+use crate::common::{api_with, client, client_with, scopes, CALLBACK};
 use tessera_protocol::token::{
     client_credentials_audience, client_credentials_scope, issues_refresh_token,
 };

@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{client_with, uri, CALLBACK};
+use crate::common::{client_with, uri, CALLBACK};
 use tessera_protocol::redirect_uri::{encode_params, InvalidRedirectUri};
 use tessera_protocol::{AppType, GrantType, RedirectUri};
 use url::Url;

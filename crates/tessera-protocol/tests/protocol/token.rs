@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{client_id, params, scopes, uri, API_ID, CALLBACK};
+use crate::common::{client_id, params, scopes, uri, API_ID, CALLBACK};
 use tessera_protocol::error::TokenError;
 use tessera_protocol::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_protocol::token::{check_code, parse_token_request, CodeGrant, TokenRequest};

@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{
+use crate::common::{
     api, api_with, client, client_with, params, public_client, scopes, uri, API_ID, CALLBACK,
     CLIENT_ID,
 };
@@ -290,7 +286,7 @@ fn validate_minimal_code_request_is_accepted() {
     assert_eq!(
         request,
         AuthorizationRequest {
-            client_id: common::client_id(),
+            client_id: crate::common::client_id(),
             redirect_uri: uri(CALLBACK),
             redirect_uri_explicit: true,
             scope: ScopeSet::default(),
@@ -1088,7 +1084,7 @@ const NOW: Timestamp = Timestamp(1_700_000_000);
 
 fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRequest {
     AuthorizationRequest {
-        client_id: common::client_id(),
+        client_id: crate::common::client_id(),
         redirect_uri: uri(CALLBACK),
         redirect_uri_explicit: true,
         scope: scopes(scope),

@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::scopes;
+use crate::common::scopes;
 use tessera_protocol::consent::{consent_needed, consentable, grant_after_allow};
 use tessera_protocol::ScopeSet;
 

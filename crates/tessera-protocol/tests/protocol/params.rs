@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::params;
+use crate::common::params;
 use tessera_protocol::params::{Params, RepeatedParam};
 
 #[test]

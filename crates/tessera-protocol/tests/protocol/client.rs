@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{api, client, client_with, public_client, CALLBACK};
+use crate::common::{api, client, client_with, public_client, CALLBACK};
 use tessera_protocol::{
     AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, Rotation, Scope, Timestamp,
     TokenAuthMethod,

@@ -1,7 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -63,11 +59,11 @@ fn secret_digest_debug_redacts() {
 
 #[test]
 fn registered_client_debug_omits_the_secret_digest() {
-    let client = common::client();
+    let client = crate::common::client();
     let debug = format!("{client:?}");
-    assert!(debug.contains(common::CLIENT_ID), "{debug}");
+    assert!(debug.contains(crate::common::CLIENT_ID), "{debug}");
     assert!(!debug.contains("secret_digest"), "{debug}");
-    assert!(!debug.contains(common::CLIENT_SECRET), "{debug}");
+    assert!(!debug.contains(crate::common::CLIENT_SECRET), "{debug}");
 }
 
 #[test]

@@ -1,9 +1,6 @@
 //! Logout rules: Auth0's `/v2/logout` and RP-Initiated Logout 1.0.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::client;
+use crate::common::client;
 use tessera_protocol::logout::{
     auth0_return_to, check_return_to, must_confirm, oidc_return_to, with_state, ReturnTo,
 };

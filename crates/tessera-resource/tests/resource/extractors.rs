@@ -1,17 +1,14 @@
 //! The axum integration: the `Claims` extractor and the `RequireScope` layer, with RFC 6750
 //! responses.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use common::*;
 use serde_json::{json, Value};
 use tessera_resource::{Claims, RequireScope, Validator, ValidatorOptions};
 use tower::ServiceExt;

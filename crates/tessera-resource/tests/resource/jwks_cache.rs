@@ -1,12 +1,9 @@
 //! The issuer's keys: lazy fetch, caching, rotation, refresh rate limiting, outages.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::*;
 use axum::response::IntoResponse;
-use common::*;
 use serde_json::json;
 use tessera_resource::{BearerError, Validator, ValidatorOptions};
 

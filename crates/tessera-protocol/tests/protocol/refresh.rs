@@ -1,8 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{client_id, scopes, API_ID};
+use crate::common::{client_id, scopes, API_ID};
 use tessera_protocol::error::TokenError;
 use tessera_protocol::refresh::{check_refresh, RefreshGrant, RefreshUse};
 use tessera_protocol::{

@@ -1,10 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{client, params, public_client, CLIENT_ID, CLIENT_SECRET};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{client, params, public_client, CLIENT_ID, CLIENT_SECRET};
 use tessera_protocol::client_auth::{
     authenticate_client, client_credentials, AuthMethod, ClientAuthError, ClientCredentials,
 };

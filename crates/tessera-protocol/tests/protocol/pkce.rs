@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use tessera_protocol::pkce::{
     parse_challenge, verifies, ChallengeMethod, CodeChallenge, PkceError,
 };

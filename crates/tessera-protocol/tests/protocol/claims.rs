@@ -1,10 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{client_id, scopes, API_ID, ISSUER};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{client_id, scopes, API_ID, ISSUER};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_protocol::claims::{

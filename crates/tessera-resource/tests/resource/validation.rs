@@ -1,10 +1,7 @@
 //! `Validator::validate`: signatures, header checks, and claim checks.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use aws_lc_rs::hmac;
-use common::*;
 use serde_json::json;
 use tessera_resource::{Validator, ValidatorOptions};
 

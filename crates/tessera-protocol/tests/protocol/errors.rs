@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use tessera_protocol::error::{AuthorizeError, TokenError};
 use tessera_protocol::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
 

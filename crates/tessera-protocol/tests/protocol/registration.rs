@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use tessera_protocol::registration::{
     configured_secret, default_auth_method, default_grant_types, register_api, register_client,
     ApiSettings, ClientSettings, RefreshTokenSettings, SIGNING_ALGORITHMS,
