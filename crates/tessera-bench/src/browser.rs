@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use hyper::HeaderMap;
 use hyper::Request;
 
-use crate::flows::{authorize_path, call, encode, json_field, redeem_form, Dialect};
-use crate::load::{get, post_form, Body, Step, Worker};
+use crate::flows::{authorize_path, call, encode, json_field, redeem_form, user_tokens, Dialect};
+use crate::load::{get, post_form, snippet, Body, Step, Worker};
 use crate::server::{CALLBACK, PASSWORD, USER};
 
 /// Cookies as a browser keeps them.
@@ -161,7 +161,7 @@ impl Flow {
         let next = location(headers, &self.host);
         if next.starts_with(CALLBACK) {
             let Some(code) = query_value(&next, "code") else {
-                return self.restart(Step::Failure);
+                return self.restart(Step::Failure(format!("no code in the callback {next}")));
             };
             if self.redeem {
                 self.stage = Stage::Token(code);
@@ -180,7 +180,7 @@ impl Flow {
             }
             Dialect::Peer if next.starts_with("/interaction/") => Stage::Page(next),
             Dialect::Peer if next.starts_with("/authorize/") => Stage::Follow(next),
-            _ => return self.restart(Step::Failure),
+            _ => return self.restart(Step::Failure(format!("an unexpected redirect to {next}"))),
         };
         Step::Continue
     }
@@ -193,14 +193,14 @@ impl Flow {
                     Stage::Login { state, csrf }
                 }
                 (Some(state), Some(csrf)) => Stage::Consent { state, csrf },
-                _ => return self.restart(Step::Failure),
+                _ => return self.restart(Step::Failure(format!("no form on {path}"))),
             },
             Dialect::Peer => match (quoted_after(html, "action=\""), form_value(html, "prompt")) {
                 (Some(action), Some(prompt)) => Stage::Interaction {
                     action: local(&action, &self.host),
                     prompt,
                 },
-                _ => return self.restart(Step::Failure),
+                _ => return self.restart(Step::Failure(format!("no form on {path}"))),
             },
         };
         Step::Continue
@@ -258,17 +258,21 @@ impl Worker for Flow {
             Stage::Page(path) if status == 200 => {
                 self.read_page(&path, &String::from_utf8_lossy(body))
             }
-            Stage::Token(_) if status == 200 => {
-                if let (Some(collect), Some(refresh)) =
-                    (&self.collect, json_field(body, "refresh_token"))
+            Stage::Token(_) => {
+                let step = Step::checked(status, body, user_tokens);
+                if let (Step::Success, Some(collect), Some(refresh)) =
+                    (&step, &self.collect, json_field(body, "refresh_token"))
                 {
                     if let Ok(mut tokens) = collect.lock() {
                         tokens.push(refresh);
                     }
                 }
-                self.restart(Step::Success)
+                self.restart(step)
             }
-            _ => self.restart(Step::Failure),
+            stage => self.restart(Step::Failure(format!(
+                "HTTP {status} at {stage:?}: {}",
+                snippet(body)
+            ))),
         }
     }
 }
@@ -281,7 +285,7 @@ async fn walk(addr: SocketAddr, mut flow: Flow) -> Result<(Flow, Vec<u8>), Strin
         let (status, headers, body) = call(addr, request).await?;
         match flow.done(status, &headers, &body) {
             Step::Success => return Ok((flow, body)),
-            Step::Failure => return Err(format!("flow failed at status {status}")),
+            Step::Failure(why) => return Err(format!("flow failed: {why}")),
             Step::Continue => {}
         }
     }
@@ -434,7 +438,9 @@ mod tests {
         assert!(form.contains("grant_type=authorization_code&"), "{form}");
         assert!(form.contains("&code=c0de&"), "{form}");
 
-        assert_eq!(flow.done(200, &HeaderMap::new(), b"{}"), Step::Success);
+        let tokens =
+            br#"{"access_token":"at","token_type":"Bearer","expires_in":3600,"id_token":"h.p.s"}"#;
+        assert_eq!(flow.done(200, &HeaderMap::new(), tokens), Step::Success);
         let (_, uri, _, _) = parts(flow.next().unwrap());
         assert!(uri.starts_with("/authorize?"), "a flow starts over: {uri}");
     }
@@ -483,10 +489,10 @@ mod tests {
             Cookies::default(),
         );
         tessera.next().unwrap();
-        assert_eq!(
+        assert!(matches!(
             tessera.done(302, &redirect("/interaction/abc", &[]), b""),
-            Step::Failure
-        );
+            Step::Failure(why) if why.contains("/interaction/abc")
+        ));
         let mut peer = Flow::new(
             HOST,
             Dialect::Peer,
@@ -496,12 +502,15 @@ mod tests {
             Cookies::default(),
         );
         peer.next().unwrap();
-        assert_eq!(
+        assert!(matches!(
             peer.done(303, &redirect("/u/login", &[]), b""),
-            Step::Failure
-        );
+            Step::Failure(_)
+        ));
         peer.next().unwrap();
-        assert_eq!(peer.done(200, &HeaderMap::new(), b"{}"), Step::Failure);
+        assert!(matches!(
+            peer.done(200, &HeaderMap::new(), b"{}"),
+            Step::Failure(_)
+        ));
     }
 
     #[test]

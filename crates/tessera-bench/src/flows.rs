@@ -10,7 +10,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::load::{post_form, Body, Step, Worker};
+use crate::load::{post_form, snippet, Body, Step, Worker};
 use crate::server::{CALLBACK, M2M_CLIENT, M2M_SECRET, WEB_CLIENT, WEB_SECRET};
 
 pub fn encode(value: &str) -> String {
@@ -91,6 +91,68 @@ pub fn authorize_path(
     path
 }
 
+/// A token response (RFC 6749 §5.1) for a grant that issues no ID token (client credentials):
+/// a non-empty `access_token`, `token_type` Bearer, a positive `expires_in`.
+pub fn access_token(body: &[u8]) -> Result<serde_json::Value, String> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the token response is not JSON ({e}): {}", snippet(body)))?;
+    if value["access_token"].as_str().is_none_or(str::is_empty) {
+        return Err(format!("no access_token: {value}"));
+    }
+    // RFC 6749 §7.1: the type is case-insensitive.
+    if !value["token_type"]
+        .as_str()
+        .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        return Err(format!("token_type is not Bearer: {value}"));
+    }
+    if value["expires_in"].as_i64().is_none_or(|s| s <= 0) {
+        return Err(format!("no positive expires_in: {value}"));
+    }
+    Ok(value)
+}
+
+/// An access token response, as `grant_type=client_credentials` answers.
+pub fn m2m_tokens(body: &[u8]) -> Result<(), String> {
+    access_token(body).map(|_| ())
+}
+
+/// An access token and an ID token (OIDC Core §3.1.3.3: `openid` was asked for).
+pub fn user_tokens(body: &[u8]) -> Result<(), String> {
+    let value = access_token(body)?;
+    match value["id_token"].as_str() {
+        Some(token) if token.split('.').count() == 3 => Ok(()),
+        _ => Err(format!("no id_token: {value}")),
+    }
+}
+
+/// User tokens and the refresh token that continues the chain.
+pub fn rotated_tokens(body: &[u8]) -> Result<(), String> {
+    user_tokens(body)?;
+    match json_field(body, "refresh_token") {
+        Some(token) if !token.is_empty() => Ok(()),
+        _ => Err(format!("no refresh_token: {}", snippet(body))),
+    }
+}
+
+/// A JWK set with at least one key.
+pub fn jwks(body: &[u8]) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the JWKS is not JSON: {e}"))?;
+    match value["keys"].as_array() {
+        Some(keys) if !keys.is_empty() => Ok(()),
+        _ => Err(format!("a JWKS without keys: {}", snippet(body))),
+    }
+}
+
+/// Userinfo claims (OIDC Core §5.3.2): at least `sub`.
+pub fn userinfo(body: &[u8]) -> Result<(), String> {
+    match json_field(body, "sub") {
+        Some(sub) if !sub.is_empty() => Ok(()),
+        _ => Err(format!("userinfo without sub: {}", snippet(body))),
+    }
+}
+
 pub fn json_field(body: &[u8], field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     value[field].as_str().map(str::to_owned)
@@ -133,6 +195,10 @@ impl Worker for Redeem {
         let code = self.codes.pop()?;
         Some(post_form(&self.host, "/oauth/token", &redeem_form(&code)))
     }
+
+    fn done(&mut self, status: u16, _headers: &HeaderMap, body: &[u8]) -> Step {
+        Step::checked(status, body, user_tokens)
+    }
 }
 
 /// Uses a rotating refresh token again and again: each answer carries its successor.
@@ -148,11 +214,41 @@ impl Worker for RefreshChain {
     }
 
     fn done(&mut self, status: u16, _headers: &HeaderMap, body: &[u8]) -> Step {
-        self.token = json_field(body, "refresh_token");
-        if status == 200 && self.token.is_some() {
-            Step::Success
-        } else {
-            Step::Failure
+        // A failed rotation ends the chain: the presented token is spent either way.
+        self.token = json_field(body, "refresh_token").filter(|_| status == 200);
+        Step::checked(status, body, rotated_tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn token_responses_are_checked_field_by_field() {
+        let m2m = br#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#;
+        assert_eq!(m2m_tokens(m2m), Ok(()));
+        assert!(user_tokens(m2m).unwrap_err().contains("id_token"));
+        let user =
+            br#"{"access_token":"at","token_type":"bearer","expires_in":60,"id_token":"h.p.s"}"#;
+        assert_eq!(user_tokens(user), Ok(()));
+        assert!(rotated_tokens(user).unwrap_err().contains("refresh_token"));
+        for wrong in [
+            &br#"{"token_type":"Bearer","expires_in":60}"#[..],
+            br#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#,
+            br#"{"access_token":"at","token_type":"Bearer"}"#,
+            b"not json",
+        ] {
+            assert!(
+                m2m_tokens(wrong).is_err(),
+                "{}",
+                String::from_utf8_lossy(wrong)
+            );
         }
+        assert!(jwks(br#"{"keys":[]}"#).is_err());
+        assert_eq!(jwks(br#"{"keys":[{"kty":"RSA"}]}"#), Ok(()));
+        assert!(userinfo(br#"{"name":"x"}"#).is_err());
     }
 }

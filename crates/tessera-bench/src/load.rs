@@ -15,28 +15,41 @@ use tokio::net::TcpStream;
 pub type Body = Full<Bytes>;
 
 /// How an answer counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// One unit of work done (a token issued, a flow completed).
+    /// One unit of work done (a token issued, a flow completed), checked.
     Success,
-    Failure,
+    /// A wrong answer: why.
+    Failure(String),
     /// An intermediate request of a multi-request flow.
     Continue,
+}
+
+impl Step {
+    /// Success if `check` passes on a 200, else the failure and why.
+    pub fn checked(status: u16, body: &[u8], check: fn(&[u8]) -> Result<(), String>) -> Step {
+        if status != 200 {
+            return Step::Failure(format!("HTTP {status}: {}", snippet(body)));
+        }
+        match check(body) {
+            Ok(()) => Step::Success,
+            Err(why) => Step::Failure(why),
+        }
+    }
+}
+
+/// The start of a body, for a failure's message.
+pub fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
 }
 
 /// One virtual client's script.
 pub trait Worker: Send + 'static {
     /// The next request, or `None` when this worker has nothing left to do.
     fn next(&mut self) -> Option<Request<Body>>;
-    /// Sees each answer (to chain the next request) and says how it counts.
-    fn done(&mut self, status: u16, headers: &hyper::HeaderMap, body: &[u8]) -> Step {
-        let _ = (headers, body);
-        if status == 200 {
-            Step::Success
-        } else {
-            Step::Failure
-        }
-    }
+    /// Sees each answer (to chain the next request) and says how it counts, checking what it
+    /// holds: a 200 with the wrong body is a failure.
+    fn done(&mut self, status: u16, headers: &hyper::HeaderMap, body: &[u8]) -> Step;
 }
 
 /// What a run measured.
@@ -44,6 +57,8 @@ pub trait Worker: Send + 'static {
 pub struct Outcome {
     pub ok: u64,
     pub failed: u64,
+    /// Why the first failed request failed.
+    pub first_failure: Option<String>,
     pub elapsed: Duration,
     /// Latencies in microseconds.
     pub latency: Histogram<u64>,
@@ -61,6 +76,10 @@ impl Outcome {
     pub fn p99_ms(&self) -> f64 {
         self.latency.value_at_quantile(0.99) as f64 / 1000.0
     }
+
+    pub fn p999_ms(&self) -> f64 {
+        self.latency.value_at_quantile(0.999) as f64 / 1000.0
+    }
 }
 
 /// Latencies from 1 µs to 60 s, 3 significant digits.
@@ -68,11 +87,18 @@ fn histogram() -> Result<Histogram<u64>, String> {
     Histogram::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())
 }
 
+/// An open-loop schedule: this worker's requests are due every `interval`, from `first`.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    first: tokio::time::Instant,
+    interval: Duration,
+}
+
 async fn run_worker(
     addr: SocketAddr,
     mut worker: Box<dyn Worker>,
     deadline: Instant,
-    pace: Option<Duration>,
+    schedule: Option<Schedule>,
 ) -> Result<Outcome, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
@@ -81,16 +107,22 @@ async fn run_worker(
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let (mut ok, mut failed, mut latency) = (0, 0, histogram()?);
+    let mut first_failure = None;
     let started = Instant::now();
-    let mut slot = tokio::time::Instant::now();
+    let mut due = schedule.map(|s| s.first);
     while Instant::now() < deadline {
-        if let Some(interval) = pace {
-            // Open-loop pacing: requests start on a schedule, not when the last one ended.
-            slot += interval;
-            tokio::time::sleep_until(slot).await;
-        }
+        // Open-loop pacing: a request is due on its schedule, not when the last one ended, and
+        // its latency counts from when it was due — a server that falls behind is charged for
+        // the wait too (no coordinated omission).
+        let sent = match (due, schedule) {
+            (Some(at), Some(schedule)) => {
+                tokio::time::sleep_until(at).await;
+                due = Some(at + schedule.interval);
+                at.into_std()
+            }
+            _ => Instant::now(),
+        };
         let Some(request) = worker.next() else { break };
-        let sent = Instant::now();
         let response = sender
             .send_request(request)
             .await
@@ -110,13 +142,17 @@ async fn run_worker(
         );
         match worker.done(status, &headers, &body) {
             Step::Success => ok += 1,
-            Step::Failure => failed += 1,
+            Step::Failure(why) => {
+                failed += 1;
+                first_failure.get_or_insert(why);
+            }
             Step::Continue => {}
         }
     }
     Ok(Outcome {
         ok,
         failed,
+        first_failure,
         elapsed: started.elapsed(),
         latency,
     })
@@ -132,21 +168,35 @@ pub async fn drive(
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     let deadline = started + duration;
-    let pace = rate.map(|r| Duration::from_secs_f64(workers.len() as f64 / r.max(1.0)));
+    let count = workers.len().max(1);
+    let interval = rate.map(|r| Duration::from_secs_f64(count as f64 / r.max(1.0)));
+    let origin = tokio::time::Instant::now();
     let tasks: Vec<_> = workers
         .into_iter()
-        .map(|w| tokio::spawn(run_worker(addr, w, deadline, pace)))
+        .enumerate()
+        .map(|(i, w)| {
+            // Staggered: worker i's first request is due i/count of an interval in, so the
+            // requests of all workers are spread evenly rather than sent in bursts.
+            let schedule = interval.map(|interval| Schedule {
+                first: origin + interval.mul_f64(i as f64 / count as f64),
+                interval,
+            });
+            tokio::spawn(run_worker(addr, w, deadline, schedule))
+        })
         .collect();
     let (mut ok, mut failed, mut latency) = (0, 0, histogram()?);
+    let mut first_failure = None;
     for task in tasks {
         let outcome = task.await.map_err(|e| e.to_string())??;
         ok += outcome.ok;
         failed += outcome.failed;
+        first_failure = first_failure.or(outcome.first_failure);
         latency.add(&outcome.latency).map_err(|e| e.to_string())?;
     }
     Ok(Outcome {
         ok,
         failed,
+        first_failure,
         elapsed: started.elapsed(),
         latency,
     })
@@ -170,15 +220,22 @@ pub fn get(host: &str, path: &str, headers: &[(&str, &str)]) -> Request<Body> {
     builder.body(Full::new(Bytes::new())).unwrap_or_default()
 }
 
-/// Repeats one request.
-pub struct Repeat(pub Request<Body>);
+/// Repeats one request; each answer must pass `check`.
+pub struct Repeat {
+    pub request: Request<Body>,
+    pub check: fn(&[u8]) -> Result<(), String>,
+}
 
 impl Worker for Repeat {
     fn next(&mut self) -> Option<Request<Body>> {
-        let mut request = Request::new(self.0.body().clone());
-        *request.method_mut() = self.0.method().clone();
-        *request.uri_mut() = self.0.uri().clone();
-        *request.headers_mut() = self.0.headers().clone();
+        let mut request = Request::new(self.request.body().clone());
+        *request.method_mut() = self.request.method().clone();
+        *request.uri_mut() = self.request.uri().clone();
+        *request.headers_mut() = self.request.headers().clone();
         Some(request)
+    }
+
+    fn done(&mut self, status: u16, _headers: &hyper::HeaderMap, body: &[u8]) -> Step {
+        Step::checked(status, body, self.check)
     }
 }

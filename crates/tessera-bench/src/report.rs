@@ -21,8 +21,8 @@ pub struct Row {
 
 /// The columns of [`Row::markdown`].
 pub const HEADER: &str =
-    "| scenario | req/s | floor | ratio | target | p50 ms | p99 ms | RSS MB | failed |";
-pub const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|";
+    "| scenario | req/s | floor | ratio | target | p50 ms | p99 ms | p99.9 ms | RSS MB | failed |";
+pub const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|---|";
 
 fn mb(rss: Option<f64>) -> String {
     rss.map_or_else(|| "–".into(), |mb| format!("{mb:.0}"))
@@ -45,7 +45,7 @@ impl Row {
         };
         let outcome = self.outcome();
         format!(
-            "| {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {} | {} |",
+            "| {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
             self.scenario,
             outcome.per_second(),
             floor,
@@ -53,6 +53,7 @@ impl Row {
             self.target,
             outcome.p50_ms(),
             outcome.p99_ms(),
+            outcome.p999_ms(),
             mb(self.measured.rss),
             outcome.failed
         )
@@ -105,9 +106,73 @@ pub fn side_by_side(ours: &[Row], peer: &[Row]) -> Vec<String> {
     lines
 }
 
+/// The scenarios that failed, each with why: a run with any failed request, or with none
+/// answered at all, fails — a throughput measured on wrong answers measures nothing.
+pub fn failures(rows: &[&Row]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|row| {
+            let outcome = row.outcome();
+            if outcome.failed > 0 {
+                let why = outcome
+                    .first_failure
+                    .as_deref()
+                    .unwrap_or("no reason given");
+                Some(format!(
+                    "{}: {} of {} requests failed, the first with: {why}",
+                    row.scenario,
+                    outcome.failed,
+                    outcome.failed + outcome.ok
+                ))
+            } else if outcome.ok == 0 {
+                Some(format!("{}: no request succeeded", row.scenario))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::key;
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::time::Duration;
+
+    use super::{failures, key, Measured, Row};
+    use crate::load::Outcome;
+
+    fn row(ok: u64, failed: u64, why: Option<&str>) -> Row {
+        Row {
+            scenario: "A client_credentials RS256".into(),
+            measured: Measured {
+                outcome: Outcome {
+                    ok,
+                    failed,
+                    first_failure: why.map(str::to_owned),
+                    elapsed: Duration::from_secs(1),
+                    latency: hdrhistogram::Histogram::new(3).unwrap(),
+                },
+                rss: None,
+            },
+            floor: None,
+            target: "≥ 0.85",
+        }
+    }
+
+    #[test]
+    fn one_failed_request_fails_the_scenario_with_its_reason() {
+        let one_bad = row(10_000, 1, Some("no id_token"));
+        let failed = failures(&[&one_bad]);
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].contains("1 of 10001"), "{failed:?}");
+        assert!(failed[0].contains("no id_token"), "{failed:?}");
+    }
+
+    #[test]
+    fn a_scenario_with_no_success_fails_and_a_clean_one_passes() {
+        assert_eq!(failures(&[&row(0, 0, None)]).len(), 1);
+        assert!(failures(&[&row(500, 0, None)]).is_empty());
+    }
 
     #[test]
     fn key_pairs_scenarios_whatever_their_detail() {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::browser::{user_access_token, Cookies, Flow};
-use crate::flows::{client_credentials, Dialect, Redeem, RefreshChain};
+use crate::flows::{self, client_credentials, Dialect, Redeem, RefreshChain};
 use crate::load::{self, get, Worker};
 use crate::report::Measured;
 use crate::server::{drive_sampled, rss_mb, APIS};
@@ -56,9 +56,16 @@ impl Target {
         self.run_at(workers, None).await
     }
 
-    /// One worker per connection, each repeating `request`.
-    pub fn repeat(&self, request: impl Fn() -> hyper::Request<load::Body>) -> Vec<Box<dyn Worker>> {
-        boxed((0..self.concurrency).map(|_| load::Repeat(request())))
+    /// One worker per connection, each repeating `request`; every answer must pass `check`.
+    pub fn repeat(
+        &self,
+        request: impl Fn() -> hyper::Request<load::Body>,
+        check: fn(&[u8]) -> Result<(), String>,
+    ) -> Vec<Box<dyn Worker>> {
+        boxed((0..self.concurrency).map(|_| load::Repeat {
+            request: request(),
+            check,
+        }))
     }
 
     /// One flow per connection for the first API.
@@ -84,8 +91,11 @@ impl Target {
 
     /// A: client credentials for `api`, one signature per request.
     pub async fn client_credentials(&self, api: &str) -> Result<Measured, String> {
-        self.run(self.repeat(|| client_credentials(&self.host, self.dialect, api)))
-            .await
+        self.run(self.repeat(
+            || client_credentials(&self.host, self.dialect, api),
+            flows::m2m_tokens,
+        ))
+        .await
     }
 
     /// B: mints codes with the SSO session for a scenario's duration, then redeems them (access
@@ -145,8 +155,11 @@ impl Target {
 
     /// E: the JWKS.
     pub async fn jwks(&self) -> Result<Measured, String> {
-        self.run(self.repeat(|| get(&self.host, "/.well-known/jwks.json", &[])))
-            .await
+        self.run(self.repeat(
+            || get(&self.host, "/.well-known/jwks.json", &[]),
+            flows::jwks,
+        ))
+        .await
     }
 
     /// E: userinfo with a user's access token. Tessera's is a JWT for an API it verifies; the
@@ -168,14 +181,19 @@ impl Target {
             .await
             .map_err(|e| format!("userinfo token: {e}"))?;
         let bearer = format!("Bearer {token}");
-        self.run(self.repeat(|| get(&self.host, "/userinfo", &[("authorization", &bearer)])))
-            .await
+        self.run(self.repeat(
+            || get(&self.host, "/userinfo", &[("authorization", &bearer)]),
+            flows::userinfo,
+        ))
+        .await
     }
 
     /// Resident memory while 256 connections fetch the JWKS, MB.
     pub async fn rss_at_256(&self) -> Result<f64, String> {
-        let many =
-            boxed((0..256).map(|_| load::Repeat(get(&self.host, "/.well-known/jwks.json", &[]))));
+        let many = boxed((0..256).map(|_| load::Repeat {
+            request: get(&self.host, "/.well-known/jwks.json", &[]),
+            check: flows::jwks,
+        }));
         let load = tokio::spawn(load::drive(self.addr, many, Duration::from_secs(2), None));
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let rss = rss_mb(self.pid);
