@@ -1,59 +1,245 @@
-//! The physical limits, measured in the same run: signatures and verifications per second per
-//! algorithm, and argon2id hashes per second at the parameters logins use. One thread each.
+//! The physical limits, measured in the same run: signatures and verifications per second for
+//! every algorithm, and argon2id password checks per second at the parameters logins use.
+//!
+//! A floor is the fastest honest implementation of the work a request cannot avoid, so it must
+//! do that work exactly as the server does and nothing more: it signs the server's own typed
+//! access-token claims with a cached key, verifies into the same typed claims, and checks a
+//! password with `tessera_core`'s function in reused memory under the server's allocator
+//! (mimalloc, set in main.rs). A floor slower than the server's path would flatter every ratio
+//! computed from it; `floors_are_at_least_as_fast_as_the_server_paths` below guards that.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm as Argon, Argon2, Params, Version};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use tessera_core::crypto::{hash_password_in, verify_password_in, HashMemory};
 use tessera_jwt::{Algorithm, SigningKey, VerifyingKey};
+use tessera_protocol::claims::{access_token_claims, AccessTokenClaims, TokenContext};
+use tessera_protocol::{ClientId, ScopeSet, Timestamp};
 
-const WINDOW: Duration = Duration::from_millis(1500);
+pub const PASSWORD: &str = "correct horse battery staple";
 
-fn claims() -> serde_json::Value {
-    json!({
-        "iss": "http://127.0.0.1:3000/", "sub": "auth0|0123456789abcdef01234567", "aud": "bench:api",
-        "client_id": "bench-m2m", "azp": "bench-m2m", "scope": "read write", "iat": 1_800_000_000,
-        "exp": 1_800_086_400, "jti": "abcdefghijklmnopqrstuv"
-    })
+/// The claims the server signs for a client-credentials token of the RS256 API.
+pub fn m2m_claims() -> Result<AccessTokenClaims, String> {
+    let client_id = ClientId("bench-m2m".to_owned());
+    let scope = ScopeSet::parse("read").map_err(|e| e.to_string())?;
+    let ctx = TokenContext {
+        issuer: "http://127.0.0.1:3000/",
+        client_id: &client_id,
+        user_id: "bench-m2m@clients",
+        scope: &scope,
+        now: Timestamp(1_800_000_000),
+    };
+    let jti = "abcdefghijklmnopqrstuv".to_owned();
+    Ok(access_token_claims(ctx, Some("bench:rs256"), 86_400, jti))
 }
 
-fn per_second(mut work: impl FnMut() -> bool) -> f64 {
+/// Operations per second of `work` over `window` (which reports whether each one succeeded;
+/// a failure is an error, not a slow success).
+pub fn per_second(window: Duration, mut work: impl FnMut() -> bool) -> Result<f64, String> {
     let started = Instant::now();
     let mut count = 0u64;
-    while started.elapsed() < WINDOW {
-        if work() {
-            count += 1;
+    while started.elapsed() < window {
+        if !work() {
+            return Err("a floor operation failed".to_owned());
         }
+        count += 1;
     }
-    count as f64 / started.elapsed().as_secs_f64()
+    Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Signatures per second with a cached key pair, as the server signs.
-pub fn signs_per_second(alg: Algorithm) -> Result<f64, String> {
+pub fn signs_per_second(alg: Algorithm, window: Duration) -> Result<f64, String> {
     let key = SigningKey::generate(alg).map_err(|e| e.to_string())?;
-    let claims = claims();
-    Ok(per_second(|| key.sign("at+jwt", &claims).is_ok()))
+    let claims = m2m_claims()?;
+    per_second(window, || key.sign("at+jwt", &claims).is_ok())
 }
 
-/// Verifications per second with a parsed public key, as resource servers verify.
-pub fn verifies_per_second(alg: Algorithm) -> Result<f64, String> {
+/// Verifications per second into the typed claims, with a parsed public key, as userinfo and
+/// resource servers verify.
+pub fn verifies_per_second(alg: Algorithm, window: Duration) -> Result<f64, String> {
     let key = SigningKey::generate(alg).map_err(|e| e.to_string())?;
-    let token = key.sign("at+jwt", &claims()).map_err(|e| e.to_string())?;
+    let token = key
+        .sign("at+jwt", &m2m_claims()?)
+        .map_err(|e| e.to_string())?;
     let verifier = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| e.to_string())?;
-    Ok(per_second(|| {
-        tessera_jwt::verify::<serde_json::Value>(&token, &verifier).is_ok()
-    }))
+    per_second(window, || {
+        tessera_jwt::verify::<AccessTokenClaims>(&token, &verifier).is_ok()
+    })
 }
 
-/// argon2id hashes per second at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
-pub fn argon2_per_second() -> Result<f64, String> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
-    let argon = Argon2::new(Argon::Argon2id, Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"0123456789abcdef").map_err(|e| e.to_string())?;
-    Ok(per_second(|| {
-        argon
-            .hash_password(b"correct horse battery staple", &salt)
-            .is_ok()
-    }))
+/// argon2id password checks per second at the server's parameters, in reused memory.
+pub fn argon2_per_second(window: Duration) -> Result<f64, String> {
+    let mut memory = HashMemory::default();
+    let hash = hash_password_in(PASSWORD, &mut memory).map_err(|e| e.to_string())?;
+    per_second(window, || verify_password_in(&hash, PASSWORD, &mut memory))
+}
+
+/// Every floor, measured on the CPUs of the process that measured them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Floors {
+    pub sign: BTreeMap<String, f64>,
+    pub verify: BTreeMap<String, f64>,
+    pub argon2: f64,
+}
+
+impl Floors {
+    /// Each floor for `window`, one after another on one thread.
+    pub fn measure(window: Duration) -> Result<Floors, String> {
+        let mut floors = Floors::default();
+        for alg in Algorithm::ALL {
+            let name = alg.as_str().to_owned();
+            floors
+                .sign
+                .insert(name.clone(), signs_per_second(alg, window)?);
+            floors
+                .verify
+                .insert(name, verifies_per_second(alg, window)?);
+        }
+        floors.argon2 = argon2_per_second(window)?;
+        Ok(floors)
+    }
+
+    /// The faster of two measurements of each floor: a floor is a bound, so the higher
+    /// figure is the honest one.
+    pub fn fastest(&self, other: &Floors) -> Floors {
+        let max = |a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>| {
+            let mut out = a.clone();
+            for (name, value) in b {
+                let entry = out.entry(name.clone()).or_insert(*value);
+                *entry = entry.max(*value);
+            }
+            out
+        };
+        Floors {
+            sign: max(&self.sign, &other.sign),
+            verify: max(&self.verify, &other.verify),
+            argon2: self.argon2.max(other.argon2),
+        }
+    }
+
+    pub fn sign(&self, alg: &str) -> f64 {
+        self.sign.get(alg).copied().unwrap_or(f64::NAN)
+    }
+
+    pub fn verify(&self, alg: &str) -> f64 {
+        self.verify.get(alg).copied().unwrap_or(f64::NAN)
+    }
+
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Algorithm::ALL
+            .iter()
+            .map(|alg| {
+                let name = alg.as_str();
+                format!(
+                    "{name} sign {:.0}/s verify {:.0}/s",
+                    self.sign(name),
+                    self.verify(name)
+                )
+            })
+            .collect();
+        parts.push(format!("argon2id {:.1}/s", self.argon2));
+        parts.join(" · ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The better of three interleaved rounds of each, so a noisy neighbour slows both.
+    fn best_of_three(
+        mut floor: impl FnMut() -> Result<f64, String>,
+        mut server: impl FnMut() -> Result<f64, String>,
+    ) -> (f64, f64) {
+        let (mut best_floor, mut best_server) = (0f64, 0f64);
+        for _ in 0..3 {
+            best_floor = best_floor.max(floor().unwrap());
+            best_server = best_server.max(server().unwrap());
+        }
+        (best_floor, best_server)
+    }
+
+    /// Within 10 %: both sides run the same code, so a floor clearly slower than the server's
+    /// path means it does more work than the server does.
+    fn assert_not_slower(what: &str, (floor, server): (f64, f64)) {
+        assert!(
+            floor >= server * 0.9,
+            "{what}: the floor ({floor:.1}/s) is slower than the server's path ({server:.1}/s)"
+        );
+    }
+
+    #[test]
+    fn floors_are_at_least_as_fast_as_the_server_paths() {
+        let window = Duration::from_millis(200);
+
+        // Password checks: the server's path is `Passwords::verify` (a permit, the blocking
+        // pool, a pooled buffer).
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let passwords = tessera_core::crypto::Passwords::new(1).unwrap();
+        let hash = runtime
+            .block_on(passwords.hash(PASSWORD.to_owned()))
+            .unwrap();
+        let server = || {
+            per_second(Duration::from_millis(600), || {
+                runtime
+                    .block_on(passwords.verify(Some(hash.clone()), PASSWORD.to_owned()))
+                    .unwrap()
+            })
+        };
+        let floor = || argon2_per_second(Duration::from_millis(600));
+        assert_not_slower("argon2id", best_of_three(floor, server));
+
+        // Signatures: the server builds fresh claims (a random jti) and signs them.
+        for alg in Algorithm::ALL {
+            let key = SigningKey::generate(alg).unwrap();
+            let server = || {
+                per_second(window, || {
+                    let mut claims = m2m_claims().unwrap();
+                    claims.jti = tessera_core::crypto::random_token(16).unwrap();
+                    key.sign("at+jwt", &claims).is_ok()
+                })
+            };
+            let floor = || signs_per_second(alg, window);
+            assert_not_slower(alg.as_str(), best_of_three(floor, server));
+        }
+
+        // Verification: the server reads the header, picks the key by kid, then verifies.
+        for alg in Algorithm::ALL {
+            let key = SigningKey::generate(alg).unwrap();
+            let token = key.sign("at+jwt", &m2m_claims().unwrap()).unwrap();
+            let verifier = VerifyingKey::from_jwk(&key.public_jwk()).unwrap();
+            let server = || {
+                per_second(window, || {
+                    let header = tessera_jwt::decode_header(&token).unwrap();
+                    tessera_jwt::verify_decoded::<AccessTokenClaims>(&token, &header, &verifier)
+                        .is_ok()
+                })
+            };
+            let floor = || verifies_per_second(alg, window);
+            assert_not_slower(alg.as_str(), best_of_three(floor, server));
+        }
+    }
+
+    #[test]
+    fn the_fastest_of_two_measurements_keeps_each_floors_maximum() {
+        let a = Floors {
+            sign: BTreeMap::from([("RS256".to_owned(), 100.0), ("ES256".to_owned(), 50.0)]),
+            verify: BTreeMap::from([("RS256".to_owned(), 10.0)]),
+            argon2: 20.0,
+        };
+        let b = Floors {
+            sign: BTreeMap::from([("RS256".to_owned(), 90.0), ("ES256".to_owned(), 70.0)]),
+            verify: BTreeMap::from([("EdDSA".to_owned(), 5.0)]),
+            argon2: 25.0,
+        };
+        let both = a.fastest(&b);
+        assert_eq!(both.sign("RS256"), 100.0);
+        assert_eq!(both.sign("ES256"), 70.0);
+        assert_eq!(both.verify("RS256"), 10.0);
+        assert_eq!(both.verify("EdDSA"), 5.0);
+        assert_eq!(both.argon2, 25.0);
+    }
 }

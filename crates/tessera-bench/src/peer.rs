@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::browser::{sign_in, Cookies};
 use crate::flows::Dialect;
 use crate::report::{Measured, Row};
 use crate::scenarios::{Target, SCOPE};
-use crate::server::{free_addr, peak_rss_mb, pinned, rss_mb, wait_ready, APIS};
+use crate::server::{free_addr, peak_rss_mb, pinned, rss_mb, wait_ready, APIS, DISCOVERY};
 
 /// bench/peer in the source tree this binary was built from.
 pub fn default_dir() -> PathBuf {
@@ -21,6 +21,8 @@ pub fn default_dir() -> PathBuf {
 pub struct Peer {
     pub addr: SocketAddr,
     child: Child,
+    /// Exec to the first 200 of its discovery document (it keeps everything in memory).
+    pub ready: Duration,
 }
 
 /// Fails unless `dir` holds the peer.
@@ -60,6 +62,7 @@ impl Peer {
         check(dir)?;
         install(dir)?;
         let addr = free_addr()?;
+        let started = Instant::now();
         let mut child = pinned("node".as_ref(), pin)
             .arg("server.mjs")
             .arg(addr.port().to_string())
@@ -69,8 +72,9 @@ impl Peer {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start node (the peer needs Node.js): {e}"))?;
-        wait_ready(addr, &mut child, "the peer (node bench/peer/server.mjs)")?;
-        Ok(Peer { addr, child })
+        let name = "the peer (node bench/peer/server.mjs)";
+        let ready = wait_ready(addr, &mut child, name, started, &[DISCOVERY])?[0];
+        Ok(Peer { addr, child, ready })
     }
 }
 
@@ -87,6 +91,7 @@ pub struct PeerRun {
     pub idle_rss: f64,
     pub rss_256: f64,
     pub peak_rss: f64,
+    pub ready: Duration,
 }
 
 fn row(rows: &mut Vec<Row>, scenario: impl Into<String>, measured: Measured) {
@@ -177,5 +182,6 @@ pub async fn run(
         idle_rss,
         rss_256,
         peak_rss: peak_rss_mb(target.pid),
+        ready: peer.ready,
     })
 }

@@ -91,30 +91,79 @@ fn spawn(
         })
 }
 
-/// Waits until `child` (called `name`) accepts connections on `addr`.
-pub fn wait_ready(addr: SocketAddr, child: &mut Child, name: &str) -> Result<Duration, String> {
-    let started = Instant::now();
+/// The status code of `GET path` on `addr`, or `None` while nothing answers.
+fn status_of(addr: SocketAddr, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut status_line = [0u8; 12];
+    stream.read_exact(&mut status_line).ok()?;
+    std::str::from_utf8(&status_line[9..12]).ok()?.parse().ok()
+}
+
+/// The discovery document: what a client fetches first.
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+
+/// Waits until `child` (called `name`, started at `started`) answers 200 on each of `paths`
+/// on `addr`, and returns when each first did — readiness as a client sees it, not a bound
+/// socket (the server binds before it opens its store).
+pub fn wait_ready(
+    addr: SocketAddr,
+    child: &mut Child,
+    name: &str,
+    started: Instant,
+    paths: &[&str],
+) -> Result<Vec<Duration>, String> {
+    let mut ready: Vec<Option<Duration>> = vec![None; paths.len()];
     loop {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(started.elapsed());
+        for (path, at) in paths.iter().zip(ready.iter_mut()) {
+            if at.is_none() && status_of(addr, path) == Some(200) {
+                *at = Some(started.elapsed());
+            }
+        }
+        if ready.iter().all(Option::is_some) {
+            return Ok(ready.into_iter().flatten().collect());
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("{name} exited: {status}"));
         }
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err(format!("{name} did not start within 60 s"));
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err(format!("{name} was not ready within 120 s"));
         }
         std::thread::sleep(Duration::from_millis(1));
     }
 }
 
+/// Exec to the first 200 of the discovery document and of `/readyz`.
+#[derive(Debug, Clone, Copy)]
+pub struct Readiness {
+    pub discovery: Duration,
+    pub readyz: Duration,
+}
+
+impl Readiness {
+    pub fn describe(&self) -> String {
+        format!(
+            "discovery {:.0} ms, /readyz {:.0} ms",
+            self.discovery.as_secs_f64() * 1000.0,
+            self.readyz.as_secs_f64() * 1000.0
+        )
+    }
+}
+
 impl Server {
-    /// Starts `binary` on `database_url` (a fresh store), pinned to `pin` CPUs if given.
+    /// Starts `binary` on `database_url` (a fresh store), pinned to `pin` CPUs if given, and
+    /// returns it once ready, with when it was.
     pub fn start(
         binary: PathBuf,
         database_url: &str,
         pin: Option<String>,
-    ) -> Result<Server, String> {
+    ) -> Result<(Server, Readiness), String> {
         use std::io::Write;
         let addr = free_addr()?;
         let mut config = tempfile::Builder::new()
@@ -124,26 +173,54 @@ impl Server {
         config
             .write_all(config_text(addr, database_url).as_bytes())
             .map_err(|e| e.to_string())?;
-        let mut child = spawn(&binary, &config, pin.as_deref())?;
-        wait_ready(addr, &mut child, "tessera")?;
-        Ok(Server {
+        let started = Instant::now();
+        let child = spawn(&binary, &config, pin.as_deref())?;
+        let mut server = Server {
             addr,
             host: addr.to_string(),
             child,
             config,
             binary,
             pin,
+        };
+        let ready = server.ready(started)?;
+        Ok((server, ready))
+    }
+
+    fn ready(&mut self, started: Instant) -> Result<Readiness, String> {
+        let paths = [DISCOVERY, "/readyz"];
+        let at = wait_ready(self.addr, &mut self.child, "tessera", started, &paths)?;
+        Ok(Readiness {
+            discovery: at[0],
+            readyz: at[1],
         })
     }
 
-    /// Stops and starts again on the same store; returns the time from start to ready.
-    pub fn restart(&mut self) -> Result<Duration, String> {
+    /// Stops the server as a service manager does — SIGTERM, then SIGKILL if it has not exited
+    /// within ten seconds — so it drains, writes its audit log and closes its store, and the
+    /// next start is an ordinary restart, not crash recovery. The store stays.
+    pub fn stop(&mut self) {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while terminated && Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Stops and starts again on the same store; returns when it was ready.
+    pub fn restart(&mut self) -> Result<Readiness, String> {
+        self.stop();
         let started = Instant::now();
         self.child = spawn(&self.binary, &self.config, self.pin.as_deref())?;
-        wait_ready(self.addr, &mut self.child, "tessera")?;
-        Ok(started.elapsed())
+        self.ready(started)
     }
 
     /// The server's process id (for its memory).
@@ -199,7 +276,6 @@ pub async fn drive_sampled(
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

@@ -10,17 +10,36 @@ use tessera_protocol::secret::base64url;
 use tessera_protocol::SecretDigest;
 use tokio::sync::Semaphore;
 
+/// Fills `buffer` from the operating system's CSPRNG (`getrandom(2)`). Not aws-lc's DRBG: that
+/// one seeds itself from CPU jitter on first use (tens of milliseconds of CPU), which would sit
+/// on every start's path to ready; see [`seed_signing_rng_in_background`].
+fn fill_random(buffer: &mut [u8]) -> Result<(), CryptoError> {
+    getrandom::fill(buffer).map_err(|_| CryptoError::Random)
+}
+
+/// Seeds aws-lc's DRBG — which signatures use (ECDSA nonces, RSA blinding) — on a thread of its
+/// own, so a starting server answers while it happens rather than after, and the first token
+/// request usually finds it done (or waits for it, never fails).
+pub fn seed_signing_rng_in_background() {
+    std::thread::spawn(|| {
+        let mut byte = [0u8; 1];
+        if aws_lc_rs::rand::fill(&mut byte).is_err() {
+            tracing::error!("aws-lc's random number generator could not be seeded");
+        }
+    });
+}
+
 /// A random value of `bytes` bytes from the system CSPRNG, base64url-encoded.
 pub fn random_token(bytes: usize) -> Result<String, CryptoError> {
     let mut buffer = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+    fill_random(&mut buffer)?;
     Ok(base64url(&buffer))
 }
 
 /// A random value of `bytes` bytes, lowercase hex (Auth0-style user ids).
 pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
     let mut buffer = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+    fill_random(&mut buffer)?;
     Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -34,7 +53,7 @@ pub fn random_alphanumeric(length: usize) -> Result<String, CryptoError> {
     let mut out = String::with_capacity(length);
     let mut buffer = [0u8; 64];
     while out.len() < length {
-        aws_lc_rs::rand::fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+        fill_random(&mut buffer)?;
         for &byte in buffer.iter().filter(|&&b| b < UNBIASED) {
             if out.len() == length {
                 break;
@@ -92,10 +111,16 @@ pub struct Passwords {
     decoy_hash: Arc<String>,
 }
 
+/// One argon2id computation's working memory (19 MiB at our parameters), kept between
+/// computations so a busy server — and the benchmark's floor, which must do the same work —
+/// does not allocate and zero it for every login.
+#[derive(Debug, Default)]
+pub struct HashMemory(Vec<Block>);
+
 /// One hash's working memory and when it was last used.
 #[derive(Debug)]
 struct Scratch {
-    blocks: Vec<Block>,
+    memory: HashMemory,
     used_at: Instant,
 }
 
@@ -110,14 +135,15 @@ fn hash_error(error: impl std::fmt::Display) -> CryptoError {
     CryptoError::Hash(error.to_string())
 }
 
-/// Argon2id of `password` and `salt` into `out`, in `blocks` when they are the right size.
+/// Argon2id of `password` and `salt` into `out`, in `memory` when it is the right size.
 fn compute(
     params: Params,
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
-    blocks: &mut Vec<Block>,
+    memory: &mut HashMemory,
 ) -> Result<(), CryptoError> {
+    let blocks = &mut memory.0;
     if blocks.len() != params.block_count() {
         *blocks = vec![Block::default(); params.block_count()];
     }
@@ -126,13 +152,14 @@ fn compute(
         .map_err(hash_error)
 }
 
-/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password` with a fresh salt.
-fn hash_with(password: &str, blocks: &mut Vec<Block>) -> Result<String, CryptoError> {
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password` with a fresh salt,
+/// computed in `memory`. Blocking: [`Passwords::hash`] runs it off the async runtime.
+pub fn hash_password_in(password: &str, memory: &mut HashMemory) -> Result<String, CryptoError> {
     let params = params()?;
     let mut salt = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+    fill_random(&mut salt)?;
     let mut out = [0u8; 32];
-    compute(params.clone(), password.as_bytes(), &salt, &mut out, blocks)?;
+    compute(params.clone(), password.as_bytes(), &salt, &mut out, memory)?;
     let salt = SaltString::encode_b64(&salt).map_err(hash_error)?;
     let hash = PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
@@ -144,8 +171,9 @@ fn hash_with(password: &str, blocks: &mut Vec<Block>) -> Result<String, CryptoEr
     Ok(hash.to_string())
 }
 
-/// Whether `password` matches the PHC string `hash` (argon2id only), compared in constant time.
-fn verify_with(hash: &str, password: &str, blocks: &mut Vec<Block>) -> bool {
+/// Whether `password` matches the PHC string `hash` (argon2id only), compared in constant time,
+/// computed in `memory`. Blocking: [`Passwords::verify`] runs it off the async runtime.
+pub fn verify_password_in(hash: &str, password: &str, memory: &mut HashMemory) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
@@ -162,17 +190,34 @@ fn verify_with(hash: &str, password: &str, blocks: &mut Vec<Block>) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    if compute(params, password.as_bytes(), salt, &mut out, blocks).is_err() {
+    if compute(params, password.as_bytes(), salt, &mut out, memory).is_err() {
         return false;
     }
     // `Output`'s equality is constant-time.
     Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
+/// The hash checked when there is no such user: our parameters, so checking it costs what
+/// checking a real one does, and an all-zero output, which no password produces (a 2^-256
+/// chance) — and [`Passwords::verify`] refuses it whatever the result. Built, not computed, so
+/// a start does not spend a hash on it.
+fn decoy_hash() -> Result<String, CryptoError> {
+    let params = params()?;
+    let salt = SaltString::encode_b64(b"tessera decoy 16").map_err(hash_error)?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(hash_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&[0u8; 32]).map_err(hash_error)?),
+    };
+    Ok(hash.to_string())
+}
+
 impl Passwords {
     /// At most `concurrency` hashes run at once.
     pub fn new(concurrency: usize) -> Result<Passwords, CryptoError> {
-        let decoy_hash = hash_with("decoy password, never valid", &mut Vec::new())?;
+        let decoy_hash = decoy_hash()?;
         Ok(Passwords {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             scratch: Arc::new(Mutex::new(Vec::new())),
@@ -183,7 +228,7 @@ impl Passwords {
     /// Runs `work` on the blocking pool under a permit, with a reused buffer when one is free.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, CryptoError> {
         let _permit = self
             .permits
@@ -192,10 +237,10 @@ impl Passwords {
             .map_err(|_| CryptoError::Task)?;
         let scratch = Arc::clone(&self.scratch);
         tokio::task::spawn_blocking(move || {
-            let mut blocks = lock(&scratch).pop().map(|s| s.blocks).unwrap_or_default();
-            let result = work(&mut blocks);
+            let mut memory = lock(&scratch).pop().map(|s| s.memory).unwrap_or_default();
+            let result = work(&mut memory);
             lock(&scratch).push(Scratch {
-                blocks,
+                memory,
                 used_at: Instant::now(),
             });
             result
@@ -205,7 +250,8 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, CryptoError> {
-        self.run(move |blocks| hash_with(&password, blocks)).await?
+        self.run(move |memory| hash_password_in(&password, memory))
+            .await?
     }
 
     /// Checks `password` against `hash`, or against a decoy when there is no user, taking the
@@ -218,7 +264,7 @@ impl Passwords {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
         let matched = self
-            .run(move |blocks| verify_with(&hash, &password, blocks))
+            .run(move |memory| verify_password_in(&hash, &password, memory))
             .await?;
         Ok(exists && matched)
     }
@@ -256,8 +302,19 @@ mod tests {
     use argon2::password_hash::PasswordVerifier;
 
     #[test]
+    fn the_decoy_has_our_parameters_and_matches_no_password() {
+        let decoy = decoy_hash().unwrap();
+        let parsed = PasswordHash::new(&decoy).unwrap();
+        assert_eq!(Params::try_from(&parsed).unwrap(), params().unwrap());
+        let mut memory = HashMemory::default();
+        for password in ["", "decoy", "password", "tessera decoy 16"] {
+            assert!(!verify_password_in(&decoy, password, &mut memory));
+        }
+    }
+
+    #[test]
     fn a_hash_verifies_with_the_argon2_crate_and_here_and_only_for_its_password() {
-        let hash = hash_with("correct horse", &mut Vec::new()).unwrap();
+        let hash = hash_password_in("correct horse", &mut HashMemory::default()).unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
@@ -266,10 +323,14 @@ mod tests {
         assert!(Argon2::default()
             .verify_password(b"correct horse", &parsed)
             .is_ok());
-        let mut blocks = Vec::new();
-        assert!(verify_with(&hash, "correct horse", &mut blocks));
-        assert!(!verify_with(&hash, "correct horsf", &mut blocks));
-        assert!(!verify_with("not a hash", "correct horse", &mut blocks));
+        let mut memory = HashMemory::default();
+        assert!(verify_password_in(&hash, "correct horse", &mut memory));
+        assert!(!verify_password_in(&hash, "correct horsf", &mut memory));
+        assert!(!verify_password_in(
+            "not a hash",
+            "correct horse",
+            &mut memory
+        ));
     }
 
     #[test]
@@ -280,13 +341,13 @@ mod tests {
             .hash_password(b"pw", &salt)
             .unwrap()
             .to_string();
-        let mut blocks = Vec::new();
-        assert!(verify_with(&theirs, "pw", &mut blocks));
+        let mut memory = HashMemory::default();
+        assert!(verify_password_in(&theirs, "pw", &mut memory));
         assert!(
-            verify_with(&theirs, "pw", &mut blocks),
+            verify_password_in(&theirs, "pw", &mut memory),
             "a dirty buffer gives the same hash"
         );
-        assert!(!verify_with(&theirs, "pW", &mut blocks));
+        assert!(!verify_password_in(&theirs, "pW", &mut memory));
     }
 
     #[test]
@@ -298,14 +359,14 @@ mod tests {
             .hash_password(b"pw", &salt)
             .unwrap()
             .to_string();
-        let mut blocks = Vec::new();
-        assert!(verify_with(&argon2id_small, "pw", &mut blocks));
+        let mut memory = HashMemory::default();
+        assert!(verify_password_in(&argon2id_small, "pw", &mut memory));
         let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, small)
             .hash_password(b"pw", &salt)
             .unwrap()
             .to_string();
         assert!(
-            !verify_with(&argon2i, "pw", &mut blocks),
+            !verify_password_in(&argon2i, "pw", &mut memory),
             "only argon2id is accepted"
         );
     }

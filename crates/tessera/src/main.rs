@@ -124,6 +124,7 @@ async fn serve(config: Option<PathBuf>) -> Result<(), String> {
         eprintln!("{}", admins::notice(admin, &state.settings.issuer));
     }
     tracing::info!(address = %tessera.addr, issuer = %tessera.state.settings.issuer, "Tessera is listening");
+    tessera_core::crypto::seed_signing_rng_in_background();
     tessera
         .serve(shutdown_signal())
         .await
