@@ -84,20 +84,26 @@ pub struct Floors {
 }
 
 impl Floors {
-    /// Each floor for `window`, one after another on one thread.
+    /// Each floor for `window` in all, on one thread: three rounds of a third of it, each
+    /// round through every operation, keeping each operation's best round — a floor is a
+    /// bound, and a round slowed by a neighbour would lower it and flatter every ratio.
     pub fn measure(window: Duration) -> Result<Floors, String> {
-        let mut floors = Floors::default();
-        for alg in Algorithm::ALL {
-            let name = alg.as_str().to_owned();
-            floors
-                .sign
-                .insert(name.clone(), signs_per_second(alg, window)?);
-            floors
-                .verify
-                .insert(name, verifies_per_second(alg, window)?);
+        const ROUNDS: u32 = 3;
+        let slice = window / ROUNDS;
+        let mut best = Floors::default();
+        for _ in 0..ROUNDS {
+            let mut round = Floors::default();
+            for alg in Algorithm::ALL {
+                let name = alg.as_str().to_owned();
+                round
+                    .sign
+                    .insert(name.clone(), signs_per_second(alg, slice)?);
+                round.verify.insert(name, verifies_per_second(alg, slice)?);
+            }
+            round.argon2 = argon2_per_second(slice)?;
+            best = best.fastest(&round);
         }
-        floors.argon2 = argon2_per_second(window)?;
-        Ok(floors)
+        Ok(best)
     }
 
     /// The faster of two measurements of each floor: a floor is a bound, so the higher
@@ -149,13 +155,14 @@ mod tests {
 
     use super::*;
 
-    /// The better of three interleaved rounds of each, so a noisy neighbour slows both.
-    fn best_of_three(
+    /// The best of seven interleaved rounds of each, so a noisy neighbour (another test, the
+    /// hypervisor) slows both rather than one.
+    fn best_of_rounds(
         mut floor: impl FnMut() -> Result<f64, String>,
         mut server: impl FnMut() -> Result<f64, String>,
     ) -> (f64, f64) {
         let (mut best_floor, mut best_server) = (0f64, 0f64);
-        for _ in 0..3 {
+        for _ in 0..7 {
             best_floor = best_floor.max(floor().unwrap());
             best_server = best_server.max(server().unwrap());
         }
@@ -173,7 +180,7 @@ mod tests {
 
     #[test]
     fn floors_are_at_least_as_fast_as_the_server_paths() {
-        let window = Duration::from_millis(200);
+        let window = Duration::from_millis(80);
 
         // Password checks: the server's path is `Passwords::verify` (a permit, the blocking
         // pool, a pooled buffer).
@@ -183,14 +190,14 @@ mod tests {
             .block_on(passwords.hash(PASSWORD.to_owned()))
             .unwrap();
         let server = || {
-            per_second(Duration::from_millis(600), || {
+            per_second(Duration::from_millis(250), || {
                 runtime
                     .block_on(passwords.verify(Some(hash.clone()), PASSWORD.to_owned()))
                     .unwrap()
             })
         };
-        let floor = || argon2_per_second(Duration::from_millis(600));
-        assert_not_slower("argon2id", best_of_three(floor, server));
+        let floor = || argon2_per_second(Duration::from_millis(250));
+        assert_not_slower("argon2id", best_of_rounds(floor, server));
 
         // Signatures: the server builds fresh claims (a random jti) and signs them.
         for alg in Algorithm::ALL {
@@ -203,7 +210,7 @@ mod tests {
                 })
             };
             let floor = || signs_per_second(alg, window);
-            assert_not_slower(alg.as_str(), best_of_three(floor, server));
+            assert_not_slower(alg.as_str(), best_of_rounds(floor, server));
         }
 
         // Verification: the server reads the header, picks the key by kid, then verifies.
@@ -219,7 +226,7 @@ mod tests {
                 })
             };
             let floor = || verifies_per_second(alg, window);
-            assert_not_slower(alg.as_str(), best_of_three(floor, server));
+            assert_not_slower(alg.as_str(), best_of_rounds(floor, server));
         }
     }
 

@@ -35,7 +35,7 @@ use crate::floor::Floors;
 use crate::flows::{client_credentials, Dialect};
 use crate::load::Outcome;
 use crate::populate::Population;
-use crate::report::{Measured, Row, HEADER, SEPARATOR};
+use crate::report::{Goal, Judging, Measured, Row, HEADER, SEPARATOR};
 use crate::scenarios::{Target, SCOPE};
 use crate::server::{Server, APIS};
 
@@ -70,6 +70,10 @@ struct Args {
     /// Milliseconds each floor is measured for.
     #[arg(long, default_value_t = 1500)]
     floor_window_ms: u64,
+    /// Also write the report into this markdown file, between its
+    /// `<!-- tessera-bench:begin -->` and `<!-- tessera-bench:end -->` lines.
+    #[arg(long)]
+    write_docs: Option<PathBuf>,
     /// Only measure the floors, on this process's CPUs, and print them as JSON (the suite runs
     /// itself this way on the server's CPUs).
     #[arg(long, hide = true)]
@@ -79,23 +83,31 @@ struct Args {
 struct Bench {
     target: Target,
     rows: Vec<Row>,
+    postgres: bool,
 }
 
 impl Bench {
+    fn judging(&self) -> Judging<'static> {
+        Judging {
+            postgres: self.postgres,
+            peer: None,
+        }
+    }
+
     fn row(
         &mut self,
         scenario: impl Into<String>,
         measured: Measured,
         floor: Option<(f64, f64, &'static str)>,
-        target: &'static str,
+        goal: Goal,
     ) {
         let row = Row {
             scenario: scenario.into(),
             measured,
             floor,
-            target,
+            goal,
         };
-        eprintln!("{}", row.markdown());
+        eprintln!("{}", row.markdown(self.judging()));
         self.rows.push(row);
     }
 }
@@ -162,17 +174,12 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
     // A: client credentials, one signature per request, per algorithm.
     for (api, alg) in APIS {
         let measured = bench.target.client_credentials(api).await?;
-        let target = match alg {
-            "RS256" | "PS256" => "≥ 0.85",
-            _ => "≥ 0.5",
+        let goal = match alg {
+            "RS256" | "PS256" => Goal::Ratio(0.85),
+            _ => Goal::Ratio(0.5),
         };
         let floor = Some((1.0, floors.sign(alg), "sign/s"));
-        bench.row(
-            format!("A client_credentials {alg}"),
-            measured,
-            floor,
-            target,
-        );
+        bench.row(format!("A client_credentials {alg}"), measured, floor, goal);
     }
 
     // p99 at half the maximum RS256 throughput, open loop.
@@ -184,7 +191,12 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
     );
     let half = t.run_at(workers, Some(max / 2.0)).await?;
     let floor = Some((1.0, rs256, "sign/s"));
-    bench.row("A RS256 at half of max (paced)", half, floor, "p99 ≤ 10 ms");
+    bench.row(
+        "A RS256 at half of max (paced)",
+        half,
+        floor,
+        Goal::P99Ms(10.0),
+    );
 
     // An SSO session with consent for everything the scenarios ask.
     let (addr, host) = (bench.target.addr, bench.target.host.clone());
@@ -194,50 +206,41 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
     let (measured, codes) = bench.target.code_redemption(&cookies).await?;
     let floor = Some((2.0, rs256, "sign/s"));
     let name = format!("B code redemption + id_token ({codes} codes)");
-    bench.row(name, measured, floor, "≥ 0.85");
+    bench.row(name, measured, floor, Goal::Ratio(0.85));
     let measured = bench.target.refresh_rotation(&cookies).await?;
-    bench.row(
-        "C refresh rotation + id_token",
-        measured,
-        floor,
-        "≥ 0.75 SQLite, ≥ 0.6 PostgreSQL",
-    );
+    let goal = Goal::RatioByStore {
+        sqlite: 0.75,
+        postgres: 0.6,
+    };
+    bench.row("C refresh rotation + id_token", measured, floor, goal);
 
     // D: whole flows.
     let argon2 = Some((1.0, floors.argon2, "argon2id/s"));
     let none = Cookies::default();
     let t = &bench.target;
     let measured = t.run(t.flows(SCOPE, Some("login consent"), &none)).await?;
-    bench.row(
-        "D flow: login + consent + code + token",
-        measured,
-        argon2,
-        "≥ 0.8",
-    );
+    let name = "D flow: login + consent + code + token";
+    bench.row(name, measured, argon2, Goal::Ratio(0.8));
     let t = &bench.target;
     let measured = t.run(t.flows(SCOPE, Some("login"), &none)).await?;
-    bench.row(
-        "D flow: login, remembered consent",
-        measured,
-        argon2,
-        "≥ 0.8",
-    );
+    let name = "D flow: login, remembered consent";
+    bench.row(name, measured, argon2, Goal::Ratio(0.8));
     let t = &bench.target;
     let measured = t.run(t.flows(SCOPE, None, &cookies)).await?;
-    let target = "≥ 5× peer (386/s)";
-    bench.row(
-        "D flow: SSO session, remembered consent",
-        measured,
-        floor,
-        target,
-    );
+    let name = "D flow: SSO session, remembered consent";
+    bench.row(name, measured, floor, Goal::TimesPeer(5.0));
 
     // E: JWKS and userinfo.
     let measured = bench.target.jwks().await?;
-    bench.row("E JWKS GET", measured, None, "≥ 63,540 req/s (10× peer)");
+    bench.row("E JWKS GET", measured, None, Goal::TimesPeer(10.0));
     let measured = bench.target.userinfo(&cookies).await?;
     let floor = Some((1.0, floors.verify("RS256"), "verify/s"));
-    bench.row("E userinfo GET (RS256 verify)", measured, floor, "≥ 0.6");
+    bench.row(
+        "E userinfo GET (RS256 verify)",
+        measured,
+        floor,
+        Goal::Ratio(0.6),
+    );
     Ok(())
 }
 
@@ -278,12 +281,8 @@ async fn resource_validation(bench: &mut Bench, floors: &Floors) -> Result<(), S
     };
     let measured = Measured { outcome, rss: None };
     let floor = Some((1.0, floors.verify("RS256"), "verify/s"));
-    bench.row(
-        "F tessera-resource validate (in-process)",
-        measured,
-        floor,
-        "≥ 0.9",
-    );
+    let name = "F tessera-resource validate (in-process)";
+    bench.row(name, measured, floor, Goal::Ratio(0.9));
     Ok(())
 }
 
@@ -331,6 +330,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     let (mut server, first_start) = Server::start(binary, &database_url, pin.clone())?;
     let mut bench = Bench {
+        postgres: args.store != "sqlite",
         target: Target {
             addr: server.addr,
             host: server.host.clone(),
@@ -344,6 +344,7 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss = server.rss_mb();
     eprintln!("{HEADER}");
+    eprintln!("{SEPARATOR}");
     scenarios(&mut bench, floors).await?;
     resource_validation(&mut bench, floors).await?;
 
@@ -379,42 +380,56 @@ async fn run(args: Args) -> Result<(), String> {
         false => None,
     };
 
-    println!();
-    println!(
-        "Floors (same run, one thread): {}",
-        measured_floors.summary()
-    );
-    println!(
-        "Memory: {idle_rss:.1} MB idle (target ≤ 20), {rss_256:.1} MB at 256 connections (target ≤ 60), {peak:.1} MB peak."
-    );
-    println!(
-        "Exec to the first 200 (target ≤ 100 ms): empty store, first start (creates the schema, seeds): {}; \
-         the store the scenarios left: {}; populated ({}): {}.",
+    let judging = Judging {
+        postgres: bench.postgres,
+        peer: peer.as_ref().map(|p| p.rows.as_slice()),
+    };
+    let mut lines = vec![
+        format!("Command: `{}`", command_line()),
+        format!("Machine: {}", report::machine()),
+        format!(
+            "Server pinned to CPUs {}; {} s per scenario, {} connections; store {}.",
+            pin.as_deref().unwrap_or("(not pinned)"),
+            duration.as_secs(),
+            concurrency,
+            if bench.postgres {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            }
+        ),
+        String::new(),
+        format!(
+            "Floors (same run, one thread): {}",
+            measured_floors.summary()
+        ),
+        String::new(),
+        HEADER.to_owned(),
+        SEPARATOR.to_owned(),
+    ];
+    lines.extend(bench.rows.iter().map(|row| row.markdown(judging)));
+    let within = |value: f64, limit: f64| if value <= limit { "yes" } else { "no" };
+    let ready_ms = |r: &server::Readiness| r.readyz.max(r.discovery).as_secs_f64() * 1000.0;
+    lines.push(String::new());
+    lines.push(format!(
+        "Memory: {idle_rss:.1} MB idle (≤ 20: {}), {rss_256:.1} MB at 256 connections (≤ 60: {}), {peak:.1} MB peak.",
+        within(idle_rss, 20.0),
+        within(rss_256, 60.0)
+    ));
+    lines.push(format!(
+        "Exec to the first 200 of discovery and of /readyz (≤ 100 ms): fresh store, first start (creates the schema, \
+         the keys, seeds): {}; the store the scenarios left: {} ({}); populated ({}): {} ({}).",
         first_start.describe(),
         used_ready.describe(),
+        within(ready_ms(&used_ready), 100.0),
         population.describe(),
-        populated_ready.describe()
-    );
-    println!(
-        "Server pinned to CPUs {}; {} s per scenario, {} connections; store {}.",
-        pin.as_deref().unwrap_or("(not pinned)"),
-        duration.as_secs(),
-        concurrency,
-        if args.store == "sqlite" {
-            "SQLite"
-        } else {
-            "PostgreSQL"
-        }
-    );
-    println!("{HEADER}");
-    println!("{SEPARATOR}");
-    for row in &bench.rows {
-        println!("{}", row.markdown());
-    }
+        populated_ready.describe(),
+        within(ready_ms(&populated_ready), 100.0)
+    ));
     let mut all: Vec<&Row> = bench.rows.iter().collect();
     if let Some(peer) = &peer {
-        println!();
-        println!(
+        lines.push(String::new());
+        lines.push(format!(
             "Peer: node oidc-provider (bench/peer), in memory, same CPUs, load generator, \
              connections and duration. Memory: {:.1} MB idle, {:.1} MB at 256 connections, {:.1} MB peak. \
              Exec to the first 200 of discovery: {:.0} ms.",
@@ -422,11 +437,18 @@ async fn run(args: Args) -> Result<(), String> {
             peer.rss_256,
             peer.peak_rss,
             peer.ready.as_secs_f64() * 1000.0
-        );
-        for line in report::side_by_side(&bench.rows, &peer.rows) {
-            println!("{line}");
-        }
+        ));
+        lines.push(String::new());
+        lines.extend(report::side_by_side(&bench.rows, &peer.rows));
         all.extend(&peer.rows);
+    }
+    println!();
+    for line in &lines {
+        println!("{line}");
+    }
+    if let Some(path) = &args.write_docs {
+        report::write_between_markers(path, &lines)?;
+        eprintln!("wrote the report into {}", path.display());
     }
     let failed = report::failures(&all);
     println!(
@@ -438,6 +460,28 @@ async fn run(args: Args) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("scenarios failed:\n  {}", failed.join("\n  ")))
+    }
+}
+
+/// This run's command line: `taskset -c LIST` first when this process is pinned (as it reads
+/// its own affinity), the program as `target/release/NAME`.
+fn command_line() -> String {
+    let mut words: Vec<String> = std::env::args().collect();
+    if let Some(program) = words.first_mut() {
+        if let Some(name) = std::path::Path::new(program.as_str()).file_name() {
+            *program = format!("target/release/{}", name.to_string_lossy());
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let allowed = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(str::trim);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let all = format!("0-{}", cores.saturating_sub(1));
+    match allowed {
+        Some(list) if list != all && cores > 0 => format!("taskset -c {list} {}", words.join(" ")),
+        _ => words.join(" "),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::browser::{sign_in, Cookies};
 use crate::flows::Dialect;
-use crate::report::{Measured, Row};
+use crate::report::{Goal, Judging, Measured, Row};
 use crate::scenarios::{Target, SCOPE};
 use crate::server::{free_addr, peak_rss_mb, pinned, rss_mb, wait_ready, APIS, DISCOVERY};
 
@@ -99,9 +99,9 @@ fn row(rows: &mut Vec<Row>, scenario: impl Into<String>, measured: Measured) {
         scenario: scenario.into(),
         measured,
         floor: None,
-        target: "–",
+        goal: Goal::None,
     };
-    eprintln!("{}", row.markdown());
+    eprintln!("{}", row.markdown(Judging::default()));
     rows.push(row);
 }
 

@@ -10,19 +10,113 @@ pub struct Measured {
     pub rss: Option<f64>,
 }
 
+/// What a scenario is expected to reach.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    /// At least this fraction of the floor.
+    Ratio(f64),
+    /// At least this fraction of the floor on SQLite, the second on PostgreSQL.
+    RatioByStore { sqlite: f64, postgres: f64 },
+    /// A p99 latency of at most this many milliseconds.
+    P99Ms(f64),
+    /// At least this many times the peer's throughput in the same scenario (judged only when
+    /// the peer ran).
+    TimesPeer(f64),
+    /// Nothing to judge (the peer's own rows).
+    None,
+}
+
+/// Whether a row met its goal: `None` when there is nothing to judge it against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub met: bool,
+    /// What was measured against the goal, and by how much it fell short.
+    pub detail: String,
+}
+
+impl Goal {
+    pub fn describe(&self, postgres: bool) -> String {
+        match self {
+            Goal::Ratio(r) => format!("≥ {r:.2}"),
+            Goal::RatioByStore {
+                sqlite,
+                postgres: pg,
+            } => match postgres {
+                false => format!("≥ {sqlite:.2} (SQLite)"),
+                true => format!("≥ {pg:.2} (PostgreSQL)"),
+            },
+            Goal::P99Ms(ms) => format!("p99 ≤ {ms} ms"),
+            Goal::TimesPeer(times) => format!("≥ {times}× peer"),
+            Goal::None => "–".to_owned(),
+        }
+    }
+
+    fn judge(&self, row: &Row, peer: Option<&Row>, postgres: bool) -> Option<Verdict> {
+        let at_least = |measured: f64, wanted: f64, what: &str| Verdict {
+            met: measured >= wanted,
+            detail: if measured >= wanted {
+                format!("{measured:.2}{what}")
+            } else {
+                format!(
+                    "{measured:.2}{what}, short by {:.0} %",
+                    (1.0 - measured / wanted) * 100.0
+                )
+            },
+        };
+        match *self {
+            Goal::Ratio(wanted) => row.ratio().map(|r| at_least(r, wanted, "")),
+            Goal::RatioByStore {
+                sqlite,
+                postgres: pg,
+            } => {
+                let wanted = if postgres { pg } else { sqlite };
+                row.ratio().map(|r| at_least(r, wanted, ""))
+            }
+            Goal::P99Ms(limit) => {
+                let p99 = row.outcome().p99_ms();
+                Some(Verdict {
+                    met: p99 <= limit,
+                    detail: format!("p99 {p99:.2} ms"),
+                })
+            }
+            Goal::TimesPeer(wanted) => {
+                let theirs = peer?.outcome().per_second();
+                (theirs > 0.0).then(|| at_least(row.outcome().per_second() / theirs, wanted, "×"))
+            }
+            Goal::None => None,
+        }
+    }
+}
+
 /// One line of the report.
 pub struct Row {
     pub scenario: String,
     pub measured: Measured,
     /// Units of work per request (signatures, hashes) and the floor they are measured against.
     pub floor: Option<(f64, f64, &'static str)>,
-    pub target: &'static str,
+    pub goal: Goal,
 }
 
 /// The columns of [`Row::markdown`].
 pub const HEADER: &str =
-    "| scenario | req/s | floor | ratio | target | p50 ms | p99 ms | p99.9 ms | RSS MB | failed |";
-pub const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|---|";
+    "| scenario | req/s | floor | ratio | target | met? | p50 ms | p99 ms | p99.9 ms | RSS MB | failed |";
+pub const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|---|---|";
+
+/// What the rows are judged against: the store they ran on and the peer's rows, if it ran.
+#[derive(Clone, Copy, Default)]
+pub struct Judging<'a> {
+    pub postgres: bool,
+    pub peer: Option<&'a [Row]>,
+}
+
+impl Judging<'_> {
+    pub fn verdict(&self, row: &Row) -> Option<Verdict> {
+        let peer = self
+            .peer
+            .and_then(|rows| rows.iter().find(|r| key(&r.scenario) == key(&row.scenario)));
+        row.goal.judge(row, peer, self.postgres)
+    }
+}
 
 fn mb(rss: Option<f64>) -> String {
     rss.map_or_else(|| "–".into(), |mb| format!("{mb:.0}"))
@@ -33,24 +127,29 @@ impl Row {
         &self.measured.outcome
     }
 
-    fn ratio(&self) -> Option<f64> {
+    pub fn ratio(&self) -> Option<f64> {
         self.floor
             .map(|(per_request, floor, _)| self.outcome().per_second() * per_request / floor)
     }
 
-    pub fn markdown(&self) -> String {
+    pub fn markdown(&self, judging: Judging<'_>) -> String {
         let (ratio, floor) = match (self.ratio(), self.floor) {
             (Some(r), Some((_, f, name))) => (format!("{r:.2}"), format!("{f:.0} {name}")),
             _ => ("–".into(), "–".into()),
         };
+        let met = match judging.verdict(self) {
+            Some(Verdict { met: true, .. }) => "**yes**".to_owned(),
+            Some(Verdict { met: false, detail }) => format!("no ({detail})"),
+            None => "–".to_owned(),
+        };
         let outcome = self.outcome();
         format!(
-            "| {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
+            "| {} | {:.0} | {} | {} | {} | {met} | {:.2} | {:.2} | {:.2} | {} | {} |",
             self.scenario,
             outcome.per_second(),
             floor,
             ratio,
-            self.target,
+            self.goal.describe(judging.postgres),
             outcome.p50_ms(),
             outcome.p99_ms(),
             outcome.p999_ms(),
@@ -106,6 +205,71 @@ pub fn side_by_side(ours: &[Row], peer: &[Row]) -> Vec<String> {
     lines
 }
 
+/// The machine the run is on: CPU model, cores, memory and kernel, from /proc.
+pub fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory_gib = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!(
+        "{model}, {cores} cores, {memory_gib:.0} GiB, Linux {}",
+        kernel.trim()
+    )
+}
+
+pub const BEGIN: &str =
+    "<!-- tessera-bench:begin (written by tessera-bench --write-docs; do not edit by hand) -->";
+pub const END: &str = "<!-- tessera-bench:end -->";
+
+/// `text` with everything between the [`BEGIN`] and [`END`] lines replaced by `lines`.
+pub fn between_markers(text: &str, lines: &[String]) -> Result<String, String> {
+    let begin = text
+        .find("<!-- tessera-bench:begin")
+        .ok_or("no `<!-- tessera-bench:begin` line")?;
+    let after_begin = text[begin..]
+        .find('\n')
+        .map(|n| begin + n + 1)
+        .ok_or("nothing after the begin marker")?;
+    let end = text[after_begin..]
+        .find(END)
+        .map(|n| after_begin + n)
+        .ok_or("no `<!-- tessera-bench:end -->` after the begin marker")?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..begin]);
+    out.push_str(BEGIN);
+    out.push_str("\n\n");
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&text[end..]);
+    Ok(out)
+}
+
+/// Writes `lines` into the markdown file at `path`, between its markers.
+pub fn write_between_markers(path: &std::path::Path, lines: &[String]) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = between_markers(&text, lines).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The scenarios that failed, each with why: a run with any failed request, or with none
 /// answered at all, fails — a throughput measured on wrong answers measures nothing.
 pub fn failures(rows: &[&Row]) -> Vec<String> {
@@ -138,7 +302,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use super::{failures, key, Measured, Row};
+    use super::{between_markers, failures, key, Goal, Judging, Measured, Row, BEGIN, END};
     use crate::load::Outcome;
 
     fn row(ok: u64, failed: u64, why: Option<&str>) -> Row {
@@ -155,8 +319,77 @@ mod tests {
                 rss: None,
             },
             floor: None,
-            target: "≥ 0.85",
+            goal: Goal::Ratio(0.85),
         }
+    }
+
+    fn with_rate(per_second: u64, floor: f64, goal: Goal) -> Row {
+        let mut row = row(per_second, 0, None);
+        row.floor = Some((1.0, floor, "sign/s"));
+        row.goal = goal;
+        row
+    }
+
+    #[test]
+    fn a_ratio_below_its_goal_is_judged_short_by_how_much() {
+        let judging = Judging::default();
+        let short = judging
+            .verdict(&with_rate(700, 1000.0, Goal::Ratio(0.85)))
+            .unwrap();
+        assert!(!short.met);
+        assert_eq!(short.detail, "0.70, short by 18 %");
+        assert!(
+            judging
+                .verdict(&with_rate(900, 1000.0, Goal::Ratio(0.85)))
+                .unwrap()
+                .met
+        );
+        let by_store = Goal::RatioByStore {
+            sqlite: 0.75,
+            postgres: 0.6,
+        };
+        let postgres = Judging {
+            postgres: true,
+            peer: None,
+        };
+        assert!(
+            postgres
+                .verdict(&with_rate(650, 1000.0, by_store))
+                .unwrap()
+                .met
+        );
+        assert!(
+            !judging
+                .verdict(&with_rate(650, 1000.0, by_store))
+                .unwrap()
+                .met
+        );
+    }
+
+    #[test]
+    fn the_report_replaces_only_what_lies_between_the_markers() {
+        let text = format!("# Benchmarks\nprose\n{BEGIN}\nold table\n{END}\nmore prose\n");
+        let out = between_markers(&text, &["| new |".to_owned()]).unwrap();
+        assert_eq!(
+            out,
+            format!("# Benchmarks\nprose\n{BEGIN}\n\n| new |\n\n{END}\nmore prose\n")
+        );
+        assert_eq!(between_markers(&out, &["| new |".to_owned()]).unwrap(), out);
+        assert!(between_markers("no markers", &[]).is_err());
+    }
+
+    #[test]
+    fn a_goal_against_the_peer_is_judged_only_when_the_peer_ran() {
+        let ours = with_rate(5000, 1.0, Goal::TimesPeer(5.0));
+        assert_eq!(Judging::default().verdict(&ours), None);
+        let peer = [with_rate(1250, 1.0, Goal::None)];
+        let judging = Judging {
+            postgres: false,
+            peer: Some(&peer),
+        };
+        let verdict = judging.verdict(&ours).unwrap();
+        assert!(!verdict.met, "{verdict:?}");
+        assert_eq!(verdict.detail, "4.00×, short by 20 %");
     }
 
     #[test]
