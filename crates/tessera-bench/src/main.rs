@@ -408,6 +408,10 @@ async fn run(args: Args) -> Result<(), String> {
         SEPARATOR.to_owned(),
     ];
     lines.extend(bench.rows.iter().map(|row| row.markdown(judging)));
+    if let Some(bounds) = http_bounds(&bench.rows, floors) {
+        lines.push(String::new());
+        lines.push(bounds);
+    }
     let within = |value: f64, limit: f64| if value <= limit { "yes" } else { "no" };
     let ready_ms = |r: &server::Readiness| r.readyz.max(r.discovery).as_secs_f64() * 1000.0;
     lines.push(String::new());
@@ -463,6 +467,31 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
+/// What a token endpoint could reach at best on this machine: one signature plus one bare HTTP
+/// exchange per request, the latter as fast as this run's JWKS GET (a cached body, no work).
+fn http_bounds(rows: &[Row], floors: &Floors) -> Option<String> {
+    let jwks = rows
+        .iter()
+        .find(|r| r.scenario.starts_with("E JWKS"))?
+        .outcome()
+        .per_second();
+    if jwks <= 0.0 {
+        return None;
+    }
+    let bounds: Vec<String> = APIS
+        .iter()
+        .map(|(_, alg)| {
+            let sign = floors.sign(alg);
+            format!("{alg} ≤ {:.2}", jwks / (jwks + sign))
+        })
+        .collect();
+    Some(format!(
+        "Best ratio a client-credentials request could reach here, with one signature and one bare \
+         HTTP exchange (as fast as this run's JWKS GET, {jwks:.0}/s) and no other work: {}.",
+        bounds.join(", ")
+    ))
+}
+
 /// This run's command line: `taskset -c LIST` first when this process is pinned (as it reads
 /// its own affinity), the program as `target/release/NAME`.
 fn command_line() -> String {
@@ -477,7 +506,7 @@ fn command_line() -> String {
         .lines()
         .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
         .map(str::trim);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = report::machine_cores();
     let all = format!("0-{}", cores.saturating_sub(1));
     match allowed {
         Some(list) if list != all && cores > 0 => format!("taskset -c {list} {}", words.join(" ")),

@@ -205,6 +205,15 @@ pub fn side_by_side(ours: &[Row], peer: &[Row]) -> Vec<String> {
     lines
 }
 
+/// The machine's CPUs, not this process's (which `taskset` may have narrowed).
+pub fn machine_cores() -> usize {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count()
+}
+
 /// The machine the run is on: CPU model, cores, memory and kernel, from /proc.
 pub fn machine() -> String {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
@@ -214,7 +223,7 @@ pub fn machine() -> String {
         .find_map(|l| l.strip_prefix("model name"))
         .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_owned())
         .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = machine_cores();
     let memory_gib = read("/proc/meminfo")
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
@@ -239,9 +248,12 @@ pub const END: &str = "<!-- tessera-bench:end -->";
 
 /// `text` with everything between the [`BEGIN`] and [`END`] lines replaced by `lines`.
 pub fn between_markers(text: &str, lines: &[String]) -> Result<String, String> {
+    // A line that starts with the marker: prose may quote it.
     let begin = text
-        .find("<!-- tessera-bench:begin")
-        .ok_or("no `<!-- tessera-bench:begin` line")?;
+        .match_indices("<!-- tessera-bench:begin")
+        .map(|(at, _)| at)
+        .find(|&at| at == 0 || text[..at].ends_with('\n'))
+        .ok_or("no line starting with `<!-- tessera-bench:begin`")?;
     let after_begin = text[begin..]
         .find('\n')
         .map(|n| begin + n + 1)
@@ -368,11 +380,12 @@ mod tests {
 
     #[test]
     fn the_report_replaces_only_what_lies_between_the_markers() {
-        let text = format!("# Benchmarks\nprose\n{BEGIN}\nold table\n{END}\nmore prose\n");
+        let prose = "# Benchmarks\nwritten between `<!-- tessera-bench:begin -->` and its end\n";
+        let text = format!("{prose}{BEGIN}\nold table\n{END}\nmore prose\n");
         let out = between_markers(&text, &["| new |".to_owned()]).unwrap();
         assert_eq!(
             out,
-            format!("# Benchmarks\nprose\n{BEGIN}\n\n| new |\n\n{END}\nmore prose\n")
+            format!("{prose}{BEGIN}\n\n| new |\n\n{END}\nmore prose\n")
         );
         assert_eq!(between_markers(&out, &["| new |".to_owned()]).unwrap(), out);
         assert!(between_markers("no markers", &[]).is_err());

@@ -202,6 +202,7 @@ impl Server {
     pub fn stop(&mut self) {
         let terminated = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
+            .stderr(Stdio::null())
             .status()
             .is_ok_and(|status| status.success());
         let deadline = Instant::now() + Duration::from_secs(10);
