@@ -305,7 +305,10 @@ mod tests {
     fn the_decoy_has_our_parameters_and_matches_no_password() {
         let decoy = decoy_hash().unwrap();
         let parsed = PasswordHash::new(&decoy).unwrap();
-        assert_eq!(Params::try_from(&parsed).unwrap(), params().unwrap());
+        let (theirs, ours) = (Params::try_from(&parsed).unwrap(), params().unwrap());
+        let cost = |p: &Params| (p.m_cost(), p.t_cost(), p.p_cost());
+        assert_eq!(cost(&theirs), cost(&ours));
+        assert_eq!(parsed.hash.map(|h| h.len()), Some(32));
         let mut memory = HashMemory::default();
         for password in ["", "decoy", "password", "tessera decoy 16"] {
             assert!(!verify_password_in(&decoy, password, &mut memory));
