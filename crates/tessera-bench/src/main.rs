@@ -71,7 +71,8 @@ struct Args {
     #[arg(long, default_value_t = 1500)]
     floor_window_ms: u64,
     /// Also write the report into this markdown file, between its
-    /// `<!-- tessera-bench:begin -->` and `<!-- tessera-bench:end -->` lines.
+    /// `<!-- tessera-bench:begin STORE … -->` and `<!-- tessera-bench:end STORE -->` lines
+    /// (STORE: `sqlite` or `postgres`).
     #[arg(long)]
     write_docs: Option<PathBuf>,
     /// Only measure the floors, on this process's CPUs, and print them as JSON (the suite runs
@@ -451,7 +452,8 @@ async fn run(args: Args) -> Result<(), String> {
         println!("{line}");
     }
     if let Some(path) = &args.write_docs {
-        report::write_between_markers(path, &lines)?;
+        let section = if bench.postgres { "postgres" } else { "sqlite" };
+        report::Markers::for_section(section).write(path, &lines)?;
         eprintln!("wrote the report into {}", path.display());
     }
     let failed = report::failures(&all);

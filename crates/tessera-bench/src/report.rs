@@ -242,44 +242,61 @@ pub fn machine() -> String {
     )
 }
 
-pub const BEGIN: &str =
-    "<!-- tessera-bench:begin (written by tessera-bench --write-docs; do not edit by hand) -->";
-pub const END: &str = "<!-- tessera-bench:end -->";
-
-/// `text` with everything between the [`BEGIN`] and [`END`] lines replaced by `lines`.
-pub fn between_markers(text: &str, lines: &[String]) -> Result<String, String> {
-    // A line that starts with the marker: prose may quote it.
-    let begin = text
-        .match_indices("<!-- tessera-bench:begin")
-        .map(|(at, _)| at)
-        .find(|&at| at == 0 || text[..at].ends_with('\n'))
-        .ok_or("no line starting with `<!-- tessera-bench:begin`")?;
-    let after_begin = text[begin..]
-        .find('\n')
-        .map(|n| begin + n + 1)
-        .ok_or("nothing after the begin marker")?;
-    let end = text[after_begin..]
-        .find(END)
-        .map(|n| after_begin + n)
-        .ok_or("no `<!-- tessera-bench:end -->` after the begin marker")?;
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..begin]);
-    out.push_str(BEGIN);
-    out.push_str("\n\n");
-    for line in lines {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(&text[end..]);
-    Ok(out)
+/// The lines of a markdown file that enclose one store's report (`sqlite`, `postgres`).
+pub struct Markers {
+    prefix: String,
+    pub begin: String,
+    pub end: String,
 }
 
-/// Writes `lines` into the markdown file at `path`, between its markers.
-pub fn write_between_markers(path: &std::path::Path, lines: &[String]) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = between_markers(&text, lines).map_err(|e| format!("{}: {e}", path.display()))?;
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+impl Markers {
+    pub fn for_section(section: &str) -> Markers {
+        let prefix = format!("<!-- tessera-bench:begin {section} ");
+        Markers {
+            begin: format!(
+                "{prefix}(written by tessera-bench --write-docs; do not edit by hand) -->"
+            ),
+            prefix,
+            end: format!("<!-- tessera-bench:end {section} -->"),
+        }
+    }
+
+    /// `text` with everything between its begin line (a line that starts with the marker:
+    /// prose may quote one) and the end marker after it replaced by `lines`.
+    pub fn replace(&self, text: &str, lines: &[String]) -> Result<String, String> {
+        let begin = text
+            .match_indices(&self.prefix)
+            .map(|(at, _)| at)
+            .find(|&at| at == 0 || text[..at].ends_with('\n'))
+            .ok_or_else(|| format!("no line starting with `{}`", self.prefix.trim_end()))?;
+        let after_begin = text[begin..]
+            .find('\n')
+            .map(|n| begin + n + 1)
+            .ok_or("nothing after the begin marker")?;
+        let end = text[after_begin..]
+            .find(&self.end)
+            .map(|n| after_begin + n)
+            .ok_or_else(|| format!("no `{}` after the begin marker", self.end))?;
+        let mut out = String::with_capacity(text.len());
+        out.push_str(&text[..begin]);
+        out.push_str(&self.begin);
+        out.push_str("\n\n");
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&text[end..]);
+        Ok(out)
+    }
+
+    /// Writes `lines` into the markdown file at `path`, between these markers.
+    pub fn write(&self, path: &std::path::Path, lines: &[String]) -> Result<(), String> {
+        let error = |e: String| format!("{}: {e}", path.display());
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let text = self.replace(&text, lines).map_err(error)?;
+        std::fs::write(path, text).map_err(|e| error(e.to_string()))
+    }
 }
 
 /// The scenarios that failed, each with why: a run with any failed request, or with none
@@ -314,7 +331,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use super::{between_markers, failures, key, Goal, Judging, Measured, Row, BEGIN, END};
+    use super::{failures, key, Goal, Judging, Markers, Measured, Row};
     use crate::load::Outcome;
 
     fn row(ok: u64, failed: u64, why: Option<&str>) -> Row {
@@ -379,16 +396,25 @@ mod tests {
     }
 
     #[test]
-    fn the_report_replaces_only_what_lies_between_the_markers() {
-        let prose = "# Benchmarks\nwritten between `<!-- tessera-bench:begin -->` and its end\n";
-        let text = format!("{prose}{BEGIN}\nold table\n{END}\nmore prose\n");
-        let out = between_markers(&text, &["| new |".to_owned()]).unwrap();
+    fn the_report_replaces_only_what_lies_between_its_own_markers() {
+        let (sqlite, postgres) = (
+            Markers::for_section("sqlite"),
+            Markers::for_section("postgres"),
+        );
+        let prose =
+            "# Benchmarks\nwritten between `<!-- tessera-bench:begin sqlite -->` and its end\n";
+        let (b, e) = (&sqlite.begin, &sqlite.end);
+        let (pb, pe) = (&postgres.begin, &postgres.end);
+        let text = format!("{prose}{b}\nold\n{e}\nmiddle\n{pb}\nold pg\n{pe}\n");
+        let out = sqlite.replace(&text, &["| new |".to_owned()]).unwrap();
         assert_eq!(
             out,
-            format!("{prose}{BEGIN}\n\n| new |\n\n{END}\nmore prose\n")
+            format!("{prose}{b}\n\n| new |\n\n{e}\nmiddle\n{pb}\nold pg\n{pe}\n")
         );
-        assert_eq!(between_markers(&out, &["| new |".to_owned()]).unwrap(), out);
-        assert!(between_markers("no markers", &[]).is_err());
+        assert_eq!(sqlite.replace(&out, &["| new |".to_owned()]).unwrap(), out);
+        let both = postgres.replace(&out, &["| pg |".to_owned()]).unwrap();
+        assert!(both.contains("| new |") && both.contains("| pg |") && !both.contains("old"));
+        assert!(sqlite.replace("no markers", &[]).is_err());
     }
 
     #[test]
