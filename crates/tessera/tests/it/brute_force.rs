@@ -353,7 +353,9 @@ async fn a_login_flood_does_not_starve_token_issuance() {
     const TOKENS: u32 = 20;
     let m = Mgmt::start_with(|config| config.ip_throttle_max_failures = 1_000_000).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let answered = Arc::new(AtomicU64::new(0));
+    // Logins answered so far; waiters are woken by each answer instead of polling.
+    let (answered, mut answers) = tokio::sync::watch::channel(0u64);
+    let answered = Arc::new(answered);
     let waited_micros = Arc::new(AtomicU64::new(0));
     let mut flooders = Vec::new();
     for i in 0..FLOODERS {
@@ -368,21 +370,19 @@ async fn a_login_flood_does_not_starve_token_issuance() {
                 let (status, _) = page.try_login(&format!("flood-{i}-{n}"), "wrong").await;
                 assert_eq!(status, StatusCode::UNAUTHORIZED);
                 waited.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-                answered.fetch_add(1, Ordering::Relaxed);
+                answered.send_modify(|count| *count += 1);
                 n += 1;
             }
         }));
     }
     // The hashing queue is full once every flooder has been answered at least once (a bounded
     // wait for background tasks, not a measurement).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while answered.load(Ordering::Relaxed) < FLOODERS && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let _ = tokio::time::timeout_at(deadline, answers.wait_for(|&n| n >= FLOODERS)).await;
     let audience = management_audience(&m.server);
     let mut slowest = Duration::ZERO;
     let (logins_before, waited_before) = (
-        answered.load(Ordering::Relaxed),
+        *answers.borrow_and_update(),
         waited_micros.load(Ordering::Relaxed),
     );
     for _ in 0..TOKENS {
@@ -394,10 +394,8 @@ async fn a_login_flood_does_not_starve_token_issuance() {
     }
     // Logins answered while the tokens were, and their average wait (at least one: the
     // flooders kept going while the tokens were issued).
-    while answered.load(Ordering::Relaxed) == logins_before && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let during = answered.load(Ordering::Relaxed) - logins_before;
+    let _ = tokio::time::timeout_at(deadline, answers.wait_for(|&n| n > logins_before)).await;
+    let during = *answers.borrow() - logins_before;
     let average_login = Duration::from_micros(
         (waited_micros.load(Ordering::Relaxed) - waited_before) / during.max(1),
     );
