@@ -54,46 +54,67 @@ pub async fn populate(database_url: &str, population: Population, now: i64) -> R
     // One real hash for all: every user's row is as long as an imported user's.
     let hash =
         hash_password_in("bulk password", &mut HashMemory::default()).map_err(|e| e.to_string())?;
+    let rows = Rows {
+        population,
+        hash: &hash,
+        now,
+    };
     if database_url.starts_with("sqlite:") {
         let mut db = sqlx::SqliteConnection::connect(database_url)
             .await
             .map_err(error)?;
-        let mut tx = db.begin().await.map_err(error)?;
-        let users = sqlx::query(SQLITE_USERS)
-            .bind(population.users)
-            .bind(&hash)
-            .bind(now);
-        tx.execute(users).await.map_err(error)?;
-        let events = sqlx::query(SQLITE_EVENTS)
-            .bind(population.events)
-            .bind(population.users.max(1))
-            .bind(now);
-        tx.execute(events).await.map_err(error)?;
-        tx.commit().await.map_err(error)?;
+        rows.insert::<sqlx::Sqlite>(&mut db, [SQLITE_USERS, SQLITE_EVENTS])
+            .await
+            .map_err(error)?;
         // As the server leaves the store when it stops: the write-ahead log folded into the
         // database, so the next start is an ordinary one, not a recovery reading 300 MB of log.
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             .await
             .map_err(error)?;
-        db.close().await.map_err(error)?;
+        db.close().await.map_err(error)
     } else {
         let mut db = sqlx::PgConnection::connect(database_url)
             .await
             .map_err(error)?;
-        let mut tx = db.begin().await.map_err(error)?;
-        let users = sqlx::query(POSTGRES_USERS)
-            .bind(population.users)
-            .bind(&hash)
-            .bind(now);
-        tx.execute(users).await.map_err(error)?;
-        let events = sqlx::query(POSTGRES_EVENTS)
-            .bind(population.events)
-            .bind(population.users.max(1))
-            .bind(now);
-        tx.execute(events).await.map_err(error)?;
-        tx.commit().await.map_err(error)?;
+        rows.insert::<sqlx::Postgres>(&mut db, [POSTGRES_USERS, POSTGRES_EVENTS])
+            .await
+            .map_err(error)?;
         db.execute("ANALYZE").await.map_err(error)?;
-        db.close().await.map_err(error)?;
+        db.close().await.map_err(error)
     }
-    Ok(())
+}
+
+/// What the two statements insert; they bind the same values on either database.
+struct Rows<'a> {
+    population: Population,
+    hash: &'a str,
+    now: i64,
+}
+
+impl Rows<'_> {
+    /// Runs `[users, events]` in one transaction on `db`.
+    async fn insert<DB: sqlx::Database>(
+        &self,
+        db: &mut DB::Connection,
+        [users, events]: [&str; 2],
+    ) -> Result<(), sqlx::Error>
+    where
+        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+        for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+        i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        let mut tx = db.begin().await?;
+        let users = sqlx::query(users)
+            .bind(self.population.users)
+            .bind(self.hash)
+            .bind(self.now);
+        (&mut *tx).execute(users).await?;
+        let events = sqlx::query(events)
+            .bind(self.population.events)
+            .bind(self.population.users.max(1))
+            .bind(self.now);
+        (&mut *tx).execute(events).await?;
+        tx.commit().await
+    }
 }

@@ -160,13 +160,18 @@ pub fn hash_password_in(password: &str, memory: &mut HashMemory) -> Result<Strin
     fill_random(&mut salt)?;
     let mut out = [0u8; 32];
     compute(params.clone(), password.as_bytes(), &salt, &mut out, memory)?;
-    let salt = SaltString::encode_b64(&salt).map_err(hash_error)?;
+    phc_string(&params, &salt, &out)
+}
+
+/// The PHC string of an argon2id (v19) output `out` computed with `params` and `salt`.
+fn phc_string(params: &Params, salt: &[u8], out: &[u8]) -> Result<String, CryptoError> {
+    let salt = SaltString::encode_b64(salt).map_err(hash_error)?;
     let hash = PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(hash_error)?,
+        params: ParamsString::try_from(params).map_err(hash_error)?,
         salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&out).map_err(hash_error)?),
+        hash: Some(Output::new(out).map_err(hash_error)?),
     };
     Ok(hash.to_string())
 }
@@ -202,16 +207,7 @@ pub fn verify_password_in(hash: &str, password: &str, memory: &mut HashMemory) -
 /// chance) — and [`Passwords::verify`] refuses it whatever the result. Built, not computed, so
 /// a start does not spend a hash on it.
 fn decoy_hash() -> Result<String, CryptoError> {
-    let params = params()?;
-    let salt = SaltString::encode_b64(b"tessera decoy 16").map_err(hash_error)?;
-    let hash = PasswordHash {
-        algorithm: argon2::ARGON2ID_IDENT,
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(hash_error)?,
-        salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&[0u8; 32]).map_err(hash_error)?),
-    };
-    Ok(hash.to_string())
+    phc_string(&params()?, b"tessera decoy 16", &[0u8; 32])
 }
 
 impl Passwords {
