@@ -48,7 +48,9 @@ impl From<StoreError> for AdminError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(what) => AdminError::Conflict(format!("{what} already exists")),
-            StoreError::Unavailable(detail) => AdminError::Unavailable(detail),
+            StoreError::Unavailable(detail) | StoreError::Full(detail) => {
+                AdminError::Unavailable(detail)
+            }
             other => AdminError::Internal(other.to_string()),
         }
     }

@@ -13,7 +13,7 @@ use tessera_admin::resource_servers::ResourceServerBody;
 use tessera_admin::scopes::{self, management_audience, scopes_of};
 use tessera_admin::users::UserBody;
 use tessera_admin::{Admin, AdminError, AdminParts, Caller, Principal};
-use tessera_core::audit::{Audit, RequestContext};
+use tessera_core::audit::{Audit, AuditCounters, Recording, RequestContext};
 use tessera_core::brute_force::BruteForce;
 use tessera_core::clock::Clock;
 use tessera_core::crypto::Passwords;
@@ -44,7 +44,12 @@ async fn fixture() -> Fixture {
         issuer: ISSUER.into(),
         passwords: Passwords::new(1).unwrap(),
         sealer: Sealer::new(b"0123456789abcdef0123456789abcdef").unwrap(),
-        audit: Audit::start(Arc::clone(&store), metrics::Counter::noop()).unwrap(),
+        audit: Audit::start(
+            Arc::clone(&store),
+            AuditCounters::noop(),
+            Recording::Recorded,
+        )
+        .unwrap(),
         brute_force: BruteForce {
             max_attempts: 10,
             cooldown: 900,
@@ -325,6 +330,7 @@ async fn user_validation_names_the_field_and_blocking_revokes_refresh_tokens() {
         rotated_at: None,
         revoked: false,
         sid: None,
+        expires_at: None,
     };
     f.store
         .insert_refresh_token(&digest, &grant, NOW)

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 /// Fills `buffer` from the operating system's CSPRNG (`getrandom(2)`). Not aws-lc's DRBG: that
 /// one seeds itself from CPU jitter on first use (tens of milliseconds of CPU), which would sit
 /// on every start's path to ready; see [`seed_signing_rng_in_background`].
-fn fill_random(buffer: &mut [u8]) -> Result<(), CryptoError> {
+pub fn fill_random(buffer: &mut [u8]) -> Result<(), CryptoError> {
     getrandom::fill(buffer).map_err(|_| CryptoError::Random)
 }
 

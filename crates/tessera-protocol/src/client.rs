@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RedirectUri, Scope, SecretDigest};
+use crate::{RedirectUri, Scope, SecretDigest, Timestamp};
 
 /// A client identifier (RFC 6749 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -159,6 +159,25 @@ pub struct RefreshTokenPolicy {
     pub token_lifetime: Option<i64>,
     /// A token unused for this long expires, seconds; `None` means no limit.
     pub idle_token_lifetime: Option<i64>,
+}
+
+impl RefreshTokenPolicy {
+    /// When a token of a family begun at `family_created_at`, last used at `last_used_at`,
+    /// expires: the earlier of its absolute and inactivity lifetimes; `None` if neither has a
+    /// limit. Housekeeping deletes it then: presented later it would be refused as expired
+    /// (before any reuse check), so nothing needs it.
+    pub fn expiry(
+        &self,
+        family_created_at: Timestamp,
+        last_used_at: Timestamp,
+    ) -> Option<Timestamp> {
+        let absolute = self.token_lifetime.map(|life| family_created_at.plus(life));
+        let idle = self.idle_token_lifetime.map(|idle| last_used_at.plus(idle));
+        match (absolute, idle) {
+            (Some(a), Some(i)) => Some(a.min(i)),
+            (a, i) => a.or(i),
+        }
+    }
 }
 
 impl Default for RefreshTokenPolicy {

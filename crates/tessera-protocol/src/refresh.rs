@@ -24,6 +24,9 @@ pub struct RefreshGrant {
     pub rotated_at: Option<Timestamp>,
     pub revoked: bool,
     pub sid: Option<String>,
+    /// When it expires under its client's policy as of its last use
+    /// ([`crate::RefreshTokenPolicy::expiry`]); `None` never. Housekeeping deletes it then.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// How a valid refresh token is used.

@@ -1,5 +1,5 @@
 //! Failures of the server itself (not of the client's request): logged in full, answered with
-//! a generic 500 or, when the store is unreachable, 503 with `Retry-After`.
+//! a generic 500 or, when the store is unreachable or its disk full, 503 with `Retry-After`.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,8 +25,10 @@ pub enum InternalError {
 impl InternalError {
     pub fn status(&self) -> StatusCode {
         match self {
-            // The store is unreachable, not wrong: the request may succeed later.
-            InternalError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            // The store is unreachable or full, not wrong: the request may succeed later.
+            InternalError::Store(StoreError::Unavailable(_) | StoreError::Full(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

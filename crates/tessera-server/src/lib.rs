@@ -24,12 +24,12 @@ use tokio::net::TcpListener;
 use crate::state::AppState;
 
 /// How a node's background work runs, beside the requests.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Upkeep {
     /// How often expired records are purged.
     pub housekeeping_interval: Duration,
-    /// How long audit log events are kept.
-    pub log_retention: Duration,
+    /// How long audit log events are kept, and how many at most.
+    pub log_retention: tessera_core::audit::Retention,
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,
 }
@@ -45,13 +45,14 @@ pub async fn serve(
     // Keys rotated or revoked in the store (by `tessera keys`, on any node) take effect here.
     let refresh =
         Arc::clone(&state.keys).spawn_refresh(Arc::clone(&state.store), state.clock.clone());
-    let purge = housekeeping::spawn(
-        Arc::clone(&state.store),
-        state.clock.clone(),
-        upkeep.housekeeping_interval,
-        state.settings.brute_force,
-        upkeep.log_retention,
-    );
+    let purge = housekeeping::Housekeeper {
+        store: Arc::clone(&state.store),
+        clock: state.clock.clone(),
+        brute_force: state.settings.brute_force,
+        retention: upkeep.log_retention,
+        metrics: Arc::clone(&state.metrics),
+    }
+    .spawn(upkeep.housekeeping_interval);
     let metrics = Arc::clone(&state.metrics).spawn_upkeep();
     // An idle server keeps no hashing memory: the buffers of start-up hashing (seeded users,
     // the first administrator) go now, those of logins once logins stop.

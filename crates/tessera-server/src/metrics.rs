@@ -14,6 +14,7 @@ use axum::http::Method;
 use axum::response::Response;
 use metrics::{Counter, Histogram, Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use tessera_core::audit::{AuditCounters, EventType};
 use tessera_protocol::GrantType;
 use tower::{Layer, Service};
 
@@ -24,6 +25,9 @@ const LOGIN_FAILURES: &str = "tessera_login_failures_total";
 const REFRESH_REUSE: &str = "tessera_refresh_token_reuse_detected_total";
 const CODE_REPLAYS: &str = "tessera_authorization_code_replays_total";
 const AUDIT_DROPPED: &str = "tessera_audit_events_dropped_total";
+const AUDIT_EVENTS: &str = "tessera_audit_events_total";
+const PURGED: &str = "tessera_housekeeping_purged_total";
+const LOG_EVENTS_CAPPED: &str = "tessera_audit_events_capped_total";
 
 /// Latency buckets, seconds: a token request takes well under a millisecond, a login the
 /// password hash's tens of milliseconds.
@@ -57,7 +61,8 @@ pub struct Metrics {
     login_failures: [Counter; 4],
     refresh_reuse: Counter,
     code_replays: Counter,
-    audit_dropped: Counter,
+    audit: AuditCounters,
+    log_events_capped: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -96,7 +101,11 @@ impl Metrics {
             login_failures,
             refresh_reuse: counter(REFRESH_REUSE, &[]),
             code_replays: counter(CODE_REPLAYS, &[]),
-            audit_dropped: counter(AUDIT_DROPPED, &[]),
+            audit: AuditCounters {
+                by_type: EventType::ALL.map(|t| counter(AUDIT_EVENTS, &[("type", t.code())])),
+                dropped: counter(AUDIT_DROPPED, &[]),
+            },
+            log_events_capped: counter(LOG_EVENTS_CAPPED, &[]),
             recorder,
             handle,
         }
@@ -135,9 +144,22 @@ impl Metrics {
         self.code_replays.increment(1);
     }
 
-    /// The counter of audit events dropped, for the audit log's writer to count with.
-    pub fn audit_dropped(&self) -> Counter {
-        self.audit_dropped.clone()
+    /// The counters the audit log counts its events with.
+    pub fn audit_counters(&self) -> AuditCounters {
+        self.audit.clone()
+    }
+
+    /// Housekeeping deleted `rows` from `what` (a table).
+    pub fn purged(&self, what: &'static str, rows: u64) {
+        let key = Key::from_parts(PURGED, vec![Label::from_static_parts("what", what)]);
+        self.recorder
+            .register_counter(&key, &METADATA)
+            .increment(rows);
+    }
+
+    /// Housekeeping deleted `events` before their retention ended, to hold the log's cap.
+    pub fn log_events_capped(&self, events: u64) {
+        self.log_events_capped.increment(events);
     }
 
     fn requests(&self, method: &str, route: &str, status: u16) -> Counter {
@@ -188,6 +210,15 @@ fn describe(recorder: &PrometheusRecorder) {
         (
             AUDIT_DROPPED,
             "Audit log events dropped because the writer's queue was full or the store failed",
+        ),
+        (
+            AUDIT_EVENTS,
+            "Audit events by type, every one, whether the log stores it or not",
+        ),
+        (PURGED, "Rows deleted by housekeeping, by table"),
+        (
+            LOG_EVENTS_CAPPED,
+            "Audit log events deleted before their retention ended, to hold log_max_events",
         ),
     ];
     for (name, help) in counters {

@@ -8,6 +8,10 @@ pub enum StoreError {
     /// the request may succeed later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database cannot store more data: its disk (or quota) is full. Reads still work, and
+    /// writes succeed again once space is freed.
+    #[error("database full: {0}")]
+    Full(String),
     /// A record with the same unique key exists already.
     #[error("already exists: {0}")]
     Conflict(String),
@@ -37,6 +41,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => {
                 StoreError::Unavailable(message)
             }
+            sqlx::Error::Database(db) if is_full_code(db.code().as_deref()) => {
+                StoreError::Full(message)
+            }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 StoreError::Corrupt(message)
             }
@@ -50,6 +57,11 @@ impl From<sqlx::Error> for StoreError {
 /// not accepting connections yet). SQLite's codes are numbers and never match.
 fn is_unavailable_code(code: Option<&str>) -> bool {
     code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P0"))
+}
+
+/// SQLite's `SQLITE_FULL` (13) and PostgreSQL's `disk_full` (53100).
+fn is_full_code(code: Option<&str>) -> bool {
+    matches!(code, Some("13" | "53100"))
 }
 
 pub(crate) fn migration_failed(error: sqlx::migrate::MigrateError) -> StoreError {
@@ -99,6 +111,22 @@ mod tests {
             assert!(!is_unavailable_code(Some(code)), "{code}");
         }
         assert!(!is_unavailable_code(None));
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised_on_both_databases() {
+        assert!(is_full_code(Some("13")));
+        assert!(is_full_code(Some("53100")));
+        for code in [
+            None,
+            Some("1"),
+            Some("5"),
+            Some("53200"),
+            Some("53300"),
+            Some("131"),
+        ] {
+            assert!(!is_full_code(code), "{code:?}");
+        }
     }
 
     #[test]

@@ -190,8 +190,14 @@ pub trait RefreshTokenStore {
         grant: &RefreshGrant,
         now: Timestamp,
     ) -> StoreResult<bool>;
-    /// Records a use of a non-rotating token (its inactivity lifetime restarts).
-    async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()>;
+    /// Records a use of a non-rotating token (its inactivity lifetime restarts, so it now
+    /// expires at `expires_at`).
+    async fn touch_refresh_token(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> StoreResult<()>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_refresh_family(&self, family_id: &str, now: Timestamp) -> StoreResult<u64>;
     /// Revokes a user's refresh tokens, for one client and audience or (with `None`) all.
@@ -334,24 +340,46 @@ pub trait AuditLogStore {
         filter: &LogFilter,
         page: Page,
     ) -> StoreResult<Listing<LogEvent>>;
-    /// Deletes at most `batch` events dated before `before`; returns how many went.
-    async fn purge_log_events(&self, before: Timestamp, batch: i64) -> StoreResult<u64>;
+    /// Deletes at most `batch` events of `types` dated before `before`; returns how many went.
+    async fn purge_log_events(
+        &self,
+        before: Timestamp,
+        types: EventTypes<'_>,
+        batch: i64,
+    ) -> StoreResult<u64>;
+    /// How many events the log holds.
+    async fn count_log_events(&self) -> StoreResult<u64>;
+    /// Deletes the `batch` oldest events of `types`; returns how many went.
+    async fn purge_oldest_log_events(&self, types: EventTypes<'_>, batch: i64) -> StoreResult<u64>;
+}
+
+/// The event types (Auth0's codes) a purge of the audit log applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTypes<'a> {
+    /// Only these.
+    Only(&'a [&'a str]),
+    /// Every type but these (all of them when empty).
+    AllBut(&'a [&'a str]),
 }
 
 /// Operations: removing what has expired, in small batches so many nodes can run it at once,
-/// and a cheap probe of the database for readiness checks.
+/// and cheap probes of the database for readiness checks.
 #[async_trait]
 pub trait Housekeeping {
     /// One trivial round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
-    /// Deletes at most `batch` expired codes, sessions and pending authorizations, and refresh
-    /// tokens revoked before `revoked_before`; returns how many rows went.
+    /// Rewrites one row with `padding`, fresh bytes: fails with [`StoreError::Full`] when the
+    /// database cannot store new data.
+    async fn probe_write(&self, padding: &[u8], now: Timestamp) -> StoreResult<()>;
+    /// Deletes at most `batch` rows from each table of expired codes, sessions, pending
+    /// authorizations and refresh tokens (and those revoked before `revoked_before`); returns
+    /// how many rows went, by table.
     async fn purge_expired(
         &self,
         now: Timestamp,
         revoked_before: Timestamp,
         batch: i64,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<Vec<(&'static str, u64)>>;
 }
 
 /// Everything the server needs from storage.

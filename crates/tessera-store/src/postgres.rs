@@ -85,11 +85,12 @@ impl Dialect for PostgresStore {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let marked = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = $2, last_used_at = $2
+            "UPDATE refresh_tokens SET rotated_at = $2, last_used_at = $2, expires_at = $3
              WHERE digest = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
         )
         .bind(old.as_bytes().as_slice())
         .bind(now.0)
+        .bind(grant.expires_at.map(|at| at.0))
         .execute(&mut *tx)
         .await?;
         if marked.rows_affected() != 1 {

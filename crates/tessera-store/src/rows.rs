@@ -136,6 +136,7 @@ macro_rules! row_mappers {
         fn refresh_from_row(row: &$row) -> StoreResult<RefreshGrant> {
             let rotated_at: Option<i64> = row.try_get("rotated_at")?;
             let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+            let expires_at: Option<i64> = row.try_get("expires_at")?;
             Ok(RefreshGrant {
                 client_id: ClientId(row.try_get("client_id")?),
                 user_id: row.try_get("user_id")?,
@@ -148,6 +149,7 @@ macro_rules! row_mappers {
                 rotated_at: rotated_at.map(Timestamp),
                 revoked: revoked_at.is_some(),
                 sid: row.try_get("sid")?,
+                expires_at: expires_at.map(Timestamp),
             })
         }
 

@@ -50,7 +50,8 @@ pub(crate) trait Dialect {
     fn readers(&self) -> &sqlx::Pool<Self::Db>;
 
     /// A statement deleting at most `limit` (a placeholder) rows of `table` that match
-    /// `condition`: housekeeping deletes in small batches so many nodes can run it at once.
+    /// `condition` (which may end in an `ORDER BY`): housekeeping deletes in small batches so
+    /// many nodes can run it at once.
     fn batch_delete(table: &str, condition: &str, limit: &str) -> String;
 
     /// [`crate::RefreshTokenStore::rotate_refresh_token`]: atomic on each database its own way.

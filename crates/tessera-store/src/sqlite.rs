@@ -59,12 +59,12 @@ impl SqliteStore {
     }
 }
 
-/// A successor naming the token it replaces (`rotated_from`, the cue of migration 0009's
-/// trigger); `$1`–`$10` as in `sql_store::INSERT_REFRESH`.
+/// A successor naming the token it replaces (`rotated_from`, the cue of migration 0010's
+/// trigger); `$1`–`$11` as in `sql_store::INSERT_REFRESH`.
 const ROTATE_REFRESH: &str =
     "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
-        sid, family_created_at, created_at, last_used_at, rotated_from)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)";
+        sid, family_created_at, created_at, last_used_at, expires_at, rotated_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)";
 
 /// The message of the trigger's abort: a racing request rotated or revoked the token first.
 const ROTATION_LOST: &str = "refresh token already rotated or revoked";
@@ -92,7 +92,7 @@ impl Dialect for SqliteStore {
     }
 
     /// One statement, not a transaction: each statement is a round trip to the database
-    /// thread, and the trigger of migration 0009 marks `old` rotated, or aborts the insert.
+    /// thread, and the trigger of migration 0010 marks `old` rotated, or aborts the insert.
     async fn rotate_refresh(
         &self,
         old: &SecretDigest,

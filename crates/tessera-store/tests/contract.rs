@@ -19,9 +19,9 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, LogEvent, LogFilter, Login,
-    NewUser, Page, PendingAuthorization, PostgresStore, Session, SigningKeyRecord, SqliteStore,
-    Store,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, LogEvent, LogFilter,
+    Login, NewUser, Page, PendingAuthorization, PostgresStore, Session, SigningKeyRecord,
+    SqliteStore, Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -114,6 +114,7 @@ fn refresh_grant(family: &str) -> RefreshGrant {
         rotated_at: None,
         revoked: false,
         sid: Some("sid-1".into()),
+        expires_at: Some(NOW.plus(3600)),
     }
 }
 

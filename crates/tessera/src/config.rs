@@ -1,12 +1,15 @@
 //! Configuration: a TOML file with Auth0's names, overridden by `TESSERA_*` environment variables.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
+use tessera_core::audit::{EventType, Recording, Retention};
 
 /// Environment variables with the `TESSERA_` prefix that are not settings (the last three are
 /// the CLI's remote-mode options).
@@ -83,6 +86,26 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Audit log events older than this many days are purged (at least 1).
     pub log_retention_days: u32,
+    /// Days events of a type (Auth0's code, e.g. `seccft = 2`, `sapi = 365`) are kept instead.
+    pub log_retention_days_by_type: BTreeMap<String, u32>,
+    /// Events the audit log holds at most; housekeeping deletes the oldest token exchanges
+    /// first, then the oldest of any type. Bounds the log's size whatever the load.
+    pub log_max_events: u64,
+    /// Token exchange events (`seacft`, `seccft`, `sertft`, one per token): `recorded` (all),
+    /// `sampled` (one in `log_sample_every`) or `counted` (metrics only). Every other event
+    /// is always recorded.
+    pub log_token_exchanges: TokenExchangeLogging,
+    /// With `log_token_exchanges = "sampled"`, one token exchange in this many is recorded.
+    pub log_sample_every: u32,
+}
+
+/// How token exchange events are logged (see [`Config::log_token_exchanges`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenExchangeLogging {
+    Recorded,
+    Sampled,
+    Counted,
 }
 
 impl Default for Config {
@@ -118,6 +141,10 @@ impl Default for Config {
             metrics: true,
             trust_forwarded_for: false,
             log_retention_days: 30,
+            log_retention_days_by_type: BTreeMap::new(),
+            log_max_events: 1_000_000,
+            log_token_exchanges: TokenExchangeLogging::Sampled,
+            log_sample_every: 100,
         }
     }
 }
@@ -425,10 +452,56 @@ impl Config {
                 "log_retention_days must be at least 1".into(),
             ));
         }
+        for (code, days) in &self.log_retention_days_by_type {
+            if EventType::parse(code).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "log_retention_days_by_type: {code} is not an event type"
+                )));
+            }
+            if *days == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "log_retention_days_by_type: {code} must be kept at least 1 day"
+                )));
+            }
+        }
+        if self.log_sample_every == 0 {
+            return Err(ConfigError::Invalid(
+                "log_sample_every must be at least 1".into(),
+            ));
+        }
+        if self.log_max_events < 1_000 {
+            return Err(ConfigError::Invalid(
+                "log_max_events must be at least 1000".into(),
+            ));
+        }
         if let Some(issuer) = self.issuer.take() {
             self.issuer = Some(normalized_issuer(issuer)?);
         }
         Ok(self)
+    }
+
+    /// How token exchange events are stored.
+    pub fn token_exchange_recording(&self) -> Recording {
+        match self.log_token_exchanges {
+            TokenExchangeLogging::Recorded => Recording::Recorded,
+            TokenExchangeLogging::Sampled => NonZeroU32::new(self.log_sample_every)
+                .map_or(Recording::Recorded, Recording::Sampled),
+            TokenExchangeLogging::Counted => Recording::Counted,
+        }
+    }
+
+    /// How long audit events are kept, and how many at most.
+    pub fn log_retention(&self) -> Retention {
+        let seconds = |days: u32| i64::from(days) * 86_400;
+        Retention {
+            default: seconds(self.log_retention_days),
+            by_type: self
+                .log_retention_days_by_type
+                .iter()
+                .filter_map(|(code, days)| Some((EventType::parse(code)?, seconds(*days))))
+                .collect(),
+            max_events: self.log_max_events,
+        }
     }
 
     /// The issuer: the configured one, or `http://{address actually bound}/`.

@@ -154,7 +154,11 @@ pub async fn build_state(
         Duration::from_millis(config.cache_ttl_ms),
     );
     let metrics = Arc::new(Metrics::new());
-    let audit = Audit::start(Arc::clone(&store), metrics.audit_dropped())?;
+    let audit = Audit::start(
+        Arc::clone(&store),
+        metrics.audit_counters(),
+        config.token_exchange_recording(),
+    )?;
     let keys = Arc::new(keys);
     let settings = settings(config, issuer);
     let admin = Admin::new(AdminParts {
@@ -227,7 +231,7 @@ impl Tessera {
             new_management_credentials,
             upkeep: Upkeep {
                 housekeeping_interval: Duration::from_secs(config.housekeeping_interval),
-                log_retention: Duration::from_secs(u64::from(config.log_retention_days) * 86_400),
+                log_retention: config.log_retention(),
                 header_read_timeout: Duration::from_secs(config.header_read_timeout),
             },
         })

@@ -51,6 +51,7 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every type, in declaration order: `ALL[t as usize] == t`.
     pub const ALL: [EventType; 14] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
@@ -111,6 +112,19 @@ impl EventType {
     /// The type with this code.
     pub fn parse(code: &str) -> Option<EventType> {
         EventType::ALL.into_iter().find(|t| t.code() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_sits_at_its_own_index_and_parses_from_its_code() {
+        for (index, event_type) in EventType::ALL.into_iter().enumerate() {
+            assert_eq!(event_type as usize, index);
+            assert_eq!(EventType::parse(event_type.code()), Some(event_type));
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! The audit log of security events, with Auth0's event type codes. Recording never waits on
 //! the database: events go into a bounded queue (dropped and counted when it is full) that a
-//! background task writes in batches. Nothing secret goes into an event.
+//! background task writes in batches. Nothing secret goes into an event. Every event is
+//! counted by type; routine ones (token exchanges) are stored as the [`Recording`] says.
 
 mod event;
+mod policy;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use tessera_store::{LogEvent, Store};
 use tokio::sync::{mpsc, oneshot};
 
 pub use event::{Event, EventType, RequestContext};
+pub use policy::{Recording, Retention, TypeSet};
 
 use serde_json::json;
 
@@ -61,12 +64,32 @@ enum Queued {
     Flush(oneshot::Sender<()>),
 }
 
+/// The counters the audit log keeps: events by type (every one, stored or not), and events
+/// dropped unstored.
+#[derive(Clone)]
+pub struct AuditCounters {
+    pub by_type: [Counter; EventType::ALL.len()],
+    pub dropped: Counter,
+}
+
+impl AuditCounters {
+    /// Counters that count nothing (the CLI's local mode, tests).
+    pub fn noop() -> AuditCounters {
+        AuditCounters {
+            by_type: EventType::ALL.map(|_| Counter::noop()),
+            dropped: Counter::noop(),
+        }
+    }
+}
+
 /// The handle flows record events with; cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
     queue: mpsc::Sender<Queued>,
     ids: Arc<LogIds>,
-    dropped: Counter,
+    counters: AuditCounters,
+    routine: Recording,
+    routine_seen: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Audit {
@@ -77,24 +100,41 @@ impl std::fmt::Debug for Audit {
 
 impl Audit {
     /// Starts the background writer into `store`; it ends when every handle is dropped.
+    /// Routine events are stored as `routine` says.
     pub fn start(
         store: Arc<dyn Store>,
-        dropped: Counter,
+        counters: AuditCounters,
+        routine: Recording,
     ) -> Result<Audit, crate::crypto::CryptoError> {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write(store, receiver, dropped.clone()));
+        tokio::spawn(write(store, receiver, counters.dropped.clone()));
         Ok(Audit {
             queue,
             ids: Arc::new(LogIds::new()?),
-            dropped,
+            counters,
+            routine,
+            routine_seen: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// Queues `event`, dated `now`; never waits.
-    pub fn record(&self, event: Event, now: Timestamp) {
+    /// Counts `event` and queues it, dated `now`, unless it is a routine one the policy leaves
+    /// unstored; never waits.
+    pub fn record(&self, mut event: Event, now: Timestamp) {
+        self.counters.by_type[event.event_type as usize].increment(1);
+        if event.event_type.is_routine() {
+            let nth = self.routine_seen.fetch_add(1, Ordering::Relaxed);
+            if !self.routine.keeps(nth) {
+                return;
+            }
+            if let (Recording::Sampled(every), Some(details)) =
+                (self.routine, event.details.as_object_mut())
+            {
+                details.insert("sampled_one_in".to_owned(), every.get().into());
+            }
+        }
         let record = event.into_log_event(self.ids.next(now), now);
         if self.queue.try_send(Queued::Event(record)).is_err() {
-            self.dropped.increment(1);
+            self.counters.dropped.increment(1);
         }
     }
 

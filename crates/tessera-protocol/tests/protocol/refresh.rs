@@ -33,6 +33,7 @@ fn grant() -> RefreshGrant {
         rotated_at: None,
         revoked: false,
         sid: Some("sid-1".to_owned()),
+        expires_at: None,
     }
 }
 
@@ -288,4 +289,31 @@ fn check_refresh_without_requested_scope_keeps_the_original() {
         check_refresh(&g, &client_id(), None, &non_rotating(), NOW),
         issue(g.scope.clone(), false)
     );
+}
+
+#[test]
+fn a_refresh_token_expires_at_the_earlier_of_its_two_lifetimes() {
+    let policy = |absolute, idle| RefreshTokenPolicy {
+        token_lifetime: absolute,
+        idle_token_lifetime: idle,
+        ..RefreshTokenPolicy::default()
+    };
+    let (family, used) = (Timestamp(1_000), Timestamp(5_000));
+    assert_eq!(
+        policy(Some(10_000), Some(2_000)).expiry(family, used),
+        Some(Timestamp(7_000))
+    );
+    assert_eq!(
+        policy(Some(5_000), Some(2_000)).expiry(family, used),
+        Some(Timestamp(6_000))
+    );
+    assert_eq!(
+        policy(None, Some(2_000)).expiry(family, used),
+        Some(Timestamp(7_000))
+    );
+    assert_eq!(
+        policy(Some(5_000), None).expiry(family, used),
+        Some(Timestamp(6_000))
+    );
+    assert_eq!(policy(None, None).expiry(family, used), None);
 }

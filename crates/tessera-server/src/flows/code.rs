@@ -75,6 +75,7 @@ pub async fn redeem(
             rotated_at: None,
             revoked: false,
             sid: grant.sid.clone(),
+            expires_at: client.refresh_policy().expiry(now, now),
         };
         state
             .store

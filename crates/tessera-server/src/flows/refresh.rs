@@ -21,6 +21,7 @@ pub async fn refresh(
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
     let digest = SecretDigest::of(presented);
+    let policy = client.refresh_policy();
     // Two rounds at most: a rotation lost to a racing request is judged again as what it now is.
     for _ in 0..2 {
         let grant = state
@@ -29,17 +30,13 @@ pub async fn refresh(
             .await
             .map_err(internal)?
             .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
-        let scope = match token::check_refresh(
-            &grant,
-            &client.client_id,
-            requested,
-            &client.refresh_policy(),
-            now,
-        )? {
+        let scope = match token::check_refresh(&grant, &client.client_id, requested, &policy, now)?
+        {
             RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now, request).await),
             RefreshUse::Issue { scope, rotate } => {
+                let expires_at = policy.expiry(grant.family_created_at, now);
                 let next = if rotate {
-                    successor(state, &digest, &grant, now).await?
+                    successor(state, &digest, &grant, expires_at, now).await?
                 } else {
                     Next::Same
                 };
@@ -48,7 +45,7 @@ pub async fn refresh(
                     Next::Same => {
                         state
                             .store
-                            .touch_refresh_token(&digest, now)
+                            .touch_refresh_token(&digest, now, expires_at)
                             .await
                             .map_err(internal)?;
                         (scope, presented.to_owned())
@@ -76,6 +73,7 @@ async fn successor(
     state: &AppState,
     digest: &SecretDigest,
     grant: &RefreshGrant,
+    expires_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<Next, TokenFailure> {
     let token = new_secret().map_err(internal)?;
@@ -83,6 +81,7 @@ async fn successor(
         last_used_at: now,
         rotated_at: None,
         revoked: false,
+        expires_at,
         ..grant.clone()
     };
     let new_digest = SecretDigest::of(&token);

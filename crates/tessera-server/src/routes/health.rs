@@ -1,5 +1,5 @@
-//! `GET /healthz` (the process answers), `GET /readyz` (the store answers too) and
-//! `GET /metrics` (Prometheus text exposition).
+//! `GET /healthz` (the process answers), `GET /readyz` (the store answers and can store new
+//! data) and `GET /metrics` (Prometheus text exposition).
 
 use std::time::Duration;
 
@@ -8,6 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use tessera_core::crypto::fill_random;
+use tessera_store::StoreError;
 
 use crate::state::AppState;
 
@@ -22,11 +24,28 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 while the store answers a trivial query in time, else 503 with
-/// `Retry-After`.
+/// Bytes the readiness probe writes: a few pages, fresh each time, so that it fails when the
+/// database cannot grow.
+const PROBE_BYTES: usize = 8192;
+
+/// Readiness: 200 while the store answers a trivial query and stores a few fresh pages in
+/// time, else 503 with `Retry-After` and the reason (a full disk among them).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let problem = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+    let probe = async {
+        state.store.ping().await?;
+        let mut padding = vec![0u8; PROBE_BYTES];
+        // Unpredictable bytes cannot be compressed away: the probe really needs the space.
+        if fill_random(&mut padding).is_err() {
+            padding.fill(0xA5);
+        }
+        state.store.probe_write(&padding, state.clock.now()).await
+    };
+    let problem = match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(())) => return Json(json!({ "status": "ok" })).into_response(),
+        Ok(Err(StoreError::Full(error))) => {
+            tracing::warn!(%error, "readiness probe: the store cannot write");
+            "the database cannot store new data: its disk is full"
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness probe: the store failed");
             "the store failed to answer"

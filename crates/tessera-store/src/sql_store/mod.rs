@@ -29,8 +29,8 @@ use crate::rows::{corrupt, count_of, from_json, row_mappers, scope_of, to_json};
 use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
-    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, Housekeeping,
-    KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
+    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
+    Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
     PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore,
     SigningKeyRecord, StoreResult, User, UserStore,
 };

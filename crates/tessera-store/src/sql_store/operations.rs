@@ -3,10 +3,12 @@
 use super::*;
 
 /// What housekeeping deletes: `$1` is now, `$2` the revocation cutoff, `$3` the batch size.
-const EXPIRED: [(&str, &str); 5] = [
+/// Each condition is one indexed range.
+const EXPIRED: [(&str, &str); 6] = [
     ("authorization_codes", "expires_at <= $1"),
     ("sessions", "expires_at <= $1"),
     ("pending_authorizations", "expires_at <= $1"),
+    ("refresh_tokens", "expires_at <= $1"),
     ("refresh_tokens", "revoked_at < $2"),
     ("admin_sessions", "expires_at <= $1"),
 ];
@@ -18,13 +20,25 @@ impl Housekeeping for Backend {
         Ok(())
     }
 
+    async fn probe_write(&self, padding: &[u8], now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO write_probe (id, padding, probed_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET padding = excluded.padding, probed_at = excluded.probed_at",
+        )
+        .bind(padding)
+        .bind(now.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     async fn purge_expired(
         &self,
         now: Timestamp,
         revoked_before: Timestamp,
         batch: i64,
-    ) -> StoreResult<u64> {
-        let mut purged = 0;
+    ) -> StoreResult<Vec<(&'static str, u64)>> {
+        let mut purged = Vec::with_capacity(EXPIRED.len());
         for (table, condition) in EXPIRED {
             let sql = Self::batch_delete(table, condition, "$3");
             let result = sqlx::query(&sql)
@@ -33,7 +47,7 @@ impl Housekeeping for Backend {
                 .bind(batch)
                 .execute(self.pool())
                 .await?;
-            purged += result.rows_affected();
+            purged.push((table, result.rows_affected()));
         }
         Ok(purged)
     }
@@ -244,13 +258,55 @@ impl AuditLogStore for Backend {
         })
     }
 
-    async fn purge_log_events(&self, before: Timestamp, batch: i64) -> StoreResult<u64> {
-        let sql = Self::batch_delete("log_events", "date < $1", "$2");
-        let result = sqlx::query(&sql)
-            .bind(before.0)
-            .bind(batch)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected())
+    async fn purge_log_events(
+        &self,
+        before: Timestamp,
+        types: EventTypes<'_>,
+        batch: i64,
+    ) -> StoreResult<u64> {
+        let (condition, codes) = type_condition(types, 3);
+        let sql = Self::batch_delete("log_events", &format!("date < $1 AND {condition}"), "$2");
+        let mut purge = sqlx::query(&sql).bind(before.0).bind(batch);
+        for code in codes {
+            purge = purge.bind(*code);
+        }
+        Ok(purge.execute(self.pool()).await?.rows_affected())
     }
+
+    async fn count_log_events(&self) -> StoreResult<u64> {
+        count(self.pool(), "SELECT COUNT(*) FROM log_events").await
+    }
+
+    async fn purge_oldest_log_events(&self, types: EventTypes<'_>, batch: i64) -> StoreResult<u64> {
+        let (condition, codes) = type_condition(types, 2);
+        // The date index gives the oldest first, skipping the types kept.
+        let sql = Self::batch_delete(
+            "log_events",
+            &format!("{condition} ORDER BY date, log_id"),
+            "$1",
+        );
+        let mut purge = sqlx::query(&sql).bind(batch);
+        for code in codes {
+            purge = purge.bind(*code);
+        }
+        Ok(purge.execute(self.pool()).await?.rows_affected())
+    }
+}
+
+/// The SQL condition selecting `types`, its placeholders numbered from `first`, and the codes
+/// to bind to them in order.
+fn type_condition<'a>(types: EventTypes<'a>, first: usize) -> (String, &'a [&'a str]) {
+    let (operator, codes) = match types {
+        EventTypes::Only(codes) => ("IN", codes),
+        EventTypes::AllBut([]) => return ("1 = 1".to_owned(), &[]),
+        EventTypes::AllBut(codes) => ("NOT IN", codes),
+    };
+    if codes.is_empty() {
+        return ("1 = 0".to_owned(), codes);
+    }
+    let placeholders = (first..first + codes.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (format!("type {operator} ({placeholders})"), codes)
 }

@@ -48,13 +48,13 @@ impl CodeStore for Backend {
     }
 }
 
-/// Inserts a refresh token; [`bind_refresh`] binds `$1`–`$10`.
+/// Inserts a refresh token; [`bind_refresh`] binds `$1`–`$11`.
 pub(in super::super) const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
-        sid, family_created_at, created_at, last_used_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+        sid, family_created_at, created_at, last_used_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)";
 
-/// Binds a refresh token's digest and grant, as `$1`–`$10`, to an insert of it.
+/// Binds a refresh token's digest and grant, as `$1`–`$11`, to an insert of it.
 pub(in super::super) fn bind_refresh<'q>(
     query: Query<'q>,
     digest: &'q SecretDigest,
@@ -72,6 +72,7 @@ pub(in super::super) fn bind_refresh<'q>(
         .bind(grant.sid.as_deref())
         .bind(grant.family_created_at.0)
         .bind(now.0)
+        .bind(grant.expires_at.map(|at| at.0))
 }
 
 #[async_trait]
@@ -106,12 +107,20 @@ impl RefreshTokenStore for Backend {
         self.rotate_refresh(old, new, grant, now).await
     }
 
-    async fn touch_refresh_token(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE refresh_tokens SET last_used_at = $2 WHERE digest = $1")
-            .bind(digest.as_bytes().as_slice())
-            .bind(now.0)
-            .execute(self.pool())
-            .await?;
+    async fn touch_refresh_token(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE refresh_tokens SET last_used_at = $2, expires_at = $3 WHERE digest = $1",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(now.0)
+        .bind(expires_at.map(|at| at.0))
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -329,17 +329,13 @@ async fn touching_a_refresh_token_restarts_its_inactivity() {
         .await
         .unwrap();
     store
-        .touch_refresh_token(&digest, NOW.plus(50))
+        .touch_refresh_token(&digest, NOW.plus(50), Some(NOW.plus(5000)))
         .await
         .unwrap();
+    let touched = store.refresh_token(&digest).await.unwrap().unwrap();
     assert_eq!(
-        store
-            .refresh_token(&digest)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_used_at,
-        NOW.plus(50)
+        (touched.last_used_at, touched.expires_at),
+        (NOW.plus(50), Some(NOW.plus(5000)))
     );
 }
 
@@ -802,9 +798,11 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
 
     // At NOW+1 two codes have expired; a batch of 1 takes one per table.
     let later = NOW.plus(1);
-    assert_eq!(store.purge_expired(later, NOW, 1).await.unwrap(), 1);
-    assert_eq!(store.purge_expired(later, NOW.plus(1), 10).await.unwrap(), 2, "the other code and the revoked token");
-    assert_eq!(store.purge_expired(later, NOW.plus(1), 10).await.unwrap(), 0);
+    assert_eq!(rows(store.purge_expired(later, NOW, 1).await.unwrap()), 1);
+    let purged = store.purge_expired(later, NOW.plus(1), 10).await.unwrap();
+    assert_eq!(rows(purged.clone()), 2, "the other code and the revoked token");
+    assert!(purged.contains(&("authorization_codes", 1)) && purged.contains(&("refresh_tokens", 1)), "{purged:?}");
+    assert_eq!(rows(store.purge_expired(later, NOW.plus(1), 10).await.unwrap()), 0);
     assert_eq!(store.consume_code(&SecretDigest::of("code2"), NOW).await.unwrap(), CodeRedemption::Redeemed(Box::new({
         let mut grant = code_grant("u1");
         grant.expires_at = NOW.plus(2);
@@ -812,7 +810,44 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
     })));
     assert!(store.session(&SecretDigest::of("cookie"), NOW).await.unwrap().is_some());
     assert!(store.refresh_token(&SecretDigest::of("live")).await.unwrap().is_some());
-    assert_eq!(store.purge_expired(NOW.plus(10), NOW, 10).await.unwrap(), 2, "the session and the used code");
+    assert_eq!(rows(store.purge_expired(NOW.plus(10), NOW, 10).await.unwrap()), 2, "the session and the used code");
+}
+
+fn rows(purged: Vec<(&'static str, u64)>) -> u64 {
+    purged.iter().map(|(_, n)| n).sum()
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_purged_at_their_expiry_and_those_without_one_are_kept() {
+    let (store, _dir) = store().await;
+    let expiring = refresh_grant("f1");
+    let endless = RefreshGrant { expires_at: None, ..refresh_grant("f2") };
+    store.insert_refresh_token(&SecretDigest::of("expiring"), &expiring, NOW).await.unwrap();
+    store.insert_refresh_token(&SecretDigest::of("endless"), &endless, NOW).await.unwrap();
+    let expiry = expiring.expires_at.unwrap();
+    assert_eq!(rows(store.purge_expired(expiry.plus(-1), NOW, 10).await.unwrap()), 0, "not yet expired");
+    assert_eq!(rows(store.purge_expired(expiry, NOW, 10).await.unwrap()), 1);
+    assert!(store.refresh_token(&SecretDigest::of("expiring")).await.unwrap().is_none());
+    assert!(store.refresh_token(&SecretDigest::of("endless")).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_takes_its_successors_expiry() {
+    let (store, _dir) = store().await;
+    let (old, new) = (SecretDigest::of("old"), SecretDigest::of("new"));
+    store.insert_refresh_token(&old, &refresh_grant("f1"), NOW).await.unwrap();
+    let successor = RefreshGrant { last_used_at: NOW.plus(10), expires_at: Some(NOW.plus(7000)), ..refresh_grant("f1") };
+    assert!(store.rotate_refresh_token(&old, &new, &successor, NOW.plus(10)).await.unwrap());
+    let rotated = store.refresh_token(&old).await.unwrap().unwrap();
+    assert_eq!((rotated.rotated_at, rotated.expires_at), (Some(NOW.plus(10)), Some(NOW.plus(7000))));
+    assert_eq!(store.refresh_token(&new).await.unwrap().unwrap().expires_at, Some(NOW.plus(7000)));
+}
+
+#[tokio::test]
+async fn the_write_probe_rewrites_its_row() {
+    let (store, _dir) = store().await;
+    store.probe_write(&[1u8; 8192], NOW).await.unwrap();
+    store.probe_write(&[2u8; 8192], NOW.plus(1)).await.unwrap();
 }
 
 #[tokio::test]
@@ -997,9 +1032,36 @@ async fn purging_log_events_removes_only_older_ones_in_batches() {
     let (store, _dir) = store().await;
     let events: Vec<_> = (0..5).map(|i| log_event(&format!("e{i}"), NOW.0 + i, "s", None, None)).collect();
     store.insert_log_events(&events).await.unwrap();
-    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 2, "a batch at most");
-    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 1);
-    assert_eq!(store.purge_log_events(NOW.plus(3), 2).await.unwrap(), 0);
+    let every = EventTypes::AllBut(&[]);
+    assert_eq!(store.purge_log_events(NOW.plus(3), every, 2).await.unwrap(), 2, "a batch at most");
+    assert_eq!(store.purge_log_events(NOW.plus(3), every, 2).await.unwrap(), 1);
+    assert_eq!(store.purge_log_events(NOW.plus(3), every, 2).await.unwrap(), 0);
     let left = store.list_log_events(&LogFilter::default(), Page { page: 0, per_page: 10 }).await.unwrap();
     assert_eq!(log_ids(&left.items), ["e3", "e4"]);
+}
+
+#[tokio::test]
+async fn log_events_are_purged_by_type_and_oldest_first() {
+    let (store, _dir) = store().await;
+    let types = ["seccft", "s", "seccft", "fp", "sertft", "s"];
+    let events: Vec<_> = types.iter().enumerate().map(|(i, t)| log_event(&format!("e{i}"), NOW.0 + i as i64, t, None, None)).collect();
+    store.insert_log_events(&events).await.unwrap();
+    assert_eq!(store.count_log_events().await.unwrap(), 6);
+    let left = || async {
+        let listed = store.list_log_events(&LogFilter::default(), Page { page: 0, per_page: 10 }).await.unwrap();
+        log_ids(&listed.items).into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+
+    // By age, one type only, then every type but some.
+    assert_eq!(store.purge_log_events(NOW.plus(10), EventTypes::Only(&["seccft"]), 10).await.unwrap(), 2);
+    assert_eq!(left().await, ["e1", "e3", "e4", "e5"]);
+    assert_eq!(store.purge_log_events(NOW.plus(4), EventTypes::AllBut(&["s"]), 10).await.unwrap(), 1, "fp only: s kept, sertft too new");
+    assert_eq!(left().await, ["e1", "e4", "e5"]);
+
+    // Oldest first, of some types or of all.
+    assert_eq!(store.purge_oldest_log_events(EventTypes::Only(&["sertft", "seccft"]), 5).await.unwrap(), 1);
+    assert_eq!(left().await, ["e1", "e5"]);
+    assert_eq!(store.purge_oldest_log_events(EventTypes::AllBut(&[]), 1).await.unwrap(), 1);
+    assert_eq!(left().await, ["e5"]);
+    assert_eq!(store.count_log_events().await.unwrap(), 1);
 }

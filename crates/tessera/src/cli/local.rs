@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tessera_admin::paging::every;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
-use tessera_core::audit::{Audit, RequestContext};
+use tessera_core::audit::{Audit, AuditCounters, Recording, RequestContext};
 use tessera_core::clock::Clock;
 use tessera_core::crypto::Passwords;
 
@@ -44,8 +44,8 @@ impl Local {
         if let Some(credentials) = &created {
             eprint!("{}", credentials_notice(credentials, &issuer));
         }
-        let audit =
-            Audit::start(store.clone(), metrics::Counter::noop()).map_err(|e| e.to_string())?;
+        let audit = Audit::start(store.clone(), AuditCounters::noop(), Recording::Recorded)
+            .map_err(|e| e.to_string())?;
         let admin = Admin::new(AdminParts {
             store,
             clock,

@@ -4,7 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tessera::config::Config;
+use tessera::config::{Config, TokenExchangeLogging};
 
 use crate::management::{expect_error, expect_status, send_as, Mgmt};
 use crate::support::*;
@@ -38,8 +38,11 @@ async fn failed_login(server: &TestServer, username: &str, password: &str) {
     );
 }
 
+/// Rotating refresh tokens, and every token exchange recorded (not one in a hundred, the
+/// default): these tests read each exchange's event.
 fn rotating(config: &mut Config) {
     config.clients[0].refresh_token.rotation_type = "rotating".into();
+    config.log_token_exchanges = TokenExchangeLogging::Recorded;
 }
 
 #[tokio::test]
@@ -285,7 +288,11 @@ async fn audit_log_needs_the_read_logs_scope() {
 #[tokio::test]
 async fn audit_log_takes_the_ip_from_x_forwarded_for_only_when_trusted() {
     for trusted in [false, true] {
-        let m = Mgmt::start_with(|c| c.trust_forwarded_for = trusted).await;
+        let m = Mgmt::start_with(|c| {
+            c.trust_forwarded_for = trusted;
+            c.log_token_exchanges = TokenExchangeLogging::Recorded;
+        })
+        .await;
         let response = http()
             .post(m.server.url("oauth/token"))
             .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
@@ -309,4 +316,71 @@ async fn audit_log_takes_the_ip_from_x_forwarded_for_only_when_trusted() {
         let expected = if trusted { "203.0.113.9" } else { "127.0.0.1" };
         assert_eq!(event["ip"], expected, "trusted={trusted}: {event}");
     }
+}
+
+/// The value of the counter `name{labels}` in the server's Prometheus text.
+async fn counter(server: &TestServer, series: &str) -> u64 {
+    let metrics = http().get(server.url("/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn token_exchanges_are_sampled_by_default_and_every_one_is_counted() {
+    let m = Mgmt::start_with(|config| config.log_sample_every = 2).await;
+    assert_eq!(
+        m.server.config.log_token_exchanges,
+        TokenExchangeLogging::Sampled,
+        "the default"
+    );
+    // The harness' own token was the first exchange; five more.
+    for _ in 0..5 {
+        m.fresh_token().await;
+    }
+    failed_login(&m.server, USERNAME, "not the password").await;
+    let events = logs_until(&m, "/api/v2/logs?per_page=100", |events| {
+        !of_type(events, "fp").is_empty()
+    })
+    .await;
+    let sampled = of_type(&events, "seccft");
+    assert_eq!(
+        sampled.len(),
+        3,
+        "the 1st, 3rd and 5th of six: {sampled:#?}"
+    );
+    assert!(sampled.iter().all(|e| e["details"]["sampled_one_in"] == 2));
+    assert_eq!(
+        of_type(&events, "fp").len(),
+        1,
+        "failures are never sampled"
+    );
+    let series = "tessera_audit_events_total{type=\"seccft\"}";
+    assert_eq!(
+        counter(&m.server, series).await,
+        6,
+        "metrics count every one"
+    );
+}
+
+#[tokio::test]
+async fn counted_token_exchanges_are_not_stored_but_counted() {
+    let m = Mgmt::start_with(|config| {
+        config.log_token_exchanges = TokenExchangeLogging::Counted;
+    })
+    .await;
+    for _ in 0..3 {
+        m.fresh_token().await;
+    }
+    failed_login(&m.server, USERNAME, "not the password").await;
+    let events = logs_until(&m, "/api/v2/logs?per_page=100", |events| {
+        !of_type(events, "fp").is_empty()
+    })
+    .await;
+    assert!(of_type(&events, "seccft").is_empty(), "{events:#?}");
+    let series = "tessera_audit_events_total{type=\"seccft\"}";
+    assert_eq!(counter(&m.server, series).await, 4);
+    let failures = "tessera_audit_events_total{type=\"fp\"}";
+    assert_eq!(counter(&m.server, failures).await, 1);
 }

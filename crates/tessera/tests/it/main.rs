@@ -23,6 +23,7 @@ mod dashboard;
 mod discovery;
 mod flow;
 mod hostile_input;
+mod housekeeping;
 mod implicit;
 mod interaction;
 mod keys;
