@@ -62,7 +62,7 @@ pub fn redeem_form(code: &str) -> String {
     )
 }
 
-fn refresh_form(token: &str) -> String {
+pub fn refresh_form(token: &str) -> String {
     format!(
         "grant_type=refresh_token&client_id={WEB_CLIENT}&client_secret={}&refresh_token={}",
         encode(WEB_SECRET),

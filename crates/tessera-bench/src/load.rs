@@ -65,6 +65,43 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Nothing counted yet.
+    pub fn empty() -> Result<Outcome, String> {
+        Ok(Outcome {
+            ok: 0,
+            failed: 0,
+            first_failure: None,
+            elapsed: Duration::ZERO,
+            latency: histogram()?,
+        })
+    }
+
+    /// Counts what `other` counted and measured here too; the elapsed time is the caller's to
+    /// set (runs side by side share it, runs one after another add up).
+    pub fn add(&mut self, other: Outcome) -> Result<(), String> {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.first_failure = self.first_failure.take().or(other.first_failure);
+        self.latency.add(&other.latency).map_err(|e| e.to_string())
+    }
+
+    /// `Err` with the first failure's reason if any request failed `during` what is named.
+    pub fn all_answered(&self, during: &str) -> Result<(), String> {
+        match self.failed {
+            0 => Ok(()),
+            failed => Err(format!(
+                "{failed} of {} requests failed {during}, the first with: {}",
+                self.requests(),
+                self.first_failure.as_deref().unwrap_or("no reason given")
+            )),
+        }
+    }
+
+    /// Requests answered, those within a flow included.
+    pub fn requests(&self) -> u64 {
+        self.latency.len()
+    }
+
     pub fn per_second(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
@@ -94,12 +131,14 @@ struct Schedule {
     interval: Duration,
 }
 
+/// Runs `worker` on its own connection until `deadline`; returns what it measured and the
+/// worker, whose state (a refresh token chain, a flow half-way) a later run may continue.
 async fn run_worker(
     addr: SocketAddr,
     mut worker: Box<dyn Worker>,
     deadline: Instant,
     schedule: Option<Schedule>,
-) -> Result<Outcome, String> {
+) -> Result<(Outcome, Box<dyn Worker>), String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -149,13 +188,14 @@ async fn run_worker(
             Step::Continue => {}
         }
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         ok,
         failed,
         first_failure,
         elapsed: started.elapsed(),
         latency,
-    })
+    };
+    Ok((outcome, worker))
 }
 
 /// Runs one worker per `workers` entry against `addr` for at most `duration`, as fast as the
@@ -166,6 +206,18 @@ pub async fn drive(
     duration: Duration,
     rate: Option<f64>,
 ) -> Result<Outcome, String> {
+    let (outcome, _) = drive_keeping(addr, workers, duration, rate).await?;
+    Ok(outcome)
+}
+
+/// [`drive`], and hands the workers back so that the next run continues where this one
+/// stopped (a soak measures one interval at a time with the same virtual clients).
+pub async fn drive_keeping(
+    addr: SocketAddr,
+    workers: Vec<Box<dyn Worker>>,
+    duration: Duration,
+    rate: Option<f64>,
+) -> Result<(Outcome, Vec<Box<dyn Worker>>), String> {
     let started = Instant::now();
     let deadline = started + duration;
     let count = workers.len().max(1);
@@ -184,22 +236,15 @@ pub async fn drive(
             tokio::spawn(run_worker(addr, w, deadline, schedule))
         })
         .collect();
-    let (mut ok, mut failed, mut latency) = (0, 0, histogram()?);
-    let mut first_failure = None;
+    let mut outcome = Outcome::empty()?;
+    let mut returned = Vec::with_capacity(count);
     for task in tasks {
-        let outcome = task.await.map_err(|e| e.to_string())??;
-        ok += outcome.ok;
-        failed += outcome.failed;
-        first_failure = first_failure.or(outcome.first_failure);
-        latency.add(&outcome.latency).map_err(|e| e.to_string())?;
+        let (worker_outcome, worker) = task.await.map_err(|e| e.to_string())??;
+        outcome.add(worker_outcome)?;
+        returned.push(worker);
     }
-    Ok(Outcome {
-        ok,
-        failed,
-        first_failure,
-        elapsed: started.elapsed(),
-        latency,
-    })
+    outcome.elapsed = started.elapsed();
+    Ok((outcome, returned))
 }
 
 /// A form POST.

@@ -4,10 +4,14 @@
 //! With `--peer` it then runs the same scenarios against node `oidc-provider` (bench/peer) and
 //! prints both side by side.
 //!
+//! With `--soak DURATION` it runs only the soak (`soak/`): the mixed load at half its maximum
+//! for the whole duration, judged for anything that grows.
+//!
 //! ```sh
 //! cargo build --release -p tessera -p tessera-bench
 //! taskset -c 1 target/release/tessera-bench            # server on core 0, load on core 1
 //! taskset -c 1 target/release/tessera-bench --peer     # and the peer, on core 0 as well
+//! taskset -c 1 target/release/tessera-bench --soak 1h  # the soak, a row a minute
 //! ```
 
 /// The server's allocator, so that floors which allocate (claims, JSON, hash memory) pay what
@@ -18,12 +22,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod browser;
 mod floor;
 mod flows;
+mod housekeeping;
 mod load;
+mod mix;
 mod peer;
 mod populate;
 mod report;
 mod scenarios;
 mod server;
+mod soak;
+mod store;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -34,10 +42,11 @@ use crate::browser::{sign_in, Cookies};
 use crate::floor::Floors;
 use crate::flows::{client_credentials, Dialect};
 use crate::load::Outcome;
-use crate::populate::Population;
+use crate::populate::{Backlog, Population};
 use crate::report::{Goal, Judging, Measured, Row, HEADER, SEPARATOR};
 use crate::scenarios::{Target, SCOPE};
-use crate::server::{Server, APIS};
+use crate::server::{Server, Settings, APIS};
+use crate::store::Store;
 
 #[derive(Parser, Debug)]
 #[command(about = "Tessera's benchmark suite: every scenario as a ratio to its floor")]
@@ -75,6 +84,13 @@ struct Args {
     /// (STORE: `sqlite` or `postgres`).
     #[arg(long)]
     write_docs: Option<PathBuf>,
+    /// Run only the soak, for this long (`90s`, `2m`, `1h`): the mixed load paced at half its
+    /// measured maximum, a row per --soak-interval, judged at the end for growth.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    soak: Option<Duration>,
+    /// How often the soak prints a row (`15s`, `1m`).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    soak_interval: Duration,
     /// Only measure the floors, on this process's CPUs, and print them as JSON (the suite runs
     /// itself this way on the server's CPUs).
     #[arg(long, hide = true)]
@@ -102,12 +118,15 @@ impl Bench {
         floor: Option<(f64, f64, &'static str)>,
         goal: Goal,
     ) {
-        let row = Row {
+        self.add(Row {
             scenario: scenario.into(),
             measured,
             floor,
             goal,
-        };
+        });
+    }
+
+    fn add(&mut self, row: Row) {
         eprintln!("{}", row.markdown(self.judging()));
         self.rows.push(row);
     }
@@ -185,12 +204,10 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
 
     // p99 at half the maximum RS256 throughput, open loop.
     let max = bench.rows[0].outcome().per_second();
-    let t = &bench.target;
-    let workers = t.repeat(
-        || client_credentials(&t.host, t.dialect, APIS[0].0),
-        flows::m2m_tokens,
-    );
-    let half = t.run_at(workers, Some(max / 2.0)).await?;
+    let half = bench
+        .target
+        .client_credentials_at(APIS[0].0, Some(max / 2.0))
+        .await?;
     let floor = Some((1.0, rs256, "sign/s"));
     bench.row(
         "A RS256 at half of max (paced)",
@@ -309,11 +326,19 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let pin = (args.server_cpus != "none").then(|| args.server_cpus.clone());
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let database_url = if args.store == "sqlite" {
-        format!("sqlite://{}/bench.db", dir.path().display())
-    } else {
-        args.store.clone()
-    };
+    let store = Store::given(&args.store, dir.path());
+    if let Some(soak_duration) = args.soak {
+        let plan = soak::Plan {
+            duration: soak_duration,
+            interval: args.soak_interval,
+            concurrency: args.concurrency,
+            binary,
+            pin,
+            store,
+        };
+        return soak::run(plan).await;
+    }
+    let database_url = store.url();
 
     let peer_dir = args.peer_dir.unwrap_or_else(peer::default_dir);
     if args.peer {
@@ -329,9 +354,14 @@ async fn run(args: Args) -> Result<(), String> {
     eprintln!("floors: {}", measured_floors.summary());
     let floors = &measured_floors.used;
 
-    let (mut server, first_start) = Server::start(binary, &database_url, pin.clone())?;
+    let (mut server, first_start) = Server::start(
+        binary.clone(),
+        &database_url,
+        pin.clone(),
+        &Settings::default(),
+    )?;
     let mut bench = Bench {
-        postgres: args.store != "sqlite",
+        postgres: store.is_postgres(),
         target: Target {
             addr: server.addr,
             host: server.host.clone(),
@@ -367,15 +397,35 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     eprintln!("populating the store: {}…", population.describe());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs();
-    let now = i64::try_from(now).map_err(|e| e.to_string())?;
-    populate::populate(&database_url, population, now).await?;
+    populate::populate(&database_url, population, populate::unix_now()?).await?;
     let populated_ready = server.restart()?;
-    // The peer gets the CPUs to itself, as Tessera had them.
     drop(server);
+    let backlog = if args.smoke {
+        Backlog {
+            events: 20_000,
+            each_expired: 2_000,
+            generation: 0,
+        }
+    } else {
+        Backlog {
+            events: 1_000_000,
+            each_expired: 100_000,
+            generation: 0,
+        }
+    };
+    let setup = housekeeping::Setup {
+        binary: &binary,
+        pin: pin.as_deref(),
+        store: &store,
+        dir: dir.path(),
+        duration,
+        concurrency,
+        backlog,
+    };
+    for row in housekeeping::run(&setup).await? {
+        bench.add(row);
+    }
+    // The peer gets the CPUs to itself, as Tessera had them.
     let peer = match args.peer {
         true => Some(peer::run(&peer_dir, pin.as_deref(), duration, concurrency).await?),
         false => None,
@@ -456,17 +506,7 @@ async fn run(args: Args) -> Result<(), String> {
         report::Markers::for_section(section).write(path, &lines)?;
         eprintln!("wrote the report into {}", path.display());
     }
-    let failed = report::failures(&all);
-    println!(
-        "bench: {} passed, {} failed",
-        all.len() - failed.len(),
-        failed.len()
-    );
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("scenarios failed:\n  {}", failed.join("\n  ")))
-    }
+    report::conclude("bench", all.len(), &report::failures(&all))
 }
 
 /// What a token endpoint could reach at best on this machine: one signature plus one bare HTTP

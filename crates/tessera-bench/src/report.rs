@@ -22,7 +22,12 @@ pub enum Goal {
     /// At least this many times the peer's throughput in the same scenario (judged only when
     /// the peer ran).
     TimesPeer(f64),
-    /// Nothing to judge (the peer's own rows).
+    /// Below this fraction of the row's reference rate (its floor column): a rate that must
+    /// stay under another, as audit rows inserted under the rows purged.
+    RatioBelow(f64),
+    /// A p99 of at most `times` the p99 of the same load without what the row adds.
+    P99Within { baseline_ms: f64, times: f64 },
+    /// Nothing to judge (the peer's own rows, a baseline).
     None,
 }
 
@@ -47,6 +52,10 @@ impl Goal {
             },
             Goal::P99Ms(ms) => format!("p99 ≤ {ms} ms"),
             Goal::TimesPeer(times) => format!("≥ {times}× peer"),
+            Goal::RatioBelow(r) => format!("< {r:.2}"),
+            Goal::P99Within { baseline_ms, times } => {
+                format!("p99 ≤ {times}× {baseline_ms:.2} ms")
+            }
             Goal::None => "–".to_owned(),
         }
     }
@@ -82,6 +91,22 @@ impl Goal {
             Goal::TimesPeer(wanted) => {
                 let theirs = peer?.outcome().per_second();
                 (theirs > 0.0).then(|| at_least(row.outcome().per_second() / theirs, wanted, "×"))
+            }
+            Goal::RatioBelow(limit) => row.ratio().map(|r| Verdict {
+                met: r < limit,
+                detail: if r < limit {
+                    format!("{r:.2}")
+                } else {
+                    format!("{r:.2}, over by {:.0} %", (r / limit - 1.0) * 100.0)
+                },
+            }),
+            Goal::P99Within { baseline_ms, times } => {
+                let p99 = row.outcome().p99_ms();
+                let ratio = p99 / baseline_ms.max(f64::MIN_POSITIVE);
+                Some(Verdict {
+                    met: ratio <= times,
+                    detail: format!("p99 {p99:.2} ms, {ratio:.2}×"),
+                })
             }
             Goal::None => None,
         }
@@ -299,6 +324,25 @@ impl Markers {
     }
 }
 
+/// Prints the closing line CI reads, `LABEL: N passed, N failed`, and fails with every failure
+/// of the `total` checks, each with why.
+pub fn conclude(label: &str, total: usize, failed: &[String]) -> Result<(), String> {
+    println!(
+        "{label}: {} passed, {} failed",
+        total - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {total} failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        ))
+    }
+}
+
 /// The scenarios that failed, each with why: a run with any failed request, or with none
 /// answered at all, fails — a throughput measured on wrong answers measures nothing.
 pub fn failures(rows: &[&Row]) -> Vec<String> {
@@ -429,6 +473,42 @@ mod tests {
         let verdict = judging.verdict(&ours).unwrap();
         assert!(!verdict.met, "{verdict:?}");
         assert_eq!(verdict.detail, "4.00×, short by 20 %");
+    }
+
+    #[test]
+    fn a_rate_that_must_stay_below_its_reference_fails_at_or_above_it() {
+        let judging = Judging::default();
+        let below = judging
+            .verdict(&with_rate(900, 1000.0, Goal::RatioBelow(1.0)))
+            .unwrap();
+        assert!(below.met, "{below:?}");
+        let above = judging
+            .verdict(&with_rate(1500, 1000.0, Goal::RatioBelow(1.0)))
+            .unwrap();
+        assert!(!above.met);
+        assert_eq!(above.detail, "1.50, over by 50 %");
+    }
+
+    #[test]
+    fn a_p99_is_judged_against_its_baseline_times_the_allowance() {
+        let mut row = row(100, 0, None);
+        for micros in [1_000, 2_000, 3_000] {
+            row.measured.outcome.latency.record(micros).unwrap();
+        }
+        let p99 = row.outcome().p99_ms();
+        let judging = Judging::default();
+        row.goal = Goal::P99Within {
+            baseline_ms: p99 / 1.1,
+            times: 1.2,
+        };
+        assert!(judging.verdict(&row).unwrap().met);
+        row.goal = Goal::P99Within {
+            baseline_ms: p99 / 1.3,
+            times: 1.2,
+        };
+        let verdict = judging.verdict(&row).unwrap();
+        assert!(!verdict.met);
+        assert!(verdict.detail.ends_with("1.30×"), "{verdict:?}");
     }
 
     #[test]

@@ -91,11 +91,26 @@ impl Target {
 
     /// A: client credentials for `api`, one signature per request.
     pub async fn client_credentials(&self, api: &str) -> Result<Measured, String> {
-        self.run(self.repeat(
+        self.client_credentials_at(api, None).await
+    }
+
+    /// Client credentials for `api`, as fast as the server answers or paced at `rate`
+    /// requests per second.
+    pub async fn client_credentials_at(
+        &self,
+        api: &str,
+        rate: Option<f64>,
+    ) -> Result<Measured, String> {
+        let workers = self.client_credentials_workers(api);
+        self.run_at(workers, rate).await
+    }
+
+    /// One worker per connection asking for client-credentials tokens for `api`.
+    pub fn client_credentials_workers(&self, api: &str) -> Vec<Box<dyn Worker>> {
+        self.repeat(
             || client_credentials(&self.host, self.dialect, api),
             flows::m2m_tokens,
-        ))
-        .await
+        )
     }
 
     /// B: mints codes with the SSO session for a scenario's duration, then redeems them (access

@@ -23,9 +23,92 @@ pub const APIS: [(&str, &str); 4] = [
     ("bench:eddsa", "EdDSA"),
 ];
 
-fn config_text(addr: SocketAddr, database_url: &str) -> String {
+/// How token exchange events (one per token issued) reach the audit log: the server's
+/// `log_token_exchanges`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenExchangeLogging {
+    /// Every one is a row.
+    Recorded,
+}
+
+impl TokenExchangeLogging {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenExchangeLogging::Recorded => "recorded",
+        }
+    }
+}
+
+/// What the audit log keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditLog {
+    pub token_exchanges: TokenExchangeLogging,
+    /// Events it holds at most (`log_max_events`; the server's default when `None`).
+    pub max_events: Option<u64>,
+}
+
+/// What a run sets in the server's configuration beyond the seed; the server's defaults
+/// where `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Seconds an authorization code lives.
+    pub code_lifetime: u64,
+    pub housekeeping_interval: Option<Duration>,
+    /// How long SSO sessions, login pages (`login_timeout`) and the web client's unused
+    /// refresh tokens (`idle_token_lifetime`) live.
+    pub expiry: Option<Duration>,
+    pub audit_log: Option<AuditLog>,
+}
+
+impl Default for Settings {
+    /// The scenarios': codes live ten minutes, since B mints them for a whole scenario's
+    /// duration before redeeming them.
+    fn default() -> Self {
+        Settings {
+            code_lifetime: 600,
+            housekeeping_interval: None,
+            expiry: None,
+            audit_log: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The top-level keys.
+    fn server_keys(&self) -> String {
+        let mut text = format!("code_lifetime = {}\n", self.code_lifetime);
+        if let Some(interval) = self.housekeeping_interval {
+            text += &format!("housekeeping_interval = {}\n", interval.as_secs().max(1));
+        }
+        if let Some(expiry) = self.expiry {
+            let seconds = expiry.as_secs();
+            text += &format!("session_lifetime = {seconds}\nlogin_timeout = {seconds}\n");
+        }
+        if let Some(log) = self.audit_log {
+            text += &format!(
+                "log_token_exchanges = \"{}\"\n",
+                log.token_exchanges.as_str()
+            );
+            if let Some(max) = log.max_events {
+                text += &format!("log_max_events = {max}\n");
+            }
+        }
+        text
+    }
+
+    /// The web client's `refresh_token` table: rotating, no leeway (a rotated token is spent).
+    fn refresh_policy(&self) -> String {
+        let idle = self.expiry.map_or_else(String::new, |expiry| {
+            format!(", idle_token_lifetime = {}", expiry.as_secs())
+        });
+        format!("{{ rotation_type = \"rotating\", leeway = 0{idle} }}")
+    }
+}
+
+fn config_text(addr: SocketAddr, database_url: &str, settings: &Settings) -> String {
     let mut text = format!(
-        "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\ncode_lifetime = 600\nsecret = \"bench-master-secret-0123456789abcdef\"\n"
+        "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\nsecret = \"bench-master-secret-0123456789abcdef\"\n{}",
+        settings.server_keys()
     );
     for (identifier, alg) in APIS {
         text += &format!(
@@ -37,8 +120,9 @@ fn config_text(addr: SocketAddr, database_url: &str) -> String {
     text += &format!(
         "\n[[clients]]\nclient_id = \"{M2M_CLIENT}\"\nclient_secret = \"{M2M_SECRET}\"\nname = \"Bench M2M\"\napp_type = \"non_interactive\"\n\
          \n[[clients]]\nclient_id = \"{WEB_CLIENT}\"\nclient_secret = \"{WEB_SECRET}\"\nname = \"Bench Web\"\n\
-         callbacks = [\"{CALLBACK}\"]\nrefresh_token = {{ rotation_type = \"rotating\", leeway = 0 }}\n\
-         \n[[users]]\nusername = \"{USER}\"\nemail = \"bench@example.com\"\npassword = \"{PASSWORD}\"\nname = \"Bench\"\n"
+         callbacks = [\"{CALLBACK}\"]\nrefresh_token = {}\n\
+         \n[[users]]\nusername = \"{USER}\"\nemail = \"bench@example.com\"\npassword = \"{PASSWORD}\"\nname = \"Bench\"\n",
+        settings.refresh_policy()
     );
     text
 }
@@ -157,12 +241,13 @@ impl Readiness {
 }
 
 impl Server {
-    /// Starts `binary` on `database_url` (a fresh store), pinned to `pin` CPUs if given, and
-    /// returns it once ready, with when it was.
+    /// Starts `binary` on `database_url` (a fresh store) with `settings`, pinned to `pin` CPUs
+    /// if given, and returns it once ready, with when it was.
     pub fn start(
         binary: PathBuf,
         database_url: &str,
         pin: Option<String>,
+        settings: &Settings,
     ) -> Result<(Server, Readiness), String> {
         use std::io::Write;
         let addr = free_addr()?;
@@ -171,7 +256,7 @@ impl Server {
             .tempfile()
             .map_err(|e| e.to_string())?;
         config
-            .write_all(config_text(addr, database_url).as_bytes())
+            .write_all(config_text(addr, database_url, settings).as_bytes())
             .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let child = spawn(&binary, &config, pin.as_deref())?;
@@ -257,6 +342,13 @@ pub fn rss_mb(pid: u32) -> f64 {
 /// Peak resident memory of `pid`, MB.
 pub fn peak_rss_mb(pid: u32) -> f64 {
     status_mb(pid, "VmHWM:").unwrap_or(0.0)
+}
+
+/// How many files `pid` holds open (sockets, the database's files), or `None` when they
+/// cannot be counted.
+pub fn open_fds(pid: u32) -> Option<usize> {
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(entries.count())
 }
 
 /// Drives `workers` against `addr` like [`drive`], and samples the resident memory of `pid`

@@ -1,0 +1,257 @@
+//! How a soak is judged, from its interval samples alone: after a warm-up (the first third,
+//! within which everything the store holds expires or is capped), memory and tail latency
+//! must not trend upward, open files must not pile up, and the database must stay as large as
+//! its retention settings make it.
+
+use std::time::Duration;
+
+use crate::report::Verdict;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// One interval of a soak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// When the interval was planned to end, from the start of the paced load.
+    pub at: Duration,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    /// The server's resident memory at the interval's end.
+    pub rss_mib: f64,
+    pub open_fds: usize,
+    pub database_bytes: u64,
+}
+
+/// How far a measurement may rise above its reference: by `fraction` of it plus `slack`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Allowance {
+    pub fraction: f64,
+    pub slack: f64,
+}
+
+impl Allowance {
+    pub fn limit(&self, reference: f64) -> f64 {
+        reference * (1.0 + self.fraction) + self.slack
+    }
+}
+
+/// The median resident memory of the last third against the middle third's, MiB.
+pub const RSS: Allowance = Allowance {
+    fraction: 0.10,
+    slack: 8.0,
+};
+/// The median p99 of the last third against the middle third's, ms.
+pub const P99: Allowance = Allowance {
+    fraction: 0.50,
+    slack: 1.0,
+};
+/// The database at the end against the database at the end of the first third, MiB.
+pub const DATABASE: Allowance = Allowance {
+    fraction: 0.20,
+    slack: 4.0,
+};
+/// Open files at the end against those at the end of the first third.
+pub const OPEN_FDS: usize = 16;
+
+/// What a soak checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Memory,
+    TailLatency,
+    OpenFiles,
+    DatabaseSize,
+}
+
+impl Check {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Check::Memory => "RSS does not trend upward",
+            Check::TailLatency => "p99 does not trend upward",
+            Check::OpenFiles => "open files do not pile up",
+            Check::DatabaseSize => "the database stays within its retention",
+        }
+    }
+}
+
+/// The samples of each third of a soak of `duration`, by when each interval was planned to end.
+struct Thirds<'a> {
+    first: &'a [Sample],
+    middle: &'a [Sample],
+    last: &'a [Sample],
+}
+
+impl<'a> Thirds<'a> {
+    fn of(samples: &'a [Sample], duration: Duration) -> Result<Thirds<'a>, String> {
+        let first_end = samples.partition_point(|s| s.at <= duration / 3);
+        let middle_end = samples.partition_point(|s| s.at <= duration * 2 / 3);
+        let thirds = Thirds {
+            first: &samples[..first_end],
+            middle: &samples[first_end..middle_end],
+            last: &samples[middle_end..],
+        };
+        if thirds.first.is_empty() || thirds.middle.is_empty() || thirds.last.is_empty() {
+            return Err(format!(
+                "{} samples over {} s leave a third of the soak without one: use a shorter \
+                 --soak-interval",
+                samples.len(),
+                duration.as_secs()
+            ));
+        }
+        Ok(thirds)
+    }
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// The median of the last third against the limit the middle third's median allows.
+fn trend(thirds: &Thirds<'_>, allowance: Allowance, unit: &str, of: fn(&Sample) -> f64) -> Verdict {
+    let middle = median(thirds.middle.iter().map(of));
+    let last = median(thirds.last.iter().map(of));
+    let limit = allowance.limit(middle);
+    Verdict {
+        met: last <= limit,
+        detail: format!(
+            "median of the last third {last:.2} {unit}, limit {limit:.2} {unit} = middle third's \
+             {middle:.2} {unit} × {:.2} + {} {unit}",
+            1.0 + allowance.fraction,
+            allowance.slack
+        ),
+    }
+}
+
+/// Every check of a soak of `duration` on its `samples` (in order), or why it cannot be judged.
+pub fn judge(samples: &[Sample], duration: Duration) -> Result<Vec<(Check, Verdict)>, String> {
+    let thirds = Thirds::of(samples, duration)?;
+    let warmed = thirds.first[thirds.first.len() - 1];
+    let end = thirds.last[thirds.last.len() - 1];
+    let fd_limit = warmed.open_fds + OPEN_FDS;
+    let files = Verdict {
+        met: end.open_fds <= fd_limit,
+        detail: format!(
+            "{} at the end, limit {fd_limit} = {} after the first third + {OPEN_FDS}",
+            end.open_fds, warmed.open_fds
+        ),
+    };
+    let warmed_mib = warmed.database_bytes as f64 / MIB;
+    let end_mib = end.database_bytes as f64 / MIB;
+    let database_limit = DATABASE.limit(warmed_mib);
+    let database = Verdict {
+        met: end_mib <= database_limit,
+        detail: format!(
+            "{end_mib:.2} MiB at the end, limit {database_limit:.2} MiB = {warmed_mib:.2} MiB \
+             after the first third × {:.2} + {} MiB",
+            1.0 + DATABASE.fraction,
+            DATABASE.slack
+        ),
+    };
+    Ok(vec![
+        (Check::Memory, trend(&thirds, RSS, "MiB", |s| s.rss_mib)),
+        (Check::TailLatency, trend(&thirds, P99, "ms", |s| s.p99_ms)),
+        (Check::OpenFiles, files),
+        (Check::DatabaseSize, database),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    /// Twelve samples a minute apart, flat: 30 MiB, a p99 of 4 ms, 40 files, a 20 MiB store.
+    fn flat() -> Vec<Sample> {
+        (1..=12)
+            .map(|n| Sample {
+                at: MINUTE * n,
+                requests: 30_000,
+                errors: 0,
+                p50_ms: 1.0,
+                p99_ms: 4.0,
+                p999_ms: 9.0,
+                rss_mib: 30.0,
+                open_fds: 40,
+                database_bytes: 20 << 20,
+            })
+            .collect()
+    }
+
+    fn failed(verdicts: &[(Check, Verdict)]) -> Vec<Check> {
+        verdicts
+            .iter()
+            .filter(|(_, verdict)| !verdict.met)
+            .map(|(check, _)| *check)
+            .collect()
+    }
+
+    #[test]
+    fn a_flat_soak_passes_every_check() {
+        let verdicts = judge(&flat(), MINUTE * 12).unwrap();
+        assert_eq!(verdicts.len(), 4);
+        assert_eq!(failed(&verdicts), []);
+    }
+
+    #[test]
+    fn memory_rising_through_the_last_third_fails() {
+        let mut samples = flat();
+        for (n, sample) in samples.iter_mut().enumerate() {
+            sample.rss_mib = 30.0 + 4.0 * n as f64;
+        }
+        // The middle third's median, 52 MiB, allows 65.2; the last third's is 68.
+        let verdicts = judge(&samples, MINUTE * 12).unwrap();
+        assert_eq!(failed(&verdicts), [Check::Memory]);
+        assert!(
+            verdicts[0].1.detail.contains("limit 65.20 MiB"),
+            "{verdicts:?}"
+        );
+    }
+
+    #[test]
+    fn memory_that_grows_only_while_warming_up_passes() {
+        let mut samples = flat();
+        for sample in &mut samples[..4] {
+            sample.rss_mib = 10.0;
+        }
+        assert_eq!(failed(&judge(&samples, MINUTE * 12).unwrap()), []);
+    }
+
+    #[test]
+    fn a_database_growing_past_its_retention_fails() {
+        let mut samples = flat();
+        for (n, sample) in samples.iter_mut().enumerate() {
+            sample.database_bytes = (20 + 2 * n as u64) << 20;
+        }
+        // 26 MiB after the first third allows 35.2; it ends at 42.
+        let verdicts = judge(&samples, MINUTE * 12).unwrap();
+        assert_eq!(failed(&verdicts), [Check::DatabaseSize]);
+    }
+
+    #[test]
+    fn rising_p99_and_leaking_files_fail() {
+        let mut samples = flat();
+        for sample in &mut samples[8..] {
+            sample.p99_ms = 8.0;
+            sample.open_fds = 57;
+        }
+        let verdicts = judge(&samples, MINUTE * 12).unwrap();
+        assert_eq!(failed(&verdicts), [Check::TailLatency, Check::OpenFiles]);
+    }
+
+    #[test]
+    fn a_third_without_a_sample_cannot_be_judged() {
+        let samples = &flat()[..2];
+        assert!(judge(samples, MINUTE * 2).is_err());
+    }
+}
