@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::flows::{call, Dialect};
-use crate::load::{drive_keeping, get, snippet, Outcome};
+use crate::flows::Dialect;
+use crate::load::{drive_keeping, Outcome};
+use crate::metrics::counter;
 use crate::populate::{add_backlog, unix_now, Backlog};
 use crate::report::{Goal, Measured, Row};
 use crate::scenarios::Target;
@@ -182,7 +183,7 @@ async fn paced_during_purge(
     backlog: Backlog,
 ) -> Result<Row, String> {
     let measured = target.client_credentials_at(APIS[0].0, Some(rate)).await?;
-    let purged = purged_rows(target.addr, &target.host).await?;
+    let purged = counter(target.addr, &target.host, PURGED).await?;
     Ok(Row {
         scenario: format!(
             "H RS256 at half of max during a purge (paced; {purged} of {} expired rows purged \
@@ -223,7 +224,7 @@ async fn watch_purge(
     backlog: u64,
 ) -> Result<Purge, String> {
     loop {
-        let rows = purged_rows(addr, &host).await?;
+        let rows = counter(addr, &host, PURGED).await?;
         let took = exec.elapsed();
         if rows >= backlog || took >= DRAIN_LIMIT {
             return Ok(Purge {
@@ -236,47 +237,11 @@ async fn watch_purge(
     }
 }
 
-/// Rows housekeeping has deleted since the server started, all tables together.
-async fn purged_rows(addr: SocketAddr, host: &str) -> Result<u64, String> {
-    let (status, _, body) = call(addr, get(host, "/metrics", &[])).await?;
-    if status != 200 {
-        return Err(format!("GET /metrics: HTTP {status}: {}", snippet(&body)));
-    }
-    Ok(counter_sum(&String::from_utf8_lossy(&body), PURGED))
-}
-
-/// The sum of every series of the counter `name` in a Prometheus text exposition.
-fn counter_sum(exposition: &str, name: &str) -> u64 {
-    let sum: f64 = exposition
-        .lines()
-        .filter_map(|line| line.strip_prefix(name))
-        .filter_map(|rest| match rest.strip_prefix('{') {
-            Some(labelled) => labelled.split_once('}').map(|(_, value)| value),
-            None => rest.starts_with(' ').then_some(rest),
-        })
-        .filter_map(|value| value.split_whitespace().next()?.parse::<f64>().ok())
-        .sum();
-    sum as u64
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
-
-    #[test]
-    fn every_series_of_the_purge_counter_is_summed_and_nothing_else() {
-        let exposition = "# HELP tessera_housekeeping_purged_total Rows deleted by housekeeping\n\
-            # TYPE tessera_housekeeping_purged_total counter\n\
-            tessera_housekeeping_purged_total{what=\"log_events\"} 1000000\n\
-            tessera_housekeeping_purged_total{what=\"sessions\"} 2500\n\
-            tessera_housekeeping_purged_total_other 7\n\
-            tessera_housekeeping_purged_total{what=\"refresh_tokens\"} 12 1700000000000\n\
-            tessera_tokens_issued_total{grant=\"client_credentials\"} 99\n";
-        assert_eq!(counter_sum(exposition, PURGED), 1_002_512);
-        assert_eq!(counter_sum("", PURGED), 0);
-    }
 
     #[test]
     fn a_purge_rate_counts_from_the_servers_exec() {

@@ -24,6 +24,7 @@ mod floor;
 mod flows;
 mod housekeeping;
 mod load;
+mod metrics;
 mod mix;
 mod peer;
 mod populate;

@@ -133,6 +133,7 @@ pub struct Server {
     pub host: String,
     child: Child,
     config: tempfile::NamedTempFile,
+    database_url: String,
     binary: PathBuf,
     pin: Option<String>,
 }
@@ -249,14 +250,12 @@ impl Server {
         pin: Option<String>,
         settings: &Settings,
     ) -> Result<(Server, Readiness), String> {
-        use std::io::Write;
         let addr = free_addr()?;
-        let mut config = tempfile::Builder::new()
+        let config = tempfile::Builder::new()
             .suffix(".toml")
             .tempfile()
             .map_err(|e| e.to_string())?;
-        config
-            .write_all(config_text(addr, database_url, settings).as_bytes())
+        std::fs::write(config.path(), config_text(addr, database_url, settings))
             .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let child = spawn(&binary, &config, pin.as_deref())?;
@@ -265,6 +264,7 @@ impl Server {
             host: addr.to_string(),
             child,
             config,
+            database_url: database_url.to_owned(),
             binary,
             pin,
         };
@@ -307,6 +307,15 @@ impl Server {
         let started = Instant::now();
         self.child = spawn(&self.binary, &self.config, self.pin.as_deref())?;
         self.ready(started)
+    }
+
+    /// Stops, rewrites the configuration with `settings` (same address and store) and starts
+    /// again; returns when it was ready.
+    pub fn reconfigure(&mut self, settings: &Settings) -> Result<Readiness, String> {
+        self.stop();
+        let text = config_text(self.addr, &self.database_url, settings);
+        std::fs::write(self.config.path(), text).map_err(|e| e.to_string())?;
+        self.restart()
     }
 
     /// The server's process id (for its memory).
