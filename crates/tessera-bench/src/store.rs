@@ -110,6 +110,42 @@ impl Store {
         }
     }
 
+    /// Whether PostgreSQL's autovacuum is off on the server holding this store: then the space
+    /// of deleted rows is never made reusable, and the database grows whatever the server
+    /// deletes. SQLite reuses freed pages by itself.
+    pub async fn autovacuum_off(&self) -> Result<bool, String> {
+        match self {
+            Store::Sqlite(_) => Ok(false),
+            Store::Postgres { url, .. } => {
+                let mut db = sqlx::PgConnection::connect(url)
+                    .await
+                    .map_err(|e| format!("{url}: {e}"))?;
+                let setting: String = sqlx::query_scalar("SHOW autovacuum")
+                    .fetch_one(&mut db)
+                    .await
+                    .map_err(|e| format!("SHOW autovacuum: {e}"))?;
+                let _ = db.close().await;
+                Ok(setting == "off")
+            }
+        }
+    }
+
+    /// Makes the space of deleted rows reusable, as autovacuum does: a plain `VACUUM`, which
+    /// does not block the server's reads and writes (PostgreSQL only; nothing on SQLite).
+    pub async fn vacuum(&self) -> Result<(), String> {
+        let Store::Postgres { url, .. } = self else {
+            return Ok(());
+        };
+        let mut db = sqlx::PgConnection::connect(url)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        sqlx::query("VACUUM")
+            .execute(&mut db)
+            .await
+            .map_err(|e| format!("VACUUM: {e}"))?;
+        db.close().await.map_err(|e| e.to_string())
+    }
+
     /// Bytes on disk: SQLite's file with its write-ahead log and shared memory, or what
     /// PostgreSQL reports for the database (tables, indexes, TOAST, free space not yet
     /// reused).

@@ -97,6 +97,16 @@ pub async fn run(plan: Plan) -> Result<(), String> {
         plan.interval.as_secs()
     );
     let url = plan.store.url();
+    // A deployment's PostgreSQL runs autovacuum (it is on by default); where this one's is
+    // off, the soak stands in for it, or deleted rows would grow the database however well
+    // the server deletes.
+    let vacuum = plan.store.autovacuum_off().await?;
+    if vacuum {
+        eprintln!(
+            "soak: PostgreSQL's autovacuum is off on this server: the soak runs VACUUM at each \
+             row, as autovacuum would"
+        );
+    }
     let calibrating = settings(plan.duration, LOG_CAP);
     let (mut server, _) = Server::start(plan.binary.clone(), &url, plan.pin.clone(), &calibrating)?;
     let consent = sign_in(
@@ -129,7 +139,7 @@ pub async fn run(plan: Plan) -> Result<(), String> {
         events_per_request
     );
     server.reconfigure(&settings)?;
-    let samples = paced(&plan, &server, clients, rate).await?;
+    let samples = paced(&plan, &server, clients, rate, vacuum).await?;
     let verdicts = judge(&samples, plan.duration)?;
     let mut failed = Vec::new();
     for (check, verdict) in &verdicts {
@@ -142,13 +152,14 @@ pub async fn run(plan: Plan) -> Result<(), String> {
     report::conclude("soak", verdicts.len(), &failed)
 }
 
-/// The paced load, one interval at a time with the same clients, and a sample of each.
-/// Stops at the first failed request.
+/// The paced load, one interval at a time with the same clients, and a sample of each (after a
+/// `vacuum` of the store where autovacuum is off). Stops at the first failed request.
 async fn paced(
     plan: &Plan,
     server: &Server,
     mut clients: Vec<Box<dyn Worker>>,
     rate: f64,
+    vacuum: bool,
 ) -> Result<Vec<Sample>, String> {
     println!("{HEADER}");
     println!("{SEPARATOR}");
@@ -159,6 +170,9 @@ async fn paced(
         let left = (started + at).saturating_duration_since(Instant::now());
         let (outcome, returned) = drive_keeping(server.addr, clients, left, Some(rate)).await?;
         clients = returned;
+        if vacuum {
+            plan.store.vacuum().await?;
+        }
         let sample = Sample {
             at,
             requests: outcome.requests(),
