@@ -54,18 +54,9 @@ impl Store {
             Store::Postgres { url, .. } => {
                 let (server, database) = split_database(url)?;
                 let new_name = format!("{database}_{name}");
-                let mut admin = sqlx::PgConnection::connect(url)
-                    .await
-                    .map_err(|e| format!("{url}: {e}"))?;
-                for statement in [
-                    format!("DROP DATABASE IF EXISTS \"{new_name}\" WITH (FORCE)"),
-                    format!("CREATE DATABASE \"{new_name}\""),
-                ] {
-                    sqlx::query(&statement)
-                        .execute(&mut admin)
-                        .await
-                        .map_err(|e| format!("{statement}: {e}"))?;
-                }
+                let drop = format!("DROP DATABASE IF EXISTS \"{new_name}\" WITH (FORCE)");
+                let create = format!("CREATE DATABASE \"{new_name}\"");
+                execute(url, &[&drop, &create]).await?;
                 Ok(Store::Postgres {
                     url: format!("{server}/{new_name}"),
                     created_from: Some(url.clone()),
@@ -96,16 +87,8 @@ impl Store {
                 created_from: Some(admin_url),
             } => {
                 let (_, database) = split_database(url)?;
-                let mut admin = sqlx::PgConnection::connect(admin_url)
-                    .await
-                    .map_err(|e| format!("{admin_url}: {e}"))?;
-                sqlx::query(&format!(
-                    "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-                ))
-                .execute(&mut admin)
-                .await
-                .map_err(|e| format!("dropping {database}: {e}"))?;
-                Ok(())
+                let drop = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                execute(admin_url, &[&drop]).await
             }
         }
     }
@@ -117,14 +100,7 @@ impl Store {
         match self {
             Store::Sqlite(_) => Ok(false),
             Store::Postgres { url, .. } => {
-                let mut db = sqlx::PgConnection::connect(url)
-                    .await
-                    .map_err(|e| format!("{url}: {e}"))?;
-                let setting: String = sqlx::query_scalar("SHOW autovacuum")
-                    .fetch_one(&mut db)
-                    .await
-                    .map_err(|e| format!("SHOW autovacuum: {e}"))?;
-                let _ = db.close().await;
+                let setting: String = scalar(url, "SHOW autovacuum").await?;
                 Ok(setting == "off")
             }
         }
@@ -133,17 +109,10 @@ impl Store {
     /// Makes the space of deleted rows reusable, as autovacuum does: a plain `VACUUM`, which
     /// does not block the server's reads and writes (PostgreSQL only; nothing on SQLite).
     pub async fn vacuum(&self) -> Result<(), String> {
-        let Store::Postgres { url, .. } = self else {
-            return Ok(());
-        };
-        let mut db = sqlx::PgConnection::connect(url)
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        sqlx::query("VACUUM")
-            .execute(&mut db)
-            .await
-            .map_err(|e| format!("VACUUM: {e}"))?;
-        db.close().await.map_err(|e| e.to_string())
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres { url, .. } => execute(url, &["VACUUM"]).await,
+        }
     }
 
     /// Bytes on disk: SQLite's file with its write-ahead log and shared memory, or what
@@ -157,18 +126,44 @@ impl Store {
                 .map(|metadata| metadata.len())
                 .sum()),
             Store::Postgres { url, .. } => {
-                let mut db = sqlx::PgConnection::connect(url)
-                    .await
-                    .map_err(|e| format!("{url}: {e}"))?;
-                let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
-                    .fetch_one(&mut db)
-                    .await
-                    .map_err(|e| format!("the database's size: {e}"))?;
-                let _ = db.close().await;
+                let query = "SELECT pg_database_size(current_database())";
+                let size: i64 = scalar(url, query).await?;
                 u64::try_from(size).map_err(|e| e.to_string())
             }
         }
     }
+}
+
+/// Runs `statements` in order on the PostgreSQL database at `url`, each on its own, outside a
+/// transaction (as `CREATE DATABASE` and `VACUUM` must run).
+async fn execute(url: &str, statements: &[&str]) -> Result<(), String> {
+    let mut db = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    for &statement in statements {
+        sqlx::query(statement)
+            .execute(&mut db)
+            .await
+            .map_err(|e| format!("{statement}: {e}"))?;
+    }
+    db.close().await.map_err(|e| e.to_string())
+}
+
+/// The one value `query` returns from the PostgreSQL database at `url`.
+async fn scalar<T>(url: &str, query: &str) -> Result<T, String>
+where
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    T: Send + Unpin,
+{
+    let mut db = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let value = sqlx::query_scalar(query)
+        .fetch_one(&mut db)
+        .await
+        .map_err(|e| format!("{query}: {e}"))?;
+    db.close().await.map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// The database file, its write-ahead log and its shared-memory index.
