@@ -186,8 +186,8 @@ async fn paced_during_purge(
     let purged = counter(target.addr, &target.host, PURGED).await?;
     Ok(Row {
         scenario: format!(
-            "H RS256 at half of max during a purge (paced; {purged} of {} expired rows purged \
-             by its end)",
+            "H RS256 at half of max during a purge (paced; {purged} of {} expired rows counted \
+             purged by its end)",
             backlog.rows()
         ),
         measured,

@@ -108,7 +108,7 @@ impl Worker for MixedClient {
         }
         self.current = self.next_operation();
         let host = &self.host;
-        Some(match self.current {
+        let request = match self.current {
             Operation::Login => {
                 let mut flow = Flow::new(
                     host,
@@ -118,9 +118,9 @@ impl Worker for MixedClient {
                     Some("login"),
                     Cookies::default(),
                 );
-                let request = flow.next();
+                let authorize = flow.next()?;
                 self.login = Some(flow);
-                return request;
+                authorize
             }
             Operation::Refresh => {
                 // Taken off its chain: a failed rotation ends the chain, the token is spent.
@@ -132,7 +132,8 @@ impl Worker for MixedClient {
                 let bearer = self.bearer.as_deref().unwrap_or_default();
                 get(host, "/userinfo", &[("authorization", bearer)])
             }
-        })
+        };
+        Some(request)
     }
 
     fn done(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> Step {
