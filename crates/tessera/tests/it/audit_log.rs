@@ -327,6 +327,18 @@ async fn counter(server: &TestServer, series: &str) -> u64 {
         .map_or(0, |n| n.parse().unwrap())
 }
 
+/// `tokens` client-credentials exchanges, then a failed login; the log once that is stored.
+async fn exchanges_then_a_failed_login(m: &Mgmt, tokens: usize) -> Vec<Value> {
+    for _ in 0..tokens {
+        m.fresh_token().await;
+    }
+    failed_login(&m.server, USERNAME, "not the password").await;
+    logs_until(m, "/api/v2/logs?per_page=100", |events| {
+        !of_type(events, "fp").is_empty()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn token_exchanges_are_sampled_by_default_and_every_one_is_counted() {
     let m = Mgmt::start_with(|config| config.log_sample_every = 2).await;
@@ -336,14 +348,7 @@ async fn token_exchanges_are_sampled_by_default_and_every_one_is_counted() {
         "the default"
     );
     // The harness' own token was the first exchange; five more.
-    for _ in 0..5 {
-        m.fresh_token().await;
-    }
-    failed_login(&m.server, USERNAME, "not the password").await;
-    let events = logs_until(&m, "/api/v2/logs?per_page=100", |events| {
-        !of_type(events, "fp").is_empty()
-    })
-    .await;
+    let events = exchanges_then_a_failed_login(&m, 5).await;
     let sampled = of_type(&events, "seccft");
     assert_eq!(
         sampled.len(),
@@ -370,14 +375,7 @@ async fn counted_token_exchanges_are_not_stored_but_counted() {
         config.log_token_exchanges = TokenExchangeLogging::Counted;
     })
     .await;
-    for _ in 0..3 {
-        m.fresh_token().await;
-    }
-    failed_login(&m.server, USERNAME, "not the password").await;
-    let events = logs_until(&m, "/api/v2/logs?per_page=100", |events| {
-        !of_type(events, "fp").is_empty()
-    })
-    .await;
+    let events = exchanges_then_a_failed_login(&m, 3).await;
     assert!(of_type(&events, "seccft").is_empty(), "{events:#?}");
     let series = "tessera_audit_events_total{type=\"seccft\"}";
     assert_eq!(counter(&m.server, series).await, 4);

@@ -37,6 +37,25 @@ fn unknown_config_key_is_named() {
 }
 
 #[test]
+fn audit_log_settings_are_checked_at_start() {
+    let stderr = fails_with("log_token_exchanges = \"sometimes\"\n");
+    assert!(stderr.contains("log_token_exchanges"), "{stderr}");
+    assert!(stderr.contains("recorded"), "the accepted values: {stderr}");
+    let stderr = fails_with("[log_retention_days_by_type]\nseccfx = 2\n");
+    assert!(stderr.contains("seccfx is not an event type"), "{stderr}");
+    let stderr = fails_with("log_max_events = 10\n");
+    assert!(
+        stderr.contains("log_max_events must be at least 1000"),
+        "{stderr}"
+    );
+    let stderr = fails_with("log_sample_every = 0\n");
+    assert!(
+        stderr.contains("log_sample_every must be at least 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn toml_syntax_error_names_the_line() {
     let stderr = fails_with("listen = \"127.0.0.1:0\"\nissuer = \n");
     assert!(stderr.contains("line 2"), "{stderr}");
