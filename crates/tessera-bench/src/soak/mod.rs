@@ -29,7 +29,7 @@ const CALIBRATION: Duration = Duration::from_secs(5);
 /// Events the audit log holds at most (`log_max_events`), unless a short soak logs fewer in a
 /// sixth of its duration.
 const LOG_CAP: u64 = 50_000;
-/// The smallest cap a soak sets.
+/// The smallest cap the server accepts.
 const LOG_CAP_FLOOR: u64 = 1_000;
 /// Counts every audit event, stored or not (with every token exchange recorded, all are).
 const AUDIT_EVENTS: &str = "tessera_audit_events_total";
