@@ -1,8 +1,9 @@
 //! A background task that purges expired codes, sessions and pending authorizations, expired
 //! and long-revoked refresh tokens, failed-login counters too old to matter, and audit log
 //! events past their retention or beyond the log's cap. Safe on many nodes at once: the store
-//! deletes in small batches that skip rows another node holds, and pauses between batches so
-//! that the writes of requests are never queued behind a long purge.
+//! deletes in small batches that skip rows another node holds. Paced so that it never stalls
+//! requests: after each batch it rests three times as long as the batch took, so a purge takes
+//! at most a quarter of one core and no request waits behind more than one short statement.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,18 +12,20 @@ use tessera_core::audit::{Retention, TypeSet};
 use tessera_core::brute_force::BruteForce;
 use tessera_core::clock::Clock;
 use tessera_protocol::Timestamp;
-use tessera_store::{Store, StoreResult};
+use tessera_store::{Expiring, Store, StoreResult};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::metrics::Metrics;
 
-/// Rows deleted per statement: small enough to never hold the database for long.
-const BATCH: u64 = 500;
-/// The pause after each full batch, which lets queued writes through. It bounds the purge
-/// to BATCH rows per (statement + pause), over 50,000 rows a second: far above what the
-/// token path can insert.
-const PAUSE: Duration = Duration::from_millis(2);
+/// Rows deleted per statement: a few milliseconds of work.
+const BATCH: u64 = 200;
+/// After each full batch, housekeeping rests this many times as long as the batch took: the
+/// purge's share of a core is at most 1 / (1 + REST), measured to still outrun the inserts of
+/// a node at full load (docs/benchmarks.md, scenario H).
+const REST: u32 = 3;
+/// The shortest rest: lets queued writes through even after a trivial batch.
+const MIN_REST: Duration = Duration::from_millis(1);
 /// Revoked refresh tokens are kept a week, for audit.
 const KEEP_REVOKED: i64 = 7 * 24 * 3600;
 
@@ -68,29 +71,25 @@ impl Housekeeper {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
-        let stale_failures = self.brute_force.stale_before(now);
+        let revoked_before = now.plus(-KEEP_REVOKED);
         let mut total = 0;
-        loop {
-            let mut tables = self
-                .store
-                .purge_expired(now, now.plus(-KEEP_REVOKED), BATCH as i64)
+        for what in Expiring::ALL {
+            let purged = self
+                .in_batches(u64::MAX, |batch| {
+                    self.store.purge_expired(what, now, revoked_before, batch)
+                })
                 .await?;
-            let failures = self
-                .store
-                .purge_login_failures(stale_failures, BATCH as i64)
-                .await?;
-            tables.push(("login_failures", failures));
-            let mut more = false;
-            for (table, rows) in tables {
-                self.metrics.purged(table, rows);
-                total += rows;
-                more |= rows >= BATCH;
-            }
-            if !more {
-                return Ok(total);
-            }
-            tokio::time::sleep(PAUSE).await;
+            self.metrics.purged(what.table(), purged);
+            total += purged;
         }
+        let stale_failures = self.brute_force.stale_before(now);
+        let failures = self
+            .in_batches(u64::MAX, |batch| {
+                self.store.purge_login_failures(stale_failures, batch)
+            })
+            .await?;
+        self.metrics.purged("login_failures", failures);
+        Ok(total + failures)
     }
 
     async fn purge_logs_by_age(&self, now: Timestamp) -> StoreResult<u64> {
@@ -142,7 +141,8 @@ impl Housekeeper {
         Ok(purged)
     }
 
-    /// Runs `purge` (given a batch size) until `limit` rows went or a batch comes back short.
+    /// Runs `purge` (given a batch size) until `limit` rows went or a batch comes back short,
+    /// resting after each full batch.
     async fn in_batches<F, Fut>(&self, limit: u64, purge: F) -> StoreResult<u64>
     where
         F: Fn(i64) -> Fut,
@@ -151,12 +151,13 @@ impl Housekeeper {
         let mut total = 0;
         while total < limit {
             let batch = BATCH.min(limit - total);
+            let started = tokio::time::Instant::now();
             let purged = purge(batch as i64).await?;
             total += purged;
             if purged < batch {
                 break;
             }
-            tokio::time::sleep(PAUSE).await;
+            tokio::time::sleep((started.elapsed() * REST).max(MIN_REST)).await;
         }
         Ok(total)
     }

@@ -371,15 +371,48 @@ pub trait Housekeeping {
     /// Rewrites one row with `padding`, fresh bytes: fails with [`StoreError::Full`] when the
     /// database cannot store new data.
     async fn probe_write(&self, padding: &[u8], now: Timestamp) -> StoreResult<()>;
-    /// Deletes at most `batch` rows from each table of expired codes, sessions, pending
-    /// authorizations and refresh tokens (and those revoked before `revoked_before`); returns
-    /// how many rows went, by table.
+    /// Deletes at most `batch` rows of `what` that expired by `now` (refresh tokens: revoked
+    /// before `revoked_before`); returns how many went.
     async fn purge_expired(
         &self,
+        what: Expiring,
         now: Timestamp,
         revoked_before: Timestamp,
         batch: i64,
-    ) -> StoreResult<Vec<(&'static str, u64)>>;
+    ) -> StoreResult<u64>;
+}
+
+/// What housekeeping deletes once it has expired, one indexed range each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiring {
+    AuthorizationCodes,
+    Sessions,
+    PendingAuthorizations,
+    ExpiredRefreshTokens,
+    RevokedRefreshTokens,
+    AdminSessions,
+}
+
+impl Expiring {
+    pub const ALL: [Expiring; 6] = [
+        Expiring::AuthorizationCodes,
+        Expiring::Sessions,
+        Expiring::PendingAuthorizations,
+        Expiring::ExpiredRefreshTokens,
+        Expiring::RevokedRefreshTokens,
+        Expiring::AdminSessions,
+    ];
+
+    /// The table its rows are in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Expiring::AuthorizationCodes => "authorization_codes",
+            Expiring::Sessions => "sessions",
+            Expiring::PendingAuthorizations => "pending_authorizations",
+            Expiring::ExpiredRefreshTokens | Expiring::RevokedRefreshTokens => "refresh_tokens",
+            Expiring::AdminSessions => "admin_sessions",
+        }
+    }
 }
 
 /// Everything the server needs from storage.

@@ -19,9 +19,9 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, LogEvent, LogFilter,
-    Login, NewUser, Page, PendingAuthorization, PostgresStore, Session, SigningKeyRecord,
-    SqliteStore, Store,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, LogEvent,
+    LogFilter, Login, NewUser, Page, PendingAuthorization, PostgresStore, Session,
+    SigningKeyRecord, SqliteStore, Store,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);

@@ -30,9 +30,9 @@ use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
-    Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
-    PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session, SessionStore,
-    SigningKeyRecord, StoreResult, User, UserStore,
+    Expiring, Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore,
+    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session,
+    SessionStore, SigningKeyRecord, StoreResult, User, UserStore,
 };
 
 type Db = <Backend as Dialect>::Db;

@@ -2,16 +2,13 @@
 
 use super::*;
 
-/// What housekeeping deletes: `$1` is now, `$2` the revocation cutoff, `$3` the batch size.
-/// Each condition is one indexed range.
-const EXPIRED: [(&str, &str); 6] = [
-    ("authorization_codes", "expires_at <= $1"),
-    ("sessions", "expires_at <= $1"),
-    ("pending_authorizations", "expires_at <= $1"),
-    ("refresh_tokens", "expires_at <= $1"),
-    ("refresh_tokens", "revoked_at < $2"),
-    ("admin_sessions", "expires_at <= $1"),
-];
+/// Which rows of its table have expired: `$1` is now, `$2` the revocation cutoff.
+fn expired(what: Expiring) -> &'static str {
+    match what {
+        Expiring::RevokedRefreshTokens => "revoked_at < $2",
+        _ => "expires_at <= $1",
+    }
+}
 
 #[async_trait]
 impl Housekeeping for Backend {
@@ -34,22 +31,19 @@ impl Housekeeping for Backend {
 
     async fn purge_expired(
         &self,
+        what: Expiring,
         now: Timestamp,
         revoked_before: Timestamp,
         batch: i64,
-    ) -> StoreResult<Vec<(&'static str, u64)>> {
-        let mut purged = Vec::with_capacity(EXPIRED.len());
-        for (table, condition) in EXPIRED {
-            let sql = Self::batch_delete(table, condition, "$3");
-            let result = sqlx::query(&sql)
-                .bind(now.0)
-                .bind(revoked_before.0)
-                .bind(batch)
-                .execute(self.pool())
-                .await?;
-            purged.push((table, result.rows_affected()));
-        }
-        Ok(purged)
+    ) -> StoreResult<u64> {
+        let sql = Self::batch_delete(what.table(), expired(what), "$3");
+        let result = sqlx::query(&sql)
+            .bind(now.0)
+            .bind(revoked_before.0)
+            .bind(batch)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
     }
 }
 

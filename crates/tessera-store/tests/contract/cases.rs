@@ -798,11 +798,11 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
 
     // At NOW+1 two codes have expired; a batch of 1 takes one per table.
     let later = NOW.plus(1);
-    assert_eq!(rows(store.purge_expired(later, NOW, 1).await.unwrap()), 1);
-    let purged = store.purge_expired(later, NOW.plus(1), 10).await.unwrap();
+    assert_eq!(rows(purge_all(&store, later, NOW, 1).await), 1);
+    let purged = purge_all(&store, later, NOW.plus(1), 10).await;
     assert_eq!(rows(purged.clone()), 2, "the other code and the revoked token");
     assert!(purged.contains(&("authorization_codes", 1)) && purged.contains(&("refresh_tokens", 1)), "{purged:?}");
-    assert_eq!(rows(store.purge_expired(later, NOW.plus(1), 10).await.unwrap()), 0);
+    assert_eq!(rows(purge_all(&store, later, NOW.plus(1), 10).await), 0);
     assert_eq!(store.consume_code(&SecretDigest::of("code2"), NOW).await.unwrap(), CodeRedemption::Redeemed(Box::new({
         let mut grant = code_grant("u1");
         grant.expires_at = NOW.plus(2);
@@ -810,7 +810,16 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
     })));
     assert!(store.session(&SecretDigest::of("cookie"), NOW).await.unwrap().is_some());
     assert!(store.refresh_token(&SecretDigest::of("live")).await.unwrap().is_some());
-    assert_eq!(rows(store.purge_expired(NOW.plus(10), NOW, 10).await.unwrap()), 2, "the session and the used code");
+    assert_eq!(rows(purge_all(&store, NOW.plus(10), NOW, 10).await), 2, "the session and the used code");
+}
+
+/// One batch of each kind of expired row: (its table, rows deleted).
+async fn purge_all(store: &Arc<dyn Store>, now: Timestamp, revoked_before: Timestamp, batch: i64) -> Vec<(&'static str, u64)> {
+    let mut purged = Vec::new();
+    for what in Expiring::ALL {
+        purged.push((what.table(), store.purge_expired(what, now, revoked_before, batch).await.unwrap()));
+    }
+    purged
 }
 
 fn rows(purged: Vec<(&'static str, u64)>) -> u64 {
@@ -825,8 +834,8 @@ async fn refresh_tokens_are_purged_at_their_expiry_and_those_without_one_are_kep
     store.insert_refresh_token(&SecretDigest::of("expiring"), &expiring, NOW).await.unwrap();
     store.insert_refresh_token(&SecretDigest::of("endless"), &endless, NOW).await.unwrap();
     let expiry = expiring.expires_at.unwrap();
-    assert_eq!(rows(store.purge_expired(expiry.plus(-1), NOW, 10).await.unwrap()), 0, "not yet expired");
-    assert_eq!(rows(store.purge_expired(expiry, NOW, 10).await.unwrap()), 1);
+    assert_eq!(rows(purge_all(&store, expiry.plus(-1), NOW, 10).await), 0, "not yet expired");
+    assert_eq!(rows(purge_all(&store, expiry, NOW, 10).await), 1);
     assert!(store.refresh_token(&SecretDigest::of("expiring")).await.unwrap().is_none());
     assert!(store.refresh_token(&SecretDigest::of("endless")).await.unwrap().is_some());
 }
