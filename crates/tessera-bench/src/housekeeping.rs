@@ -28,6 +28,9 @@ const SLICE: Duration = Duration::from_secs(1);
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 /// p99 during a purge may be this many times p99 without one.
 const P99_WITHIN: f64 = 1.2;
+/// Paced load, not counted, on the just-restarted server before the paced load during the purge
+/// is measured: the baseline ran on a server its full-load run had warmed.
+const WARM_UP: Duration = Duration::from_secs(1);
 
 /// What the scenario runs with.
 pub struct Setup<'a> {
@@ -175,13 +178,26 @@ async fn purge_against_inserts(
     })
 }
 
-/// The paced load at `rate` on a server that has just started purging `backlog`.
+/// The paced load at `rate` on a server that has just started purging `backlog`, after a
+/// warm-up at the same rate.
 async fn paced_during_purge(
     target: &Target,
     rate: f64,
     baseline_ms: f64,
     backlog: Backlog,
 ) -> Result<Row, String> {
+    let warming = Target {
+        addr: target.addr,
+        host: target.host.clone(),
+        pid: target.pid,
+        dialect: target.dialect,
+        duration: WARM_UP,
+        concurrency: target.concurrency,
+    };
+    let warm_up = warming.client_credentials_at(APIS[0].0, Some(rate)).await?;
+    warm_up
+        .outcome
+        .all_answered("while warming up before the purge's paced load")?;
     let measured = target.client_credentials_at(APIS[0].0, Some(rate)).await?;
     let purged = counter(target.addr, &target.host, PURGED).await?;
     Ok(Row {

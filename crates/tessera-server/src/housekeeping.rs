@@ -26,6 +26,8 @@ const BATCH: u64 = 200;
 const REST: u32 = 3;
 /// The shortest rest: lets queued writes through even after a trivial batch.
 const MIN_REST: Duration = Duration::from_millis(1);
+/// The audit log's table, as the metrics name it.
+const LOG_EVENTS: &str = "log_events";
 /// Revoked refresh tokens are kept a week, for audit.
 const KEEP_REVOKED: i64 = 7 * 24 * 3600;
 
@@ -74,21 +76,18 @@ impl Housekeeper {
         let revoked_before = now.plus(-KEEP_REVOKED);
         let mut total = 0;
         for what in Expiring::ALL {
-            let purged = self
-                .in_batches(u64::MAX, |batch| {
+            total += self
+                .in_batches(what.table(), u64::MAX, |batch| {
                     self.store.purge_expired(what, now, revoked_before, batch)
                 })
                 .await?;
-            self.metrics.purged(what.table(), purged);
-            total += purged;
         }
         let stale_failures = self.brute_force.stale_before(now);
         let failures = self
-            .in_batches(u64::MAX, |batch| {
+            .in_batches("login_failures", u64::MAX, |batch| {
                 self.store.purge_login_failures(stale_failures, batch)
             })
             .await?;
-        self.metrics.purged("login_failures", failures);
         Ok(total + failures)
     }
 
@@ -97,12 +96,11 @@ impl Housekeeper {
         for (types, keep) in self.retention.rules() {
             let before = now.plus(-keep);
             total += self
-                .in_batches(u64::MAX, |batch| {
+                .in_batches(LOG_EVENTS, u64::MAX, |batch| {
                     self.store.purge_log_events(before, types.as_store(), batch)
                 })
                 .await?;
         }
-        self.metrics.purged("log_events", total);
         Ok(total)
     }
 
@@ -116,7 +114,7 @@ impl Housekeeper {
         }
         let routine = TypeSet::routine();
         let mut purged = self
-            .in_batches(excess, |batch| {
+            .in_batches(LOG_EVENTS, excess, |batch| {
                 self.store
                     .purge_oldest_log_events(routine.as_store(), batch)
             })
@@ -130,20 +128,24 @@ impl Housekeeper {
             );
             let every_type = TypeSet::AllBut(Vec::new());
             purged += self
-                .in_batches(excess - purged, |batch| {
+                .in_batches(LOG_EVENTS, excess - purged, |batch| {
                     self.store
                         .purge_oldest_log_events(every_type.as_store(), batch)
                 })
                 .await?;
         }
-        self.metrics.purged("log_events", purged);
         self.metrics.log_events_capped(purged);
         Ok(purged)
     }
 
     /// Runs `purge` (given a batch size) until `limit` rows went or a batch comes back short,
-    /// resting after each full batch.
-    async fn in_batches<F, Fut>(&self, limit: u64, purge: F) -> StoreResult<u64>
+    /// resting after each full batch; counts the rows it deleted from `table` as they go.
+    async fn in_batches<F, Fut>(
+        &self,
+        table: &'static str,
+        limit: u64,
+        purge: F,
+    ) -> StoreResult<u64>
     where
         F: Fn(i64) -> Fut,
         Fut: std::future::Future<Output = StoreResult<u64>>,
@@ -153,6 +155,7 @@ impl Housekeeper {
             let batch = BATCH.min(limit - total);
             let started = tokio::time::Instant::now();
             let purged = purge(batch as i64).await?;
+            self.metrics.purged(table, purged);
             total += purged;
             if purged < batch {
                 break;
