@@ -121,21 +121,29 @@ impl Audit {
     /// unstored; never waits.
     pub fn record(&self, mut event: Event, now: Timestamp) {
         self.counters.by_type[event.event_type as usize].increment(1);
-        if event.event_type.is_routine() {
-            let nth = self.routine_seen.fetch_add(1, Ordering::Relaxed);
-            if !self.routine.keeps(nth) {
-                return;
-            }
-            if let (Recording::Sampled(every), Some(details)) =
-                (self.routine, event.details.as_object_mut())
-            {
-                details.insert("sampled_one_in".to_owned(), every.get().into());
-            }
+        if event.event_type.is_routine() && !self.keeps_routine(&mut event) {
+            return;
         }
         let record = event.into_log_event(self.ids.next(now), now);
         if self.queue.try_send(Queued::Event(record)).is_err() {
             self.counters.dropped.increment(1);
         }
+    }
+
+    /// Whether a routine event is stored, marking a sampled one with its rate. Only sampling
+    /// counts them: the shared counter stays off the token path otherwise.
+    fn keeps_routine(&self, event: &mut Event) -> bool {
+        let Recording::Sampled(every) = self.routine else {
+            return self.routine == Recording::Recorded;
+        };
+        let nth = self.routine_seen.fetch_add(1, Ordering::Relaxed);
+        if !self.routine.keeps(nth) {
+            return false;
+        }
+        if let Some(details) = event.details.as_object_mut() {
+            details.insert("sampled_one_in".to_owned(), every.get().into());
+        }
+        true
     }
 
     /// Waits (at most `limit`) until every event queued so far is written.
