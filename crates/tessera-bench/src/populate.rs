@@ -55,8 +55,11 @@ const BACKLOG_AGE: i64 = 60 * 86_400;
 /// backlog's `$2` when its rows were written and `$3` a prefix that keeps their keys unique.
 struct Sql {
     users: &'static str,
-    events: &'static str,
-    backlog: [&'static str; 5],
+    /// Into each of the log's tables: the events other than token exchanges, then those.
+    events: [&'static str; 2],
+    backlog_events: [&'static str; 2],
+    /// Codes, sessions, pending authorizations and refresh tokens.
+    backlog: [&'static str; 4],
     /// Run after the inserts, outside their transaction.
     after: &'static str,
 }
@@ -69,20 +72,33 @@ const SQLITE: Sql = Sql {
         created_at, updated_at)
     SELECT 'auth0|bulk' || i, 'bulk' || i, 'bulk' || i || '@example.com', 'Bulk User ' || i,
         $2, 1, 0, $3, $3 FROM n",
-    events: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-    INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
-        user_agent, user_id, user_name, details)
-    SELECT printf('bulk%020d', i), $3 - i / 12,
-        CASE i % 3 WHEN 0 THEN 'seccft' WHEN 1 THEN 's' ELSE 'fp' END, 'bulk event',
-        'bench-web', 'Bench Web', '127.0.0.1', 'tessera-bench', 'auth0|bulk' || (i % $2 + 1),
-        'bulk' || (i % $2 + 1), '{}' FROM n",
-    backlog: [
+    events: [
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
         INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
             user_agent, user_id, user_name, details)
-        SELECT $3 || i, $2 - i / 12, CASE i % 2 WHEN 0 THEN 'seccft' ELSE 's' END,
-            'expired event', 'bench-m2m', 'Bench M2M', '127.0.0.1', 'tessera-bench', NULL,
-            NULL, '{}' FROM n",
+        SELECT printf('bulk%020d', i), $3 - i / 12, CASE i % 3 WHEN 1 THEN 's' ELSE 'fp' END,
+            'bulk event', 'bench-web', 'Bench Web', '127.0.0.1', 'tessera-bench',
+            'auth0|bulk' || (i % $2 + 1), 'bulk' || (i % $2 + 1), '{}' FROM n WHERE i % 3 <> 0",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+        INSERT INTO exchange_log_events (log_id, date, type, description, client_id,
+            client_name, ip, user_agent, user_id, user_name, details)
+        SELECT printf('bulk%020d', i), $3 - i / 12, 'seccft', 'bulk event', 'bench-web',
+            'Bench Web', '127.0.0.1', 'tessera-bench', 'auth0|bulk' || (i % $2 + 1),
+            'bulk' || (i % $2 + 1), '{}' FROM n WHERE i % 3 = 0",
+    ],
+    backlog_events: [
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+        INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
+            user_agent, user_id, user_name, details)
+        SELECT $3 || i, $2 - i / 12, 's', 'expired event', 'bench-m2m', 'Bench M2M',
+            '127.0.0.1', 'tessera-bench', NULL, NULL, '{}' FROM n WHERE i % 2 = 1",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+        INSERT INTO exchange_log_events (log_id, date, type, description, client_id,
+            client_name, ip, user_agent, user_id, user_name, details)
+        SELECT $3 || i, $2 - i / 12, 'seccft', 'expired event', 'bench-m2m', 'Bench M2M',
+            '127.0.0.1', 'tessera-bench', NULL, NULL, '{}' FROM n WHERE i % 2 = 0",
+    ],
+    backlog: [
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
         INSERT INTO authorization_codes (digest, grant_data, created_at, expires_at)
         SELECT CAST($3 || i AS BLOB), '{}', $2, $2 + 60 FROM n",
@@ -109,18 +125,32 @@ const POSTGRES: Sql = Sql {
         email_verified, blocked, created_at, updated_at)
     SELECT 'auth0|bulk' || i, 'bulk' || i, 'bulk' || i || '@example.com', 'Bulk User ' || i,
         $2, TRUE, FALSE, $3, $3 FROM generate_series(1, $1::BIGINT) AS i",
-    events: "INSERT INTO log_events (log_id, date, type, description,
-        client_id, client_name, ip, user_agent, user_id, user_name, details)
-    SELECT 'bulk' || lpad(i::TEXT, 20, '0'), $3 - i / 12,
-        CASE i % 3 WHEN 0 THEN 'seccft' WHEN 1 THEN 's' ELSE 'fp' END, 'bulk event',
-        'bench-web', 'Bench Web', '127.0.0.1', 'tessera-bench', 'auth0|bulk' || (i % $2 + 1),
-        'bulk' || (i % $2 + 1), '{}' FROM generate_series(1, $1::BIGINT) AS i",
-    backlog: [
+    events: [
         "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
             user_agent, user_id, user_name, details)
-        SELECT $3 || i, $2 - i / 12, CASE i % 2 WHEN 0 THEN 'seccft' ELSE 's' END,
-            'expired event', 'bench-m2m', 'Bench M2M', '127.0.0.1', 'tessera-bench', NULL,
-            NULL, '{}' FROM generate_series(1, $1::BIGINT) AS i",
+        SELECT 'bulk' || lpad(i::TEXT, 20, '0'), $3 - i / 12,
+            CASE i % 3 WHEN 1 THEN 's' ELSE 'fp' END, 'bulk event', 'bench-web', 'Bench Web',
+            '127.0.0.1', 'tessera-bench', 'auth0|bulk' || (i % $2 + 1), 'bulk' || (i % $2 + 1),
+            '{}' FROM generate_series(1, $1::BIGINT) AS i WHERE i % 3 <> 0",
+        "INSERT INTO exchange_log_events (log_id, date, type, description, client_id,
+            client_name, ip, user_agent, user_id, user_name, details)
+        SELECT 'bulk' || lpad(i::TEXT, 20, '0'), $3 - i / 12, 'seccft', 'bulk event',
+            'bench-web', 'Bench Web', '127.0.0.1', 'tessera-bench', 'auth0|bulk' || (i % $2 + 1),
+            'bulk' || (i % $2 + 1), '{}' FROM generate_series(1, $1::BIGINT) AS i WHERE i % 3 = 0",
+    ],
+    backlog_events: [
+        "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
+            user_agent, user_id, user_name, details)
+        SELECT $3 || i, $2 - i / 12, 's', 'expired event', 'bench-m2m', 'Bench M2M',
+            '127.0.0.1', 'tessera-bench', NULL, NULL, '{}'
+        FROM generate_series(1, $1::BIGINT) AS i WHERE i % 2 = 1",
+        "INSERT INTO exchange_log_events (log_id, date, type, description, client_id,
+            client_name, ip, user_agent, user_id, user_name, details)
+        SELECT $3 || i, $2 - i / 12, 'seccft', 'expired event', 'bench-m2m', 'Bench M2M',
+            '127.0.0.1', 'tessera-bench', NULL, NULL, '{}'
+        FROM generate_series(1, $1::BIGINT) AS i WHERE i % 2 = 0",
+    ],
+    backlog: [
         "INSERT INTO authorization_codes (digest, grant_data, created_at, expires_at)
         SELECT convert_to($3 || i, 'UTF8'), '{}', $2, $2 + 60
         FROM generate_series(1, $1::BIGINT) AS i",
@@ -167,24 +197,23 @@ pub async fn populate(database_url: &str, population: Population, now: i64) -> R
     let hash =
         hash_password_in("bulk password", &mut HashMemory::default()).map_err(|e| e.to_string())?;
     let statements = |sql: &Sql| {
-        vec![
-            Statement {
-                sql: sql.users,
-                values: vec![
-                    Value::Integer(population.users),
-                    Value::Text(&hash),
-                    Value::Integer(now),
-                ],
-            },
-            Statement {
-                sql: sql.events,
-                values: vec![
-                    Value::Integer(population.events),
-                    Value::Integer(population.users.max(1)),
-                    Value::Integer(now),
-                ],
-            },
-        ]
+        let users = Statement {
+            sql: sql.users,
+            values: vec![
+                Value::Integer(population.users),
+                Value::Text(&hash),
+                Value::Integer(now),
+            ],
+        };
+        let events = sql.events.map(|events| Statement {
+            sql: events,
+            values: vec![
+                Value::Integer(population.events),
+                Value::Integer(population.users.max(1)),
+                Value::Integer(now),
+            ],
+        });
+        std::iter::once(users).chain(events).collect()
     };
     execute(database_url, statements).await
 }
@@ -194,22 +223,17 @@ pub async fn populate(database_url: &str, population: Population, now: i64) -> R
 pub async fn add_backlog(database_url: &str, backlog: Backlog, now: i64) -> Result<(), String> {
     let prefix = format!("backlog{}-", backlog.generation);
     let statements = |sql: &Sql| {
-        sql.backlog
-            .iter()
-            .enumerate()
-            .map(|(table, &statement)| Statement {
-                sql: statement,
-                values: vec![
-                    // The first statement is the log's.
-                    Value::Integer(match table {
-                        0 => backlog.events,
-                        _ => backlog.each_expired,
-                    }),
-                    Value::Integer(now - BACKLOG_AGE),
-                    Value::Text(&prefix),
-                ],
-            })
-            .collect()
+        let rows = |sql, rows| Statement {
+            sql,
+            values: vec![
+                Value::Integer(rows),
+                Value::Integer(now - BACKLOG_AGE),
+                Value::Text(&prefix),
+            ],
+        };
+        let events = sql.backlog_events.map(|sql| rows(sql, backlog.events));
+        let expired = sql.backlog.map(|sql| rows(sql, backlog.each_expired));
+        events.into_iter().chain(expired).collect()
     };
     execute(database_url, statements).await
 }

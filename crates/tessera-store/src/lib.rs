@@ -353,6 +353,12 @@ pub trait AuditLogStore {
     async fn purge_oldest_log_events(&self, types: EventTypes<'_>, batch: i64) -> StoreResult<u64>;
 }
 
+/// Token exchanges (Auth0's `seacft`, `seccft`, `sertft`): one per token issued, by far the
+/// most numerous events and the first the log's cap deletes. They are stored apart from the
+/// others so that deleting either kind oldest first empties whole index pages, which
+/// PostgreSQL reuses only once they are empty.
+pub const EXCHANGE_EVENT_TYPES: [&str; 3] = ["seacft", "seccft", "sertft"];
+
 /// The event types (Auth0's codes) a purge of the audit log applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventTypes<'a> {

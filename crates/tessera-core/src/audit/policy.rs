@@ -115,6 +115,11 @@ mod tests {
             .map(EventType::code)
             .collect();
         assert_eq!(routine, ["seacft", "seccft", "sertft"]);
+        assert_eq!(
+            routine,
+            tessera_store::EXCHANGE_EVENT_TYPES,
+            "the store keeps exactly the routine events apart, the ones the cap deletes first"
+        );
     }
 
     #[test]

@@ -173,41 +173,70 @@ impl LoginAttemptStore for Backend {
 const LOG_MATCHES: &str = "(CAST($1 AS TEXT) IS NULL OR user_id = $1)
     AND (CAST($2 AS TEXT) IS NULL OR client_id = $2) AND (CAST($3 AS TEXT) IS NULL OR type = $3)";
 
+/// The audit log's tables: token exchanges ([`EXCHANGE_EVENT_TYPES`]) first, every other event
+/// in the second. Reading, counting and purging see one log.
+const LOG_TABLES: [&str; 2] = ["exchange_log_events", "log_events"];
+
+/// The table an event of `event_type` is stored in.
+fn log_table(event_type: &str) -> &'static str {
+    if EXCHANGE_EVENT_TYPES.contains(&event_type) {
+        LOG_TABLES[0]
+    } else {
+        LOG_TABLES[1]
+    }
+}
+
+/// `columns` of the events of both tables that meet `condition`, as one table, `events`.
+fn both_log_tables(columns: &str, condition: &str) -> String {
+    let [exchanges, others] = LOG_TABLES;
+    format!(
+        "(SELECT {columns} FROM {exchanges} WHERE {condition}
+          UNION ALL SELECT {columns} FROM {others} WHERE {condition}) AS events"
+    )
+}
+
 #[async_trait]
 impl AuditLogStore for Backend {
     async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        // Many rows per statement: one statement per event costs more than the rows themselves.
-        for chunk in events.chunks(Self::LOG_ROWS_PER_INSERT) {
-            let details = chunk
+        for table in LOG_TABLES {
+            let in_table: Vec<&LogEvent> = events
                 .iter()
-                .map(|event| to_json(&event.details))
-                .collect::<StoreResult<Vec<String>>>()?;
-            let mut insert = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO log_events (log_id, date, type, description, client_id, client_name, ip,
-                    user_agent, user_id, user_name, details) ",
-            );
-            insert.push_values(chunk.iter().zip(&details), |mut row, (event, details)| {
-                row.push_bind(&event.log_id)
-                    .push_bind(event.date.0)
-                    .push_bind(&event.event_type)
-                    .push_bind(&event.description)
-                    .push_bind(event.client_id.as_deref())
-                    .push_bind(event.client_name.as_deref())
-                    .push_bind(event.ip.as_deref())
-                    .push_bind(event.user_agent.as_deref())
-                    .push_bind(event.user_id.as_deref())
-                    .push_bind(event.user_name.as_deref())
-                    .push_bind(details.as_str());
-            });
-            insert.build().execute(&mut *tx).await?;
+                .filter(|event| log_table(&event.event_type) == table)
+                .collect();
+            // Many rows per statement: one statement per event costs more than the rows.
+            for chunk in in_table.chunks(Self::LOG_ROWS_PER_INSERT) {
+                let details = chunk
+                    .iter()
+                    .map(|event| to_json(&event.details))
+                    .collect::<StoreResult<Vec<String>>>()?;
+                let mut insert = sqlx::QueryBuilder::<Db>::new(format!(
+                    "INSERT INTO {table} (log_id, date, type, description, client_id, client_name,
+                        ip, user_agent, user_id, user_name, details) "
+                ));
+                insert.push_values(chunk.iter().zip(&details), |mut row, (event, details)| {
+                    row.push_bind(&event.log_id)
+                        .push_bind(event.date.0)
+                        .push_bind(&event.event_type)
+                        .push_bind(&event.description)
+                        .push_bind(event.client_id.as_deref())
+                        .push_bind(event.client_name.as_deref())
+                        .push_bind(event.ip.as_deref())
+                        .push_bind(event.user_agent.as_deref())
+                        .push_bind(event.user_id.as_deref())
+                        .push_bind(event.user_name.as_deref())
+                        .push_bind(details.as_str());
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn log_event(&self, log_id: &str) -> StoreResult<Option<LogEvent>> {
-        let row = sqlx::query("SELECT * FROM log_events WHERE log_id = $1")
+        let events = both_log_tables("*", "log_id = $1");
+        let row = sqlx::query(&format!("SELECT * FROM {events}"))
             .bind(log_id)
             .fetch_optional(self.pool())
             .await?;
@@ -224,8 +253,9 @@ impl AuditLogStore for Backend {
         } else {
             "date, log_id"
         };
+        let events = both_log_tables("*", LOG_MATCHES);
         let rows = sqlx::query(&format!(
-            "SELECT * FROM log_events WHERE {LOG_MATCHES} ORDER BY {order} LIMIT $4 OFFSET $5"
+            "SELECT * FROM {events} ORDER BY {order} LIMIT $4 OFFSET $5"
         ))
         .bind(filter.user_id.as_deref())
         .bind(filter.client_id.as_deref())
@@ -234,14 +264,13 @@ impl AuditLogStore for Backend {
         .bind(page.offset())
         .fetch_all(self.pool())
         .await?;
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM log_events WHERE {LOG_MATCHES}"
-        ))
-        .bind(filter.user_id.as_deref())
-        .bind(filter.client_id.as_deref())
-        .bind(filter.event_type.as_deref())
-        .fetch_one(self.pool())
-        .await?;
+        let events = both_log_tables("log_id", LOG_MATCHES);
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {events}"))
+            .bind(filter.user_id.as_deref())
+            .bind(filter.client_id.as_deref())
+            .bind(filter.event_type.as_deref())
+            .fetch_one(self.pool())
+            .await?;
         let items = rows
             .iter()
             .map(log_event_from_row)
@@ -259,31 +288,61 @@ impl AuditLogStore for Backend {
         batch: i64,
     ) -> StoreResult<u64> {
         let (condition, codes) = type_condition(types, 3);
-        let sql = Self::batch_delete("log_events", &format!("date < $1 AND {condition}"), "$2");
-        let mut purge = sqlx::query(&sql).bind(before.0).bind(batch);
-        for code in codes {
-            purge = purge.bind(*code);
+        let mut purged = 0;
+        for table in LOG_TABLES {
+            let left = batch - i64::try_from(purged).unwrap_or(batch);
+            if left <= 0 {
+                break;
+            }
+            let sql = Self::batch_delete(table, &format!("date < $1 AND {condition}"), "$2");
+            let mut purge = sqlx::query(&sql).bind(before.0).bind(left);
+            for code in codes {
+                purge = purge.bind(*code);
+            }
+            purged += purge.execute(self.pool()).await?.rows_affected();
         }
-        Ok(purge.execute(self.pool()).await?.rows_affected())
+        Ok(purged)
     }
 
     async fn count_log_events(&self) -> StoreResult<u64> {
-        count(self.pool(), "SELECT COUNT(*) FROM log_events").await
+        let events = both_log_tables("log_id", "1 = 1");
+        count(self.pool(), &format!("SELECT COUNT(*) FROM {events}")).await
     }
 
     async fn purge_oldest_log_events(&self, types: EventTypes<'_>, batch: i64) -> StoreResult<u64> {
+        // The batch-th oldest event of both tables, by the date indexes: it and every older
+        // one of `types` go, from either table.
         let (condition, codes) = type_condition(types, 2);
-        // The date index gives the oldest first, skipping the types kept.
-        let sql = Self::batch_delete(
-            "log_events",
-            &format!("{condition} ORDER BY date, log_id"),
-            "$1",
-        );
-        let mut purge = sqlx::query(&sql).bind(batch);
+        let events = both_log_tables("date, log_id", &condition);
+        let sql =
+            format!("SELECT date, log_id FROM {events} ORDER BY date, log_id LIMIT 1 OFFSET $1");
+        let mut newest_purged = sqlx::query_as::<_, (i64, String)>(&sql).bind(batch - 1);
         for code in codes {
-            purge = purge.bind(*code);
+            newest_purged = newest_purged.bind(*code);
         }
-        Ok(purge.execute(self.pool()).await?.rows_affected())
+        let (through_date, through_id) = match newest_purged.fetch_optional(self.pool()).await? {
+            Some(newest) => newest,
+            // Fewer than a batch: all of them.
+            None => (i64::MAX, String::new()),
+        };
+        let (condition, codes) = type_condition(types, 4);
+        let mut purged = 0;
+        for table in LOG_TABLES {
+            let sql = Self::batch_delete(
+                table,
+                &format!("(date < $2 OR (date = $2 AND log_id <= $3)) AND {condition}"),
+                "$1",
+            );
+            let mut purge = sqlx::query(&sql)
+                .bind(batch)
+                .bind(through_date)
+                .bind(&through_id);
+            for code in codes {
+                purge = purge.bind(*code);
+            }
+            purged += purge.execute(self.pool()).await?.rows_affected();
+        }
+        Ok(purged)
     }
 }
 

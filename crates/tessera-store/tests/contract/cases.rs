@@ -1050,6 +1050,33 @@ async fn purging_log_events_removes_only_older_ones_in_batches() {
 }
 
 #[tokio::test]
+async fn token_exchanges_stored_apart_still_make_one_log_in_date_order() {
+    let (store, _dir) = store().await;
+    // Exchanges and other events interleaved, two of them at the same second.
+    let types = ["s", "seccft", "sertft", "fp", "seacft", "s", "seccft"];
+    let dates = [0, 1, 2, 2, 3, 4, 5];
+    let events: Vec<_> = types.iter().zip(dates).enumerate().map(|(i, (t, d))| log_event(&format!("e{i}"), NOW.0 + d, t, Some("u1"), Some("c1"))).collect();
+    store.insert_log_events(&events).await.unwrap();
+    let listed = store.list_log_events(&LogFilter::default(), Page { page: 1, per_page: 3 }).await.unwrap();
+    assert_eq!((log_ids(&listed.items), listed.total), (vec!["e3", "e4", "e5"], 7), "one order across both kinds");
+    assert_eq!(store.log_event("e4").await.unwrap(), Some(events[4].clone()));
+    assert_eq!(store.count_log_events().await.unwrap(), 7);
+
+    let every = EventTypes::AllBut(&[]);
+    let left = || async {
+        let listed = store.list_log_events(&LogFilter::default(), Page { page: 0, per_page: 10 }).await.unwrap();
+        log_ids(&listed.items).into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(store.purge_oldest_log_events(every, 3).await.unwrap(), 3);
+    assert_eq!(left().await, ["e3", "e4", "e5", "e6"], "the three oldest, whatever their kind, e2 before e3 at the same second");
+    assert_eq!(store.purge_log_events(NOW.plus(5), every, 2).await.unwrap(), 2, "a batch at most, over both kinds");
+    assert_eq!(store.purge_log_events(NOW.plus(5), every, 2).await.unwrap(), 1);
+    assert_eq!(left().await, ["e6"]);
+    assert_eq!(store.purge_oldest_log_events(every, 10).await.unwrap(), 1, "fewer than a batch: all");
+    assert_eq!(store.count_log_events().await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn log_events_are_purged_by_type_and_oldest_first() {
     let (store, _dir) = store().await;
     let types = ["seccft", "s", "seccft", "fp", "sertft", "s"];
