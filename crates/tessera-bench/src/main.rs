@@ -89,6 +89,10 @@ struct Args {
     /// measured maximum, a row per --soak-interval, judged at the end for growth.
     #[arg(long, value_parser = humantime::parse_duration)]
     soak: Option<Duration>,
+    /// Run only scenario H (housekeeping against the token path) and print its rows: for
+    /// working on housekeeping without the whole suite.
+    #[arg(long)]
+    housekeeping_only: bool,
     /// How often the soak prints a row (`15s`, `1m`).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
     soak_interval: Duration,
@@ -305,6 +309,20 @@ async fn resource_validation(bench: &mut Bench, floors: &Floors) -> Result<(), S
     Ok(())
 }
 
+/// Scenario H's backlog: a million log events and 100,000 rows of each other kind (smoke: a
+/// fiftieth).
+fn backlog(smoke: bool) -> Backlog {
+    let (events, each_expired) = match smoke {
+        true => (20_000, 2_000),
+        false => (1_000_000, 100_000),
+    };
+    Backlog {
+        events,
+        each_expired,
+        generation: 0,
+    }
+}
+
 async fn run(args: Args) -> Result<(), String> {
     if args.floors_only {
         let floors = Floors::measure(Duration::from_millis(args.floor_window_ms))?;
@@ -338,6 +356,27 @@ async fn run(args: Args) -> Result<(), String> {
             store,
         };
         return soak::run(plan).await;
+    }
+    if args.housekeeping_only {
+        let setup = housekeeping::Setup {
+            binary: &binary,
+            pin: pin.as_deref(),
+            store: &store,
+            dir: dir.path(),
+            duration,
+            concurrency,
+            backlog: backlog(args.smoke),
+        };
+        eprintln!("{HEADER}");
+        eprintln!("{SEPARATOR}");
+        let judging = Judging {
+            postgres: store.is_postgres(),
+            peer: None,
+        };
+        for row in housekeeping::run(&setup).await? {
+            eprintln!("{}", row.markdown(judging));
+        }
+        return Ok(());
     }
     let database_url = store.url();
 
@@ -401,19 +440,6 @@ async fn run(args: Args) -> Result<(), String> {
     populate::populate(&database_url, population, populate::unix_now()?).await?;
     let populated_ready = server.restart()?;
     drop(server);
-    let backlog = if args.smoke {
-        Backlog {
-            events: 20_000,
-            each_expired: 2_000,
-            generation: 0,
-        }
-    } else {
-        Backlog {
-            events: 1_000_000,
-            each_expired: 100_000,
-            generation: 0,
-        }
-    };
     let setup = housekeeping::Setup {
         binary: &binary,
         pin: pin.as_deref(),
@@ -421,7 +447,7 @@ async fn run(args: Args) -> Result<(), String> {
         dir: dir.path(),
         duration,
         concurrency,
-        backlog,
+        backlog: backlog(args.smoke),
     };
     for row in housekeeping::run(&setup).await? {
         bench.add(row);

@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -63,6 +64,8 @@ pub struct Metrics {
     code_replays: Counter,
     audit: AuditCounters,
     log_events_capped: Counter,
+    /// Requests answered, for pacing background work by the load (one relaxed add each).
+    served: AtomicU64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -106,6 +109,7 @@ impl Metrics {
                 dropped: counter(AUDIT_DROPPED, &[]),
             },
             log_events_capped: counter(LOG_EVENTS_CAPPED, &[]),
+            served: AtomicU64::new(0),
             recorder,
             handle,
         }
@@ -155,6 +159,11 @@ impl Metrics {
         self.recorder
             .register_counter(&key, &METADATA)
             .increment(rows);
+    }
+
+    /// Requests answered since the server started.
+    pub fn requests_served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
     }
 
     /// Housekeeping deleted `events` before their retention ended, to hold the log's cap.
@@ -337,6 +346,7 @@ fn record(
     response: &Response,
     elapsed: Duration,
 ) {
+    metrics.served.fetch_add(1, Ordering::Relaxed);
     let status = response.status().as_u16();
     let handles = match &route {
         Some(route) => cell.get_or_init(|| RouteHandles {
