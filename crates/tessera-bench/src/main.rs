@@ -357,16 +357,16 @@ async fn run(args: Args) -> Result<(), String> {
         };
         return soak::run(plan).await;
     }
+    let setup = housekeeping::Setup {
+        binary: &binary,
+        pin: pin.as_deref(),
+        store: &store,
+        dir: dir.path(),
+        duration,
+        concurrency,
+        backlog: backlog(args.smoke),
+    };
     if args.housekeeping_only {
-        let setup = housekeeping::Setup {
-            binary: &binary,
-            pin: pin.as_deref(),
-            store: &store,
-            dir: dir.path(),
-            duration,
-            concurrency,
-            backlog: backlog(args.smoke),
-        };
         eprintln!("{HEADER}");
         eprintln!("{SEPARATOR}");
         let judging = Judging {
@@ -440,15 +440,6 @@ async fn run(args: Args) -> Result<(), String> {
     populate::populate(&database_url, population, populate::unix_now()?).await?;
     let populated_ready = server.restart()?;
     drop(server);
-    let setup = housekeeping::Setup {
-        binary: &binary,
-        pin: pin.as_deref(),
-        store: &store,
-        dir: dir.path(),
-        duration,
-        concurrency,
-        backlog: backlog(args.smoke),
-    };
     for row in housekeeping::run(&setup).await? {
         bench.add(row);
     }
