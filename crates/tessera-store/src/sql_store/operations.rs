@@ -186,6 +186,10 @@ fn log_table(event_type: &str) -> &'static str {
     }
 }
 
+/// An event's columns, named: the union of the two tables must not depend on their order.
+const LOG_COLUMNS: &str =
+    "log_id, date, type, description, client_id, client_name, ip, user_agent, user_id, user_name, details";
+
 /// `columns` of the events of both tables that meet `condition`, as one table, `events`.
 fn both_log_tables(columns: &str, condition: &str) -> String {
     let [exchanges, others] = LOG_TABLES;
@@ -210,10 +214,8 @@ impl AuditLogStore for Backend {
                     .iter()
                     .map(|event| to_json(&event.details))
                     .collect::<StoreResult<Vec<String>>>()?;
-                let mut insert = sqlx::QueryBuilder::<Db>::new(format!(
-                    "INSERT INTO {table} (log_id, date, type, description, client_id, client_name,
-                        ip, user_agent, user_id, user_name, details) "
-                ));
+                let mut insert =
+                    sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {table} ({LOG_COLUMNS}) "));
                 insert.push_values(chunk.iter().zip(&details), |mut row, (event, details)| {
                     row.push_bind(&event.log_id)
                         .push_bind(event.date.0)
@@ -235,7 +237,7 @@ impl AuditLogStore for Backend {
     }
 
     async fn log_event(&self, log_id: &str) -> StoreResult<Option<LogEvent>> {
-        let events = both_log_tables("*", "log_id = $1");
+        let events = both_log_tables(LOG_COLUMNS, "log_id = $1");
         let row = sqlx::query(&format!("SELECT * FROM {events}"))
             .bind(log_id)
             .fetch_optional(self.pool())
@@ -253,7 +255,7 @@ impl AuditLogStore for Backend {
         } else {
             "date, log_id"
         };
-        let events = both_log_tables("*", LOG_MATCHES);
+        let events = both_log_tables(LOG_COLUMNS, LOG_MATCHES);
         let rows = sqlx::query(&format!(
             "SELECT * FROM {events} ORDER BY {order} LIMIT $4 OFFSET $5"
         ))
