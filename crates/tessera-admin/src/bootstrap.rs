@@ -2,7 +2,7 @@
 //! use it. The client is the configured one (`[management]`), or one created at the first start
 //! with a secret shown once.
 
-use tessera_core::crypto::new_client_secret;
+use tessera_core::crypto::{new_client_secret, new_resource_server_id};
 use tessera_protocol::{
     ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
     Scope, SecretDigest, Timestamp, TokenAuthMethod,
@@ -43,6 +43,8 @@ fn management_api(issuer: &str) -> AdminResult<ResourceServer> {
         })
         .collect::<AdminResult<_>>()?;
     Ok(ResourceServer {
+        // Kept only by the first start: a restart upserts by identifier, keeping the stored id.
+        id: new_resource_server_id()?,
         identifier: management_audience(issuer),
         name: "Tessera Management API".into(),
         scopes,

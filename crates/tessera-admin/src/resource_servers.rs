@@ -1,8 +1,9 @@
-//! APIs (Auth0's resource servers), addressed by their identifier (Auth0 accepts the identifier
-//! where it takes an id; here the id *is* the identifier). The Management API is one of them,
-//! registered at every start, and cannot be changed through itself.
+//! APIs (Auth0's resource servers), addressed as Auth0 addresses them: by their opaque id or by
+//! their (URL-encoded) identifier. The Management API is one of them, registered at every
+//! start, and cannot be changed through itself.
 
 use serde::{Deserialize, Serialize};
+use tessera_core::crypto::new_resource_server_id;
 use tessera_protocol::registration::{register_api, ApiSettings};
 use tessera_protocol::ResourceServer as RegisteredApi;
 
@@ -72,7 +73,7 @@ impl ResourceServerBody {
 /// An API as the Management API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResourceServer {
-    /// The identifier (the id is the identifier).
+    /// The opaque id (24 hex digits); paths take it or the URL-encoded identifier.
     pub id: String,
     /// The audience of its access tokens.
     pub identifier: String,
@@ -92,7 +93,7 @@ pub struct ResourceServer {
 impl ResourceServer {
     fn of(api: &RegisteredApi, issuer: &str) -> ResourceServer {
         ResourceServer {
-            id: api.identifier.clone(),
+            id: api.id.clone(),
             identifier: api.identifier.clone(),
             name: api.name.clone(),
             scopes: api
@@ -143,8 +144,12 @@ impl Admin {
         ))
     }
 
-    pub(crate) async fn registered_api(&self, id: &str) -> AdminResult<RegisteredApi> {
-        self.store().api(id).await?.ok_or_else(|| not_found(id))
+    /// The API whose id or identifier is `id`.
+    async fn registered_api(&self, id: &str) -> AdminResult<RegisteredApi> {
+        self.store()
+            .api_by_id(id)
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     pub async fn create_resource_server(
@@ -158,7 +163,7 @@ impl Admin {
             .clone()
             .filter(|i| !i.is_empty())
             .ok_or_else(|| AdminError::missing("identifier"))?;
-        let mut settings = ApiSettings::new(identifier);
+        let mut settings = ApiSettings::new(new_resource_server_id()?, identifier);
         body.apply_to(&mut settings);
         let api = register_api(&settings).map_err(|e| AdminError::InvalidBody(e.to_string()))?;
         self.store().create_api(&api, self.now()).await?;
@@ -173,8 +178,8 @@ impl Admin {
         body: ResourceServerBody,
     ) -> AdminResult<ResourceServer> {
         caller.require("update:resource_servers")?;
-        self.refuse_system(id)?;
         let existing = self.registered_api(id).await?;
+        self.refuse_system(&existing.identifier)?;
         if body
             .identifier
             .as_deref()
@@ -195,8 +200,9 @@ impl Admin {
     /// Deletes an API and the client grants for it.
     pub async fn delete_resource_server(&self, caller: &Caller, id: &str) -> AdminResult<()> {
         caller.require("delete:resource_servers")?;
-        self.refuse_system(id)?;
-        if !self.store().delete_api(id).await? {
+        let existing = self.registered_api(id).await?;
+        self.refuse_system(&existing.identifier)?;
+        if !self.store().delete_api(&existing.identifier).await? {
             return Err(not_found(id));
         }
         self.changed();

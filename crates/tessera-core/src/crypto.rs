@@ -43,6 +43,11 @@ pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
     Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A new resource server's opaque id: 24 hex digits, as Auth0's are.
+pub fn new_resource_server_id() -> Result<String, CryptoError> {
+    random_hex(12)
+}
+
 /// `length` random letters and digits, as Auth0's client ids are: nothing a URL, a form or a
 /// command line would treat specially (a base64url id may start with `-`, which a command line
 /// takes for an option).

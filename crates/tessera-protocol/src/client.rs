@@ -285,6 +285,9 @@ pub struct ApiScope {
 /// A protected API (Auth0's "resource server"); its `identifier` is the token audience.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceServer {
+    /// Auth0's opaque resource server id (the Management API's `id`); stays the same for the
+    /// life of the API.
+    pub id: String,
     pub identifier: String,
     pub name: String,
     pub scopes: Vec<ApiScope>,

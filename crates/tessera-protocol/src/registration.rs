@@ -261,6 +261,8 @@ pub fn configured_secret(
 /// An API's settings as Auth0 names them, before validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
+    /// The opaque id a new API gets (an existing one keeps its own).
+    pub id: String,
     /// The audience of its tokens; cannot change once registered.
     pub identifier: String,
     pub name: String,
@@ -275,8 +277,9 @@ pub struct ApiSettings {
 
 impl ApiSettings {
     /// A new API with Auth0's defaults: named after its identifier, a day's tokens, RS256.
-    pub fn new(identifier: String) -> ApiSettings {
+    pub fn new(id: String, identifier: String) -> ApiSettings {
         ApiSettings {
+            id,
             name: identifier.clone(),
             identifier,
             scopes: Vec::new(),
@@ -290,6 +293,7 @@ impl ApiSettings {
     /// The settings a registered API was registered with.
     pub fn of(api: &ResourceServer) -> ApiSettings {
         ApiSettings {
+            id: api.id.clone(),
             identifier: api.identifier.clone(),
             name: api.name.clone(),
             scopes: api
@@ -331,6 +335,7 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
         })
         .collect::<Result<_, RegistrationError>>()?;
     Ok(ResourceServer {
+        id: settings.id.clone(),
         identifier: settings.identifier.clone(),
         name: settings.name.clone(),
         scopes,

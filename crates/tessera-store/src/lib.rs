@@ -63,6 +63,9 @@ pub trait ClientStore {
 pub trait ApiStore {
     async fn upsert_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
     async fn api(&self, identifier: &str) -> StoreResult<Option<ResourceServer>>;
+    /// The API whose opaque id or identifier is `id_or_identifier` (Auth0's Management API
+    /// accepts either in its paths).
+    async fn api_by_id(&self, id_or_identifier: &str) -> StoreResult<Option<ResourceServer>>;
     /// Creates an API; [`StoreError::Conflict`] when its identifier is taken.
     async fn create_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
     async fn list_apis(&self, page: Page) -> StoreResult<Listing<ResourceServer>>;

@@ -67,6 +67,7 @@ macro_rules! row_mappers {
 
         fn api_from_row(row: &$row) -> StoreResult<ResourceServer> {
             Ok(ResourceServer {
+                id: row.try_get("id")?,
                 identifier: row.try_get("identifier")?,
                 name: row.try_get("name")?,
                 scopes: from_json(row.try_get("scopes")?)?,

@@ -1,7 +1,7 @@
 //! Upserts the APIs, clients and users declared in the configuration into the store, through
 //! the same registration rules as the Management API.
 
-use tessera_core::crypto::{random_hex, Passwords};
+use tessera_core::crypto::{new_resource_server_id, random_hex, Passwords};
 use tessera_protocol::registration::{
     configured_secret, register_api, register_client, ApiSettings, ClientSettings,
     RefreshTokenSettings, RegistrationError,
@@ -52,6 +52,8 @@ fn invalid(kind: &str, id: &str, error: RegistrationError) -> ServeError {
 /// The API an `[[apis]]` entry declares.
 pub fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
     let settings = ApiSettings {
+        // Kept only by the first start: a restart upserts by identifier, keeping the stored id.
+        id: new_resource_server_id()?,
         identifier: api.identifier.clone(),
         name: api.name.clone(),
         scopes: api

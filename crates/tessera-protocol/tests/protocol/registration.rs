@@ -176,13 +176,18 @@ fn a_configured_secret_is_required_exactly_for_confidential_clients() {
 fn api(identifier: &str) -> ApiSettings {
     ApiSettings {
         scopes: vec![("read:orders".into(), "Read your orders".into())],
-        ..ApiSettings::new(identifier.into())
+        ..ApiSettings::new("5f1a2b3c4d5e6f708192a3b4".into(), identifier.into())
     }
 }
 
 #[test]
 fn a_new_api_gets_auth0s_defaults() {
-    let registered = register_api(&ApiSettings::new("https://api.example.com/".into())).unwrap();
+    let registered = register_api(&ApiSettings::new(
+        "5f1a2b3c4d5e6f708192a3b4".into(),
+        "https://api.example.com/".into(),
+    ))
+    .unwrap();
+    assert_eq!(registered.id, "5f1a2b3c4d5e6f708192a3b4");
     assert_eq!(registered.name, "https://api.example.com/");
     assert_eq!(registered.token_lifetime, 86_400);
     assert_eq!(registered.signing_alg, "RS256");

@@ -38,7 +38,7 @@ pub async fn list(
     operation_id = "get_resource_servers_by_id",
     summary = "Get an API",
     tag = "resource-servers",
-    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    params(("id" = String, Path, description = "The id, or the identifier URL-encoded")),
     responses((status = 200, description = "The API", body = ResourceServer), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = ["read:resource_servers"])),
 )]
@@ -75,7 +75,7 @@ pub async fn create(
     operation_id = "patch_resource_servers_by_id",
     summary = "Update an API",
     tag = "resource-servers",
-    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    params(("id" = String, Path, description = "The id, or the identifier URL-encoded")),
     request_body = ResourceServerBody,
     responses((status = 200, description = "The updated API", body = ResourceServer), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = ["update:resource_servers"])),
@@ -100,7 +100,7 @@ pub async fn update(
     operation_id = "delete_resource_servers_by_id",
     summary = "Delete an API",
     tag = "resource-servers",
-    params(("id" = String, Path, description = "The identifier, URL-encoded")),
+    params(("id" = String, Path, description = "The id, or the identifier URL-encoded")),
     responses((status = 204, description = "Deleted"), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = ["delete:resource_servers"])),
 )]

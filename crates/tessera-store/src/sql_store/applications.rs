@@ -95,8 +95,8 @@ impl ClientStore for Backend {
 
 const INSERT_API: &str =
     "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
-        signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)";
+        signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients, id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)";
 
 fn bind_api<'q>(
     query: Query<'q>,
@@ -111,7 +111,8 @@ fn bind_api<'q>(
         .bind(api.token_lifetime)
         .bind(&api.signing_alg)
         .bind(now.0)
-        .bind(api.skip_consent_for_verifiable_first_party_clients))
+        .bind(api.skip_consent_for_verifiable_first_party_clients)
+        .bind(&api.id))
 }
 
 #[async_trait]
@@ -171,6 +172,16 @@ impl ApiStore for Backend {
             .bind(identifier)
             .fetch_optional(self.readers())
             .await?;
+        row.as_ref().map(api_from_row).transpose()
+    }
+
+    async fn api_by_id(&self, id_or_identifier: &str) -> StoreResult<Option<ResourceServer>> {
+        let row = sqlx::query(
+            "SELECT * FROM resource_servers WHERE id = $1 OR identifier = $1 ORDER BY id = $1 DESC LIMIT 1",
+        )
+        .bind(id_or_identifier)
+        .fetch_optional(self.readers())
+        .await?;
         row.as_ref().map(api_from_row).transpose()
     }
 }

@@ -23,6 +23,7 @@ async fn client_round_trips_and_upsert_replaces() {
 async fn api_round_trips() {
     let (store, _dir) = store().await;
     let api = ResourceServer {
+        id: "5f1a2b3c4d5e6f708192a3b4".into(),
         identifier: "appointments:api".into(),
         name: "Appointments".into(),
         scopes: vec![ApiScope {
@@ -35,8 +36,21 @@ async fn api_round_trips() {
         skip_consent_for_verifiable_first_party_clients: false,
     };
     store.upsert_api(&api, NOW).await.unwrap();
-    assert_eq!(store.api("appointments:api").await.unwrap(), Some(api));
+    assert_eq!(store.api("appointments:api").await.unwrap(), Some(api.clone()));
     assert_eq!(store.api("other").await.unwrap(), None);
+    for key in ["5f1a2b3c4d5e6f708192a3b4", "appointments:api"] {
+        assert_eq!(store.api_by_id(key).await.unwrap(), Some(api.clone()), "{key}");
+    }
+    assert_eq!(store.api_by_id("other").await.unwrap(), None);
+    let restarted = ResourceServer {
+        id: "0123456789abcdef01234567".into(),
+        name: "Appointments, renamed".into(),
+        ..api.clone()
+    };
+    store.upsert_api(&restarted, NOW.plus(1)).await.unwrap();
+    let kept = store.api("appointments:api").await.unwrap().unwrap();
+    assert_eq!(kept.id, api.id, "an upsert keeps the id the API was created with");
+    assert_eq!(kept.name, "Appointments, renamed");
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ pub fn public_client() -> RegisteredClient {
 
 pub fn api_with(allow_offline_access: bool) -> ResourceServer {
     ResourceServer {
+        id: "5f1a2b3c4d5e6f708192a3b4".to_owned(),
         identifier: API_ID.to_owned(),
         name: "Items API".to_owned(),
         scopes: vec![

@@ -1,5 +1,5 @@
-//! `/api/v2/resource-servers`: APIs addressed by their URL-encoded identifier; the identifier
-//! never changes, and the Management API itself cannot be changed through itself.
+//! `/api/v2/resource-servers`: APIs addressed by their opaque id or their URL-encoded
+//! identifier, as Auth0 addresses them; the identifier never changes, and the Management API itself cannot be changed through itself.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -9,7 +9,7 @@ use super::*;
 const CALENDAR: &str = "https://calendar.example.com/api";
 
 #[tokio::test]
-async fn resource_server_round_trip_by_encoded_identifier() {
+async fn resource_server_round_trip_by_id_or_encoded_identifier() {
     let m = Mgmt::start().await;
     let created = m
         .create(
@@ -22,7 +22,11 @@ async fn resource_server_round_trip_by_encoded_identifier() {
         )
         .await;
     assert_eq!(created["identifier"], CALENDAR);
-    assert_eq!(created["id"], CALENDAR);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(
+        id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "an opaque id as Auth0's: {id}"
+    );
     assert_eq!(created["name"], "Calendar API");
     assert_eq!(
         created["scopes"],
@@ -33,9 +37,10 @@ async fn resource_server_round_trip_by_encoded_identifier() {
     assert_eq!(created["token_lifetime"], 86_400);
     assert_eq!(created["is_system"], false);
 
-    let path = format!("/api/v2/resource-servers/{}", encoded(CALENDAR));
-    let got = m.get_ok(&path).await;
-    assert_eq!(got, created);
+    let by_identifier = format!("/api/v2/resource-servers/{}", encoded(CALENDAR));
+    assert_eq!(m.get_ok(&by_identifier).await, created);
+    let path = format!("/api/v2/resource-servers/{id}");
+    assert_eq!(m.get_ok(&path).await, created);
 
     let patched = m
         .patch(&path, json!({ "allow_offline_access": true }))
@@ -46,7 +51,8 @@ async fn resource_server_round_trip_by_encoded_identifier() {
         patched["scopes"], created["scopes"],
         "absent fields keep their value"
     );
-    assert_eq!(m.get_ok(&path).await["allow_offline_access"], true);
+    assert_eq!(m.get_ok(&by_identifier).await["allow_offline_access"], true);
+    assert_eq!(m.get_ok(&path).await["id"], id.as_str(), "the id stays");
 
     let listed = m.get_ok("/api/v2/resource-servers").await;
     let identifiers: Vec<&str> = listed
@@ -59,12 +65,14 @@ async fn resource_server_round_trip_by_encoded_identifier() {
     assert!(identifiers.contains(&API), "{identifiers:?}");
 
     expect_status(m.delete(&path).await, StatusCode::NO_CONTENT).await;
-    expect_error(
-        m.get(&path).await,
-        StatusCode::NOT_FOUND,
-        Some("inexistent_resource"),
-    )
-    .await;
+    for gone in [&path, &by_identifier] {
+        expect_error(
+            m.get(gone).await,
+            StatusCode::NOT_FOUND,
+            Some("inexistent_resource"),
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,5 @@
+-- Auth0 gives every resource server an opaque id besides its identifier (the tokens' audience);
+-- its SDKs address resource servers by that id.
+ALTER TABLE resource_servers ADD COLUMN id TEXT;
+UPDATE resource_servers SET id = lower(hex(randomblob(12)));
+CREATE UNIQUE INDEX resource_servers_by_id ON resource_servers (id);
