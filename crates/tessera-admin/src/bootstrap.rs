@@ -70,6 +70,8 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
         app_type: AppType::NonInteractive,
         callbacks: Vec::new(),
         allowed_logout_urls: Vec::new(),
+        web_origins: Vec::new(),
+        allowed_origins: Vec::new(),
         grant_types: vec![GrantType::ClientCredentials],
         token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
         secret_digest: Some(SecretDigest::of(secret)),

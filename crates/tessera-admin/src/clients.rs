@@ -84,6 +84,12 @@ pub struct ClientBody {
     pub callbacks: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_logout_urls: Option<Vec<String>>,
+    /// Allowed Web Origins: pages that may get silent authentication's `web_message` answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_origins: Option<Vec<String>>,
+    /// Allowed Origins (CORS): pages that may call the token endpoint from JavaScript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// `none`, `client_secret_post` or `client_secret_basic`.
@@ -110,6 +116,12 @@ impl ClientBody {
         }
         if let Some(urls) = self.allowed_logout_urls {
             settings.allowed_logout_urls = urls;
+        }
+        if let Some(origins) = self.web_origins {
+            settings.web_origins = origins;
+        }
+        if let Some(origins) = self.allowed_origins {
+            settings.allowed_origins = origins;
         }
         if let Some(grants) = self.grant_types {
             settings.grant_types = Some(grants);
@@ -139,6 +151,8 @@ pub struct Client {
     pub app_type: String,
     pub callbacks: Vec<String>,
     pub allowed_logout_urls: Vec<String>,
+    pub web_origins: Vec<String>,
+    pub allowed_origins: Vec<String>,
     pub grant_types: Vec<String>,
     /// `none`, `client_secret_post` or `client_secret_basic`.
     pub token_endpoint_auth_method: String,
@@ -154,21 +168,18 @@ pub struct Client {
 
 impl Client {
     pub fn of(client: &RegisteredClient) -> Client {
+        // The registered settings, as strings: one conversion for the Management API and for
+        // re-registration.
+        let settings = ClientSettings::of(client);
         Client {
             client_id: client.client_id.to_string(),
-            name: client.name.clone(),
-            app_type: client.app_type.as_str().to_owned(),
-            callbacks: client
-                .callbacks
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-            allowed_logout_urls: client.allowed_logout_urls.clone(),
-            grant_types: client
-                .grant_types
-                .iter()
-                .map(|g| g.as_str().to_owned())
-                .collect(),
+            name: settings.name,
+            app_type: settings.app_type,
+            callbacks: settings.callbacks,
+            allowed_logout_urls: settings.allowed_logout_urls,
+            web_origins: settings.web_origins,
+            allowed_origins: settings.allowed_origins,
+            grant_types: settings.grant_types.unwrap_or_default(),
             token_endpoint_auth_method: client.token_endpoint_auth_method.as_str().to_owned(),
             refresh_token: RefreshToken::of(&client.refresh_token),
             allow_plain_pkce: client.allow_plain_pkce,

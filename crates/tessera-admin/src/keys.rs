@@ -141,7 +141,7 @@ impl Admin {
     }
 
     /// This node signs and verifies with the store's keys at once.
-    async fn reload_keys(&self) -> AdminResult<()> {
+    pub(crate) async fn reload_keys(&self) -> AdminResult<()> {
         if let Some(live) = &self.parts().live {
             live.keys.reload(self.store(), self.now()).await?;
         }

@@ -168,6 +168,7 @@ impl Admin {
         let api = register_api(&settings).map_err(|e| AdminError::InvalidBody(e.to_string()))?;
         self.store().create_api(&api, self.now()).await?;
         self.changed();
+        self.reload_keys().await?;
         Ok(ResourceServer::of(&api, self.issuer()))
     }
 
@@ -194,6 +195,7 @@ impl Admin {
         let api = register_api(&settings).map_err(|e| AdminError::InvalidBody(e.to_string()))?;
         self.store().upsert_api(&api, self.now()).await?;
         self.changed();
+        self.reload_keys().await?;
         Ok(ResourceServer::of(&api, self.issuer()))
     }
 
@@ -206,6 +208,7 @@ impl Admin {
             return Err(not_found(id));
         }
         self.changed();
+        self.reload_keys().await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use crate::pkce::{parse_challenge, CodeChallenge};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
 use crate::{
     ClientId, GrantType, RedirectUri, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
+    WebOrigin,
 };
 
 /// Parameters that, when repeated, make the request unsafe to redirect.
@@ -126,6 +127,29 @@ pub fn trusted_redirect(
             format!("unknown client: `{client_id}` is not a registered application"),
         )
     })?;
+    let redirect = registered_redirect(params, client)?;
+    // A web message goes to the redirect URI's origin, which must be an Allowed Web Origin
+    // (Auth0): else even an error would be posted to a page the client did not list.
+    if params.get("response_mode").ok().flatten() == Some(ResponseMode::WebMessage.as_str()) {
+        let allowed = WebOrigin::of_url(redirect.0.as_str())
+            .is_some_and(|origin| client.allows_web_message_to(origin.as_str()));
+        if !allowed {
+            return Err(AuthorizeError::new(
+                Code::InvalidRequest,
+                format!(
+                    "response_mode web_message: the origin of `{}` is not in the application's Allowed Web Origins",
+                    redirect.0.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(redirect)
+}
+
+fn registered_redirect(
+    params: &Params,
+    client: &RegisteredClient,
+) -> Result<(RedirectUri, bool), AuthorizeError> {
     match params.get("redirect_uri").ok().flatten() {
         // RFC 6749 §3.1.2.3: without redirect_uri, a client with exactly one registered
         // URI uses that one.
@@ -280,6 +304,9 @@ pub enum ResponseMode {
     Fragment,
     /// OAuth 2.0 Form Post Response Mode: an auto-submitting form.
     FormPost,
+    /// Auth0's silent authentication in a hidden iframe: a page that posts the response to
+    /// its parent window (`postMessage`), only to one of the client's Allowed Web Origins.
+    WebMessage,
 }
 
 impl ResponseMode {
@@ -288,6 +315,7 @@ impl ResponseMode {
             "query" => Some(ResponseMode::Query),
             "fragment" => Some(ResponseMode::Fragment),
             "form_post" => Some(ResponseMode::FormPost),
+            "web_message" => Some(ResponseMode::WebMessage),
             _ => None,
         }
     }
@@ -297,6 +325,7 @@ impl ResponseMode {
             ResponseMode::Query => "query",
             ResponseMode::Fragment => "fragment",
             ResponseMode::FormPost => "form_post",
+            ResponseMode::WebMessage => "web_message",
         }
     }
 }

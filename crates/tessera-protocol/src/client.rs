@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RedirectUri, Scope, SecretDigest, Timestamp};
+use crate::{RedirectUri, Scope, SecretDigest, Timestamp, WebOrigin};
 
 /// A client identifier (RFC 6749 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -202,6 +202,11 @@ pub struct RegisteredClient {
     pub callbacks: Vec<RedirectUri>,
     /// Auth0's "Allowed Logout URLs": where logout may return to, compared exactly.
     pub allowed_logout_urls: Vec<String>,
+    /// Auth0's "Allowed Web Origins": pages that may get silent authentication's answer
+    /// (`response_mode=web_message`) and call the token endpoint from JavaScript.
+    pub web_origins: Vec<WebOrigin>,
+    /// Auth0's "Allowed Origins (CORS)": pages that may call the token endpoint from JavaScript.
+    pub allowed_origins: Vec<WebOrigin>,
     pub grant_types: Vec<GrantType>,
     pub token_endpoint_auth_method: TokenAuthMethod,
     /// Absent for public clients.
@@ -265,6 +270,25 @@ impl RegisteredClient {
             policy.rotation_type = Rotation::Rotating;
         }
         policy
+    }
+
+    /// Whether a page of `origin` (a request's `Origin` header) may read this client's answers
+    /// from the token endpoint: as Auth0, the origins of its callbacks, its Allowed Origins
+    /// (CORS) and its Allowed Web Origins.
+    pub fn allows_cors_from(&self, origin: &str) -> bool {
+        self.allows_web_message_to(origin)
+            || self.allowed_origins.iter().any(|o| o.is(origin))
+            || self
+                .callbacks
+                .iter()
+                .filter_map(|c| WebOrigin::of_url(c.as_str()))
+                .any(|o| o.is(origin))
+    }
+
+    /// Whether silent authentication's answer may be posted (`web_message`) to a page of
+    /// `origin`: one of its Allowed Web Origins, as Auth0.
+    pub fn allows_web_message_to(&self, origin: &str) -> bool {
+        self.web_origins.iter().any(|o| o.is(origin))
     }
 
     /// Whether `url` is one of the Allowed Logout URLs (exact match).

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod consent;
 pub mod error;
 pub mod logout;
+pub mod origin;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
@@ -23,6 +24,7 @@ pub use client::{
     Rotation, TokenAuthMethod,
 };
 pub use error::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
+pub use origin::WebOrigin;
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};
 pub use secret::SecretDigest;

@@ -7,7 +7,7 @@ use crate::client::{
     ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
     Rotation, TokenAuthMethod,
 };
-use crate::{RedirectUri, Scope, SecretDigest};
+use crate::{RedirectUri, Scope, SecretDigest, WebOrigin};
 
 /// The JWS algorithms an API may sign its access tokens with (`signing_alg`).
 pub const SIGNING_ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
@@ -29,6 +29,10 @@ pub struct ClientSettings {
     pub app_type: String,
     pub callbacks: Vec<String>,
     pub allowed_logout_urls: Vec<String>,
+    /// Auth0's "Allowed Web Origins" (`web_origins`).
+    pub web_origins: Vec<String>,
+    /// Auth0's "Allowed Origins (CORS)" (`allowed_origins`).
+    pub allowed_origins: Vec<String>,
     /// `None`: the app type's defaults.
     pub grant_types: Option<Vec<String>>,
     /// `None`: `none` for public app types, else `client_secret_post`.
@@ -46,6 +50,8 @@ impl Default for ClientSettings {
             app_type: AppType::RegularWeb.as_str().to_owned(),
             callbacks: Vec::new(),
             allowed_logout_urls: Vec::new(),
+            web_origins: Vec::new(),
+            allowed_origins: Vec::new(),
             grant_types: None,
             token_endpoint_auth_method: None,
             refresh_token: RefreshTokenSettings::default(),
@@ -131,6 +137,12 @@ impl ClientSettings {
                 .map(|c| c.as_str().to_owned())
                 .collect(),
             allowed_logout_urls: client.allowed_logout_urls.clone(),
+            web_origins: client.web_origins.iter().map(|o| o.to_string()).collect(),
+            allowed_origins: client
+                .allowed_origins
+                .iter()
+                .map(|o| o.to_string())
+                .collect(),
             grant_types: Some(
                 client
                     .grant_types
@@ -201,6 +213,8 @@ pub fn register_client(
         app_type,
         callbacks: callbacks(&settings.callbacks)?,
         allowed_logout_urls: logout_urls(&settings.allowed_logout_urls)?,
+        web_origins: origins("web_origins", &settings.web_origins)?,
+        allowed_origins: origins("allowed_origins", &settings.allowed_origins)?,
         grant_types,
         token_endpoint_auth_method: method,
         secret_digest: None,
@@ -238,6 +252,15 @@ fn logout_urls(urls: &[String]) -> Result<Vec<String>, RegistrationError> {
         RedirectUri::parse(url).map_err(|e| refused(format!("allowed logout URL `{url}`: {e}")))?;
     }
     Ok(urls.to_vec())
+}
+
+fn origins(field: &str, origins: &[String]) -> Result<Vec<WebOrigin>, RegistrationError> {
+    origins
+        .iter()
+        .map(|origin| {
+            WebOrigin::parse(origin).map_err(|e| refused(format!("{field} `{origin}`: {e}")))
+        })
+        .collect()
 }
 
 /// The digest of a secret given with a client's settings (the configuration file's

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::WebOrigin;
 
 use crate::error::InternalError;
 use crate::flows::authorize::ClientResponse;
@@ -36,6 +37,14 @@ struct ConsentPage<'a> {
 struct FormPostPage<'a> {
     action: &'a str,
     fields: Vec<(&'a str, &'a str)>,
+    nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "web_message.html")]
+struct WebMessagePage<'a> {
+    /// `{"origin": …, "response": {…}}` as JSON, safe inside a script element.
+    message: &'a str,
     nonce: &'a str,
 }
 
@@ -165,6 +174,38 @@ pub fn form_post(response: &ClientResponse) -> Response {
         rendered
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    rendered
+}
+
+/// Auth0's `web_message` response: a page, framed by the client's page of `origin`, that posts
+/// the response to it (`{type: "authorization_response", response: {…}}`) and to no other origin.
+pub fn web_message(response: &ClientResponse, origin: &WebOrigin) -> Response {
+    let nonce = match tessera_core::crypto::random_token(16) {
+        Ok(nonce) => nonce,
+        Err(error) => return InternalError::from(error).into_response(),
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = response
+        .params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+        .collect();
+    let message = serde_json::json!({ "origin": origin.as_str(), "response": fields });
+    // `<` escaped, so that no value can close the script element.
+    let message = message.to_string().replace('<', "\\u003c");
+    let html = WebMessagePage {
+        message: &message,
+        nonce: &nonce,
+    }
+    .render();
+    let mut rendered = page(StatusCode::OK, html);
+    let headers = rendered.headers_mut();
+    headers.remove(header::X_FRAME_OPTIONS);
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors {origin}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     rendered
 }

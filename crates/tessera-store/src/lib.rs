@@ -69,6 +69,8 @@ pub trait ApiStore {
     /// Creates an API; [`StoreError::Conflict`] when its identifier is taken.
     async fn create_api(&self, api: &ResourceServer, now: Timestamp) -> StoreResult<()>;
     async fn list_apis(&self, page: Page) -> StoreResult<Listing<ResourceServer>>;
+    /// The distinct `signing_alg` of every API: the algorithms whose keys the JWKS publishes.
+    async fn api_signing_algorithms(&self) -> StoreResult<Vec<String>>;
     /// Deletes an API and the client grants for it; true if it existed.
     async fn delete_api(&self, identifier: &str) -> StoreResult<bool>;
 }

@@ -42,6 +42,8 @@ macro_rules! row_mappers {
                     .map(|uri| RedirectUri::parse(uri).map_err(corrupt))
                     .collect::<StoreResult<_>>()?,
                 allowed_logout_urls: from_json(row.try_get("allowed_logout_urls")?)?,
+                web_origins: from_json(row.try_get("web_origins")?)?,
+                allowed_origins: from_json(row.try_get("allowed_origins")?)?,
                 grant_types: grant_types
                     .iter()
                     .map(|g| GrantType::parse(g).ok_or_else(|| corrupt(format!("grant type {g}"))))

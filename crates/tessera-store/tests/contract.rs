@@ -33,6 +33,10 @@ fn client(id: &str) -> RegisteredClient {
         app_type: AppType::RegularWeb,
         callbacks: vec![RedirectUri::parse("https://app.example.com/cb").unwrap()],
         allowed_logout_urls: vec!["https://app.example.com/".into()],
+        web_origins: vec![tessera_protocol::WebOrigin::parse("https://app.example.com").unwrap()],
+        allowed_origins: vec![
+            tessera_protocol::WebOrigin::parse("https://admin.example.com").unwrap(),
+        ],
         grant_types: vec![GrantType::AuthorizationCode],
         token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
         secret_digest: Some(SecretDigest::of("secret")),

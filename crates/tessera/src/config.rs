@@ -216,6 +216,14 @@ pub struct ClientConfig {
     pub callbacks: Vec<String>,
     #[serde(default)]
     pub allowed_logout_urls: Vec<String>,
+    /// Auth0's Allowed Web Origins: pages that may get silent authentication's `web_message`
+    /// answer and call the token endpoint from JavaScript.
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+    /// Auth0's Allowed Origins (CORS): pages that may call the token endpoint from JavaScript
+    /// (the callbacks' origins may already).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Defaults per app type: `authorization_code` + `refresh_token`, or `client_credentials`
     /// for `non_interactive`.
     #[serde(default)]
@@ -247,6 +255,8 @@ impl Default for ClientConfig {
             app_type: default_app_type(),
             callbacks: Vec::new(),
             allowed_logout_urls: Vec::new(),
+            web_origins: Vec::new(),
+            allowed_origins: Vec::new(),
             grant_types: None,
             token_endpoint_auth_method: None,
             refresh_token: RefreshTokenConfig::default(),

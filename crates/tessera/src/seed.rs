@@ -78,6 +78,8 @@ pub fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, Serv
         app_type: client.app_type.clone(),
         callbacks: client.callbacks.clone(),
         allowed_logout_urls: client.allowed_logout_urls.clone(),
+        web_origins: client.web_origins.clone(),
+        allowed_origins: client.allowed_origins.clone(),
         grant_types: client.grant_types.clone(),
         token_endpoint_auth_method: client.token_endpoint_auth_method.clone(),
         refresh_token: RefreshTokenSettings {

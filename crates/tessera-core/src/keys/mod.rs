@@ -1,9 +1,12 @@
 //! The signing keys in use: loaded from the store (generated on demand), parsed once, with the
 //! JWKS document rendered once. One current signer per algorithm — the newest key of that
-//! algorithm not revoked — and every key not revoked published. [`Keys`] reloads them from the
-//! store, so a key rotated by `tessera keys` on any node is served and used without a restart.
+//! algorithm not revoked. The JWKS publishes, as Auth0's does, only the keys of algorithms in
+//! use: ID tokens' (RS256) and every API's `signing_alg` (SDKs that load every published key as
+//! RSA fail on others); tokens still verify here against any key not revoked. [`Keys`] reloads
+//! them from the store, so a key rotated by `tessera keys` or an API given another algorithm on
+//! any node is served and used without a restart.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -44,14 +47,18 @@ pub struct KeyRing {
     published: Vec<Arc<SigningKey>>,
     signers: HashMap<Algorithm, Arc<SigningKey>>,
     verifiers: HashMap<String, VerifyingKey>,
+    /// The algorithms whose keys the JWKS publishes.
+    in_use: BTreeSet<Algorithm>,
     jwks_json: String,
 }
 
 impl KeyRing {
-    /// Builds the ring from the store's live keys (oldest first), reusing the parsed keys of
-    /// `previous` so a reload parses only the keys that are new.
+    /// Builds the ring from the store's live keys (oldest first), publishing the keys of the
+    /// algorithms `in_use`, reusing the parsed keys of `previous` so a reload parses only the
+    /// keys that are new.
     pub fn from_records(
         records: &[SigningKeyRecord],
+        in_use: BTreeSet<Algorithm>,
         previous: Option<&KeyRing>,
         sealer: &Sealer,
     ) -> Result<KeyRing, KeyError> {
@@ -72,18 +79,24 @@ impl KeyRing {
             .iter()
             .map(|key| (key.algorithm(), Arc::clone(key)))
             .collect();
-        let jwks = JwkSet {
-            keys: published.iter().map(|key| key.public_jwk()).collect(),
-        };
-        let verifiers = jwks
-            .keys
+        let live: Vec<_> = published.iter().map(|key| key.public_jwk()).collect();
+        let verifiers = live
             .iter()
             .map(|jwk| Ok((jwk.kid.clone(), VerifyingKey::from_jwk(jwk)?)))
             .collect::<Result<HashMap<_, _>, JwtError>>()?;
+        let jwks = JwkSet {
+            keys: published
+                .iter()
+                .zip(live)
+                .filter(|(key, _)| in_use.contains(&key.algorithm()))
+                .map(|(_, jwk)| jwk)
+                .collect(),
+        };
         Ok(KeyRing {
             published,
             signers,
             verifiers,
+            in_use,
             jwks_json: serde_json::to_string(&jwks)?,
         })
     }
@@ -120,10 +133,12 @@ impl KeyRing {
         &self.jwks_json
     }
 
-    /// Whether the ring holds exactly the live keys among `records`, in their order.
-    fn is_built_from(&self, records: &[SigningKeyRecord]) -> bool {
+    /// Whether the ring holds exactly the live keys among `records`, in their order, and
+    /// publishes those of `in_use`.
+    fn is_built_from(&self, records: &[SigningKeyRecord], in_use: &BTreeSet<Algorithm>) -> bool {
         let live = records.iter().filter(|r| r.revoked_at.is_none());
-        self.published.len() == live.clone().count()
+        self.in_use == *in_use
+            && self.published.len() == live.clone().count()
             && self
                 .published
                 .iter()
@@ -156,6 +171,18 @@ pub fn current_signers(records: &[SigningKeyRecord]) -> HashMap<&str, &str> {
 /// generated once, at the first start.
 pub fn required_algorithms() -> Vec<Algorithm> {
     Algorithm::ALL.to_vec()
+}
+
+/// The algorithms whose keys the JWKS publishes: ID tokens' and every API's `signing_alg` (an
+/// algorithm Tessera cannot sign with is not among the keys anyway).
+pub async fn algorithms_in_use(store: &dyn Store) -> Result<BTreeSet<Algorithm>, KeyError> {
+    let mut in_use = BTreeSet::from([ID_TOKEN_ALGORITHM]);
+    for alg in store.api_signing_algorithms().await? {
+        if let Ok(alg) = Algorithm::parse(&alg) {
+            in_use.insert(alg);
+        }
+    }
+    Ok(in_use)
 }
 
 /// Generates a key for `alg` off the async executor (RSA generation takes a while), sealed.
@@ -247,8 +274,11 @@ impl Keys {
         sealer: Sealer,
     ) -> Result<Keys, KeyError> {
         let records = live_keys_with(store, required, now, &sealer).await?;
+        let in_use = algorithms_in_use(store).await?;
         Ok(Keys {
-            ring: RwLock::new(Arc::new(KeyRing::from_records(&records, None, &sealer)?)),
+            ring: RwLock::new(Arc::new(KeyRing::from_records(
+                &records, in_use, None, &sealer,
+            )?)),
             required: required.to_vec(),
             sealer,
             // tokio's interval refuses a zero period.
@@ -295,15 +325,18 @@ impl Keys {
     }
 
     /// Reloads from the store (generating a key for a required algorithm left without one, e.g.
-    /// after a forced revocation). True when the ring changed.
+    /// after a forced revocation), with the algorithms the APIs use now. True when the ring
+    /// changed.
     pub async fn reload(&self, store: &dyn Store, now: Timestamp) -> Result<bool, KeyError> {
         let records = live_keys_with(store, &self.required, now, &self.sealer).await?;
+        let in_use = algorithms_in_use(store).await?;
         let current = self.current();
-        if current.is_built_from(&records) {
+        if current.is_built_from(&records, &in_use) {
             return Ok(false);
         }
         let ring = Arc::new(KeyRing::from_records(
             &records,
+            in_use,
             Some(&current),
             &self.sealer,
         )?);

@@ -603,7 +603,7 @@ fn validate_max_age_integer_is_parsed() {
 
 #[test]
 fn validate_unknown_response_mode_is_invalid_request() {
-    for mode in ["web_message", "QUERY", "Fragment", "form-post"] {
+    for mode in ["web-message", "QUERY", "Fragment", "form-post"] {
         let err = validate_code(&[("response_mode", mode)], None).unwrap_err();
         assert_code(&err, AuthorizeErrorCode::InvalidRequest, "invalid_request");
         assert_eq!(

@@ -36,7 +36,7 @@ impl ClientResponse {
     pub fn location(&self) -> String {
         match self.mode {
             ResponseMode::Fragment => self.redirect_uri.with_fragment(&self.pairs()),
-            ResponseMode::Query | ResponseMode::FormPost => {
+            ResponseMode::Query | ResponseMode::FormPost | ResponseMode::WebMessage => {
                 self.redirect_uri.with_query(&self.pairs())
             }
         }

@@ -22,7 +22,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "end_session_endpoint": s.endpoint("oidc/logout"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code", "token", "id_token", "id_token token"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query", "fragment", "form_post", "web_message"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "implicit"],
         "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod consent;
+mod cors;
 mod deadline;
 mod discovery;
 mod health;
@@ -40,20 +41,34 @@ pub fn router(state: AppState) -> Router {
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
-        .route("/oauth/token", post(token::post))
-        .route("/oauth/revoke", post(revoke::post))
+        .route(
+            "/oauth/token",
+            post(token::post).options(cors::client_preflight),
+        )
+        .route(
+            "/oauth/revoke",
+            post(revoke::post).options(cors::client_preflight),
+        )
         .route("/oauth/introspect", post(introspect::post))
         .route("/v2/logout", get(logout::auth0))
         .route(
             "/oidc/logout",
             get(logout::oidc_get).post(logout::oidc_post),
         )
-        .route("/userinfo", get(userinfo::get).post(userinfo::post))
+        .route(
+            "/userinfo",
+            get(userinfo::get)
+                .post(userinfo::post)
+                .layer(cors::any_origin()),
+        )
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::configuration),
+            get(discovery::configuration).layer(cors::any_origin()),
         )
-        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route(
+            "/.well-known/jwks.json",
+            get(discovery::jwks).layer(cors::any_origin()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::client_ip::Origin;
 use crate::flows::revocation;
+use crate::routes::cors;
 use crate::routes::token::{authorization, client_request, failure_response, no_store};
 use crate::state::AppState;
 
@@ -21,8 +22,10 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match revocation::revoke(&state, authorization(&headers), &params, &origin.ip()).await {
-        Ok(()) => no_store(StatusCode::OK.into_response()),
-        Err(failure) => failure_response(failure),
-    }
+    let response =
+        match revocation::revoke(&state, authorization(&headers), &params, &origin.ip()).await {
+            Ok(()) => no_store(StatusCode::OK.into_response()),
+            Err(failure) => failure_response(failure),
+        };
+    cors::for_client(&state, &headers, &params, response).await
 }

@@ -12,7 +12,7 @@ use tessera_protocol::params::Params;
 use crate::client_ip::Origin;
 use crate::flows::grant::TokenFailure;
 use crate::flows::token;
-use crate::routes::web;
+use crate::routes::{cors, web};
 use crate::state::AppState;
 
 pub async fn post(
@@ -25,10 +25,11 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match token::exchange(&state, authorization(&headers), &params, &origin).await {
+    let response = match token::exchange(&state, authorization(&headers), &params, &origin).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure_response(failure),
-    }
+    };
+    cors::for_client(&state, &headers, &params, response).await
 }
 
 /// The parameters of a client's POST to the token, revocation or introspection endpoint, or

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_protocol::authorize::ResponseMode;
 use tessera_protocol::params::Params;
+use tessera_protocol::WebOrigin;
 
 use crate::client_ip::{request_context_of, Origin};
 use crate::flows::authorize::Outcome;
@@ -117,6 +118,10 @@ pub fn navigate(settings: &Settings, outcome: Outcome) -> Response {
         Outcome::ErrorPage(error) => pages::authorize_error(&error),
         Outcome::ToClient(response) => match response.mode {
             ResponseMode::FormPost => pages::form_post(&response),
+            ResponseMode::WebMessage => match WebOrigin::of_url(response.redirect_uri.as_str()) {
+                Some(origin) => pages::web_message(&response, &origin),
+                None => bad_request("web_message needs an http(s) redirect_uri"),
+            },
             ResponseMode::Query | ResponseMode::Fragment => found(&response.location()),
         },
         Outcome::Interact {

@@ -3,8 +3,9 @@
 use super::*;
 
 const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
-        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)";
+        token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party,
+        web_origins, allowed_origins)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)";
 
 fn bind_client<'q>(
     query: Query<'q>,
@@ -25,7 +26,9 @@ fn bind_client<'q>(
         .bind(to_json(&client.refresh_token)?)
         .bind(client.allow_plain_pkce)
         .bind(now.0)
-        .bind(client.is_first_party))
+        .bind(client.is_first_party)
+        .bind(to_json(&client.web_origins)?)
+        .bind(to_json(&client.allowed_origins)?))
 }
 
 #[async_trait]
@@ -37,7 +40,8 @@ impl ClientStore for Backend {
                 grant_types = excluded.grant_types, token_endpoint_auth_method = excluded.token_endpoint_auth_method,
                 secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
                 allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at,
-                is_first_party = excluded.is_first_party"
+                is_first_party = excluded.is_first_party, web_origins = excluded.web_origins,
+                allowed_origins = excluded.allowed_origins"
         );
         bind_client(sqlx::query(&sql), client, now)?
             .execute(self.pool())
@@ -151,6 +155,14 @@ impl ApiStore for Backend {
             items,
             total: count(self.pool(), "SELECT COUNT(*) FROM resource_servers").await?,
         })
+    }
+
+    async fn api_signing_algorithms(&self) -> StoreResult<Vec<String>> {
+        let algorithms =
+            sqlx::query_scalar("SELECT DISTINCT signing_alg FROM resource_servers ORDER BY 1")
+                .fetch_all(self.readers())
+                .await?;
+        Ok(algorithms)
     }
 
     async fn delete_api(&self, identifier: &str) -> StoreResult<bool> {

@@ -318,6 +318,8 @@ mod tests {
             app_type: app_type.into(),
             callbacks: Vec::new(),
             allowed_logout_urls: Vec::new(),
+            web_origins: Vec::new(),
+            allowed_origins: Vec::new(),
             grant_types: grants.iter().map(|g| (*g).to_owned()).collect(),
             token_endpoint_auth_method: "none".into(),
             refresh_token: Default::default(),

@@ -304,7 +304,7 @@ async fn authorize_repeated_state_redirects_invalid_request() {
 #[tokio::test]
 async fn authorize_unknown_response_mode_redirects_invalid_request() {
     let server = TestServer::start().await;
-    let response = get(&server.authorize_url(&[("response_mode", "web_message")])).await;
+    let response = get(&server.authorize_url(&[("response_mode", "web-message")])).await;
     let callback = assert_client_error(&server, &response, "invalid_request", Some("opaque-state"));
     assert!(callback.fragment().is_none());
 }

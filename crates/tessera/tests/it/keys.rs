@@ -97,10 +97,13 @@ async fn api_signs_access_tokens_with(alg: &str, kty: &str) {
         Some("RS256")
     );
     verify_with(&jwks, id_token);
+    let mut published: Vec<&str> = jwks.keys.iter().filter_map(|k| k.alg.as_deref()).collect();
+    published.sort_unstable();
+    let mut in_use = vec![alg, "RS256"];
+    in_use.sort_unstable();
     assert_eq!(
-        jwks.keys.len(),
-        4,
-        "one key per algorithm, so an API may switch to any of them at once"
+        published, in_use,
+        "as Auth0's, the JWKS holds only the keys of algorithms in use"
     );
 
     // Tessera's own /userinfo accepts the access token, whatever its algorithm.
@@ -171,11 +174,29 @@ async fn keys_per_algorithm_are_generated_once_and_reused_after_a_restart() {
         config.apis[0].signing_alg = "EdDSA".into();
     })
     .await;
-    let before = kids(&server.jwks().await);
-    assert_eq!(before.len(), 4, "one key per algorithm");
+    let generated = |keys: Vec<tessera_store::SigningKeyRecord>| {
+        keys.into_iter().map(|k| (k.alg, k.kid)).collect::<Vec<_>>()
+    };
+    let before = generated(store_of(&server).await.signing_keys().await.unwrap());
+    assert_eq!(before.len(), 4, "one key per algorithm: {before:?}");
+    let published = kids(&server.jwks().await);
+    assert_eq!(published.len(), 2, "EdDSA and RS256 in use: {published:?}");
     let (dir, config) = server.stop().await;
     let server = TestServer::start_in(dir, config).await;
-    assert_eq!(kids(&server.jwks().await), before);
+    let after = generated(store_of(&server).await.signing_keys().await.unwrap());
+    assert_eq!(after, before);
+    assert_eq!(kids(&server.jwks().await), published);
+}
+
+#[tokio::test]
+async fn with_only_rs256_apis_the_jwks_holds_only_rsa_keys() {
+    let server = TestServer::start().await;
+    let jwks = server.jwks().await;
+    assert!(!jwks.keys.is_empty());
+    for key in &jwks.keys {
+        assert_eq!(key.kty, "RSA", "{:?}", kids(&jwks));
+        assert_eq!(key.alg.as_deref(), Some("RS256"));
+    }
 }
 
 #[tokio::test]

@@ -343,7 +343,7 @@ async fn discovery_advertises_sid_logout_response_modes_and_s256_only() {
     assert_eq!(document["end_session_endpoint"], server.url("oidc/logout"));
     assert_eq!(
         document["response_modes_supported"],
-        json!(["query", "fragment", "form_post"])
+        json!(["query", "fragment", "form_post", "web_message"])
     );
     assert_eq!(
         document["code_challenge_methods_supported"],

@@ -41,6 +41,8 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         app_type: AppType::RegularWeb,
         callbacks: callbacks.iter().map(|c| uri(c)).collect(),
         allowed_logout_urls: Vec::new(),
+        web_origins: Vec::new(),
+        allowed_origins: Vec::new(),
         grant_types: grant_types.to_vec(),
         token_endpoint_auth_method: TokenAuthMethod::ClientSecretPost,
         secret_digest: Some(SecretDigest::of(CLIENT_SECRET)),

@@ -272,3 +272,35 @@ async fn public_client_gets_no_secret_and_cannot_rotate() {
         .await;
     expect_error(response, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
 }
+
+#[tokio::test]
+async fn client_web_origins_and_allowed_origins_are_kept_as_origins() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/clients",
+            json!({
+                "name": "Origins", "app_type": "spa", "callbacks": ["https://spa.example.com/"],
+                "web_origins": ["https://SPA.example.com/"],
+                "allowed_origins": ["https://admin.example.com:8443"],
+            }),
+        )
+        .await;
+    assert_eq!(created["web_origins"], json!(["https://spa.example.com"]));
+    assert_eq!(
+        created["allowed_origins"],
+        json!(["https://admin.example.com:8443"])
+    );
+    let path = format!("/api/v2/clients/{}", created["client_id"].as_str().unwrap());
+    assert_eq!(m.get_ok(&path).await["web_origins"], created["web_origins"]);
+
+    let refused = m
+        .patch(
+            &path,
+            json!({ "web_origins": ["https://spa.example.com/callback"] }),
+        )
+        .await;
+    let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("web_origins"), "{message}");
+    assert_eq!(m.get_ok(&path).await["web_origins"], created["web_origins"]);
+}

@@ -164,3 +164,24 @@ async fn deleted_resource_server_can_no_longer_be_asked_for() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_api_given_another_algorithm_has_its_key_published_at_once() {
+    let m = Mgmt::start().await;
+    let published = |jwks: tessera_jwt::JwkSet| {
+        let mut algs: Vec<String> = jwks.keys.into_iter().filter_map(|k| k.alg).collect();
+        algs.sort_unstable();
+        algs.dedup();
+        algs
+    };
+    assert_eq!(published(m.server.jwks().await), ["RS256"]);
+
+    let path = format!("/api/v2/resource-servers/{}", encoded(API));
+    let patched = m.patch(&path, json!({ "signing_alg": "ES256" })).await;
+    expect_status(patched, StatusCode::OK).await;
+    assert_eq!(published(m.server.jwks().await), ["ES256", "RS256"]);
+
+    let patched = m.patch(&path, json!({ "signing_alg": "RS256" })).await;
+    expect_status(patched, StatusCode::OK).await;
+    assert_eq!(published(m.server.jwks().await), ["RS256"]);
+}
