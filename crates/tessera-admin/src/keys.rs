@@ -26,6 +26,8 @@ pub struct SigningKey {
     pub alg: String,
     /// Signs new tokens of its algorithm.
     pub current: bool,
+    /// Published ahead of signing: becomes current at the next rotation.
+    pub next: bool,
     /// Published, no longer signing.
     pub previous: bool,
     pub revoked: bool,
@@ -42,6 +44,7 @@ impl SigningKey {
             kid: record.kid.clone(),
             alg: record.alg.clone(),
             current: status == KeyStatus::Current,
+            next: status == KeyStatus::Next,
             previous: status == KeyStatus::Previous,
             revoked: status == KeyStatus::Revoked,
             created_at: record.created_at.rfc3339(),
@@ -49,12 +52,14 @@ impl SigningKey {
         }
     }
 
-    /// `current`, `previous` or `revoked`.
+    /// `current`, `next`, `previous` or `revoked`.
     pub fn status(&self) -> &'static str {
         if self.revoked {
             KeyStatus::Revoked.as_str()
         } else if self.current {
             KeyStatus::Current.as_str()
+        } else if self.next {
+            KeyStatus::Next.as_str()
         } else {
             KeyStatus::Previous.as_str()
         }
@@ -84,7 +89,8 @@ impl Admin {
         Ok(all.iter().map(|r| SigningKey::of(r, &all)).collect())
     }
 
-    /// A new key signs `alg` tokens from now on; the previous one stays published until revoked.
+    /// The next key (published already) signs `alg` tokens from now on and a new next key is
+    /// published; the previous one stays published until revoked.
     pub async fn rotate_signing_key(
         &self,
         caller: &Caller,

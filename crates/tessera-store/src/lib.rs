@@ -257,6 +257,9 @@ pub trait KeyStore {
     async fn all_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Inserts a key unless one with its kid exists.
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// Makes the next key `kid` sign from `at`; true only if a live key not yet signing was
+    /// activated (so of nodes rotating at once, one wins).
+    async fn activate_signing_key(&self, kid: &str, at: Timestamp) -> StoreResult<bool>;
     /// Revokes the key `kid` as of `now`; true only if a live key was revoked (false for an
     /// unknown or already revoked kid).
     async fn revoke_signing_key(&self, kid: &str, now: Timestamp) -> StoreResult<bool>;

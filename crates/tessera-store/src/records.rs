@@ -97,6 +97,8 @@ pub struct SigningKeyRecord {
     /// written before keys were encrypted. The store never looks inside.
     pub private_key: Vec<u8>,
     pub created_at: Timestamp,
+    /// When it began to sign; `None` for the next key, published before it signs.
+    pub activated_at: Option<Timestamp>,
     /// When it was withdrawn from the JWKS; `None` while it is published.
     pub revoked_at: Option<Timestamp>,
 }

@@ -166,12 +166,14 @@ macro_rules! row_mappers {
         }
 
         fn signing_key_from_row(row: &$row) -> StoreResult<SigningKeyRecord> {
+            let activated_at: Option<i64> = row.try_get("activated_at")?;
             let revoked_at: Option<i64> = row.try_get("revoked_at")?;
             Ok(SigningKeyRecord {
                 kid: row.try_get("kid")?,
                 alg: row.try_get("alg")?,
                 private_key: row.try_get("private_key")?,
                 created_at: Timestamp(row.try_get("created_at")?),
+                activated_at: activated_at.map(Timestamp),
                 revoked_at: revoked_at.map(Timestamp),
             })
         }

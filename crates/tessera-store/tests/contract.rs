@@ -170,6 +170,7 @@ fn signing_key(kid: &str, alg: &str, at: i64) -> SigningKeyRecord {
         alg: alg.into(),
         private_key: vec![7, 8, 9],
         created_at: Timestamp(at),
+        activated_at: Some(Timestamp(at)),
         revoked_at: None,
     }
 }

@@ -1,6 +1,7 @@
 //! The signing keys in use: loaded from the store (generated on demand), parsed once, with the
-//! JWKS document rendered once. One current signer per algorithm — the newest key of that
-//! algorithm not revoked. The JWKS publishes, as Auth0's does, only the keys of algorithms in
+//! JWKS document rendered once. One current signer per algorithm — the last activated key of
+//! that algorithm not revoked — and, as Auth0 has, a next key published before it signs, so
+//! that APIs caching the JWKS know a rotation's key before it is used. The JWKS publishes, as Auth0's does, only the keys of algorithms in
 //! use: ID tokens' (RS256) and every API's `signing_alg` (SDKs that load every published key as
 //! RSA fail on others); tokens still verify here against any key not revoked. [`Keys`] reloads
 //! them from the store, so a key rotated by `tessera keys` or an API given another algorithm on
@@ -74,9 +75,10 @@ impl KeyRing {
                 None => Arc::new(parse(record, sealer)?),
             });
         }
-        // The store orders oldest first: the last key of each algorithm is its newest.
+        let current = current_signers(records);
         let signers = published
             .iter()
+            .filter(|key| current.get(key.algorithm().as_str()) == Some(&key.kid()))
             .map(|key| (key.algorithm(), Arc::clone(key)))
             .collect();
         let live: Vec<_> = published.iter().map(|key| key.public_jwk()).collect();
@@ -133,11 +135,17 @@ impl KeyRing {
         &self.jwks_json
     }
 
-    /// Whether the ring holds exactly the live keys among `records`, in their order, and
-    /// publishes those of `in_use`.
+    /// Whether the ring holds exactly the live keys among `records`, in their order, signs with
+    /// their current signers, and publishes those of `in_use`.
     fn is_built_from(&self, records: &[SigningKeyRecord], in_use: &BTreeSet<Algorithm>) -> bool {
         let live = records.iter().filter(|r| r.revoked_at.is_none());
+        let signers = current_signers(records);
         self.in_use == *in_use
+            && self.signers.len() == signers.len()
+            && self
+                .signers
+                .iter()
+                .all(|(alg, key)| signers.get(alg.as_str()) == Some(&key.kid()))
             && self.published.len() == live.clone().count()
             && self
                 .published
@@ -155,15 +163,27 @@ fn parse(record: &SigningKeyRecord, sealer: &Sealer) -> Result<SigningKey, KeyEr
     )?)
 }
 
-/// The kid of the current signer of each algorithm among `records` (the store's order, oldest
-/// first): the newest key of that algorithm not revoked. The server and `tessera keys` agree
-/// through this one rule.
+/// The kid of the current signer of each algorithm among `records`: the key of that algorithm
+/// activated last and not revoked (ties: the newer, then the greater kid, so every node picks
+/// the same). The server and `tessera keys` agree through this one rule.
 pub fn current_signers(records: &[SigningKeyRecord]) -> HashMap<&str, &str> {
-    records
+    let mut signing: Vec<&SigningKeyRecord> = records
         .iter()
-        .filter(|r| r.revoked_at.is_none())
+        .filter(|r| r.revoked_at.is_none() && r.activated_at.is_some())
+        .collect();
+    signing.sort_by_key(|r| (r.activated_at, r.created_at, r.kid.as_str()));
+    signing
+        .into_iter()
         .map(|r| (r.alg.as_str(), r.kid.as_str()))
         .collect()
+}
+
+/// The next key of `alg` among `records`: the oldest live key not yet signing.
+pub fn next_key<'a>(records: &'a [SigningKeyRecord], alg: &str) -> Option<&'a SigningKeyRecord> {
+    records
+        .iter()
+        .filter(|r| r.alg == alg && r.revoked_at.is_none() && r.activated_at.is_none())
+        .min_by_key(|r| (r.created_at, r.kid.as_str()))
 }
 
 /// The algorithms the server must be able to sign with: all of them, so an API created or
@@ -185,10 +205,12 @@ pub async fn algorithms_in_use(store: &dyn Store) -> Result<BTreeSet<Algorithm>,
     Ok(in_use)
 }
 
-/// Generates a key for `alg` off the async executor (RSA generation takes a while), sealed.
+/// Generates a key for `alg` off the async executor (RSA generation takes a while), sealed; it
+/// signs from `activated_at`, or is a next key when that is `None`.
 pub async fn generate(
     alg: Algorithm,
     now: Timestamp,
+    activated_at: Option<Timestamp>,
     sealer: &Sealer,
 ) -> Result<SigningKeyRecord, KeyError> {
     let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg)).await??;
@@ -197,12 +219,14 @@ pub async fn generate(
         alg: alg.as_str().to_owned(),
         private_key: sealer.seal(key.kid(), &key.pkcs8()?)?,
         created_at: now,
+        activated_at,
         revoked_at: None,
     })
 }
 
-/// The store's live keys, after generating a key for each algorithm in `required` that has
-/// none. Nodes racing here may each add one; the store's order picks the same signer for all.
+/// The store's live keys, after generating for each algorithm in `required` a signing key and a
+/// next key where it has none. Nodes racing here may each add one; the store's order picks the
+/// same signer for all, and a rotation activates the oldest next key.
 async fn live_keys_with(
     store: &dyn Store,
     required: &[Algorithm],
@@ -213,17 +237,27 @@ async fn live_keys_with(
     if reseal_legacy(store, &records, sealer).await? {
         records = store.signing_keys().await?;
     }
-    let missing: Vec<Algorithm> = required
-        .iter()
-        .copied()
-        .filter(|alg| !records.iter().any(|r| r.alg == alg.as_str()))
-        .collect();
+    let signing = current_signers(&records);
+    let mut missing = Vec::new();
+    for alg in required {
+        if !signing.contains_key(alg.as_str()) {
+            missing.push((*alg, Some(now)));
+        }
+        if next_key(&records, alg.as_str()).is_none() {
+            missing.push((*alg, None));
+        }
+    }
     if missing.is_empty() {
         return Ok(records);
     }
-    for alg in missing {
-        let record = generate(alg, now, sealer).await?;
-        tracing::info!(kid = %record.kid, %alg, "generated a signing key");
+    for (alg, activated_at) in missing {
+        let record = generate(alg, now, activated_at, sealer).await?;
+        let role = if activated_at.is_some() {
+            "signing"
+        } else {
+            "next"
+        };
+        tracing::info!(kid = %record.kid, %alg, role, "generated a signing key");
         store.insert_signing_key(&record).await?;
     }
     Ok(store.signing_keys().await?)

@@ -1,12 +1,13 @@
-//! Changing the signing keys in the store: rotation (a new current signer of an algorithm)
-//! and revocation (a key leaves the JWKS). The Management API, the Dashboard and `tessera keys`
+//! Changing the signing keys in the store: rotation (the next key of an algorithm, already
+//! published, becomes its signer and a new next key is published) and revocation (a key
+//! leaves the JWKS). The Management API, the Dashboard and `tessera keys`
 //! all change keys through here; nodes pick changes up at their next key reload.
 
 use tessera_jwt::Algorithm;
 use tessera_protocol::Timestamp;
 use tessera_store::{SigningKeyRecord, Store};
 
-use super::{current_signers, generate, KeyError};
+use super::{current_signers, generate, next_key, KeyError};
 use crate::secrets::Sealer;
 
 /// Why a key was not revoked.
@@ -33,11 +34,13 @@ pub enum Revoked {
     AlreadyRevoked,
 }
 
-/// Where a key stands: signing, still published, or withdrawn.
+/// Where a key stands: signing, published ahead of signing, still published, or withdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     /// Signs new tokens of its algorithm.
     Current,
+    /// Published, signs from the next rotation.
+    Next,
     /// Published (tokens it signed still verify), no longer signing.
     Previous,
     Revoked,
@@ -47,6 +50,7 @@ impl KeyStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Current => "current",
+            KeyStatus::Next => "next",
             KeyStatus::Previous => "previous",
             KeyStatus::Revoked => "revoked",
         }
@@ -56,6 +60,8 @@ impl KeyStatus {
     pub fn of(record: &SigningKeyRecord, records: &[SigningKeyRecord]) -> KeyStatus {
         if record.revoked_at.is_some() {
             KeyStatus::Revoked
+        } else if record.activated_at.is_none() {
+            KeyStatus::Next
         } else if current_signers(records).get(record.alg.as_str()) == Some(&record.kid.as_str()) {
             KeyStatus::Current
         } else {
@@ -64,10 +70,11 @@ impl KeyStatus {
     }
 }
 
-/// Generates and stores a key for `alg` that becomes its current signer. Its `created_at` is
-/// after every stored key's, so it is the newest even within the same second or when another
-/// node's clock ran ahead.
-/// The new key is sealed with `sealer`, which must open the live keys (a key sealed with a
+/// Makes the next key of `alg` (published already) its current signer, generating one if
+/// there is none, then generates and stores a new next key; returns the new signer. Its
+/// `activated_at` is after every stored key's, so it is the newest signer even within the same
+/// second or when another node's clock ran ahead.
+/// New keys are sealed with `sealer`, which must open the live keys (a key sealed with a
 /// different secret than the servers' would stop their key reloads).
 pub async fn rotate(
     store: &dyn Store,
@@ -79,11 +86,26 @@ pub async fn rotate(
     for record in records.iter().filter(|r| r.revoked_at.is_none()) {
         sealer.open(&record.kid, &record.private_key)?;
     }
-    let after_all = records.iter().map(|r| r.created_at.plus(1)).max();
-    let created_at = after_all.map_or(now, |after| after.max(now));
-    let record = generate(alg, created_at, sealer).await?;
-    store.insert_signing_key(&record).await?;
-    Ok(record)
+    let after_all = records
+        .iter()
+        .map(|r| r.activated_at.unwrap_or(r.created_at).plus(1))
+        .max();
+    let at = after_all.map_or(now, |after| after.max(now));
+    let signer = match next_key(&records, alg.as_str()) {
+        Some(next) if store.activate_signing_key(&next.kid, at).await? => SigningKeyRecord {
+            activated_at: Some(at),
+            ..next.clone()
+        },
+        _ => {
+            let record = generate(alg, at, Some(at), sealer).await?;
+            store.insert_signing_key(&record).await?;
+            record
+        }
+    };
+    store
+        .insert_signing_key(&generate(alg, at, None, sealer).await?)
+        .await?;
+    Ok(signer)
 }
 
 /// Revokes `kid`, refusing the current signer of its algorithm unless `force`.
@@ -122,12 +144,39 @@ mod tests {
 
     fn record(kid: &str, alg: &str, at: i64, revoked: bool) -> SigningKeyRecord {
         SigningKeyRecord {
+            activated_at: Some(Timestamp(at)),
             kid: kid.into(),
             alg: alg.into(),
             private_key: Vec::new(),
             created_at: Timestamp(at),
             revoked_at: revoked.then_some(Timestamp(at + 5)),
         }
+    }
+
+    #[test]
+    fn the_signer_is_the_key_activated_last_and_a_key_not_yet_activated_is_next() {
+        let records = vec![
+            record("old", "RS256", 1, false),
+            SigningKeyRecord {
+                activated_at: Some(Timestamp(9)),
+                ..record("activated-late", "RS256", 2, false)
+            },
+            record("newer", "RS256", 5, false),
+            SigningKeyRecord {
+                activated_at: None,
+                ..record("upcoming", "RS256", 10, false)
+            },
+        ];
+        let statuses: Vec<_> = records
+            .iter()
+            .map(|r| KeyStatus::of(r, &records).as_str())
+            .collect();
+        assert_eq!(statuses, ["previous", "current", "previous", "next"]);
+        assert_eq!(
+            next_key(&records, "RS256").map(|r| r.kid.as_str()),
+            Some("upcoming")
+        );
+        assert_eq!(next_key(&records, "ES256"), None);
     }
 
     #[test]

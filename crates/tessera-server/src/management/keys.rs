@@ -26,8 +26,8 @@ pub async fn list(
     Ok(Json(state.admin.list_signing_keys(&caller).await?))
 }
 
-/// `POST /api/v2/keys/signing/rotate[?alg=ES256]`: a new key signs from now on; the previous one
-/// stays published until revoked.
+/// `POST /api/v2/keys/signing/rotate[?alg=ES256]`: the next key signs from now on (a new next key
+/// is published); the previous one stays published until revoked.
 #[utoipa::path(
     post,
     path = "/api/v2/keys/signing/rotate",

@@ -417,6 +417,7 @@ async fn signing_keys_insert_once_per_kid_oldest_first() {
         alg: "RS256".into(),
         private_key: vec![1, 2, 3],
         created_at: Timestamp(at),
+        activated_at: None,
         revoked_at: None,
     };
     store.insert_signing_key(&key("b", 2)).await.unwrap();
@@ -430,6 +431,40 @@ async fn signing_keys_insert_once_per_kid_oldest_first() {
         .map(|k| (k.kid, k.created_at.0))
         .collect();
     assert_eq!(kids, vec![("a".to_string(), 1), ("b".to_string(), 2)]);
+}
+
+#[tokio::test]
+async fn a_next_key_is_activated_once_and_never_once_revoked() {
+    let (store, _dir) = store().await;
+    let next = |kid: &str| SigningKeyRecord {
+        activated_at: None,
+        ..signing_key(kid, "RS256", 3)
+    };
+    store.insert_signing_key(&next("next")).await.unwrap();
+    store.insert_signing_key(&next("withdrawn")).await.unwrap();
+    assert!(store.activate_signing_key("next", Timestamp(7)).await.unwrap());
+    assert!(
+        !store.activate_signing_key("next", Timestamp(8)).await.unwrap(),
+        "of two nodes rotating at once, one activates it"
+    );
+    assert!(store
+        .revoke_signing_key("withdrawn", Timestamp(9))
+        .await
+        .unwrap());
+    assert!(!store
+        .activate_signing_key("withdrawn", Timestamp(10))
+        .await
+        .unwrap());
+    assert!(!store
+        .activate_signing_key("unknown", Timestamp(10))
+        .await
+        .unwrap());
+    let all = store.all_signing_keys().await.unwrap();
+    let activated: Vec<_> = all.iter().map(|k| (k.kid.as_str(), k.activated_at)).collect();
+    assert_eq!(
+        activated,
+        vec![("next", Some(Timestamp(7))), ("withdrawn", None)]
+    );
 }
 
 #[tokio::test]

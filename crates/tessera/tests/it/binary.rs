@@ -260,7 +260,8 @@ fn keys_rotate_while_serving_is_listed_current_published_and_the_old_key_revocab
     let server = Running(child);
     let jwks_url = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
     wait_for(&jwks_url);
-    // A server starts with one key per algorithm; this test rotates the RS256 one.
+    // A server starts with a signing key and a next key per algorithm; this test rotates
+    // RS256's.
     let rs256 = || -> Vec<_> {
         let rows = listed(&env);
         assert_eq!(
@@ -272,19 +273,36 @@ fn keys_rotate_while_serving_is_listed_current_published_and_the_old_key_revocab
             .filter(|(_, alg, _)| alg == "RS256")
             .collect()
     };
-    let [(old_kid, _, status)]: [_; 1] = rs256().try_into().unwrap();
-    assert_eq!(status, "current");
+    let with_status = |rows: &[(String, String, String)], status: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|(_, _, s)| s == status)
+            .map(|(kid, _, _)| kid.clone())
+            .collect()
+    };
+    let rows = rs256();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let [old_kid]: [_; 1] = with_status(&rows, "current").try_into().unwrap();
+    let [next_kid]: [_; 1] = with_status(&rows, "next").try_into().unwrap();
 
     let rotated = stdout_of(&keys(&["rotate"], &env));
     assert!(rotated.contains("RS256 signing key"), "{rotated}");
     let rows = rs256();
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    let current: Vec<_> = rows.iter().filter(|(_, _, s)| s == "current").collect();
-    assert_eq!(current.len(), 1, "{rows:?}");
-    let new_kid = current[0].0.clone();
-    assert_ne!(new_kid, old_kid);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let [new_kid]: [_; 1] = with_status(&rows, "current").try_into().unwrap();
+    assert_eq!(
+        new_kid, next_kid,
+        "the next key, published already, signs now"
+    );
     assert!(rotated.contains(&new_kid), "{rotated}");
-    assert!(rows.contains(&(old_kid.clone(), "RS256".into(), "previous".into())));
+    assert_eq!(
+        with_status(&rows, "previous"),
+        std::slice::from_ref(&old_kid)
+    );
+    assert_eq!(
+        with_status(&rows, "next").len(),
+        1,
+        "a new next key: {rows:?}"
+    );
     // The running server publishes the new key without a restart.
     wait_for_jwks(&jwks_url, |body| {
         body.contains(&new_kid) && body.contains(&old_kid)
@@ -315,18 +333,33 @@ fn keys_revoke_of_the_current_key_exits_2_mentioning_force_unless_forced() {
     assert!(empty.contains("No signing keys yet"), "{empty}");
 
     stdout_of(&keys(&["rotate", "--alg", "ES256"], &env));
-    let [(kid, alg, status)]: [_; 1] = listed(&env).try_into().unwrap();
-    assert_eq!((alg.as_str(), status.as_str()), ("ES256", "current"));
+    let status_of = |kid: &str| {
+        listed(&env)
+            .into_iter()
+            .find(|(k, _, _)| k == kid)
+            .map(|(_, _, status)| status)
+    };
+    let rows = listed(&env);
+    assert_eq!(rows.len(), 2, "a signing key and a next key: {rows:?}");
+    let (kid, alg, _) = rows
+        .into_iter()
+        .find(|(_, _, status)| status == "current")
+        .unwrap();
+    assert_eq!(alg, "ES256");
 
     let refused = keys(&["revoke", &kid], &env);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8(refused.stderr).unwrap();
     assert!(stderr.contains("--force"), "{stderr}");
     assert!(stderr.contains(&kid), "{stderr}");
-    assert_eq!(listed(&env)[0].2, "current", "nothing was revoked");
+    assert_eq!(
+        status_of(&kid).as_deref(),
+        Some("current"),
+        "nothing was revoked"
+    );
 
     stdout_of(&keys(&["revoke", "--force", &kid], &env));
-    assert_eq!(listed(&env)[0].2, "revoked");
+    assert_eq!(status_of(&kid).as_deref(), Some("revoked"));
 
     let unknown = keys(&["revoke", "no-such-kid"], &env);
     assert_eq!(unknown.status.code(), Some(2));

@@ -70,6 +70,20 @@ async fn wait_for_jwks(server: &TestServer, done: impl Fn(&JwkSet) -> bool) -> J
     }
 }
 
+/// Tokens of the first access token signed by `kid`, once the server's key reload made it the
+/// signer (key_refresh_interval of 1 s; bounded wait).
+async fn signed_by(server: &TestServer, kid_wanted: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tokens = server.tokens(&[]).await;
+        if kid(tokens["access_token"].as_str().unwrap()) == kid_wanted {
+            return tokens;
+        }
+        assert!(Instant::now() < deadline, "{kid_wanted} never signed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn api_signs_access_tokens_with(alg: &str, kty: &str) {
     let server = TestServer::start_with(|config| {
         config.apis[0].signing_alg = alg.into();
@@ -99,6 +113,12 @@ async fn api_signs_access_tokens_with(alg: &str, kty: &str) {
     verify_with(&jwks, id_token);
     let mut published: Vec<&str> = jwks.keys.iter().filter_map(|k| k.alg.as_deref()).collect();
     published.sort_unstable();
+    assert_eq!(
+        published.len(),
+        4,
+        "a current and a next key per algorithm in use"
+    );
+    published.dedup();
     let mut in_use = vec![alg, "RS256"];
     in_use.sort_unstable();
     assert_eq!(
@@ -178,9 +198,13 @@ async fn keys_per_algorithm_are_generated_once_and_reused_after_a_restart() {
         keys.into_iter().map(|k| (k.alg, k.kid)).collect::<Vec<_>>()
     };
     let before = generated(store_of(&server).await.signing_keys().await.unwrap());
-    assert_eq!(before.len(), 4, "one key per algorithm: {before:?}");
+    assert_eq!(
+        before.len(),
+        8,
+        "a current and a next key per algorithm: {before:?}"
+    );
     let published = kids(&server.jwks().await);
-    assert_eq!(published.len(), 2, "EdDSA and RS256 in use: {published:?}");
+    assert_eq!(published.len(), 4, "EdDSA's and RS256's: {published:?}");
     let (dir, config) = server.stop().await;
     let server = TestServer::start_in(dir, config).await;
     let after = generated(store_of(&server).await.signing_keys().await.unwrap());
@@ -207,6 +231,14 @@ async fn rotated_key_signs_after_a_reload_and_the_old_one_stays_published_until_
     let old_kid = kid(&old_access);
     assert_eq!(kid(before["id_token"].as_str().unwrap()), old_kid);
 
+    let published_before = rs256_kids(&server.jwks().await);
+    assert_eq!(published_before.len(), 2, "the current key and the next");
+    assert!(published_before.contains(&old_kid));
+    let next_kid = published_before
+        .into_iter()
+        .find(|kid| *kid != old_kid)
+        .unwrap();
+
     // `tessera keys rotate`, as the CLI does it, against the server's store.
     let store = store_of(&server).await;
     let rotated = cli_keys::rotate(
@@ -217,15 +249,17 @@ async fn rotated_key_signs_after_a_reload_and_the_old_one_stays_published_until_
     )
     .await
     .unwrap();
-    assert_ne!(rotated.kid, old_kid);
-    let jwks = wait_for_jwks(&server, |jwks| jwks.find(&rotated.kid).is_some()).await;
     assert_eq!(
-        rs256_kids(&jwks),
-        vec![old_kid.clone(), rotated.kid.clone()]
+        rotated.kid, next_kid,
+        "the key that signs now was published before the rotation"
     );
+    let after = signed_by(&server, &rotated.kid).await;
+    let jwks = server.jwks().await;
+    let published = rs256_kids(&jwks);
+    assert_eq!(published.len(), 3, "and a new next key: {published:?}");
+    assert!(published.contains(&old_kid) && published.contains(&rotated.kid));
 
     // New tokens carry the new kid; the token signed before still verifies.
-    let after = server.tokens(&[]).await;
     assert_eq!(kid(after["access_token"].as_str().unwrap()), rotated.kid);
     assert_eq!(kid(after["id_token"].as_str().unwrap()), rotated.kid);
     verify_with(&jwks, after["access_token"].as_str().unwrap());
@@ -247,7 +281,9 @@ async fn rotated_key_signs_after_a_reload_and_the_old_one_stays_published_until_
         }
     );
     let jwks = wait_for_jwks(&server, |jwks| jwks.find(&old_kid).is_none()).await;
-    assert_eq!(rs256_kids(&jwks), vec![rotated.kid.clone()]);
+    let published = rs256_kids(&jwks);
+    assert_eq!(published.len(), 2, "{published:?}");
+    assert!(published.contains(&rotated.kid));
     assert_eq!(
         userinfo_status(&server, &old_access).await,
         StatusCode::UNAUTHORIZED,
@@ -279,6 +315,7 @@ async fn plaintext_key_inserted_directly_in_the_store_is_served_and_sealed_after
         alg: "RS256".into(),
         private_key: plaintext.clone(),
         created_at: newest.plus(1),
+        activated_at: Some(newest.plus(1)),
         revoked_at: None,
     };
     store.insert_signing_key(&record).await.unwrap();
@@ -312,9 +349,7 @@ async fn rotating_the_apis_algorithm_leaves_id_tokens_on_their_key() {
     )
     .await
     .unwrap();
-    wait_for_jwks(&server, |jwks| jwks.find(&rotated.kid).is_some()).await;
-    let after = server.tokens(&[]).await;
-    assert_eq!(kid(after["access_token"].as_str().unwrap()), rotated.kid);
+    let after = signed_by(&server, &rotated.kid).await;
     assert_eq!(
         kid(after["id_token"].as_str().unwrap()),
         kid(before["id_token"].as_str().unwrap()),

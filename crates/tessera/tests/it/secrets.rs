@@ -26,7 +26,11 @@ async fn stored_private_keys_are_not_readable_without_the_secret() {
         .await
         .unwrap();
     let records = store.all_signing_keys().await.unwrap();
-    assert_eq!(records.len(), Algorithm::ALL.len());
+    assert_eq!(
+        records.len(),
+        2 * Algorithm::ALL.len(),
+        "a signing key and a next key per algorithm"
+    );
     let sealer = tessera_core::secrets::Sealer::new(SECRET.as_bytes()).unwrap();
     for record in &records {
         let alg = Algorithm::parse(&record.alg).unwrap();

@@ -37,17 +37,30 @@ async fn signing_keys_rotate_and_revoke_through_the_api() {
     assert_eq!(current[0]["revoked"], false);
     assert!(current[0]["revoked_at"].is_null());
     let old = current[0]["kid"].as_str().unwrap().to_owned();
+    let next: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["next"] == true && k["alg"] == "RS256")
+        .collect();
+    assert_eq!(next.len(), 1, "as Auth0, a next key: {keys}");
+    let next = next[0]["kid"].as_str().unwrap().to_owned();
+    assert!(
+        kids(&m.server.jwks().await).contains(&next),
+        "published before it signs"
+    );
 
     let rotated = m.post("/api/v2/keys/signing/rotate", json!({})).await;
     let rotated = expect_status(rotated, StatusCode::OK).await;
     let new = rotated["kid"].as_str().unwrap().to_owned();
-    assert_ne!(new, old);
+    assert_eq!(new, next, "the next key signs now");
     assert_eq!(rotated["alg"], "RS256");
 
     let keys = m.get_ok("/api/v2/keys/signing").await;
     assert_eq!(find(&keys, &new)["current"], true, "{keys}");
     assert_eq!(find(&keys, &old)["current"], false, "{keys}");
     assert_eq!(find(&keys, &old)["previous"], true, "{keys}");
+    assert_eq!(find(&keys, &new)["next"], false, "{keys}");
     let published = kids(&m.server.jwks().await);
     assert!(
         published.contains(&new) && published.contains(&old),
