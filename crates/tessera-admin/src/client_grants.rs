@@ -6,7 +6,7 @@ use tessera_core::crypto::random_hex;
 use tessera_protocol::{ClientId, ScopeSet};
 use tessera_store::ClientGrant as StoredGrant;
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::service::{Admin, Caller};
 
@@ -165,5 +165,5 @@ impl Admin {
 }
 
 fn not_found(id: &str) -> AdminError {
-    AdminError::NotFound(format!("The client grant `{id}`"))
+    AdminError::NotFound(Missing::Other, format!("The client grant `{id}`"))
 }

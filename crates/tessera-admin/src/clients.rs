@@ -6,7 +6,7 @@ use tessera_core::crypto::{new_client_secret, random_alphanumeric};
 use tessera_protocol::registration::{register_client, ClientSettings, RefreshTokenSettings};
 use tessera_protocol::{ClientId, RefreshTokenPolicy, RegisteredClient, SecretDigest};
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::service::{Admin, Caller};
 
@@ -211,7 +211,7 @@ fn invalid(error: impl ToString) -> AdminError {
 }
 
 fn not_found(id: &str) -> AdminError {
-    AdminError::NotFound(format!("The client `{id}`"))
+    AdminError::NotFound(Missing::Client, format!("The client `{id}`"))
 }
 
 impl Admin {

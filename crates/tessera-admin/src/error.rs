@@ -20,8 +20,8 @@ pub enum AdminError {
     #[error("{0}")]
     NotSupported(String),
     /// No such resource; the message names it.
-    #[error("{0} does not exist")]
-    NotFound(String),
+    #[error("{1} does not exist")]
+    NotFound(Missing, String),
     /// The resource exists already.
     #[error("{0}")]
     Conflict(String),
@@ -52,6 +52,29 @@ impl From<StoreError> for AdminError {
                 AdminError::Unavailable(detail)
             }
             other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// What kind of resource a [`AdminError::NotFound`] did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Client,
+    User,
+    ResourceServer,
+    /// Any other: client grants, grants, signing keys, log events.
+    Other,
+}
+
+impl Missing {
+    /// Auth0's `errorCode` for it, as Auth0's own SDKs' integration tests show it
+    /// (`inexistent_client`, `inexistent_user`, `inexistent_resource_server`).
+    pub fn error_code(self) -> &'static str {
+        match self {
+            Missing::Client => "inexistent_client",
+            Missing::User => "inexistent_user",
+            Missing::ResourceServer => "inexistent_resource_server",
+            Missing::Other => "inexistent_resource",
         }
     }
 }

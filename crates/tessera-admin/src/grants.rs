@@ -6,7 +6,7 @@ use serde_json::json;
 use tessera_core::audit::{Event, EventType};
 use tessera_store::Consent;
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::service::{Admin, Caller};
 
 /// Which consents a list or a revocation is about.
@@ -88,7 +88,7 @@ impl Admin {
             .store()
             .delete_consent(id)
             .await?
-            .ok_or_else(|| AdminError::NotFound(format!("The grant `{id}`")))?;
+            .ok_or_else(|| AdminError::NotFound(Missing::Other, format!("The grant `{id}`")))?;
         self.revoked(caller, &consent).await
     }
 

@@ -7,7 +7,7 @@ use tessera_core::keys::{self, KeyStatus, RevokeError, Revoked};
 use tessera_jwt::Algorithm;
 use tessera_store::SigningKeyRecord;
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::service::{Admin, Caller, Principal};
 
 /// The algorithm of a rotation.
@@ -123,7 +123,10 @@ impl Admin {
         let outcome = match keys::revoke(self.store(), kid, force, self.now()).await {
             Ok(outcome) => outcome,
             Err(RevokeError::Unknown(_)) => {
-                return Err(AdminError::NotFound(format!("The signing key `{kid}`")))
+                return Err(AdminError::NotFound(
+                    Missing::Other,
+                    format!("The signing key `{kid}`"),
+                ))
             }
             Err(refused @ RevokeError::CurrentSigner { .. }) => {
                 return Err(current_signer(caller, kid, &refused))
@@ -132,10 +135,9 @@ impl Admin {
         };
         self.reload_keys().await?;
         let all = self.store().all_signing_keys().await?;
-        let record = all
-            .iter()
-            .find(|r| r.kid == kid)
-            .ok_or_else(|| AdminError::NotFound(format!("The signing key `{kid}`")))?;
+        let record = all.iter().find(|r| r.kid == kid).ok_or_else(|| {
+            AdminError::NotFound(Missing::Other, format!("The signing key `{kid}`"))
+        })?;
         if let Revoked::Revoked { alg } = &outcome {
             let event = key_changed("Revoke a signing key", kid, alg);
             self.record(caller, caller.event(event));

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_store::{LogEvent as StoredEvent, LogFilter};
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::scopes::READ_LOGS;
 use crate::service::{Admin, Caller};
@@ -175,11 +175,10 @@ impl Admin {
 
     pub async fn log(&self, caller: &Caller, id: &str) -> AdminResult<LogEvent> {
         caller.require(READ_LOGS)?;
-        let event = self
-            .store()
-            .log_event(id)
-            .await?
-            .ok_or_else(|| AdminError::NotFound(format!("The log event `{id}`")))?;
+        let event =
+            self.store().log_event(id).await?.ok_or_else(|| {
+                AdminError::NotFound(Missing::Other, format!("The log event `{id}`"))
+            })?;
         Ok(LogEvent::of(&event))
     }
 }

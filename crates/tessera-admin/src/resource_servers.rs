@@ -7,7 +7,7 @@ use tessera_core::crypto::new_resource_server_id;
 use tessera_protocol::registration::{register_api, ApiSettings};
 use tessera_protocol::ResourceServer as RegisteredApi;
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::scopes::management_audience;
 use crate::service::{Admin, Caller};
@@ -119,7 +119,10 @@ list_shapes! {
 }
 
 fn not_found(id: &str) -> AdminError {
-    AdminError::NotFound(format!("The resource server `{id}`"))
+    AdminError::NotFound(
+        Missing::ResourceServer,
+        format!("The resource server `{id}`"),
+    )
 }
 
 impl Admin {

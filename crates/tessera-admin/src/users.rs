@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
 use tessera_store::{NewUser, User as StoredUser};
 
-use crate::error::{AdminError, AdminResult};
+use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::service::{Admin, Caller};
 
@@ -131,7 +131,7 @@ fn check_email(email: &str) -> AdminResult<()> {
 }
 
 pub(crate) fn not_found(id: &str) -> AdminError {
-    AdminError::NotFound(format!("The user `{id}`"))
+    AdminError::NotFound(Missing::User, format!("The user `{id}`"))
 }
 
 impl Admin {

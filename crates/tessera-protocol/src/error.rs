@@ -66,6 +66,9 @@ pub enum TokenErrorCode {
     ServerError,
     /// Auth0's code for attempts refused by brute-force protection (HTTP 429).
     TooManyAttempts,
+    /// Auth0's refusal of an API the client may not have a token for (unknown, or no client
+    /// grant), with HTTP 403; RFC 6749 §5.2 has no code for it.
+    AccessDenied,
 }
 
 impl TokenErrorCode {
@@ -79,6 +82,7 @@ impl TokenErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::AccessDenied => "access_denied",
         }
     }
 
@@ -86,6 +90,7 @@ impl TokenErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient => 401,
+            Self::AccessDenied => 403,
             Self::TooManyAttempts => 429,
             Self::ServerError => 500,
             _ => 400,

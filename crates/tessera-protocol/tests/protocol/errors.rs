@@ -42,6 +42,7 @@ fn token_error_codes_are_spelled_as_in_rfc_6749() {
         (TokenErrorCode::InvalidScope, "invalid_scope"),
         (TokenErrorCode::ServerError, "server_error"),
         (TokenErrorCode::TooManyAttempts, "too_many_attempts"),
+        (TokenErrorCode::AccessDenied, "access_denied"),
     ];
     for (code, wire) in expected {
         assert_eq!(code.as_str(), wire);
@@ -52,6 +53,7 @@ fn token_error_codes_are_spelled_as_in_rfc_6749() {
 fn token_error_status_is_401_for_invalid_client_and_400_for_client_errors() {
     assert_eq!(TokenErrorCode::InvalidClient.status(), 401);
     assert_eq!(TokenErrorCode::TooManyAttempts.status(), 429);
+    assert_eq!(TokenErrorCode::AccessDenied.status(), 403, "as Auth0");
     for code in [
         TokenErrorCode::InvalidRequest,
         TokenErrorCode::InvalidGrant,

@@ -273,7 +273,7 @@ pub async fn add_grant(
         Err(
             refused @ (AdminError::InvalidBody(_)
             | AdminError::Conflict(_)
-            | AdminError::NotFound(_)),
+            | AdminError::NotFound(..)),
         ) => settings_page(&state, &signed_in, &id, Some(refused.to_string())).await,
         Err(other) => Err(other.into()),
     }

@@ -31,7 +31,7 @@ impl From<AdminError> for Failure {
         let status = match &error {
             AdminError::InvalidBody(_) | AdminError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             AdminError::InsufficientScope(_) | AdminError::NotSupported(_) => StatusCode::FORBIDDEN,
-            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::NotFound(..) => StatusCode::NOT_FOUND,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
             AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

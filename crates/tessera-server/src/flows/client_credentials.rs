@@ -28,10 +28,8 @@ pub async fn issue(
         .await
         .map_err(internal)?
         .ok_or_else(|| {
-            TokenError::new(
-                Code::InvalidRequest,
-                format!("Service not found: `{audience}` is not a registered API identifier"),
-            )
+            // Auth0's status, code and message, which its SDKs and apps match on.
+            TokenError::new(Code::AccessDenied, format!("Service not found: {audience}"))
         })?;
     let granted = state
         .catalog
@@ -40,9 +38,9 @@ pub async fn issue(
         .map_err(internal)?
         .ok_or_else(|| {
             TokenError::new(
-                Code::UnauthorizedClient,
+                Code::AccessDenied,
                 format!(
-                    "the application is not authorized to access `{audience}`: create a client grant for it"
+                    "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
                 ),
             )
         })?;

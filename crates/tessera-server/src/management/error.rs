@@ -19,7 +19,8 @@ pub struct ErrorBody {
     /// What is wrong; a validation error names the field.
     pub message: String,
     /// A stable code: `invalid_body`, `invalid_query_string`, `insufficient_scope`,
-    /// `inexistent_resource`, `already_exists`, `operation_not_supported`.
+    /// `inexistent_client` (`_user`, `_resource_server`, `_resource`), `already_exists`,
+    /// `operation_not_supported`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
 }
@@ -71,7 +72,7 @@ impl From<AdminError> for ApiError {
             AdminError::InvalidQuery(_) => (StatusCode::BAD_REQUEST, Some("invalid_query_string")),
             AdminError::InsufficientScope(_) => (StatusCode::FORBIDDEN, Some("insufficient_scope")),
             AdminError::NotSupported(_) => (StatusCode::FORBIDDEN, Some("operation_not_supported")),
-            AdminError::NotFound(_) => (StatusCode::NOT_FOUND, Some("inexistent_resource")),
+            AdminError::NotFound(missing, _) => (StatusCode::NOT_FOUND, Some(missing.error_code())),
             AdminError::Conflict(_) => (StatusCode::CONFLICT, Some("already_exists")),
             AdminError::Unavailable(_) | AdminError::Internal(_) => {
                 tracing::error!(%error, "management request failed");

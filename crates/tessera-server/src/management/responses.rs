@@ -22,7 +22,9 @@ pub struct Forbidden(pub ErrorBody);
 
 /// 404: no such resource.
 #[derive(ToResponse)]
-#[response(description = "No such resource (`inexistent_resource`)")]
+#[response(
+    description = "No such resource (`inexistent_client`, `inexistent_user`, `inexistent_resource_server` or `inexistent_resource`)"
+)]
 pub struct NotFound(pub ErrorBody);
 
 /// 409: the resource exists already.

@@ -189,7 +189,7 @@ impl Local {
 
 fn failure(error: AdminError) -> Failure {
     let refused = match &error {
-        AdminError::NotFound(_) => Refused::NotFound,
+        AdminError::NotFound(..) => Refused::NotFound,
         AdminError::Conflict(_) => Refused::Conflict,
         AdminError::InsufficientScope(scope) => Refused::InsufficientScope(scope.clone()),
         _ => Refused::Other,

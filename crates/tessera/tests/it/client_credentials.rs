@@ -131,24 +131,22 @@ async fn scope_outside_the_client_grant_is_invalid_scope() {
 }
 
 #[tokio::test]
-async fn audience_without_a_client_grant_is_unauthorized_client() {
+async fn audience_without_a_client_grant_is_access_denied_as_auth0() {
     let server = m2m_server().await;
     let response = client_credentials(&server, M2M, M2M_SECRET, &[("audience", OTHER_API)]).await;
-    expect_oauth_error(response, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+    let body = expect_oauth_error(response, StatusCode::FORBIDDEN, "access_denied").await;
+    assert_eq!(
+        body["error_description"],
+        format!("Client is not authorized to access \"{OTHER_API}\". You need to create a \"client-grant\" associated to this API.")
+    );
 }
 
 #[tokio::test]
-async fn unknown_audience_is_invalid_request() {
+async fn unknown_audience_is_access_denied_service_not_found_as_auth0() {
     let server = m2m_server().await;
     let response = client_credentials(&server, M2M, M2M_SECRET, &[("audience", "nope:api")]).await;
-    let body = expect_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("nope:api"),
-        "{body}"
-    );
+    let body = expect_oauth_error(response, StatusCode::FORBIDDEN, "access_denied").await;
+    assert_eq!(body["error_description"], "Service not found: nope:api");
 }
 
 #[tokio::test]

@@ -61,8 +61,8 @@ async fn client_grant_round_trip_governs_client_credentials() {
     let secret = client["client_secret"].as_str().unwrap();
     expect_oauth_error(
         client_credentials(&m.server, id, secret, API).await,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
+        StatusCode::FORBIDDEN,
+        "access_denied",
     )
     .await;
 
@@ -124,8 +124,8 @@ async fn client_grant_round_trip_governs_client_credentials() {
     expect_status(m.delete(&path).await, StatusCode::NO_CONTENT).await;
     expect_oauth_error(
         client_credentials(&m.server, id, secret, API).await,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
+        StatusCode::FORBIDDEN,
+        "access_denied",
     )
     .await;
     expect_error(

@@ -74,13 +74,13 @@ async fn client_round_trip_shows_the_secret_only_at_creation() {
     expect_error(
         m.get(&path).await,
         StatusCode::NOT_FOUND,
-        Some("inexistent_resource"),
+        Some("inexistent_client"),
     )
     .await;
     expect_error(
         m.delete(&path).await,
         StatusCode::NOT_FOUND,
-        Some("inexistent_resource"),
+        Some("inexistent_client"),
     )
     .await;
 }
@@ -185,7 +185,7 @@ async fn client_rotate_secret_of_an_unknown_client_is_404() {
     let response = m
         .post("/api/v2/clients/no-such-client/rotate-secret", json!({}))
         .await;
-    expect_error(response, StatusCode::NOT_FOUND, Some("inexistent_resource")).await;
+    expect_error(response, StatusCode::NOT_FOUND, Some("inexistent_client")).await;
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ async fn resource_server_round_trip_by_id_or_encoded_identifier() {
         expect_error(
             m.get(gone).await,
             StatusCode::NOT_FOUND,
-            Some("inexistent_resource"),
+            Some("inexistent_resource_server"),
         )
         .await;
     }
@@ -155,13 +155,10 @@ async fn deleted_resource_server_can_no_longer_be_asked_for() {
     let path = format!("/api/v2/resource-servers/{}", encoded(CALENDAR));
     expect_status(m.delete(&path).await, StatusCode::NO_CONTENT).await;
     let response = client_credentials(&m.server, id, secret, CALENDAR).await;
-    let body = expect_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains(CALENDAR),
-        "{body}"
+    let body = expect_oauth_error(response, StatusCode::FORBIDDEN, "access_denied").await;
+    assert_eq!(
+        body["error_description"],
+        format!("Service not found: {CALENDAR}")
     );
 }
 

@@ -77,7 +77,7 @@ async fn user_round_trip_never_shows_the_password() {
     expect_error(
         m.get(&path).await,
         StatusCode::NOT_FOUND,
-        Some("inexistent_resource"),
+        Some("inexistent_user"),
     )
     .await;
     let response = log_in(&m.server, "sam", "sam's long password").await;

@@ -1,0 +1,93 @@
+// `auth0` (node-auth0): ManagementClient and AuthenticationClient, configured with a domain and
+// client credentials only, as its README shows.
+
+import assert from 'node:assert/strict';
+import { AuthenticationClient, ManagementClient } from 'auth0';
+
+import { API, DOMAIN, ISSUER, M2M, MANAGEMENT, check, claims, rejects } from './checks.mjs';
+
+const management = new ManagementClient({ domain: DOMAIN, clientId: MANAGEMENT.id, clientSecret: MANAGEMENT.secret });
+
+check('auth0 AuthenticationClient.oauth.clientCredentialsGrant', async () => {
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: M2M.id, clientSecret: M2M.secret });
+  const { data } = await auth.oauth.clientCredentialsGrant({ audience: API });
+  assert.equal(data.token_type, 'Bearer');
+  const access = claims(data.access_token);
+  assert.equal(access.iss, ISSUER);
+  assert.equal(access.aud, API);
+  assert.equal(access.scope, 'read:messages');
+});
+
+check('auth0 AuthenticationClient.oauth.clientCredentialsGrant with a wrong secret -> 401', async () => {
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: M2M.id, clientSecret: 'wrong-secret' });
+  await rejects(auth.oauth.clientCredentialsGrant({ audience: API }), { statusCode: 401, error: 'invalid_client' });
+});
+
+check('auth0 AuthenticationClient.oauth.clientCredentialsGrant for an unknown API -> 403 access_denied', async () => {
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: M2M.id, clientSecret: M2M.secret });
+  const error = await rejects(auth.oauth.clientCredentialsGrant({ audience: 'https://unknown.example/' }), {
+    statusCode: 403,
+    error: 'access_denied',
+  });
+  assert.equal(error.error_description, 'Service not found: https://unknown.example/');
+});
+
+check('auth0 ManagementClient.resourceServers create/get/update/getAll/delete', async () => {
+  const identifier = `https://node.compat.example/${Date.now()}`;
+  const { data: created } = await management.resourceServers.create({ identifier, name: 'Node API' });
+  assert.match(created.id, /^[0-9a-f]{24}$/);
+  assert.equal((await management.resourceServers.get({ id: created.id })).data.identifier, identifier);
+  const { data: updated } = await management.resourceServers.update({ id: created.id }, { token_lifetime: 900 });
+  assert.equal(updated.token_lifetime, 900);
+  const { data: all } = await management.resourceServers.getAll();
+  assert.ok(all.some((rs) => rs.id === created.id));
+  await management.resourceServers.delete({ id: created.id });
+  await rejects(management.resourceServers.get({ id: created.id }), { statusCode: 404, errorCode: 'inexistent_resource_server' });
+});
+
+check('auth0 ManagementClient.clients create/get/update/getAll/delete', async () => {
+  const { data: created } = await management.clients.create({
+    name: 'Created by node-auth0',
+    app_type: 'spa',
+    callbacks: ['https://spa.example.com/'],
+    web_origins: ['https://spa.example.com'],
+  });
+  assert.equal(created.token_endpoint_auth_method, 'none');
+  const { data: got } = await management.clients.get({ client_id: created.client_id });
+  assert.deepEqual(got.web_origins, ['https://spa.example.com']);
+  const { data: updated } = await management.clients.update({ client_id: created.client_id }, { name: 'Renamed' });
+  assert.equal(updated.name, 'Renamed');
+  const { data: all } = await management.clients.getAll({ per_page: 100 });
+  assert.ok(all.some((c) => c.client_id === created.client_id));
+  await management.clients.delete({ client_id: created.client_id });
+  await rejects(management.clients.get({ client_id: created.client_id }), { statusCode: 404, errorCode: 'inexistent_client' });
+});
+
+check('auth0 ManagementClient.users create/get/delete', async () => {
+  const email = `node-${Date.now()}@example.com`;
+  const { data: created } = await management.users.create({
+    connection: 'Username-Password-Authentication',
+    email,
+    password: 'another long enough passphrase 7',
+  });
+  assert.match(created.user_id, /^auth0\|/);
+  assert.equal((await management.users.get({ id: created.user_id })).data.email, email);
+  await management.users.delete({ id: created.user_id });
+  await rejects(management.users.get({ id: created.user_id }), { statusCode: 404, errorCode: 'inexistent_user' });
+});
+
+check('auth0 ManagementClient.clientGrants getAll', async () => {
+  const { data: grants } = await management.clientGrants.getAll({ audience: API });
+  assert.ok(grants.some((g) => g.client_id === M2M.id && g.scope.includes('read:messages')), JSON.stringify(grants));
+});
+
+check('auth0 ManagementClient.logs.getAll', async () => {
+  // Events are stored shortly after they happen (as at Auth0): wait up to five seconds.
+  let logs = [];
+  for (const deadline = Date.now() + 5000; logs.length === 0 && Date.now() < deadline; ) {
+    ({ data: logs } = await management.logs.getAll({ per_page: 20 }));
+    if (logs.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(logs.length > 0, 'the audit log has events');
+  assert.ok(logs.every((event) => event.log_id && event.type && event.date));
+});

@@ -1,0 +1,10 @@
+// Auth0's Node SDKs against Tessera: the order of the imports is the order of the checks.
+import { runAll } from './checks.mjs';
+import './node-auth0.mjs';
+import './express-oauth2-jwt-bearer.mjs';
+import './express-openid-connect.mjs';
+import './node-auth0-user.mjs';
+import './spa.mjs';
+
+process.exitCode = (await runAll('node SDKs')) > 0 ? 1 : 0;
+process.exit();

@@ -1,0 +1,396 @@
+"""Auth0's Python SDK (auth0-python, pinned in requirements.txt) against Tessera.
+
+Each check uses the SDK as its README shows, configured with a domain, client ids and secrets and
+an audience only, and names the SDK call it makes. The browser part of the code flow (Tessera's
+hosted login and consent pages) is played by `requests`, as a person would submit the forms.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import sys
+import traceback
+import urllib.parse
+
+import requests
+from auth0.authentication import GetToken, RevokeToken, Users
+from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, TokenVerifier
+from auth0.exceptions import Auth0Error
+from auth0.management import Auth0
+
+DOMAIN = os.environ["COMPAT_DOMAIN"]
+ISSUER = f"https://{DOMAIN}/"
+API = "https://api.compat.example/"
+WEB_ID, WEB_SECRET = "compat-web", "compat-web-secret-0123456789abcdef0123"
+WEB_CALLBACK = "http://127.0.0.1:3100/callback"
+SPA_ID, SPA_CALLBACK = "compat-spa", "https://127.0.0.1:3444/"
+M2M_ID, M2M_SECRET = "compat-m2m", "compat-m2m-secret-0123456789abcdef0123"
+MGMT_ID, MGMT_SECRET = "compat-management", "compat-management-secret-0123456789abcdef"
+USER, PASSWORD = "jane", "correct horse battery staple"
+
+CHECKS = []
+
+
+def check(sdk_call):
+    """Registers a check named after the SDK call it makes."""
+
+    def register(function):
+        CHECKS.append((sdk_call, function))
+        return function
+
+    return register
+
+
+def claims(jwt):
+    """The payload of a JWT (its signature is checked where the check says so)."""
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def expect_error(call, status, error):
+    """Runs `call`, which must raise Auth0Error with `status` and error code `error`."""
+    try:
+        call()
+    except Auth0Error as failure:
+        assert failure.status_code == status, f"status {failure.status_code} ({failure}), expected {status}"
+        assert failure.error_code == error, f"error {failure.error_code!r} ({failure}), expected {error!r}"
+        assert failure.message, "the error has a message"
+        return failure
+    raise AssertionError(f"expected Auth0Error {status} {error}, the call succeeded")
+
+
+# --- a person logging in through Tessera's hosted pages ---------------------------------------
+
+BROWSER = requests.Session()
+
+
+def hidden(html, name):
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no {name} field on the page"
+    return found.group(1)
+
+
+def follow(response):
+    """Follows Tessera's redirects; stops at the first one that leaves for the application."""
+    while response.status_code in (302, 303):
+        location = urllib.parse.urljoin(response.url, response.headers["location"])
+        if not location.startswith(ISSUER):
+            return location
+        response = BROWSER.get(location, allow_redirects=False)
+    return response
+
+
+def log_in(client_id, redirect_uri, scope, **extra):
+    """The code the application receives after jane logs in (and consents, the first time)."""
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "audience": API,
+        "state": secrets.token_urlsafe(12),
+        **extra,
+    }
+    step = follow(BROWSER.get(f"{ISSUER}authorize", params=params, allow_redirects=False))
+    for _ in range(3):
+        if isinstance(step, str):
+            break
+        html = step.text
+        if 'name="password"' in html:
+            form = {"state": hidden(html, "state"), "csrf_token": hidden(html, "csrf_token"),
+                    "username": USER, "password": PASSWORD}
+            step = follow(BROWSER.post(f"{ISSUER}u/login", data=form, allow_redirects=False))
+        elif 'name="decision"' in html:
+            form = {"state": hidden(html, "state"), "csrf_token": hidden(html, "csrf_token"),
+                    "decision": "allow"}
+            step = follow(BROWSER.post(f"{ISSUER}u/consent", data=form, allow_redirects=False))
+        else:
+            raise AssertionError(f"unexpected page {step.status_code}: {html[:300]}")
+    assert isinstance(step, str) and step.startswith(redirect_uri), f"not back at the app: {step}"
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(step).query))
+    assert query.get("state") == params["state"], "state echoed"
+    return query["code"]
+
+
+WEB_SCOPE = "openid profile email offline_access read:messages"
+STATE = {}
+
+
+def web_tokens():
+    """The regular web app's tokens, by the code grant (made once, shared by the checks)."""
+    if "web" not in STATE:
+        code = log_in(WEB_ID, WEB_CALLBACK, WEB_SCOPE, nonce="n-0S6_WzA2Mj")
+        STATE["web"] = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(
+            code=code, redirect_uri=WEB_CALLBACK
+        )
+        STATE["web_code"] = code
+    return STATE["web"]
+
+
+def management():
+    token = GetToken(DOMAIN, MGMT_ID, client_secret=MGMT_SECRET).client_credentials(f"https://{DOMAIN}/api/v2/")
+    return Auth0(DOMAIN, token["access_token"])
+
+
+# --- Authentication API -----------------------------------------------------------------------
+
+
+@check("GetToken.client_credentials")
+def client_credentials():
+    token = GetToken(DOMAIN, M2M_ID, client_secret=M2M_SECRET).client_credentials(API)
+    assert token["token_type"] == "Bearer", token
+    assert token["expires_in"] == 3600, token
+    access = claims(token["access_token"])
+    assert access["iss"] == ISSUER and access["aud"] == API, access
+    assert access["sub"] == f"{M2M_ID}@clients", access
+    assert access["scope"] == "read:messages", access
+
+
+@check("GetToken.authorization_code")
+def authorization_code():
+    tokens = web_tokens()
+    assert tokens["token_type"] == "Bearer", tokens
+    for field in ("access_token", "id_token", "refresh_token", "expires_in"):
+        assert field in tokens, f"{field} in {sorted(tokens)}"
+    access = claims(tokens["access_token"])
+    assert access["aud"] in (API, [API, f"{ISSUER}userinfo"]), access
+    assert "read:messages" in access["scope"].split(), access
+
+
+@check("TokenVerifier(AsymmetricSignatureVerifier(jwks_url)).verify")
+def token_verifier():
+    verifier = TokenVerifier(
+        signature_verifier=AsymmetricSignatureVerifier(f"https://{DOMAIN}/.well-known/jwks.json"),
+        issuer=ISSUER,
+        audience=WEB_ID,
+    )
+    payload = verifier.verify(web_tokens()["id_token"], nonce="n-0S6_WzA2Mj")
+    assert payload["name"] == "Jane Compat", payload
+    assert payload["email"] == "jane@compat.example", payload
+
+
+@check("Users.userinfo")
+def userinfo():
+    info = Users(DOMAIN).userinfo(web_tokens()["access_token"])
+    assert info["sub"] == claims(web_tokens()["id_token"])["sub"], info
+    assert info["name"] == "Jane Compat" and info["email"] == "jane@compat.example", info
+
+
+@check("GetToken.refresh_token")
+def refresh_token():
+    refreshed = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).refresh_token(web_tokens()["refresh_token"])
+    assert refreshed["token_type"] == "Bearer", refreshed
+    assert refreshed["access_token"] != web_tokens()["access_token"]
+    assert claims(refreshed["access_token"])["aud"] in (API, [API, f"{ISSUER}userinfo"])
+    STATE["refreshed"] = refreshed
+
+
+@check("RevokeToken.revoke_refresh_token")
+def revoke_refresh_token():
+    code = log_in(WEB_ID, WEB_CALLBACK, WEB_SCOPE)
+    tokens = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(code=code, redirect_uri=WEB_CALLBACK)
+    RevokeToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).revoke_refresh_token(tokens["refresh_token"])
+    expect_error(
+        lambda: GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).refresh_token(tokens["refresh_token"]),
+        400,
+        "invalid_grant",
+    )
+
+
+@check("GetToken.authorization_code_pkce")
+def authorization_code_pkce():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    code = log_in(SPA_ID, SPA_CALLBACK, "openid profile read:messages",
+                  code_challenge=challenge, code_challenge_method="S256")
+    tokens = GetToken(DOMAIN, SPA_ID).authorization_code_pkce(
+        code_verifier=verifier, code=code, redirect_uri=SPA_CALLBACK
+    )
+    assert tokens["token_type"] == "Bearer" and "id_token" in tokens, tokens
+
+
+@check("GetToken.client_credentials with a wrong secret -> Auth0Error 401")
+def wrong_secret():
+    expect_error(
+        lambda: GetToken(DOMAIN, M2M_ID, client_secret="wrong-secret").client_credentials(API),
+        401,
+        "invalid_client",
+    )
+
+
+@check("GetToken.authorization_code with a used code -> Auth0Error invalid_grant")
+def reused_code():
+    web_tokens()
+    expect_error(
+        lambda: GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(
+            code=STATE["web_code"], redirect_uri=WEB_CALLBACK
+        ),
+        400,
+        "invalid_grant",
+    )
+
+
+@check("GetToken.client_credentials for an unknown audience -> Auth0Error access_denied")
+def unknown_audience():
+    failure = expect_error(
+        lambda: GetToken(DOMAIN, M2M_ID, client_secret=M2M_SECRET).client_credentials("https://unknown.example/"),
+        403,
+        "access_denied",
+    )
+    assert "unknown.example" in failure.message, failure.message
+
+
+@check("Users.userinfo with a tampered token -> Auth0Error 401")
+def userinfo_tampered():
+    access = web_tokens()["access_token"]
+    tampered = access[:-4] + ("AAAA" if not access.endswith("AAAA") else "BBBB")
+    try:
+        Users(DOMAIN).userinfo(tampered)
+    except Auth0Error as failure:
+        assert failure.status_code == 401, failure
+        return
+    raise AssertionError("a tampered token was accepted")
+
+
+# --- Management API ---------------------------------------------------------------------------
+
+
+@check("Auth0.resource_servers create/get(id)/update/get_all/delete")
+def resource_servers():
+    auth0 = management()
+    identifier = f"https://orders.compat.example/{secrets.token_hex(4)}"
+    created = auth0.resource_servers.create(
+        {"identifier": identifier, "name": "Orders", "scopes": [{"value": "read:orders", "description": "Read"}]}
+    )
+    assert created["identifier"] == identifier, created
+    assert created["id"] != identifier and re.fullmatch(r"[0-9a-f]{24}", created["id"]), created["id"]
+    assert auth0.resource_servers.get(created["id"])["identifier"] == identifier
+    encoded = urllib.parse.quote(identifier, safe="")
+    assert auth0.resource_servers.get(encoded)["id"] == created["id"], "the URL-encoded identifier works too"
+    updated = auth0.resource_servers.update(created["id"], {"token_lifetime": 600})
+    assert updated["token_lifetime"] == 600, updated
+    listed = auth0.resource_servers.get_all()
+    assert created["id"] in [rs["id"] for rs in listed], listed
+    auth0.resource_servers.delete(created["id"])
+    expect_error(lambda: auth0.resource_servers.get(created["id"]), 404, "inexistent_resource_server")
+
+
+@check("Auth0.clients create/get/update/rotate_secret/all/delete")
+def clients():
+    auth0 = management()
+    created = auth0.clients.create(
+        {"name": "Created by auth0-python", "app_type": "regular_web", "callbacks": ["https://app.example.com/cb"]}
+    )
+    client_id = created["client_id"]
+    assert created["client_secret"], "the secret is shown at creation"
+    got = auth0.clients.get(client_id)
+    assert got["name"] == "Created by auth0-python" and "client_secret" not in got, got
+    updated = auth0.clients.update(client_id, {"web_origins": ["https://app.example.com"]})
+    assert updated["web_origins"] == ["https://app.example.com"], updated
+    rotated = auth0.clients.rotate_secret(client_id)
+    assert rotated["client_secret"] and rotated["client_secret"] != created["client_secret"]
+    assert client_id in [c["client_id"] for c in auth0.clients.all(per_page=100)]
+    auth0.clients.delete(client_id)
+    expect_error(lambda: auth0.clients.get(client_id), 404, "inexistent_client")
+
+
+@check("Auth0.client_grants create/all/update/delete")
+def client_grants():
+    auth0 = management()
+    client = auth0.clients.create({"name": "Grantee", "app_type": "non_interactive"})
+    grant = auth0.client_grants.create({"client_id": client["client_id"], "audience": API, "scope": ["read:messages"]})
+    assert grant["scope"] == ["read:messages"], grant
+    listed = auth0.client_grants.all(audience=API)
+    assert grant["id"] in [g["id"] for g in listed], listed
+    changed = auth0.client_grants.update(grant["id"], {"scope": ["read:messages", "write:messages"]})
+    assert sorted(changed["scope"]) == ["read:messages", "write:messages"], changed
+    token = GetToken(DOMAIN, client["client_id"], client_secret=client["client_secret"]).client_credentials(API)
+    assert claims(token["access_token"])["scope"].split() == ["read:messages", "write:messages"]
+    auth0.client_grants.delete(grant["id"])
+    expect_error(
+        lambda: GetToken(DOMAIN, client["client_id"], client_secret=client["client_secret"]).client_credentials(API),
+        403,
+        "access_denied",
+    )
+    auth0.clients.delete(client["client_id"])
+
+
+@check("Auth0.users create/get/update/list/delete")
+def users():
+    auth0 = management()
+    email = f"compat-{secrets.token_hex(3)}@example.com"
+    created = auth0.users.create(
+        {"connection": "Username-Password-Authentication", "email": email, "password": "a long enough passphrase 42", "name": "Created"}
+    )
+    user_id = created["user_id"]
+    assert user_id.startswith("auth0|"), user_id
+    assert auth0.users.get(user_id)["email"] == email
+    assert auth0.users.update(user_id, {"name": "Renamed"})["name"] == "Renamed"
+    listed = auth0.users.list(per_page=100)
+    assert user_id in [u["user_id"] for u in listed["users"]], listed
+    auth0.users.delete(user_id)
+    expect_error(lambda: auth0.users.get(user_id), 404, "inexistent_user")
+
+
+@check("Auth0.grants.all(user_id)/delete")
+def grants():
+    auth0 = management()
+    web_tokens()
+    jane = claims(web_tokens()["id_token"])["sub"]
+    listed = auth0.grants.all(extra_params={"user_id": jane})
+    mine = [g for g in listed if g["clientID"] == WEB_ID]
+    assert mine and mine[0]["audience"] == API, listed
+    assert "read:messages" in mine[0]["scope"], mine[0]
+
+
+@check("Auth0.user_blocks.get_by_identifier/get")
+def user_blocks():
+    auth0 = management()
+    blocks = auth0.user_blocks.get_by_identifier("jane@compat.example")
+    assert blocks == {"blocked_for": []}, blocks
+    jane = claims(web_tokens()["id_token"])["sub"]
+    assert auth0.user_blocks.get(jane) == {"blocked_for": []}
+
+
+@check("Auth0.logs.search/get")
+def logs():
+    auth0 = management()
+    found = auth0.logs.search(per_page=50)
+    events = found["logs"] if isinstance(found, dict) else found
+    assert events, "the audit log has events"
+    types = {event["type"] for event in events}
+    assert "s" in types or "seccft" in types, types
+    one = auth0.logs.get(events[0]["log_id"])
+    assert one["log_id"] == events[0]["log_id"], one
+
+
+@check("Auth0 without a token's scope -> Auth0Error 401/403")
+def management_unauthorized():
+    stranger = Auth0(DOMAIN, GetToken(DOMAIN, M2M_ID, client_secret=M2M_SECRET).client_credentials(API)["access_token"])
+    try:
+        stranger.clients.all()
+    except Auth0Error as failure:
+        assert failure.status_code in (401, 403), failure
+        return
+    raise AssertionError("a token for another API was accepted by the Management API")
+
+
+def main():
+    failed = 0
+    for name, function in CHECKS:
+        try:
+            function()
+            print(f"ok - {name}", flush=True)
+        except Exception as failure:  # every failure is reported, then the next check runs
+            failed += 1
+            detail = "".join(traceback.format_exception_only(type(failure), failure)).strip()
+            print(f"not ok - {name}: {detail}", flush=True)
+    print(f"auth0-python: {len(CHECKS) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
