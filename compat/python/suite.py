@@ -367,6 +367,13 @@ def logs():
     assert one["log_id"] == events[0]["log_id"], one
 
 
+@check("Auth0.clients.create with a malformed body -> Auth0Error 400 invalid_body")
+def malformed_body():
+    auth0 = management()
+    failure = expect_error(lambda: auth0.clients.create({"name": 5, "app_type": "spa"}), 400, "invalid_body")
+    assert "name" in failure.message, failure.message
+
+
 @check("Auth0 without a token's scope -> Auth0Error 401/403")
 def management_unauthorized():
     stranger = Auth0(DOMAIN, GetToken(DOMAIN, M2M_ID, client_secret=M2M_SECRET).client_credentials(API)["access_token"])
