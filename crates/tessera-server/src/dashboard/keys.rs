@@ -37,7 +37,7 @@ pub async fn rotate(
     let form = Fields(fields);
     signed_in.check(&form)?;
     if form.get("confirmed") != "yes" {
-        return Ok(view::confirm(signed_in.chrome("keys"), "Rotate key", "A new key will sign new tokens; the current one stays published so issued tokens still verify.", "/dashboard/keys/rotate", &form, BACK));
+        return Ok(view::confirm(signed_in.chrome("keys"), "Rotate key", "The next key, published already, will sign new tokens and a new next key is published; the current one stays published so issued tokens still verify.", "/dashboard/keys/rotate", &form, BACK));
     }
     let query = RotateQuery {
         alg: Some(form.get("alg"))

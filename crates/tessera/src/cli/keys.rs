@@ -22,11 +22,12 @@ pub struct KeysArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysAction {
-    /// List every signing key: kid, algorithm, creation time and status
-    /// (current signer, previous key still published, or revoked).
+    /// List every signing key: kid, algorithm, creation time and status (current signer,
+    /// next key published ahead of signing, previous key still published, or revoked).
     List,
-    /// Generate a key that signs new tokens of its algorithm from the servers' next key
-    /// reload; the previous key stays published so tokens it signed still verify.
+    /// Make the next key (published already) sign new tokens of its algorithm from the
+    /// servers' next key reload, and publish a new next key; the previous key stays published
+    /// so tokens it signed still verify.
     Rotate {
         /// RS256, PS256, ES256 or EdDSA.
         #[arg(long, default_value = "RS256", value_parser = parse_algorithm)]
