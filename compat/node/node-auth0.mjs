@@ -76,6 +76,31 @@ check('auth0 ManagementClient.users create/get/delete', async () => {
   await rejects(management.users.get({ id: created.user_id }), { statusCode: 404, errorCode: 'inexistent_user' });
 });
 
+check('auth0 ManagementClient.users update (metadata) / getAll (q, v3) / usersByEmail.getByEmail', async () => {
+  const tag = `${Date.now()}`;
+  const email = `node-meta-${tag}@example.com`;
+  const { data: created } = await management.users.create({
+    connection: 'Username-Password-Authentication',
+    email,
+    password: 'another long enough passphrase 7',
+    user_id: `node-${tag}`,
+    app_metadata: { plan: `gold-${tag}` },
+    user_metadata: { theme: 'dark' },
+  });
+  assert.equal(created.user_id, `auth0|node-${tag}`);
+  const { data: updated } = await management.users.update(
+    { id: created.user_id },
+    { user_metadata: { theme: null, lang: 'fr' }, app_metadata: { roles: ['admin'] } },
+  );
+  assert.deepEqual(updated.user_metadata, { lang: 'fr' });
+  assert.deepEqual(updated.app_metadata, { plan: `gold-${tag}`, roles: ['admin'] });
+  const { data: found } = await management.users.getAll({ q: `app_metadata.plan:"gold-${tag}"`, search_engine: 'v3' });
+  assert.deepEqual(found.map((u) => u.user_id), [created.user_id]);
+  const { data: byEmail } = await management.usersByEmail.getByEmail({ email });
+  assert.deepEqual(byEmail.map((u) => u.user_id), [created.user_id]);
+  await management.users.delete({ id: created.user_id });
+});
+
 check('auth0 ManagementClient.clientGrants getAll', async () => {
   const { data: grants } = await management.clientGrants.getAll({ audience: API });
   assert.ok(grants.some((g) => g.client_id === M2M.id && g.scope.includes('read:messages')), JSON.stringify(grants));

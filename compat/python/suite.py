@@ -335,6 +335,35 @@ def users():
     expect_error(lambda: auth0.users.get(user_id), 404, "inexistent_user")
 
 
+@check("Auth0.users metadata merge, list(q, search_engine=v3), users_by_email")
+def users_metadata_and_search():
+    auth0 = management()
+    tag = secrets.token_hex(3)
+    email = f"compat-meta-{tag}@example.com"
+    created = auth0.users.create(
+        {
+            "connection": "Username-Password-Authentication",
+            "email": email,
+            "password": "a long enough passphrase 42",
+            "given_name": "Ada",
+            "user_metadata": {"theme": "dark"},
+            "app_metadata": {"plan": f"gold-{tag}", "roles": ["admin"]},
+        }
+    )
+    user_id = created["user_id"]
+    assert created["given_name"] == "Ada", created
+    updated = auth0.users.update(user_id, {"user_metadata": {"theme": None, "lang": "fr"}})
+    assert updated["user_metadata"] == {"lang": "fr"}, updated
+    assert updated["app_metadata"] == {"plan": f"gold-{tag}", "roles": ["admin"]}, updated
+    for q in (f'app_metadata.plan:"gold-{tag}"', f"email:{email} AND app_metadata.roles:admin"):
+        found = auth0.users.list(q=q, search_engine="v3")
+        assert [u["user_id"] for u in found["users"]] == [user_id], (q, found)
+    by_email = auth0.users_by_email.search_users_by_email(email)
+    assert [u["user_id"] for u in by_email] == [user_id], by_email
+    auth0.users.delete(user_id)
+    assert auth0.users_by_email.search_users_by_email(email) == []
+
+
 @check("Auth0.grants.all(user_id)/delete")
 def grants():
     auth0 = management()

@@ -18,7 +18,11 @@ pub mod resource_servers;
 pub mod scopes;
 mod service;
 pub mod user_blocks;
+pub mod user_search;
 pub mod users;
 
 pub use error::{AdminError, AdminResult};
+
+/// Auth0's name for the username/password store, the only connection Tessera has.
+pub const CONNECTION: &str = "Username-Password-Authentication";
 pub use service::{Admin, AdminParts, Caller, Live, Principal};

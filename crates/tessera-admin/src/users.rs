@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
-use tessera_store::{NewUser, User as StoredUser};
+use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
 
 use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
 use crate::service::{Admin, Caller};
+use crate::user_search::{parse_query, parse_sort};
 
-/// Auth0's name for the username/password store, the only connection Tessera has.
-pub const CONNECTION: &str = "Username-Password-Authentication";
+pub use crate::CONNECTION;
 /// Auth0's "Fair" password policy: at least 8 characters.
 const MIN_PASSWORD_LENGTH: usize = 8;
 
@@ -24,6 +24,29 @@ pub struct UserBody {
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Defaults to the part of the email before its `@`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// A URL of the user's picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// What the user may change about themselves. On update, merged into the stored object by
+    /// top-level key: a key set to `null` is removed, and `{}` removes them all (as Auth0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub user_metadata: Option<JsonObject>,
+    /// What only the tenant may change (roles, plans, external ids); merged as `user_metadata`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub app_metadata: Option<JsonObject>,
+    /// On creation only: the id without its `auth0|` prefix (as Auth0 takes it); by default,
+    /// 24 random hex digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// At least 8 characters; stored only as an argon2id hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -37,12 +60,37 @@ pub struct UserBody {
     pub connection: Option<String>,
 }
 
-/// The search of a user list.
+/// The search of a user list, as Auth0's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
-    /// Finds users whose username, email or name contains it.
+    /// Auth0's user search query (Lucene syntax): `email:"jane@example.com"`,
+    /// `name:jo*`, `app_metadata.plan:"gold"`, `logins_count:[2 TO *]`, `AND`/`OR`/`NOT`; a
+    /// word without a field is looked for in the user's names and email.
     pub q: Option<String>,
+    /// `v3` (the only engine; accepted for compatibility).
+    pub search_engine: Option<String>,
+    /// `field:1` or `field:-1`: email, name, username, nickname, user_id, created_at,
+    /// updated_at, last_login or logins_count. By username when absent.
+    pub sort: Option<String>,
+}
+
+impl UserQuery {
+    /// Finds users by a query in Auth0's syntax.
+    pub fn search(q: &str) -> UserQuery {
+        UserQuery {
+            q: Some(q.to_owned()),
+            ..UserQuery::default()
+        }
+    }
+}
+
+/// `GET /api/v2/users-by-email`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmailQuery {
+    /// The exact email (emails are stored in lower case, as Auth0 stores them).
+    pub email: String,
 }
 
 /// A user's identity at the database connection.
@@ -61,19 +109,35 @@ pub struct Identity {
 /// A user (never with a password).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
-    /// `auth0|` and 24 hex digits.
+    /// `auth0|` and, unless given at creation, 24 hex digits.
     pub user_id: String,
     pub email: String,
     pub email_verified: bool,
     pub username: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
     pub nickname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     pub blocked: bool,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
     pub identities: Vec<Identity>,
+    #[schema(value_type = Object)]
+    pub user_metadata: JsonObject,
+    #[schema(value_type = Object)]
+    pub app_metadata: JsonObject,
+    /// RFC 3339; absent until the first login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    pub logins_count: u64,
 }
 
 impl User {
@@ -82,13 +146,17 @@ impl User {
             .user_id
             .split_once('|')
             .map_or(user.user_id.as_str(), |(_, id)| id);
+        let profile = &user.profile;
         User {
             user_id: user.user_id.clone(),
             email: user.email.clone(),
             email_verified: user.email_verified,
             username: user.username.clone(),
             name: user.name.clone(),
-            nickname: user.username.clone(),
+            given_name: profile.given_name.clone(),
+            family_name: profile.family_name.clone(),
+            nickname: user.nickname(),
+            picture: profile.picture.clone(),
             blocked: user.blocked,
             created_at: user.created_at.rfc3339(),
             updated_at: user.updated_at.rfc3339(),
@@ -98,12 +166,76 @@ impl User {
                 user_id: local_id.to_owned(),
                 is_social: false,
             }],
+            user_metadata: profile.user_metadata.clone(),
+            app_metadata: profile.app_metadata.clone(),
+            last_login: user.last_login.map(|at| at.rfc3339()),
+            last_ip: user.last_ip.clone(),
+            logins_count: user.logins_count,
         }
     }
 }
 
 list_shapes! {
     UserList, UserPage, User, users, "users";
+}
+
+/// Auth0's metadata update: top-level keys replace the stored ones, a `null` removes its key,
+/// and an empty object removes every key.
+pub fn merge_metadata(stored: &mut JsonObject, update: JsonObject) {
+    if update.is_empty() {
+        stored.clear();
+    }
+    for (key, value) in update {
+        if value.is_null() {
+            stored.remove(&key);
+        } else {
+            stored.insert(key, value);
+        }
+    }
+}
+
+/// Auth0 refuses metadata keys with a `.` or starting with `$` (with a 500); here they are
+/// a 400 naming the key, at any depth.
+fn check_metadata(field: &str, metadata: &JsonObject) -> AdminResult<()> {
+    fn bad_key(object: &JsonObject) -> Option<&str> {
+        object.iter().find_map(|(key, value)| {
+            if key.contains('.') || key.starts_with('$') {
+                return Some(key.as_str());
+            }
+            match value {
+                serde_json::Value::Object(inner) => bad_key(inner),
+                serde_json::Value::Array(items) => items.iter().find_map(|item| match item {
+                    serde_json::Value::Object(inner) => bad_key(inner),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        })
+    }
+    match bad_key(metadata) {
+        Some(key) => Err(AdminError::InvalidBody(format!(
+            "Payload validation error: {field} key `{key}` contains a `.` or starts with `$`"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// An id given at creation: the part after `auth0|` (with or without the prefix), as Auth0
+/// takes ids from imports and migrations.
+fn user_id_of(given: Option<String>) -> AdminResult<String> {
+    let Some(given) = given else {
+        return Ok(format!("auth0|{}", random_hex(12)?));
+    };
+    let local = given.strip_prefix("auth0|").unwrap_or(&given);
+    let valid = !local.is_empty()
+        && local.len() <= 255
+        && local.chars().all(|c| c.is_ascii_graphic() && c != '|');
+    if !valid {
+        return Err(AdminError::InvalidBody(format!(
+            "Payload validation error: user_id `{given}` is not 1 to 255 printable characters without `|`"
+        )));
+    }
+    Ok(format!("auth0|{local}"))
 }
 
 fn check_connection(connection: Option<&str>) -> AdminResult<()> {
@@ -113,6 +245,12 @@ fn check_connection(connection: Option<&str>) -> AdminResult<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Auth0 stores the emails of its own users in lower case.
+fn checked_email(email: String) -> AdminResult<String> {
+    check_email(&email)?;
+    Ok(email.to_lowercase())
 }
 
 fn check_email(email: &str) -> AdminResult<()> {
@@ -135,18 +273,37 @@ pub(crate) fn not_found(id: &str) -> AdminError {
 }
 
 impl Admin {
-    /// Users whose username, email or name contains `search` (all when `None`), by username.
+    /// Users matching Auth0's user search query (all when there is none).
     pub async fn list_users(
         &self,
         caller: &Caller,
         paging: &Paging,
-        search: Option<&str>,
+        query: &UserQuery,
     ) -> AdminResult<Listed<User>> {
         caller.require("read:users")?;
         let page = paging.page()?;
-        let search = search.map(str::trim).filter(|q| !q.is_empty());
-        let listing = self.store().list_users(page, search).await?;
+        let invalid =
+            |reason: String| AdminError::InvalidQuery(format!("Query validation error: {reason}"));
+        let search = match query.q.as_deref().map(str::trim) {
+            Some(q) if !q.is_empty() => {
+                Some(parse_query(q).map_err(|e| invalid(format!("q: {e}")))?)
+            }
+            _ => None,
+        };
+        let sort = match query.sort.as_deref() {
+            Some(sort) => Some(parse_sort(sort).map_err(invalid)?),
+            None => None,
+        };
+        let listing = self.store().list_users(page, search.as_ref(), sort).await?;
         Ok(Listed::of(page, listing, User::of))
+    }
+
+    /// `GET /api/v2/users-by-email`: exact, as Auth0's (which stores its users' emails in lower
+    /// case, so a search in another case finds none of them).
+    pub async fn users_by_email(&self, caller: &Caller, email: &str) -> AdminResult<Vec<User>> {
+        caller.require("read:users")?;
+        let users = self.store().users_by_email(email).await?;
+        Ok(users.iter().map(User::of).collect())
     }
 
     pub async fn user(&self, caller: &Caller, id: &str) -> AdminResult<User> {
@@ -170,19 +327,30 @@ impl Admin {
     pub async fn create_user(&self, caller: &Caller, body: UserBody) -> AdminResult<User> {
         caller.require("create:users")?;
         check_connection(body.connection.as_deref())?;
-        let email = body.email.ok_or_else(|| AdminError::missing("email"))?;
-        check_email(&email)?;
+        let email = checked_email(body.email.ok_or_else(|| AdminError::missing("email"))?)?;
         let password = body
             .password
             .ok_or_else(|| AdminError::missing("password"))?;
+        let user_metadata = body.user_metadata.unwrap_or_default();
+        let app_metadata = body.app_metadata.unwrap_or_default();
+        check_metadata("user_metadata", &user_metadata)?;
+        check_metadata("app_metadata", &app_metadata)?;
         let username = body.username.unwrap_or_else(|| email.clone());
         let new = NewUser {
-            user_id: format!("auth0|{}", random_hex(12)?),
-            name: body.name.unwrap_or_else(|| username.clone()),
+            user_id: user_id_of(body.user_id)?,
+            name: body.name.unwrap_or_else(|| email.clone()),
             username,
             email,
             password_hash: self.hash(password).await?,
             email_verified: body.email_verified.unwrap_or(false),
+            profile: UserProfile {
+                given_name: body.given_name,
+                family_name: body.family_name,
+                nickname: body.nickname,
+                picture: body.picture,
+                user_metadata: without_nulls(user_metadata),
+                app_metadata: without_nulls(app_metadata),
+            },
         };
         let now = self.now();
         let mut user = self.store().create_user(&new, now).await?;
@@ -194,7 +362,8 @@ impl Admin {
         Ok(User::of(&user))
     }
 
-    /// Changes what `body` gives; blocking revokes the user's refresh tokens.
+    /// Changes what `body` gives (metadata merged as Auth0 merges it); blocking revokes the
+    /// user's refresh tokens.
     pub async fn update_user(
         &self,
         caller: &Caller,
@@ -203,16 +372,39 @@ impl Admin {
     ) -> AdminResult<User> {
         caller.require("update:users")?;
         check_connection(body.connection.as_deref())?;
+        if body.user_id.is_some() {
+            return Err(AdminError::InvalidBody(
+                "Payload validation error: user_id cannot be changed".to_owned(),
+            ));
+        }
         let mut user = self.stored_user(id).await?;
         if let Some(email) = body.email {
-            check_email(&email)?;
-            user.email = email;
+            user.email = checked_email(email)?;
         }
         if let Some(username) = body.username {
             user.username = username;
         }
         if let Some(name) = body.name {
             user.name = name;
+        }
+        let profile = &mut user.profile;
+        for (field, value) in [
+            (&mut profile.given_name, body.given_name),
+            (&mut profile.family_name, body.family_name),
+            (&mut profile.nickname, body.nickname),
+            (&mut profile.picture, body.picture),
+        ] {
+            if value.is_some() {
+                *field = value;
+            }
+        }
+        if let Some(update) = body.user_metadata {
+            check_metadata("user_metadata", &update)?;
+            merge_metadata(&mut profile.user_metadata, update);
+        }
+        if let Some(update) = body.app_metadata {
+            check_metadata("app_metadata", &update)?;
+            merge_metadata(&mut profile.app_metadata, update);
         }
         if let Some(verified) = body.email_verified {
             user.email_verified = verified;
@@ -246,5 +438,71 @@ impl Admin {
         }
         self.changed();
         Ok(())
+    }
+}
+
+/// Metadata as created: a `null` value stores nothing.
+fn without_nulls(mut metadata: JsonObject) -> JsonObject {
+    metadata.retain(|_, value| !value.is_null());
+    metadata
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(value: serde_json::Value) -> JsonObject {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn metadata_merges_top_level_keys_and_null_removes_one() {
+        let mut stored =
+            object(json!({"hobby": "surfing", "address": {"home": "1 Main St"}, "age": 3}));
+        merge_metadata(
+            &mut stored,
+            object(json!({"address": {"work": "2 Side St"}, "age": null, "color": "red"})),
+        );
+        assert_eq!(
+            stored,
+            object(json!({"hobby": "surfing", "address": {"work": "2 Side St"}, "color": "red"}))
+        );
+        merge_metadata(&mut stored, JsonObject::new());
+        assert!(stored.is_empty(), "an empty object removes every key");
+    }
+
+    #[test]
+    fn metadata_keys_with_a_dot_or_a_leading_dollar_are_refused_at_any_depth() {
+        assert!(check_metadata("app_metadata", &object(json!({"plan": {"tier": 1}}))).is_ok());
+        for bad in [
+            json!({"preference.color": "pink"}),
+            json!({"$set": 1}),
+            json!({"a": {"b.c": 1}}),
+            json!({"a": [{"$x": 1}]}),
+        ] {
+            let error = check_metadata("app_metadata", &object(bad)).unwrap_err();
+            assert!(error.to_string().contains("app_metadata key"), "{error}");
+        }
+    }
+
+    #[test]
+    fn ids_given_at_creation_keep_their_shape() {
+        assert_eq!(user_id_of(Some("abc123".into())).unwrap(), "auth0|abc123");
+        assert_eq!(
+            user_id_of(Some("auth0|abc123".into())).unwrap(),
+            "auth0|abc123"
+        );
+        let generated = user_id_of(None).unwrap();
+        assert!(
+            generated.starts_with("auth0|") && generated.len() == 30,
+            "{generated}"
+        );
+        for bad in ["", "auth0|", "a|b", "with space", "ctl\u{7}"] {
+            assert!(user_id_of(Some(bad.into())).is_err(), "{bad}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use tessera_admin::keys::RotateQuery;
 use tessera_admin::paging::{every, Paging};
 use tessera_admin::resource_servers::ResourceServerBody;
 use tessera_admin::scopes::{self, management_audience, scopes_of};
-use tessera_admin::users::UserBody;
+use tessera_admin::users::{UserBody, UserQuery};
 use tessera_admin::{Admin, AdminError, AdminParts, Caller, Principal};
 use tessera_core::audit::{Audit, AuditCounters, Recording, RequestContext};
 use tessera_core::brute_force::BruteForce;
@@ -130,7 +130,7 @@ async fn a_caller_without_the_scope_is_refused_and_nothing_changes() {
     assert_eq!(listed.total, 1, "only the management client");
     assert_eq!(
         f.admin
-            .list_users(&reader, &Paging::default(), None)
+            .list_users(&reader, &Paging::default(), &UserQuery::default())
             .await
             .unwrap_err(),
         AdminError::InsufficientScope("read:users".into())

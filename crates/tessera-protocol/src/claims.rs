@@ -85,7 +85,10 @@ pub fn access_token_claims(
 pub struct Profile {
     pub sub: String,
     pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     pub nickname: String,
+    pub picture: Option<String>,
     pub email: String,
     pub email_verified: bool,
     pub updated_at: Timestamp,
@@ -97,7 +100,13 @@ pub struct StandardClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +121,10 @@ impl StandardClaims {
         let with_email = scope.contains("email");
         StandardClaims {
             name: with_profile.then(|| profile.name.clone()),
+            given_name: with_profile.then(|| profile.given_name.clone()).flatten(),
+            family_name: with_profile.then(|| profile.family_name.clone()).flatten(),
             nickname: with_profile.then(|| profile.nickname.clone()),
+            picture: with_profile.then(|| profile.picture.clone()).flatten(),
             updated_at: with_profile.then_some(profile.updated_at),
             email: with_email.then(|| profile.email.clone()),
             email_verified: with_email.then_some(profile.email_verified),

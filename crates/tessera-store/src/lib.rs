@@ -7,6 +7,7 @@ mod records;
 mod rows;
 mod sql;
 mod sqlite;
+mod user_search;
 
 use async_trait::async_trait;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
@@ -17,10 +18,14 @@ use tessera_protocol::{
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
 pub use records::{
-    Admin, AdminRole, AdminSession, ClientGrant, Consent, LogEvent, LogFilter, Login, NewUser,
-    PendingAuthorization, Session, SigningKeyRecord, User,
+    Admin, AdminRole, AdminSession, ClientGrant, Consent, JsonObject, LogEvent, LogFilter, Login,
+    NewUser, PendingAuthorization, Session, SigningKeyRecord, User, UserProfile,
 };
 pub use sqlite::SqliteStore;
+pub use user_search::{
+    FlagField, MetadataField, MetadataKey, RangeField, SortField, TextField, TextMatch, UserSearch,
+    UserSort,
+};
 
 /// One page of a listing: Auth0's `page` (from 0) and `per_page`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,14 +88,29 @@ pub trait UserStore {
     /// The user whose username or email is `login`.
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn user(&self, user_id: &str) -> StoreResult<Option<User>>;
-    /// Creates a user; [`StoreError::Conflict`] when the username or email is taken.
+    /// The users whose email is exactly `email`.
+    async fn users_by_email(&self, email: &str) -> StoreResult<Vec<User>>;
+    /// Creates a user; [`StoreError::Conflict`] when the id, username or email is taken.
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
     /// Writes every field of `user` (found by `user_id`); false if there is no such user.
     async fn update_user(&self, user: &User, now: Timestamp) -> StoreResult<bool>;
+    /// A successful login: `last_login`, `last_ip` and `logins_count` (the profile's
+    /// `updated_at` stays).
+    async fn record_user_login(
+        &self,
+        user_id: &str,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Deletes a user with their sessions and consents; true if they existed.
     async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
-    /// Users whose username, email or name contains `search` (all when `None`), by username.
-    async fn list_users(&self, page: Page, search: Option<&str>) -> StoreResult<Listing<User>>;
+    /// Users matching `search` (all when `None`), in `sort`'s order (by username when `None`).
+    async fn list_users(
+        &self,
+        page: Page,
+        search: Option<&UserSearch>,
+        sort: Option<UserSort>,
+    ) -> StoreResult<Listing<User>>;
 }
 
 /// SSO sessions, keyed by the digest of the session cookie.

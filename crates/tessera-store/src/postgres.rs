@@ -69,6 +69,18 @@ impl Dialect for PostgresStore {
         &self.pool
     }
 
+    fn json_path(keys: &[&str]) -> String {
+        format!("{{{}}}", keys.join(","))
+    }
+
+    // jsonb containment: an array contains a scalar it has among its elements.
+    fn json_holds(column: &str, path: &str, value: &str) -> String {
+        format!(
+            "COALESCE(jsonb_typeof(CAST({column} AS jsonb) #> CAST({path} AS text[])) <> 'object'
+                AND (CAST({column} AS jsonb) #> CAST({path} AS text[])) @> CAST({value} AS jsonb), FALSE)"
+        )
+    }
+
     // `FOR UPDATE SKIP LOCKED`: nodes purging at the same time take different rows.
     fn batch_delete(table: &str, condition: &str, limit: &str) -> String {
         format!(

@@ -18,6 +18,40 @@ pub struct User {
     pub blocked: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub profile: UserProfile,
+    /// The last successful login, and from where.
+    pub last_login: Option<Timestamp>,
+    pub last_ip: Option<String>,
+    pub logins_count: u64,
+}
+
+impl User {
+    /// The user's nickname, or Auth0's default: the part of the email before its `@`.
+    pub fn nickname(&self) -> String {
+        match &self.profile.nickname {
+            Some(nickname) => nickname.clone(),
+            None => self
+                .email
+                .split_once('@')
+                .map_or(self.email.as_str(), |(local, _)| local)
+                .to_owned(),
+        }
+    }
+}
+
+/// A JSON object, as Auth0's `user_metadata` and `app_metadata` are.
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// What Auth0 keeps of a user besides the login: optional names, a picture, and the two
+/// metadata objects (`user_metadata` the user may edit, `app_metadata` only the tenant).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserProfile {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: JsonObject,
+    pub app_metadata: JsonObject,
 }
 
 impl fmt::Debug for User {
@@ -40,6 +74,21 @@ pub struct NewUser {
     pub name: String,
     pub password_hash: String,
     pub email_verified: bool,
+    pub profile: UserProfile,
+}
+
+impl From<&User> for NewUser {
+    fn from(user: &User) -> NewUser {
+        NewUser {
+            user_id: user.user_id.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            password_hash: user.password_hash.clone(),
+            email_verified: user.email_verified,
+            profile: user.profile.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for NewUser {

@@ -92,6 +92,17 @@ macro_rules! row_mappers {
                 blocked: row.try_get("blocked")?,
                 created_at: Timestamp(row.try_get("created_at")?),
                 updated_at: Timestamp(row.try_get("updated_at")?),
+                profile: UserProfile {
+                    given_name: row.try_get("given_name")?,
+                    family_name: row.try_get("family_name")?,
+                    nickname: row.try_get("nickname")?,
+                    picture: row.try_get("picture")?,
+                    user_metadata: from_json(row.try_get("user_metadata")?)?,
+                    app_metadata: from_json(row.try_get("app_metadata")?)?,
+                },
+                last_login: row.try_get::<Option<i64>, _>("last_login")?.map(Timestamp),
+                last_ip: row.try_get("last_ip")?,
+                logins_count: u64::try_from(row.try_get::<i64, _>("logins_count")?).unwrap_or(0),
             })
         }
 

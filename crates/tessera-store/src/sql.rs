@@ -54,6 +54,15 @@ pub(crate) trait Dialect {
     /// many nodes can run it at once.
     fn batch_delete(table: &str, condition: &str, limit: &str) -> String;
 
+    /// A metadata path (keys of [`crate::MetadataKey`]'s alphabet) in the form
+    /// [`Dialect::json_holds`] takes it as a parameter.
+    fn json_path(keys: &[&str]) -> String;
+
+    /// True when the JSON text in `column` holds, at the path `path` (a placeholder bound to
+    /// [`Dialect::json_path`]), the scalar `value` (a placeholder bound to its JSON text), or
+    /// an array with it among its elements; false when the path leads nowhere or to an object.
+    fn json_holds(column: &str, path: &str, value: &str) -> String;
+
     /// [`crate::RefreshTokenStore::rotate_refresh_token`]: atomic on each database its own way.
     fn rotate_refresh(
         &self,

@@ -84,6 +84,21 @@ impl Dialect for SqliteStore {
         &self.readers
     }
 
+    fn json_path(keys: &[&str]) -> String {
+        keys.iter()
+            .fold("$".to_owned(), |path, key| format!("{path}.\"{key}\""))
+    }
+
+    // `json_each` walks an array's elements, or a scalar itself; its `value` is an SQL value
+    // (booleans become 0 and 1), so the JSON text is rebuilt from the element's type.
+    fn json_holds(column: &str, path: &str, value: &str) -> String {
+        format!(
+            "(json_type({column}, {path}) IS NOT 'object' AND EXISTS (SELECT 1 FROM json_each({column}, {path}) AS element
+                WHERE (CASE element.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+                    WHEN 'null' THEN 'null' ELSE json_quote(element.value) END) = {value}))"
+        )
+    }
+
     // SQLite has one writer at a time, so batches need no row locks.
     fn batch_delete(table: &str, condition: &str, limit: &str) -> String {
         format!(

@@ -19,9 +19,10 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, LogEvent,
-    LogFilter, Login, NewUser, Page, PendingAuthorization, PostgresStore, Session,
-    SigningKeyRecord, SqliteStore, Store,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, FlagField,
+    LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page, PendingAuthorization,
+    PostgresStore, RangeField, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField,
+    TextMatch, UserProfile, UserSearch, UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -54,6 +55,7 @@ fn new_user(username: &str, id: &str) -> NewUser {
         name: username.into(),
         password_hash: "$argon2id$fake".into(),
         email_verified: true,
+        profile: UserProfile::default(),
     }
 }
 

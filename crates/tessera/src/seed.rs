@@ -7,7 +7,7 @@ use tessera_protocol::registration::{
     RefreshTokenSettings, RegistrationError,
 };
 use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet, Timestamp};
-use tessera_store::{NewUser, Store};
+use tessera_store::{NewUser, Store, UserProfile};
 
 use crate::config::{ApiConfig, ClientConfig, ClientGrantConfig, Config, ConfigError, UserConfig};
 use crate::ServeError;
@@ -142,6 +142,8 @@ async fn upsert_user(
                 },
                 password_hash,
                 email_verified: user.email_verified,
+                // A seeded user's profile and metadata are the Management API's to change.
+                profile: UserProfile::default(),
             },
             now,
         )

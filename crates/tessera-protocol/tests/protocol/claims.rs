@@ -26,7 +26,10 @@ fn profile() -> Profile {
     Profile {
         sub: "auth0|user1".to_owned(),
         name: "Ada Lovelace".to_owned(),
+        given_name: Some("Ada".to_owned()),
+        family_name: None,
         nickname: "ada".to_owned(),
+        picture: None,
         email: "ada@example.com".to_owned(),
         email_verified: true,
         updated_at: Timestamp(1_600_000_000),
@@ -169,13 +172,16 @@ fn at_hash_is_base64url_of_the_left_half_of_sha256() {
 }
 
 #[test]
-fn standard_claims_for_profile_scope_are_name_nickname_updated_at() {
+fn standard_claims_for_profile_scope_are_the_names_picture_and_updated_at_the_user_has() {
     let claims = StandardClaims::for_scope(&profile(), &scopes("openid profile"));
     assert_eq!(
         claims,
         StandardClaims {
             name: Some("Ada Lovelace".to_owned()),
+            given_name: Some("Ada".to_owned()),
+            family_name: None,
             nickname: Some("ada".to_owned()),
+            picture: None,
             updated_at: Some(Timestamp(1_600_000_000)),
             email: None,
             email_verified: None,
@@ -190,7 +196,10 @@ fn standard_claims_for_email_scope_are_email_and_email_verified() {
         claims,
         StandardClaims {
             name: None,
+            given_name: None,
+            family_name: None,
             nickname: None,
+            picture: None,
             updated_at: None,
             email: Some("ada@example.com".to_owned()),
             email_verified: Some(true),
@@ -212,7 +221,8 @@ fn standard_claims_serialization_skips_absent_claims() {
         serde_json::to_value(StandardClaims::for_scope(&profile(), &scopes("profile"))).unwrap();
     assert_eq!(
         profile_only,
-        json!({"name": "Ada Lovelace", "nickname": "ada", "updated_at": 1_600_000_000})
+        json!({"name": "Ada Lovelace", "given_name": "Ada", "nickname": "ada", "updated_at": 1_600_000_000}),
+        "family_name and picture, which Ada has not, are left out"
     );
     let email_only =
         serde_json::to_value(StandardClaims::for_scope(&profile(), &scopes("email"))).unwrap();

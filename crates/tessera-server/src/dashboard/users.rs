@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use tessera_admin::grants::{Grant, GrantQuery};
 use tessera_admin::paging::{Paging, DEFAULT_PER_PAGE};
-use tessera_admin::users::{User, UserBody, CONNECTION};
+use tessera_admin::users::{User, UserBody, UserQuery, CONNECTION};
 use tessera_admin::AdminError;
 
 use crate::dashboard::session::SignedIn;
@@ -50,7 +50,7 @@ async fn list_page(
     };
     let listed = state
         .admin
-        .list_users(&signed_in.caller, &paging, Some(search.q.as_str()))
+        .list_users(&signed_in.caller, &paging, &UserQuery::search(&search.q))
         .await?;
     let page = UsersPage {
         chrome: signed_in.chrome("users"),

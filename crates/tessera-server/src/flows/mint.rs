@@ -25,7 +25,10 @@ pub fn profile_of(user: &User) -> Profile {
     Profile {
         sub: user.user_id.clone(),
         name: user.name.clone(),
-        nickname: user.username.clone(),
+        given_name: user.profile.given_name.clone(),
+        family_name: user.profile.family_name.clone(),
+        nickname: user.nickname(),
+        picture: user.profile.picture.clone(),
         email: user.email.clone(),
         email_verified: user.email_verified,
         updated_at: user.updated_at,

@@ -80,6 +80,9 @@ pub const ROUTES: &[Route] = &[
         on(m, resource_servers::delete)
     }),
     route(Method::GET, "/api/v2/users", |m| on(m, users::list)),
+    route(Method::GET, "/api/v2/users-by-email", |m| {
+        on(m, users::by_email)
+    }),
     route(Method::POST, "/api/v2/users", |m| on(m, users::create)),
     route(Method::GET, "/api/v2/users/{id}", |m| on(m, users::get)),
     route(Method::PATCH, "/api/v2/users/{id}", |m| {

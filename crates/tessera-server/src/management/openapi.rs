@@ -57,7 +57,7 @@ impl Modify for BearerScheme {
         clients::rotate_secret,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
-        users::list, users::create, users::get, users::update, users::delete,
+        users::list, users::by_email, users::create, users::get, users::update, users::delete,
         user_blocks::get_by_identifier, user_blocks::delete_by_identifier,
         user_blocks::get_by_id, user_blocks::delete_by_id,
         grants::list, grants::delete_by_user, grants::delete,

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use tessera_admin::paging::Paging;
-use tessera_admin::users::{User, UserBody, UserList, UserQuery};
+use tessera_admin::users::{EmailQuery, User, UserBody, UserList, UserQuery};
 
 use crate::management::auth::ApiCaller;
 use crate::management::error::ApiResult;
@@ -28,11 +28,28 @@ pub async fn list(
     ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let listed = state
-        .admin
-        .list_users(&caller, &paging, query.q.as_deref())
-        .await?;
+    let listed = state.admin.list_users(&caller, &paging, &query).await?;
     Ok(Json(UserList::new(listed, paging.with_totals())))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v2/users-by-email",
+    operation_id = "get_users_by_email",
+    summary = "Find users by their exact email",
+    tag = "users",
+    params(EmailQuery),
+    responses((status = 200, description = "The users with this email (none or one: emails are unique here)", body = Vec<User>), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:users"])),
+)]
+pub async fn by_email(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<EmailQuery>,
+) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(
+        state.admin.users_by_email(&caller, &query.email).await?,
+    ))
 }
 
 #[utoipa::path(

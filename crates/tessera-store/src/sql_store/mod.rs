@@ -32,7 +32,8 @@ use crate::{
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
     Expiring, Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore,
     NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session,
-    SessionStore, SigningKeyRecord, StoreResult, User, UserStore, EXCHANGE_EVENT_TYPES,
+    SessionStore, SigningKeyRecord, StoreResult, User, UserProfile, UserStore,
+    EXCHANGE_EVENT_TYPES,
 };
 
 type Db = <Backend as Dialect>::Db;

@@ -623,7 +623,7 @@ async fn listings_page_and_count() {
 }
 
 #[tokio::test]
-async fn users_are_searched_literally_by_username_email_or_name() {
+async fn a_word_is_looked_for_literally_in_names_and_email() {
     let (store, _dir) = store().await;
     store
         .create_user(&new_user("jane", "u1"), NOW)
@@ -633,21 +633,239 @@ async fn users_are_searched_literally_by_username_email_or_name() {
         .create_user(&new_user("john_100%", "u2"), NOW)
         .await
         .unwrap();
-    let all = tessera_store::Page {
+    let all = Page {
         page: 0,
         per_page: 10,
     };
-    assert_eq!(store.list_users(all, Some("JANE@")).await.unwrap().total, 1);
+    let word = |text: &str| UserSearch::Anywhere(text.into());
+    let found = |listing: tessera_store::Listing<tessera_store::User>| {
+        listing.items.into_iter().map(|u| u.user_id).collect::<Vec<_>>()
+    };
     assert_eq!(
-        store.list_users(all, Some("100%")).await.unwrap().items[0].user_id,
-        "u2"
+        found(store.list_users(all, Some(&word("JANE@")), None).await.unwrap()),
+        ["u1"]
     );
     assert_eq!(
-        store.list_users(all, Some("%")).await.unwrap().total,
+        found(store.list_users(all, Some(&word("100%")), None).await.unwrap()),
+        ["u2"]
+    );
+    assert_eq!(
+        store.list_users(all, Some(&word("%")), None).await.unwrap().total,
         1,
         "% is not a wildcard"
     );
-    assert_eq!(store.list_users(all, None).await.unwrap().total, 2);
+    assert_eq!(store.list_users(all, None, None).await.unwrap().total, 2);
+}
+
+/// Three users with profiles, metadata and logins, for the search cases.
+async fn searchable_users(store: &dyn Store) {
+    let mut ada = new_user("ada", "auth0|ada");
+    ada.email = "Ada@Example.com".into();
+    ada.name = "Ada Lovelace".into();
+    ada.profile = UserProfile {
+        given_name: Some("Ada".into()),
+        family_name: Some("Lovelace".into()),
+        nickname: Some("countess".into()),
+        picture: Some("https://pictures.example/ada.png".into()),
+        user_metadata: serde_json::from_str(r#"{"theme": "dark"}"#).unwrap(),
+        app_metadata: serde_json::from_str(
+            r#"{"plan": "gold", "seats": 5, "beta": true, "roles": ["admin", "editor"],
+                "billing": {"tier": "enterprise"}}"#,
+        )
+        .unwrap(),
+    };
+    let mut bob = new_user("bob", "auth0|bob");
+    bob.email = "bob@corp.test".into();
+    bob.name = "Bob Builder".into();
+    bob.profile.app_metadata =
+        serde_json::from_str(r#"{"plan": "silver", "seats": "5", "roles": "editor"}"#).unwrap();
+    let carol = new_user("carol", "auth0|carol");
+    for (user, at) in [(&ada, 0), (&bob, 100), (&carol, 200)] {
+        store.create_user(user, NOW.plus(at)).await.unwrap();
+    }
+    store
+        .record_user_login("auth0|ada", Some("203.0.113.7"), NOW.plus(1000))
+        .await
+        .unwrap();
+    store
+        .record_user_login("auth0|ada", Some("203.0.113.8"), NOW.plus(2000))
+        .await
+        .unwrap();
+    store
+        .record_user_login("auth0|bob", None, NOW.plus(1500))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn profiles_metadata_and_logins_are_kept() {
+    let (store, _dir) = store().await;
+    searchable_users(store.as_ref()).await;
+    let ada = store.user("auth0|ada").await.unwrap().unwrap();
+    assert_eq!(ada.profile.given_name.as_deref(), Some("Ada"));
+    assert_eq!(ada.profile.picture.as_deref(), Some("https://pictures.example/ada.png"));
+    assert_eq!(ada.profile.app_metadata["roles"][1], "editor");
+    assert_eq!(ada.profile.user_metadata["theme"], "dark");
+    assert_eq!(ada.logins_count, 2);
+    assert_eq!(ada.last_login, Some(NOW.plus(2000)));
+    assert_eq!(ada.last_ip.as_deref(), Some("203.0.113.8"));
+    assert_eq!(ada.updated_at, NOW, "a login leaves the profile's updated_at");
+    let carol = store.user("auth0|carol").await.unwrap().unwrap();
+    assert_eq!((carol.logins_count, carol.last_login), (0, None));
+    assert_eq!(carol.profile, UserProfile::default());
+    assert_eq!(carol.nickname(), "carol", "the email's local part by default");
+    assert_eq!(ada.nickname(), "countess");
+
+    let found = store.users_by_email("Ada@Example.com").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(store.users_by_email("ada@example.com").await.unwrap().is_empty(), "exact, as Auth0's");
+}
+
+#[tokio::test]
+async fn users_are_found_by_auth0_search_terms() {
+    let (store, _dir) = store().await;
+    searchable_users(store.as_ref()).await;
+    let all = Page {
+        page: 0,
+        per_page: 10,
+    };
+    let find = |search: UserSearch| {
+        let store = store.clone();
+        async move {
+            let listing = store.list_users(all, Some(&search), None).await.unwrap();
+            assert_eq!(listing.total as usize, listing.items.len());
+            listing.items.into_iter().map(|u| u.user_id).collect::<Vec<_>>()
+        }
+    };
+    let text = |field, matched| UserSearch::Text(field, matched);
+    let is = |value: &str| TextMatch::Is(value.into());
+    let app = |path: &[&str], json: &[&str]| UserSearch::Metadata {
+        of: MetadataField::App,
+        path: path.iter().map(|k| MetadataKey::parse(k).unwrap()).collect(),
+        json: json.iter().map(|j| j.to_string()).collect(),
+    };
+
+    // Normalized fields ignore case; the others do not.
+    assert_eq!(find(text(TextField::Email, is("ADA@example.COM"))).await, ["auth0|ada"]);
+    assert_eq!(find(text(TextField::Name, is("bob builder"))).await, ["auth0|bob"]);
+    assert_eq!(find(text(TextField::Name, is("bob"))).await, Vec::<String>::new());
+    assert_eq!(
+        find(text(TextField::Name, TextMatch::StartsWith("BO".into()))).await,
+        ["auth0|bob"]
+    );
+    assert_eq!(
+        find(text(TextField::Email, TextMatch::EndsWith("example.com".into()))).await,
+        ["auth0|ada", "auth0|carol"]
+    );
+    assert_eq!(find(text(TextField::EmailDomain, is("corp.test"))).await, ["auth0|bob"]);
+    assert_eq!(find(text(TextField::UserId, is("auth0|ada"))).await, ["auth0|ada"]);
+    assert_eq!(find(text(TextField::UserId, is("AUTH0|ADA"))).await, Vec::<String>::new());
+    assert_eq!(
+        find(text(TextField::UserId, TextMatch::StartsWith("auth0|c".into()))).await,
+        ["auth0|carol"]
+    );
+    assert_eq!(find(text(TextField::GivenName, is("ada"))).await, ["auth0|ada"]);
+    assert_eq!(find(text(TextField::LastIp, is("203.0.113.8"))).await, ["auth0|ada"]);
+
+    // Flags and ranges; a user who never logged in has no last_login to match.
+    assert_eq!(find(UserSearch::Flag(FlagField::EmailVerified, true)).await.len(), 3);
+    assert!(find(UserSearch::Flag(FlagField::Blocked, true)).await.is_empty());
+    assert_eq!(
+        find(UserSearch::Range(RangeField::LoginsCount, Some(1), None)).await,
+        ["auth0|ada", "auth0|bob"]
+    );
+    assert_eq!(
+        find(UserSearch::Range(RangeField::LoginsCount, Some(2), Some(2))).await,
+        ["auth0|ada"]
+    );
+    assert_eq!(
+        find(UserSearch::Range(RangeField::CreatedAt, Some(NOW.0 + 50), None)).await,
+        ["auth0|bob", "auth0|carol"]
+    );
+    assert_eq!(
+        find(UserSearch::Range(RangeField::LastLogin, None, Some(NOW.0 + 1500))).await,
+        ["auth0|bob"]
+    );
+
+    // Metadata: strings, numbers and booleans by their JSON text, arrays by an element,
+    // nested paths; never an object, never a string for a number.
+    assert_eq!(find(app(&["plan"], &[r#""gold""#])).await, ["auth0|ada"]);
+    assert_eq!(find(app(&["plan"], &[r#""Gold""#])).await, Vec::<String>::new());
+    assert_eq!(find(app(&["seats"], &["5"])).await, ["auth0|ada"]);
+    assert_eq!(find(app(&["seats"], &[r#""5""#, "5"])).await, ["auth0|ada", "auth0|bob"]);
+    assert_eq!(find(app(&["beta"], &["true"])).await, ["auth0|ada"]);
+    assert_eq!(find(app(&["roles"], &[r#""editor""#])).await, ["auth0|ada", "auth0|bob"]);
+    assert_eq!(find(app(&["roles"], &[r#""admin""#])).await, ["auth0|ada"]);
+    assert_eq!(find(app(&["billing", "tier"], &[r#""enterprise""#])).await, ["auth0|ada"]);
+    assert_eq!(find(app(&["billing"], &[r#""enterprise""#])).await, Vec::<String>::new());
+    assert_eq!(find(app(&["missing"], &[r#""gold""#])).await, Vec::<String>::new());
+
+    // Combinations; NOT holds for users whose field is missing.
+    assert_eq!(
+        find(UserSearch::Not(Box::new(text(TextField::GivenName, is("ada"))))).await,
+        ["auth0|bob", "auth0|carol"]
+    );
+    assert_eq!(
+        find(UserSearch::All(vec![
+            app(&["roles"], &[r#""editor""#]),
+            UserSearch::Not(Box::new(app(&["plan"], &[r#""gold""#]))),
+        ]))
+        .await,
+        ["auth0|bob"]
+    );
+    assert_eq!(
+        find(UserSearch::Any(vec![
+            text(TextField::Username, is("carol")),
+            app(&["plan"], &[r#""silver""#]),
+        ]))
+        .await,
+        ["auth0|bob", "auth0|carol"]
+    );
+    assert_eq!(find(UserSearch::Any(Vec::new())).await, Vec::<String>::new());
+    assert_eq!(find(UserSearch::All(Vec::new())).await.len(), 3);
+
+    // Sorted, missing values last either way; the page counts what matched.
+    let sorted = |by, descending| {
+        let store = store.clone();
+        async move {
+            store
+                .list_users(all, None, Some(UserSort { by, descending }))
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|u| u.user_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        sorted(SortField::LastLogin, false).await,
+        ["auth0|bob", "auth0|ada", "auth0|carol"]
+    );
+    assert_eq!(
+        sorted(SortField::LastLogin, true).await,
+        ["auth0|ada", "auth0|bob", "auth0|carol"]
+    );
+    assert_eq!(
+        sorted(SortField::CreatedAt, true).await,
+        ["auth0|carol", "auth0|bob", "auth0|ada"]
+    );
+    let second = store
+        .list_users(
+            Page {
+                page: 1,
+                per_page: 1,
+            },
+            Some(&UserSearch::Range(RangeField::LoginsCount, Some(1), None)),
+            Some(UserSort {
+                by: SortField::LoginsCount,
+                descending: true,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.total, 2);
+    assert_eq!(second.items[0].user_id, "auth0|bob");
 }
 
 // The UPDATE names `$2`…`$8` before `$1`: SQLite numbers parameters by first appearance, so
@@ -673,6 +891,17 @@ async fn updating_a_user_writes_every_field_to_that_user_only() {
         blocked: true,
         created_at: jane.created_at,
         updated_at: NOW.plus(7),
+        profile: UserProfile {
+            given_name: Some("Janet".into()),
+            family_name: Some("Doe".into()),
+            nickname: Some("jd".into()),
+            picture: Some("https://pictures.example/jd.png".into()),
+            user_metadata: serde_json::from_str(r#"{"theme": "light"}"#).unwrap(),
+            app_metadata: serde_json::from_str(r#"{"plan": {"tier": 2}}"#).unwrap(),
+        },
+        last_login: None,
+        last_ip: None,
+        logins_count: 0,
     };
     assert!(store.update_user(&changed, NOW.plus(7)).await.unwrap());
     assert_eq!(store.user("u1").await.unwrap(), Some(changed.clone()));

@@ -251,7 +251,9 @@ impl ApisAction {
 pub enum UsersAction {
     /// List users: id, email, name, whether blocked.
     List {
-        /// Only users whose username, email or name contains this.
+        /// Only users matching this query, in Auth0's user search syntax: a word is looked
+        /// for in names and email; `email:"jane@example.com"`, `name:jo*`,
+        /// `app_metadata.plan:gold`, `logins_count:[2 TO *]`, with AND, OR, NOT.
         #[arg(long)]
         search: Option<String>,
     },

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use tessera_admin::paging::every;
+use tessera_admin::users::UserQuery;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
 use tessera_core::audit::{Audit, AuditCounters, Recording, RequestContext};
 use tessera_core::clock::Clock;
@@ -118,9 +119,12 @@ impl Local {
         let (admin, caller) = (&self.admin, &self.caller);
         Ok(match op {
             UserOp::List { search } => {
-                let search = search.as_deref();
+                let query = &UserQuery {
+                    q: search,
+                    ..UserQuery::default()
+                };
                 Answer::Users(
-                    every(|p| async move { admin.list_users(caller, &p, search).await }).await?,
+                    every(|p| async move { admin.list_users(caller, &p, query).await }).await?,
                 )
             }
             UserOp::Get(id) => Answer::User(admin.user(caller, &id).await?),

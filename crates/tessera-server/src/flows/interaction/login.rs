@@ -195,6 +195,11 @@ pub async fn submit_login(
         sid: session.sid.clone(),
     };
     state.store.record_login(&pending.id, &login).await?;
+    let last_ip = origin.context.ip.map(|ip| ip.to_string());
+    state
+        .store
+        .record_user_login(&user.user_id, last_ip.as_deref(), now)
+        .await?;
     pending.login = Some(login);
     let name = client_name(state, &pending.request.client_id).await?;
     let event = Event::new(EventType::SuccessLogin)

@@ -216,3 +216,137 @@ async fn user_password_too_short_in_patch_is_refused_and_changes_nothing() {
     let response = log_in(&m.server, USERNAME, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::FOUND);
 }
+
+/// The `user_id`s of a list answer, in its order.
+fn ids(listed: &serde_json::Value) -> Vec<&str> {
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["user_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn users_carry_auth0_profiles_metadata_and_login_statistics() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/users",
+            json!({
+                "connection": CONNECTION,
+                "user_id": "legacy-42",
+                "email": "Ada.Lovelace@Example.com",
+                "password": "ada's long password",
+                "given_name": "Ada",
+                "family_name": "Lovelace",
+                "picture": "https://pictures.example/ada.png",
+                "user_metadata": { "theme": "dark", "unset": null },
+                "app_metadata": { "plan": "gold", "roles": ["admin"], "seats": 5 },
+            }),
+        )
+        .await;
+    let id = "auth0|legacy-42";
+    assert_eq!(created["user_id"], id, "{created}");
+    assert_eq!(created["identities"][0]["user_id"], "legacy-42");
+    assert_eq!(
+        created["email"], "ada.lovelace@example.com",
+        "stored in lower case"
+    );
+    assert_eq!(
+        created["nickname"], "ada.lovelace",
+        "the email's local part"
+    );
+    assert_eq!(created["given_name"], "Ada");
+    assert_eq!(created["family_name"], "Lovelace");
+    assert_eq!(created["picture"], "https://pictures.example/ada.png");
+    assert_eq!(created["user_metadata"], json!({ "theme": "dark" }));
+    assert_eq!(created["logins_count"], 0);
+    assert!(created.get("last_login").is_none(), "{created}");
+
+    // PATCH merges top-level keys; null removes one; {} removes them all.
+    let path = user_path(id);
+    let patched = m
+        .patch(
+            &path,
+            json!({
+                "user_metadata": { "theme": null, "lang": "fr" },
+                "app_metadata": { "plan": "platinum" },
+            }),
+        )
+        .await;
+    let patched = expect_status(patched, StatusCode::OK).await;
+    assert_eq!(patched["user_metadata"], json!({ "lang": "fr" }));
+    assert_eq!(
+        patched["app_metadata"],
+        json!({ "plan": "platinum", "roles": ["admin"], "seats": 5 })
+    );
+    let cleared = m.patch(&path, json!({ "user_metadata": {} })).await;
+    let cleared = expect_status(cleared, StatusCode::OK).await;
+    assert_eq!(cleared["user_metadata"], json!({}));
+    assert_eq!(cleared["app_metadata"]["plan"], "platinum");
+    let refused = m
+        .patch(
+            &path,
+            json!({ "app_metadata": { "preference.color": "pink" } }),
+        )
+        .await;
+    let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("preference.color"), "{message}");
+
+    // Auth0's user search (v3).
+    let search = |q: &str| format!("/api/v2/users?search_engine=v3&q={}", encoded(q));
+    for q in [
+        r#"app_metadata.plan:"platinum""#,
+        "app_metadata.roles:admin",
+        "app_metadata.seats:5",
+        r#"email:"ADA.LOVELACE@example.com""#,
+        "given_name:ad* AND NOT blocked:true",
+        r#"user_id:"auth0|legacy-42""#,
+        "lovelace",
+    ] {
+        assert_eq!(ids(&m.get_ok(&search(q)).await), [id], "{q}");
+    }
+    assert_eq!(
+        ids(&m.get_ok(&search("email.domain:example.com")).await).len(),
+        2,
+        "Ada and the seed's Jane"
+    );
+    assert!(ids(&m.get_ok(&search("app_metadata.plan:gold")).await).is_empty());
+    let sorted = m.get_ok("/api/v2/users?sort=email:-1").await;
+    assert_eq!(ids(&sorted).last(), Some(&id), "{sorted}");
+    let message = expect_error(
+        m.get(&search(r#"name:"unclosed"#)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalid_query_string"),
+    )
+    .await;
+    assert!(message.contains("closing"), "{message}");
+    expect_error(
+        m.get("/api/v2/users?sort=password:1").await,
+        StatusCode::BAD_REQUEST,
+        Some("invalid_query_string"),
+    )
+    .await;
+
+    // users-by-email: exact.
+    let by_email = m
+        .get_ok("/api/v2/users-by-email?email=ada.lovelace%40example.com")
+        .await;
+    assert_eq!(ids(&by_email), [id]);
+    let other_case = m
+        .get_ok("/api/v2/users-by-email?email=Ada.Lovelace%40Example.com")
+        .await;
+    assert_eq!(other_case, json!([]));
+
+    // A login counts, with its time and address; the profile's updated_at stays.
+    let before = m.get_ok(&path).await;
+    let response = log_in(&m.server, "ada.lovelace@example.com", "ada's long password").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let after = m.get_ok(&path).await;
+    assert_eq!(after["logins_count"], 1);
+    assert_eq!(after["last_ip"], "127.0.0.1");
+    assert!(after["last_login"].is_string(), "{after}");
+    assert_eq!(after["updated_at"], before["updated_at"]);
+    assert_eq!(ids(&m.get_ok(&search("logins_count:[1 TO *]")).await), [id]);
+}
