@@ -10,6 +10,8 @@ use tessera_protocol::secret::base64url;
 use tessera_protocol::SecretDigest;
 use tokio::sync::Semaphore;
 
+use crate::imported_password::CustomPasswordHash;
+
 /// Fills `buffer` from the operating system's CSPRNG (`getrandom(2)`). Not aws-lc's DRBG: that
 /// one seeds itself from CPU jitter on first use (tens of milliseconds of CPU), which would sit
 /// on every start's path to ready; see [`seed_signing_rng_in_background`].
@@ -207,6 +209,24 @@ pub fn verify_password_in(hash: &str, password: &str, memory: &mut HashMemory) -
     Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
+/// Whether a stored hash came from a user import (Auth0's `custom_password_hash` object, as
+/// JSON) rather than from Tessera: such a hash is replaced by argon2id at the next login.
+pub fn is_imported(stored: &str) -> bool {
+    stored.starts_with('{')
+}
+
+/// The stored form of an imported hash, once [`CustomPasswordHash::verifier`] accepted it.
+pub fn imported_hash_text(hash: &CustomPasswordHash) -> String {
+    serde_json::to_string(hash).unwrap_or_default()
+}
+
+fn verify_imported(stored: &str, password: &str) -> bool {
+    serde_json::from_str::<CustomPasswordHash>(stored)
+        .ok()
+        .and_then(|hash| hash.verifier().ok())
+        .is_some_and(|verifier| verifier.verify(password))
+}
+
 /// The hash checked when there is no such user: our parameters, so checking it costs what
 /// checking a real one does, and an all-zero output, which no password produces (a 2^-256
 /// chance) — and [`Passwords::verify`] refuses it whatever the result. Built, not computed, so
@@ -255,8 +275,9 @@ impl Passwords {
             .await?
     }
 
-    /// Checks `password` against `hash`, or against a decoy when there is no user, taking the
-    /// same time either way.
+    /// Checks `password` against `hash` — argon2id, or a hash a user import brought (see
+    /// [`is_imported`]) — or against a decoy when there is no user, taking the same time either
+    /// way for argon2id.
     pub async fn verify(
         &self,
         hash: Option<String>,
@@ -265,7 +286,13 @@ impl Passwords {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
         let matched = self
-            .run(move |memory| verify_password_in(&hash, &password, memory))
+            .run(move |memory| {
+                if is_imported(&hash) {
+                    verify_imported(&hash, &password)
+                } else {
+                    verify_password_in(&hash, &password, memory)
+                }
+            })
             .await?;
         Ok(exists && matched)
     }

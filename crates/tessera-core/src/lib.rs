@@ -8,5 +8,6 @@ pub mod brute_force;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod imported_password;
 pub mod keys;
 pub mod secrets;
