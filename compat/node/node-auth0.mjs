@@ -101,6 +101,33 @@ check('auth0 ManagementClient.users update (metadata) / getAll (q, v3) / usersBy
   await management.users.delete({ id: created.user_id });
 });
 
+check('auth0 ManagementClient.connections.getAll / jobs.importUsers (file first) / jobs.get / jobs.getErrors', async () => {
+  const { data: connections } = await management.connections.getAll({ strategy: 'auth0' });
+  assert.equal(connections[0].name, 'Username-Password-Authentication');
+  const tag = `${Date.now()}`;
+  const users = [
+    { email: `node-imported-${tag}@example.com`, user_id: `node-imported-${tag}`, given_name: 'Imported' },
+    { email: `node-imported-${tag}@example.com`, user_id: `node-duplicate-${tag}` },
+  ];
+  const { data: job } = await management.jobs.importUsers({
+    users: new Blob([JSON.stringify(users)], { type: 'application/json' }),
+    connection_id: connections[0].id,
+  });
+  assert.equal(job.type, 'users_import');
+  let status = job;
+  for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ({ data: status } = await management.jobs.get({ id: job.id }));
+  }
+  assert.equal(status.status, 'completed');
+  assert.deepEqual(status.summary, { failed: 1, updated: 0, inserted: 1, total: 2 });
+  const { data: errors } = await management.jobs.getErrors({ id: job.id });
+  assert.equal(errors[0].errors[0].code, 'DUPLICATED_USER');
+  const { data: imported } = await management.users.get({ id: `auth0|node-imported-${tag}` });
+  assert.equal(imported.given_name, 'Imported');
+  await management.users.delete({ id: imported.user_id });
+});
+
 check('auth0 ManagementClient.clientGrants getAll', async () => {
   const { data: grants } = await management.clientGrants.getAll({ audience: API });
   assert.ok(grants.some((g) => g.client_id === M2M.id && g.scope.includes('read:messages')), JSON.stringify(grants));

@@ -7,11 +7,13 @@ hosted login and consent pages) is played by `requests`, as a person would submi
 
 import base64
 import hashlib
+import io
 import json
 import os
 import re
 import secrets
 import sys
+import time
 import traceback
 import urllib.parse
 
@@ -73,18 +75,19 @@ def hidden(html, name):
     return found.group(1)
 
 
-def follow(response):
+def follow(response, browser=BROWSER):
     """Follows Tessera's redirects; stops at the first one that leaves for the application."""
     while response.status_code in (302, 303):
         location = urllib.parse.urljoin(response.url, response.headers["location"])
         if not location.startswith(ISSUER):
             return location
-        response = BROWSER.get(location, allow_redirects=False)
+        response = browser.get(location, allow_redirects=False)
     return response
 
 
-def log_in(client_id, redirect_uri, scope, **extra):
-    """The code the application receives after jane logs in (and consents, the first time)."""
+def log_in(client_id, redirect_uri, scope, *, credentials=(USER, PASSWORD), browser=BROWSER, **extra):
+    """The code the application receives after jane (or `credentials`' user) logs in in
+    `browser` (and consents, the first time)."""
     params = {
         "response_type": "code",
         "client_id": client_id,
@@ -94,19 +97,19 @@ def log_in(client_id, redirect_uri, scope, **extra):
         "state": secrets.token_urlsafe(12),
         **extra,
     }
-    step = follow(BROWSER.get(f"{ISSUER}authorize", params=params, allow_redirects=False))
+    step = follow(browser.get(f"{ISSUER}authorize", params=params, allow_redirects=False), browser)
     for _ in range(3):
         if isinstance(step, str):
             break
         html = step.text
         if 'name="password"' in html:
             form = {"state": hidden(html, "state"), "csrf_token": hidden(html, "csrf_token"),
-                    "username": USER, "password": PASSWORD}
-            step = follow(BROWSER.post(f"{ISSUER}u/login", data=form, allow_redirects=False))
+                    "username": credentials[0], "password": credentials[1]}
+            step = follow(browser.post(f"{ISSUER}u/login", data=form, allow_redirects=False), browser)
         elif 'name="decision"' in html:
             form = {"state": hidden(html, "state"), "csrf_token": hidden(html, "csrf_token"),
                     "decision": "allow"}
-            step = follow(BROWSER.post(f"{ISSUER}u/consent", data=form, allow_redirects=False))
+            step = follow(browser.post(f"{ISSUER}u/consent", data=form, allow_redirects=False), browser)
         else:
             raise AssertionError(f"unexpected page {step.status_code}: {html[:300]}")
     assert isinstance(step, str) and step.startswith(redirect_uri), f"not back at the app: {step}"
@@ -362,6 +365,44 @@ def users_metadata_and_search():
     assert [u["user_id"] for u in by_email] == [user_id], by_email
     auth0.users.delete(user_id)
     assert auth0.users_by_email.search_users_by_email(email) == []
+
+
+# Made by Python's bcrypt 4.2.1 (tessera-core's fixtures) from "bcrypt 2b from python".
+BCRYPT_HASH = "$2b$10$NdoDggqYGj/whLNmohjDRucX0Kg75h/DHxKjCxMlQmZH1m3pNEFQG"
+
+
+@check("Auth0.connections.all(strategy=auth0), Auth0.jobs.import_users/get/get_failed_job, then login")
+def jobs_import_users():
+    auth0 = management()
+    connection = auth0.connections.all(strategy="auth0")[0]
+    assert connection["name"] == "Username-Password-Authentication", connection
+    tag = secrets.token_hex(3)
+    email = f"imported-{tag}@example.com"
+    users = [
+        {"email": email, "user_id": f"imported-{tag}", "password_hash": BCRYPT_HASH,
+         "app_metadata": {"migrated": True}},
+        {"email": "not-an-email"},
+    ]
+    job = auth0.jobs.import_users(connection["id"], io.BytesIO(json.dumps(users).encode()))
+    assert job["type"] == "users_import" and job["status"] == "pending", job
+    for _ in range(100):
+        job = auth0.jobs.get(job["id"])
+        if job["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "completed", job
+    assert job["summary"] == {"failed": 1, "updated": 0, "inserted": 1, "total": 2}, job
+    errors = auth0.jobs.get_failed_job(job["id"])
+    assert errors[0]["user"]["email"] == "not-an-email", errors
+    assert errors[0]["errors"][0]["code"] == "INVALID_FORMAT", errors
+    # The imported user logs in with the password the old system hashed, keeping their id.
+    code = log_in(WEB_ID, WEB_CALLBACK, "openid profile email", credentials=(email, "bcrypt 2b from python"),
+                  browser=requests.Session())
+    tokens = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(
+        code=code, redirect_uri=WEB_CALLBACK
+    )
+    assert claims(tokens["id_token"])["sub"] == f"auth0|imported-{tag}", tokens
+    auth0.users.delete(f"auth0|imported-{tag}")
 
 
 @check("Auth0.grants.all(user_id)/delete")

@@ -9,8 +9,10 @@ pub mod administrators;
 pub mod bootstrap;
 pub mod client_grants;
 pub mod clients;
+pub mod connections;
 mod error;
 pub mod grants;
+pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod paging;
@@ -18,6 +20,7 @@ pub mod resource_servers;
 pub mod scopes;
 mod service;
 pub mod user_blocks;
+pub mod user_import;
 pub mod user_search;
 pub mod users;
 

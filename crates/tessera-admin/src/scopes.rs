@@ -5,8 +5,9 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 6] = [
+pub const RESOURCES: [&str; 7] = [
     "clients",
+    "connections",
     "resource_servers",
     "users",
     "grants",

@@ -196,7 +196,7 @@ pub fn merge_metadata(stored: &mut JsonObject, update: JsonObject) {
 
 /// Auth0 refuses metadata keys with a `.` or starting with `$` (with a 500); here they are
 /// a 400 naming the key, at any depth.
-fn check_metadata(field: &str, metadata: &JsonObject) -> AdminResult<()> {
+pub(crate) fn check_metadata_keys(field: &str, metadata: &JsonObject) -> AdminResult<()> {
     fn bad_key(object: &JsonObject) -> Option<&str> {
         object.iter().find_map(|(key, value)| {
             if key.contains('.') || key.starts_with('$') {
@@ -222,7 +222,7 @@ fn check_metadata(field: &str, metadata: &JsonObject) -> AdminResult<()> {
 
 /// An id given at creation: the part after `auth0|` (with or without the prefix), as Auth0
 /// takes ids from imports and migrations.
-fn user_id_of(given: Option<String>) -> AdminResult<String> {
+pub(crate) fn user_id_of(given: Option<String>) -> AdminResult<String> {
     let Some(given) = given else {
         return Ok(format!("auth0|{}", random_hex(12)?));
     };
@@ -253,18 +253,19 @@ fn checked_email(email: String) -> AdminResult<String> {
     Ok(email.to_lowercase())
 }
 
+/// An address with something before its `@`, a dot after it, and no whitespace.
+pub(crate) fn is_email(email: &str) -> bool {
+    matches!(email.split_once('@'), Some((local, domain))
+        if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
+}
+
 fn check_email(email: &str) -> AdminResult<()> {
-    match email.split_once('@') {
-        Some((local, domain))
-            if !local.is_empty()
-                && domain.contains('.')
-                && !email.contains(char::is_whitespace) =>
-        {
-            Ok(())
-        }
-        _ => Err(AdminError::InvalidBody(format!(
+    if is_email(email) {
+        Ok(())
+    } else {
+        Err(AdminError::InvalidBody(format!(
             "Payload validation error: email `{email}` is not an email address"
-        ))),
+        )))
     }
 }
 
@@ -333,8 +334,8 @@ impl Admin {
             .ok_or_else(|| AdminError::missing("password"))?;
         let user_metadata = body.user_metadata.unwrap_or_default();
         let app_metadata = body.app_metadata.unwrap_or_default();
-        check_metadata("user_metadata", &user_metadata)?;
-        check_metadata("app_metadata", &app_metadata)?;
+        check_metadata_keys("user_metadata", &user_metadata)?;
+        check_metadata_keys("app_metadata", &app_metadata)?;
         let username = body.username.unwrap_or_else(|| email.clone());
         let new = NewUser {
             user_id: user_id_of(body.user_id)?,
@@ -399,11 +400,11 @@ impl Admin {
             }
         }
         if let Some(update) = body.user_metadata {
-            check_metadata("user_metadata", &update)?;
+            check_metadata_keys("user_metadata", &update)?;
             merge_metadata(&mut profile.user_metadata, update);
         }
         if let Some(update) = body.app_metadata {
-            check_metadata("app_metadata", &update)?;
+            check_metadata_keys("app_metadata", &update)?;
             merge_metadata(&mut profile.app_metadata, update);
         }
         if let Some(verified) = body.email_verified {
@@ -477,14 +478,14 @@ mod tests {
 
     #[test]
     fn metadata_keys_with_a_dot_or_a_leading_dollar_are_refused_at_any_depth() {
-        assert!(check_metadata("app_metadata", &object(json!({"plan": {"tier": 1}}))).is_ok());
+        assert!(check_metadata_keys("app_metadata", &object(json!({"plan": {"tier": 1}}))).is_ok());
         for bad in [
             json!({"preference.color": "pink"}),
             json!({"$set": 1}),
             json!({"a": {"b.c": 1}}),
             json!({"a": [{"$x": 1}]}),
         ] {
-            let error = check_metadata("app_metadata", &object(bad)).unwrap_err();
+            let error = check_metadata_keys("app_metadata", &object(bad)).unwrap_err();
             assert!(error.to_string().contains("app_metadata key"), "{error}");
         }
     }

@@ -54,6 +54,8 @@ pub async fn serve(
     }
     .spawn(upkeep.housekeeping_interval);
     let metrics = Arc::clone(&state.metrics).spawn_upkeep();
+    // User imports run on whichever node claims them; one left by a stopped node resumes here.
+    let jobs = state.admin.spawn_job_runner();
     // An idle server keeps no hashing memory: the buffers of start-up hashing (seeded users,
     // the first administrator) go now, those of logins once logins stop.
     state.passwords.release_idle(true);
@@ -67,6 +69,7 @@ pub async fn serve(
     audit.flush(Duration::from_secs(10)).await;
     refresh.abort();
     purge.abort();
+    jobs.abort();
     metrics.abort();
     hashing_memory.abort();
 }

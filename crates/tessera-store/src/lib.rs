@@ -2,6 +2,7 @@
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
 mod error;
+mod jobs;
 mod postgres;
 mod records;
 mod rows;
@@ -16,6 +17,9 @@ use tessera_protocol::{
 };
 
 pub use error::{StoreError, StoreResult};
+pub use jobs::{
+    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore, Refusal,
+};
 pub use postgres::PostgresStore;
 pub use records::{
     Admin, AdminRole, AdminSession, ClientGrant, Consent, JsonObject, LogEvent, LogFilter, Login,
@@ -94,6 +98,10 @@ pub trait UserStore {
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
     /// Writes every field of `user` (found by `user_id`); false if there is no such user.
     async fn update_user(&self, user: &User, now: Timestamp) -> StoreResult<bool>;
+    /// Replaces the user's password hash with `new` if it is still `old` (a hash carried over
+    /// by an import, rehashed at login); false when the user or the old hash is gone.
+    async fn replace_password_hash(&self, user_id: &str, old: &str, new: &str)
+        -> StoreResult<bool>;
     /// A successful login: `last_login`, `last_ip` and `logins_count` (the profile's
     /// `updated_at` stays).
     async fn record_user_login(
@@ -464,6 +472,7 @@ pub trait Store:
     + AdminStore
     + LoginAttemptStore
     + AuditLogStore
+    + JobStore
     + Housekeeping
     + Send
     + Sync
@@ -484,6 +493,7 @@ impl<T> Store for T where
         + AdminStore
         + LoginAttemptStore
         + AuditLogStore
+        + JobStore
         + Housekeeping
         + Send
         + Sync

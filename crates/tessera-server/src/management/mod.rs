@@ -7,8 +7,10 @@
 mod auth;
 mod client_grants;
 mod clients;
+mod connections;
 mod error;
 mod grants;
+mod jobs;
 mod keys;
 mod logs;
 pub mod openapi;
@@ -18,11 +20,13 @@ pub mod responses;
 mod user_blocks;
 mod users;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 pub use error::ApiError;
+pub use jobs::UPLOAD_PATH;
 
 use crate::state::AppState;
 
@@ -63,6 +67,12 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::POST, "/api/v2/clients/{id}/rotate-secret", |m| {
         on(m, clients::rotate_secret)
+    }),
+    route(Method::GET, "/api/v2/connections", |m| {
+        on(m, connections::list)
+    }),
+    route(Method::GET, "/api/v2/connections/{id}", |m| {
+        on(m, connections::get)
     }),
     route(Method::GET, "/api/v2/resource-servers", |m| {
         on(m, resource_servers::list)
@@ -128,6 +138,13 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::PUT, "/api/v2/keys/signing/{kid}/revoke", |m| {
         on(m, keys::revoke)
+    }),
+    route(Method::POST, "/api/v2/jobs/users-imports", |m| {
+        on(m, jobs::users_import).layer(DefaultBodyLimit::max(jobs::MAX_IMPORT_BYTES))
+    }),
+    route(Method::GET, "/api/v2/jobs/{id}", |m| on(m, jobs::get)),
+    route(Method::GET, "/api/v2/jobs/{id}/errors", |m| {
+        on(m, jobs::errors)
     }),
     route(Method::GET, "/api/v2/logs", |m| on(m, logs::list)),
     route(Method::GET, "/api/v2/logs/{id}", |m| on(m, logs::get)),

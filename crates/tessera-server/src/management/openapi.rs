@@ -13,7 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
-    client_grants, clients, grants, keys, logs, resource_servers, user_blocks, users,
+    client_grants, clients, connections, grants, jobs, keys, logs, resource_servers, user_blocks,
+    users,
 };
 use crate::state::AppState;
 
@@ -55,6 +56,7 @@ impl Modify for BearerScheme {
         document,
         clients::list, clients::create, clients::get, clients::update, clients::delete,
         clients::rotate_secret,
+        connections::list, connections::get,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,
@@ -64,6 +66,7 @@ impl Modify for BearerScheme {
         client_grants::list, client_grants::create, client_grants::update,
         client_grants::delete,
         keys::list, keys::rotate, keys::revoke,
+        jobs::users_import, jobs::get, jobs::errors,
         logs::list, logs::get,
     ),
     components(
@@ -73,12 +76,14 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     tags(
         (name = "clients", description = "Applications"),
+        (name = "connections", description = "Where users log in from: the database connection"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
         (name = "user-blocks", description = "Accounts blocked by brute-force protection"),
         (name = "grants", description = "Users' consents"),
         (name = "client-grants", description = "Machine-to-machine authorizations"),
         (name = "keys", description = "Token signing keys"),
+        (name = "jobs", description = "Bulk user import, in the background"),
         (name = "logs", description = "The audit log of security events"),
         (name = "openapi", description = "This document"),
     )

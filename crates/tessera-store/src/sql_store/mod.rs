@@ -5,6 +5,7 @@
 
 mod applications;
 mod grants;
+mod jobs;
 mod keys;
 mod operations;
 mod sessions;

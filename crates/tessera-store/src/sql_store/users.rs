@@ -15,7 +15,7 @@ const INSERT_USER: &str =
 
 /// Binds `$1`–`$12`: the id, the login, the password hash and the profile, in the order of
 /// [`INSERT_USER`] and of `update_user`'s statement.
-fn bind_user<'q>(query: Query<'q>, user: &'q NewUser) -> StoreResult<Query<'q>> {
+pub(super) fn bind_user<'q>(query: Query<'q>, user: &'q NewUser) -> StoreResult<Query<'q>> {
     let profile = &user.profile;
     Ok(query
         .bind(&user.user_id)
@@ -286,6 +286,23 @@ impl UserStore for Backend {
         .await
         .map_err(conflict_as("a user with this username or email"))?;
         Ok(result.rows_affected() == 1)
+    }
+
+    async fn replace_password_hash(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool> {
+        let replaced = sqlx::query(
+            "UPDATE users SET password_hash = $3 WHERE user_id = $1 AND password_hash = $2",
+        )
+        .bind(user_id)
+        .bind(old)
+        .bind(new)
+        .execute(self.pool())
+        .await?;
+        Ok(replaced.rows_affected() == 1)
     }
 
     async fn record_user_login(

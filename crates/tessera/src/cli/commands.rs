@@ -295,6 +295,14 @@ pub enum UsersAction {
         #[arg(allow_hyphen_values = true)]
         id: String,
     },
+    /// Import users from a file in Auth0's import format (a JSON array of users, with
+    /// `password_hash` or `custom_password_hash`), as a job; shows its progress and summary.
+    Import {
+        file: std::path::PathBuf,
+        /// Update users whose email, id or username exists instead of refusing them.
+        #[arg(long)]
+        upsert: bool,
+    },
 }
 
 impl UsersAction {
@@ -331,6 +339,7 @@ impl UsersAction {
                 },
             ),
             UsersAction::Delete { id } => UserOp::Delete(id),
+            UsersAction::Import { file, upsert } => UserOp::Import { file, upsert },
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use tessera_admin::jobs::{ImportRequest, JobView, FILE_PIECE};
 use tessera_admin::paging::every;
 use tessera_admin::users::UserQuery;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
@@ -130,6 +131,7 @@ impl Local {
             UserOp::Get(id) => Answer::User(admin.user(caller, &id).await?),
             UserOp::Create(body) => Answer::User(admin.create_user(caller, body).await?),
             UserOp::Update(id, body) => Answer::User(admin.update_user(caller, &id, body).await?),
+            UserOp::Import { file, upsert } => Answer::Job(self.import(&file, upsert).await?),
             UserOp::Delete(id) => {
                 admin.delete_user(caller, &id).await?;
                 Answer::Deleted(format!(
@@ -188,6 +190,78 @@ impl Local {
                 }
             }
         })
+    }
+}
+
+impl Local {
+    /// Uploads the file into a job a piece at a time and runs it here (a server sharing the
+    /// store may take it first: either way it runs once), showing its progress.
+    async fn import(&self, file: &Path, upsert: bool) -> AdminResult<JobView> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        let unreadable =
+            |e: std::io::Error| AdminError::InvalidBody(format!("{}: {e}", file.display()));
+        let mut reader = std::fs::File::open(file).map_err(unreadable)?;
+        let job = admin.start_users_import(caller).await?;
+        let mut piece = vec![0u8; FILE_PIECE];
+        let mut seq = 0;
+        loop {
+            let read = read_piece(&mut reader, &mut piece).map_err(unreadable)?;
+            if read == 0 && seq > 0 {
+                break;
+            }
+            admin.append_upload(&job, seq, &piece[..read]).await?;
+            seq += 1;
+            if read < FILE_PIECE {
+                break;
+            }
+        }
+        let request = ImportRequest {
+            connection_id: tessera_admin::CONNECTION.to_owned(),
+            upsert,
+            external_id: None,
+            send_completion_email: false,
+        };
+        admin.finish_upload(caller, &job, request).await?;
+        let runner = {
+            let admin = admin.clone();
+            tokio::spawn(async move { admin.run_unfinished_jobs().await })
+        };
+        let view = follow_job(|| admin.job(caller, &job.id)).await;
+        runner.abort();
+        view
+    }
+}
+
+/// Fills `piece` from `reader` as far as it goes; the bytes read.
+fn read_piece(reader: &mut impl std::io::Read, piece: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < piece.len() {
+        match reader.read(&mut piece[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}
+
+/// Polls a job until it ends, showing how far it got on stderr; the job as it ended.
+pub async fn follow_job<E, F, Fut>(mut look: F) -> Result<JobView, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<JobView, E>>,
+{
+    loop {
+        let job = look().await?;
+        let summary = job.summary;
+        eprint!(
+            "\r{}: {} users read, {} inserted, {} updated, {} refused",
+            job.status, summary.total, summary.inserted, summary.updated, summary.failed
+        );
+        if job.status == "completed" || job.status == "failed" {
+            eprintln!();
+            return Ok(job);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::{Client, ClientBody};
 use tessera_admin::grants::{Grant, GrantQuery};
+use tessera_admin::jobs::JobView;
 use tessera_admin::keys::{RotateQuery, RotatedKey, SigningKey};
 use tessera_admin::resource_servers::{ResourceServer, ResourceServerBody};
 use tessera_admin::users::{User, UserBody};
@@ -79,11 +80,18 @@ pub enum ApiOp {
 
 #[derive(Debug, Clone)]
 pub enum UserOp {
-    List { search: Option<String> },
+    List {
+        search: Option<String>,
+    },
     Get(String),
     Create(UserBody),
     Update(String, UserBody),
     Delete(String),
+    /// A users import job from a file, followed to its end.
+    Import {
+        file: std::path::PathBuf,
+        upsert: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +140,8 @@ pub enum Answer {
         #[serde(skip)]
         already_revoked: bool,
     },
+    /// A job, as it ended.
+    Job(JobView),
     /// A deletion: nothing to show but what happened.
     #[serde(skip)]
     Deleted(String),

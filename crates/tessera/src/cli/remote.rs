@@ -8,9 +8,11 @@ use axum::http::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tessera_admin::jobs::JobView;
 use tessera_admin::paging::MAX_PER_PAGE;
 use tessera_admin::scopes::management_audience;
 
+use crate::cli::local::follow_job;
 use crate::cli::operation::{
     Answer, ApiOp, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp, Operation, Refused, UserOp,
 };
@@ -22,6 +24,7 @@ const USERS: &str = "/api/v2/users";
 const GRANTS: &str = "/api/v2/grants";
 const CLIENT_GRANTS: &str = "/api/v2/client-grants";
 const KEYS: &str = "/api/v2/keys/signing";
+const JOBS: &str = "/api/v2/jobs/users-imports";
 /// At most this many pages are fetched (10,000 items).
 const MAX_PAGES: u32 = 100;
 
@@ -181,6 +184,7 @@ impl Server {
                 self.one(Request::with(Method::PATCH, path(USERS, &id), body(&b)))
                     .await?,
             ),
+            UserOp::Import { file, upsert } => Answer::Job(self.import(&file, upsert).await?),
             UserOp::Delete(id) => {
                 self.send(Request::with(Method::DELETE, path(USERS, &id), None))
                     .await?;
@@ -286,6 +290,42 @@ impl Server {
     }
 
     /// Sends one request; an error status is a [`Failure`] with the API's message.
+    /// Uploads the file as Auth0's SDKs do (`POST /api/v2/jobs/users-imports`) and follows the
+    /// job to its end.
+    async fn import(&self, file: &std::path::Path, upsert: bool) -> Result<JobView, Failure> {
+        let other = |message: String| Failure {
+            refused: Refused::Other,
+            message,
+            status: None,
+        };
+        let bytes = std::fs::read(file).map_err(|e| other(format!("{}: {e}", file.display())))?;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("users.json")
+            .mime_str("application/json")
+            .map_err(|e| other(e.to_string()))?;
+        let form = reqwest::multipart::Form::new()
+            .text("connection_id", tessera_admin::CONNECTION)
+            .text("upsert", upsert.to_string())
+            .part("users", part);
+        let url = format!("{}{}", self.base, JOBS.trim_start_matches('/'));
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(30 * 60))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| other(unreachable(&self.base, &e)))?;
+        let status = response.status().as_u16();
+        let body = parsed(&response.bytes().await.map_err(|e| other(e.to_string()))?);
+        if status >= 400 {
+            return Err(refused(status, &body));
+        }
+        let job: JobView = serde_json::from_value(body).map_err(|e| other(e.to_string()))?;
+        follow_job(|| self.one(Request::get(format!("/api/v2/jobs/{}", job.id)))).await
+    }
+
     async fn send(&self, request: Request) -> Result<Value, Failure> {
         let url = format!("{}{}", self.base, request.path.trim_start_matches('/'));
         let mut builder = self

@@ -7,11 +7,32 @@ use serde_json::Value;
 use tessera_admin::client_grants::ClientGrant;
 use tessera_admin::clients::Client;
 use tessera_admin::grants::Grant;
+use tessera_admin::jobs::JobView;
 use tessera_admin::keys::SigningKey;
 use tessera_admin::resource_servers::ResourceServer;
 use tessera_admin::users::User;
 
 use crate::cli::operation::{Answer, Failure, Noun, Refused};
+
+/// A users import as it ended: its counts, and where its refusals and failure are.
+fn job_summary(job: &JobView) -> String {
+    let s = job.summary;
+    let mut out = format!(
+        "Job {} {}: {} users read, {} inserted, {} updated, {} refused.\n",
+        job.id, job.status, s.total, s.inserted, s.updated, s.failed
+    );
+    if let Some(details) = &job.status_details {
+        let _ = writeln!(out, "{details}");
+    }
+    if s.failed > 0 {
+        let _ = writeln!(
+            out,
+            "The refused users and why: GET /api/v2/jobs/{}/errors",
+            job.id
+        );
+    }
+    out
+}
 
 /// What to print for `answer`: JSON as the Management API would answer, or for people.
 pub fn shown(answer: &Answer, json: bool) -> String {
@@ -47,6 +68,7 @@ pub fn shown(answer: &Answer, json: bool) -> String {
             "Revoked {}: servers drop it from the JWKS at their next key reload.\n",
             key.kid
         ),
+        Answer::Job(job) => job_summary(job),
         Answer::Deleted(message) => format!("{message}\n"),
     }
 }

@@ -511,6 +511,34 @@ fn cli_on_the_local_store_creates_lists_and_deletes_through_the_management_api()
 }
 
 #[test]
+fn cli_imports_users_on_the_local_store_with_their_ids_and_upserts_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tessera-core/tests/fixtures/auth0-import/python-users.json"
+    );
+    let output = run(&["users", "import", fixtures], &env);
+    let shown = stdout_of(&output);
+    assert!(
+        shown.contains("completed: 18 users read, 18 inserted, 0 updated, 0 refused"),
+        "{shown}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("18 inserted"),
+        "progress on stderr"
+    );
+    let user = stdout_of(&run(&["users", "get", "auth0|py-scrypt"], &env));
+    assert_eq!(field(&user, "email"), "scrypt@python.example");
+    // Again with --upsert: the same users, updated.
+    let again = stdout_of(&run(&["users", "import", fixtures, "--upsert"], &env));
+    assert!(again.contains("0 inserted, 18 updated"), "{again}");
+    let missing = stderr_of_failure(&run(&["users", "import", "/nonexistent/users.json"], &env));
+    assert!(missing.contains("/nonexistent/users.json"), "{missing}");
+}
+
+#[test]
 fn cli_refuses_bad_input_with_the_api_message() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/tessera.db", dir.path().display());
@@ -628,6 +656,22 @@ fn cli_with_server_manages_a_running_tessera_with_its_management_client() {
             .any(|l| l.contains("RS256") && l.ends_with("current")),
         "{keys}"
     );
+
+    // A users import through the running server, followed to its end.
+    let file = dir.path().join("users.json");
+    std::fs::write(
+        &file,
+        r#"[{"email": "remote-import@example.com", "user_id": "r-1"}, {"email": 42}]"#,
+    )
+    .unwrap();
+    let imported = stdout_of(&remote(&["users", "import", file.to_str().unwrap()]));
+    assert!(
+        imported.contains("completed: 2 users read, 1 inserted, 0 updated, 1 refused"),
+        "{imported}"
+    );
+    assert!(imported.contains("/errors"), "{imported}");
+    let found = stdout_of(&remote(&["users", "get", "auth0|r-1"]));
+    assert_eq!(field(&found, "email"), "remote-import@example.com");
 
     let refused = run(
         &[

@@ -5,6 +5,7 @@
 mod client_grants;
 mod clients;
 mod grants;
+mod jobs;
 mod keys;
 mod paging;
 mod resource_servers;

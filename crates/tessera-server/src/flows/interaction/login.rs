@@ -3,7 +3,7 @@
 
 use tessera_core::audit::{Event, EventType};
 use tessera_core::brute_force::{account_key, Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
-use tessera_core::crypto::new_secret;
+use tessera_core::crypto::{is_imported, new_secret};
 use tessera_protocol::authorize::Authentication;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Login, PendingAuthorization, Session, User};
@@ -140,7 +140,7 @@ pub async fn submit_login(
         .passwords
         .verify(
             user.as_ref().map(|u| u.password_hash.clone()),
-            form.password,
+            form.password.clone(),
         )
         .await?;
     if !matched {
@@ -177,6 +177,14 @@ pub async fn submit_login(
         }
     };
     guard.succeeded(state.store.as_ref(), &account, &ip).await?;
+    if is_imported(&user.password_hash) {
+        // The hash an import brought served once; from now on the password is argon2id's.
+        let rehashed = state.passwords.hash(form.password).await?;
+        state
+            .store
+            .replace_password_hash(&user.user_id, &user.password_hash, &rehashed)
+            .await?;
+    }
     let now = state.clock.now();
     let session_cookie = new_secret()?;
     let session = Session {

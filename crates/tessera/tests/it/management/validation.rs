@@ -109,6 +109,6 @@ async fn body_that_is_not_json_is_invalid_body() {
 #[tokio::test]
 async fn unknown_management_path_is_an_auth0_404() {
     let m = Mgmt::start().await;
-    let response = m.get("/api/v2/connections").await;
+    let response = m.get("/api/v2/organizations").await;
     expect_error(response, StatusCode::NOT_FOUND, None).await;
 }

@@ -1,0 +1,538 @@
+//! Auth0's user import file, read as it arrives: a JSON array of users, cut into entries
+//! without holding the file ([`EntrySplitter`]), each entry checked against Auth0's import
+//! schema ([`check_entry`]) into a user to write, or refused with Auth0's per-user errors.
+//!
+//! The error codes are those of the JSON-schema validator Auth0's import reports with
+//! (`INVALID_TYPE`, `INVALID_FORMAT`, `OBJECT_MISSING_REQUIRED_PROPERTY`,
+//! `OBJECT_ADDITIONAL_PROPERTIES`) and `DUPLICATED_USER`; the messages are Tessera's.
+
+use serde_json::{json, Map, Value};
+use tessera_core::crypto::imported_hash_text;
+use tessera_core::imported_password::CustomPasswordHash;
+use tessera_store::{ImportedUser, JobError, NewUser, Refusal, UserProfile};
+
+use crate::users::{check_metadata_keys, user_id_of};
+
+/// The largest single entry taken: far above any real user, low enough to bound memory.
+pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+/// The fields of Auth0's import schema (`mfa_factors` is accepted and not imported yet).
+const FIELDS: [&str; 15] = [
+    "email",
+    "email_verified",
+    "user_id",
+    "username",
+    "given_name",
+    "family_name",
+    "name",
+    "nickname",
+    "picture",
+    "blocked",
+    "password_hash",
+    "custom_password_hash",
+    "app_metadata",
+    "user_metadata",
+    "mfa_factors",
+];
+
+/// Cuts a JSON array arriving in pieces into its entries' texts, one at a time.
+#[derive(Debug, Default)]
+pub struct EntrySplitter {
+    state: State,
+    entry: Vec<u8>,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the `[`.
+    #[default]
+    Start,
+    /// After `[` or `,`: an entry, or (after `[`) the `]`.
+    BeforeEntry {
+        first: bool,
+    },
+    InEntry,
+    /// After an entry: `,` or `]`.
+    AfterEntry,
+    /// After the `]`: only whitespace.
+    Done,
+}
+
+impl EntrySplitter {
+    /// Feeds `bytes`, handing each complete entry to `entry`; an error says why the file is not
+    /// a JSON array of entries.
+    pub fn feed(&mut self, bytes: &[u8], mut entry: impl FnMut(Vec<u8>)) -> Result<(), String> {
+        for &byte in bytes {
+            match self.state {
+                State::Start
+                    if byte.is_ascii_whitespace()
+                        || byte == 0xEF
+                        || byte == 0xBB
+                        || byte == 0xBF => {}
+                State::Start if byte == b'[' => self.state = State::BeforeEntry { first: true },
+                State::Start => return Err("the file is not a JSON array of users".to_owned()),
+                State::BeforeEntry { .. } | State::AfterEntry | State::Done
+                    if byte.is_ascii_whitespace() => {}
+                State::BeforeEntry { first: true } if byte == b']' => self.state = State::Done,
+                State::AfterEntry if byte == b',' => {
+                    self.state = State::BeforeEntry { first: false }
+                }
+                State::AfterEntry if byte == b']' => self.state = State::Done,
+                State::AfterEntry => {
+                    return Err("entries of the array are not separated by commas".to_owned())
+                }
+                State::Done => return Err("the file goes on after its array".to_owned()),
+                State::BeforeEntry { .. } => {
+                    self.state = State::InEntry;
+                    self.entry.clear();
+                    self.depth = 0;
+                    self.take(byte, &mut entry)?;
+                }
+                State::InEntry => self.take(byte, &mut entry)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One byte of an entry; an entry ends with its closing bracket, or (a scalar) at the
+    /// `,` or `]` after it.
+    fn take(&mut self, byte: u8, entry: &mut impl FnMut(Vec<u8>)) -> Result<(), String> {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if byte == b'\\' {
+                self.escaped = true;
+            } else if byte == b'"' {
+                self.in_string = false;
+            }
+            return self.push(byte);
+        }
+        match byte {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' if self.depth == 0 => {
+                // A scalar entry ends at the array's closing bracket.
+                entry(std::mem::take(&mut self.entry));
+                self.state = State::Done;
+                return Ok(());
+            }
+            b'}' | b']' => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.push(byte)?;
+                    entry(std::mem::take(&mut self.entry));
+                    self.state = State::AfterEntry;
+                    return Ok(());
+                }
+            }
+            b',' if self.depth == 0 => {
+                entry(std::mem::take(&mut self.entry));
+                self.state = State::BeforeEntry { first: false };
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.push(byte)
+    }
+
+    fn push(&mut self, byte: u8) -> Result<(), String> {
+        if self.entry.len() >= MAX_ENTRY_BYTES {
+            return Err(format!(
+                "an entry of the file is larger than {} KiB",
+                MAX_ENTRY_BYTES / 1024
+            ));
+        }
+        self.entry.push(byte);
+        Ok(())
+    }
+
+    /// At the end of the file: an error unless the array was closed.
+    pub fn finish(&self) -> Result<(), String> {
+        match self.state {
+            State::Done => Ok(()),
+            State::Start => Err("the file is empty".to_owned()),
+            _ => Err("the file ends before its array does".to_owned()),
+        }
+    }
+}
+
+fn error(code: &str, message: String, path: &str) -> Value {
+    json!({ "code": code, "message": message, "path": path })
+}
+
+/// The job error of the `index`th entry: the user as the file had it (its text, when it is not
+/// JSON).
+pub fn job_error(index: u64, entry: &[u8], errors: Vec<Value>) -> JobError {
+    let user = serde_json::from_slice::<Value>(entry)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(entry).into_owned()));
+    JobError {
+        index,
+        user: user.to_string(),
+        errors: Value::Array(errors).to_string(),
+    }
+}
+
+/// The job error of a user the store refused: one with this email, id or username exists and
+/// the job does not upsert.
+pub fn refused(user: &ImportedUser, refusal: Refusal) -> JobError {
+    let Refusal::Exists = refusal;
+    let errors = vec![error(
+        "DUPLICATED_USER",
+        "The user already exists and upsert is false".to_owned(),
+        "email",
+    )];
+    job_error(user.index, user.entry.as_bytes(), errors)
+}
+
+/// Checks the `index`th entry against Auth0's import schema: the user to write, or every reason
+/// it is refused.
+pub fn check_entry(index: u64, entry: &[u8]) -> Result<ImportedUser, JobError> {
+    let fail = |errors: Vec<Value>| job_error(index, entry, errors);
+    let value: Value = serde_json::from_slice(entry).map_err(|e| {
+        fail(vec![error(
+            "INVALID_FORMAT",
+            format!("The entry is not valid JSON: {e}"),
+            "",
+        )])
+    })?;
+    let Value::Object(fields) = value else {
+        return Err(fail(vec![error(
+            "INVALID_TYPE",
+            "Expected type object".to_owned(),
+            "",
+        )]));
+    };
+    let mut checked = Checked {
+        fields: &fields,
+        errors: Vec::new(),
+    };
+    for name in fields
+        .keys()
+        .filter(|name| !FIELDS.contains(&name.as_str()))
+    {
+        checked.errors.push(error(
+            "OBJECT_ADDITIONAL_PROPERTIES",
+            format!("Additional properties not allowed: {name}"),
+            name,
+        ));
+    }
+    let email = checked.text("email");
+    let email = match email {
+        Some(email) if crate::users::is_email(&email) => Some(email.to_lowercase()),
+        Some(email) => {
+            checked.errors.push(error(
+                "INVALID_FORMAT",
+                format!("Object didn't pass validation for format email: {email}"),
+                "email",
+            ));
+            None
+        }
+        None if !fields.contains_key("email") => {
+            checked.errors.push(error(
+                "OBJECT_MISSING_REQUIRED_PROPERTY",
+                "Missing required property: email".to_owned(),
+                "",
+            ));
+            None
+        }
+        None => None,
+    };
+    let user_id = checked.text("user_id").map(|id| user_id_of(Some(id)));
+    let user_id = match user_id {
+        Some(Err(e)) => {
+            checked
+                .errors
+                .push(error("INVALID_FORMAT", e.to_string(), "user_id"));
+            None
+        }
+        Some(Ok(id)) => Some(id),
+        None => None,
+    };
+    let username = checked.text("username");
+    let name = checked.text("name");
+    let profile_texts =
+        ["given_name", "family_name", "nickname", "picture"].map(|f| checked.text(f));
+    let email_verified = checked.flag("email_verified");
+    let blocked = checked.flag("blocked");
+    let user_metadata = checked.object("user_metadata");
+    let app_metadata = checked.object("app_metadata");
+    let hash = checked.password_hash();
+    if !checked.errors.is_empty() {
+        return Err(fail(checked.errors));
+    }
+    let Some(email) = email else {
+        return Err(fail(vec![error(
+            "OBJECT_MISSING_REQUIRED_PROPERTY",
+            "Missing required property: email".to_owned(),
+            "",
+        )]));
+    };
+    let user_id = match user_id {
+        Some(id) => id,
+        None => {
+            user_id_of(None).map_err(|e| fail(vec![error("INVALID_FORMAT", e.to_string(), "")]))?
+        }
+    };
+    let [given_name, family_name, nickname, picture] = profile_texts;
+    Ok(ImportedUser {
+        index,
+        user: NewUser {
+            user_id,
+            username: username.unwrap_or_else(|| email.clone()),
+            name: name.unwrap_or_else(|| email.clone()),
+            email,
+            // No hash: the user cannot log in with a password until one is set.
+            password_hash: hash.map(|h| imported_hash_text(&h)).unwrap_or_default(),
+            email_verified: email_verified.unwrap_or(false),
+            profile: UserProfile {
+                given_name,
+                family_name,
+                nickname,
+                picture,
+                user_metadata: user_metadata.unwrap_or_default(),
+                app_metadata: app_metadata.unwrap_or_default(),
+            },
+        },
+        blocked: blocked.unwrap_or(false),
+        entry: String::from_utf8_lossy(entry).into_owned(),
+    })
+}
+
+/// An entry's fields, read with their errors collected.
+struct Checked<'a> {
+    fields: &'a Map<String, Value>,
+    errors: Vec<Value>,
+}
+
+impl Checked<'_> {
+    fn typed<T>(
+        &mut self,
+        name: &str,
+        kind: &str,
+        read: impl Fn(&Value) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.fields.get(name)?;
+        let read = read(value);
+        if read.is_none() {
+            self.errors.push(error(
+                "INVALID_TYPE",
+                format!("Expected type {kind} but found type {}", type_of(value)),
+                name,
+            ));
+        }
+        read
+    }
+
+    fn text(&mut self, name: &str) -> Option<String> {
+        self.typed(name, "string", |v| v.as_str().map(str::to_owned))
+    }
+
+    fn flag(&mut self, name: &str) -> Option<bool> {
+        self.typed(name, "boolean", Value::as_bool)
+    }
+
+    fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        let object = self.typed(name, "object", |v| v.as_object().cloned())?;
+        if let Err(e) = check_metadata_keys(name, &object) {
+            self.errors
+                .push(error("INVALID_FORMAT", e.to_string(), name));
+            return None;
+        }
+        Some(object)
+    }
+
+    /// `password_hash` (bcrypt) or `custom_password_hash`, never both, checked as login will
+    /// verify it.
+    fn password_hash(&mut self) -> Option<CustomPasswordHash> {
+        let (path, hash) = match (
+            self.fields.get("password_hash"),
+            self.fields.get("custom_password_hash"),
+        ) {
+            (None, None) => return None,
+            (Some(_), Some(_)) => {
+                self.errors.push(error(
+                    "INVALID_FORMAT",
+                    "password_hash and custom_password_hash exclude each other".to_owned(),
+                    "custom_password_hash",
+                ));
+                return None;
+            }
+            (Some(_), None) => (
+                "password_hash",
+                self.text("password_hash")
+                    .map(|b| CustomPasswordHash::bcrypt(&b)),
+            ),
+            (None, Some(custom)) => (
+                "custom_password_hash",
+                match serde_json::from_value::<CustomPasswordHash>(custom.clone()) {
+                    Ok(hash) => Some(hash),
+                    Err(e) => {
+                        self.errors.push(error(
+                            "INVALID_FORMAT",
+                            format!("custom_password_hash: {e}"),
+                            "custom_password_hash",
+                        ));
+                        None
+                    }
+                },
+            ),
+        };
+        let hash = hash?;
+        match hash.verifier() {
+            Ok(_) => Some(hash),
+            Err(reason) => {
+                self.errors.push(error("INVALID_FORMAT", reason, path));
+                None
+            }
+        }
+    }
+}
+
+fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn split(pieces: &[&str]) -> Result<Vec<String>, String> {
+        let mut splitter = EntrySplitter::default();
+        let mut entries = Vec::new();
+        for piece in pieces {
+            splitter.feed(piece.as_bytes(), |e| {
+                entries.push(String::from_utf8(e).unwrap())
+            })?;
+        }
+        splitter.finish()?;
+        Ok(entries)
+    }
+
+    #[test]
+    fn entries_are_cut_whatever_the_pieces() {
+        let file = r#" [ {"email": "a@x.io", "n": {"x": [1, "]"]}} , {"email": "b\"}@x.io"}, 7 ] "#;
+        let whole = split(&[file]).unwrap();
+        assert_eq!(
+            whole,
+            [
+                r#"{"email": "a@x.io", "n": {"x": [1, "]"]}}"#,
+                r#"{"email": "b\"}@x.io"}"#,
+                "7 "
+            ]
+        );
+        // Byte by byte, the same entries.
+        let bytes: Vec<String> = file.chars().map(String::from).collect();
+        let pieces: Vec<&str> = bytes.iter().map(String::as_str).collect();
+        assert_eq!(split(&pieces).unwrap(), whole);
+        assert_eq!(split(&["[]"]).unwrap(), Vec::<String>::new());
+        assert_eq!(split(&[r#"[{"a": "\\"}]"#]).unwrap(), [r#"{"a": "\\"}"#]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_array_is_refused_with_a_reason() {
+        for (file, reason) in [
+            ("", "empty"),
+            (r#"{"email": "a@x.io"}"#, "not a JSON array"),
+            (r#"[{"email": "a@x.io"}"#, "ends before"),
+            (r#"[{"a": 1} {"b": 2}]"#, "commas"),
+            ("[] []", "goes on"),
+        ] {
+            let error = split(&[file]).unwrap_err();
+            assert!(error.contains(reason), "{file}: {error}");
+        }
+        let huge = format!(r#"[{{"email": "{}"}}]"#, "a".repeat(MAX_ENTRY_BYTES));
+        assert!(split(&[&huge]).unwrap_err().contains("larger than"));
+    }
+
+    fn codes(error: &JobError) -> Vec<(String, String)> {
+        let errors: Vec<Value> = serde_json::from_str(&error.errors).unwrap();
+        errors
+            .iter()
+            .map(|e| {
+                (
+                    e["code"].as_str().unwrap().to_owned(),
+                    e["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_entry_becomes_a_user() {
+        let entry = br#"{"email": "Ada@Example.com", "user_id": "42", "given_name": "Ada",
+            "email_verified": true, "blocked": true, "app_metadata": {"plan": "gold"},
+            "password_hash": "$2b$10$NdoDggqYGj/whLNmohjDRucX0Kg75h/DHxKjCxMlQmZH1m3pNEFQG"}"#;
+        let imported = check_entry(1, entry).unwrap();
+        assert_eq!(imported.user.user_id, "auth0|42");
+        assert_eq!(imported.user.email, "ada@example.com");
+        assert_eq!(imported.user.username, "ada@example.com");
+        assert!(imported.user.email_verified && imported.blocked);
+        assert_eq!(imported.user.profile.app_metadata["plan"], "gold");
+        assert!(imported
+            .user
+            .password_hash
+            .starts_with(r#"{"algorithm":"bcrypt""#));
+        let without_hash = check_entry(1, br#"{"email": "b@example.com"}"#).unwrap();
+        assert_eq!(without_hash.user.password_hash, "");
+        assert!(without_hash.user.user_id.starts_with("auth0|"));
+    }
+
+    #[test]
+    fn every_reason_an_entry_is_refused_is_reported() {
+        let refused = check_entry(
+            1,
+            br#"{"email": 5, "blocked": "yes", "shoe_size": 44, "app_metadata": {"a.b": 1},
+                "password_hash": "$1$not-bcrypt"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            codes(&refused),
+            [
+                ("OBJECT_ADDITIONAL_PROPERTIES".into(), "shoe_size".into()),
+                ("INVALID_TYPE".into(), "email".into()),
+                ("INVALID_TYPE".into(), "blocked".into()),
+                ("INVALID_FORMAT".into(), "app_metadata".into()),
+                ("INVALID_FORMAT".into(), "password_hash".into()),
+            ]
+        );
+        assert!(
+            refused.user.contains("shoe_size"),
+            "the user as the file had it"
+        );
+        for (entry, expected) in [
+            (&br#"{"name": "no email"}"#[..], ("OBJECT_MISSING_REQUIRED_PROPERTY", "")),
+            (br#"{"email": "not-an-email"}"#, ("INVALID_FORMAT", "email")),
+            (br#"[1, 2]"#, ("INVALID_TYPE", "")),
+            (br#"{"email": tru}"#, ("INVALID_FORMAT", "")),
+            (
+                br#"{"email": "a@b.io", "custom_password_hash": {"algorithm": "rot13", "hash": {"value": "x"}}}"#,
+                ("INVALID_FORMAT", "custom_password_hash"),
+            ),
+            (
+                br#"{"email": "a@b.io", "password_hash": "$2b$10$x", "custom_password_hash": {}}"#,
+                ("INVALID_FORMAT", "custom_password_hash"),
+            ),
+            (br#"{"email": "a@b.io", "user_id": "a|b"}"#, ("INVALID_FORMAT", "user_id")),
+        ] {
+            let refused = check_entry(1, entry).unwrap_err();
+            assert_eq!(
+                codes(&refused)[0],
+                (expected.0.to_owned(), expected.1.to_owned()),
+                "{}",
+                String::from_utf8_lossy(entry)
+            );
+        }
+    }
+}

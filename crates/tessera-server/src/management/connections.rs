@@ -1,0 +1,47 @@
+//! `/api/v2/connections` (read-only): the database connection, over the admin service.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use tessera_admin::connections::{ConnectionQuery, ConnectionView};
+
+use crate::management::auth::ApiCaller;
+use crate::management::error::ApiResult;
+use crate::management::payload::ApiQuery;
+use crate::management::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
+use crate::state::AppState;
+
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections",
+    operation_id = "get_connections",
+    summary = "List connections (the database connection)",
+    tag = "connections",
+    params(ConnectionQuery),
+    responses((status = 200, description = "The connections", body = Vec<ConnectionView>), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:connections"])),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<ConnectionQuery>,
+) -> ApiResult<Json<Vec<ConnectionView>>> {
+    Ok(Json(state.admin.list_connections(&caller, &query).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections/{id}",
+    operation_id = "get_connections_by_id",
+    summary = "Get a connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection id (`con_…`)")),
+    responses((status = 200, description = "The connection", body = ConnectionView), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["read:connections"])),
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConnectionView>> {
+    Ok(Json(state.admin.connection(&caller, &id).await?))
+}

@@ -1,0 +1,49 @@
+-- The database connection as an object with Auth0's kind of id, which user import jobs name.
+CREATE TABLE connections (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    strategy    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+INSERT INTO connections (id, name, strategy, created_at)
+VALUES ('con_' || lower(hex(randomblob(8))), 'Username-Password-Authentication', 'auth0',
+        CAST(strftime('%s', 'now') AS INTEGER));
+
+-- Auth0's jobs (user imports and exports). An import's file is kept in `job_files`, in pieces,
+-- until the job ends; `position` counts the users already processed, committed together with
+-- them, so a job interrupted by a restart resumes after the last committed user.
+CREATE TABLE jobs (
+    id                      TEXT PRIMARY KEY,
+    kind                    TEXT NOT NULL,
+    status                  TEXT NOT NULL,
+    connection_id           TEXT NOT NULL,
+    external_id             TEXT,
+    upsert                  INTEGER NOT NULL,
+    send_completion_email   INTEGER NOT NULL,
+    position                INTEGER NOT NULL DEFAULT 0,
+    inserted                INTEGER NOT NULL DEFAULT 0,
+    updated                 INTEGER NOT NULL DEFAULT 0,
+    failed                  INTEGER NOT NULL DEFAULT 0,
+    failure                 TEXT,
+    -- The node running the job holds it until then (it renews the lease at every batch); a job
+    -- whose lease lapsed, its node gone, is taken up by the next node that looks.
+    lease_until             INTEGER NOT NULL DEFAULT 0,
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_status ON jobs (status, created_at);
+
+CREATE TABLE job_files (
+    job_id  TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    bytes   BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+
+CREATE TABLE job_errors (
+    job_id  TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    user_json   TEXT NOT NULL,
+    errors_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);

@@ -1,0 +1,179 @@
+//! Auth0's jobs: user imports (and the records they write in one transaction per batch), and
+//! the database connection they name.
+
+use async_trait::async_trait;
+use tessera_protocol::Timestamp;
+
+use crate::{NewUser, StoreResult};
+
+/// The database connection, as Auth0's connection objects identify it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// `con_` and 16 characters, made when the schema was.
+    pub id: String,
+    pub name: String,
+    pub strategy: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    UsersImport,
+    UsersExport,
+}
+
+impl JobKind {
+    /// Auth0's `type` of the job.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::UsersImport => "users_import",
+            JobKind::UsersExport => "users_export",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobKind> {
+        [JobKind::UsersImport, JobKind::UsersExport]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Its file is still arriving; nothing runs it yet.
+    Uploading,
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Uploading => "uploading",
+            JobStatus::Pending => "pending",
+            JobStatus::Processing => "processing",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Uploading,
+            JobStatus::Pending,
+            JobStatus::Processing,
+            JobStatus::Completed,
+            JobStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// A job and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// `job_` and 16 characters.
+    pub id: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub connection_id: String,
+    pub external_id: Option<String>,
+    pub upsert: bool,
+    pub send_completion_email: bool,
+    /// Entries of the file processed so far (imported or refused).
+    pub position: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub failed: u64,
+    /// Why a failed job failed.
+    pub failure: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A user of an import file that passed validation.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    /// Its place in the file (the first entry is 1).
+    pub index: u64,
+    pub user: NewUser,
+    pub blocked: bool,
+    /// The entry as the file had it, for the job's errors if the store refuses it.
+    pub entry: String,
+}
+
+/// A refused entry: the user as the file had it, and Auth0's `errors` array (JSON texts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    /// The entry's place in the file (the first entry is 1).
+    pub index: u64,
+    pub user: String,
+    pub errors: String,
+}
+
+/// What the store refused of an import batch, as the job's errors report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A user with this email, id or username exists and the job does not upsert.
+    Exists,
+}
+
+/// The next entries of an import file: the users to write, the entries already refused, and
+/// how many entries of the file they cover (written at once, with the job's progress).
+#[derive(Debug, Clone, Default)]
+pub struct ImportBatch {
+    pub users: Vec<ImportedUser>,
+    pub errors: Vec<JobError>,
+    pub entries: u64,
+}
+
+#[async_trait]
+pub trait JobStore {
+    /// The database connection (the only one there is).
+    async fn database_connection(&self) -> StoreResult<Connection>;
+    async fn create_job(&self, job: &Job) -> StoreResult<()>;
+    async fn job(&self, id: &str) -> StoreResult<Option<Job>>;
+    /// An uploaded job's settings (connection, upsert, external id, completion email) written
+    /// and the job made pending, for a runner to take.
+    async fn ready_job(&self, job: &Job, now: Timestamp) -> StoreResult<()>;
+    /// Jobs that are pending or processing, oldest first.
+    async fn unfinished_jobs(&self) -> StoreResult<Vec<Job>>;
+    /// Takes the job for this node until `lease_until`, unless another node holds it; false
+    /// when it is held or has ended.
+    async fn claim_job(
+        &self,
+        id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Sets the job's status (and why it failed); the file goes once the job has ended.
+    async fn set_job_status(
+        &self,
+        id: &str,
+        status: JobStatus,
+        failure: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn delete_job(&self, id: &str) -> StoreResult<()>;
+    /// Stores the `seq`th piece of the job's file.
+    async fn append_job_file(&self, id: &str, seq: u64, bytes: &[u8]) -> StoreResult<()>;
+    /// The `seq`th piece of the job's file, if there is one.
+    async fn job_file(&self, id: &str, seq: u64) -> StoreResult<Option<Vec<u8>>>;
+    /// Writes the batch's users (inserting, or with `upsert` updating the user with the same
+    /// email, or else id, or else username), its errors and those of users the store refused, and the job's progress, and
+    /// renews the lease — all in one transaction, so an interrupted job resumes after the last
+    /// batch, never inside one.
+    async fn commit_import_batch(
+        &self,
+        job: &Job,
+        batch: &ImportBatch,
+        refused: &(dyn for<'u> Fn(&'u ImportedUser, Refusal) -> JobError + Sync),
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Job>;
+    /// The refused entries of a job, in file order.
+    async fn job_errors(&self, id: &str) -> StoreResult<Vec<JobError>>;
+}

@@ -1,0 +1,282 @@
+//! Jobs, their files and errors, and the database connection they name.
+
+use super::users::bind_user;
+use super::*;
+use crate::{
+    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore, Refusal,
+};
+
+fn job_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Job> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let count = |column: &str| -> StoreResult<u64> {
+        Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
+    };
+    Ok(Job {
+        id: row.try_get("id")?,
+        kind: JobKind::parse(&kind).ok_or_else(|| corrupt(format!("job kind {kind}")))?,
+        status: JobStatus::parse(&status).ok_or_else(|| corrupt(format!("job status {status}")))?,
+        connection_id: row.try_get("connection_id")?,
+        external_id: row.try_get("external_id")?,
+        upsert: row.try_get("upsert")?,
+        send_completion_email: row.try_get("send_completion_email")?,
+        position: count("position")?,
+        inserted: count("inserted")?,
+        updated: count("updated")?,
+        failed: count("failed")?,
+        failure: row.try_get("failure")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+fn signed(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+/// Inserts the user unless its id, username or email is taken (then nothing is written).
+const INSERT_IMPORTED: &str = "INSERT INTO users (user_id, username, email, name, password_hash,
+        email_verified, given_name, family_name, nickname, picture, user_metadata, app_metadata,
+        blocked, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+     ON CONFLICT DO NOTHING";
+
+/// An upsert: the user the entry matches — by email, or else id, or else username — takes the
+/// file's profile; its password hash only while it is still an imported one (`{…}`), never
+/// over a password set in Tessera; its id, username and email stay.
+const UPSERT_IMPORTED: &str = "UPDATE users SET name = $4, email_verified = $6, given_name = $7,
+        family_name = $8, nickname = $9, picture = $10, user_metadata = $11, app_metadata = $12,
+        blocked = $13, updated_at = $14,
+        password_hash = CASE WHEN CAST($5 AS TEXT) <> '' AND substr(password_hash, 1, 1) = '{'
+            THEN CAST($5 AS TEXT) ELSE password_hash END
+     WHERE user_id = (SELECT user_id FROM users WHERE email = $3 OR user_id = $1 OR username = $2
+        ORDER BY CASE WHEN email = $3 THEN 0 WHEN user_id = $1 THEN 1 ELSE 2 END LIMIT 1)";
+
+#[async_trait]
+impl JobStore for Backend {
+    async fn database_connection(&self) -> StoreResult<Connection> {
+        let row = sqlx::query(
+            "SELECT id, name, strategy, created_at FROM connections
+             WHERE name = 'Username-Password-Authentication'",
+        )
+        .fetch_one(self.readers())
+        .await?;
+        Ok(Connection {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            strategy: row.try_get("strategy")?,
+            created_at: Timestamp(row.try_get("created_at")?),
+        })
+    }
+
+    async fn create_job(&self, job: &Job) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, status, connection_id, external_id, upsert,
+                send_completion_email, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&job.id)
+        .bind(job.kind.as_str())
+        .bind(job.status.as_str())
+        .bind(&job.connection_id)
+        .bind(&job.external_id)
+        .bind(job.upsert)
+        .bind(job.send_completion_email)
+        .bind(job.created_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn job(&self, id: &str) -> StoreResult<Option<Job>> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn ready_job(&self, job: &Job, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET connection_id = $2, external_id = $3, upsert = $4,
+                send_completion_email = $5, status = 'pending', updated_at = $6
+             WHERE id = $1 AND status = 'uploading'",
+        )
+        .bind(&job.id)
+        .bind(&job.connection_id)
+        .bind(&job.external_id)
+        .bind(job.upsert)
+        .bind(job.send_completion_email)
+        .bind(now.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn unfinished_jobs(&self) -> StoreResult<Vec<Job>> {
+        let rows = sqlx::query(
+            "SELECT * FROM jobs WHERE status IN ('pending', 'processing') ORDER BY created_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn claim_job(
+        &self,
+        id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool> {
+        let claimed = sqlx::query(
+            "UPDATE jobs SET status = 'processing', lease_until = $3, updated_at = $2
+             WHERE id = $1 AND status IN ('pending', 'processing') AND lease_until <= $2",
+        )
+        .bind(id)
+        .bind(now.0)
+        .bind(lease_until.0)
+        .execute(self.pool())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    async fn set_job_status(
+        &self,
+        id: &str,
+        status: JobStatus,
+        failure: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE jobs SET status = $2, failure = $3, updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status.as_str())
+            .bind(failure)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+        if matches!(status, JobStatus::Completed | JobStatus::Failed) {
+            sqlx::query("DELETE FROM job_files WHERE job_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_job(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn append_job_file(&self, id: &str, seq: u64, bytes: &[u8]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO job_files (job_id, seq, bytes) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(signed(seq))
+            .bind(bytes)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn job_file(&self, id: &str, seq: u64) -> StoreResult<Option<Vec<u8>>> {
+        let bytes =
+            sqlx::query_scalar("SELECT bytes FROM job_files WHERE job_id = $1 AND seq = $2")
+                .bind(id)
+                .bind(signed(seq))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(bytes)
+    }
+
+    async fn commit_import_batch(
+        &self,
+        job: &Job,
+        batch: &ImportBatch,
+        refused: &(dyn for<'u> Fn(&'u ImportedUser, Refusal) -> JobError + Sync),
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Job> {
+        let mut tx = self.pool().begin().await?;
+        let (mut inserted, mut updated) = (0u64, 0u64);
+        let mut errors: Vec<JobError> = batch.errors.clone();
+        for imported in &batch.users {
+            let user = &imported.user;
+            let bind = |sql: &'static str| -> StoreResult<Query<'_>> {
+                Ok(bind_user(sqlx::query(sql), user)?
+                    .bind(imported.blocked)
+                    .bind(now.0))
+            };
+            if bind(INSERT_IMPORTED)?
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1
+            {
+                inserted += 1;
+                continue;
+            }
+            if job.upsert
+                && bind(UPSERT_IMPORTED)?
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1
+            {
+                updated += 1;
+            } else {
+                errors.push(refused(imported, Refusal::Exists));
+            }
+        }
+        for error in &errors {
+            sqlx::query(
+                "INSERT INTO job_errors (job_id, seq, user_json, errors_json) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&job.id)
+            .bind(signed(error.index))
+            .bind(&error.user)
+            .bind(&error.errors)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = sqlx::query(
+            "UPDATE jobs SET status = 'processing', position = position + $2,
+                inserted = inserted + $3, updated = updated + $4, failed = failed + $5,
+                updated_at = $6, lease_until = $7
+             WHERE id = $1 RETURNING *",
+        )
+        .bind(&job.id)
+        .bind(signed(batch.entries))
+        .bind(signed(inserted))
+        .bind(signed(updated))
+        .bind(signed(errors.len() as u64))
+        .bind(now.0)
+        .bind(lease_until.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        job_from_row(&row)
+    }
+
+    async fn job_errors(&self, id: &str) -> StoreResult<Vec<JobError>> {
+        let rows = sqlx::query(
+            "SELECT seq, user_json, errors_json FROM job_errors WHERE job_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(JobError {
+                    index: u64::try_from(row.try_get::<i64, _>("seq")?).unwrap_or(0),
+                    user: row.try_get("user_json")?,
+                    errors: row.try_get("errors_json")?,
+                })
+            })
+            .collect()
+    }
+}
