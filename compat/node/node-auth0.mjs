@@ -2,6 +2,7 @@
 // client credentials only, as its README shows.
 
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { AuthenticationClient, ManagementClient } from 'auth0';
 
 import { API, DOMAIN, ISSUER, M2M, MANAGEMENT, check, claims, rejects } from './checks.mjs';
@@ -126,6 +127,21 @@ check('auth0 ManagementClient.connections.getAll / jobs.importUsers (file first)
   const { data: imported } = await management.users.get({ id: `auth0|node-imported-${tag}` });
   assert.equal(imported.given_name, 'Imported');
   await management.users.delete({ id: imported.user_id });
+});
+
+check('auth0 ManagementClient.jobs.exportUsers / jobs.get, then fetch(location) and gunzip', async () => {
+  const { data: job } = await management.jobs.exportUsers({ format: 'json', fields: [{ name: 'email' }] });
+  assert.equal(job.type, 'users_export');
+  let status = job;
+  for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ({ data: status } = await management.jobs.get({ id: job.id }));
+  }
+  assert.equal(status.status, 'completed');
+  const download = await fetch(status.location);
+  assert.equal(download.status, 200);
+  const lines = gunzipSync(Buffer.from(await download.arrayBuffer())).toString().trim().split('\n');
+  assert.ok(lines.some((line) => JSON.parse(line).email === 'jane@example.com'), lines.join('\n'));
 });
 
 check('auth0 ManagementClient.clientGrants getAll', async () => {

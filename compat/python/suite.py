@@ -6,6 +6,7 @@ hosted login and consent pages) is played by `requests`, as a person would submi
 """
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -403,6 +404,24 @@ def jobs_import_users():
     )
     assert claims(tokens["id_token"])["sub"] == f"auth0|imported-{tag}", tokens
     auth0.users.delete(f"auth0|imported-{tag}")
+
+
+@check("Auth0.jobs.export_users/get, then a plain GET of its location (gzip)")
+def jobs_export_users():
+    auth0 = management()
+    job = auth0.jobs.export_users({"format": "csv", "fields": [{"name": "user_id"}, {"name": "email"}]})
+    assert job["type"] == "users_export" and job["format"] == "csv", job
+    for _ in range(100):
+        job = auth0.jobs.get(job["id"])
+        if job["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "completed", job
+    download = requests.get(job["location"])
+    assert download.status_code == 200, download.text
+    rows = gzip.decompress(download.content).decode().splitlines()
+    assert rows[0] == "user_id,email", rows[:2]
+    assert any(row.endswith(",jane@example.com") for row in rows[1:]), rows
 
 
 @check("Auth0.grants.all(user_id)/delete")

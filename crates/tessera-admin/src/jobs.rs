@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use subtle::ConstantTimeEq;
 use tessera_core::crypto::random_alphanumeric;
-use tessera_store::{ImportBatch, Job, JobKind, JobStatus, StoreResult};
+use tessera_store::{Connection, ImportBatch, Job, JobKind, JobStatus, StoreResult};
 use tokio::task::JoinHandle;
 
 use crate::error::{AdminError, AdminResult, Missing};
 use crate::service::{Admin, Caller};
-use crate::user_import::{check_entry, refused, EntrySplitter};
+use crate::user_export::{ExportField, ExportRequest, ExportSettings, Format};
+use crate::user_import::{check_entry, refused, EntrySplitter, Inflater};
 
 /// Entries written per transaction.
 const BATCH: u64 = 500;
@@ -23,6 +25,21 @@ const LEASE: i64 = 60;
 const POLL: Duration = Duration::from_secs(1);
 /// The pieces a file is stored in.
 pub const FILE_PIECE: usize = 256 * 1024;
+/// Users read per page of an export.
+const EXPORT_PAGE: u32 = 1000;
+/// How long an export's download link works.
+const LINK_LIFETIME: i64 = 600;
+/// How long an export's file is kept after the job completed.
+const EXPORT_KEPT: i64 = 24 * 3600;
+
+/// The download link's signature: HMAC-SHA256 of the job and the expiry under the job's key.
+fn link_signature(key: &[u8], id: &str, expires: i64) -> String {
+    use hmac::{Mac, SimpleHmac};
+    let mut mac = <SimpleHmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(format!("{id}:{expires}").as_bytes());
+    tessera_protocol::secret::base64url(&mac.finalize().into_bytes())
+}
 
 /// The fields of `POST /api/v2/jobs/users-imports` besides the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,6 +86,17 @@ pub struct JobView {
     /// Why a failed job failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
+    /// An export's format: `json` or `csv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<ExportField>>,
+    /// A completed export's file (gzip), for ten minutes from this answer, with no token
+    /// needed: the link is signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -98,12 +126,19 @@ impl Admin {
     pub async fn start_users_import(&self, caller: &Caller) -> AdminResult<Job> {
         caller.require("create:users")?;
         let connection = self.store().database_connection().await?;
+        let job = self.new_job(JobKind::UsersImport, JobStatus::Uploading, connection.id)?;
+        self.store().create_job(&job).await?;
+        Ok(job)
+    }
+
+    /// A job of `kind` that has done nothing yet.
+    fn new_job(&self, kind: JobKind, status: JobStatus, connection_id: String) -> AdminResult<Job> {
         let now = self.now();
-        let job = Job {
+        Ok(Job {
             id: format!("job_{}", random_alphanumeric(16)?),
-            kind: JobKind::UsersImport,
-            status: JobStatus::Uploading,
-            connection_id: connection.id,
+            kind,
+            status,
+            connection_id,
             external_id: None,
             upsert: false,
             send_completion_email: false,
@@ -112,11 +147,83 @@ impl Admin {
             updated: 0,
             failed: 0,
             failure: None,
+            settings: "{}".to_owned(),
+            file_key: None,
             created_at: now,
             updated_at: now,
+            completed_at: None,
+        })
+    }
+
+    /// The database connection, which a request names by its id or its name.
+    async fn connection_named(&self, named: &str) -> AdminResult<Connection> {
+        let connection = self.store().database_connection().await?;
+        if named != connection.id && named != connection.name {
+            return Err(AdminError::InvalidBody(format!(
+                "Payload validation error: connection_id `{named}` is not the database connection `{}` ({})",
+                connection.id, connection.name
+            )));
+        }
+        Ok(connection)
+    }
+
+    /// Makes an export job; a runner writes its file (gzip) in the background.
+    pub async fn start_users_export(
+        &self,
+        caller: &Caller,
+        request: ExportRequest,
+    ) -> AdminResult<JobView> {
+        caller.require("read:users")?;
+        let settings = ExportSettings::of(&request).map_err(|reason| {
+            AdminError::InvalidBody(format!("Payload validation error: {reason}"))
+        })?;
+        let connection = match &request.connection_id {
+            Some(named) => self.connection_named(named).await?,
+            None => self.store().database_connection().await?,
+        };
+        let mut key = vec![0u8; 32];
+        tessera_core::crypto::fill_random(&mut key)?;
+        let job = Job {
+            settings: serde_json::to_string(&settings)
+                .map_err(|e| AdminError::Internal(e.to_string()))?,
+            file_key: Some(key),
+            ..self.new_job(JobKind::UsersExport, JobStatus::Pending, connection.id)?
         };
         self.store().create_job(&job).await?;
-        Ok(job)
+        self.job(caller, &job.id).await
+    }
+
+    /// The pieces of a completed export's file, if `signature` signs `expires` for it and
+    /// `expires` has not passed; `None` otherwise, or once the file is gone.
+    pub async fn export_file_pieces(
+        &self,
+        id: &str,
+        expires: i64,
+        signature: &str,
+    ) -> AdminResult<Option<(Job, ExportSettings)>> {
+        let Some(job) = self.store().job(id).await? else {
+            return Ok(None);
+        };
+        let (Some(key), JobStatus::Completed) = (&job.file_key, job.status) else {
+            return Ok(None);
+        };
+        let expected = link_signature(key, id, expires);
+        let signed = bool::from(expected.as_bytes().ct_eq(signature.as_bytes()));
+        let fresh = expires >= self.now().0;
+        let kept = job
+            .completed_at
+            .is_some_and(|at| at.plus(EXPORT_KEPT) > self.now());
+        if !(signed && fresh && kept) {
+            return Ok(None);
+        }
+        let settings =
+            serde_json::from_str(&job.settings).map_err(|e| AdminError::Internal(e.to_string()))?;
+        Ok(Some((job, settings)))
+    }
+
+    /// The `seq`th piece of a job's file.
+    pub async fn job_file_piece(&self, id: &str, seq: u64) -> AdminResult<Option<Vec<u8>>> {
+        Ok(self.store().job_file(id, seq).await?)
     }
 
     /// Stores the `seq`th piece of an uploading job's file.
@@ -132,13 +239,7 @@ impl Admin {
         job: &Job,
         request: ImportRequest,
     ) -> AdminResult<JobView> {
-        let connection = self.store().database_connection().await?;
-        if request.connection_id != connection.id && request.connection_id != connection.name {
-            return Err(AdminError::InvalidBody(format!(
-                "Payload validation error: connection_id `{}` is not the database connection `{}` ({})",
-                request.connection_id, connection.id, connection.name
-            )));
-        }
+        let connection = self.connection_named(&request.connection_id).await?;
         let ready = Job {
             connection_id: connection.id,
             external_id: request.external_id,
@@ -171,6 +272,25 @@ impl Admin {
             JobStatus::Uploading => JobStatus::Pending,
             other => other,
         };
+        let export = match job.kind {
+            JobKind::UsersExport => Some(
+                serde_json::from_str::<ExportSettings>(&job.settings)
+                    .map_err(|e| AdminError::Internal(e.to_string()))?,
+            ),
+            JobKind::UsersImport => None,
+        };
+        let location = match (&job.file_key, job.status) {
+            (Some(key), JobStatus::Completed) => {
+                let expires = self.now().plus(LINK_LIFETIME).0;
+                Some(format!(
+                    "{}jobs/{}/export?expires={expires}&signature={}",
+                    self.issuer(),
+                    job.id,
+                    link_signature(key, &job.id, expires)
+                ))
+            }
+            _ => None,
+        };
         Ok(JobView {
             status: status.as_str().to_owned(),
             kind: job.kind.as_str().to_owned(),
@@ -186,6 +306,16 @@ impl Admin {
                 total: job.position,
             },
             status_details: job.failure,
+            format: export.as_ref().map(|e| match e.format {
+                Format::Json => "json".to_owned(),
+                Format::Csv => "csv".to_owned(),
+            }),
+            limit: export.as_ref().and_then(|e| e.limit),
+            fields: export
+                .as_ref()
+                .filter(|e| !e.fields.is_empty())
+                .map(|e| e.fields.clone()),
+            location,
         })
     }
 
@@ -214,8 +344,16 @@ impl Admin {
         })
     }
 
-    /// One look for jobs: runs each unfinished job this node can claim.
+    /// One look for jobs: runs each unfinished job this node can claim, and drops the files of
+    /// exports completed more than a day ago.
     pub async fn run_unfinished_jobs(&self) {
+        if let Err(error) = self
+            .store()
+            .purge_export_files(self.now().plus(-EXPORT_KEPT))
+            .await
+        {
+            tracing::warn!(%error, "old export files could not be purged");
+        }
         let jobs = match self.store().unfinished_jobs().await {
             Ok(jobs) => jobs,
             Err(error) => {
@@ -233,8 +371,12 @@ impl Admin {
                     continue;
                 }
             }
-            tracing::info!(job = %job.id, resume_after = job.position, "running a users import");
-            if let Err(error) = self.run_import(job.clone()).await {
+            tracing::info!(job = %job.id, kind = job.kind.as_str(), resume_after = job.position, "running a job");
+            let ran = match job.kind {
+                JobKind::UsersImport => self.run_import(job.clone()).await,
+                JobKind::UsersExport => self.run_export(&job).await,
+            };
+            if let Err(error) = ran {
                 // The store failed (not the file): the lease lapses and a node resumes it.
                 tracing::warn!(%error, job = %job.id, "users import interrupted; it resumes later");
             }
@@ -245,14 +387,20 @@ impl Admin {
     /// rest in batches; a file that is not an array of entries fails the job with the reason.
     async fn run_import(&self, mut job: Job) -> StoreResult<()> {
         let store = self.store();
+        let mut inflater = Inflater::default();
         let mut splitter = EntrySplitter::default();
         let mut seen = 0u64;
         let mut batch = ImportBatch::default();
         let mut seq = 0u64;
-        while let Some(piece) = store.job_file(&job.id, seq).await? {
+        loop {
+            let piece = store.job_file(&job.id, seq).await?;
             seq += 1;
             let mut entries = Vec::new();
-            let fed = splitter.feed(&piece, |entry| entries.push(entry));
+            let mut split = |bytes: &[u8]| splitter.feed(bytes, |entry| entries.push(entry));
+            let fed = match &piece {
+                Some(piece) => inflater.feed(piece, &mut split),
+                None => inflater.finish(&mut split),
+            };
             for entry in entries {
                 seen += 1;
                 if seen <= job.position {
@@ -270,6 +418,9 @@ impl Admin {
             if let Err(reason) = fed {
                 return self.fail(&job, batch, &reason).await;
             }
+            if piece.is_none() {
+                break;
+            }
         }
         if let Err(reason) = splitter.finish() {
             return self.fail(&job, batch, &reason).await;
@@ -286,6 +437,62 @@ impl Admin {
             "users import completed"
         );
         self.changed();
+        Ok(())
+    }
+
+    /// Writes every user (up to the limit), a page at a time, into the job's file, gzipped, in
+    /// pieces; an export interrupted by a restart starts over.
+    async fn run_export(&self, job: &Job) -> StoreResult<()> {
+        use std::io::Write;
+        let store = self.store();
+        let settings: ExportSettings = match serde_json::from_str(&job.settings) {
+            Ok(settings) => settings,
+            Err(error) => {
+                let reason = format!("The export's settings cannot be read: {error}");
+                return store
+                    .set_job_status(&job.id, JobStatus::Failed, Some(&reason), self.now())
+                    .await;
+            }
+        };
+        store.clear_job_file(&job.id).await?;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut seq = 0u64;
+        let mut exported = 0u64;
+        let mut after: Option<String> = None;
+        let limit = settings.limit.unwrap_or(u64::MAX);
+        // Writing into a Vec cannot fail.
+        let _ = gzip.write_all(settings.header().unwrap_or_default().as_bytes());
+        'pages: loop {
+            let users = store.users_after(after.as_deref(), EXPORT_PAGE).await?;
+            let Some(last) = users.last() else { break };
+            after = Some(last.user_id.clone());
+            for user in &users {
+                if exported == limit {
+                    break 'pages;
+                }
+                let _ = gzip.write_all(settings.line(user).as_bytes());
+                exported += 1;
+            }
+            while gzip.get_ref().len() >= FILE_PIECE {
+                let rest = gzip.get_mut().split_off(FILE_PIECE);
+                let piece = std::mem::replace(gzip.get_mut(), rest);
+                store.append_job_file(&job.id, seq, &piece).await?;
+                seq += 1;
+            }
+            let now = self.now();
+            store
+                .export_progress(&job.id, exported, now, now.plus(LEASE))
+                .await?;
+        }
+        let last = gzip.finish().unwrap_or_default();
+        store.append_job_file(&job.id, seq, &last).await?;
+        store
+            .export_progress(&job.id, exported, self.now(), self.now().plus(LEASE))
+            .await?;
+        store
+            .set_job_status(&job.id, JobStatus::Completed, None, self.now())
+            .await?;
+        tracing::info!(job = %job.id, exported, "users export completed");
         Ok(())
     }
 

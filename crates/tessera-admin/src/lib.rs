@@ -20,6 +20,7 @@ pub mod resource_servers;
 pub mod scopes;
 mod service;
 pub mod user_blocks;
+pub mod user_export;
 pub mod user_import;
 pub mod user_search;
 pub mod users;

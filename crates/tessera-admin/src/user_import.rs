@@ -39,6 +39,8 @@ const FIELDS: [&str; 15] = [
 #[derive(Debug, Default)]
 pub struct EntrySplitter {
     state: State,
+    /// The file is a JSON object per line (an export's form), not an array.
+    lines: bool,
     entry: Vec<u8>,
     depth: u32,
     in_string: bool,
@@ -73,10 +75,26 @@ impl EntrySplitter {
                         || byte == 0xBB
                         || byte == 0xBF => {}
                 State::Start if byte == b'[' => self.state = State::BeforeEntry { first: true },
-                State::Start => return Err("the file is not a JSON array of users".to_owned()),
+                State::Start | State::AfterEntry
+                    if byte == b'{' && (self.lines || self.state == State::Start) =>
+                {
+                    self.lines = true;
+                    self.state = State::InEntry;
+                    self.entry.clear();
+                    self.depth = 0;
+                    self.take(byte, &mut entry)?;
+                }
+                State::Start => {
+                    return Err(
+                        "the file is not a JSON array of users (nor a user per line)".to_owned(),
+                    )
+                }
                 State::BeforeEntry { .. } | State::AfterEntry | State::Done
                     if byte.is_ascii_whitespace() => {}
                 State::BeforeEntry { first: true } if byte == b']' => self.state = State::Done,
+                State::AfterEntry if self.lines => {
+                    return Err("a line of the file holds more than one user".to_owned())
+                }
                 State::AfterEntry if byte == b',' => {
                     self.state = State::BeforeEntry { first: false }
                 }
@@ -149,14 +167,65 @@ impl EntrySplitter {
         Ok(())
     }
 
-    /// At the end of the file: an error unless the array was closed.
+    /// At the end of the file: an error unless the array was closed (or the last line's user
+    /// ended).
     pub fn finish(&self) -> Result<(), String> {
         match self.state {
             State::Done => Ok(()),
+            State::AfterEntry if self.lines => Ok(()),
             State::Start => Err("the file is empty".to_owned()),
             _ => Err("the file ends before its array does".to_owned()),
         }
     }
+}
+
+/// An import file's bytes as they arrive: as they are, or inflated when the file is gzip (as an
+/// export's is), a few KiB at a time so a small piece cannot become a huge buffer.
+#[derive(Default)]
+pub struct Inflater {
+    gzip: Option<flate2::write::GzDecoder<Vec<u8>>>,
+    started: bool,
+}
+
+impl Inflater {
+    /// Hands the file's bytes in `piece` (inflated if need be) to `out`.
+    pub fn feed(
+        &mut self,
+        piece: &[u8],
+        mut out: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        use std::io::Write;
+        if !self.started {
+            self.started = true;
+            if piece.starts_with(&[0x1f, 0x8b]) {
+                self.gzip = Some(flate2::write::GzDecoder::new(Vec::new()));
+            }
+        }
+        let Some(decoder) = &mut self.gzip else {
+            return out(piece);
+        };
+        for slice in piece.chunks(4096) {
+            decoder.write_all(slice).map_err(damaged)?;
+            let inflated = std::mem::take(decoder.get_mut());
+            out(&inflated)?;
+        }
+        Ok(())
+    }
+
+    /// At the end of the file: the last inflated bytes, or why the gzip stream is incomplete.
+    pub fn finish(
+        &mut self,
+        mut out: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        match self.gzip.take() {
+            Some(decoder) => out(&decoder.finish().map_err(damaged)?),
+            None => Ok(()),
+        }
+    }
+}
+
+fn damaged(error: std::io::Error) -> String {
+    format!("the gzip file is damaged: {error}")
 }
 
 fn error(code: &str, message: String, path: &str) -> Value {
@@ -438,13 +507,59 @@ mod tests {
         assert_eq!(split(&pieces).unwrap(), whole);
         assert_eq!(split(&["[]"]).unwrap(), Vec::<String>::new());
         assert_eq!(split(&[r#"[{"a": "\\"}]"#]).unwrap(), [r#"{"a": "\\"}"#]);
+        // An export's form: a user per line.
+        assert_eq!(
+            split(&["{\"email\": \"a@x.io\"}\n{\"email\":", " \"b@x.io\"}\n"]).unwrap(),
+            [r#"{"email": "a@x.io"}"#, r#"{"email": "b@x.io"}"#]
+        );
+    }
+
+    #[test]
+    fn a_gzip_file_is_inflated_whatever_the_pieces() {
+        use std::io::Write;
+        let text = r#"[{"email": "a@x.io"}, {"email": "b@x.io"}]"#;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(text.as_bytes()).unwrap();
+        let compressed = gzip.finish().unwrap();
+        let mut inflater = Inflater::default();
+        let mut bytes = Vec::new();
+        for piece in compressed.chunks(7) {
+            inflater
+                .feed(piece, |b| {
+                    bytes.extend_from_slice(b);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        inflater
+            .finish(|b| {
+                bytes.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), text);
+        let mut cut = Inflater::default();
+        cut.feed(&compressed[..compressed.len() / 2], |_| Ok(()))
+            .unwrap();
+        assert!(cut.finish(|_| Ok(())).unwrap_err().contains("damaged"));
+        let mut plain = Inflater::default();
+        let mut seen = Vec::new();
+        plain
+            .feed(b"[]", |b| {
+                seen.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, b"[]");
     }
 
     #[test]
     fn a_file_that_is_not_an_array_is_refused_with_a_reason() {
         for (file, reason) in [
             ("", "empty"),
-            (r#"{"email": "a@x.io"}"#, "not a JSON array"),
+            ("\"email\"", "not a JSON array"),
+            ("{\"a\": 1} [2]", "more than one"),
+            ("{\"a\": 1", "ends before"),
             (r#"[{"email": "a@x.io"}"#, "ends before"),
             (r#"[{"a": 1} {"b": 2}]"#, "commas"),
             ("[] []", "goes on"),

@@ -90,8 +90,13 @@ pub struct Job {
     pub failed: u64,
     /// Why a failed job failed.
     pub failure: Option<String>,
+    /// An export's format, limit and fields, as JSON (the admin service's to read).
+    pub settings: String,
+    /// The key an export's download links are signed with.
+    pub file_key: Option<Vec<u8>>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
 }
 
 /// A user of an import file that passed validation.
@@ -149,7 +154,8 @@ pub trait JobStore {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<bool>;
-    /// Sets the job's status (and why it failed); the file goes once the job has ended.
+    /// Sets the job's status (and why it failed); an import's file goes once it has ended, an
+    /// export's stays (see [`JobStore::purge_export_files`]).
     async fn set_job_status(
         &self,
         id: &str,
@@ -160,6 +166,8 @@ pub trait JobStore {
     async fn delete_job(&self, id: &str) -> StoreResult<()>;
     /// Stores the `seq`th piece of the job's file.
     async fn append_job_file(&self, id: &str, seq: u64, bytes: &[u8]) -> StoreResult<()>;
+    /// Deletes the job's file (an export starting over).
+    async fn clear_job_file(&self, id: &str) -> StoreResult<()>;
     /// The `seq`th piece of the job's file, if there is one.
     async fn job_file(&self, id: &str, seq: u64) -> StoreResult<Option<Vec<u8>>>;
     /// Writes the batch's users (inserting, or with `upsert` updating the user with the same
@@ -176,4 +184,17 @@ pub trait JobStore {
     ) -> StoreResult<Job>;
     /// The refused entries of a job, in file order.
     async fn job_errors(&self, id: &str) -> StoreResult<Vec<JobError>>;
+    /// Records an export's progress (users written so far) and renews its lease.
+    async fn export_progress(
+        &self,
+        id: &str,
+        exported: u64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<()>;
+    /// Deletes the files of exports completed before `before`; how many pieces went.
+    async fn purge_export_files(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Up to `limit` users after `after` (by id; from the first when `None`), in id order: an
+    /// export's pages, which stay cheap however far in (no OFFSET).
+    async fn users_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<crate::User>>;
 }

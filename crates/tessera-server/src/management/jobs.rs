@@ -9,11 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use tessera_admin::jobs::{ImportRequest, JobErrorView, JobView, UsersImportForm, FILE_PIECE};
+use tessera_admin::user_export::ExportRequest;
 use tessera_admin::{Admin, Caller};
 use tessera_store::Job;
 
 use crate::management::auth::ApiCaller;
 use crate::management::error::{ApiError, ApiResult};
+use crate::management::payload::Payload;
 use crate::management::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::state::AppState;
 
@@ -184,6 +186,25 @@ async fn flag(name: &str, field: Field<'_>) -> ApiResult<bool> {
 
 fn malformed(error: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::invalid_body(format!("Payload validation error: {}", error.body_text()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v2/jobs/users-exports",
+    operation_id = "post_users_exports",
+    summary = "Export users to a file (a job)",
+    tag = "jobs",
+    request_body = ExportRequest,
+    responses((status = 201, description = "The job, pending; once completed its `location` is the file", body = JobView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden)),
+    security(("bearer" = ["read:users"])),
+)]
+pub async fn users_export(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Payload(request): Payload<ExportRequest>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let job = state.admin.start_users_export(&caller, request).await?;
+    Ok((StatusCode::CREATED, Json(job)))
 }
 
 #[utoipa::path(

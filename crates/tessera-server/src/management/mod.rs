@@ -142,6 +142,9 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/api/v2/jobs/users-imports", |m| {
         on(m, jobs::users_import).layer(DefaultBodyLimit::max(jobs::MAX_IMPORT_BYTES))
     }),
+    route(Method::POST, "/api/v2/jobs/users-exports", |m| {
+        on(m, jobs::users_export)
+    }),
     route(Method::GET, "/api/v2/jobs/{id}", |m| on(m, jobs::get)),
     route(Method::GET, "/api/v2/jobs/{id}/errors", |m| {
         on(m, jobs::errors)

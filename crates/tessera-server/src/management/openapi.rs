@@ -66,7 +66,7 @@ impl Modify for BearerScheme {
         client_grants::list, client_grants::create, client_grants::update,
         client_grants::delete,
         keys::list, keys::rotate, keys::revoke,
-        jobs::users_import, jobs::get, jobs::errors,
+        jobs::users_import, jobs::users_export, jobs::get, jobs::errors,
         logs::list, logs::get,
     ),
     components(

@@ -5,6 +5,7 @@ mod consent;
 mod cors;
 mod deadline;
 mod discovery;
+mod export;
 mod health;
 mod introspect;
 mod login;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/jwks.json",
             get(discovery::jwks).layer(cors::any_origin()),
         )
+        .route("/jobs/{id}/export", get(export::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)

@@ -25,6 +25,11 @@ CREATE TABLE jobs (
     updated                 BIGINT NOT NULL DEFAULT 0,
     failed                  BIGINT NOT NULL DEFAULT 0,
     failure                 TEXT,
+    -- An export's format, limit and fields (JSON), and the key its download links are signed
+    -- with (the file is kept a day after the job completed).
+    settings                TEXT NOT NULL DEFAULT '{}',
+    file_key                BYTEA,
+    completed_at            BIGINT,
     -- The node running the job holds it until then (it renews the lease at every batch); a job
     -- whose lease lapsed, its node gone, is taken up by the next node that looks.
     lease_until             BIGINT NOT NULL DEFAULT 0,

@@ -25,8 +25,13 @@ fn job_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Job> {
         updated: count("updated")?,
         failed: count("failed")?,
         failure: row.try_get("failure")?,
+        settings: row.try_get("settings")?,
+        file_key: row.try_get("file_key")?,
         created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
+        completed_at: row
+            .try_get::<Option<i64>, _>("completed_at")?
+            .map(Timestamp),
     })
 }
 
@@ -72,8 +77,8 @@ impl JobStore for Backend {
     async fn create_job(&self, job: &Job) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO jobs (id, kind, status, connection_id, external_id, upsert,
-                send_completion_email, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                send_completion_email, settings, file_key, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
         .bind(&job.id)
         .bind(job.kind.as_str())
@@ -82,6 +87,8 @@ impl JobStore for Backend {
         .bind(&job.external_id)
         .bind(job.upsert)
         .bind(job.send_completion_email)
+        .bind(&job.settings)
+        .bind(&job.file_key)
         .bind(job.created_at.0)
         .execute(self.pool())
         .await?;
@@ -148,18 +155,27 @@ impl JobStore for Backend {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE jobs SET status = $2, failure = $3, updated_at = $4 WHERE id = $1")
+        let ended = matches!(status, JobStatus::Completed | JobStatus::Failed);
+        sqlx::query(
+            "UPDATE jobs SET status = $2, failure = $3, updated_at = $4,
+                completed_at = CASE WHEN $5 THEN $4 ELSE completed_at END
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(failure)
+        .bind(now.0)
+        .bind(ended)
+        .execute(&mut *tx)
+        .await?;
+        if ended {
+            sqlx::query(
+                "DELETE FROM job_files WHERE job_id = $1
+                    AND job_id IN (SELECT id FROM jobs WHERE kind = 'users_import')",
+            )
             .bind(id)
-            .bind(status.as_str())
-            .bind(failure)
-            .bind(now.0)
             .execute(&mut *tx)
             .await?;
-        if matches!(status, JobStatus::Completed | JobStatus::Failed) {
-            sqlx::query("DELETE FROM job_files WHERE job_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -178,6 +194,14 @@ impl JobStore for Backend {
             .bind(id)
             .bind(signed(seq))
             .bind(bytes)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn clear_job_file(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM job_files WHERE job_id = $1")
+            .bind(id)
             .execute(self.pool())
             .await?;
         Ok(())
@@ -260,6 +284,49 @@ impl JobStore for Backend {
         .await?;
         tx.commit().await?;
         job_from_row(&row)
+    }
+
+    async fn export_progress(
+        &self,
+        id: &str,
+        exported: u64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET position = $2, inserted = $2, updated_at = $3, lease_until = $4
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(signed(exported))
+        .bind(now.0)
+        .bind(lease_until.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn purge_export_files(&self, before: Timestamp) -> StoreResult<u64> {
+        let purged = sqlx::query(
+            "DELETE FROM job_files WHERE job_id IN (SELECT id FROM jobs
+                WHERE kind = 'users_export' AND completed_at IS NOT NULL AND completed_at < $1)",
+        )
+        .bind(before.0)
+        .execute(self.pool())
+        .await?;
+        Ok(purged.rows_affected())
+    }
+
+    async fn users_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT * FROM users WHERE CAST($1 AS TEXT) IS NULL OR user_id > $1
+             ORDER BY user_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn job_errors(&self, id: &str) -> StoreResult<Vec<JobError>> {

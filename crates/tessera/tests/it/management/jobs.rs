@@ -256,7 +256,7 @@ async fn refused_entries_are_reported_as_auth0_does_and_the_others_imported() {
 #[tokio::test]
 async fn a_file_that_is_not_an_array_of_users_fails_the_job_with_the_reason() {
     let m = Mgmt::start().await;
-    let job = import(&m, br#"{"email": "a@example.com"}"#.to_vec(), false).await;
+    let job = import(&m, br#""a list of users""#.to_vec(), false).await;
     assert_eq!(job["status"], "failed");
     assert!(
         job["status_details"]
@@ -354,4 +354,136 @@ async fn the_database_connection_is_listed_with_the_id_imports_name() {
     let response = upload(&m, file, &[("connection_id", id)]).await;
     let job = expect_status(response, StatusCode::CREATED).await;
     assert_eq!(job["connection_id"], id);
+}
+
+/// A completed export's file, downloaded from its `location` with a plain GET (no token, as
+/// scripts written for Auth0 fetch it) and gunzipped.
+async fn download(location: &str) -> (StatusCode, String) {
+    use std::io::Read;
+    let response = http().get(location).send().await.unwrap();
+    let status = response.status();
+    let bytes = response.bytes().await.unwrap();
+    if status != StatusCode::OK {
+        return (status, String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    (status, text)
+}
+
+async fn export(m: &Mgmt, request: Value) -> Value {
+    let job = m.create("/api/v2/jobs/users-exports", request).await;
+    assert_eq!(job["type"], "users_export");
+    finished(m, job["id"].as_str().unwrap()).await
+}
+
+#[tokio::test]
+async fn an_export_imported_into_a_fresh_tessera_logs_its_users_in_with_the_same_passwords() {
+    let source = Mgmt::start().await;
+    let python = fixture("python-users.json");
+    import(&source, python.clone(), false).await;
+    // One user logs in first (argon2id from then on); the others keep their imported hashes.
+    assert_eq!(
+        log_in(
+            &source.server,
+            "bcrypt-2b@python.example",
+            "bcrypt 2b from python"
+        )
+        .await,
+        StatusCode::FOUND
+    );
+    let fields: Vec<Value> = [
+        "user_id",
+        "email",
+        "email_verified",
+        "username",
+        "name",
+        "given_name",
+        "family_name",
+        "nickname",
+        "picture",
+        "blocked",
+        "app_metadata",
+        "user_metadata",
+        "custom_password_hash",
+    ]
+    .iter()
+    .map(|name| json!({ "name": name }))
+    .collect();
+    let job = export(&source, json!({ "format": "json", "fields": fields })).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["format"], "json");
+    let location = job["location"].as_str().unwrap();
+    let (status, ndjson) = download(location).await;
+    assert_eq!(status, StatusCode::OK, "{ndjson}");
+    assert_eq!(
+        ndjson.lines().count(),
+        19,
+        "the seed's Jane and the 18 imported"
+    );
+    let gzip_file = http()
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    // The link is signed and short-lived.
+    let tampered = location.replace("signature=", "signature=x");
+    assert_eq!(download(&tampered).await.0, StatusCode::NOT_FOUND);
+    source.server.clock.advance(601);
+    assert_eq!(download(location).await.0, StatusCode::NOT_FOUND);
+
+    // The export's file, as downloaded (gzip, a user per line), is an import file.
+    let target = Mgmt::start().await;
+    let job = import(&target, gzip_file.to_vec(), true).await;
+    assert_eq!(job["summary"]["failed"], 0, "{job}");
+    for user in users_of(&python) {
+        let email = user["email"].as_str().unwrap();
+        let password = user["user_metadata"]["password"].as_str().unwrap();
+        assert_eq!(
+            log_in(&target.server, email, password).await,
+            StatusCode::FOUND,
+            "{email}"
+        );
+    }
+    let moved = target.get_ok("/api/v2/users/auth0%7Cpy-scrypt").await;
+    assert_eq!(
+        moved["email"], "scrypt@python.example",
+        "ids survive the round trip"
+    );
+}
+
+#[tokio::test]
+async fn a_csv_export_has_a_header_and_the_fields_asked_for() {
+    let m = Mgmt::start().await;
+    let job = export(
+        &m,
+        json!({ "format": "csv", "limit": 1, "fields": [
+            { "name": "user_id" }, { "name": "email", "export_as": "mail" },
+            { "name": "identities[0].connection", "export_as": "provider" } ] }),
+    )
+    .await;
+    assert_eq!(job["limit"], 1);
+    let (status, csv) = download(job["location"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "user_id,mail,provider");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].ends_with(&format!(",{EMAIL},{CONNECTION}")),
+        "{csv}"
+    );
+    let message = expect_error(
+        m.post("/api/v2/jobs/users-exports", json!({ "format": "xml" }))
+            .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalid_body"),
+    )
+    .await;
+    assert!(message.contains("xml"), "{message}");
 }
