@@ -23,6 +23,7 @@ mod browser;
 mod floor;
 mod flows;
 mod housekeeping;
+mod import;
 mod load;
 mod metrics;
 mod mix;
@@ -264,6 +265,21 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
         floor,
         Goal::Ratio(0.6),
     );
+
+    // I: a bulk user import over the Management API (users per second, the server's memory).
+    let users = if bench.target.duration < Duration::from_secs(2) {
+        5_000
+    } else {
+        100_000
+    };
+    let t = &bench.target;
+    let measured = import::run(t.addr, &t.host, t.pid, users).await?;
+    let name = format!("I users import ({users} users with bcrypt hashes: upload and job)");
+    let goal = Goal::RateWithin {
+        per_second: 5_000.0,
+        rss_mb: 100.0,
+    };
+    bench.row(name, measured, None, goal);
     Ok(())
 }
 

@@ -27,6 +27,9 @@ pub enum Goal {
     RatioBelow(f64),
     /// A p99 of at most `times` the p99 of the same load without what the row adds.
     P99Within { baseline_ms: f64, times: f64 },
+    /// At least this many requests (users, for an import) a second, with the server's peak
+    /// memory at most this many MB.
+    RateWithin { per_second: f64, rss_mb: f64 },
     /// Nothing to judge (the peer's own rows, a baseline).
     None,
 }
@@ -55,6 +58,9 @@ impl Goal {
             Goal::RatioBelow(r) => format!("< {r:.2}"),
             Goal::P99Within { baseline_ms, times } => {
                 format!("p99 ≤ {times}× {baseline_ms:.2} ms")
+            }
+            Goal::RateWithin { per_second, rss_mb } => {
+                format!("≥ {per_second:.0}/s, RSS ≤ {rss_mb:.0} MB")
             }
             Goal::None => "–".to_owned(),
         }
@@ -106,6 +112,14 @@ impl Goal {
                 Some(Verdict {
                     met: ratio <= times,
                     detail: format!("p99 {p99:.2} ms, {ratio:.2}×"),
+                })
+            }
+            Goal::RateWithin { per_second, rss_mb } => {
+                let rate = row.outcome().per_second();
+                let rss = row.measured.rss.unwrap_or(f64::INFINITY);
+                Some(Verdict {
+                    met: rate >= per_second && rss <= rss_mb,
+                    detail: format!("{rate:.0}/s, {rss:.0} MB"),
                 })
             }
             Goal::None => None,

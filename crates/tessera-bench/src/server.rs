@@ -12,6 +12,9 @@ pub const WEB_CLIENT: &str = "bench-web";
 pub const WEB_SECRET: &str = "bench-web-secret-0123456789abcdef0123456789";
 pub const CALLBACK: &str = "http://127.0.0.1:9/cb";
 pub const M2M_CLIENT: &str = "bench-m2m";
+/// The Management API's client (scenario I imports users with it).
+pub const MANAGEMENT_CLIENT: &str = "bench-management";
+pub const MANAGEMENT_SECRET: &str = "bench-management-secret-0123456789abcdef0123";
 pub const M2M_SECRET: &str = "bench-m2m-secret-0123456789abcdef0123456789";
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench password 0123";
@@ -109,6 +112,9 @@ fn config_text(addr: SocketAddr, database_url: &str, settings: &Settings) -> Str
     let mut text = format!(
         "listen = \"{addr}\"\nissuer = \"http://{addr}/\"\ndatabase_url = \"{database_url}\"\nsecret = \"bench-master-secret-0123456789abcdef\"\n{}",
         settings.server_keys()
+    );
+    text += &format!(
+        "\n[management]\nclient_id = \"{MANAGEMENT_CLIENT}\"\nclient_secret = \"{MANAGEMENT_SECRET}\"\n"
     );
     for (identifier, alg) in APIS {
         text += &format!(
