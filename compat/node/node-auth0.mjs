@@ -141,7 +141,7 @@ check('auth0 ManagementClient.jobs.exportUsers / jobs.get, then fetch(location) 
   const download = await fetch(status.location);
   assert.equal(download.status, 200);
   const lines = gunzipSync(Buffer.from(await download.arrayBuffer())).toString().trim().split('\n');
-  assert.ok(lines.some((line) => JSON.parse(line).email === 'jane@example.com'), lines.join('\n'));
+  assert.ok(lines.some((line) => JSON.parse(line).email === 'jane@compat.example'), lines.join('\n'));
 });
 
 check('auth0 ManagementClient.clientGrants getAll', async () => {

@@ -421,7 +421,7 @@ def jobs_export_users():
     assert download.status_code == 200, download.text
     rows = gzip.decompress(download.content).decode().splitlines()
     assert rows[0] == "user_id,email", rows[:2]
-    assert any(row.endswith(",jane@example.com") for row in rows[1:]), rows
+    assert any(row.endswith(",jane@compat.example") for row in rows[1:]), rows
 
 
 @check("Auth0.grants.all(user_id)/delete")
