@@ -264,10 +264,24 @@ impl Admin {
         Ok(self.store().delete_job(&job.id).await?)
     }
 
+    /// The most recent jobs, newest first (the Dashboard's list).
+    pub async fn recent_jobs(&self, caller: &Caller, limit: u32) -> AdminResult<Vec<JobView>> {
+        caller.require("read:users")?;
+        let connection = self.store().database_connection().await?;
+        let jobs = self.store().recent_jobs(limit).await?;
+        jobs.into_iter()
+            .map(|job| self.view_of(job, &connection.name))
+            .collect()
+    }
+
     pub async fn job(&self, caller: &Caller, id: &str) -> AdminResult<JobView> {
         caller.require("read:users")?;
         let job = self.store().job(id).await?.ok_or_else(|| not_found(id))?;
         let connection = self.store().database_connection().await?;
+        self.view_of(job, &connection.name)
+    }
+
+    fn view_of(&self, job: Job, connection: &str) -> AdminResult<JobView> {
         let status = match job.status {
             JobStatus::Uploading => JobStatus::Pending,
             other => other,
@@ -297,7 +311,7 @@ impl Admin {
             created_at: job.created_at.rfc3339(),
             id: job.id,
             connection_id: job.connection_id,
-            connection: connection.name,
+            connection: connection.to_owned(),
             external_id: job.external_id,
             summary: JobSummary {
                 failed: job.failed,

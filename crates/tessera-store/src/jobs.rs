@@ -144,6 +144,8 @@ pub trait JobStore {
     /// An uploaded job's settings (connection, upsert, external id, completion email) written
     /// and the job made pending, for a runner to take.
     async fn ready_job(&self, job: &Job, now: Timestamp) -> StoreResult<()>;
+    /// The `limit` most recent jobs, newest first.
+    async fn recent_jobs(&self, limit: u32) -> StoreResult<Vec<Job>>;
     /// Jobs that are pending or processing, oldest first.
     async fn unfinished_jobs(&self) -> StoreResult<Vec<Job>>;
     /// Takes the job for this node until `lease_until`, unless another node holds it; false

@@ -329,6 +329,43 @@ async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
     assert!(text_of(&client, "table").await.contains("appointments:api"));
     screenshot(&client, "dashboard-03-apis").await;
 
+    // Import users from a file made by Node's bcryptjs (tessera-core's fixtures).
+    click(&client, "nav a[href='/dashboard/users']").await;
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tessera-core/tests/fixtures/auth0-import/node-users.json"
+    );
+    element(&client, "input#users-file")
+        .await
+        .send_keys(
+            &std::fs::canonicalize(fixture)
+                .unwrap()
+                .display()
+                .to_string(),
+        )
+        .await
+        .unwrap();
+    click(&client, "button#import").await;
+    let mut status = String::new();
+    for _ in 0..50 {
+        status = text_of(&client, "#job-status").await;
+        if status.contains("completed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(status.contains("completed"), "{status}");
+    assert_eq!(text_of(&client, "#inserted").await, "5");
+    assert_eq!(text_of(&client, "#failed").await, "0");
+    screenshot(&client, "dashboard-05-import").await;
+    click(&client, "a[href='/dashboard/users']").await;
+    assert!(text_of(&client, "table")
+        .await
+        .contains("bcryptjs@node.example"));
+    assert!(text_of(&client, "#recent-jobs + table")
+        .await
+        .contains("users_import"));
+
     client.set_window_size(390, 844).await.unwrap();
     click(&client, "nav a[href='/dashboard/applications']").await;
     element(&client, "form[action='/dashboard/applications']").await;

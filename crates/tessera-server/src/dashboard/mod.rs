@@ -4,16 +4,19 @@
 
 mod apis;
 mod apps;
+mod jobs;
 mod keys;
 mod logs;
 mod session;
 mod users;
 mod view;
 
+use axum::extract::DefaultBodyLimit;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::management::jobs::MAX_IMPORT_BYTES;
 use crate::state::AppState;
 
 pub use session::{ADMIN_COOKIE, SIGNIN_PATH};
@@ -86,6 +89,11 @@ pub fn router() -> Router<AppState> {
             post(apis::remove_grant),
         )
         .route("/dashboard/users", get(users::list).post(users::create))
+        .route(
+            "/dashboard/users/import",
+            post(jobs::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/dashboard/jobs/{id}", get(jobs::show))
         .route("/dashboard/users/{id}", get(users::show))
         .route("/dashboard/users/{id}/block", post(users::block))
         .route("/dashboard/users/{id}/password", post(users::set_password))

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use tessera_admin::grants::{Grant, GrantQuery};
+use tessera_admin::jobs::JobView;
 use tessera_admin::paging::{Paging, DEFAULT_PER_PAGE};
 use tessera_admin::users::{User, UserBody, UserQuery, CONNECTION};
 use tessera_admin::AdminError;
@@ -25,7 +26,11 @@ struct UsersPage<'a> {
     next: Option<u32>,
     form: &'a Fields,
     error: Option<String>,
+    jobs: Vec<JobView>,
 }
+
+/// Recent jobs shown under the users list.
+const RECENT_JOBS: u32 = 5;
 
 /// The search and page of the users list.
 #[derive(Debug, Default, Deserialize)]
@@ -52,7 +57,12 @@ async fn list_page(
         .admin
         .list_users(&signed_in.caller, &paging, &UserQuery::search(&search.q))
         .await?;
+    let jobs = state
+        .admin
+        .recent_jobs(&signed_in.caller, RECENT_JOBS)
+        .await?;
     let page = UsersPage {
+        jobs,
         chrome: signed_in.chrome("users"),
         previous: search.page.checked_sub(1),
         next: listed.has_more().then_some(search.page + 1),

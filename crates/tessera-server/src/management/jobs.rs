@@ -19,8 +19,9 @@ use crate::management::payload::Payload;
 use crate::management::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::state::AppState;
 
-/// The upload's path: the request deadline gives way to [`UPLOAD_DEADLINE`] there.
-pub const UPLOAD_PATH: &str = "/api/v2/jobs/users-imports";
+/// The uploads' paths (the API's and the Dashboard's): the request deadline gives way to
+/// [`UPLOAD_DEADLINE`] there.
+pub const UPLOAD_PATHS: [&str; 2] = ["/api/v2/jobs/users-imports", "/dashboard/users/import"];
 /// The largest import file taken.
 pub const MAX_IMPORT_BYTES: usize = 4 << 30;
 /// How long an upload may take, in place of the request deadline other requests have.
@@ -152,7 +153,7 @@ async fn receive(
 }
 
 /// Streams the file into the job's pieces.
-async fn store_file(admin: &Admin, job: &Job, mut field: Field<'_>) -> ApiResult<()> {
+pub(crate) async fn store_file(admin: &Admin, job: &Job, mut field: Field<'_>) -> ApiResult<()> {
     let mut piece = Vec::with_capacity(FILE_PIECE);
     let mut seq = 0;
     while let Some(chunk) = field.chunk().await.map_err(malformed)? {

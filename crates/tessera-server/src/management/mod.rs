@@ -10,7 +10,7 @@ mod clients;
 mod connections;
 mod error;
 mod grants;
-mod jobs;
+pub(crate) mod jobs;
 mod keys;
 mod logs;
 pub mod openapi;
@@ -26,7 +26,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 pub use error::ApiError;
-pub use jobs::UPLOAD_PATH;
+pub use jobs::UPLOAD_PATHS;
 
 use crate::state::AppState;
 

@@ -16,7 +16,7 @@ const DESCRIPTION: &str = "the request was not completed in time";
 /// Runs the request under `request_timeout`.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // A user import's file may take minutes to arrive; its handler has a deadline of its own.
-    if request.uri().path() == crate::management::UPLOAD_PATH {
+    if crate::management::UPLOAD_PATHS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
     // Decided before the request moves on, so the common case allocates nothing.

@@ -120,6 +120,14 @@ impl JobStore for Backend {
         Ok(())
     }
 
+    async fn recent_jobs(&self, limit: u32) -> StoreResult<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY created_at DESC, id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     async fn unfinished_jobs(&self) -> StoreResult<Vec<Job>> {
         let rows = sqlx::query(
             "SELECT * FROM jobs WHERE status IN ('pending', 'processing') ORDER BY created_at, id",
