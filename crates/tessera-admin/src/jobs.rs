@@ -17,8 +17,10 @@ use crate::service::{Admin, Caller};
 use crate::user_export::{ExportField, ExportRequest, ExportSettings, Format};
 use crate::user_import::{check_entry, refused, EntrySplitter, Inflater};
 
-/// Entries written per transaction.
+/// Entries written per transaction, at most…
 const BATCH: u64 = 500;
+/// … and at most this many bytes of them (a batch of large entries is written sooner).
+const BATCH_BYTES: usize = 8 << 20;
 /// How long a node holds a job between batches before another node may take it over.
 const LEASE: i64 = 60;
 /// How often a node looks for jobs to run.
@@ -405,6 +407,7 @@ impl Admin {
         let mut splitter = EntrySplitter::default();
         let mut seen = 0u64;
         let mut batch = ImportBatch::default();
+        let mut batch_bytes = 0usize;
         let mut seq = 0u64;
         loop {
             let piece = store.job_file(&job.id, seq).await?;
@@ -421,11 +424,13 @@ impl Admin {
                     continue;
                 }
                 batch.entries += 1;
+                batch_bytes += entry.len();
                 match check_entry(seen, &entry) {
                     Ok(user) => batch.users.push(user),
                     Err(error) => batch.errors.push(error),
                 }
-                if batch.entries == BATCH {
+                if batch.entries == BATCH || batch_bytes >= BATCH_BYTES {
+                    batch_bytes = 0;
                     job = self.commit(&job, std::mem::take(&mut batch)).await?;
                 }
             }

@@ -15,6 +15,9 @@ use crate::users::{check_metadata_keys, user_id_of};
 
 /// The largest single entry taken: far above any real user, low enough to bound memory.
 pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+/// The most a gzip file's stored piece may inflate to (JSON compresses some 5-15 times; a file
+/// that inflates hundreds of times is a bomb, not users).
+const MAX_INFLATED_PER_PIECE: usize = 64 << 20;
 
 /// The fields of Auth0's import schema (`mfa_factors` is accepted and not imported yet).
 const FIELDS: [&str; 15] = [
@@ -204,9 +207,18 @@ impl Inflater {
         let Some(decoder) = &mut self.gzip else {
             return out(piece);
         };
+        let mut inflated_from_piece = 0;
         for slice in piece.chunks(4096) {
             decoder.write_all(slice).map_err(damaged)?;
             let inflated = std::mem::take(decoder.get_mut());
+            inflated_from_piece += inflated.len();
+            if inflated_from_piece > MAX_INFLATED_PER_PIECE {
+                return Err(format!(
+                    "the gzip file inflates to more than {} MiB from one {} KiB piece",
+                    MAX_INFLATED_PER_PIECE >> 20,
+                    piece.len() >> 10
+                ));
+            }
             out(&inflated)?;
         }
         Ok(())
@@ -542,6 +554,13 @@ mod tests {
         cut.feed(&compressed[..compressed.len() / 2], |_| Ok(()))
             .unwrap();
         assert!(cut.finish(|_| Ok(())).unwrap_err().contains("damaged"));
+        // A bomb: a megabyte-sized run of zeros per 4 KiB of gzip is refused, not inflated.
+        let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        bomb.write_all(&vec![b' '; 100 << 20]).unwrap();
+        let bomb = bomb.finish().unwrap();
+        let mut inflater = Inflater::default();
+        let refused = inflater.feed(&bomb, |_| Ok(())).unwrap_err();
+        assert!(refused.contains("inflates to more than"), "{refused}");
         let mut plain = Inflater::default();
         let mut seen = Vec::new();
         plain
