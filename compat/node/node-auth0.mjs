@@ -102,6 +102,17 @@ check('auth0 ManagementClient.users update (metadata) / getAll (q, v3) / usersBy
   await management.users.delete({ id: created.user_id });
 });
 
+// The job once the server's job runner has finished it (at most ten seconds), completed.
+async function ended(job) {
+  let status = job;
+  for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ({ data: status } = await management.jobs.get({ id: job.id }));
+  }
+  assert.equal(status.status, 'completed');
+  return status;
+}
+
 check('auth0 ManagementClient.connections.getAll / jobs.importUsers (file first) / jobs.get / jobs.getErrors', async () => {
   const { data: connections } = await management.connections.getAll({ strategy: 'auth0' });
   assert.equal(connections[0].name, 'Username-Password-Authentication');
@@ -115,12 +126,7 @@ check('auth0 ManagementClient.connections.getAll / jobs.importUsers (file first)
     connection_id: connections[0].id,
   });
   assert.equal(job.type, 'users_import');
-  let status = job;
-  for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    ({ data: status } = await management.jobs.get({ id: job.id }));
-  }
-  assert.equal(status.status, 'completed');
+  const status = await ended(job);
   assert.deepEqual(status.summary, { failed: 1, updated: 0, inserted: 1, total: 2 });
   const { data: errors } = await management.jobs.getErrors({ id: job.id });
   assert.equal(errors[0].errors[0].code, 'DUPLICATED_USER');
@@ -132,12 +138,7 @@ check('auth0 ManagementClient.connections.getAll / jobs.importUsers (file first)
 check('auth0 ManagementClient.jobs.exportUsers / jobs.get, then fetch(location) and gunzip', async () => {
   const { data: job } = await management.jobs.exportUsers({ format: 'json', fields: [{ name: 'email' }] });
   assert.equal(job.type, 'users_export');
-  let status = job;
-  for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    ({ data: status } = await management.jobs.get({ id: job.id }));
-  }
-  assert.equal(status.status, 'completed');
+  const status = await ended(job);
   const download = await fetch(status.location);
   assert.equal(download.status, 200);
   const lines = gunzipSync(Buffer.from(await download.arrayBuffer())).toString().trim().split('\n');

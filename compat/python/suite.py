@@ -368,6 +368,17 @@ def users_metadata_and_search():
     assert auth0.users_by_email.search_users_by_email(email) == []
 
 
+def ended(auth0, job):
+    """The job once the server's job runner has finished it (at most ten seconds), completed."""
+    for _ in range(100):
+        job = auth0.jobs.get(job["id"])
+        if job["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "completed", job
+    return job
+
+
 # Made by Python's bcrypt 4.2.1 (tessera-core's fixtures) from "bcrypt 2b from python".
 BCRYPT_HASH = "$2b$10$NdoDggqYGj/whLNmohjDRucX0Kg75h/DHxKjCxMlQmZH1m3pNEFQG"
 
@@ -386,12 +397,7 @@ def jobs_import_users():
     ]
     job = auth0.jobs.import_users(connection["id"], io.BytesIO(json.dumps(users).encode()))
     assert job["type"] == "users_import" and job["status"] == "pending", job
-    for _ in range(100):
-        job = auth0.jobs.get(job["id"])
-        if job["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.1)
-    assert job["status"] == "completed", job
+    job = ended(auth0, job)
     assert job["summary"] == {"failed": 1, "updated": 0, "inserted": 1, "total": 2}, job
     errors = auth0.jobs.get_failed_job(job["id"])
     assert errors[0]["user"]["email"] == "not-an-email", errors
@@ -411,12 +417,7 @@ def jobs_export_users():
     auth0 = management()
     job = auth0.jobs.export_users({"format": "csv", "fields": [{"name": "user_id"}, {"name": "email"}]})
     assert job["type"] == "users_export" and job["format"] == "csv", job
-    for _ in range(100):
-        job = auth0.jobs.get(job["id"])
-        if job["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.1)
-    assert job["status"] == "completed", job
+    job = ended(auth0, job)
     download = requests.get(job["location"])
     assert download.status_code == 200, download.text
     rows = gzip.decompress(download.content).decode().splitlines()

@@ -31,8 +31,8 @@ pub const FILE_PIECE: usize = 256 * 1024;
 const EXPORT_PAGE: u32 = 1000;
 /// How long an export's download link works.
 const LINK_LIFETIME: i64 = 600;
-/// How long an export's file is kept after the job completed.
-const EXPORT_KEPT: i64 = 24 * 3600;
+/// How long an export's file is kept after the job completed (housekeeping then deletes it).
+pub const EXPORT_KEPT: i64 = 24 * 3600;
 
 /// The download link's signature: HMAC-SHA256 of the job and the expiry under the job's key.
 fn link_signature(key: &[u8], id: &str, expires: i64) -> String {
@@ -360,16 +360,8 @@ impl Admin {
         })
     }
 
-    /// One look for jobs: runs each unfinished job this node can claim, and drops the files of
-    /// exports completed more than a day ago.
+    /// One look for jobs: runs each unfinished job this node can claim.
     pub async fn run_unfinished_jobs(&self) {
-        if let Err(error) = self
-            .store()
-            .purge_export_files(self.now().plus(-EXPORT_KEPT))
-            .await
-        {
-            tracing::warn!(%error, "old export files could not be purged");
-        }
         let jobs = match self.store().unfinished_jobs().await {
             Ok(jobs) => jobs,
             Err(error) => {

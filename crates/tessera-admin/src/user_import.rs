@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 use tessera_core::crypto::imported_hash_text;
 use tessera_core::imported_password::CustomPasswordHash;
-use tessera_store::{ImportedUser, JobError, NewUser, Refusal, UserProfile};
+use tessera_store::{ImportedUser, JobError, NewUser, UserProfile};
 
 use crate::users::{check_metadata_keys, user_id_of};
 
@@ -258,8 +258,7 @@ pub fn job_error(index: u64, entry: &[u8], errors: Vec<Value>) -> JobError {
 
 /// The job error of a user the store refused: one with this email, id or username exists and
 /// the job does not upsert.
-pub fn refused(user: &ImportedUser, refusal: Refusal) -> JobError {
-    let Refusal::Exists = refusal;
+pub fn refused(user: &ImportedUser) -> JobError {
     let errors = vec![error(
         "DUPLICATED_USER",
         "The user already exists and upsert is false".to_owned(),

@@ -1,5 +1,6 @@
 //! A background task that purges expired codes, sessions and pending authorizations, expired
-//! and long-revoked refresh tokens, failed-login counters too old to matter, and audit log
+//! and long-revoked refresh tokens, failed-login counters too old to matter, the files of
+//! exports a day after they completed, and audit log
 //! events past their retention or beyond the log's cap. Safe on many nodes at once: the store
 //! deletes in small batches that skip rows another node holds. Paced so that it neither stalls
 //! requests nor falls behind: a busy node purges four rows per request it serves (twice what a
@@ -10,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_admin::jobs::EXPORT_KEPT;
 use tessera_core::audit::{Retention, TypeSet};
 use tessera_core::brute_force::BruteForce;
 use tessera_core::clock::Clock;
@@ -100,7 +102,12 @@ impl Housekeeper {
                 self.store.purge_login_failures(stale_failures, batch)
             })
             .await?;
-        Ok(total + failures)
+        let export_files = self
+            .store
+            .purge_export_files(now.plus(-EXPORT_KEPT))
+            .await?;
+        self.metrics.purged("job_files", export_files);
+        Ok(total + failures + export_files)
     }
 
     async fn purge_logs_by_age(&self, now: Timestamp) -> StoreResult<u64> {

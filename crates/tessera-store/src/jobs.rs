@@ -119,13 +119,6 @@ pub struct JobError {
     pub errors: String,
 }
 
-/// What the store refused of an import batch, as the job's errors report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// A user with this email, id or username exists and the job does not upsert.
-    Exists,
-}
-
 /// The next entries of an import file: the users to write, the entries already refused, and
 /// how many entries of the file they cover (written at once, with the job's progress).
 #[derive(Debug, Clone, Default)]
@@ -173,14 +166,15 @@ pub trait JobStore {
     /// The `seq`th piece of the job's file, if there is one.
     async fn job_file(&self, id: &str, seq: u64) -> StoreResult<Option<Vec<u8>>>;
     /// Writes the batch's users (inserting, or with `upsert` updating the user with the same
-    /// email, or else id, or else username), its errors and those of users the store refused, and the job's progress, and
+    /// email, or else id, or else username; without, such a user becomes the job error
+    /// `refused` makes of it), its errors and those of users the store refused, and the job's progress, and
     /// renews the lease — all in one transaction, so an interrupted job resumes after the last
     /// batch, never inside one.
     async fn commit_import_batch(
         &self,
         job: &Job,
         batch: &ImportBatch,
-        refused: &(dyn for<'u> Fn(&'u ImportedUser, Refusal) -> JobError + Sync),
+        refused: &(dyn for<'u> Fn(&'u ImportedUser) -> JobError + Sync),
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Job>;

@@ -18,7 +18,7 @@ use tessera_protocol::{
 
 pub use error::{StoreError, StoreResult};
 pub use jobs::{
-    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore, Refusal,
+    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
 };
 pub use postgres::PostgresStore;
 pub use records::{

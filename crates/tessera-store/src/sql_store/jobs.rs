@@ -2,9 +2,7 @@
 
 use super::users::bind_user;
 use super::*;
-use crate::{
-    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore, Refusal,
-};
+use crate::{Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore};
 
 fn job_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Job> {
     let kind: String = row.try_get("kind")?;
@@ -229,7 +227,7 @@ impl JobStore for Backend {
         &self,
         job: &Job,
         batch: &ImportBatch,
-        refused: &(dyn for<'u> Fn(&'u ImportedUser, Refusal) -> JobError + Sync),
+        refused: &(dyn for<'u> Fn(&'u ImportedUser) -> JobError + Sync),
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Job> {
@@ -261,7 +259,7 @@ impl JobStore for Backend {
             {
                 updated += 1;
             } else {
-                errors.push(refused(imported, Refusal::Exists));
+                errors.push(refused(imported));
             }
         }
         for error in &errors {

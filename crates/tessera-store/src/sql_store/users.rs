@@ -43,6 +43,7 @@ const ANYWHERE: [&str; 6] = [
 ];
 
 /// A value a compiled search binds.
+#[derive(Clone)]
 enum SearchValue {
     Text(String),
     Number(i64),
@@ -50,7 +51,7 @@ enum SearchValue {
 }
 
 /// Turns a [`UserSearch`] into one SQL condition, collecting the values it binds (`$1`…).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct SearchSql {
     values: Vec<SearchValue>,
 }
@@ -337,11 +338,8 @@ impl UserStore for Backend {
         search: Option<&UserSearch>,
         sort: Option<UserSort>,
     ) -> StoreResult<Listing<User>> {
-        let condition = |compiled: &mut SearchSql| {
-            search.map_or_else(|| "TRUE".to_owned(), |search| compiled.condition(search))
-        };
         let mut compiled = SearchSql::default();
-        let matches = condition(&mut compiled);
+        let matches = search.map_or_else(|| "TRUE".to_owned(), |search| compiled.condition(search));
         let limit = compiled.values.len() + 1;
         let order = order_of(sort);
         let sql = format!(
@@ -349,15 +347,14 @@ impl UserStore for Backend {
             limit + 1
         );
         let rows = compiled
+            .clone()
             .bind_all(sqlx::query(&sql))
             .bind(page.limit())
             .bind(page.offset())
             .fetch_all(self.pool())
             .await?;
-        let mut counted = SearchSql::default();
-        let matches = condition(&mut counted);
         let counted_sql = format!("SELECT COUNT(*) AS total FROM users WHERE {matches}");
-        let total: i64 = counted
+        let total: i64 = compiled
             .bind_all(sqlx::query(&counted_sql))
             .fetch_one(self.pool())
             .await?
