@@ -14,6 +14,10 @@ use crate::service::{Admin, Caller};
 const CLIENT_ID_LENGTH: usize = 32;
 /// Random bytes in a new client secret (64 base64url characters).
 const SECRET_BYTES: usize = 48;
+/// The shortest secret a caller may set: shorter ones are guessable.
+pub const MIN_GIVEN_SECRET: usize = 32;
+/// The longest client id a caller may set.
+const MAX_GIVEN_CLIENT_ID: usize = 128;
 
 /// Auth0's `refresh_token` object of an application. In a request, absent fields take Auth0's
 /// defaults; in an answer, an infinite lifetime shows as 0.
@@ -74,6 +78,14 @@ impl RefreshToken {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
+    /// On create only, an id to keep (an application moved from Auth0 keeps its `client_id`);
+    /// a new one is made when absent. A Tessera extension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// A secret to keep (at least [`MIN_GIVEN_SECRET`] characters), as Auth0 accepts on create
+    /// and update; a confidential client gets a new one when absent on create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `regular_web`, `spa`, `native` or `non_interactive`; a new type brings its own default
@@ -210,6 +222,31 @@ fn invalid(error: impl ToString) -> AdminError {
     AdminError::InvalidBody(error.to_string())
 }
 
+/// A client id the caller chose: 1 to 128 of the characters URLs carry unescaped.
+fn given_client_id(id: String) -> AdminResult<ClientId> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    if id.is_empty() || id.len() > MAX_GIVEN_CLIENT_ID || !id.chars().all(allowed) {
+        return Err(invalid(format!(
+            "client_id must be 1 to {MAX_GIVEN_CLIENT_ID} letters, digits or -._~"
+        )));
+    }
+    Ok(ClientId(id))
+}
+
+/// A secret the caller chose, refused when it is short enough to guess.
+fn given_secret(secret: Option<String>) -> AdminResult<Option<String>> {
+    match secret {
+        Some(secret) if secret.chars().count() < MIN_GIVEN_SECRET => Err(invalid(format!(
+            "client_secret must be at least {MIN_GIVEN_SECRET} characters"
+        ))),
+        secret => Ok(secret),
+    }
+}
+
+fn public_has_no_secret() -> AdminError {
+    invalid("a public client (token_endpoint_auth_method none) has no client_secret")
+}
+
 fn not_found(id: &str) -> AdminError {
     AdminError::NotFound(Missing::Client, format!("The client `{id}`"))
 }
@@ -238,45 +275,71 @@ impl Admin {
             .ok_or_else(|| not_found(id))
     }
 
-    /// Registers an application; a confidential one's secret is in the answer, only this once.
-    pub async fn create_client(&self, caller: &Caller, body: ClientBody) -> AdminResult<Client> {
+    /// Registers an application; a confidential one's secret is in the answer, only this once
+    /// (unless the caller gave it).
+    pub async fn create_client(
+        &self,
+        caller: &Caller,
+        mut body: ClientBody,
+    ) -> AdminResult<Client> {
         caller.require("create:clients")?;
         if body.name.as_deref().is_none_or(str::is_empty) {
             return Err(AdminError::missing("name"));
         }
+        let id = match body.client_id.take() {
+            Some(id) => given_client_id(id)?,
+            None => ClientId(random_alphanumeric(CLIENT_ID_LENGTH)?),
+        };
+        let given_secret = given_secret(body.client_secret.take())?;
         let mut settings = ClientSettings::default();
         body.apply_to(&mut settings);
-        let id = ClientId(random_alphanumeric(CLIENT_ID_LENGTH)?);
         let mut client = register_client(id, &settings).map_err(invalid)?;
-        let secret = if client.is_public() {
-            None
-        } else {
-            Some(new_client_secret(SECRET_BYTES)?)
+        let secret = match (client.is_public(), given_secret) {
+            (true, Some(_)) => return Err(public_has_no_secret()),
+            (true, None) => None,
+            (false, Some(given)) => {
+                client.secret_digest = Some(SecretDigest::of(&given));
+                None
+            }
+            (false, None) => {
+                let secret = new_client_secret(SECRET_BYTES)?;
+                client.secret_digest = Some(SecretDigest::of(&secret));
+                Some(secret)
+            }
         };
-        client.secret_digest = secret.as_deref().map(SecretDigest::of);
         self.store().create_client(&client, self.now()).await?;
         self.changed();
         Ok(Client::with_secret(&client, secret))
     }
 
-    /// Changes what `body` gives. A client that becomes confidential gets a secret, shown in
-    /// this answer only; one that becomes public loses its secret.
+    /// Changes what `body` gives. A client that becomes confidential gets a secret (the one
+    /// given, or a new one shown in this answer only); one that becomes public loses its secret.
     pub async fn update_client(
         &self,
         caller: &Caller,
         id: &str,
-        body: ClientBody,
+        mut body: ClientBody,
     ) -> AdminResult<Client> {
         caller.require("update:clients")?;
         let existing = self.registered_client(id).await?;
+        if body
+            .client_id
+            .take()
+            .is_some_and(|given| given != existing.client_id.as_str())
+        {
+            return Err(invalid("client_id cannot be changed"));
+        }
+        let given_secret = given_secret(body.client_secret.take())?;
         let mut settings = ClientSettings::of(&existing);
         body.apply_to(&mut settings);
         let mut client = register_client(existing.client_id.clone(), &settings).map_err(invalid)?;
         let mut new_secret = None;
-        client.secret_digest = match (client.is_public(), existing.secret_digest) {
-            (true, _) => None,
-            (false, Some(digest)) => Some(digest),
-            (false, None) => {
+        client.secret_digest = match (client.is_public(), given_secret, existing.secret_digest) {
+            (true, Some(_), _) => return Err(public_has_no_secret()),
+            (true, None, _) => None,
+            (false, Some(given), _) => Some(SecretDigest::of(&given)),
+            (false, None, Some(digest)) => Some(digest),
+            (false, None, None) => {
                 let secret = new_client_secret(SECRET_BYTES)?;
                 let digest = SecretDigest::of(&secret);
                 new_secret = Some(secret);

@@ -9,6 +9,7 @@ mod local;
 mod operation;
 mod remote;
 mod render;
+mod tenant;
 
 use clap::{Args, Subcommand};
 use tessera_admin::bootstrap::NewCredentials;
@@ -19,6 +20,9 @@ pub use commands::{
 };
 pub use keys::{KeysAction, KeysArgs};
 pub use operation::{Answer, Noun, Operation};
+pub use tenant::{run as run_import, ImportArgs};
+
+use operation::Failure;
 
 use local::Local;
 use remote::Server;
@@ -75,6 +79,33 @@ impl Manage {
     }
 }
 
+/// Where management operations go: a running server, or the local store.
+pub(crate) enum Target {
+    Server(Server),
+    Local(Box<Local>),
+}
+
+impl Target {
+    /// The server `remote` names, else the local store of the configuration at `config`.
+    pub(crate) async fn open(
+        remote: &Remote,
+        config: Option<&std::path::Path>,
+        clock: Clock,
+    ) -> Result<Target, String> {
+        Ok(match &remote.server {
+            Some(server) => Target::Server(Server::connect(server, remote).await?),
+            None => Target::Local(Box::new(Local::open(config, clock).await?)),
+        })
+    }
+
+    pub(crate) async fn run(&self, operation: Operation) -> Result<Answer, Failure> {
+        match self {
+            Target::Server(server) => server.run(operation).await,
+            Target::Local(local) => local.run(operation).await,
+        }
+    }
+}
+
 /// Runs a resource command; the error is the message to print, with what to do next.
 pub async fn run(remote: Remote, manage: Manage, clock: Clock) -> Result<(), String> {
     let (store, operation) = manage.into_parts();
@@ -101,10 +132,10 @@ async fn execute(
     clock: Clock,
 ) -> Result<(), String> {
     let noun = operation.noun();
-    let answer = match &remote.server {
-        Some(server) => Server::connect(server, remote).await?.run(operation).await,
-        None => Local::open(config, clock).await?.run(operation).await,
-    };
+    let answer = Target::open(remote, config, clock)
+        .await?
+        .run(operation)
+        .await;
     match answer {
         Ok(answer) => {
             print!("{}", render::shown(&answer, remote.json));

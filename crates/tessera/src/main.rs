@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tessera::admins::{self, AdminsArgs};
-use tessera::cli::KeysArgs;
 use tessera::cli::{self, Manage, Remote};
+use tessera::cli::{ImportArgs, KeysArgs};
 use tessera::config::Config;
 use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
 use tessera::Tessera;
@@ -64,6 +64,8 @@ enum Command {
     Keys(KeysArgs),
     /// Manage the Dashboard's administrators: create, list.
     Admins(AdminsArgs),
+    /// Import another provider's configuration: `import auth0-tenant PATH`.
+    Import(ImportArgs),
     #[command(flatten)]
     Manage(Manage),
 }
@@ -179,6 +181,7 @@ async fn main() -> ExitCode {
             demo(dir, auth, api, app).await
         }
         Command::Admins(args) => admins::run(args, Clock::system()).await,
+        Command::Import(args) => cli::run_import(cli.remote, args, Clock::system()).await,
         Command::Keys(args) => cli::run_keys(cli.remote, args, Clock::system()).await,
         Command::Manage(manage) => cli::run(cli.remote, manage, Clock::system()).await,
     };

@@ -168,6 +168,9 @@ impl Local {
             ClientGrantOp::Create(body) => {
                 Answer::ClientGrant(admin.create_client_grant(caller, body).await?)
             }
+            ClientGrantOp::Update(id, body) => {
+                Answer::ClientGrant(admin.update_client_grant(caller, &id, body).await?)
+            }
             ClientGrantOp::Delete(id) => {
                 admin.delete_client_grant(caller, &id).await?;
                 Answer::Deleted(format!("Deleted the client grant `{id}`."))

@@ -104,6 +104,8 @@ pub enum GrantOp {
 pub enum ClientGrantOp {
     List(ClientGrantQuery),
     Create(ClientGrantBody),
+    /// Changes the scopes of the client grant with this id.
+    Update(String, ClientGrantBody),
     Delete(String),
 }
 

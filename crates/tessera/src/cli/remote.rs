@@ -220,6 +220,14 @@ impl Server {
                 self.one(Request::with(Method::POST, CLIENT_GRANTS, body(&b)))
                     .await?,
             ),
+            ClientGrantOp::Update(id, b) => Answer::ClientGrant(
+                self.one(Request::with(
+                    Method::PATCH,
+                    path(CLIENT_GRANTS, &id),
+                    body(&b),
+                ))
+                .await?,
+            ),
             ClientGrantOp::Delete(id) => {
                 let delete = Request::with(Method::DELETE, path(CLIENT_GRANTS, &id), None);
                 self.send(delete).await?;

@@ -10,6 +10,7 @@ mod keys;
 mod paging;
 mod resource_servers;
 mod setup;
+mod tenant_import;
 mod users;
 mod validation;
 
