@@ -2,6 +2,7 @@
 // client credentials only, as its README shows.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { AuthenticationClient, ManagementClient } from 'auth0';
 
@@ -62,6 +63,21 @@ check('auth0 ManagementClient.clients create/get/update/getAll/delete', async ()
   assert.ok(all.some((c) => c.client_id === created.client_id));
   await management.clients.delete({ client_id: created.client_id });
   await rejects(management.clients.get({ client_id: created.client_id }), { statusCode: 404, errorCode: 'inexistent_client' });
+});
+
+check('auth0 ManagementClient.clients create with a client_secret, then clientCredentialsGrant', async () => {
+  const secret = `kept-from-auth0-${randomBytes(16).toString('hex')}`;
+  const { data: client } = await management.clients.create({
+    name: 'Moved by node-auth0',
+    app_type: 'non_interactive',
+    client_secret: secret,
+  });
+  assert.equal(client.client_secret, undefined);
+  await management.clientGrants.create({ client_id: client.client_id, audience: API, scope: ['read:messages'] });
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: client.client_id, clientSecret: secret });
+  const { data } = await auth.oauth.clientCredentialsGrant({ audience: API });
+  assert.equal(claims(data.access_token).sub, `${client.client_id}@clients`);
+  await management.clients.delete({ client_id: client.client_id });
 });
 
 check('auth0 ManagementClient.users create/get/delete', async () => {

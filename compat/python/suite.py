@@ -301,6 +301,25 @@ def clients():
     expect_error(lambda: auth0.clients.get(client_id), 404, "inexistent_client")
 
 
+@check("Auth0.clients create/update with a client_secret (moving from Auth0), then GetToken.client_credentials")
+def clients_with_a_secret():
+    auth0 = management()
+    secret = "kept-from-auth0-" + secrets.token_hex(16)
+    client = auth0.clients.create({"name": "Moved M2M", "app_type": "non_interactive", "client_secret": secret})
+    assert "client_secret" not in client, "a secret the caller gave is not echoed"
+    auth0.client_grants.create({"client_id": client["client_id"], "audience": API, "scope": ["read:messages"]})
+    GetToken(DOMAIN, client["client_id"], client_secret=secret).client_credentials(API)
+    changed = "changed-in-auth0-" + secrets.token_hex(16)
+    auth0.clients.update(client["client_id"], {"client_secret": changed})
+    GetToken(DOMAIN, client["client_id"], client_secret=changed).client_credentials(API)
+    expect_error(
+        lambda: GetToken(DOMAIN, client["client_id"], client_secret=secret).client_credentials(API),
+        401,
+        "invalid_client",
+    )
+    auth0.clients.delete(client["client_id"])
+
+
 @check("Auth0.client_grants create/all/update/delete")
 def client_grants():
     auth0 = management()
