@@ -27,6 +27,10 @@ pub struct Claims {
     pub sub: String,
     /// The scopes granted, in the order the token lists them.
     pub scope: Vec<String>,
+    /// The permissions the user holds through Tessera's roles (Auth0's `permissions` claim,
+    /// in tokens of APIs whose dialect carries it: `access_token_authz`,
+    /// `rfc9068_profile_authz`); empty otherwise.
+    pub permissions: Vec<String>,
     /// The application the token was issued to.
     pub client_id: Option<String>,
     pub iss: String,
@@ -40,6 +44,10 @@ pub struct Claims {
 impl Claims {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.iter().any(|s| s == scope)
+    }
+
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
     }
 }
 
@@ -56,6 +64,8 @@ pub(crate) struct RawClaims {
     pub iat: Option<i64>,
     #[serde(default)]
     pub scope: Option<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
     #[serde(default)]
     pub client_id: Option<String>,
     #[serde(default)]
@@ -77,6 +87,7 @@ impl RawClaims {
         Claims {
             sub: self.sub,
             scope,
+            permissions: self.permissions,
             client_id: self.client_id,
             iss: self.iss,
             exp: self.exp,

@@ -19,6 +19,10 @@ pub enum BearerError {
     /// Valid, but without the scope this resource needs.
     #[error("insufficient scope: `{0}` is required")]
     InsufficientScope(String),
+    /// Valid, but its user does not hold the permission this resource needs (RFC 6750 has no
+    /// code of its own for it: `insufficient_scope`, as for a scope).
+    #[error("insufficient permission: `{0}` is required")]
+    InsufficientPermission(String),
     /// The keys could not be fetched from the issuer; the token may well be valid.
     #[error("the issuer's keys are unavailable: {0}")]
     KeysUnavailable(String),
@@ -29,7 +33,9 @@ impl BearerError {
         match self {
             BearerError::Missing | BearerError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             BearerError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            BearerError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
+                StatusCode::FORBIDDEN
+            }
             BearerError::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -40,7 +46,9 @@ impl BearerError {
             BearerError::Missing | BearerError::KeysUnavailable(_) => None,
             BearerError::InvalidRequest(_) => Some("invalid_request"),
             BearerError::InvalidToken(_) => Some("invalid_token"),
-            BearerError::InsufficientScope(_) => Some("insufficient_scope"),
+            BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
+                Some("insufficient_scope")
+            }
         }
     }
 
@@ -50,6 +58,9 @@ impl BearerError {
             | BearerError::InvalidToken(d)
             | BearerError::KeysUnavailable(d) => d.clone(),
             BearerError::InsufficientScope(scope) => format!("the `{scope}` scope is required"),
+            BearerError::InsufficientPermission(permission) => {
+                format!("the `{permission}` permission is required")
+            }
             BearerError::Missing => "no access token was sent".into(),
         }
     }

@@ -1,4 +1,5 @@
-//! axum integration: [`Claims`] as an extractor, and [`RequireScope`] as a route layer.
+//! axum integration: [`Claims`] as an extractor, and [`RequireScope`] and [`RequirePermission`]
+//! as route layers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -49,56 +50,102 @@ where
     }
 }
 
-/// A route layer that lets a request through only with a valid token carrying every one of
-/// the given scopes; the [`Claims`] are then available to the handler.
-#[derive(Clone, Debug)]
-pub struct RequireScope {
-    validator: Validator,
-    scopes: Vec<String>,
+/// Which claim of the token a [`Require`] layer looks in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// `scope`: what the token was granted.
+    Scopes,
+    /// `permissions`: what the user holds through roles.
+    Permissions,
 }
 
-impl RequireScope {
-    pub fn new<I, T>(validator: Validator, scopes: I) -> RequireScope
+/// A route layer that lets a request through only with a valid token holding every one of the
+/// given scopes ([`RequireScope`]) or permissions ([`RequirePermission`]); the [`Claims`] are
+/// then available to the handler.
+#[derive(Clone, Debug)]
+pub struct Require {
+    validator: Validator,
+    held: Held,
+    needed: Vec<String>,
+}
+
+impl Require {
+    fn new<I, T>(validator: Validator, held: Held, needed: I) -> Require
     where
         I: IntoIterator<Item = T>,
         T: Into<String>,
     {
-        RequireScope {
+        Require {
             validator,
-            scopes: scopes.into_iter().map(Into::into).collect(),
+            held,
+            needed: needed.into_iter().map(Into::into).collect(),
         }
     }
 }
 
-impl<S> Layer<S> for RequireScope {
-    type Service = RequireScopeService<S>;
+/// Requires scopes: `RequireScope::new(validator, ["read:orders"])`.
+pub struct RequireScope;
+
+impl RequireScope {
+    pub fn new<I, T>(validator: Validator, scopes: I) -> Require
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        Require::new(validator, Held::Scopes, scopes)
+    }
+}
+
+/// Requires permissions (the `permissions` claim of an API with RBAC and an `*_authz` token
+/// dialect): `RequirePermission::new(validator, ["delete:orders"])`.
+pub struct RequirePermission;
+
+impl RequirePermission {
+    pub fn new<I, T>(validator: Validator, permissions: I) -> Require
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        Require::new(validator, Held::Permissions, permissions)
+    }
+}
+
+impl<S> Layer<S> for Require {
+    type Service = RequireService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopeService {
+        RequireService {
             inner,
             policy: self.clone(),
         }
     }
 }
 
-/// The service [`RequireScope`] wraps around a route.
+/// The service a [`Require`] layer wraps around a route.
 #[derive(Clone, Debug)]
-pub struct RequireScopeService<S> {
+pub struct RequireService<S> {
     inner: S,
-    policy: RequireScope,
+    policy: Require,
 }
 
-impl RequireScope {
+impl Require {
     async fn check(&self, headers: &HeaderMap) -> Result<Claims, BearerError> {
         let claims = self.validator.validate(bearer(headers)?).await?;
-        match self.scopes.iter().find(|scope| !claims.has_scope(scope)) {
-            Some(missing) => Err(BearerError::InsufficientScope(missing.clone())),
-            None => Ok(claims),
+        let missing = self.needed.iter().find(|needed| match self.held {
+            Held::Scopes => !claims.has_scope(needed),
+            Held::Permissions => !claims.has_permission(needed),
+        });
+        match (missing, self.held) {
+            (None, _) => Ok(claims),
+            (Some(scope), Held::Scopes) => Err(BearerError::InsufficientScope(scope.clone())),
+            (Some(permission), Held::Permissions) => {
+                Err(BearerError::InsufficientPermission(permission.clone()))
+            }
         }
     }
 }
 
-impl<S> Service<Request> for RequireScopeService<S>
+impl<S> Service<Request> for RequireService<S>
 where
     S: Service<Request, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,

@@ -1,5 +1,5 @@
-//! The axum integration: the `Claims` extractor and the `RequireScope` layer, with RFC 6750
-//! responses.
+//! The axum integration: the `Claims` extractor and the `RequireScope` and `RequirePermission`
+//! layers, with RFC 6750 responses.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tessera_resource::{Claims, RequireScope, Validator, ValidatorOptions};
+use tessera_resource::{Claims, RequirePermission, RequireScope, Validator, ValidatorOptions};
 use tower::ServiceExt;
 
 async fn appointments(claims: Claims) -> Json<Value> {
@@ -228,6 +228,50 @@ async fn requiring_several_scopes_needs_all_of_them() {
     );
     let response = call(&app, "/admin", Some(&format!("Bearer {full}"))).await;
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn requiring_a_permission_looks_in_the_permissions_claim_not_the_scopes() {
+    let server = JwksServer::start(&[issuer_key()]).await;
+    let validator = Validator::new(server.issuer(), AUDIENCE);
+    async fn held(claims: Claims) -> Json<Value> {
+        Json(json!({ "permissions": claims.permissions }))
+    }
+    let app = Router::new()
+        .route("/orders", get(held))
+        .route_layer(RequirePermission::new(validator.clone(), ["delete:orders"]))
+        .with_state(validator);
+
+    // A scope of the same name is not a permission: the user may not do it.
+    let scoped = mint(
+        issuer_key(),
+        &claims_with(&server.issuer(), json!({ "scope": "delete:orders" })),
+    );
+    let response = call(&app, "/orders", Some(&format!("Bearer {scoped}"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(challenge(&response).contains("error=\"insufficient_scope\""));
+    let body = json_body(response).await;
+    assert_eq!(
+        body["error_description"],
+        "the `delete:orders` permission is required"
+    );
+
+    let permitted = mint(
+        issuer_key(),
+        &claims_with(
+            &server.issuer(),
+            json!({ "permissions": ["read:orders", "delete:orders"] }),
+        ),
+    );
+    let response = call(&app, "/orders", Some(&format!("Bearer {permitted}"))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        json_body(response).await["permissions"],
+        json!(["read:orders", "delete:orders"])
+    );
+
+    let unsigned = call(&app, "/orders", None).await;
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
