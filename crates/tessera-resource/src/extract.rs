@@ -59,11 +59,10 @@ enum Held {
     Permissions,
 }
 
-/// A route layer that lets a request through only with a valid token holding every one of the
-/// given scopes ([`RequireScope`]) or permissions ([`RequirePermission`]); the [`Claims`] are
-/// then available to the handler.
+/// What a [`RequireScope`] or [`RequirePermission`] layer lets through: a valid token holding
+/// every one of `needed` in the claim `held` names.
 #[derive(Clone, Debug)]
-pub struct Require {
+struct Require {
     validator: Validator,
     held: Held,
     needed: Vec<String>,
@@ -81,39 +80,8 @@ impl Require {
             needed: needed.into_iter().map(Into::into).collect(),
         }
     }
-}
 
-/// Requires scopes: `RequireScope::new(validator, ["read:orders"])`.
-pub struct RequireScope;
-
-impl RequireScope {
-    pub fn new<I, T>(validator: Validator, scopes: I) -> Require
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<String>,
-    {
-        Require::new(validator, Held::Scopes, scopes)
-    }
-}
-
-/// Requires permissions (the `permissions` claim of an API with RBAC and an `*_authz` token
-/// dialect): `RequirePermission::new(validator, ["delete:orders"])`.
-pub struct RequirePermission;
-
-impl RequirePermission {
-    pub fn new<I, T>(validator: Validator, permissions: I) -> Require
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<String>,
-    {
-        Require::new(validator, Held::Permissions, permissions)
-    }
-}
-
-impl<S> Layer<S> for Require {
-    type Service = RequireService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
+    fn layer<S>(&self, inner: S) -> RequireService<S> {
         RequireService {
             inner,
             policy: self.clone(),
@@ -121,7 +89,54 @@ impl<S> Layer<S> for Require {
     }
 }
 
-/// The service a [`Require`] layer wraps around a route.
+/// A route layer that lets a request through only with a valid token carrying every one of
+/// the given scopes; the [`Claims`] are then available to the handler.
+#[derive(Clone, Debug)]
+pub struct RequireScope(Require);
+
+impl RequireScope {
+    pub fn new<I, T>(validator: Validator, scopes: I) -> RequireScope
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        RequireScope(Require::new(validator, Held::Scopes, scopes))
+    }
+}
+
+impl<S> Layer<S> for RequireScope {
+    type Service = RequireService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.0.layer(inner)
+    }
+}
+
+/// A route layer that lets a request through only with a valid token whose user holds every
+/// one of the given permissions (the `permissions` claim of an API with RBAC and an `*_authz`
+/// token dialect); the [`Claims`] are then available to the handler.
+#[derive(Clone, Debug)]
+pub struct RequirePermission(Require);
+
+impl RequirePermission {
+    pub fn new<I, T>(validator: Validator, permissions: I) -> RequirePermission
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        RequirePermission(Require::new(validator, Held::Permissions, permissions))
+    }
+}
+
+impl<S> Layer<S> for RequirePermission {
+    type Service = RequireService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.0.layer(inner)
+    }
+}
+
+/// The service a [`RequireScope`] or [`RequirePermission`] layer wraps around a route.
 #[derive(Clone, Debug)]
 pub struct RequireService<S> {
     inner: S,

@@ -31,5 +31,5 @@ mod validator;
 
 pub use claims::Claims;
 pub use error::BearerError;
-pub use extract::{Require, RequirePermission, RequireScope, RequireService};
+pub use extract::{RequirePermission, RequireScope, RequireService};
 pub use validator::{Validator, ValidatorOptions};
