@@ -52,6 +52,7 @@ fn management_api(issuer: &str) -> AdminResult<ResourceServer> {
         token_lifetime: 86_400,
         signing_alg: "RS256".into(),
         skip_consent_for_verifiable_first_party_clients: false,
+        rbac: Default::default(),
     })
 }
 

@@ -42,6 +42,14 @@ pub struct ResourceServerBody {
     pub signing_alg: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    /// RBAC: a user's access token gets only the requested scopes the user holds as
+    /// permissions (through roles or directly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_policies: Option<bool>,
+    /// `access_token`, `access_token_authz`, `rfc9068_profile` or `rfc9068_profile_authz`;
+    /// the `_authz` dialects add the `permissions` claim (with RBAC on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_dialect: Option<String>,
 }
 
 impl ResourceServerBody {
@@ -67,6 +75,12 @@ impl ResourceServerBody {
         if let Some(alg) = self.signing_alg {
             settings.signing_alg = alg;
         }
+        if let Some(enforce) = self.enforce_policies {
+            settings.enforce_policies = enforce;
+        }
+        if let Some(dialect) = self.token_dialect {
+            settings.token_dialect = dialect;
+        }
     }
 }
 
@@ -88,6 +102,10 @@ pub struct ResourceServer {
     pub skip_consent_for_verifiable_first_party_clients: bool,
     /// Whether this is the Management API itself (which cannot be changed).
     pub is_system: bool,
+    /// RBAC: users get only the scopes they hold as permissions.
+    pub enforce_policies: bool,
+    /// `access_token`, `access_token_authz`, `rfc9068_profile` or `rfc9068_profile_authz`.
+    pub token_dialect: String,
 }
 
 impl ResourceServer {
@@ -110,6 +128,8 @@ impl ResourceServer {
             skip_consent_for_verifiable_first_party_clients: api
                 .skip_consent_for_verifiable_first_party_clients,
             is_system: api.identifier == management_audience(issuer),
+            enforce_policies: api.rbac.enforce_policies,
+            token_dialect: api.rbac.token_dialect.as_str().to_owned(),
         }
     }
 }

@@ -306,6 +306,63 @@ pub struct ApiScope {
     pub description: String,
 }
 
+/// Auth0's `token_dialect`: the profile of an API's access tokens, and whether they carry the
+/// user's `permissions`. Tessera's access tokens follow RFC 9068 in every dialect; the `_authz`
+/// ones add the `permissions` claim (with RBAC on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenDialect {
+    #[default]
+    AccessToken,
+    AccessTokenAuthz,
+    Rfc9068Profile,
+    Rfc9068ProfileAuthz,
+}
+
+impl TokenDialect {
+    pub const ALL: [TokenDialect; 4] = [
+        TokenDialect::AccessToken,
+        TokenDialect::AccessTokenAuthz,
+        TokenDialect::Rfc9068Profile,
+        TokenDialect::Rfc9068ProfileAuthz,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenDialect::AccessToken => "access_token",
+            TokenDialect::AccessTokenAuthz => "access_token_authz",
+            TokenDialect::Rfc9068Profile => "rfc9068_profile",
+            TokenDialect::Rfc9068ProfileAuthz => "rfc9068_profile_authz",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<TokenDialect> {
+        TokenDialect::ALL.into_iter().find(|d| d.as_str() == value)
+    }
+
+    fn with_permissions(self) -> bool {
+        matches!(
+            self,
+            TokenDialect::AccessTokenAuthz | TokenDialect::Rfc9068ProfileAuthz
+        )
+    }
+}
+
+/// Auth0's role-based access control settings of an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rbac {
+    /// Auth0's `enforce_policies`: a user's access token gets only the requested scopes the
+    /// user holds as permissions (through roles or directly).
+    pub enforce_policies: bool,
+    pub token_dialect: TokenDialect,
+}
+
+impl Rbac {
+    /// Whether access tokens carry a `permissions` claim: an `_authz` dialect, with RBAC on.
+    pub fn adds_permissions(self) -> bool {
+        self.enforce_policies && self.token_dialect.with_permissions()
+    }
+}
+
 /// A protected API (Auth0's "resource server"); its `identifier` is the token audience.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceServer {
@@ -321,6 +378,7 @@ pub struct ResourceServer {
     pub signing_alg: String,
     /// Auth0's `skip_consent_for_verifiable_first_party_clients`.
     pub skip_consent_for_verifiable_first_party_clients: bool,
+    pub rbac: Rbac,
 }
 
 impl ResourceServer {

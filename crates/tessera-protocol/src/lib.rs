@@ -20,8 +20,8 @@ pub mod time;
 pub mod token;
 
 pub use client::{
-    ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
-    Rotation, TokenAuthMethod,
+    ApiScope, AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
 };
 pub use error::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
 pub use origin::WebOrigin;

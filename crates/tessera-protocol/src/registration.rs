@@ -4,8 +4,8 @@
 //! everywhere. Errors name the offending field.
 
 use crate::client::{
-    ApiScope, AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, ResourceServer,
-    Rotation, TokenAuthMethod,
+    ApiScope, AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
 };
 use crate::{RedirectUri, Scope, SecretDigest, WebOrigin};
 
@@ -296,6 +296,10 @@ pub struct ApiSettings {
     pub token_lifetime: i64,
     pub signing_alg: String,
     pub skip_consent_for_verifiable_first_party_clients: bool,
+    pub enforce_policies: bool,
+    /// Auth0's `token_dialect`: `access_token`, `access_token_authz`, `rfc9068_profile` or
+    /// `rfc9068_profile_authz`.
+    pub token_dialect: String,
 }
 
 impl ApiSettings {
@@ -310,6 +314,8 @@ impl ApiSettings {
             token_lifetime: 86_400,
             signing_alg: "RS256".to_owned(),
             skip_consent_for_verifiable_first_party_clients: false,
+            enforce_policies: false,
+            token_dialect: TokenDialect::default().as_str().to_owned(),
         }
     }
 
@@ -329,6 +335,8 @@ impl ApiSettings {
             signing_alg: api.signing_alg.clone(),
             skip_consent_for_verifiable_first_party_clients: api
                 .skip_consent_for_verifiable_first_party_clients,
+            enforce_policies: api.rbac.enforce_policies,
+            token_dialect: api.rbac.token_dialect.as_str().to_owned(),
         }
     }
 }
@@ -347,6 +355,13 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
     if settings.token_lifetime <= 0 {
         return Err(refused("token_lifetime must be positive"));
     }
+    let token_dialect = TokenDialect::parse(&settings.token_dialect).ok_or_else(|| {
+        refused(format!(
+            "token_dialect `{}` is not supported (use access_token, access_token_authz, \
+             rfc9068_profile or rfc9068_profile_authz)",
+            settings.token_dialect
+        ))
+    })?;
     let scopes = settings
         .scopes
         .iter()
@@ -367,5 +382,9 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
         signing_alg: settings.signing_alg.clone(),
         skip_consent_for_verifiable_first_party_clients: settings
             .skip_consent_for_verifiable_first_party_clients,
+        rbac: Rbac {
+            enforce_policies: settings.enforce_policies,
+            token_dialect,
+        },
     })
 }

@@ -78,6 +78,14 @@ macro_rules! row_mappers {
                 signing_alg: row.try_get("signing_alg")?,
                 skip_consent_for_verifiable_first_party_clients: row
                     .try_get("skip_consent_for_verifiable_first_party_clients")?,
+                rbac: Rbac {
+                    enforce_policies: row.try_get("enforce_policies")?,
+                    token_dialect: {
+                        let dialect: String = row.try_get("token_dialect")?;
+                        TokenDialect::parse(&dialect)
+                            .ok_or_else(|| corrupt(format!("token_dialect `{dialect}`")))?
+                    },
+                },
             })
         }
 

@@ -181,6 +181,12 @@ pub struct ApiConfig {
     /// Auth0's `skip_consent_for_verifiable_first_party_clients`.
     #[serde(default)]
     pub skip_consent_for_verifiable_first_party_clients: bool,
+    /// Auth0's `enforce_policies` (RBAC): users get only the scopes they hold as permissions.
+    #[serde(default)]
+    pub enforce_policies: bool,
+    /// Auth0's `token_dialect`; the `_authz` ones add the `permissions` claim.
+    #[serde(default = "default_token_dialect")]
+    pub token_dialect: String,
 }
 
 /// One `{ value, description }` permission of an API.
@@ -194,6 +200,10 @@ pub struct ScopeConfig {
 
 fn default_token_lifetime() -> i64 {
     86_400
+}
+
+fn default_token_dialect() -> String {
+    "access_token".into()
 }
 
 fn default_signing_alg() -> String {

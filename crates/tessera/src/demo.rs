@@ -78,6 +78,8 @@ pub fn demo_config(dir: &Path, issuer: &str, app_url: &str, client_secret: Strin
             token_lifetime: 86_400,
             signing_alg: "RS256".into(),
             skip_consent_for_verifiable_first_party_clients: false,
+            enforce_policies: false,
+            token_dialect: "access_token".into(),
         }],
         clients: vec![ClientConfig {
             client_id: DEMO_CLIENT_ID.into(),

@@ -66,6 +66,8 @@ pub fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
         signing_alg: api.signing_alg.clone(),
         skip_consent_for_verifiable_first_party_clients: api
             .skip_consent_for_verifiable_first_party_clients,
+        enforce_policies: api.enforce_policies,
+        token_dialect: api.token_dialect.clone(),
     };
     register_api(&settings).map_err(|e| invalid("apis", &api.identifier, e))
 }

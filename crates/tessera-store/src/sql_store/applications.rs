@@ -99,8 +99,9 @@ impl ClientStore for Backend {
 
 const INSERT_API: &str =
     "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
-        signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients, id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)";
+        signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients, id,
+        enforce_policies, token_dialect)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)";
 
 fn bind_api<'q>(
     query: Query<'q>,
@@ -116,7 +117,9 @@ fn bind_api<'q>(
         .bind(&api.signing_alg)
         .bind(now.0)
         .bind(api.skip_consent_for_verifiable_first_party_clients)
-        .bind(&api.id))
+        .bind(&api.id)
+        .bind(api.rbac.enforce_policies)
+        .bind(api.rbac.token_dialect.as_str()))
 }
 
 #[async_trait]
@@ -126,7 +129,8 @@ impl ApiStore for Backend {
             "{INSERT_API} ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
                 allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
                 signing_alg = excluded.signing_alg, updated_at = excluded.updated_at,
-                skip_consent_for_verifiable_first_party_clients = excluded.skip_consent_for_verifiable_first_party_clients"
+                skip_consent_for_verifiable_first_party_clients = excluded.skip_consent_for_verifiable_first_party_clients,
+                enforce_policies = excluded.enforce_policies, token_dialect = excluded.token_dialect"
         );
         bind_api(sqlx::query(&sql), api, now)?
             .execute(self.pool())

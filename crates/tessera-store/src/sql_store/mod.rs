@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use sqlx::Row;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
-    AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
-    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+    AppType, ClientId, GrantType, Rbac, RedirectUri, RefreshTokenPolicy, RegisteredClient,
+    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod, TokenDialect,
 };
 
 use super::Backend;

@@ -34,6 +34,7 @@ async fn api_round_trips() {
         token_lifetime: 600,
         signing_alg: "RS256".into(),
         skip_consent_for_verifiable_first_party_clients: false,
+        rbac: Default::default(),
     };
     store.upsert_api(&api, NOW).await.unwrap();
     assert_eq!(store.api("appointments:api").await.unwrap(), Some(api.clone()));

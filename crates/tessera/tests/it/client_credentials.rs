@@ -40,6 +40,8 @@ fn with_m2m(config: &mut Config) {
         token_lifetime: 600,
         signing_alg: "RS256".into(),
         skip_consent_for_verifiable_first_party_clients: false,
+        enforce_policies: false,
+        token_dialect: "access_token".into(),
     });
 }
 

@@ -47,6 +47,8 @@ pub fn seed_config() -> Config {
             token_lifetime: 3600,
             signing_alg: "RS256".into(),
             skip_consent_for_verifiable_first_party_clients: false,
+            enforce_policies: false,
+            token_dialect: "access_token".into(),
         }],
         clients: vec![ClientConfig {
             client_id: CLIENT_ID.into(),

@@ -89,6 +89,7 @@ pub fn api_with(allow_offline_access: bool) -> ResourceServer {
         token_lifetime: 86_400,
         signing_alg: "RS256".to_owned(),
         skip_consent_for_verifiable_first_party_clients: false,
+        rbac: Default::default(),
     }
 }
 

@@ -179,6 +179,8 @@ fn plan_api(exported: &Value, existing: &Existing, apis: &mut Apis, plan: &mut P
             exported,
             "skip_consent_for_verifiable_first_party_clients",
         ),
+        enforce_policies: flag(exported, "enforce_policies"),
+        token_dialect: text(exported, "token_dialect"),
         ..ResourceServerBody::default()
     };
     match text(exported, "signing_alg").as_deref() {
@@ -197,13 +199,6 @@ fn plan_api(exported: &Value, existing: &Existing, apis: &mut Apis, plan: &mut P
         plan.notes.push(format!(
             "API `{name}`: token_lifetime_for_web is not carried over; browser apps get \
              token_lifetime too"
-        ));
-    }
-    if flag(exported, "enforce_policies") == Some(true)
-        || text(exported, "token_dialect").is_some_and(|d| d != "access_token")
-    {
-        plan.notes.push(format!(
-            "API `{name}`: RBAC (enforce_policies, token_dialect) is not carried over"
         ));
     }
     let scopes = body.scopes.as_deref().map(values);
@@ -269,6 +264,17 @@ fn api_changes(current: &ResourceServer, wanted: ResourceServerBody) -> Action<R
     {
         body.skip_consent_for_verifiable_first_party_clients = Some(skip);
         fields.push("skip_consent_for_verifiable_first_party_clients");
+    }
+    if let Some(enforce) = wanted
+        .enforce_policies
+        .filter(|e| *e != current.enforce_policies)
+    {
+        body.enforce_policies = Some(enforce);
+        fields.push("enforce_policies");
+    }
+    if let Some(dialect) = wanted.token_dialect.filter(|d| *d != current.token_dialect) {
+        body.token_dialect = Some(dialect);
+        fields.push("token_dialect");
     }
     changes(current.identifier.clone(), body, fields)
 }
@@ -804,6 +810,8 @@ mod tests {
             signing_alg: "RS256".into(),
             skip_consent_for_verifiable_first_party_clients: false,
             is_system: system,
+            enforce_policies: false,
+            token_dialect: "access_token".into(),
         }
     }
 
@@ -993,10 +1001,11 @@ mod tests {
             }
         )));
         let notes = first.notes.join("\n");
-        assert!(notes.contains("HS256") && notes.contains("RBAC"), "{notes}");
+        assert!(notes.contains("HS256"), "{notes}");
 
         let mut created = api("https://orders.example", &[], false);
         created.name = "Orders".into();
+        created.enforce_policies = true;
         created.scopes = vec![Permission {
             value: "read:orders".into(),
             description: "Read".into(),

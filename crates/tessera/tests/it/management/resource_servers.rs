@@ -182,3 +182,47 @@ async fn an_api_given_another_algorithm_has_its_key_published_at_once() {
     expect_status(patched, StatusCode::OK).await;
     assert_eq!(published(m.server.jwks().await), ["RS256"]);
 }
+
+#[tokio::test]
+async fn resource_server_rbac_settings_are_auth0_s_and_an_unknown_dialect_is_refused() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/resource-servers",
+            json!({ "identifier": CALENDAR, "name": "Calendar API" }),
+        )
+        .await;
+    assert_eq!(created["enforce_policies"], false);
+    assert_eq!(created["token_dialect"], "access_token");
+    let path = format!(
+        "/api/v2/resource-servers/{}",
+        created["id"].as_str().unwrap()
+    );
+    let patched = m
+        .patch(
+            &path,
+            json!({ "enforce_policies": true, "token_dialect": "rfc9068_profile_authz" }),
+        )
+        .await;
+    let patched = expect_status(patched, StatusCode::OK).await;
+    assert_eq!(patched["enforce_policies"], true);
+    assert_eq!(patched["token_dialect"], "rfc9068_profile_authz");
+    assert_eq!(m.get_ok(&path).await, patched);
+
+    let refused = m
+        .patch(&path, json!({ "token_dialect": "access_token_jwt" }))
+        .await;
+    let error = expect_status(refused, StatusCode::BAD_REQUEST).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("token_dialect `access_token_jwt` is not supported"),
+        "{error}"
+    );
+    assert_eq!(
+        m.get_ok(&path).await["token_dialect"],
+        "rfc9068_profile_authz",
+        "nothing changed"
+    );
+}
