@@ -5,6 +5,7 @@ mod error;
 mod jobs;
 mod postgres;
 mod records;
+mod roles;
 mod rows;
 mod sql;
 mod sqlite;
@@ -25,6 +26,7 @@ pub use records::{
     Admin, AdminRole, AdminSession, ClientGrant, Consent, JsonObject, LogEvent, LogFilter, Login,
     NewUser, PendingAuthorization, Session, SigningKeyRecord, User, UserProfile,
 };
+pub use roles::{HeldPermission, Permission, PermissionSource, Role, RoleMember, RoleStore};
 pub use sqlite::SqliteStore;
 pub use user_search::{
     FlagField, MetadataField, MetadataKey, RangeField, SortField, TextField, TextMatch, UserSearch,
@@ -473,6 +475,7 @@ pub trait Store:
     + LoginAttemptStore
     + AuditLogStore
     + JobStore
+    + RoleStore
     + Housekeeping
     + Send
     + Sync
@@ -494,6 +497,7 @@ impl<T> Store for T where
         + LoginAttemptStore
         + AuditLogStore
         + JobStore
+        + RoleStore
         + Housekeeping
         + Send
         + Sync

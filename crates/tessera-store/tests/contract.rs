@@ -13,16 +13,17 @@ use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, Re
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 
 use tessera_protocol::{
-    ApiScope, AppType, ClientId, GrantType, RedirectUri, RefreshTokenPolicy, RegisteredClient,
-    ResourceServer, Rotation, Scope, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod,
+    ApiScope, AppType, ClientId, GrantType, Rbac, RedirectUri, RefreshTokenPolicy,
+    RegisteredClient, ResourceServer, Rotation, Scope, ScopeSet, SecretDigest, Timestamp,
+    TokenAuthMethod, TokenDialect,
 };
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
     Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, FlagField,
     LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page, PendingAuthorization,
-    PostgresStore, RangeField, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField,
-    TextMatch, UserProfile, UserSearch, UserSort,
+    Permission, PermissionSource, PostgresStore, RangeField, Role, Session, SigningKeyRecord,
+    SortField, SqliteStore, Store, TextField, TextMatch, UserProfile, UserSearch, UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);

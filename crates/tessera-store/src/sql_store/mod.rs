@@ -8,6 +8,7 @@ mod grants;
 mod jobs;
 mod keys;
 mod operations;
+mod roles;
 mod sessions;
 mod tokens;
 mod users;

@@ -34,7 +34,10 @@ async fn api_round_trips() {
         token_lifetime: 600,
         signing_alg: "RS256".into(),
         skip_consent_for_verifiable_first_party_clients: false,
-        rbac: Default::default(),
+        rbac: Rbac {
+            enforce_policies: true,
+            token_dialect: TokenDialect::Rfc9068ProfileAuthz,
+        },
     };
     store.upsert_api(&api, NOW).await.unwrap();
     assert_eq!(store.api("appointments:api").await.unwrap(), Some(api.clone()));
@@ -1379,4 +1382,142 @@ async fn log_events_are_purged_by_type_and_oldest_first() {
     assert_eq!(store.purge_oldest_log_events(EventTypes::AllBut(&[]), 1).await.unwrap(), 1);
     assert_eq!(left().await, ["e5"]);
     assert_eq!(store.count_log_events().await.unwrap(), 1);
+}
+
+fn rbac_api(identifier: &str, scopes: &[&str]) -> ResourceServer {
+    ResourceServer {
+        id: format!("{:0>24}", identifier.len()),
+        identifier: identifier.into(),
+        name: identifier.into(),
+        scopes: scopes
+            .iter()
+            .map(|s| ApiScope {
+                value: Scope::parse(s).unwrap(),
+                description: String::new(),
+            })
+            .collect(),
+        allow_offline_access: false,
+        token_lifetime: 600,
+        signing_alg: "RS256".into(),
+        skip_consent_for_verifiable_first_party_clients: false,
+        rbac: Rbac {
+            enforce_policies: true,
+            token_dialect: TokenDialect::AccessTokenAuthz,
+        },
+    }
+}
+
+fn role(id: &str, name: &str) -> Role {
+    Role {
+        id: id.into(),
+        name: name.into(),
+        description: format!("{name}, described"),
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+fn permission(api: &str, name: &str) -> Permission {
+    Permission {
+        resource_server_identifier: api.into(),
+        permission_name: name.into(),
+    }
+}
+
+#[tokio::test]
+async fn roles_give_users_permissions_with_their_sources_and_go_with_what_they_belong_to() {
+    let (store, _dir) = store().await;
+    store.upsert_api(&rbac_api("orders", &["read", "write", "delete"]), NOW).await.unwrap();
+    store.upsert_api(&rbac_api("billing", &["pay"]), NOW).await.unwrap();
+    let jane = store.create_user(&new_user("jane", "auth0|jane"), NOW).await.unwrap();
+    let ada = store.create_user(&new_user("ada", "auth0|ada"), NOW).await.unwrap();
+
+    store.create_role(&role("rol_clerk", "Order clerk")).await.unwrap();
+    store.create_role(&role("rol_admin", "Admin")).await.unwrap();
+    assert!(matches!(
+        store.create_role(&role("rol_other", "Admin")).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+    let page = Page { page: 0, per_page: 50 };
+    let filtered = store.list_roles(page, Some("CLERK")).await.unwrap();
+    assert_eq!(filtered.total, 1);
+    assert_eq!(filtered.items[0].name, "Order clerk");
+    assert_eq!(store.list_roles(page, Some("%")).await.unwrap().total, 0, "no wildcard");
+    assert_eq!(store.list_roles(page, None).await.unwrap().total, 2);
+
+    store
+        .add_role_permissions("rol_clerk", &[permission("orders", "read"), permission("orders", "write")])
+        .await
+        .unwrap();
+    store
+        .add_role_permissions("rol_clerk", &[permission("orders", "read")])
+        .await
+        .unwrap();
+    store
+        .add_role_permissions("rol_admin", &[permission("orders", "delete"), permission("billing", "pay")])
+        .await
+        .unwrap();
+    assert_eq!(store.role_permissions("rol_clerk", page).await.unwrap().total, 2);
+    store
+        .add_user_roles(&[
+            (jane.user_id.clone(), "rol_clerk".into()),
+            (jane.user_id.clone(), "rol_admin".into()),
+            (ada.user_id.clone(), "rol_clerk".into()),
+        ])
+        .await
+        .unwrap();
+    store
+        .add_user_permissions(&jane.user_id, &[permission("orders", "read")])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.effective_permissions(&jane.user_id, "orders").await.unwrap(),
+        vec!["delete", "read", "write"]
+    );
+    assert_eq!(store.effective_permissions(&ada.user_id, "billing").await.unwrap(), Vec::<String>::new());
+    let held = store.user_permissions(&jane.user_id, page).await.unwrap();
+    assert_eq!(held.total, 4);
+    let read = held
+        .items
+        .iter()
+        .find(|h| h.permission == permission("orders", "read"))
+        .unwrap();
+    assert_eq!(
+        read.sources,
+        vec![
+            PermissionSource::Direct,
+            PermissionSource::Role { id: "rol_clerk".into(), name: "Order clerk".into() },
+        ]
+    );
+    let members = store.role_members("rol_clerk", page).await.unwrap();
+    assert_eq!(members.total, 2);
+    assert_eq!(store.user_roles(&jane.user_id, page).await.unwrap().items[0].name, "Admin");
+
+    // A scope removed from the API is held by nobody; the others stay.
+    store.prune_permissions("orders", &["read".into(), "delete".into()]).await.unwrap();
+    assert_eq!(
+        store.effective_permissions(&jane.user_id, "orders").await.unwrap(),
+        vec!["delete", "read"]
+    );
+    // Deleting a role takes it from its users; deleting an API or a user takes their rows.
+    assert!(store.delete_role("rol_admin").await.unwrap());
+    assert_eq!(store.effective_permissions(&jane.user_id, "orders").await.unwrap(), vec!["read"]);
+    assert_eq!(store.user_roles(&jane.user_id, page).await.unwrap().total, 1);
+    assert!(store.delete_api("orders").await.unwrap());
+    assert_eq!(store.role_permissions("rol_clerk", page).await.unwrap().total, 0);
+    assert_eq!(store.user_permissions(&jane.user_id, page).await.unwrap().total, 0);
+    assert!(store.delete_user(&ada.user_id).await.unwrap());
+    assert_eq!(store.role_members("rol_clerk", page).await.unwrap().total, 1);
+
+    store
+        .remove_user_roles(&[(jane.user_id.clone(), "rol_clerk".into())])
+        .await
+        .unwrap();
+    assert_eq!(store.role_members("rol_clerk", page).await.unwrap().total, 0);
+    let mut renamed = role("rol_clerk", "Clerk");
+    renamed.updated_at = NOW.plus(5);
+    assert!(store.update_role(&renamed).await.unwrap());
+    assert_eq!(store.role("rol_clerk").await.unwrap().unwrap().name, "Clerk");
+    assert!(!store.update_role(&role("rol_missing", "Nobody")).await.unwrap());
 }
