@@ -62,6 +62,7 @@ pub enum Missing {
     Client,
     User,
     ResourceServer,
+    Role,
     /// Any other: client grants, grants, signing keys, log events.
     Other,
 }
@@ -74,6 +75,7 @@ impl Missing {
             Missing::Client => "inexistent_client",
             Missing::User => "inexistent_user",
             Missing::ResourceServer => "inexistent_resource_server",
+            Missing::Role => "inexistent_role",
             Missing::Other => "inexistent_resource",
         }
     }

@@ -1,5 +1,5 @@
 //! Tessera's admin service: every Auth0 Management resource Tessera has — applications, APIs,
-//! users, grants, client grants, signing keys, the audit log, brute-force blocks — as typed
+//! users, roles, grants, client grants, signing keys, the audit log, brute-force blocks — as typed
 //! requests and responses (serde, and the OpenAPI schemas generated from the same types), and
 //! the methods over them. Each method takes the [`Caller`] (who asks, with which scopes) and
 //! returns a typed result or an [`AdminError`]. The Management API's HTTP handlers, the
@@ -17,6 +17,7 @@ pub mod keys;
 pub mod logs;
 pub mod paging;
 pub mod resource_servers;
+pub mod roles;
 pub mod scopes;
 mod service;
 pub mod user_blocks;

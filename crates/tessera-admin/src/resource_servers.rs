@@ -217,6 +217,11 @@ impl Admin {
         body.apply_to(&mut settings);
         let api = register_api(&settings).map_err(|e| AdminError::InvalidBody(e.to_string()))?;
         self.store().upsert_api(&api, self.now()).await?;
+        // A scope the API no longer defines is no role's or user's permission any more.
+        let kept: Vec<String> = api.scopes.iter().map(|s| s.value.to_string()).collect();
+        self.store()
+            .prune_permissions(&api.identifier, &kept)
+            .await?;
         self.changed();
         self.reload_keys().await?;
         Ok(ResourceServer::of(&api, self.issuer()))

@@ -1,11 +1,12 @@
 //! The Management API's scopes and audience, Auth0's: `{verb}:{resource}` for every resource,
-//! `read:logs` for the read-only audit log, and the audience `{issuer}api/v2/`.
+//! `{read,create,delete}:role_members`, `read:logs` for the read-only audit log, and the
+//! audience `{issuer}api/v2/`.
 
 use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 7] = [
+pub const RESOURCES: [&str; 8] = [
     "clients",
     "connections",
     "resource_servers",
@@ -13,6 +14,14 @@ pub const RESOURCES: [&str; 7] = [
     "grants",
     "client_grants",
     "signing_keys",
+    "roles",
+];
+
+/// Auth0's scopes for who holds a role (there is no `update:role_members`).
+pub const ROLE_MEMBERS: [&str; 3] = [
+    "read:role_members",
+    "create:role_members",
+    "delete:role_members",
 ];
 
 /// The scope that reads the audit log.
@@ -25,6 +34,7 @@ pub fn management_scopes() -> Vec<String> {
         .flat_map(|resource| {
             ["read", "create", "update", "delete"].map(|verb| format!("{verb}:{resource}"))
         })
+        .chain(ROLE_MEMBERS.map(str::to_owned))
         .chain(std::iter::once(READ_LOGS.to_owned()))
         .collect()
 }

@@ -64,6 +64,16 @@ impl Caller {
         }
     }
 
+    /// Refuses unless the caller holds one of `scopes` (Auth0 lists several for the
+    /// operations on role members: any of them will do).
+    pub fn require_any(&self, scopes: &[&str]) -> AdminResult<()> {
+        if scopes.iter().any(|scope| self.scopes.contains(scope)) {
+            Ok(())
+        } else {
+            Err(AdminError::InsufficientScope(scopes.join(", ")))
+        }
+    }
+
     /// An audit event of this caller's doing: it names the caller as its client (and the
     /// administrator, for the Dashboard).
     pub(crate) fn event(&self, event: Event) -> Event {

@@ -29,6 +29,7 @@ mod metrics;
 mod mix;
 mod peer;
 mod populate;
+mod rbac;
 mod report;
 mod scenarios;
 mod server;
@@ -47,7 +48,7 @@ use crate::load::Outcome;
 use crate::populate::{Backlog, Population};
 use crate::report::{Goal, Judging, Measured, Row, HEADER, SEPARATOR};
 use crate::scenarios::{Target, SCOPE};
-use crate::server::{Server, Settings, APIS};
+use crate::server::{Server, Settings, APIS, RBAC_API};
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
@@ -236,7 +237,28 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
         sqlite: 0.75,
         postgres: 0.6,
     };
+    let plain = measured.outcome.per_second();
     bench.row("C refresh rotation + id_token", measured, floor, goal);
+
+    // C with RBAC: the same rotation for an API with RBAC and permissions in its tokens, the
+    // user holding 10 roles of 50 permissions; judged against plain C of this run.
+    rbac::give_roles(bench.target.addr, &bench.target.host).await?;
+    let cookies_rbac = sign_in(addr, &host, Dialect::Tessera, RBAC_API, &everything).await?;
+    let measured = bench
+        .target
+        .refresh_rotation_for(RBAC_API, &cookies_rbac)
+        .await?;
+    let name = format!(
+        "C with RBAC ({} roles x {} permissions, permissions claim)",
+        rbac::ROLES,
+        rbac::PER_ROLE
+    );
+    bench.row(
+        name,
+        measured,
+        Some((1.0, plain, "C req/s")),
+        Goal::Ratio(0.95),
+    );
 
     // D: whole flows.
     let argon2 = Some((1.0, floors.argon2, "argon2id/s"));

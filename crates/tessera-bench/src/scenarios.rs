@@ -79,10 +79,20 @@ impl Target {
     }
 
     fn flow(&self, scope: &str, prompt: Option<&str>, cookies: &Cookies) -> Flow {
+        self.flow_for(APIS[0].0, scope, prompt, cookies)
+    }
+
+    fn flow_for(
+        &self,
+        audience: &str,
+        scope: &str,
+        prompt: Option<&str>,
+        cookies: &Cookies,
+    ) -> Flow {
         Flow::new(
             &self.host,
             self.dialect,
-            Some(APIS[0].0),
+            Some(audience),
             scope,
             prompt,
             cookies.clone(),
@@ -137,6 +147,15 @@ impl Target {
     /// C: one rotating refresh-token chain per connection, an ID token with every rotation
     /// (two signatures per request).
     pub async fn refresh_rotation(&self, cookies: &Cookies) -> Result<Measured, String> {
+        self.refresh_rotation_for(APIS[0].0, cookies).await
+    }
+
+    /// C for the API `audience`.
+    pub async fn refresh_rotation_for(
+        &self,
+        audience: &str,
+        cookies: &Cookies,
+    ) -> Result<Measured, String> {
         // OpenID Connect Core §11: the peer grants `offline_access` only with prompt=consent.
         let prompt = match self.dialect {
             Dialect::Tessera => None,
@@ -146,7 +165,7 @@ impl Target {
         let tokens = Arc::new(Mutex::new(Vec::new()));
         for _ in 0..5 {
             let getters = boxed((0..self.concurrency).map(|_| {
-                self.flow(&scope, prompt, cookies)
+                self.flow_for(audience, &scope, prompt, cookies)
                     .collecting(Arc::clone(&tokens), true)
             }));
             let window = Duration::from_millis(500).max(self.duration / 10);

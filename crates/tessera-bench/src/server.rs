@@ -26,6 +26,11 @@ pub const APIS: [(&str, &str); 4] = [
     ("bench:eddsa", "EdDSA"),
 ];
 
+/// The API with RBAC and permissions in its tokens (scenario C with RBAC), and how many
+/// permissions it defines.
+pub const RBAC_API: &str = "bench:rbac";
+pub const RBAC_PERMISSIONS: usize = 500;
+
 /// How token exchange events (one per token issued) reach the audit log: the server's
 /// `log_token_exchanges`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +128,14 @@ fn config_text(addr: SocketAddr, database_url: &str, settings: &Settings) -> Str
              \n[[client_grants]]\nclient_id = \"{M2M_CLIENT}\"\naudience = \"{identifier}\"\nscope = [\"read\"]\n"
         );
     }
+    let permissions: Vec<String> = (0..RBAC_PERMISSIONS)
+        .map(|i| format!("{{ value = \"{}\" }}", crate::rbac::permission(i)))
+        .collect();
+    text += &format!(
+        "\n[[apis]]\nidentifier = \"{RBAC_API}\"\nname = \"{RBAC_API}\"\nallow_offline_access = true\n\
+         enforce_policies = true\ntoken_dialect = \"access_token_authz\"\nscopes = [{}]\n",
+        permissions.join(", ")
+    );
     text += &format!(
         "\n[[clients]]\nclient_id = \"{M2M_CLIENT}\"\nclient_secret = \"{M2M_SECRET}\"\nname = \"Bench M2M\"\napp_type = \"non_interactive\"\n\
          \n[[clients]]\nclient_id = \"{WEB_CLIENT}\"\nclient_secret = \"{WEB_SECRET}\"\nname = \"Bench Web\"\n\

@@ -1,11 +1,12 @@
 //! Per-node caches of what nearly every request reads and rarely changes: clients, APIs,
-//! client grants and users. An entry is served for at most `ttl` after it was read, so a change
+//! client grants, users and the permissions users hold on APIs with RBAC. An entry is served for at most `ttl` after it was read, so a change
 //! made on any node (or by the CLI against the database) is seen everywhere within `ttl`; a
 //! change made through this node's Management API clears the caches at once
 //! ([`Catalog::clear`] runs after every write there).
 //!
 //! Only hits are cached: an unknown client or user is looked up again each time, so a newly
-//! created one works at once and garbage identifiers cannot fill the maps.
+//! created one works at once and garbage identifiers cannot fill the maps. Permissions are
+//! looked up only for a user already found, so an empty set is cached too.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -27,6 +28,7 @@ pub struct Catalog {
     apis: Arc<Expiring<String, ResourceServer>>,
     client_grants: Arc<Expiring<(ClientId, String), ScopeSet>>,
     users: Arc<Expiring<String, User>>,
+    permissions: Arc<Expiring<(String, String), Vec<String>>>,
 }
 
 impl Catalog {
@@ -38,6 +40,7 @@ impl Catalog {
             apis: Arc::new(Expiring::new(ttl)),
             client_grants: Arc::new(Expiring::new(ttl)),
             users: Arc::new(Expiring::new(ttl)),
+            permissions: Arc::new(Expiring::new(ttl)),
         }
     }
 
@@ -79,12 +82,27 @@ impl Catalog {
         Ok(found.map(|user| self.users.insert(user_id.to_owned(), user)))
     }
 
+    /// The permissions `user_id` holds on the API `audience`, through roles or directly.
+    pub async fn permissions(
+        &self,
+        user_id: &str,
+        audience: &str,
+    ) -> StoreResult<Arc<Vec<String>>> {
+        let key = (user_id.to_owned(), audience.to_owned());
+        if let Some(hit) = self.permissions.get(&key) {
+            return Ok(hit);
+        }
+        let held = self.store.effective_permissions(user_id, audience).await?;
+        Ok(self.permissions.insert(key, held))
+    }
+
     /// Forgets everything: the next reads go to the store.
     pub fn clear(&self) {
         self.clients.clear();
         self.apis.clear();
         self.client_grants.clear();
         self.users.clear();
+        self.permissions.clear();
     }
 }
 

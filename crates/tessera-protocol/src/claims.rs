@@ -36,6 +36,10 @@ pub struct AccessTokenClaims {
     pub iat: Timestamp,
     pub exp: Timestamp,
     pub jti: String,
+    /// Auth0's `permissions`: every permission the user holds on the API, for an API with RBAC
+    /// and an `_authz` token dialect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The audience-independent facts every token of one grant shares.
@@ -77,6 +81,7 @@ pub fn access_token_claims(
         iat: ctx.now,
         exp: ctx.now.plus(lifetime),
         jti,
+        permissions: None,
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RedirectUri, Scope, SecretDigest, Timestamp, WebOrigin};
+use crate::{RedirectUri, Scope, ScopeSet, SecretDigest, Timestamp, WebOrigin};
 
 /// A client identifier (RFC 6749 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -384,6 +384,18 @@ pub struct ResourceServer {
 impl ResourceServer {
     pub fn defines(&self, scope: &Scope) -> bool {
         self.scopes.iter().any(|s| &s.value == scope)
+    }
+
+    /// Auth0's RBAC rule: with `enforce_policies`, of the API's permissions only those the user
+    /// `held` stay in `requested`; scopes the API does not define (`openid`, `profile`,
+    /// `offline_access`…) are not permissions and stay. Without it, `requested` as it is.
+    pub fn permitted(&self, requested: &ScopeSet, held: &[String]) -> ScopeSet {
+        if !self.rbac.enforce_policies {
+            return requested.clone();
+        }
+        requested.filter(|scope| {
+            !self.defines(scope) || held.iter().any(|h| h.as_str() == scope.as_str())
+        })
     }
 
     /// Auth0's rule: consent is skipped for a first-party client when the API allows it, unless

@@ -1,13 +1,17 @@
 //! The seed's API: `GET /api/appointments` needs the scope `appointments`, `GET /api/contacts`
-//! needs `contacts`. Every route checks the Bearer token with `tessera-resource`.
+//! needs `contacts`, and `GET /api/clinic/appointments` (everyone's) needs the permission
+//! `read:clinic` — given through a role, with RBAC and "add permissions in the access token" on
+//! the API. Every route checks the Bearer token with `tessera-resource`.
 
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tessera_resource::{Claims, RequireScope, Validator};
+use tessera_resource::{Claims, RequirePermission, RequireScope, Validator};
 
 /// The API's identifier in Tessera: the `audience` clients ask tokens for.
 pub const AUDIENCE: &str = "appointments:api";
+/// The permission the clinic's staff hold through a role.
+pub const CLINIC_PERMISSION: &str = "read:clinic";
 
 /// The API's routes, validating tokens with `validator`.
 pub fn router(validator: Validator) -> Router {
@@ -17,9 +21,16 @@ pub fn router(validator: Validator) -> Router {
     let contacts = Router::new()
         .route("/api/contacts", get(contacts))
         .route_layer(RequireScope::new(validator.clone(), ["contacts"]));
+    let clinic = Router::new()
+        .route("/api/clinic/appointments", get(clinic))
+        .route_layer(RequirePermission::new(
+            validator.clone(),
+            [CLINIC_PERMISSION],
+        ));
     Router::new()
         .merge(appointments)
         .merge(contacts)
+        .merge(clinic)
         .route("/api/me", get(me))
         .with_state(validator)
 }
@@ -40,6 +51,16 @@ async fn contacts(claims: Claims) -> Json<Value> {
         "contacts": [
             { "name": "Ada Lovelace", "email": "ada@example.com" },
             { "name": "Alan Turing", "email": "alan@example.com" },
+        ],
+    }))
+}
+
+async fn clinic(claims: Claims) -> Json<Value> {
+    Json(json!({
+        "for": claims.sub,
+        "appointments": [
+            { "id": 1, "patient": "auth0|jane", "title": "Dentist" },
+            { "id": 7, "patient": "auth0|ada", "title": "Check-up" },
         ],
     }))
 }

@@ -1,7 +1,7 @@
 use crate::common::{api, client, client_with, public_client, CALLBACK};
 use tessera_protocol::{
-    AppType, ClientId, GrantType, RefreshTokenPolicy, RegisteredClient, Rotation, Scope, Timestamp,
-    TokenAuthMethod,
+    AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient, Rotation, Scope,
+    ScopeSet, Timestamp, TokenAuthMethod, TokenDialect,
 };
 
 #[test]
@@ -256,4 +256,50 @@ fn consent_is_skipped_only_for_first_party_clients_of_apis_that_allow_it_off_loc
         !api.skips_consent_for(&first, &remote),
         "third-party clients always see consent"
     );
+}
+
+#[test]
+fn rbac_keeps_only_the_permissions_the_user_holds_and_every_scope_the_api_does_not_define() {
+    let requested =
+        ScopeSet::parse("openid profile offline_access read:items write:items").unwrap();
+    let held = vec!["read:items".to_owned(), "delete:items".to_owned()];
+    let mut enforcing = api();
+    enforcing.rbac = Rbac {
+        enforce_policies: true,
+        token_dialect: TokenDialect::AccessTokenAuthz,
+    };
+    assert_eq!(
+        enforcing.permitted(&requested, &held).to_string(),
+        "openid profile offline_access read:items"
+    );
+    assert_eq!(
+        enforcing.permitted(&requested, &[]).to_string(),
+        "openid profile offline_access"
+    );
+    assert!(enforcing.rbac.adds_permissions());
+    // Without RBAC an application gets any scope the API defines, as asked.
+    assert_eq!(api().permitted(&requested, &[]), requested);
+    assert!(!api().rbac.adds_permissions());
+}
+
+#[test]
+fn only_the_authz_dialects_with_rbac_on_add_permissions() {
+    for dialect in TokenDialect::ALL {
+        assert_eq!(TokenDialect::parse(dialect.as_str()), Some(dialect));
+        let with_rbac = Rbac {
+            enforce_policies: true,
+            token_dialect: dialect,
+        };
+        assert_eq!(
+            with_rbac.adds_permissions(),
+            dialect.as_str().ends_with("_authz"),
+            "{dialect:?}"
+        );
+        let without = Rbac {
+            enforce_policies: false,
+            token_dialect: dialect,
+        };
+        assert!(!without.adds_permissions());
+    }
+    assert_eq!(TokenDialect::parse("access_token_jwt"), None);
 }

@@ -178,9 +178,29 @@ pub async fn update(
         skip_consent_for_verifiable_first_party_clients: Some(form.checked("skip_consent")),
         token_lifetime: Some(lifetime),
         signing_alg: Some(form.get("signing_alg").to_owned()),
+        enforce_policies: Some(form.checked("enforce_policies")),
+        token_dialect: Some(token_dialect(
+            form.get("token_profile"),
+            form.checked("add_permissions"),
+        )),
         ..ResourceServerBody::default()
     };
     change(&state, &signed_in, &id, body).await
+}
+
+/// Auth0's `token_dialect` from its Dashboard's two settings: the profile, and whether the
+/// permissions are added (`_authz`).
+fn token_dialect(profile: &str, add_permissions: bool) -> String {
+    let profile = if profile == "rfc9068_profile" {
+        "rfc9068_profile"
+    } else {
+        "access_token"
+    };
+    if add_permissions {
+        format!("{profile}_authz")
+    } else {
+        profile.to_owned()
+    }
 }
 
 /// Sets the API's permissions to `edit` of its current ones.

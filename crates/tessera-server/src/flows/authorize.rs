@@ -15,7 +15,7 @@ use tessera_store::PendingAuthorization;
 
 use crate::error::InternalError;
 use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
-use crate::flows::implicit;
+use crate::flows::{implicit, rbac};
 use crate::state::AppState;
 use tessera_core::crypto::new_secret;
 
@@ -144,6 +144,16 @@ pub async fn proceed(
     stage: Stage<'_>,
     now: Timestamp,
 ) -> Result<Outcome, InternalError> {
+    // With RBAC, what the user may have is what is asked for: consent, the code and the
+    // tokens all hold only that.
+    let permitted;
+    let request = match &authenticated {
+        Some(user) => {
+            permitted = permitted_request(state, request, &user.user_id).await?;
+            permitted.as_ref().unwrap_or(request)
+        }
+        None => request,
+    };
     let granted = match &authenticated {
         Some(user) => {
             state
@@ -184,6 +194,26 @@ pub async fn proceed(
             start_interaction(state, request.clone(), cookies, step, now).await
         }
     }
+}
+
+/// `request` narrowed to the scopes `user_id` may have of its API; `None` when that is all of
+/// them.
+pub async fn permitted_request(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user_id: &str,
+) -> Result<Option<AuthorizationRequest>, InternalError> {
+    let api = match &request.audience {
+        Some(identifier) => state.catalog.api(identifier).await?,
+        None => None,
+    };
+    let permitted = rbac::permitted(state, api.as_deref(), user_id, &request.scope).await?;
+    Ok(
+        (permitted.scope != request.scope).then(|| AuthorizationRequest {
+            scope: permitted.scope,
+            ..request.clone()
+        }),
+    )
 }
 
 /// Shown when a pending authorization is gone: finished in another tab, or timed out.

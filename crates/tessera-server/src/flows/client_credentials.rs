@@ -45,10 +45,16 @@ pub async fn issue(
             )
         })?;
     let scope = client_credentials_scope(requested, &granted)?;
+    // A machine-to-machine token's permissions are its client grant's scopes (as Auth0's).
+    let permissions: Option<Vec<String>> = api
+        .rbac
+        .adds_permissions()
+        .then(|| scope.iter().map(|s| s.to_string()).collect());
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::Client,
         scope: &scope,
+        permissions: permissions.as_deref(),
         api: Some(&api),
         auth_time: now,
         nonce: None,

@@ -11,6 +11,7 @@ use tessera_store::CodeRedemption;
 
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
+use crate::flows::rbac;
 use crate::state::AppState;
 
 /// What the client presented with `grant_type=authorization_code`.
@@ -86,10 +87,14 @@ pub async fn redeem(
     } else {
         None
     };
+    let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, &grant.scope)
+        .await
+        .map_err(internal)?;
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::User(&user),
-        scope: &grant.scope,
+        scope: &permitted.scope,
+        permissions: permitted.permissions.as_deref(),
         api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),

@@ -10,6 +10,7 @@ use tessera_protocol::{AuthorizeErrorCode, GrantType, ScopeSet, Timestamp};
 use crate::error::InternalError;
 use crate::flows::browser::Authenticated;
 use crate::flows::mint::{mint, Mint, Subject};
+use crate::flows::rbac;
 use crate::state::AppState;
 
 /// The tokens of an implicit response.
@@ -61,10 +62,12 @@ pub async fn tokens(
         None => None,
     };
     let scope = request.scope.filter(|s| s.as_str() != OFFLINE_ACCESS);
+    let permitted = rbac::permitted(state, api.as_deref(), &profile.user_id, &scope).await?;
     let m = Mint {
         client_id: &request.client_id,
         subject: Subject::User(&profile),
-        scope: &scope,
+        scope: &permitted.scope,
+        permissions: permitted.permissions.as_deref(),
         api: api.as_deref(),
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),

@@ -74,6 +74,8 @@ pub struct Mint<'a> {
     pub client_id: &'a ClientId,
     pub subject: Subject<'a>,
     pub scope: &'a ScopeSet,
+    /// The access token's `permissions` claim (an API with RBAC and an `_authz` dialect).
+    pub permissions: Option<&'a [String]>,
     pub api: Option<&'a ResourceServer>,
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
@@ -110,12 +112,13 @@ pub fn mint(
     };
     let lifetime = m.api.map_or(USERINFO_TOKEN_LIFETIME, |a| a.token_lifetime);
     let access_token = if with_access_token {
-        let claims = claims::access_token_claims(
+        let mut claims = claims::access_token_claims(
             ctx,
             m.api.map(|a| a.identifier.as_str()),
             lifetime,
             random_token(16)?,
         );
+        claims.permissions = m.permissions.map(<[String]>::to_vec);
         Some(sign_access_token(state, m.api, &claims)?)
     } else {
         None

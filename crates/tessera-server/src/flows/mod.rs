@@ -5,7 +5,8 @@
 //! (`code`, `refresh`, `client_credentials`) → `mint` (signing, the response, the record of
 //! issuance) → `grant` (the failure type and the user and API lookups). The authorization
 //! endpoint's: `interaction` (login, consent) → `authorize` → `implicit` → `mint`, with
-//! `browser` (cookies, the SSO session) below them.
+//! `browser` (cookies, the SSO session) below them. Both ask `rbac` which scopes and
+//! permissions a user may have of an API.
 
 pub mod authorize;
 pub mod browser;
@@ -19,6 +20,7 @@ pub mod interaction;
 pub mod logout;
 pub mod mint;
 pub mod own_tokens;
+pub mod rbac;
 pub mod refresh;
 pub mod revocation;
 pub mod token;

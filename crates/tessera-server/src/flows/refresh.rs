@@ -9,6 +9,7 @@ use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Time
 
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
+use crate::flows::rbac;
 use crate::state::AppState;
 
 /// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
@@ -148,10 +149,15 @@ async fn issue(
 ) -> Result<TokenResponse, TokenFailure> {
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
+    // Roles taken away since the grant count now; scopes are never widened past the grant.
+    let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, scope)
+        .await
+        .map_err(internal)?;
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::User(&user),
-        scope,
+        scope: &permitted.scope,
+        permissions: permitted.permissions.as_deref(),
         api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: None,

@@ -1,5 +1,5 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
+//! roles and permissions, grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
 //! paths, field names, paging and errors. Each handler parses, calls the admin service with the
 //! caller its token names, and renders; the service decides. The API is itself an API
 //! (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
@@ -17,6 +17,7 @@ pub mod openapi;
 mod payload;
 mod resource_servers;
 pub mod responses;
+mod roles;
 mod user_blocks;
 mod users;
 
@@ -100,6 +101,48 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::DELETE, "/api/v2/users/{id}", |m| {
         on(m, users::delete)
+    }),
+    route(Method::GET, "/api/v2/users/{id}/roles", |m| {
+        on(m, roles::user_roles)
+    }),
+    route(Method::POST, "/api/v2/users/{id}/roles", |m| {
+        on(m, roles::assign_roles)
+    }),
+    route(Method::DELETE, "/api/v2/users/{id}/roles", |m| {
+        on(m, roles::remove_roles)
+    }),
+    route(Method::GET, "/api/v2/users/{id}/permissions", |m| {
+        on(m, roles::user_permissions)
+    }),
+    route(Method::POST, "/api/v2/users/{id}/permissions", |m| {
+        on(m, roles::add_user_permissions)
+    }),
+    route(Method::DELETE, "/api/v2/users/{id}/permissions", |m| {
+        on(m, roles::remove_user_permissions)
+    }),
+    route(Method::GET, "/api/v2/roles", |m| on(m, roles::list)),
+    route(Method::POST, "/api/v2/roles", |m| on(m, roles::create)),
+    route(Method::GET, "/api/v2/roles/{id}", |m| on(m, roles::get)),
+    route(Method::PATCH, "/api/v2/roles/{id}", |m| {
+        on(m, roles::update)
+    }),
+    route(Method::DELETE, "/api/v2/roles/{id}", |m| {
+        on(m, roles::delete)
+    }),
+    route(Method::GET, "/api/v2/roles/{id}/permissions", |m| {
+        on(m, roles::permissions)
+    }),
+    route(Method::POST, "/api/v2/roles/{id}/permissions", |m| {
+        on(m, roles::add_permissions)
+    }),
+    route(Method::DELETE, "/api/v2/roles/{id}/permissions", |m| {
+        on(m, roles::remove_permissions)
+    }),
+    route(Method::GET, "/api/v2/roles/{id}/users", |m| {
+        on(m, roles::users)
+    }),
+    route(Method::POST, "/api/v2/roles/{id}/users", |m| {
+        on(m, roles::add_users)
     }),
     route(Method::GET, "/api/v2/user-blocks", |m| {
         on(m, user_blocks::get_by_identifier)

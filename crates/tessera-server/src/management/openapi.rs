@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
-    client_grants, clients, connections, grants, jobs, keys, logs, resource_servers, user_blocks,
-    users,
+    client_grants, clients, connections, grants, jobs, keys, logs, resource_servers, roles,
+    user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -60,6 +60,11 @@ impl Modify for BearerScheme {
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,
+        roles::list, roles::create, roles::get, roles::update, roles::delete,
+        roles::permissions, roles::add_permissions, roles::remove_permissions,
+        roles::users, roles::add_users,
+        roles::user_roles, roles::assign_roles, roles::remove_roles,
+        roles::user_permissions, roles::add_user_permissions, roles::remove_user_permissions,
         user_blocks::get_by_identifier, user_blocks::delete_by_identifier,
         user_blocks::get_by_id, user_blocks::delete_by_id,
         grants::list, grants::delete_by_user, grants::delete,
@@ -79,6 +84,7 @@ impl Modify for BearerScheme {
         (name = "connections", description = "Where users log in from: the database connection"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
+        (name = "roles", description = "Roles and the permissions they grant (RBAC)"),
         (name = "user-blocks", description = "Accounts blocked by brute-force protection"),
         (name = "grants", description = "Users' consents"),
         (name = "client-grants", description = "Machine-to-machine authorizations"),

@@ -36,6 +36,7 @@ mod multinode;
 mod observability;
 mod oidc_details;
 mod pkce;
+mod rbac;
 mod refresh_rotation;
 mod revocation;
 mod secrets;

@@ -15,7 +15,9 @@ use super::{
 };
 use crate::client_ip::Origin;
 use crate::error::InternalError;
-use crate::flows::authorize::{already_completed, proceed, request_error, Outcome, Stage};
+use crate::flows::authorize::{
+    already_completed, permitted_request, proceed, request_error, Outcome, Stage,
+};
 use crate::flows::browser::{Authenticated, BrowserCookies};
 use crate::state::AppState;
 
@@ -33,7 +35,8 @@ pub async fn consent_page(
     else {
         return Ok(to_login(&pending));
     };
-    let request = &pending.request;
+    let permitted = permitted_request(state, &pending.request, &user_id).await?;
+    let request = permitted.as_ref().unwrap_or(&pending.request);
     let api = match &request.audience {
         Some(identifier) => state.catalog.api(identifier).await?,
         None => None,
@@ -105,7 +108,9 @@ pub async fn submit_consent(
                 .store
                 .consent(&user.user_id, &request.client_id, audience)
                 .await?;
-            let scope = grant_after_allow(granted.as_ref(), &request.scope);
+            let permitted = permitted_request(state, request, &user.user_id).await?;
+            let asked = permitted.as_ref().unwrap_or(request);
+            let scope = grant_after_allow(granted.as_ref(), &asked.scope);
             state
                 .store
                 .save_consent(

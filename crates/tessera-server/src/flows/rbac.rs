@@ -1,0 +1,43 @@
+//! Auth0's role-based access control at issuance: for an API with `enforce_policies`, a user
+//! gets only the requested scopes they hold as permissions (through roles or directly), and an
+//! `_authz` token dialect adds every permission they hold as the `permissions` claim. Read
+//! through the catalog, so a change of roles counts from the next token on this node and
+//! within the cache TTL on the others.
+
+use tessera_protocol::{ResourceServer, ScopeSet};
+
+use crate::error::InternalError;
+use crate::state::AppState;
+
+/// What a user may have of an API.
+#[derive(Debug, Clone)]
+pub struct Permitted {
+    pub scope: ScopeSet,
+    /// The `permissions` claim, when the API's dialect carries it.
+    pub permissions: Option<Vec<String>>,
+}
+
+/// The part of `requested` that `user_id` may have of `api` (all of it without RBAC).
+pub async fn permitted(
+    state: &AppState,
+    api: Option<&ResourceServer>,
+    user_id: &str,
+    requested: &ScopeSet,
+) -> Result<Permitted, InternalError> {
+    let Some(api) = api.filter(|api| api.rbac.enforce_policies) else {
+        return Ok(Permitted {
+            scope: requested.clone(),
+            permissions: None,
+        });
+    };
+    let held = state.catalog.permissions(user_id, &api.identifier).await?;
+    Ok(Permitted {
+        scope: api.permitted(requested, &held),
+        permissions: api.rbac.adds_permissions().then(|| {
+            held.iter()
+                .filter(|p| api.scopes.iter().any(|s| s.value.as_str() == p.as_str()))
+                .cloned()
+                .collect()
+        }),
+    })
+}
