@@ -1,4 +1,4 @@
-//! The management commands (`tessera clients|apis|users|grants|client-grants|keys …`). Each is
+//! The management commands (`tessera clients|apis|users|roles|grants|client-grants|keys …`). Each is
 //! one typed admin operation, run either on the local store (the admin service, directly) or on
 //! a running server (its Management API, over HTTP); both give the same typed answers, printed
 //! the same way.
@@ -16,7 +16,8 @@ use tessera_admin::bootstrap::NewCredentials;
 use tessera_core::clock::Clock;
 
 pub use commands::{
-    ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, StoreArgs, UsersAction,
+    ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, RolesAction, StoreArgs,
+    UsersAction,
 };
 pub use keys::{KeysAction, KeysArgs};
 pub use operation::{Answer, Noun, Operation};
@@ -65,6 +66,8 @@ pub enum Manage {
     Grants(On<GrantsAction>),
     /// Which APIs machine-to-machine applications may call, with which scopes.
     ClientGrants(On<ClientGrantsAction>),
+    /// Roles (RBAC): list, get, create, update, delete, their permissions and users.
+    Roles(On<RolesAction>),
 }
 
 impl Manage {
@@ -75,6 +78,7 @@ impl Manage {
             Manage::Users(on) => (on.store, on.action.operation()),
             Manage::Grants(on) => (on.store, on.action.operation()),
             Manage::ClientGrants(on) => (on.store, on.action.operation()),
+            Manage::Roles(on) => (on.store, on.action.operation()),
         }
     }
 }

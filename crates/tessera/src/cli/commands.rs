@@ -8,9 +8,10 @@ use tessera_admin::client_grants::{ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::ClientBody;
 use tessera_admin::grants::GrantQuery;
 use tessera_admin::resource_servers::{Permission, ResourceServerBody};
+use tessera_admin::roles::{PermissionRef, PermissionsBody, RoleBody, RolesBody, UsersBody};
 use tessera_admin::users::UserBody;
 
-use crate::cli::operation::{ApiOp, ClientGrantOp, ClientOp, GrantOp, Operation, UserOp};
+use crate::cli::operation::{ApiOp, ClientGrantOp, ClientOp, GrantOp, Operation, RoleOp, UserOp};
 
 /// Where the local store is (without --server).
 #[derive(Debug, Clone, Default, Args)]
@@ -303,6 +304,188 @@ pub enum UsersAction {
         #[arg(long)]
         upsert: bool,
     },
+    /// A user's roles: list, add, remove.
+    Roles {
+        #[command(subcommand)]
+        action: UserRolesAction,
+    },
+    /// A user's permissions: list (each with why they hold it), add or remove direct ones.
+    Permissions {
+        #[command(subcommand)]
+        action: UserPermissionsAction,
+    },
+}
+
+/// `tessera users roles …`.
+#[derive(Debug, Subcommand)]
+pub enum UserRolesAction {
+    List {
+        /// The user's id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Give the user roles.
+    Add {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// Role ids (several after one --role, or --role repeated).
+        #[arg(long = "role", required = true, num_args = 1..)]
+        roles: Vec<String>,
+    },
+    /// Take roles from the user.
+    Remove {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[arg(long = "role", required = true, num_args = 1..)]
+        roles: Vec<String>,
+    },
+}
+
+/// `tessera users permissions …`.
+#[derive(Debug, Subcommand)]
+pub enum UserPermissionsAction {
+    List {
+        /// The user's id (taken as given even when it starts with `-`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Give the user permissions directly.
+    Add {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[command(flatten)]
+        permissions: PermissionArgs,
+    },
+    /// Take direct permissions from the user (those of their roles stay).
+    Remove {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[command(flatten)]
+        permissions: PermissionArgs,
+    },
+}
+
+/// Permissions of one API.
+#[derive(Debug, Args)]
+pub struct PermissionArgs {
+    /// The API's identifier.
+    #[arg(long)]
+    api: String,
+    /// Scopes the API defines (several after one --permission, or --permission repeated).
+    #[arg(long = "permission", required = true, num_args = 1..)]
+    names: Vec<String>,
+}
+
+impl PermissionArgs {
+    fn body(self) -> PermissionsBody {
+        let api = self.api;
+        PermissionsBody {
+            permissions: self
+                .names
+                .into_iter()
+                .map(|permission_name| PermissionRef {
+                    resource_server_identifier: api.clone(),
+                    permission_name,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `tessera roles …`.
+#[derive(Debug, Subcommand)]
+pub enum RolesAction {
+    /// List roles; with --name-filter, those whose name contains it (ignoring case).
+    List {
+        #[arg(long)]
+        name_filter: Option<String>,
+    },
+    /// Show one role.
+    Get {
+        /// Its id (`rol_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Change a role's name or description.
+    Update {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a role: its users lose its permissions at their next token.
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// The permissions a role grants.
+    Permissions {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Add permissions (scopes of one API) to a role.
+    AddPermissions {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[command(flatten)]
+        permissions: PermissionArgs,
+    },
+    /// Remove permissions from a role.
+    RemovePermissions {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[command(flatten)]
+        permissions: PermissionArgs,
+    },
+    /// Who holds a role.
+    Users {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Give a role to users.
+    AddUsers {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// User ids (several after one --user, or --user repeated).
+        #[arg(long = "user", required = true, num_args = 1..)]
+        users: Vec<String>,
+    },
+}
+
+impl RolesAction {
+    pub fn operation(self) -> Operation {
+        Operation::Roles(match self {
+            RolesAction::List { name_filter } => RoleOp::List { name_filter },
+            RolesAction::Get { id } => RoleOp::Get(id),
+            RolesAction::Create { name, description } => RoleOp::Create(RoleBody {
+                name: Some(name),
+                description,
+            }),
+            RolesAction::Update {
+                id,
+                name,
+                description,
+            } => RoleOp::Update(id, RoleBody { name, description }),
+            RolesAction::Delete { id } => RoleOp::Delete(id),
+            RolesAction::Permissions { id } => RoleOp::Permissions(id),
+            RolesAction::AddPermissions { id, permissions } => {
+                RoleOp::AddPermissions(id, permissions.body())
+            }
+            RolesAction::RemovePermissions { id, permissions } => {
+                RoleOp::RemovePermissions(id, permissions.body())
+            }
+            RolesAction::Users { id } => RoleOp::Users(id),
+            RolesAction::AddUsers { id, users } => RoleOp::AddUsers(id, UsersBody { users }),
+        })
+    }
 }
 
 impl UsersAction {
@@ -340,6 +523,22 @@ impl UsersAction {
             ),
             UsersAction::Delete { id } => UserOp::Delete(id),
             UsersAction::Import { file, upsert } => UserOp::Import { file, upsert },
+            UsersAction::Roles { action } => match action {
+                UserRolesAction::List { id } => UserOp::Roles(id),
+                UserRolesAction::Add { id, roles } => UserOp::AssignRoles(id, RolesBody { roles }),
+                UserRolesAction::Remove { id, roles } => {
+                    UserOp::RemoveRoles(id, RolesBody { roles })
+                }
+            },
+            UsersAction::Permissions { action } => match action {
+                UserPermissionsAction::List { id } => UserOp::Permissions(id),
+                UserPermissionsAction::Add { id, permissions } => {
+                    UserOp::AddPermissions(id, permissions.body())
+                }
+                UserPermissionsAction::Remove { id, permissions } => {
+                    UserOp::RemovePermissions(id, permissions.body())
+                }
+            },
         })
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tessera_admin::jobs::{ImportRequest, JobView, FILE_PIECE};
 use tessera_admin::paging::every;
+use tessera_admin::roles::RoleQuery;
 use tessera_admin::users::UserQuery;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
 use tessera_core::audit::{Audit, AuditCounters, Recording, RequestContext};
@@ -13,7 +14,8 @@ use tessera_core::crypto::Passwords;
 
 use crate::cli::credentials_notice;
 use crate::cli::operation::{
-    Answer, ApiOp, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp, Operation, Refused, UserOp,
+    done_message, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp,
+    Operation, Refused, RoleOp, UserOp,
 };
 use crate::config::Config;
 
@@ -72,6 +74,7 @@ impl Local {
             Operation::Grants(op) => self.grants(op).await,
             Operation::ClientGrants(op) => self.client_grants(op).await,
             Operation::Keys(op) => self.keys(op).await,
+            Operation::Roles(op) => self.roles(op).await,
         };
         self.admin.flush_audit().await;
         answer.map_err(failure)
@@ -90,7 +93,7 @@ impl Local {
             }
             ClientOp::Delete(id) => {
                 admin.delete_client(caller, &id).await?;
-                Answer::Deleted(format!("Deleted the application `{id}`."))
+                Answer::Done(format!("Deleted the application `{id}`."))
             }
             ClientOp::RotateSecret(id) => {
                 Answer::Client(admin.rotate_client_secret(caller, &id).await?)
@@ -111,7 +114,7 @@ impl Local {
             }
             ApiOp::Delete(id) => {
                 admin.delete_resource_server(caller, &id).await?;
-                Answer::Deleted(format!("Deleted the API `{id}`."))
+                Answer::Done(format!("Deleted the API `{id}`."))
             }
         })
     }
@@ -132,9 +135,51 @@ impl Local {
             UserOp::Create(body) => Answer::User(admin.create_user(caller, body).await?),
             UserOp::Update(id, body) => Answer::User(admin.update_user(caller, &id, body).await?),
             UserOp::Import { file, upsert } => Answer::Job(self.import(&file, upsert).await?),
+            UserOp::Roles(id) => Answer::Roles(
+                every(|p| {
+                    let id = &id;
+                    async move { admin.user_roles(caller, id, &p).await }
+                })
+                .await?,
+            ),
+            UserOp::AssignRoles(id, body) => {
+                admin.assign_user_roles(caller, &id, body).await?;
+                Answer::Done(done_message(Change::UserRoles {
+                    user: &id,
+                    added: true,
+                }))
+            }
+            UserOp::RemoveRoles(id, body) => {
+                admin.remove_user_roles(caller, &id, body).await?;
+                Answer::Done(done_message(Change::UserRoles {
+                    user: &id,
+                    added: false,
+                }))
+            }
+            UserOp::Permissions(id) => Answer::UserPermissions(
+                every(|p| {
+                    let id = &id;
+                    async move { admin.user_permissions(caller, id, &p).await }
+                })
+                .await?,
+            ),
+            UserOp::AddPermissions(id, body) => {
+                admin.add_user_permissions(caller, &id, body).await?;
+                Answer::Done(done_message(Change::UserPermissions {
+                    user: &id,
+                    added: true,
+                }))
+            }
+            UserOp::RemovePermissions(id, body) => {
+                admin.remove_user_permissions(caller, &id, body).await?;
+                Answer::Done(done_message(Change::UserPermissions {
+                    user: &id,
+                    added: false,
+                }))
+            }
             UserOp::Delete(id) => {
                 admin.delete_user(caller, &id).await?;
-                Answer::Deleted(format!(
+                Answer::Done(format!(
                     "Deleted the user `{id}`; their refresh tokens no longer work."
                 ))
             }
@@ -148,7 +193,7 @@ impl Local {
             }
             GrantOp::Delete(id) => {
                 self.admin.delete_grant(&self.caller, &id).await?;
-                Answer::Deleted(format!(
+                Answer::Done(format!(
                     "Revoked the grant `{id}` and the refresh tokens issued under it."
                 ))
             }
@@ -173,7 +218,58 @@ impl Local {
             }
             ClientGrantOp::Delete(id) => {
                 admin.delete_client_grant(caller, &id).await?;
-                Answer::Deleted(format!("Deleted the client grant `{id}`."))
+                Answer::Done(format!("Deleted the client grant `{id}`."))
+            }
+        })
+    }
+
+    async fn roles(&self, op: RoleOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            RoleOp::List { name_filter } => {
+                let query = &RoleQuery { name_filter };
+                Answer::Roles(
+                    every(|p| async move { admin.list_roles(caller, query, &p).await }).await?,
+                )
+            }
+            RoleOp::Get(id) => Answer::Role(admin.role(caller, &id).await?),
+            RoleOp::Create(body) => Answer::Role(admin.create_role(caller, body).await?),
+            RoleOp::Update(id, body) => Answer::Role(admin.update_role(caller, &id, body).await?),
+            RoleOp::Delete(id) => {
+                admin.delete_role(caller, &id).await?;
+                Answer::Done(done_message(Change::RoleDeleted(&id)))
+            }
+            RoleOp::Permissions(id) => Answer::RolePermissions(
+                every(|p| {
+                    let id = &id;
+                    async move { admin.role_permissions(caller, id, &p).await }
+                })
+                .await?,
+            ),
+            RoleOp::AddPermissions(id, body) => {
+                admin.add_role_permissions(caller, &id, body).await?;
+                Answer::Done(done_message(Change::RolePermissions {
+                    role: &id,
+                    added: true,
+                }))
+            }
+            RoleOp::RemovePermissions(id, body) => {
+                admin.remove_role_permissions(caller, &id, body).await?;
+                Answer::Done(done_message(Change::RolePermissions {
+                    role: &id,
+                    added: false,
+                }))
+            }
+            RoleOp::Users(id) => Answer::RoleUsers(
+                every(|p| {
+                    let id = &id;
+                    async move { admin.role_users(caller, id, &p).await }
+                })
+                .await?,
+            ),
+            RoleOp::AddUsers(id, body) => {
+                admin.add_role_users(caller, &id, body).await?;
+                Answer::Done(done_message(Change::RoleUsers(&id)))
             }
         })
     }

@@ -8,6 +8,9 @@ use tessera_admin::grants::{Grant, GrantQuery};
 use tessera_admin::jobs::JobView;
 use tessera_admin::keys::{RotateQuery, RotatedKey, SigningKey};
 use tessera_admin::resource_servers::{ResourceServer, ResourceServerBody};
+use tessera_admin::roles::{
+    PermissionsBody, Role, RoleBody, RolePermission, RoleUser, RolesBody, UserPermission, UsersBody,
+};
 use tessera_admin::users::{User, UserBody};
 
 /// The resource a command manages: names its list command and what an empty list says.
@@ -19,6 +22,7 @@ pub enum Noun {
     Grants,
     ClientGrants,
     Keys,
+    Roles,
 }
 
 impl Noun {
@@ -31,6 +35,7 @@ impl Noun {
             Noun::Grants => "tessera grants list --user USER_ID",
             Noun::ClientGrants => "tessera client-grants list",
             Noun::Keys => "tessera keys list",
+            Noun::Roles => "tessera roles list",
         }
     }
 }
@@ -44,6 +49,7 @@ pub enum Operation {
     Grants(GrantOp),
     ClientGrants(ClientGrantOp),
     Keys(KeyOp),
+    Roles(RoleOp),
 }
 
 impl Operation {
@@ -55,6 +61,7 @@ impl Operation {
             Operation::Grants(_) => Noun::Grants,
             Operation::ClientGrants(_) => Noun::ClientGrants,
             Operation::Keys(_) => Noun::Keys,
+            Operation::Roles(_) => Noun::Roles,
         }
     }
 }
@@ -92,6 +99,27 @@ pub enum UserOp {
         file: std::path::PathBuf,
         upsert: bool,
     },
+    Roles(String),
+    AssignRoles(String, RolesBody),
+    RemoveRoles(String, RolesBody),
+    /// What the user holds, directly and through roles.
+    Permissions(String),
+    AddPermissions(String, PermissionsBody),
+    RemovePermissions(String, PermissionsBody),
+}
+
+#[derive(Debug, Clone)]
+pub enum RoleOp {
+    List { name_filter: Option<String> },
+    Get(String),
+    Create(RoleBody),
+    Update(String, RoleBody),
+    Delete(String),
+    Permissions(String),
+    AddPermissions(String, PermissionsBody),
+    RemovePermissions(String, PermissionsBody),
+    Users(String),
+    AddUsers(String, UsersBody),
 }
 
 #[derive(Debug, Clone)]
@@ -144,9 +172,14 @@ pub enum Answer {
     },
     /// A job, as it ended.
     Job(JobView),
-    /// A deletion: nothing to show but what happened.
+    Roles(Vec<Role>),
+    Role(Role),
+    RolePermissions(Vec<RolePermission>),
+    RoleUsers(Vec<RoleUser>),
+    UserPermissions(Vec<UserPermission>),
+    /// A deletion or a change with nothing to show but what happened.
     #[serde(skip)]
-    Deleted(String),
+    Done(String),
 }
 
 /// Why an operation was refused or failed, in terms the CLI gives advice on.
@@ -168,4 +201,38 @@ pub struct Failure {
     pub refused: Refused,
     pub message: String,
     pub status: Option<u16>,
+}
+
+/// What a change with nothing to show says, the same from the local store and a server.
+pub fn done_message(change: Change<'_>) -> String {
+    match change {
+        Change::RoleDeleted(id) => {
+            format!("Deleted the role `{id}`; its users lose its permissions at their next token.")
+        }
+        Change::RolePermissions { role, added: true } => {
+            format!("Added the permissions to the role `{role}`.")
+        }
+        Change::RolePermissions { role, added: false } => {
+            format!("Removed the permissions from the role `{role}`.")
+        }
+        Change::RoleUsers(role) => format!("Gave the role `{role}` to the users."),
+        Change::UserRoles { user, added: true } => format!("Gave `{user}` the roles."),
+        Change::UserRoles { user, added: false } => format!("Took the roles from `{user}`."),
+        Change::UserPermissions { user, added: true } => {
+            format!("Gave `{user}` the permissions.")
+        }
+        Change::UserPermissions { user, added: false } => {
+            format!("Took the permissions from `{user}`.")
+        }
+    }
+}
+
+/// A change [`done_message`] describes.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    RoleDeleted(&'a str),
+    RolePermissions { role: &'a str, added: bool },
+    RoleUsers(&'a str),
+    UserRoles { user: &'a str, added: bool },
+    UserPermissions { user: &'a str, added: bool },
 }

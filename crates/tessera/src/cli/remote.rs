@@ -14,7 +14,8 @@ use tessera_admin::scopes::management_audience;
 
 use crate::cli::local::follow_job;
 use crate::cli::operation::{
-    Answer, ApiOp, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp, Operation, Refused, UserOp,
+    done_message, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp,
+    Operation, Refused, RoleOp, UserOp,
 };
 use crate::cli::{render, Remote};
 
@@ -24,6 +25,7 @@ const USERS: &str = "/api/v2/users";
 const GRANTS: &str = "/api/v2/grants";
 const CLIENT_GRANTS: &str = "/api/v2/client-grants";
 const KEYS: &str = "/api/v2/keys/signing";
+const ROLES: &str = "/api/v2/roles";
 const JOBS: &str = "/api/v2/jobs/users-imports";
 /// At most this many pages are fetched (10,000 items).
 const MAX_PAGES: u32 = 100;
@@ -88,6 +90,11 @@ pub fn path(base: &str, segment: &str) -> String {
     out
 }
 
+/// `base/segment/sub`, the segment percent-encoded.
+fn of(base: &str, segment: &str, sub: &str) -> String {
+    format!("{}/{sub}", path(base, segment))
+}
+
 fn body(value: &impl Serialize) -> Option<Value> {
     Some(serde_json::to_value(value).unwrap_or(Value::Null))
 }
@@ -122,6 +129,7 @@ impl Server {
             Operation::Grants(op) => self.grants(op).await,
             Operation::ClientGrants(op) => self.client_grants(op).await,
             Operation::Keys(op) => self.keys(op).await,
+            Operation::Roles(op) => self.roles(op).await,
         }
     }
 
@@ -140,7 +148,7 @@ impl Server {
             ClientOp::Delete(id) => {
                 self.send(Request::with(Method::DELETE, path(CLIENTS, &id), None))
                     .await?;
-                Answer::Deleted(format!("Deleted the application `{id}`."))
+                Answer::Done(format!("Deleted the application `{id}`."))
             }
             ClientOp::RotateSecret(id) => {
                 let rotate = format!("{}/rotate-secret", path(CLIENTS, &id));
@@ -164,7 +172,7 @@ impl Server {
             ApiOp::Delete(id) => {
                 self.send(Request::with(Method::DELETE, path(APIS, &id), None))
                     .await?;
-                Answer::Deleted(format!("Deleted the API `{id}`."))
+                Answer::Done(format!("Deleted the API `{id}`."))
             }
         })
     }
@@ -185,10 +193,49 @@ impl Server {
                     .await?,
             ),
             UserOp::Import { file, upsert } => Answer::Job(self.import(&file, upsert).await?),
+            UserOp::Roles(id) => {
+                Answer::Roles(self.every(Request::get(of(USERS, &id, "roles"))).await?)
+            }
+            UserOp::AssignRoles(id, b) => {
+                let post = Request::with(Method::POST, of(USERS, &id, "roles"), body(&b));
+                self.send(post).await?;
+                Answer::Done(done_message(Change::UserRoles {
+                    user: &id,
+                    added: true,
+                }))
+            }
+            UserOp::RemoveRoles(id, b) => {
+                let delete = Request::with(Method::DELETE, of(USERS, &id, "roles"), body(&b));
+                self.send(delete).await?;
+                Answer::Done(done_message(Change::UserRoles {
+                    user: &id,
+                    added: false,
+                }))
+            }
+            UserOp::Permissions(id) => Answer::UserPermissions(
+                self.every(Request::get(of(USERS, &id, "permissions")))
+                    .await?,
+            ),
+            UserOp::AddPermissions(id, b) => {
+                let post = Request::with(Method::POST, of(USERS, &id, "permissions"), body(&b));
+                self.send(post).await?;
+                Answer::Done(done_message(Change::UserPermissions {
+                    user: &id,
+                    added: true,
+                }))
+            }
+            UserOp::RemovePermissions(id, b) => {
+                let delete = Request::with(Method::DELETE, of(USERS, &id, "permissions"), body(&b));
+                self.send(delete).await?;
+                Answer::Done(done_message(Change::UserPermissions {
+                    user: &id,
+                    added: false,
+                }))
+            }
             UserOp::Delete(id) => {
                 self.send(Request::with(Method::DELETE, path(USERS, &id), None))
                     .await?;
-                Answer::Deleted(format!(
+                Answer::Done(format!(
                     "Deleted the user `{id}`; their refresh tokens no longer work."
                 ))
             }
@@ -203,7 +250,7 @@ impl Server {
             GrantOp::Delete(id) => {
                 self.send(Request::with(Method::DELETE, path(GRANTS, &id), None))
                     .await?;
-                Answer::Deleted(format!(
+                Answer::Done(format!(
                     "Revoked the grant `{id}` and the refresh tokens issued under it."
                 ))
             }
@@ -231,7 +278,58 @@ impl Server {
             ClientGrantOp::Delete(id) => {
                 let delete = Request::with(Method::DELETE, path(CLIENT_GRANTS, &id), None);
                 self.send(delete).await?;
-                Answer::Deleted(format!("Deleted the client grant `{id}`."))
+                Answer::Done(format!("Deleted the client grant `{id}`."))
+            }
+        })
+    }
+
+    async fn roles(&self, op: RoleOp) -> Result<Answer, Failure> {
+        Ok(match op {
+            RoleOp::List { name_filter } => Answer::Roles(
+                self.every(Request::get(ROLES).query(&json!({ "name_filter": name_filter })))
+                    .await?,
+            ),
+            RoleOp::Get(id) => Answer::Role(self.one(Request::get(path(ROLES, &id))).await?),
+            RoleOp::Create(b) => Answer::Role(
+                self.one(Request::with(Method::POST, ROLES, body(&b)))
+                    .await?,
+            ),
+            RoleOp::Update(id, b) => Answer::Role(
+                self.one(Request::with(Method::PATCH, path(ROLES, &id), body(&b)))
+                    .await?,
+            ),
+            RoleOp::Delete(id) => {
+                self.send(Request::with(Method::DELETE, path(ROLES, &id), None))
+                    .await?;
+                Answer::Done(done_message(Change::RoleDeleted(&id)))
+            }
+            RoleOp::Permissions(id) => Answer::RolePermissions(
+                self.every(Request::get(of(ROLES, &id, "permissions")))
+                    .await?,
+            ),
+            RoleOp::AddPermissions(id, b) => {
+                let post = Request::with(Method::POST, of(ROLES, &id, "permissions"), body(&b));
+                self.send(post).await?;
+                Answer::Done(done_message(Change::RolePermissions {
+                    role: &id,
+                    added: true,
+                }))
+            }
+            RoleOp::RemovePermissions(id, b) => {
+                let delete = Request::with(Method::DELETE, of(ROLES, &id, "permissions"), body(&b));
+                self.send(delete).await?;
+                Answer::Done(done_message(Change::RolePermissions {
+                    role: &id,
+                    added: false,
+                }))
+            }
+            RoleOp::Users(id) => {
+                Answer::RoleUsers(self.every(Request::get(of(ROLES, &id, "users"))).await?)
+            }
+            RoleOp::AddUsers(id, b) => {
+                let post = Request::with(Method::POST, of(ROLES, &id, "users"), body(&b));
+                self.send(post).await?;
+                Answer::Done(done_message(Change::RoleUsers(&id)))
             }
         })
     }

@@ -10,6 +10,7 @@ use tessera_admin::grants::Grant;
 use tessera_admin::jobs::JobView;
 use tessera_admin::keys::SigningKey;
 use tessera_admin::resource_servers::ResourceServer;
+use tessera_admin::roles::{Role, RolePermission, RoleUser, UserPermission};
 use tessera_admin::users::User;
 
 use crate::cli::operation::{Answer, Failure, Noun, Refused};
@@ -38,7 +39,7 @@ fn job_summary(job: &JobView) -> String {
 pub fn shown(answer: &Answer, json: bool) -> String {
     if json {
         return match answer {
-            Answer::Deleted(_) => String::new(),
+            Answer::Done(_) => String::new(),
             other => format!("{}\n", pretty(other)),
         };
     }
@@ -69,7 +70,22 @@ pub fn shown(answer: &Answer, json: bool) -> String {
             key.kid
         ),
         Answer::Job(job) => job_summary(job),
-        Answer::Deleted(message) => format!("{message}\n"),
+        Answer::Roles(items) => table(items, Noun::Roles),
+        Answer::Role(role) => detail(role, "id"),
+        Answer::RolePermissions(items) => table_or(
+            items,
+            "No permissions: add some with \
+             `tessera roles add-permissions ROLE_ID --api IDENTIFIER --permission NAME`.",
+        ),
+        Answer::RoleUsers(items) => table_or(
+            items,
+            "Nobody holds this role: give it with `tessera roles add-users ROLE_ID --user USER_ID`.",
+        ),
+        Answer::UserPermissions(items) => table_or(
+            items,
+            "No permissions: give roles with `tessera users roles add USER_ID --role ROLE_ID`.",
+        ),
+        Answer::Done(message) => format!("{message}\n"),
     }
 }
 
@@ -171,6 +187,50 @@ impl Row for SigningKey {
     }
 }
 
+impl Row for Role {
+    const HEADER: &'static [&'static str] = &["ID", "NAME", "DESCRIPTION"];
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.clone(), self.name.clone(), self.description.clone()]
+    }
+}
+
+impl Row for RolePermission {
+    const HEADER: &'static [&'static str] = &["API", "PERMISSION", "DESCRIPTION"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.resource_server_identifier.clone(),
+            self.permission_name.clone(),
+            self.description.clone(),
+        ]
+    }
+}
+
+impl Row for RoleUser {
+    const HEADER: &'static [&'static str] = &["USER_ID", "EMAIL", "NAME"];
+    fn cells(&self) -> Vec<String> {
+        vec![self.user_id.clone(), self.email.clone(), self.name.clone()]
+    }
+}
+
+impl Row for UserPermission {
+    const HEADER: &'static [&'static str] = &["API", "PERMISSION", "SOURCES"];
+    fn cells(&self) -> Vec<String> {
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| match s.source_type.as_str() {
+                "ROLE" => format!("role {}", s.source_name),
+                _ => "direct".to_owned(),
+            })
+            .collect();
+        vec![
+            self.resource_server_identifier.clone(),
+            self.permission_name.clone(),
+            words(&sources, ", "),
+        ]
+    }
+}
+
 /// What an empty list says.
 fn empty(noun: Noun) -> &'static str {
     match noun {
@@ -190,6 +250,7 @@ fn empty(noun: Noun) -> &'static str {
             "No client grants found: create one with \
              `tessera client-grants create --client ID --audience API --scope SCOPE`."
         }
+        Noun::Roles => "No roles yet: create one with `tessera roles create --name NAME`.",
         Noun::Keys => {
             "No signing keys yet: a server generates them at its first start \
              (or run `tessera keys rotate`)."
@@ -199,8 +260,13 @@ fn empty(noun: Noun) -> &'static str {
 
 /// Items as a table with a header row; columns as wide as their widest cell.
 pub fn table<T: Row>(items: &[T], noun: Noun) -> String {
+    table_or(items, empty(noun))
+}
+
+/// Items as a table, or `when_empty`.
+fn table_or<T: Row>(items: &[T], when_empty: &str) -> String {
     if items.is_empty() {
-        return format!("{}\n", empty(noun));
+        return format!("{when_empty}\n");
     }
     let mut rows = vec![T::HEADER
         .iter()

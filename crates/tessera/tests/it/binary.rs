@@ -511,6 +511,108 @@ fn cli_on_the_local_store_creates_lists_and_deletes_through_the_management_api()
 }
 
 #[test]
+fn cli_manages_roles_their_permissions_and_a_users_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+    let cli = |args: &[&str]| stdout_of(&run(args, &env));
+    cli(&[
+        "apis",
+        "create",
+        "--identifier",
+        "orders:api",
+        "--name",
+        "Orders",
+        "--scope",
+        "read:orders:Read orders",
+        "--scope",
+        "refund:orders:Refund orders",
+    ]);
+    let user = cli(&[
+        "users",
+        "create",
+        "--email",
+        "clerk@example.com",
+        "--password",
+        "long enough password",
+    ]);
+    let user_id = field(&user, "user_id");
+
+    let role = cli(&[
+        "roles",
+        "create",
+        "--name",
+        "Order clerk",
+        "--description",
+        "Orders desk",
+    ]);
+    let role_id = field(&role, "id");
+    assert!(role_id.starts_with("rol_"), "{role}");
+    let listed = cli(&["roles", "list", "--name-filter", "CLERK"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&role_id) && l.contains("Order clerk")),
+        "{listed}"
+    );
+    assert!(cli(&["roles", "list", "--name-filter", "admin"]).contains("No roles yet"));
+
+    cli(&[
+        "roles",
+        "add-permissions",
+        &role_id,
+        "--api",
+        "orders:api",
+        "--permission",
+        "read:orders",
+        "refund:orders",
+    ]);
+    let granted = cli(&["roles", "permissions", &role_id]);
+    assert!(
+        granted.contains("refund:orders") && granted.contains("Refund orders"),
+        "{granted}"
+    );
+    let added = cli(&["users", "roles", "add", &user_id, "--role", &role_id]);
+    assert!(added.contains("Gave"), "{added}");
+    let held = cli(&["users", "permissions", "list", &user_id]);
+    assert!(
+        held.lines()
+            .any(|l| l.contains("read:orders") && l.contains("role Order clerk")),
+        "{held}"
+    );
+    assert!(cli(&["roles", "users", &role_id]).contains("clerk@example.com"));
+
+    // A permission the API does not define is refused, naming it; nothing changes.
+    let refused = stderr_of_failure(&run(
+        &[
+            "roles",
+            "add-permissions",
+            &role_id,
+            "--api",
+            "orders:api",
+            "--permission",
+            "delete:orders",
+        ],
+        &env,
+    ));
+    assert!(refused.contains("delete:orders"), "{refused}");
+    assert_eq!(
+        cli(&["roles", "permissions", &role_id]).lines().count(),
+        3,
+        "a header and two rows"
+    );
+
+    cli(&["users", "roles", "remove", &user_id, "--role", &role_id]);
+    assert!(cli(&["users", "permissions", "list", &user_id]).contains("No permissions"));
+    cli(&["roles", "delete", &role_id]);
+    let gone = stderr_of_failure(&run(&["roles", "get", &role_id], &env));
+    assert!(
+        gone.contains("does not exist") && gone.contains("tessera roles list"),
+        "{gone}"
+    );
+}
+
+#[test]
 fn cli_imports_users_on_the_local_store_with_their_ids_and_upserts_them_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/tessera.db", dir.path().display());
