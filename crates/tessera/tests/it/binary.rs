@@ -744,6 +744,15 @@ fn cli_with_server_manages_a_running_tessera_with_its_management_client() {
     let second_secret = field(&rotated, "client_secret");
     assert_ne!(first_secret, second_secret);
 
+    // Roles through the Management API, its paths and answers read back the same way.
+    let role = stdout_of(&remote(&["roles", "create", "--name", "Remote role"]));
+    let role_id = field(&role, "id");
+    let roles = stdout_of(&remote(&["roles", "list", "--name-filter", "remote"]));
+    assert!(roles.lines().any(|l| l.starts_with(&role_id)), "{roles}");
+    assert!(stdout_of(&remote(&["roles", "users", &role_id])).contains("Nobody holds"));
+    let deleted = stdout_of(&remote(&["roles", "delete", &role_id]));
+    assert!(deleted.contains(&role_id), "{deleted}");
+
     // `keys` takes --server after its own subcommand, and the credentials from the environment.
     let keys = stdout_of(&run(
         &["keys", "list", "--server", &url],
