@@ -1,6 +1,7 @@
 //! `tessera import auth0-tenant PATH`: an Auth0 tenant's configuration, as the Auth0 Deploy CLI
 //! exports it, carried into Tessera — its APIs, its applications (keeping their `client_id`, and
-//! their secrets when Auth0's client list is given) and its client grants — idempotently: what
+//! their secrets when Auth0's client list is given), its client grants and its roles with their
+//! permissions — idempotently: what
 //! is already there as exported is left alone, and an update sends only the fields that differ.
 //! Whatever Tessera cannot carry over is listed, with what to do instead.
 
@@ -13,9 +14,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use tessera_admin::client_grants::ClientGrantQuery;
+use tessera_admin::roles::{PermissionRef, PermissionsBody, RoleBody};
 use tessera_core::clock::Clock;
 
-use crate::cli::operation::{Answer, ApiOp, ClientGrantOp, ClientOp, Operation};
+use crate::cli::operation::{Answer, ApiOp, ClientGrantOp, ClientOp, Noun, Operation, RoleOp};
 use crate::cli::{render, Remote, Target};
 use export::Keywords;
 use plan::{Action, ClientRef, Existing, Step};
@@ -148,6 +150,15 @@ async fn existing(target: &Target) -> Result<Existing, String> {
     if let Answer::ClientGrants(grants) = listed(Operation::ClientGrants(grants)).await? {
         existing.client_grants = grants;
     }
+    let roles = RoleOp::List { name_filter: None };
+    if let Answer::Roles(roles) = listed(Operation::Roles(roles)).await? {
+        for role in roles {
+            let permissions = RoleOp::Permissions(role.id.clone());
+            if let Answer::RolePermissions(granted) = listed(Operation::Roles(permissions)).await? {
+                existing.roles.push((role, granted));
+            }
+        }
+    }
     Ok(existing)
 }
 
@@ -211,6 +222,71 @@ impl Import<'_> {
                 let operation = action.into_operation(ClientGrantOp::Create, ClientGrantOp::Update);
                 self.run(&what, operation.map(Operation::ClientGrants))
                     .await;
+            }
+            Step::Role {
+                name,
+                action,
+                add,
+                remove,
+            } => self.role(name, action, add, remove).await,
+        }
+    }
+
+    /// A role, then its permissions (a new role's id is known once it is created).
+    async fn role(
+        &mut self,
+        name: String,
+        action: Action<RoleBody>,
+        add: Vec<PermissionRef>,
+        remove: Vec<PermissionRef>,
+    ) {
+        let what = format!("role `{name}`");
+        let id = match action {
+            Action::Unchanged => {
+                self.run(&what, Action::Unchanged).await;
+                return;
+            }
+            Action::Create(body) => {
+                let create = Operation::Roles(RoleOp::Create(body));
+                match self.run(&what, Action::Create(create)).await {
+                    Some(Answer::Role(role)) => role.id,
+                    _ => return,
+                }
+            }
+            Action::Update { id, body, fields } => {
+                // Only its permissions differ: the role is read, not written.
+                let operation = if body.name.is_none() && body.description.is_none() {
+                    RoleOp::Get(id.clone())
+                } else {
+                    RoleOp::Update(id.clone(), body)
+                };
+                let update = Action::Update {
+                    id: id.clone(),
+                    body: Operation::Roles(operation),
+                    fields,
+                };
+                if self.run(&what, update).await.is_none() {
+                    return;
+                }
+                id
+            }
+        };
+        let changes = [
+            (!add.is_empty())
+                .then(|| RoleOp::AddPermissions(id.clone(), PermissionsBody { permissions: add })),
+            (!remove.is_empty()).then(|| {
+                RoleOp::RemovePermissions(
+                    id.clone(),
+                    PermissionsBody {
+                        permissions: remove,
+                    },
+                )
+            }),
+        ];
+        for operation in changes.into_iter().flatten() {
+            if let Err(failure) = self.target.run(Operation::Roles(operation)).await {
+                let message = render::failure(&failure, Noun::Roles);
+                self.refused(&format!("change the permissions of {what}"), &message);
             }
         }
     }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody};
 use tessera_admin::clients::{Client, ClientBody, RefreshToken};
 use tessera_admin::resource_servers::{Permission, ResourceServer, ResourceServerBody};
+use tessera_admin::roles::{PermissionRef, Role, RoleBody, RolePermission};
 use tessera_protocol::{AppType, GrantType, TokenAuthMethod};
 
 use super::export::Export;
@@ -18,6 +19,8 @@ pub struct Existing {
     pub apis: Vec<ResourceServer>,
     pub clients: Vec<Client>,
     pub client_grants: Vec<ClientGrant>,
+    /// Each role with the permissions it grants.
+    pub roles: Vec<(Role, Vec<RolePermission>)>,
 }
 
 /// What to do with one resource.
@@ -59,6 +62,13 @@ pub enum Step {
         audience: String,
         action: Action<ClientGrantBody>,
     },
+    /// A role, then the permissions it gains and loses (to grant exactly the exported ones).
+    Role {
+        name: String,
+        action: Action<RoleBody>,
+        add: Vec<PermissionRef>,
+        remove: Vec<PermissionRef>,
+    },
 }
 
 /// The steps, in an order that works (APIs, then applications, then their grants), and the notes.
@@ -85,7 +95,9 @@ pub fn plan(export: &Export, secrets: &BTreeMap<String, String>, existing: &Exis
     for exported in &export.client_grants {
         plan_grant(exported, &clients, &apis, existing, &mut plan);
     }
-    note_roles(export, &mut plan.notes);
+    for exported in &export.roles {
+        plan_role(exported, &apis, existing, &mut plan);
+    }
     note_databases(&export.databases, &mut plan.notes);
     if let Some(tenant) = &export.tenant {
         note_tenant(tenant, &mut plan.notes);
@@ -653,13 +665,88 @@ fn plan_grant(
     });
 }
 
-fn note_roles(export: &Export, notes: &mut Vec<String>) {
-    if !export.roles.is_empty() {
-        notes.push(format!(
-            "roles: {} not carried over: Tessera has no roles and permissions yet",
-            export.roles.len()
-        ));
+/// A role matched by name: its description, and its permissions made exactly the exported ones
+/// (those of APIs Tessera has, that the API defines).
+fn plan_role(exported: &Value, apis: &Apis, existing: &Existing, plan: &mut Plan) {
+    let Some(name) = text(exported, "name").filter(|n| !n.is_empty()) else {
+        plan.notes.push("a role without a name was skipped".into());
+        return;
+    };
+    let mut wanted = Vec::new();
+    for permission in exported
+        .get("permissions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(api), Some(permission_name)) = (
+            text(permission, "resource_server_identifier"),
+            text(permission, "permission_name"),
+        ) else {
+            continue;
+        };
+        if apis
+            .scopes
+            .get(&api)
+            .is_some_and(|scopes| scopes.contains(&permission_name))
+        {
+            wanted.push(PermissionRef {
+                resource_server_identifier: api,
+                permission_name,
+            });
+        } else {
+            plan.notes.push(format!(
+                "role `{name}`: permission {permission_name} of {api} not carried over: no such \
+                 API or permission in Tessera"
+            ));
+        }
     }
+    let description = text(exported, "description").unwrap_or_default();
+    let Some((role, granted)) = existing.roles.iter().find(|(role, _)| role.name == name) else {
+        let body = RoleBody {
+            name: Some(name.clone()),
+            description: Some(description),
+        };
+        plan.steps.push(Step::Role {
+            name,
+            action: Action::Create(body),
+            add: wanted,
+            remove: Vec::new(),
+        });
+        return;
+    };
+    let granted: Vec<PermissionRef> = granted
+        .iter()
+        .map(|p| PermissionRef {
+            resource_server_identifier: p.resource_server_identifier.clone(),
+            permission_name: p.permission_name.clone(),
+        })
+        .collect();
+    let add: Vec<PermissionRef> = wanted
+        .iter()
+        .filter(|p| !granted.contains(p))
+        .cloned()
+        .collect();
+    let remove: Vec<PermissionRef> = granted
+        .iter()
+        .filter(|p| !wanted.contains(p))
+        .cloned()
+        .collect();
+    let mut fields = Vec::new();
+    let mut body = RoleBody::default();
+    if description != role.description {
+        body.description = Some(description);
+        fields.push("description");
+    }
+    if !add.is_empty() || !remove.is_empty() {
+        fields.push("permissions");
+    }
+    plan.steps.push(Step::Role {
+        name,
+        action: changes(role.id.clone(), body, fields),
+        add,
+        remove,
+    });
 }
 
 /// The connection Tessera's database answers as, and the settings it cannot take yet.
@@ -1021,6 +1108,7 @@ mod tests {
                 audience: "https://orders.example".into(),
                 scope: vec!["read:orders".into()],
             }],
+            roles: Vec::new(),
         };
         let second = plan(&export, &BTreeMap::new(), &existing);
         assert!(
@@ -1063,11 +1151,125 @@ mod tests {
             "disable_signup, passwordPolicy, enabled_clients",
             "session_lifetime = 604800 (seconds)",
             "tenant setting friendly_name: not carried over",
-            "roles: 1 not carried over",
             "rules: 2 not carried over: Tessera does not run",
             "customDomains: 1 not carried over: serve Tessera",
         ] {
             assert!(notes.contains(expected), "{expected} in {notes}");
         }
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn orders(scopes: &[&str]) -> ResourceServer {
+        ResourceServer {
+            id: "id".into(),
+            identifier: "https://orders.example/".into(),
+            name: "Orders".into(),
+            scopes: scopes
+                .iter()
+                .map(|s| Permission {
+                    value: (*s).into(),
+                    description: String::new(),
+                })
+                .collect(),
+            allow_offline_access: false,
+            token_lifetime: 86_400,
+            signing_alg: "RS256".into(),
+            skip_consent_for_verifiable_first_party_clients: false,
+            is_system: false,
+            enforce_policies: true,
+            token_dialect: "access_token_authz".into(),
+        }
+    }
+
+    fn exported_role() -> Value {
+        json!({
+            "name": "Clerk", "description": "Desk",
+            "permissions": [
+                {"permission_name": "read", "resource_server_identifier": "https://orders.example/"},
+                {"permission_name": "refund", "resource_server_identifier": "https://orders.example/"},
+                {"permission_name": "x", "resource_server_identifier": "https://gone.example/"},
+            ],
+        })
+    }
+
+    fn granted(names: &[&str]) -> Vec<RolePermission> {
+        names
+            .iter()
+            .map(|n| RolePermission {
+                resource_server_identifier: "https://orders.example/".into(),
+                permission_name: (*n).into(),
+                resource_server_name: "Orders".into(),
+                description: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_role_is_created_with_the_permissions_tessera_has_then_kept_exactly_as_exported() {
+        let export = Export {
+            roles: vec![exported_role()],
+            ..Export::default()
+        };
+        let mut existing = Existing {
+            apis: vec![orders(&["read", "refund", "delete"])],
+            ..Existing::default()
+        };
+        let first = plan(&export, &BTreeMap::new(), &existing);
+        let Step::Role {
+            action: Action::Create(body),
+            add,
+            ..
+        } = &first.steps[0]
+        else {
+            panic!("{:?}", first.steps)
+        };
+        assert_eq!(body.description.as_deref(), Some("Desk"));
+        assert_eq!(
+            add.len(),
+            2,
+            "the permission of an API Tessera lacks is left out"
+        );
+        assert!(first
+            .notes
+            .iter()
+            .any(|n| n.contains("https://gone.example/")));
+
+        let role = Role {
+            id: "rol_1".into(),
+            name: "Clerk".into(),
+            description: "Desk".into(),
+        };
+        existing.roles = vec![(role.clone(), granted(&["read", "refund"]))];
+        let same = plan(&export, &BTreeMap::new(), &existing);
+        assert!(matches!(
+            same.steps[0],
+            Step::Role {
+                action: Action::Unchanged,
+                ..
+            }
+        ));
+
+        existing.roles = vec![(role, granted(&["read", "delete"]))];
+        let drifted = plan(&export, &BTreeMap::new(), &existing);
+        let Step::Role {
+            action: Action::Update { fields, .. },
+            add,
+            remove,
+            ..
+        } = &drifted.steps[0]
+        else {
+            panic!("{:?}", drifted.steps)
+        };
+        assert_eq!(fields, &vec!["permissions"]);
+        assert_eq!(add[0].permission_name, "refund");
+        assert_eq!(remove[0].permission_name, "delete");
     }
 }

@@ -120,9 +120,9 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
         "not carried over: password",
         "not carried over: read:hooks",
         "rules: 1 not carried over",
-        "roles: 1 not carried over",
+        "created role `Order admin`",
         "set session_lifetime = 604800 (seconds)",
-        "6 created, 0 updated, 0 unchanged, 0 failed;",
+        "7 created, 0 updated, 0 unchanged, 0 failed;",
     ] {
         assert!(first.contains(expected), "{expected} in\n{first}");
     }
@@ -130,6 +130,15 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
         !first.contains("new client_secret"),
         "the Auth0 secrets were kept:\n{first}"
     );
+
+    // The role came with its permission.
+    let roles = m.get_ok("/api/v2/roles?name_filter=order%20admin").await;
+    let role_id = roles[0]["id"].as_str().unwrap();
+    let granted = m
+        .get_ok(&format!("/api/v2/roles/{role_id}/permissions"))
+        .await;
+    assert_eq!(granted[0]["permission_name"], "write:orders");
+    assert_eq!(granted[0]["resource_server_identifier"], ORDERS);
 
     // The worker calls the orders API and Tessera's Management API as it called Auth0's.
     let orders = client_credentials(&m, WORKER_ID, WORKER_SECRET, ORDERS).await;
@@ -191,14 +200,14 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
 
     let again = succeeded(&import(&m, &fixture("tenant.yaml"), &[]).await);
     assert!(
-        again.contains("0 created, 0 updated, 6 unchanged, 0 failed;"),
+        again.contains("0 created, 0 updated, 7 unchanged, 0 failed;"),
         "{again}"
     );
 
     // The directory format of the same tenant names the worker in its grants by name.
     let directory = succeeded(&import(&m, &fixture("directory"), &["--dry-run"]).await);
     assert!(
-        directory.contains("0 would be created, 0 would be updated, 6 unchanged, 0 failed;"),
+        directory.contains("0 would be created, 0 would be updated, 7 unchanged, 0 failed;"),
         "{directory}"
     );
 
@@ -217,14 +226,14 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
         "{dry}"
     );
     assert!(
-        dry.contains("0 would be created, 1 would be updated, 5 unchanged, 0 failed;"),
+        dry.contains("0 would be created, 1 would be updated, 6 unchanged, 0 failed;"),
         "{dry}"
     );
     let web_now = m.get_ok(&format!("/api/v2/clients/{WEB_ID}")).await;
     assert_eq!(web_now["callbacks"], json!([WEB_CALLBACK]));
     let applied = succeeded(&import(&m, changed.path(), &[]).await);
     assert!(
-        applied.contains("0 created, 1 updated, 5 unchanged, 0 failed;"),
+        applied.contains("0 created, 1 updated, 6 unchanged, 0 failed;"),
         "{applied}"
     );
     let web_now = m.get_ok(&format!("/api/v2/clients/{WEB_ID}")).await;
@@ -271,7 +280,7 @@ async fn an_import_into_the_local_store_keeps_ids_and_makes_secrets_it_was_not_g
     .await;
     let stdout = succeeded(&output);
     assert!(
-        stdout.contains("6 created, 0 updated, 0 unchanged, 0 failed;"),
+        stdout.contains("7 created, 0 updated, 0 unchanged, 0 failed;"),
         "{stdout}"
     );
     // Without Auth0's client list, each confidential app gets a new secret, shown once.
