@@ -10,7 +10,7 @@ use serde_json::json;
 use tessera_core::audit::{Event, EventType};
 use tessera_core::crypto::random_alphanumeric;
 use tessera_store::{
-    HeldPermission, Permission as StoredPermission, PermissionSource, Role as StoredRole,
+    HeldPermission, Holder, Permission as StoredPermission, PermissionSource, Role as StoredRole,
     RoleMember,
 };
 
@@ -294,13 +294,8 @@ impl Admin {
         id: &str,
         body: PermissionsBody,
     ) -> AdminResult<()> {
-        caller.require("update:roles")?;
-        self.stored_role(id).await?;
-        let permissions = self.defined(&body.permissions).await?;
-        self.store().add_role_permissions(id, &permissions).await?;
-        let details = json!({ "permissions": body.permissions.len() });
-        self.role_changed(caller, "Add permissions to a role", id, details);
-        Ok(())
+        self.change_permissions(caller, Holder::Role(id), body, true)
+            .await
     }
 
     pub async fn remove_role_permissions(
@@ -309,15 +304,8 @@ impl Admin {
         id: &str,
         body: PermissionsBody,
     ) -> AdminResult<()> {
-        caller.require("update:roles")?;
-        self.stored_role(id).await?;
-        let permissions = self.defined(&body.permissions).await?;
-        self.store()
-            .remove_role_permissions(id, &permissions)
-            .await?;
-        let details = json!({ "permissions": body.permissions.len() });
-        self.role_changed(caller, "Remove permissions from a role", id, details);
-        Ok(())
+        self.change_permissions(caller, Holder::Role(id), body, false)
+            .await
     }
 
     pub async fn role_users(
@@ -454,15 +442,8 @@ impl Admin {
         user_id: &str,
         body: PermissionsBody,
     ) -> AdminResult<()> {
-        caller.require("update:users")?;
-        self.stored_user(user_id).await?;
-        let permissions = self.defined(&body.permissions).await?;
-        self.store()
-            .add_user_permissions(user_id, &permissions)
-            .await?;
-        let details = json!({ "permissions": body.permissions.len() });
-        self.user_changed(caller, "Assign permissions to a user", user_id, details);
-        Ok(())
+        self.change_permissions(caller, Holder::User(user_id), body, true)
+            .await
     }
 
     pub async fn remove_user_permissions(
@@ -471,14 +452,52 @@ impl Admin {
         user_id: &str,
         body: PermissionsBody,
     ) -> AdminResult<()> {
-        caller.require("update:users")?;
-        self.stored_user(user_id).await?;
-        let permissions = self.defined(&body.permissions).await?;
-        self.store()
-            .remove_user_permissions(user_id, &permissions)
-            .await?;
+        self.change_permissions(caller, Holder::User(user_id), body, false)
+            .await
+    }
+
+    /// Gives (`grant`) or takes the permissions of `body` to or from `holder`, once the holder
+    /// is found and every permission is one its API defines.
+    async fn change_permissions(
+        &self,
+        caller: &Caller,
+        holder: Holder<'_>,
+        body: PermissionsBody,
+        grant: bool,
+    ) -> AdminResult<()> {
         let details = json!({ "permissions": body.permissions.len() });
-        self.user_changed(caller, "Remove permissions from a user", user_id, details);
+        match holder {
+            Holder::Role(id) => {
+                caller.require("update:roles")?;
+                self.stored_role(id).await?;
+            }
+            Holder::User(id) => {
+                caller.require("update:users")?;
+                self.stored_user(id).await?;
+            }
+        }
+        let permissions = self.defined(&body.permissions).await?;
+        if grant {
+            self.store().grant_permissions(holder, &permissions).await?;
+        } else {
+            self.store()
+                .revoke_permissions(holder, &permissions)
+                .await?;
+        }
+        match (holder, grant) {
+            (Holder::Role(id), true) => {
+                self.role_changed(caller, "Add permissions to a role", id, details)
+            }
+            (Holder::Role(id), false) => {
+                self.role_changed(caller, "Remove permissions from a role", id, details)
+            }
+            (Holder::User(id), true) => {
+                self.user_changed(caller, "Assign permissions to a user", id, details)
+            }
+            (Holder::User(id), false) => {
+                self.user_changed(caller, "Remove permissions from a user", id, details)
+            }
+        }
         Ok(())
     }
 

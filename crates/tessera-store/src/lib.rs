@@ -26,7 +26,9 @@ pub use records::{
     Admin, AdminRole, AdminSession, ClientGrant, Consent, JsonObject, LogEvent, LogFilter, Login,
     NewUser, PendingAuthorization, Session, SigningKeyRecord, User, UserProfile,
 };
-pub use roles::{HeldPermission, Permission, PermissionSource, Role, RoleMember, RoleStore};
+pub use roles::{
+    HeldPermission, Holder, Permission, PermissionSource, Role, RoleMember, RoleStore,
+};
 pub use sqlite::SqliteStore;
 pub use user_search::{
     FlagField, MetadataField, MetadataKey, RangeField, SortField, TextField, TextMatch, UserSearch,

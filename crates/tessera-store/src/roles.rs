@@ -40,6 +40,13 @@ pub struct HeldPermission {
     pub sources: Vec<PermissionSource>,
 }
 
+/// Who holds permissions directly: a role, or a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Role(&'a str),
+    User(&'a str),
+}
+
 /// A user who holds a role, as Auth0's role members list shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleMember {
@@ -65,14 +72,16 @@ pub trait RoleStore {
     async fn list_roles(&self, page: Page, name_filter: Option<&str>)
         -> StoreResult<Listing<Role>>;
 
-    async fn add_role_permissions(
+    /// Gives `holder` the permissions.
+    async fn grant_permissions(
         &self,
-        role_id: &str,
+        holder: Holder<'_>,
         permissions: &[Permission],
     ) -> StoreResult<()>;
-    async fn remove_role_permissions(
+    /// Takes the permissions from `holder` (a user keeps those of their roles).
+    async fn revoke_permissions(
         &self,
-        role_id: &str,
+        holder: Holder<'_>,
         permissions: &[Permission],
     ) -> StoreResult<()>;
     async fn role_permissions(&self, role_id: &str, page: Page)
@@ -85,16 +94,6 @@ pub trait RoleStore {
     async fn role_members(&self, role_id: &str, page: Page) -> StoreResult<Listing<RoleMember>>;
     async fn user_roles(&self, user_id: &str, page: Page) -> StoreResult<Listing<Role>>;
 
-    async fn add_user_permissions(
-        &self,
-        user_id: &str,
-        permissions: &[Permission],
-    ) -> StoreResult<()>;
-    async fn remove_user_permissions(
-        &self,
-        user_id: &str,
-        permissions: &[Permission],
-    ) -> StoreResult<()>;
     /// What the user holds, directly and through roles, each permission once with its sources,
     /// ordered by API and name.
     async fn user_permissions(

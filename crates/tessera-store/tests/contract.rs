@@ -21,9 +21,10 @@ use tessera_protocol::{
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
     Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, FlagField,
-    LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page, PendingAuthorization,
-    Permission, PermissionSource, PostgresStore, RangeField, Role, Session, SigningKeyRecord,
-    SortField, SqliteStore, Store, TextField, TextMatch, UserProfile, UserSearch, UserSort,
+    Holder, LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page,
+    PendingAuthorization, Permission, PermissionSource, PostgresStore, RangeField, Role, Session,
+    SigningKeyRecord, SortField, SqliteStore, Store, TextField, TextMatch, UserProfile, UserSearch,
+    UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);

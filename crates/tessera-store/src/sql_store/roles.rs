@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::{HeldPermission, Permission, PermissionSource, Role, RoleMember, RoleStore};
+use crate::{HeldPermission, Holder, Permission, PermissionSource, Role, RoleMember, RoleStore};
 
 fn role_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Role> {
     Ok(Role {
@@ -59,6 +59,28 @@ async fn write_each<'a>(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The table of `holder`'s own permissions, its key column, and the key.
+fn holder_table(holder: Holder<'_>) -> (&'static str, &'static str, &str) {
+    match holder {
+        Holder::Role(id) => ("role_permissions", "role_id", id),
+        Holder::User(id) => ("user_permissions", "user_id", id),
+    }
+}
+
+/// `[holder, API, permission]` for each permission.
+fn permission_rows<'a>(
+    holder: &'a str,
+    permissions: &'a [Permission],
+) -> impl Iterator<Item = [&'a str; 3]> {
+    permissions.iter().map(move |p| {
+        [
+            holder,
+            p.resource_server_identifier.as_str(),
+            p.permission_name.as_str(),
+        ]
+    })
 }
 
 const HELD_BY_USER: &str = "
@@ -143,48 +165,30 @@ impl RoleStore for Backend {
         Ok(listing(items, total))
     }
 
-    async fn add_role_permissions(
+    async fn grant_permissions(
         &self,
-        role_id: &str,
+        holder: Holder<'_>,
         permissions: &[Permission],
     ) -> StoreResult<()> {
-        let rows = permissions.iter().map(|p| {
-            [
-                role_id,
-                p.resource_server_identifier.as_str(),
-                p.permission_name.as_str(),
-            ]
-        });
-        write_each(
-            self,
-            "INSERT INTO role_permissions (role_id, resource_server_identifier, permission_name)
-             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            rows,
-            3,
-        )
-        .await
+        let (table, column, id) = holder_table(holder);
+        let sql = format!(
+            "INSERT INTO {table} ({column}, resource_server_identifier, permission_name)
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        );
+        write_each(self, &sql, permission_rows(id, permissions), 3).await
     }
 
-    async fn remove_role_permissions(
+    async fn revoke_permissions(
         &self,
-        role_id: &str,
+        holder: Holder<'_>,
         permissions: &[Permission],
     ) -> StoreResult<()> {
-        let rows = permissions.iter().map(|p| {
-            [
-                role_id,
-                p.resource_server_identifier.as_str(),
-                p.permission_name.as_str(),
-            ]
-        });
-        write_each(
-            self,
-            "DELETE FROM role_permissions
-              WHERE role_id = $1 AND resource_server_identifier = $2 AND permission_name = $3",
-            rows,
-            3,
-        )
-        .await
+        let (table, column, id) = holder_table(holder);
+        let sql = format!(
+            "DELETE FROM {table}
+              WHERE {column} = $1 AND resource_server_identifier = $2 AND permission_name = $3"
+        );
+        write_each(self, &sql, permission_rows(id, permissions), 3).await
     }
 
     async fn role_permissions(
@@ -285,50 +289,6 @@ impl RoleStore for Backend {
             .await?;
         let items = rows.iter().map(role_from_row).collect::<StoreResult<_>>()?;
         Ok(listing(items, total))
-    }
-
-    async fn add_user_permissions(
-        &self,
-        user_id: &str,
-        permissions: &[Permission],
-    ) -> StoreResult<()> {
-        let rows = permissions.iter().map(|p| {
-            [
-                user_id,
-                p.resource_server_identifier.as_str(),
-                p.permission_name.as_str(),
-            ]
-        });
-        write_each(
-            self,
-            "INSERT INTO user_permissions (user_id, resource_server_identifier, permission_name)
-             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            rows,
-            3,
-        )
-        .await
-    }
-
-    async fn remove_user_permissions(
-        &self,
-        user_id: &str,
-        permissions: &[Permission],
-    ) -> StoreResult<()> {
-        let rows = permissions.iter().map(|p| {
-            [
-                user_id,
-                p.resource_server_identifier.as_str(),
-                p.permission_name.as_str(),
-            ]
-        });
-        write_each(
-            self,
-            "DELETE FROM user_permissions
-              WHERE user_id = $1 AND resource_server_identifier = $2 AND permission_name = $3",
-            rows,
-            3,
-        )
-        .await
     }
 
     async fn user_permissions(

@@ -1446,15 +1446,15 @@ async fn roles_give_users_permissions_with_their_sources_and_go_with_what_they_b
     assert_eq!(store.list_roles(page, None).await.unwrap().total, 2);
 
     store
-        .add_role_permissions("rol_clerk", &[permission("orders", "read"), permission("orders", "write")])
+        .grant_permissions(Holder::Role("rol_clerk"), &[permission("orders", "read"), permission("orders", "write")])
         .await
         .unwrap();
     store
-        .add_role_permissions("rol_clerk", &[permission("orders", "read")])
+        .grant_permissions(Holder::Role("rol_clerk"), &[permission("orders", "read")])
         .await
         .unwrap();
     store
-        .add_role_permissions("rol_admin", &[permission("orders", "delete"), permission("billing", "pay")])
+        .grant_permissions(Holder::Role("rol_admin"), &[permission("orders", "delete"), permission("billing", "pay")])
         .await
         .unwrap();
     assert_eq!(store.role_permissions("rol_clerk", page).await.unwrap().total, 2);
@@ -1467,7 +1467,7 @@ async fn roles_give_users_permissions_with_their_sources_and_go_with_what_they_b
         .await
         .unwrap();
     store
-        .add_user_permissions(&jane.user_id, &[permission("orders", "read")])
+        .grant_permissions(Holder::User(&jane.user_id), &[permission("orders", "read")])
         .await
         .unwrap();
 

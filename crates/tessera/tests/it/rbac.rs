@@ -189,6 +189,27 @@ async fn a_roles_permission_is_in_the_token_and_gone_after_it_is_removed() {
     let (scope, permissions) = scope_and_permissions(&refreshed);
     assert_eq!(scope, "openid offline_access");
     assert_eq!(permissions, json!(["contacts"]));
+
+    // Every change is in the audit log as a Management API operation, naming who changed.
+    m.server.flush_audit().await;
+    let logs = m.get_ok("/api/v2/logs?per_page=100").await;
+    let described: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "sapi")
+        .filter_map(|e| e["description"].as_str())
+        .collect();
+    for change in [
+        "Create a role",
+        "Add permissions to a role",
+        "Assign roles to a user",
+        "Assign permissions to a user",
+        "Remove permissions from a role",
+        "Remove roles from a user",
+    ] {
+        assert!(described.contains(&change), "{change} in {described:?}");
+    }
 }
 
 #[tokio::test]
