@@ -118,6 +118,68 @@ check('auth0 ManagementClient.users update (metadata) / getAll (q, v3) / usersBy
   await management.users.delete({ id: created.user_id });
 });
 
+check('auth0 ManagementClient.roles create/get/update/getAll(name_filter)/addPermissions/getPermissions/assignUsers/getUsers/delete, users assignRoles/getRoles/deleteRoles/assignPermissions/getPermissions/deletePermissions', async () => {
+  const tag = `${Date.now()}`;
+  const identifier = `https://ledger.compat.example/${tag}`;
+  const { data: api } = await management.resourceServers.create({
+    identifier,
+    name: 'Ledger',
+    scopes: [
+      { value: 'read:ledger', description: 'Read the ledger' },
+      { value: 'post:ledger', description: 'Post entries' },
+    ],
+  });
+  const read = { resource_server_identifier: identifier, permission_name: 'read:ledger' };
+  const post = { resource_server_identifier: identifier, permission_name: 'post:ledger' };
+  const { data: role } = await management.roles.create({ name: `Bookkeeper ${tag}`, description: 'Keeps the books' });
+  assert.match(role.id, /^rol_[A-Za-z0-9]{16}$/);
+  assert.deepEqual((await management.roles.get({ id: role.id })).data, role);
+  const { data: updated } = await management.roles.update({ id: role.id }, { description: 'Posts entries' });
+  assert.equal(updated.description, 'Posts entries');
+  const { data: found } = await management.roles.getAll({ name_filter: `bookkeeper ${tag}` });
+  assert.deepEqual(found.map((r) => r.id), [role.id]);
+
+  await management.roles.addPermissions({ id: role.id }, { permissions: [read, post] });
+  const { data: permissions } = await management.roles.getPermissions({ id: role.id });
+  assert.deepEqual(permissions, [
+    { ...post, resource_server_name: 'Ledger', description: 'Post entries' },
+    { ...read, resource_server_name: 'Ledger', description: 'Read the ledger' },
+  ]);
+  await management.roles.deletePermissions({ id: role.id }, { permissions: [post] });
+  const { data: user } = await management.users.create({
+    connection: 'Username-Password-Authentication',
+    email: `bookkeeper-${tag}@example.com`,
+    password: 'another long enough passphrase 7',
+  });
+  await management.roles.assignUsers({ id: role.id }, { users: [user.user_id] });
+  const { data: members } = await management.roles.getUsers({ id: role.id });
+  assert.deepEqual(members.map((u) => u.user_id), [user.user_id]);
+  await management.users.deleteRoles({ id: user.user_id }, { roles: [role.id] });
+  assert.deepEqual((await management.users.getRoles({ id: user.user_id })).data, []);
+  await management.users.assignRoles({ id: user.user_id }, { roles: [role.id] });
+  const { data: roles } = await management.users.getRoles({ id: user.user_id, include_totals: true });
+  assert.equal(roles.total, 1);
+  assert.deepEqual(roles.roles.map((r) => r.id), [role.id]);
+
+  await management.users.assignPermissions({ id: user.user_id }, { permissions: [read, post] });
+  const { data: held } = await management.users.getPermissions({ id: user.user_id });
+  assert.deepEqual(held.map((p) => [p.permission_name, p.sources.map((s) => s.source_type)]), [
+    ['post:ledger', ['DIRECT']],
+    ['read:ledger', ['DIRECT', 'ROLE']],
+  ]);
+  assert.equal(held[1].sources[1].source_id, role.id);
+  await management.users.deletePermissions({ id: user.user_id }, { permissions: [read, post] });
+  const { data: left } = await management.users.getPermissions({ id: user.user_id });
+  assert.deepEqual(left.map((p) => p.sources), [[{ source_id: role.id, source_name: role.name, source_type: 'ROLE' }]]);
+
+  await rejects(management.roles.assignUsers({ id: role.id }, { users: [] }), { statusCode: 400, errorCode: 'invalid_body' });
+  await management.roles.delete({ id: role.id });
+  await rejects(management.roles.get({ id: role.id }), { statusCode: 404, errorCode: 'inexistent_role' });
+  assert.deepEqual((await management.users.getPermissions({ id: user.user_id })).data, []);
+  await management.users.delete({ id: user.user_id });
+  await management.resourceServers.delete({ id: api.id });
+});
+
 // The job once the server's job runner has finished it (at most ten seconds), completed.
 async function ended(job) {
   let status = job;

@@ -387,6 +387,57 @@ def users_metadata_and_search():
     assert auth0.users_by_email.search_users_by_email(email) == []
 
 
+@check("Auth0.roles create/get/update/list(name_filter)/add_permissions/list_permissions/add_users/list_users/delete,"
+       " Auth0.users add_roles/list_roles/remove_roles/add_permissions/list_permissions/remove_permissions")
+def roles():
+    auth0 = management()
+    tag = secrets.token_hex(3)
+    identifier = f"https://invoices.compat.example/{tag}"
+    api = auth0.resource_servers.create(
+        {"identifier": identifier, "name": "Invoices", "scopes": [
+            {"value": "read:invoices", "description": "Read invoices"},
+            {"value": "pay:invoices", "description": "Pay invoices"},
+        ]}
+    )
+    read, pay = ({"resource_server_identifier": identifier, "permission_name": name}
+                 for name in ("read:invoices", "pay:invoices"))
+    role = auth0.roles.create({"name": f"Accountant {tag}", "description": "Keeps the books"})
+    assert re.fullmatch(r"rol_[A-Za-z0-9]{16}", role["id"]), role
+    assert auth0.roles.get(role["id"]) == role
+    updated = auth0.roles.update(role["id"], {"description": "Pays the bills"})
+    assert updated["description"] == "Pays the bills" and updated["name"] == role["name"], updated
+    found = auth0.roles.list(name_filter=f"ACCOUNTANT {tag}")
+    assert found["total"] == 1 and [r["id"] for r in found["roles"]] == [role["id"]], found
+
+    auth0.roles.add_permissions(role["id"], [read])
+    permissions = auth0.roles.list_permissions(role["id"])
+    assert permissions["permissions"] == [dict(read, resource_server_name="Invoices", description="Read invoices")], permissions
+    user = auth0.users.create({"connection": "Username-Password-Authentication", "email": f"accountant-{tag}@example.com",
+                               "password": "a long enough passphrase 42"})
+    auth0.roles.add_users(role["id"], [user["user_id"]])
+    members = auth0.roles.list_users(role["id"])
+    assert [u["user_id"] for u in members["users"]] == [user["user_id"]], members
+    assert [r["id"] for r in auth0.users.list_roles(user["user_id"])["roles"]] == [role["id"]]
+
+    auth0.users.add_permissions(user["user_id"], [read, pay])
+    held = {p["permission_name"]: p["sources"] for p in auth0.users.list_permissions(user["user_id"])["permissions"]}
+    assert held["pay:invoices"] == [{"source_id": "", "source_name": "", "source_type": "DIRECT"}], held
+    assert {s["source_type"] for s in held["read:invoices"]} == {"DIRECT", "ROLE"}, held
+    auth0.users.remove_permissions(user["user_id"], [read, pay])
+    auth0.users.remove_roles(user["user_id"], [role["id"]])
+    assert auth0.users.list_roles(user["user_id"])["roles"] == []
+    assert auth0.users.list_permissions(user["user_id"])["permissions"] == []
+    auth0.users.add_roles(user["user_id"], [role["id"]])
+    assert auth0.users.list_permissions(user["user_id"])["total"] == 1
+
+    expect_error(lambda: auth0.roles.add_permissions(role["id"], [dict(read, permission_name="refund")]), 400, "invalid_body")
+    auth0.roles.delete(role["id"])
+    expect_error(lambda: auth0.roles.get(role["id"]), 404, "inexistent_role")
+    assert auth0.users.list_permissions(user["user_id"])["permissions"] == [], "the role went with its permissions"
+    auth0.users.delete(user["user_id"])
+    auth0.resource_servers.delete(api["id"])
+
+
 def ended(auth0, job):
     """The job once the server's job runner has finished it (at most ten seconds), completed."""
     for _ in range(100):

@@ -9,6 +9,7 @@ mod jobs;
 mod keys;
 mod paging;
 mod resource_servers;
+mod roles;
 mod setup;
 mod tenant_import;
 mod users;
