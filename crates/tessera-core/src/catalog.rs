@@ -8,7 +8,7 @@
 //! created one works at once and garbage identifiers cannot fill the maps. Permissions are
 //! looked up only for a user already found, so an empty set is cached too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -20,6 +20,9 @@ use tessera_store::{Store, StoreResult, User};
 /// and a bound on the memory a stream of distinct users can take.
 const MAX_ENTRIES: usize = 50_000;
 
+/// The permissions a user holds on an API, shared with every token that carries them.
+type Held = Arc<[String]>;
+
 /// Cached reads in front of the store.
 #[derive(Clone)]
 pub struct Catalog {
@@ -28,7 +31,7 @@ pub struct Catalog {
     apis: Arc<Expiring<String, ResourceServer>>,
     client_grants: Arc<Expiring<(ClientId, String), ScopeSet>>,
     users: Arc<Expiring<String, User>>,
-    permissions: Arc<Expiring<(String, String), Vec<String>>>,
+    permissions: Arc<Expiring<(String, String), Held>>,
 }
 
 impl Catalog {
@@ -82,18 +85,29 @@ impl Catalog {
         Ok(found.map(|user| self.users.insert(user_id.to_owned(), user)))
     }
 
-    /// The permissions `user_id` holds on the API `audience`, through roles or directly.
+    /// The permissions `user_id` holds on `api`, through roles or directly: only scopes the
+    /// API defines now, sorted.
     pub async fn permissions(
         &self,
         user_id: &str,
-        audience: &str,
-    ) -> StoreResult<Arc<Vec<String>>> {
-        let key = (user_id.to_owned(), audience.to_owned());
+        api: &ResourceServer,
+    ) -> StoreResult<Arc<[String]>> {
+        let key = (user_id.to_owned(), api.identifier.clone());
         if let Some(hit) = self.permissions.get(&key) {
-            return Ok(hit);
+            return Ok(Arc::clone(&hit));
         }
-        let held = self.store.effective_permissions(user_id, audience).await?;
-        Ok(self.permissions.insert(key, held))
+        let defined: HashSet<&str> = api.scopes.iter().map(|s| s.value.as_str()).collect();
+        let mut held: Vec<String> = self
+            .store
+            .effective_permissions(user_id, &api.identifier)
+            .await?
+            .into_iter()
+            .filter(|p| defined.contains(p.as_str()))
+            .collect();
+        // Both databases sort, but by their own collations: one order whichever answered.
+        held.sort_unstable();
+        let held: Arc<[String]> = held.into();
+        Ok(Arc::clone(&self.permissions.insert(key, held)))
     }
 
     /// Forgets everything: the next reads go to the store.

@@ -1,5 +1,7 @@
 //! Claim sets of the tokens Tessera issues: RFC 9068 access tokens, OIDC ID tokens, userinfo.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -38,8 +40,10 @@ pub struct AccessTokenClaims {
     pub jti: String,
     /// Auth0's `permissions`: every permission the user holds on the API, for an API with RBAC
     /// and an `_authz` token dialect.
+    /// Shared with the per-node cache it comes from: a token with hundreds of permissions
+    /// copies none of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Vec<String>>,
+    pub permissions: Option<Arc<[String]>>,
 }
 
 /// The audience-independent facts every token of one grant shares.

@@ -2,6 +2,8 @@
 //! token for one API with at most the scopes its client grant holds; `sub` is
 //! `client_id@clients`.
 
+use std::sync::Arc;
+
 use tessera_core::audit::RequestContext;
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::token::{client_credentials_audience, client_credentials_scope};
@@ -46,7 +48,7 @@ pub async fn issue(
         })?;
     let scope = client_credentials_scope(requested, &granted)?;
     // A machine-to-machine token's permissions are its client grant's scopes (as Auth0's).
-    let permissions: Option<Vec<String>> = api
+    let permissions: Option<Arc<[String]>> = api
         .rbac
         .adds_permissions()
         .then(|| scope.iter().map(|s| s.to_string()).collect());
@@ -54,7 +56,7 @@ pub async fn issue(
         client_id: &client.client_id,
         subject: Subject::Client,
         scope: &scope,
-        permissions: permissions.as_deref(),
+        permissions: permissions.as_ref(),
         api: Some(&api),
         auth_time: now,
         nonce: None,

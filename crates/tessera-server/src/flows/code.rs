@@ -94,7 +94,7 @@ pub async fn redeem(
         client_id: &client.client_id,
         subject: Subject::User(&user),
         scope: &permitted.scope,
-        permissions: permitted.permissions.as_deref(),
+        permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),

@@ -67,7 +67,7 @@ pub async fn tokens(
         client_id: &request.client_id,
         subject: Subject::User(&profile),
         scope: &permitted.scope,
-        permissions: permitted.permissions.as_deref(),
+        permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),

@@ -1,6 +1,8 @@
 //! Minting tokens, below every grant: RFC 9068 access tokens and OIDC ID tokens signed with
 //! the cached keys, the token response, and the record of what was issued.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
@@ -75,7 +77,7 @@ pub struct Mint<'a> {
     pub subject: Subject<'a>,
     pub scope: &'a ScopeSet,
     /// The access token's `permissions` claim (an API with RBAC and an `_authz` dialect).
-    pub permissions: Option<&'a [String]>,
+    pub permissions: Option<&'a Arc<[String]>>,
     pub api: Option<&'a ResourceServer>,
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
@@ -118,7 +120,7 @@ pub fn mint(
             lifetime,
             random_token(16)?,
         );
-        claims.permissions = m.permissions.map(<[String]>::to_vec);
+        claims.permissions = m.permissions.cloned();
         Some(sign_access_token(state, m.api, &claims)?)
     } else {
         None

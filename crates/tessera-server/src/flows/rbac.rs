@@ -4,6 +4,8 @@
 //! through the catalog, so a change of roles counts from the next token on this node and
 //! within the cache TTL on the others.
 
+use std::sync::Arc;
+
 use tessera_protocol::{ResourceServer, ScopeSet};
 
 use crate::error::InternalError;
@@ -14,7 +16,7 @@ use crate::state::AppState;
 pub struct Permitted {
     pub scope: ScopeSet,
     /// The `permissions` claim, when the API's dialect carries it.
-    pub permissions: Option<Vec<String>>,
+    pub permissions: Option<Arc<[String]>>,
 }
 
 /// The part of `requested` that `user_id` may have of `api` (all of it without RBAC).
@@ -30,14 +32,9 @@ pub async fn permitted(
             permissions: None,
         });
     };
-    let held = state.catalog.permissions(user_id, &api.identifier).await?;
+    let held = state.catalog.permissions(user_id, api).await?;
     Ok(Permitted {
         scope: api.permitted(requested, &held),
-        permissions: api.rbac.adds_permissions().then(|| {
-            held.iter()
-                .filter(|p| api.scopes.iter().any(|s| s.value.as_str() == p.as_str()))
-                .cloned()
-                .collect()
-        }),
+        permissions: api.rbac.adds_permissions().then_some(held),
     })
 }

@@ -157,7 +157,7 @@ async fn issue(
         client_id: &client.client_id,
         subject: Subject::User(&user),
         scope: &permitted.scope,
-        permissions: permitted.permissions.as_deref(),
+        permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
         auth_time: grant.auth_time,
         nonce: None,
