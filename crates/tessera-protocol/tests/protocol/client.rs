@@ -262,7 +262,7 @@ fn consent_is_skipped_only_for_first_party_clients_of_apis_that_allow_it_off_loc
 fn rbac_keeps_only_the_permissions_the_user_holds_and_every_scope_the_api_does_not_define() {
     let requested =
         ScopeSet::parse("openid profile offline_access read:items write:items").unwrap();
-    let held = vec!["read:items".to_owned(), "delete:items".to_owned()];
+    let held = vec!["delete:items".to_owned(), "read:items".to_owned()];
     let mut enforcing = api();
     enforcing.rbac = Rbac {
         enforce_policies: true,
