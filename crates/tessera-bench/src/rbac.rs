@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 
 use crate::flows;
 use crate::load::{get, post_form};
-use crate::server::{MANAGEMENT_CLIENT, MANAGEMENT_SECRET, RBAC_API, RBAC_PERMISSIONS};
+use crate::server::{
+    rbac_permission, MANAGEMENT_CLIENT, MANAGEMENT_SECRET, RBAC_API, RBAC_PERMISSIONS,
+};
 
 /// Roles the bench user holds, each with [`PER_ROLE`] of the API's permissions.
 pub const ROLES: usize = 10;
@@ -70,15 +72,6 @@ fn answer(status: u16, body: &[u8], path: &str) -> Result<Value, String> {
     Ok(serde_json::from_slice(body).unwrap_or(Value::Null))
 }
 
-/// The permission names of `bench:rbac`: `read` (what the flows ask) and `p0`… .
-pub fn permission(i: usize) -> String {
-    if i == 0 {
-        "read".to_owned()
-    } else {
-        format!("p{i}")
-    }
-}
-
 /// Gives the bench user [`ROLES`] roles of [`PER_ROLE`] permissions of `bench:rbac` each.
 pub async fn give_roles(addr: SocketAddr, host: &str) -> Result<(), String> {
     debug_assert_eq!(ROLES * PER_ROLE, RBAC_PERMISSIONS);
@@ -103,7 +96,7 @@ pub async fn give_roles(addr: SocketAddr, host: &str) -> Result<(), String> {
             .ok_or("a role without an id")?
             .to_owned();
         let permissions: Vec<Value> = (r * PER_ROLE..(r + 1) * PER_ROLE)
-            .map(|i| json!({ "resource_server_identifier": RBAC_API, "permission_name": permission(i) }))
+            .map(|i| json!({ "resource_server_identifier": RBAC_API, "permission_name": rbac_permission(i) }))
             .collect();
         management
             .post(

@@ -31,6 +31,15 @@ pub const APIS: [(&str, &str); 4] = [
 pub const RBAC_API: &str = "bench:rbac";
 pub const RBAC_PERMISSIONS: usize = 500;
 
+/// The permission names of `bench:rbac`: `read` (what the flows ask) and `p1`… .
+pub fn rbac_permission(i: usize) -> String {
+    if i == 0 {
+        "read".to_owned()
+    } else {
+        format!("p{i}")
+    }
+}
+
 /// How token exchange events (one per token issued) reach the audit log: the server's
 /// `log_token_exchanges`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +138,7 @@ fn config_text(addr: SocketAddr, database_url: &str, settings: &Settings) -> Str
         );
     }
     let permissions: Vec<String> = (0..RBAC_PERMISSIONS)
-        .map(|i| format!("{{ value = \"{}\" }}", crate::rbac::permission(i)))
+        .map(|i| format!("{{ value = \"{}\" }}", rbac_permission(i)))
         .collect();
     text += &format!(
         "\n[[apis]]\nidentifier = \"{RBAC_API}\"\nname = \"{RBAC_API}\"\nallow_offline_access = true\n\

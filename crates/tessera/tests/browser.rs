@@ -134,7 +134,20 @@ async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    element(client, css).await.text().await.unwrap()
+    // After a click that navigates, the element found may belong to the page being left and go
+    // stale before it is read: find it again on the new page.
+    for _ in 0..50 {
+        match element(client, css).await.text().await {
+            Ok(text) => return text,
+            Err(fantoccini::error::CmdError::Standard(error))
+                if error.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("reading `{css}`: {error}"),
+        }
+    }
+    panic!("`{css}` kept going stale");
 }
 
 async fn click(client: &Client, css: &str) {

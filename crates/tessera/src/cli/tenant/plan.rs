@@ -229,6 +229,16 @@ fn plan_api(exported: &Value, existing: &Existing, apis: &mut Apis, plan: &mut P
     plan.steps.push(Step::Api { identifier, action });
 }
 
+/// Moves `wanted.$field` into `body` (naming it in `fields`) when it differs from `current`.
+macro_rules! differs {
+    ($wanted:ident, $body:ident, $fields:ident, $field:ident, $current:expr) => {
+        if let Some(value) = $wanted.$field.filter(|v| *v != $current) {
+            $body.$field = Some(value);
+            $fields.push(stringify!($field));
+        }
+    };
+}
+
 /// Keeps in `wanted` only the fields that differ from `current`.
 fn api_changes(current: &ResourceServer, wanted: ResourceServerBody) -> Action<ResourceServerBody> {
     let mut fields = Vec::new();
@@ -241,10 +251,7 @@ fn api_changes(current: &ResourceServer, wanted: ResourceServerBody) -> Action<R
         pairs.sort();
         pairs
     };
-    if let Some(name) = wanted.name.filter(|n| *n != current.name) {
-        body.name = Some(name);
-        fields.push("name");
-    }
+    differs!(wanted, body, fields, name, current.name);
     if let Some(scopes) = wanted
         .scopes
         .filter(|s| sorted(s) != sorted(&current.scopes))
@@ -252,42 +259,30 @@ fn api_changes(current: &ResourceServer, wanted: ResourceServerBody) -> Action<R
         body.scopes = Some(scopes);
         fields.push("scopes");
     }
-    if let Some(offline) = wanted
-        .allow_offline_access
-        .filter(|o| *o != current.allow_offline_access)
-    {
-        body.allow_offline_access = Some(offline);
-        fields.push("allow_offline_access");
-    }
-    if let Some(lifetime) = wanted
-        .token_lifetime
-        .filter(|l| *l != current.token_lifetime)
-    {
-        body.token_lifetime = Some(lifetime);
-        fields.push("token_lifetime");
-    }
-    if let Some(alg) = wanted.signing_alg.filter(|a| *a != current.signing_alg) {
-        body.signing_alg = Some(alg);
-        fields.push("signing_alg");
-    }
-    if let Some(skip) = wanted
-        .skip_consent_for_verifiable_first_party_clients
-        .filter(|s| *s != current.skip_consent_for_verifiable_first_party_clients)
-    {
-        body.skip_consent_for_verifiable_first_party_clients = Some(skip);
-        fields.push("skip_consent_for_verifiable_first_party_clients");
-    }
-    if let Some(enforce) = wanted
-        .enforce_policies
-        .filter(|e| *e != current.enforce_policies)
-    {
-        body.enforce_policies = Some(enforce);
-        fields.push("enforce_policies");
-    }
-    if let Some(dialect) = wanted.token_dialect.filter(|d| *d != current.token_dialect) {
-        body.token_dialect = Some(dialect);
-        fields.push("token_dialect");
-    }
+    differs!(
+        wanted,
+        body,
+        fields,
+        allow_offline_access,
+        current.allow_offline_access
+    );
+    differs!(wanted, body, fields, token_lifetime, current.token_lifetime);
+    differs!(wanted, body, fields, signing_alg, current.signing_alg);
+    differs!(
+        wanted,
+        body,
+        fields,
+        skip_consent_for_verifiable_first_party_clients,
+        current.skip_consent_for_verifiable_first_party_clients
+    );
+    differs!(
+        wanted,
+        body,
+        fields,
+        enforce_policies,
+        current.enforce_policies
+    );
+    differs!(wanted, body, fields, token_dialect, current.token_dialect);
     changes(current.identifier.clone(), body, fields)
 }
 
@@ -523,21 +518,28 @@ fn note_client_extras(exported: &Value, name: &str, notes: &mut Vec<String>) {
 fn client_changes(current: &Client, wanted: ClientBody) -> Action<ClientBody> {
     let mut fields = Vec::new();
     let mut body = ClientBody::default();
-    macro_rules! differs {
-        ($field:ident, $current:expr) => {
-            if let Some(value) = wanted.$field.filter(|v| *v != $current) {
-                body.$field = Some(value);
-                fields.push(stringify!($field));
-            }
-        };
-    }
-    differs!(name, current.name);
-    differs!(app_type, current.app_type);
-    differs!(callbacks, current.callbacks);
-    differs!(allowed_logout_urls, current.allowed_logout_urls);
-    differs!(web_origins, current.web_origins);
-    differs!(allowed_origins, current.allowed_origins);
+    differs!(wanted, body, fields, name, current.name);
+    differs!(wanted, body, fields, app_type, current.app_type);
+    differs!(wanted, body, fields, callbacks, current.callbacks);
     differs!(
+        wanted,
+        body,
+        fields,
+        allowed_logout_urls,
+        current.allowed_logout_urls
+    );
+    differs!(wanted, body, fields, web_origins, current.web_origins);
+    differs!(
+        wanted,
+        body,
+        fields,
+        allowed_origins,
+        current.allowed_origins
+    );
+    differs!(
+        wanted,
+        body,
+        fields,
         token_endpoint_auth_method,
         current.token_endpoint_auth_method
     );
@@ -548,7 +550,7 @@ fn client_changes(current: &Client, wanted: ClientBody) -> Action<ClientBody> {
         body.refresh_token = Some(policy);
         fields.push("refresh_token");
     }
-    differs!(is_first_party, current.is_first_party);
+    differs!(wanted, body, fields, is_first_party, current.is_first_party);
     let sorted = |grants: &[String]| {
         let mut grants = grants.to_vec();
         grants.sort();
