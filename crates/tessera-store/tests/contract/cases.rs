@@ -1521,3 +1521,54 @@ async fn roles_give_users_permissions_with_their_sources_and_go_with_what_they_b
     assert_eq!(store.role("rol_clerk").await.unwrap().unwrap().name, "Clerk");
     assert!(!store.update_role(&role("rol_missing", "Nobody")).await.unwrap());
 }
+
+#[tokio::test]
+async fn role_writes_of_several_rows_are_all_or_nothing() {
+    let (store, _dir) = store().await;
+    store.upsert_api(&rbac_api("orders", &["read", "write"]), NOW).await.unwrap();
+    let jane = store.create_user(&new_user("jane", "auth0|jane"), NOW).await.unwrap();
+    store.create_role(&role("rol_clerk", "Clerk")).await.unwrap();
+    let page = Page { page: 0, per_page: 50 };
+
+    // The second row names an API that does not exist: the first is not written either.
+    let half_bad = [permission("orders", "read"), permission("nowhere", "read")];
+    assert!(store.grant_permissions(Holder::Role("rol_clerk"), &half_bad).await.is_err());
+    assert_eq!(store.role_permissions("rol_clerk", page).await.unwrap().total, 0);
+    assert!(store.grant_permissions(Holder::User(&jane.user_id), &half_bad).await.is_err());
+    assert_eq!(store.user_permissions(&jane.user_id, page).await.unwrap().total, 0);
+
+    // The second pair names a user who does not exist.
+    let pairs = [
+        (jane.user_id.clone(), "rol_clerk".to_owned()),
+        ("auth0|nobody".to_owned(), "rol_clerk".to_owned()),
+    ];
+    assert!(store.add_user_roles(&pairs).await.is_err());
+    assert_eq!(store.role_members("rol_clerk", page).await.unwrap().total, 0);
+
+    // Revoking a user's own permission leaves what they hold through a role.
+    store
+        .grant_permissions(Holder::Role("rol_clerk"), &[permission("orders", "read")])
+        .await
+        .unwrap();
+    store.add_user_roles(&pairs[..1]).await.unwrap();
+    store
+        .grant_permissions(Holder::User(&jane.user_id), &[permission("orders", "read"), permission("orders", "write")])
+        .await
+        .unwrap();
+    store
+        .revoke_permissions(Holder::User(&jane.user_id), &[permission("orders", "read"), permission("orders", "write")])
+        .await
+        .unwrap();
+    assert_eq!(store.effective_permissions(&jane.user_id, "orders").await.unwrap(), vec!["read"]);
+    let held = store.user_permissions(&jane.user_id, page).await.unwrap();
+    assert_eq!(held.total, 1);
+    assert_eq!(
+        held.items[0].sources,
+        vec![PermissionSource::Role { id: "rol_clerk".into(), name: "Clerk".into() }]
+    );
+    store
+        .revoke_permissions(Holder::Role("rol_clerk"), &[permission("orders", "read")])
+        .await
+        .unwrap();
+    assert!(store.effective_permissions(&jane.user_id, "orders").await.unwrap().is_empty());
+}

@@ -915,3 +915,30 @@ async fn a_token_without_read_roles_is_403_and_members_need_any_of_their_scopes(
         assert_eq!(expect_status(response, StatusCode::OK).await, json!([]));
     }
 }
+
+#[tokio::test]
+async fn the_management_api_defines_auth0s_role_scopes() {
+    let m = Mgmt::start().await;
+    let path = format!("/api/v2/resource-servers/{}", encoded(&m.audience()));
+    let system = m.get_ok(&path).await;
+    let defined: Vec<&str> = system["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["value"].as_str())
+        .collect();
+    // Auth0's Management API spec: roles have the four CRUD scopes; who holds a role is read,
+    // given and taken with `*:role_members`, which has no `update:`.
+    for scope in [
+        "read:roles",
+        "create:roles",
+        "update:roles",
+        "delete:roles",
+        "read:role_members",
+        "create:role_members",
+        "delete:role_members",
+    ] {
+        assert!(defined.contains(&scope), "{scope} in {defined:?}");
+    }
+    assert!(!defined.contains(&"update:role_members"), "{defined:?}");
+}
