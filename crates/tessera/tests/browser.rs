@@ -698,3 +698,131 @@ async fn dashboard_scenario_in_headless_chromium() {
     admin.close().await.unwrap();
     user.close().await.unwrap();
 }
+
+/// RBAC in the Dashboard by clicking: an administrator adds a scope to the seed API and turns
+/// on RBAC with permissions in the token, creates a role granting that scope, gives it to the
+/// seed user from the user's page, sees the permission with the role as its source, then
+/// removes the role (confirmed) and sees role and permission gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_roles_give_a_user_permissions_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let state = &demo.tessera.state;
+    let admin_password = tessera_admin::administrators::create(
+        state.store.as_ref(),
+        &state.passwords,
+        "admin",
+        tessera_store::AdminRole::Admin,
+        state.clock.now(),
+    )
+    .await
+    .unwrap()
+    .password;
+    let issuer = state.settings.issuer.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let admin = browser(&driver, &profile).await;
+    admin.goto(&format!("{issuer}dashboard")).await.unwrap();
+    fill(&admin, "input#username", "admin").await;
+    fill(&admin, "input#password", &admin_password).await;
+    submit(&admin, "button[type=submit]").await;
+    element(&admin, "form[action='/dashboard/applications']").await;
+
+    // The seed API: a new scope, RBAC on, permissions in the access token.
+    submit(&admin, "nav a[href='/dashboard/apis']").await;
+    submit(&admin, "a[href='/dashboard/apis/appointments%3Aapi']").await;
+    fill(&admin, "input#scope-value", "read:clinic").await;
+    fill(
+        &admin,
+        "input#scope-description",
+        "Read the clinic's schedule",
+    )
+    .await;
+    submit(&admin, "button#add-permission").await;
+    set_checkbox(&admin, "input#enforce_policies", true).await;
+    set_checkbox(&admin, "input#add_permissions", true).await;
+    submit(&admin, "button#save").await;
+    element(&admin, "input#enforce_policies:checked").await;
+    element(&admin, "input#add_permissions:checked").await;
+
+    // A role that grants it.
+    submit(&admin, "nav a[href='/dashboard/roles']").await;
+    element(&admin, "nav a[href='/dashboard/roles'][aria-current=page]").await;
+    fill(&admin, "input#name", "Receptionist").await;
+    fill(&admin, "input#description", "Front desk").await;
+    submit(&admin, "button#create").await;
+    assert_eq!(text_of(&admin, "h1").await, "Receptionist");
+    let role_id = text_of(&admin, "#role-id").await;
+    element(
+        &admin,
+        "select#permission option[value='appointments:api read:clinic']",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    submit(&admin, "button#add-permission").await;
+    let permissions = settled_text(&admin, "section[aria-labelledby=permissions] table").await;
+    assert!(permissions.contains("read:clinic"), "{permissions}");
+    assert!(permissions.contains("Appointments API"), "{permissions}");
+    screenshot(&admin, "dashboard-role").await;
+    submit(&admin, "a[href='/dashboard/roles']").await;
+    assert!(text_of(&admin, "table#roles")
+        .await
+        .contains("Receptionist"));
+    screenshot(&admin, "dashboard-roles").await;
+
+    // Given to the seed user from their page: the permission shows the role as its source.
+    submit(&admin, "nav a[href='/dashboard/users']").await;
+    element(&admin, "a[href^='/dashboard/users/']").await;
+    admin
+        .find(Locator::LinkText(DEMO_EMAIL))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    element(&admin, "section[aria-labelledby=access] p.empty").await;
+    assert_eq!(settled_text(&admin, "h1").await, DEMO_EMAIL);
+    element(&admin, &format!("select#role_id option[value='{role_id}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    submit(&admin, "button#assign-role").await;
+    assert!(settled_text(&admin, "table#user-roles")
+        .await
+        .contains("Receptionist"));
+    let held = text_of(&admin, "table#user-permissions").await;
+    assert!(held.contains("read:clinic"), "{held}");
+    let row = text_of(&admin, "table#user-permissions tbody tr").await;
+    assert!(row.contains("Receptionist"), "the source: {row}");
+    screenshot(&admin, "dashboard-user-roles").await;
+
+    // The role removed (after confirming): neither it nor its permission is listed.
+    submit(&admin, "form[action$='/roles/remove'] button").await;
+    submit(&admin, "button#confirm").await;
+    assert_eq!(settled_text(&admin, "h1").await, DEMO_EMAIL);
+    assert!(admin.find(Locator::Css("table#user-roles")).await.is_err());
+    assert!(admin
+        .find(Locator::Css("table#user-permissions"))
+        .await
+        .is_err());
+    let access = settled_text(&admin, "section[aria-labelledby=access]").await;
+    assert!(access.contains("This user has no roles."), "{access}");
+    assert!(
+        access.contains("This user holds no permissions."),
+        "{access}"
+    );
+    let _ = stop.send(());
+    admin.close().await.unwrap();
+}

@@ -7,7 +7,9 @@ mod apps;
 mod jobs;
 mod keys;
 mod logs;
+mod roles;
 mod session;
+mod user_roles;
 mod users;
 mod view;
 
@@ -30,6 +32,8 @@ pub const PAGES: &[&str] = &[
     "/dashboard/apis/{id}",
     "/dashboard/users",
     "/dashboard/users/{id}",
+    "/dashboard/roles",
+    "/dashboard/roles/{id}",
     "/dashboard/keys",
     "/dashboard/logs",
 ];
@@ -50,6 +54,17 @@ pub const FORMS: &[&str] = &[
     "/dashboard/users/{id}/block",
     "/dashboard/users/{id}/password",
     "/dashboard/users/{id}/consents/revoke",
+    "/dashboard/users/{id}/roles",
+    "/dashboard/users/{id}/roles/remove",
+    "/dashboard/users/{id}/permissions",
+    "/dashboard/users/{id}/permissions/remove",
+    "/dashboard/roles",
+    "/dashboard/roles/{id}",
+    "/dashboard/roles/{id}/delete",
+    "/dashboard/roles/{id}/permissions",
+    "/dashboard/roles/{id}/permissions/remove",
+    "/dashboard/roles/{id}/users",
+    "/dashboard/roles/{id}/users/remove",
     "/dashboard/keys/rotate",
     "/dashboard/keys/revoke",
 ];
@@ -101,10 +116,48 @@ pub fn router() -> Router<AppState> {
             "/dashboard/users/{id}/consents/revoke",
             post(users::revoke_consent),
         )
+        .route("/dashboard/users/{id}/roles", post(user_roles::assign_role))
+        .route(
+            "/dashboard/users/{id}/roles/remove",
+            post(user_roles::remove_role),
+        )
+        .route(
+            "/dashboard/users/{id}/permissions",
+            post(user_roles::add_permission),
+        )
+        .route(
+            "/dashboard/users/{id}/permissions/remove",
+            post(user_roles::remove_permission),
+        )
+        .merge(roles_router())
         .route("/dashboard/keys", get(keys::list))
         .route("/dashboard/keys/rotate", post(keys::rotate))
         .route("/dashboard/keys/revoke", post(keys::revoke))
         .route("/dashboard/logs", get(logs::list))
+}
+
+/// The Roles pages' routes.
+fn roles_router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard/roles", get(roles::list).post(roles::create))
+        .route(
+            "/dashboard/roles/{id}",
+            get(roles::show).post(roles::update),
+        )
+        .route("/dashboard/roles/{id}/delete", post(roles::delete))
+        .route(
+            "/dashboard/roles/{id}/permissions",
+            post(roles::add_permission),
+        )
+        .route(
+            "/dashboard/roles/{id}/permissions/remove",
+            post(roles::remove_permission),
+        )
+        .route("/dashboard/roles/{id}/users", post(roles::add_user))
+        .route(
+            "/dashboard/roles/{id}/users/remove",
+            post(roles::remove_user),
+        )
 }
 
 async fn home(_signed_in: session::SignedIn) -> Redirect {

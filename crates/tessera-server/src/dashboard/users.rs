@@ -1,8 +1,9 @@
 //! Users: search (a page at a time), create, block/unblock, set password, consents with Revoke
-//! (confirmed).
+//! (confirmed), and their roles and permissions (`user_roles`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_admin::grants::{Grant, GrantQuery};
 use tessera_admin::jobs::JobView;
@@ -11,6 +12,7 @@ use tessera_admin::users::{User, UserBody, UserQuery, CONNECTION};
 use tessera_admin::AdminError;
 
 use crate::dashboard::session::SignedIn;
+use crate::dashboard::user_roles::{self, Access};
 use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
@@ -84,7 +86,7 @@ pub async fn list(
     list_page(&state, &signed_in, &search, &Fields(Vec::new()), None).await
 }
 
-fn user_path(user_id: &str) -> String {
+pub(super) fn user_path(user_id: &str) -> String {
     format!("/dashboard/users/{}", view::segment(user_id))
 }
 
@@ -134,14 +136,41 @@ struct UserPage {
     chrome: Chrome,
     user: User,
     consents: Vec<Grant>,
-    error: Option<String>,
+    access: Access,
+    errors: Errors,
 }
 
-async fn user_page(
+/// Why a change on the user's page was refused, shown next to the form it came from.
+#[derive(Debug, Default)]
+pub(super) struct Errors {
+    password: Option<String>,
+    access: Option<String>,
+}
+
+impl Errors {
+    /// A refused change of the user's roles or permissions.
+    pub(super) fn access(message: String) -> Errors {
+        Errors {
+            access: Some(message),
+            ..Errors::default()
+        }
+    }
+
+    /// A page shown again with an error is a 400.
+    fn status(&self) -> StatusCode {
+        if self.password.is_some() || self.access.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        }
+    }
+}
+
+pub(super) async fn user_page(
     state: &AppState,
     signed_in: &SignedIn,
     user_id: &str,
-    error: Option<String>,
+    errors: Errors,
 ) -> Page {
     let user = state.admin.user(&signed_in.caller, user_id).await?;
     let query = GrantQuery {
@@ -151,11 +180,12 @@ async fn user_page(
     let consents = state.admin.list_grants(&signed_in.caller, &query).await?;
     let page = UserPage {
         chrome: signed_in.chrome("users"),
+        access: user_roles::access(state, signed_in, user_id).await?,
         user,
         consents,
-        error,
+        errors,
     };
-    Ok(render(view::form_status(&page.error), page.render()))
+    Ok(render(page.errors.status(), page.render()))
 }
 
 /// `GET /dashboard/users/{id}`.
@@ -164,7 +194,7 @@ pub async fn show(
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Page {
-    user_page(&state, &signed_in, &id, None).await
+    user_page(&state, &signed_in, &id, Errors::default()).await
 }
 
 /// `POST /dashboard/users/{id}/block` (`blocked=true|false`): blocking asks first.
@@ -215,7 +245,11 @@ pub async fn set_password(
     match state.admin.update_user(&signed_in.caller, &id, body).await {
         Ok(_) => Ok(found(&user_path(&id))),
         Err(AdminError::InvalidBody(message)) => {
-            user_page(&state, &signed_in, &id, Some(message)).await
+            let errors = Errors {
+                password: Some(message),
+                ..Errors::default()
+            };
+            user_page(&state, &signed_in, &id, errors).await
         }
         Err(other) => Err(other.into()),
     }

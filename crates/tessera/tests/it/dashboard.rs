@@ -585,3 +585,143 @@ async fn signing_keys_are_listed_and_rotated() {
     assert!(row.contains("tessera-dashboard"), "{row}");
     assert!(!logs.contains("No log events"), "{logs}");
 }
+
+/// The role id in a `/dashboard/roles/{id}` redirect.
+fn created_role(response: &Response) -> String {
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let path = location(response);
+    let id = path.strip_prefix("/dashboard/roles/").unwrap_or_default();
+    assert!(id.starts_with("rol_"), "{path}");
+    id.to_owned()
+}
+
+/// The path of the seed user's page, from the users list.
+async fn seed_user_page(admin: &Admin<'_>) -> String {
+    let (_, html) = admin.page("/dashboard/users?q=jane").await;
+    let start = html.find("/dashboard/users/").unwrap();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_role_given_by_email_lists_its_permission_with_the_role_as_source() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let api = format!(
+        "/dashboard/apis/{}",
+        crate::support::API.replace(':', "%3A")
+    );
+    let response = admin
+        .post(&format!("{api}/permissions"), &[("value", "read:clinic")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let response = admin
+        .post("/dashboard/roles", &[("name", "Reception")])
+        .await;
+    let role = format!("/dashboard/roles/{}", created_role(&response));
+    let permission = format!("{} read:clinic", crate::support::API);
+    let response = admin
+        .post(
+            &format!("{role}/permissions"),
+            &[("permission", permission.as_str())],
+        )
+        .await;
+    assert_eq!(location(&response), role);
+    // An email nobody has is refused on the role's page; the seed user's email is found.
+    let response = admin
+        .post(&format!("{role}/users"), &[("user", "nobody@example.com")])
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"role-error\""), "{html}");
+    let response = admin
+        .post(&format!("{role}/users"), &[("user", crate::support::EMAIL)])
+        .await;
+    assert_eq!(location(&response), role);
+    let (_, html) = admin.page(&role).await;
+    assert!(html.contains(crate::support::EMAIL), "{html}");
+
+    let (status, html) = admin.page(&seed_user_page(&admin).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = html
+        .split("<tr>")
+        .find(|row| row.contains(">read:clinic<"))
+        .unwrap_or_else(|| panic!("the permission is listed: {html}"));
+    assert!(row.contains("<td>Reception</td>"), "{row}");
+    assert!(
+        !row.contains("permissions/remove"),
+        "a permission from a role is not removed from the user: {row}"
+    );
+
+    // Renamed, then deleted (after confirming): the user holds neither it nor its permission.
+    let response = admin.post(&role, &[("name", "Front desk")]).await;
+    assert_eq!(location(&response), role);
+    let (_, html) = admin.page("/dashboard/roles?name_filter=front").await;
+    assert!(html.contains("Front desk"), "{html}");
+    let response = admin.post(&format!("{role}/delete"), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK, "a confirmation page");
+    let response = admin
+        .post(&format!("{role}/delete"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(location(&response), "/dashboard/roles");
+    assert_eq!(admin.page(&role).await.0, StatusCode::NOT_FOUND);
+    let (_, html) = admin.page(&seed_user_page(&admin).await).await;
+    assert!(html.contains("This user has no roles."), "{html}");
+    assert!(!html.contains("<td class=\"mono\">read:clinic<"), "{html}");
+}
+
+#[tokio::test]
+async fn a_read_only_admin_sees_roles_but_cannot_change_them() {
+    let server = TestServer::start().await;
+    let root = create_admin(&server, "root", AdminRole::Admin).await;
+    let root = Admin::sign_in(&server, "root", &root).await;
+    let response = root
+        .post(
+            "/dashboard/roles",
+            &[("name", "Auditors"), ("description", "Read the books")],
+        )
+        .await;
+    let role_id = created_role(&response);
+    let role = format!("/dashboard/roles/{role_id}");
+    let password = create_admin(&server, "viewer", AdminRole::ReadOnly).await;
+    let viewer = Admin::sign_in(&server, "viewer", &password).await;
+
+    let (status, html) = viewer.page("/dashboard/roles").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Auditors"), "{html}");
+    assert!(!html.contains("id=\"create\""), "no create form: {html}");
+    let (status, html) = viewer.page(&role).await;
+    assert_eq!(status, StatusCode::OK);
+    for form in ["save", "delete", "add-permission", "add-user"] {
+        assert!(
+            !html.contains(&format!("id=\"{form}\"")),
+            "no {form}: {html}"
+        );
+    }
+    let user_page = seed_user_page(&viewer).await;
+    let (status, html) = viewer.page(&user_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Roles and permissions"), "{html}");
+    assert!(!html.contains("id=\"assign-role\""), "{html}");
+
+    let refused = [
+        ("/dashboard/roles".to_owned(), vec![("name", "Sneaky")]),
+        (role.clone(), vec![("name", "Renamed")]),
+        (format!("{role}/delete"), vec![("confirmed", "yes")]),
+        (
+            format!("{user_page}/roles"),
+            vec![("role_id", role_id.as_str())],
+        ),
+    ];
+    for (path, fields) in refused {
+        let response = viewer.post(&path, &fields).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "POST {path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("You are not allowed to do this"), "{html}");
+    }
+    let (_, html) = root.page("/dashboard/roles").await;
+    assert!(html.contains("Auditors") && !html.contains("Sneaky") && !html.contains("Renamed"));
+    let (_, html) = root.page(&user_page).await;
+    assert!(html.contains("This user has no roles."), "{html}");
+}
