@@ -9,6 +9,7 @@ mod keys;
 mod logs;
 mod roles;
 mod session;
+mod user_access;
 mod user_roles;
 mod users;
 mod view;

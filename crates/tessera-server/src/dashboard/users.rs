@@ -1,5 +1,5 @@
 //! Users: search (a page at a time), create, block/unblock, set password, consents with Revoke
-//! (confirmed), and their roles and permissions (`user_roles`).
+//! (confirmed), and their roles and permissions (`user_access`, `user_roles`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,7 +12,7 @@ use tessera_admin::users::{User, UserBody, UserQuery, CONNECTION};
 use tessera_admin::AdminError;
 
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::user_roles::{self, Access};
+use crate::dashboard::user_access::{self, Access};
 use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
@@ -180,7 +180,7 @@ pub(super) async fn user_page(
     let consents = state.admin.list_grants(&signed_in.caller, &query).await?;
     let page = UserPage {
         chrome: signed_in.chrome("users"),
-        access: user_roles::access(state, signed_in, user_id).await?,
+        access: user_access::access(state, signed_in, user_id).await?,
         user,
         consents,
         errors,
