@@ -2,6 +2,8 @@
 //! ask consent, or answer — a code, or tokens for the opt-in implicit grant — in the order the
 //! protocol's `next_step` decides.
 
+use std::borrow::Cow;
+
 use tessera_protocol::authorize::{
     self, AuthorizationRequest, NextStep, ResponseMode, ResponseType,
 };
@@ -208,12 +210,13 @@ pub async fn permitted_request(
         None => None,
     };
     let permitted = rbac::permitted(state, api.as_deref(), user_id, &request.scope).await?;
-    Ok(
-        (permitted.scope != request.scope).then(|| AuthorizationRequest {
-            scope: permitted.scope,
+    Ok(match permitted.scope {
+        Cow::Owned(scope) if scope != request.scope => Some(AuthorizationRequest {
+            scope,
             ..request.clone()
         }),
-    )
+        _ => None,
+    })
 }
 
 /// Shown when a pending authorization is gone: finished in another tab, or timed out.

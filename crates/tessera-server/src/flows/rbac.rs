@@ -4,6 +4,7 @@
 //! through the catalog, so a change of roles counts from the next token on this node and
 //! within the cache TTL on the others.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use tessera_protocol::{ResourceServer, ScopeSet};
@@ -13,28 +14,29 @@ use crate::state::AppState;
 
 /// What a user may have of an API.
 #[derive(Debug, Clone)]
-pub struct Permitted {
-    pub scope: ScopeSet,
+pub struct Permitted<'a> {
+    /// The requested scopes themselves when the API has no RBAC: no copy on the token path.
+    pub scope: Cow<'a, ScopeSet>,
     /// The `permissions` claim, when the API's dialect carries it.
     pub permissions: Option<Arc<[String]>>,
 }
 
 /// The part of `requested` that `user_id` may have of `api` (all of it without RBAC).
-pub async fn permitted(
+pub async fn permitted<'a>(
     state: &AppState,
     api: Option<&ResourceServer>,
     user_id: &str,
-    requested: &ScopeSet,
-) -> Result<Permitted, InternalError> {
+    requested: &'a ScopeSet,
+) -> Result<Permitted<'a>, InternalError> {
     let Some(api) = api.filter(|api| api.rbac.enforce_policies) else {
         return Ok(Permitted {
-            scope: requested.clone(),
+            scope: Cow::Borrowed(requested),
             permissions: None,
         });
     };
     let held = state.catalog.permissions(user_id, api).await?;
     Ok(Permitted {
-        scope: api.permitted(requested, &held),
+        scope: Cow::Owned(api.permitted(requested, &held)),
         permissions: api.rbac.adds_permissions().then_some(held),
     })
 }
