@@ -138,6 +138,36 @@ impl Sealer {
     }
 }
 
+/// The associated data an action's secret is sealed under: its value opens only as that secret
+/// of that action (and never as a signing key, whose kids have no `:`).
+fn action_secret_context(action_id: &str, name: &str) -> String {
+    format!("action-secret:{action_id}:{name}")
+}
+
+impl Sealer {
+    /// The value of the secret `name` of the action `action_id`, sealed for the store.
+    pub fn seal_action_secret(
+        &self,
+        action_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<String, SecretError> {
+        let sealed = self.seal(&action_secret_context(action_id, name), value.as_bytes())?;
+        // `v1:` and base64url: ASCII.
+        Ok(String::from_utf8_lossy(&sealed).into_owned())
+    }
+}
+
+impl tessera_store::SecretOpener for Sealer {
+    fn open_secret(&self, action_id: &str, name: &str, sealed: &str) -> Option<String> {
+        match self.open(&action_secret_context(action_id, name), sealed.as_bytes()) {
+            Ok(Opened::Sealed(value)) => String::from_utf8(value).ok(),
+            // Plaintext was never stored for a secret: a value without the seal is refused.
+            Ok(Opened::Legacy(_)) | Err(_) => None,
+        }
+    }
+}
+
 /// The file a SQLite database's generated secret is kept in: next to it, `<file>.secret`.
 /// `None` for an in-memory database.
 fn dev_secret_path(database_url: &str) -> Option<PathBuf> {
@@ -296,5 +326,40 @@ mod tests {
             Some(PathBuf::from("t.db.secret"))
         );
         assert_eq!(dev_secret_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn an_action_secret_opens_only_as_itself_and_never_from_plaintext() {
+        use tessera_store::SecretOpener as _;
+        let sealer = Sealer::new(&[7u8; 32]).unwrap();
+        let sealed = sealer
+            .seal_action_secret("a-1", "API_KEY", "s3cret")
+            .unwrap();
+        assert!(sealed.starts_with("v1:") && !sealed.contains("s3cret"));
+        assert_eq!(
+            sealer.open_secret("a-1", "API_KEY", &sealed).as_deref(),
+            Some("s3cret")
+        );
+        assert_eq!(
+            sealer.open_secret("a-2", "API_KEY", &sealed),
+            None,
+            "another action"
+        );
+        assert_eq!(
+            sealer.open_secret("a-1", "OTHER", &sealed),
+            None,
+            "another name"
+        );
+        assert_eq!(
+            sealer.open_secret("a-1", "API_KEY", "s3cret"),
+            None,
+            "plaintext"
+        );
+        let other = Sealer::new(&[8u8; 32]).unwrap();
+        assert_eq!(
+            other.open_secret("a-1", "API_KEY", &sealed),
+            None,
+            "another master secret"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Tessera's storage: one narrow trait per aggregate, implemented for SQLite and PostgreSQL.
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
+mod actions;
 mod error;
 mod jobs;
 mod postgres;
@@ -17,6 +18,10 @@ use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
 };
 
+pub use actions::{
+    Action, ActionBinding, ActionCode, ActionDeletion, ActionSecret, ActionStore, ActionVersion,
+    DeployedAction, SecretOpener,
+};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{
     Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
@@ -478,6 +483,7 @@ pub trait Store:
     + AuditLogStore
     + JobStore
     + RoleStore
+    + ActionStore
     + Housekeeping
     + Send
     + Sync
@@ -500,6 +506,7 @@ impl<T> Store for T where
         + AuditLogStore
         + JobStore
         + RoleStore
+        + ActionStore
         + Housekeeping
         + Send
         + Sync

@@ -3,6 +3,7 @@
 //! `postgres.rs` each mount this directory (see [`crate::sql`] for why), so it compiles once
 //! against each driver.
 
+mod actions;
 mod applications;
 mod grants;
 mod jobs;

@@ -1572,3 +1572,195 @@ async fn role_writes_of_several_rows_are_all_or_nothing() {
         .unwrap();
     assert!(store.effective_permissions(&jane.user_id, "orders").await.unwrap().is_empty());
 }
+
+/// Opens what [`sealed_for`] sealed: the value reversed behind `sealed:{action}/{name}:`.
+struct TestOpener;
+
+impl tessera_store::SecretOpener for TestOpener {
+    fn open_secret(&self, action_id: &str, name: &str, sealed: &str) -> Option<String> {
+        let prefix = format!("sealed:{action_id}/{name}:");
+        sealed
+            .strip_prefix(&prefix)
+            .map(|value| value.chars().rev().collect())
+    }
+}
+
+fn sealed_for(action_id: &str, name: &str, value: &str) -> tessera_store::ActionSecret {
+    tessera_store::ActionSecret {
+        name: name.into(),
+        sealed: format!("sealed:{action_id}/{name}:{}", value.chars().rev().collect::<String>()),
+        updated_at: NOW,
+    }
+}
+
+fn action(id: &str, name: &str, trigger: &str) -> tessera_store::Action {
+    tessera_store::Action {
+        id: id.into(),
+        name: name.into(),
+        draft: tessera_store::ActionCode {
+            trigger_id: trigger.into(),
+            trigger_version: "v3".into(),
+            code: format!("// {name} v1"),
+            runtime: "node18".into(),
+            dependencies: r#"[{"name":"lodash","version":"4.17.21"}]"#.into(),
+            secrets: vec![sealed_for(id, "API_KEY", "k-1")],
+        },
+        deployed_version: None,
+        all_changes_deployed: false,
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+fn binding(id: &str, trigger: &str, action_id: &str) -> tessera_store::ActionBinding {
+    tessera_store::ActionBinding {
+        id: id.into(),
+        trigger_id: trigger.into(),
+        action_id: action_id.into(),
+        display_name: format!("{action_id} bound"),
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn actions_are_unique_by_name_and_listed_by_trigger_and_name() {
+    let (store, _dir) = store().await;
+    store.create_action(&action("a-1", "add-claims", "post-login")).await.unwrap();
+    store.create_action(&action("a-2", "m2m-claims", "credentials-exchange")).await.unwrap();
+    assert!(matches!(
+        store.create_action(&action("a-3", "add-claims", "post-login")).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+    let page = Page { page: 0, per_page: 50 };
+    let all = store.list_actions(page, None, None).await.unwrap();
+    assert_eq!(all.total, 2);
+    assert_eq!(all.items[0], action("a-1", "add-claims", "post-login"));
+    let login = store.list_actions(page, Some("post-login"), None).await.unwrap();
+    assert_eq!(login.items.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a-1"]);
+    let named = store.list_actions(page, None, Some("m2m-claims")).await.unwrap();
+    assert_eq!((named.total, named.items[0].id.as_str()), (1, "a-2"));
+    assert_eq!(store.list_actions(page, Some("post-login"), Some("m2m-claims")).await.unwrap().total, 0);
+    assert_eq!(store.action_by_name("m2m-claims").await.unwrap().unwrap().id, "a-2");
+
+    let mut renamed = action("a-2", "add-claims", "credentials-exchange");
+    assert!(matches!(
+        store.update_action(&renamed).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
+    renamed.name = "exchange-claims".into();
+    renamed.draft.code = "// changed".into();
+    renamed.updated_at = NOW.plus(5);
+    assert!(store.update_action(&renamed).await.unwrap());
+    assert_eq!(store.action("a-2").await.unwrap().unwrap(), renamed);
+    renamed.id = "a-missing".into();
+    assert!(!store.update_action(&renamed).await.unwrap());
+}
+
+#[tokio::test]
+async fn deploying_snapshots_the_draft_into_numbered_immutable_versions() {
+    let (store, _dir) = store().await;
+    let mut draft = action("a-1", "add-claims", "post-login");
+    store.create_action(&draft).await.unwrap();
+    let first = store.deploy_action("a-1", "v-1", NOW.plus(1)).await.unwrap().unwrap();
+    assert_eq!((first.id.as_str(), first.number, first.created_at), ("v-1", 1, NOW.plus(1)));
+    assert_eq!(first.code, draft.draft);
+    let deployed = store.action("a-1").await.unwrap().unwrap();
+    assert_eq!((deployed.deployed_version, deployed.all_changes_deployed), (Some(1), true));
+
+    draft.draft.code = "// add-claims v2".into();
+    draft.draft.secrets = vec![sealed_for("a-1", "API_KEY", "k-2"), sealed_for("a-1", "OTHER", "o")];
+    assert!(store.update_action(&draft).await.unwrap());
+    let changed = store.action("a-1").await.unwrap().unwrap();
+    assert_eq!((changed.deployed_version, changed.all_changes_deployed), (Some(1), false));
+    assert_eq!(store.action_version("a-1", 1).await.unwrap().unwrap(), first, "immutable");
+
+    let second = store.deploy_action("a-1", "v-2", NOW.plus(2)).await.unwrap().unwrap();
+    assert_eq!((second.number, second.code.code.as_str()), (2, "// add-claims v2"));
+    let page = Page { page: 0, per_page: 1 };
+    let versions = store.action_versions("a-1", page).await.unwrap();
+    assert_eq!((versions.total, versions.items[0].number), (2, 2), "newest first");
+    assert!(store.deploy_action("a-missing", "v-3", NOW).await.unwrap().is_none());
+    assert!(store.action_version("a-1", 3).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn deployed_bindings_run_each_bound_actions_deployed_version_in_order_with_secrets_opened() {
+    let (store, _dir) = store().await;
+    for (id, name) in [("a-1", "first"), ("a-2", "second"), ("a-3", "undeployed")] {
+        store.create_action(&action(id, name, "post-login")).await.unwrap();
+    }
+    store.deploy_action("a-1", "v-1", NOW).await.unwrap();
+    store.deploy_action("a-2", "v-2", NOW).await.unwrap();
+    // A draft change after the deploy is not what runs.
+    let mut changed = action("a-2", "second", "post-login");
+    changed.draft.code = "// not deployed".into();
+    store.update_action(&changed).await.unwrap();
+
+    store
+        .replace_bindings("post-login", &[binding("b-1", "post-login", "a-2"), binding("b-2", "post-login", "a-1")])
+        .await
+        .unwrap();
+    let bound = store.bindings("post-login").await.unwrap();
+    assert_eq!(bound.iter().map(|b| b.action_id.as_str()).collect::<Vec<_>>(), ["a-2", "a-1"]);
+    assert_eq!(bound[0].display_name, "a-2 bound");
+    assert_eq!(store.triggers_binding("a-1").await.unwrap(), ["post-login"]);
+
+    let run = store.deployed_bindings("post-login", &TestOpener).await.unwrap();
+    assert_eq!(run.len(), 2);
+    assert_eq!((run[0].action_id.as_str(), run[0].name.as_str(), run[0].version_number), ("a-2", "second", 1));
+    assert_eq!(run[0].code, "// second v1");
+    assert_eq!(run[0].secrets, [("API_KEY".to_owned(), "k-1".to_owned())]);
+    assert!(store.deployed_bindings("credentials-exchange", &TestOpener).await.unwrap().is_empty());
+
+    // Replacing is whole: the new list, in its order, and nothing of the old.
+    store.replace_bindings("post-login", &[binding("b-3", "post-login", "a-1")]).await.unwrap();
+    assert_eq!(store.deployed_bindings("post-login", &TestOpener).await.unwrap()[0].action_id, "a-1");
+    assert!(store.triggers_binding("a-2").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_that_does_not_open_is_corrupt_not_skipped() {
+    let (store, _dir) = store().await;
+    let mut tampered = action("a-1", "tampered", "post-login");
+    tampered.draft.secrets = vec![sealed_for("a-other", "API_KEY", "k")];
+    store.create_action(&tampered).await.unwrap();
+    store.deploy_action("a-1", "v-1", NOW).await.unwrap();
+    store.replace_bindings("post-login", &[binding("b-1", "post-login", "a-1")]).await.unwrap();
+    assert!(matches!(
+        store.deployed_bindings("post-login", &TestOpener).await,
+        Err(tessera_store::StoreError::Corrupt(message)) if message.contains("API_KEY")
+    ));
+}
+
+#[tokio::test]
+async fn a_bound_action_is_deleted_only_by_force_and_takes_its_versions_and_bindings() {
+    let (store, _dir) = store().await;
+    store.create_action(&action("a-1", "bound", "post-login")).await.unwrap();
+    store.deploy_action("a-1", "v-1", NOW).await.unwrap();
+    store.replace_bindings("post-login", &[binding("b-1", "post-login", "a-1")]).await.unwrap();
+    use tessera_store::ActionDeletion;
+    assert_eq!(store.delete_action("a-1", false).await.unwrap(), ActionDeletion::Bound);
+    assert!(store.action("a-1").await.unwrap().is_some(), "nothing deleted");
+    assert_eq!(store.delete_action("a-1", true).await.unwrap(), ActionDeletion::Deleted);
+    assert!(store.bindings("post-login").await.unwrap().is_empty());
+    assert!(store.action_version("a-1", 1).await.unwrap().is_none());
+    assert_eq!(store.delete_action("a-1", true).await.unwrap(), ActionDeletion::NotFound);
+
+    store.create_action(&action("a-2", "unbound", "post-login")).await.unwrap();
+    assert_eq!(store.delete_action("a-2", false).await.unwrap(), ActionDeletion::Deleted);
+}
+
+#[tokio::test]
+async fn bindings_naming_a_missing_action_write_none_of_the_list() {
+    let (store, _dir) = store().await;
+    store.create_action(&action("a-1", "kept", "post-login")).await.unwrap();
+    store.deploy_action("a-1", "v-1", NOW).await.unwrap();
+    store.replace_bindings("post-login", &[binding("b-1", "post-login", "a-1")]).await.unwrap();
+    let replaced = store
+        .replace_bindings("post-login", &[binding("b-2", "post-login", "a-1"), binding("b-3", "post-login", "a-gone")])
+        .await;
+    assert!(replaced.is_err());
+    let bound = store.bindings("post-login").await.unwrap();
+    assert_eq!(bound.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["b-1"]);
+}
