@@ -1,10 +1,12 @@
 //! Tessera's admin service: every Auth0 Management resource Tessera has — applications, APIs,
-//! users, roles, grants, client grants, signing keys, the audit log, brute-force blocks — as typed
+//! users, roles, Actions, grants, client grants, signing keys, the audit log, brute-force blocks — as typed
 //! requests and responses (serde, and the OpenAPI schemas generated from the same types), and
 //! the methods over them. Each method takes the [`Caller`] (who asks, with which scopes) and
 //! returns a typed result or an [`AdminError`]. The Management API's HTTP handlers, the
 //! Dashboard and the CLI's local mode are thin adapters over [`Admin`].
 
+pub mod action_bindings;
+pub mod actions;
 pub mod administrators;
 pub mod bootstrap;
 pub mod client_grants;

@@ -6,7 +6,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 8] = [
+pub const RESOURCES: [&str; 9] = [
     "clients",
     "connections",
     "resource_servers",
@@ -15,6 +15,7 @@ pub const RESOURCES: [&str; 8] = [
     "client_grants",
     "signing_keys",
     "roles",
+    "actions",
 ];
 
 /// Auth0's scopes for who holds a role (there is no `update:role_members`).

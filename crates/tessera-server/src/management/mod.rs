@@ -1,9 +1,10 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! roles and permissions, grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
+//! roles and permissions, Actions, grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
 //! paths, field names, paging and errors. Each handler parses, calls the admin service with the
 //! caller its token names, and renders; the service decides. The API is itself an API
 //! (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
+mod actions;
 mod auth;
 mod client_grants;
 mod clients;
@@ -144,6 +145,42 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/api/v2/roles/{id}/users", |m| {
         on(m, roles::add_users)
     }),
+    route(Method::GET, "/api/v2/actions/actions", |m| {
+        on(m, actions::list)
+    }),
+    route(Method::POST, "/api/v2/actions/actions", |m| {
+        on(m, actions::create)
+    }),
+    route(Method::GET, "/api/v2/actions/actions/{id}", |m| {
+        on(m, actions::get)
+    }),
+    route(Method::PATCH, "/api/v2/actions/actions/{id}", |m| {
+        on(m, actions::update)
+    }),
+    route(Method::DELETE, "/api/v2/actions/actions/{id}", |m| {
+        on(m, actions::delete)
+    }),
+    route(Method::POST, "/api/v2/actions/actions/{id}/deploy", |m| {
+        on(m, actions::deploy)
+    }),
+    route(
+        Method::GET,
+        "/api/v2/actions/actions/{actionId}/versions",
+        |m| on(m, actions::versions),
+    ),
+    route(Method::GET, "/api/v2/actions/triggers", |m| {
+        on(m, actions::triggers)
+    }),
+    route(
+        Method::GET,
+        "/api/v2/actions/triggers/{triggerId}/bindings",
+        |m| on(m, actions::bindings),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v2/actions/triggers/{triggerId}/bindings",
+        |m| on(m, actions::update_bindings),
+    ),
     route(Method::GET, "/api/v2/user-blocks", |m| {
         on(m, user_blocks::get_by_identifier)
     }),

@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
-    client_grants, clients, connections, grants, jobs, keys, logs, resource_servers, roles,
-    user_blocks, users,
+    actions, client_grants, clients, connections, grants, jobs, keys, logs, resource_servers,
+    roles, user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -48,7 +48,7 @@ impl Modify for BearerScheme {
     info(
         title = "Tessera Management API",
         description = "Auth0's Management API v2 for Tessera: applications, APIs, users, \
-                       consents, machine-to-machine grants, signing keys and the audit log. Errors are \
+                       roles, Actions, consents, machine-to-machine grants, signing keys and the audit log. Errors are \
                        `{statusCode, error, message, errorCode}`; lists take `page`, \
                        `per_page` and `include_totals`.",
     ),
@@ -65,6 +65,9 @@ impl Modify for BearerScheme {
         roles::users, roles::add_users,
         roles::user_roles, roles::assign_roles, roles::remove_roles,
         roles::user_permissions, roles::add_user_permissions, roles::remove_user_permissions,
+        actions::list, actions::create, actions::get, actions::update, actions::delete,
+        actions::deploy, actions::versions, actions::triggers, actions::bindings,
+        actions::update_bindings,
         user_blocks::get_by_identifier, user_blocks::delete_by_identifier,
         user_blocks::get_by_id, user_blocks::delete_by_id,
         grants::list, grants::delete_by_user, grants::delete,
@@ -85,6 +88,7 @@ impl Modify for BearerScheme {
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
         (name = "roles", description = "Roles and the permissions they grant (RBAC)"),
+        (name = "actions", description = "Actions: code run at login (post-login) and at machine-to-machine token issuance (credentials-exchange)"),
         (name = "user-blocks", description = "Accounts blocked by brute-force protection"),
         (name = "grants", description = "Users' consents"),
         (name = "client-grants", description = "Machine-to-machine authorizations"),

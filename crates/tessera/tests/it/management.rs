@@ -2,6 +2,7 @@
 //! paths, fields, paging and error bodies. This module holds the harness and the authentication
 //! rules; each resource has its own file below.
 
+mod actions;
 mod client_grants;
 mod clients;
 mod grants;
