@@ -46,6 +46,33 @@ pub struct AccessTokenClaims {
     pub permissions: Option<Arc<[String]>>,
 }
 
+/// Claims an Action added to the tokens of one login (Auth0's `api.idToken.setCustomClaim`,
+/// `api.accessToken.setCustomClaim`). The Action engine refuses restricted names before they
+/// get here, so none of them collides with a claim Tessera sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomClaims {
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub id_token: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub access_token: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CustomClaims {
+    pub fn is_empty(&self) -> bool {
+        self.id_token.is_empty() && self.access_token.is_empty()
+    }
+}
+
+/// A token's claims with custom claims beside them: what is signed when an Action added any,
+/// so tokens without custom claims (and every token read back) keep the plain struct.
+#[derive(Debug, Serialize)]
+pub struct WithCustomClaims<'a, C> {
+    #[serde(flatten)]
+    pub claims: &'a C,
+    #[serde(flatten)]
+    pub custom: &'a serde_json::Map<String, serde_json::Value>,
+}
+
 /// The audience-independent facts every token of one grant shares.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenContext<'a> {

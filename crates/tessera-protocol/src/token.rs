@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::CustomClaims;
 pub use crate::client_auth::{
     authenticate_client, client_credentials, AuthMethod, ClientAuthError, ClientCredentials,
 };
@@ -118,6 +119,9 @@ pub struct CodeGrant {
     /// The SSO session the code was issued in (the ID token's `sid`).
     #[serde(default)]
     pub sid: Option<String>,
+    /// What the login's post-login Actions added to its tokens.
+    #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
+    pub custom_claims: CustomClaims,
 }
 
 /// RFC 6749 §4.1.3: the code was issued to this client, is unexpired, and `redirect_uri` is

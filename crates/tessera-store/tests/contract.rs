@@ -78,6 +78,7 @@ fn code_grant(user_id: &str) -> CodeGrant {
         expires_at: NOW.plus(60),
         code_challenge: None,
         sid: Some("sid-1".into()),
+        custom_claims: Default::default(),
     }
 }
 

@@ -1,4 +1,5 @@
 use crate::common::{client_id, params, scopes, uri, API_ID, CALLBACK};
+use tessera_protocol::claims::CustomClaims;
 use tessera_protocol::error::TokenError;
 use tessera_protocol::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_protocol::token::{check_code, parse_token_request, CodeGrant, TokenRequest};
@@ -308,6 +309,7 @@ fn code_grant(redirect_uri_explicit: bool) -> CodeGrant {
         expires_at: EXPIRES,
         code_challenge: None,
         sid: None,
+        custom_claims: CustomClaims::default(),
     }
 }
 
@@ -516,6 +518,17 @@ fn code_grant_serde_round_trip() {
     let grant = CodeGrant {
         sid: Some("sid-1".to_owned()),
         ..pkce_grant(ChallengeMethod::S256, CHALLENGE)
+    };
+    let json = serde_json::to_string(&grant).unwrap();
+    assert_eq!(serde_json::from_str::<CodeGrant>(&json).unwrap(), grant);
+    let mut custom_claims = CustomClaims::default();
+    custom_claims.id_token.insert(
+        "https://app.example.com/roles".to_owned(),
+        serde_json::json!(["admin"]),
+    );
+    let grant = CodeGrant {
+        custom_claims,
+        ..code_grant(true)
     };
     let json = serde_json::to_string(&grant).unwrap();
     assert_eq!(serde_json::from_str::<CodeGrant>(&json).unwrap(), grant);

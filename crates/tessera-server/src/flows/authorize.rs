@@ -311,6 +311,7 @@ async fn issue_code(
         expires_at: now.plus(state.settings.code_lifetime),
         code_challenge: request.code_challenge.clone(),
         sid: Some(user.sid.clone()),
+        custom_claims: Default::default(),
     };
     state
         .store

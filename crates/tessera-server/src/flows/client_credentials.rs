@@ -58,6 +58,7 @@ pub async fn issue(
         scope: &scope,
         permissions: permissions.as_ref(),
         api: Some(&api),
+        custom_claims: None,
         auth_time: now,
         nonce: None,
         sid: None,

@@ -96,6 +96,7 @@ pub async fn redeem(
         scope: &permitted.scope,
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
+        custom_claims: Some(&grant.custom_claims),
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
         sid: grant.sid.as_deref(),

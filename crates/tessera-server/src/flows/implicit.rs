@@ -69,6 +69,7 @@ pub async fn tokens(
         scope: &permitted.scope,
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
+        custom_claims: None,
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),

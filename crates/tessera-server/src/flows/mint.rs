@@ -8,13 +8,14 @@ use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::random_token;
 use tessera_protocol::claims::{
-    self, AccessTokenClaims, IdTokenClaims, IdTokenFacts, Profile, TokenContext,
+    self, AccessTokenClaims, CustomClaims, IdTokenClaims, IdTokenFacts, Profile, TokenContext,
+    WithCustomClaims,
 };
 use tessera_protocol::scope::OPENID;
 use tessera_protocol::{
     ClientId, GrantType, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
 };
-use tessera_store::User;
+use tessera_store::{JsonObject, User};
 
 use crate::error::InternalError;
 use crate::flows::grant::{internal, TokenFailure};
@@ -42,23 +43,30 @@ fn sign_access_token(
     state: &AppState,
     api: Option<&ResourceServer>,
     claims: &AccessTokenClaims,
+    custom: Option<&JsonObject>,
 ) -> Result<String, InternalError> {
     // The API's `signing_alg` (RS256 for /userinfo-only tokens), with its current key.
     let alg = api.map_or("RS256", |api| api.signing_alg.as_str());
-    Ok(state
-        .keys
-        .current()
-        .signer_for(alg)?
-        .sign("at+jwt", claims)?)
+    let keys = state.keys.current();
+    let signer = keys.signer_for(alg)?;
+    Ok(match custom.filter(|custom| !custom.is_empty()) {
+        None => signer.sign("at+jwt", claims)?,
+        Some(custom) => signer.sign("at+jwt", &WithCustomClaims { claims, custom })?,
+    })
 }
 
 /// Signs an ID token with RS256, the algorithm every OpenID Connect client accepts.
-fn sign_id_token(state: &AppState, claims: &IdTokenClaims) -> Result<String, InternalError> {
-    Ok(state
-        .keys
-        .current()
-        .id_token_signer()?
-        .sign("JWT", claims)?)
+fn sign_id_token(
+    state: &AppState,
+    claims: &IdTokenClaims,
+    custom: Option<&JsonObject>,
+) -> Result<String, InternalError> {
+    let keys = state.keys.current();
+    let signer = keys.id_token_signer()?;
+    Ok(match custom.filter(|custom| !custom.is_empty()) {
+        None => signer.sign("JWT", claims)?,
+        Some(custom) => signer.sign("JWT", &WithCustomClaims { claims, custom })?,
+    })
 }
 
 /// Who the tokens are about.
@@ -79,6 +87,8 @@ pub struct Mint<'a> {
     /// The access token's `permissions` claim (an API with RBAC and an `_authz` dialect).
     pub permissions: Option<&'a Arc<[String]>>,
     pub api: Option<&'a ResourceServer>,
+    /// What Actions added to these tokens.
+    pub custom_claims: Option<&'a CustomClaims>,
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
     pub sid: Option<&'a str>,
@@ -121,7 +131,8 @@ pub fn mint(
             random_token(16)?,
         );
         claims.permissions = m.permissions.cloned();
-        Some(sign_access_token(state, m.api, &claims)?)
+        let custom = m.custom_claims.map(|c| &c.access_token);
+        Some(sign_access_token(state, m.api, &claims, custom)?)
     } else {
         None
     };
@@ -136,7 +147,9 @@ pub fn mint(
                 sid: m.sid,
                 lifetime: settings.id_token_lifetime,
             };
-            Some(sign_id_token(state, &claims::id_token_claims(ctx, facts))?)
+            let custom = m.custom_claims.map(|c| &c.id_token);
+            let claims = claims::id_token_claims(ctx, facts);
+            Some(sign_id_token(state, &claims, custom)?)
         }
         _ => None,
     };

@@ -159,6 +159,7 @@ async fn issue(
         scope: &permitted.scope,
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
+        custom_claims: None,
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),
