@@ -19,6 +19,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod actions;
 mod browser;
 mod floor;
 mod flows;
@@ -258,6 +259,32 @@ async fn scenarios(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
         measured,
         Some((1.0, plain, "C req/s")),
         Goal::Ratio(0.95),
+    );
+
+    // C with an Action: what one post-login Action setting two claims adds to a refresh, one
+    // connection at a time (under a closed-loop load p50 is the queue, not the request).
+    let serial = Target {
+        addr,
+        host: host.clone(),
+        pid: bench.target.pid,
+        dialect: bench.target.dialect,
+        duration: bench.target.duration,
+        concurrency: 1,
+    };
+    let without = serial.refresh_rotation_for(APIS[0].0, &cookies).await?;
+    actions::bind_two_claims(addr, &host).await?;
+    let with = serial.refresh_rotation_for(APIS[0].0, &cookies).await;
+    actions::unbind(addr, &host).await?;
+    let baseline_ms = without.outcome.p50_ms();
+    bench.row("C one connection, no Action", without, None, Goal::None);
+    bench.row(
+        "C one connection, one post-login Action setting two claims",
+        with?,
+        None,
+        Goal::P50AddedMs {
+            baseline_ms,
+            limit_ms: 1.0,
+        },
     );
 
     // D: whole flows.

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::Request;
+use hyper::{Method, Request};
 use serde_json::{json, Value};
 
 use crate::flows;
@@ -21,14 +21,14 @@ pub const ROLES: usize = 10;
 pub const PER_ROLE: usize = 50;
 
 /// A Management API client for the server at `addr`.
-struct Management {
+pub(crate) struct Management {
     addr: SocketAddr,
     host: String,
     bearer: String,
 }
 
 impl Management {
-    async fn connect(addr: SocketAddr, host: &str) -> Result<Management, String> {
+    pub(crate) async fn connect(addr: SocketAddr, host: &str) -> Result<Management, String> {
         let form = format!(
             "grant_type=client_credentials&client_id={MANAGEMENT_CLIENT}&client_secret={}&audience={}",
             flows::encode(MANAGEMENT_SECRET),
@@ -50,8 +50,18 @@ impl Management {
         answer(status, &body, path)
     }
 
-    async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
-        let request = Request::post(path)
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
+        self.send(Method::POST, path, body).await
+    }
+
+    pub(crate) async fn patch(&self, path: &str, body: &Value) -> Result<Value, String> {
+        self.send(Method::PATCH, path, body).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, String> {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
             .header("host", &self.host)
             .header("authorization", &self.bearer)
             .header("content-type", "application/json")

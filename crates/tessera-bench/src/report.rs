@@ -27,6 +27,9 @@ pub enum Goal {
     RatioBelow(f64),
     /// A p99 of at most `times` the p99 of the same load without what the row adds.
     P99Within { baseline_ms: f64, times: f64 },
+    /// A p50 latency at most `limit_ms` above `baseline_ms`, the same load's without what the
+    /// row adds.
+    P50AddedMs { baseline_ms: f64, limit_ms: f64 },
     /// At least this many requests (users, for an import) a second, with the server's peak
     /// memory at most this many MB.
     RateWithin { per_second: f64, rss_mb: f64 },
@@ -59,6 +62,10 @@ impl Goal {
             Goal::P99Within { baseline_ms, times } => {
                 format!("p99 ≤ {times}× {baseline_ms:.2} ms")
             }
+            Goal::P50AddedMs {
+                baseline_ms,
+                limit_ms,
+            } => format!("p50 ≤ {baseline_ms:.2} + {limit_ms} ms"),
             Goal::RateWithin { per_second, rss_mb } => {
                 format!("≥ {per_second:.0}/s, RSS ≤ {rss_mb:.0} MB")
             }
@@ -112,6 +119,16 @@ impl Goal {
                 Some(Verdict {
                     met: ratio <= times,
                     detail: format!("p99 {p99:.2} ms, {ratio:.2}×"),
+                })
+            }
+            Goal::P50AddedMs {
+                baseline_ms,
+                limit_ms,
+            } => {
+                let added = row.outcome().p50_ms() - baseline_ms;
+                Some(Verdict {
+                    met: added <= limit_ms,
+                    detail: format!("adds {added:.2} ms at p50"),
                 })
             }
             Goal::RateWithin { per_second, rss_mb } => {

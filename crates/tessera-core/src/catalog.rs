@@ -6,15 +6,17 @@
 //!
 //! Only hits are cached: an unknown client or user is looked up again each time, so a newly
 //! created one works at once and garbage identifiers cannot fill the maps. Permissions are
-//! looked up only for a user already found, so an empty set is cached too.
+//! looked up only for a user already found, so an empty set is cached too; so is a trigger's
+//! empty list of Actions, which is what nearly every token request finds.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use tessera_actions::{Script, Trigger};
 use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet};
-use tessera_store::{Store, StoreResult, User};
+use tessera_store::{SecretOpener, Store, StoreResult, User};
 
 /// Entries one map holds before it is emptied; far above any real tenant's clients and APIs,
 /// and a bound on the memory a stream of distinct users can take.
@@ -22,6 +24,9 @@ const MAX_ENTRIES: usize = 50_000;
 
 /// The permissions a user holds on an API, shared with every token that carries them.
 type Held = Arc<[String]>;
+
+/// The deployed Actions bound to a trigger, in order.
+pub type Bound = Arc<[Arc<Script>]>;
 
 /// Cached reads in front of the store.
 #[derive(Clone)]
@@ -32,6 +37,7 @@ pub struct Catalog {
     client_grants: Arc<Expiring<(ClientId, String), ScopeSet>>,
     users: Arc<Expiring<String, User>>,
     permissions: Arc<Expiring<(String, String), Held>>,
+    actions: Arc<Expiring<Trigger, Bound>>,
 }
 
 impl Catalog {
@@ -44,6 +50,7 @@ impl Catalog {
             client_grants: Arc::new(Expiring::new(ttl)),
             users: Arc::new(Expiring::new(ttl)),
             permissions: Arc::new(Expiring::new(ttl)),
+            actions: Arc::new(Expiring::new(ttl)),
         }
     }
 
@@ -110,8 +117,38 @@ impl Catalog {
         Ok(Arc::clone(&self.permissions.insert(key, held)))
     }
 
+    /// The deployed Actions bound to `trigger`, in order, their secrets opened with `opener`.
+    pub async fn actions(&self, trigger: Trigger, opener: &dyn SecretOpener) -> StoreResult<Bound> {
+        if let Some(hit) = self.actions.get(&trigger) {
+            return Ok(Arc::clone(&hit));
+        }
+        let deployed = self
+            .store
+            .deployed_bindings(trigger.as_str(), opener)
+            .await?;
+        let bound: Bound = deployed
+            .into_iter()
+            .map(|action| {
+                Arc::new(Script {
+                    id: action.action_id,
+                    name: action.name,
+                    version: action.version_number,
+                    code: Arc::from(action.code),
+                    secrets: action.secrets,
+                })
+            })
+            .collect();
+        Ok(Arc::clone(&self.actions.insert(trigger, bound)))
+    }
+
+    /// Forgets `user_id`, whom this node just changed.
+    pub fn forget_user(&self, user_id: &str) {
+        self.users.remove(user_id);
+    }
+
     /// Forgets everything: the next reads go to the store.
     pub fn clear(&self) {
+        self.actions.clear();
         self.clients.clear();
         self.apis.clear();
         self.client_grants.clear();
@@ -160,6 +197,16 @@ impl<K: Eq + Hash, V> Expiring<K, V> {
             entries.insert(key, (Instant::now(), Arc::clone(&value)));
         }
         value
+    }
+
+    fn remove<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(key);
+        }
     }
 
     fn clear(&self) {

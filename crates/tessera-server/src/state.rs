@@ -78,6 +78,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// The audit log; [`AppState::record`] adds an event.
     pub audit: Audit,
+    /// The engines Actions run in.
+    pub actions: tessera_actions::Engine,
 }
 
 impl Shared {

@@ -16,8 +16,8 @@ use tessera_admin::bootstrap::NewCredentials;
 use tessera_core::clock::Clock;
 
 pub use commands::{
-    ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, RolesAction, StoreArgs,
-    UsersAction,
+    ActionsAction, ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, RolesAction,
+    StoreArgs, UsersAction,
 };
 pub use keys::{KeysAction, KeysArgs};
 pub use operation::{Answer, Noun, Operation};
@@ -68,18 +68,21 @@ pub enum Manage {
     ClientGrants(On<ClientGrantsAction>),
     /// Roles (RBAC): list, get, create, update, delete, their permissions and users.
     Roles(On<RolesAction>),
+    /// Auth0 Actions: deploy one from its JavaScript file, list them.
+    Actions(On<ActionsAction>),
 }
 
 impl Manage {
-    fn into_parts(self) -> (StoreArgs, Operation) {
-        match self {
+    fn into_parts(self) -> Result<(StoreArgs, Operation), String> {
+        Ok(match self {
             Manage::Clients(on) => (on.store, on.action.operation()),
             Manage::Apis(on) => (on.store, on.action.operation()),
             Manage::Users(on) => (on.store, on.action.operation()),
             Manage::Grants(on) => (on.store, on.action.operation()),
             Manage::ClientGrants(on) => (on.store, on.action.operation()),
             Manage::Roles(on) => (on.store, on.action.operation()),
-        }
+            Manage::Actions(on) => (on.store, on.action.operation()?),
+        })
     }
 }
 
@@ -112,7 +115,7 @@ impl Target {
 
 /// Runs a resource command; the error is the message to print, with what to do next.
 pub async fn run(remote: Remote, manage: Manage, clock: Clock) -> Result<(), String> {
-    let (store, operation) = manage.into_parts();
+    let (store, operation) = manage.into_parts()?;
     execute(&remote, store.config.as_deref(), operation, clock).await
 }
 

@@ -97,6 +97,14 @@ pub struct Config {
     pub log_token_exchanges: TokenExchangeLogging,
     /// With `log_token_exchanges = "sampled"`, one token exchange in this many is recorded.
     pub log_sample_every: u32,
+    /// JavaScript engines that run Actions (each a thread with a warm QuickJS heap); 0: one
+    /// per core.
+    pub actions_engines: usize,
+    /// CPU time one Action may take in one execution, milliseconds; past it the Action is
+    /// stopped and the login refused.
+    pub actions_cpu_time_ms: u64,
+    /// The heap of one Actions engine, MiB.
+    pub actions_memory_mb: usize,
 }
 
 /// How token exchange events are logged (see [`Config::log_token_exchanges`]).
@@ -144,6 +152,9 @@ impl Default for Config {
             log_retention_days_by_type: BTreeMap::new(),
             log_max_events: 1_000_000,
             log_token_exchanges: TokenExchangeLogging::Sampled,
+            actions_engines: 0,
+            actions_cpu_time_ms: 1000,
+            actions_memory_mb: 64,
             log_sample_every: 100,
         }
     }

@@ -174,8 +174,19 @@ pub async fn build_state(
             keys: Arc::clone(&keys),
         }),
     });
+    let engines = match config.actions_engines {
+        0 => cores,
+        n => n,
+    };
+    let limits = tessera_actions::Limits {
+        memory_bytes: config.actions_memory_mb.saturating_mul(1 << 20),
+        cpu_time: Duration::from_millis(config.actions_cpu_time_ms),
+        ..tessera_actions::Limits::default()
+    };
+    let actions = tessera_actions::Engine::new(engines, limits)?;
     let state = AppState::new(Shared {
         admin,
+        actions,
         settings: Arc::new(settings),
         catalog,
         store,

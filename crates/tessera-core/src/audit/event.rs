@@ -48,11 +48,15 @@ pub enum EventType {
     ConsentRevoked,
     /// `sapi`: a Management API operation (signing key rotation or revocation).
     ApiOperation,
+    /// `ferft`: a refresh token exchange failed (an Action refused it).
+    RefreshTokenExchangeFailed,
+    /// `feccft`: a client credentials exchange failed (an Action refused it).
+    ClientCredentialsExchangeFailed,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 16] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -67,6 +71,8 @@ impl EventType {
         EventType::ConsentGranted,
         EventType::ConsentRevoked,
         EventType::ApiOperation,
+        EventType::RefreshTokenExchangeFailed,
+        EventType::ClientCredentialsExchangeFailed,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -86,6 +92,8 @@ impl EventType {
             EventType::ConsentGranted => "consent_granted",
             EventType::ConsentRevoked => "consent_revoked",
             EventType::ApiOperation => "sapi",
+            EventType::RefreshTokenExchangeFailed => "ferft",
+            EventType::ClientCredentialsExchangeFailed => "feccft",
         }
     }
 
@@ -106,6 +114,12 @@ impl EventType {
             EventType::ConsentGranted => "Consent granted",
             EventType::ConsentRevoked => "Consent revoked",
             EventType::ApiOperation => "Management API operation",
+            EventType::RefreshTokenExchangeFailed => {
+                "Failed exchange of Refresh Token for Access Token"
+            }
+            EventType::ClientCredentialsExchangeFailed => {
+                "Failed exchange of Client Credentials for Access Token"
+            }
         }
     }
 

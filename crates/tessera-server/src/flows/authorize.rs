@@ -16,9 +16,11 @@ use tessera_protocol::{
 use tessera_store::PendingAuthorization;
 
 use crate::error::InternalError;
+use crate::flows::actions::{self, LoginDecision};
 use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
 use crate::flows::{implicit, rbac};
 use crate::state::AppState;
+use tessera_core::audit::RequestContext;
 use tessera_core::crypto::new_secret;
 
 /// An authorization response (or error) for the client, and how it is delivered.
@@ -64,6 +66,7 @@ pub async fn begin(
     state: &AppState,
     params: &Params,
     cookies: &BrowserCookies,
+    origin: &RequestContext,
 ) -> Result<Outcome, InternalError> {
     let now = state.clock.now();
     let client = match params.get("client_id").ok().flatten() {
@@ -101,6 +104,7 @@ pub async fn begin(
         session.map(Authenticated::from_session),
         false,
         Stage::New(cookies),
+        origin,
         now,
     )
     .await
@@ -144,6 +148,7 @@ pub async fn proceed(
     authenticated: Option<Authenticated>,
     consented_now: bool,
     stage: Stage<'_>,
+    origin: &RequestContext,
     now: Timestamp,
 ) -> Result<Outcome, InternalError> {
     // With RBAC, what the user may have is what is asked for: consent, the code and the
@@ -186,7 +191,9 @@ pub async fn proceed(
                     return Ok(Outcome::ErrorPage(already_completed()));
                 }
             }
-            Ok(Outcome::ToClient(answer(state, request, &user, now).await?))
+            Ok(Outcome::ToClient(
+                answer(state, request, &user, origin, now).await?,
+            ))
         }
         (Ok(step), _, Stage::Pending(pending)) => Ok(Outcome::Interact {
             location: interaction_location(step, &pending.id),
@@ -270,11 +277,25 @@ async fn answer(
     state: &AppState,
     request: &AuthorizationRequest,
     user: &Authenticated,
+    origin: &RequestContext,
     now: Timestamp,
 ) -> Result<ClientResponse, InternalError> {
+    // Auth0 runs post-login Actions once the user is known, before anything is issued; a
+    // denial reaches the client as `access_denied` with the Action's reason.
+    let decision = match actions::at_authorization(state, request, &user.user_id, origin).await? {
+        Ok(decision) => decision,
+        Err(refused) => {
+            let error = AuthorizeError::new(Code::AccessDenied, refused.description);
+            return Ok(request_error(state, request, &error));
+        }
+    };
+    let decision = decision.as_ref();
     let mut params: Vec<(&'static str, String)> = match request.response_type {
-        ResponseType::Code => vec![("code", issue_code(state, request, user, now).await?)],
-        _ => match implicit::tokens(state, request, user, now).await? {
+        ResponseType::Code => vec![(
+            "code",
+            issue_code(state, request, user, decision, now).await?,
+        )],
+        _ => match implicit::tokens(state, request, user, decision, now).await? {
             Ok(tokens) => tokens.params(),
             Err(refused) => return Ok(request_error(state, request, &refused)),
         },
@@ -296,6 +317,7 @@ async fn issue_code(
     state: &AppState,
     request: &AuthorizationRequest,
     user: &Authenticated,
+    decision: Option<&LoginDecision>,
     now: Timestamp,
 ) -> Result<String, InternalError> {
     let code = new_secret()?;
@@ -304,14 +326,16 @@ async fn issue_code(
         redirect_uri: request.redirect_uri.clone(),
         redirect_uri_explicit: request.redirect_uri_explicit,
         user_id: user.user_id.clone(),
-        scope: request.scope.clone(),
+        scope: decision.map_or_else(|| request.scope.clone(), |d| d.scope.clone()),
         audience: request.audience.clone(),
         nonce: request.nonce.clone(),
         auth_time: user.auth.auth_time,
         expires_at: now.plus(state.settings.code_lifetime),
         code_challenge: request.code_challenge.clone(),
         sid: Some(user.sid.clone()),
-        custom_claims: Default::default(),
+        custom_claims: decision
+            .map(|d| d.custom_claims.clone())
+            .unwrap_or_default(),
     };
     state
         .store

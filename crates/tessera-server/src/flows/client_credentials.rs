@@ -9,6 +9,8 @@ use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::token::{client_credentials_audience, client_credentials_scope};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, Timestamp};
 
+use crate::flows::actions::event::ExchangeFacts;
+use crate::flows::actions::{self, refused};
 use crate::flows::grant::{internal, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::state::AppState;
@@ -52,13 +54,23 @@ pub async fn issue(
         .rbac
         .adds_permissions()
         .then(|| scope.iter().map(|s| s.to_string()).collect());
+    let facts = ExchangeFacts {
+        client,
+        api: &api,
+        scope: &scope,
+        request,
+    };
+    let custom_claims = actions::credentials_exchange(state, facts)
+        .await
+        .map_err(internal)?
+        .map_err(refused)?;
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::Client,
         scope: &scope,
         permissions: permissions.as_ref(),
         api: Some(&api),
-        custom_claims: None,
+        custom_claims: custom_claims.as_ref(),
         auth_time: now,
         nonce: None,
         sid: None,

@@ -8,6 +8,7 @@ use tessera_protocol::scope::OFFLINE_ACCESS;
 use tessera_protocol::{AuthorizeErrorCode, GrantType, ScopeSet, Timestamp};
 
 use crate::error::InternalError;
+use crate::flows::actions::LoginDecision;
 use crate::flows::browser::Authenticated;
 use crate::flows::mint::{mint, Mint, Subject};
 use crate::flows::rbac;
@@ -46,6 +47,7 @@ pub async fn tokens(
     state: &AppState,
     request: &AuthorizationRequest,
     user: &Authenticated,
+    decision: Option<&LoginDecision>,
     now: Timestamp,
 ) -> Result<Result<ImplicitTokens, AuthorizeError>, InternalError> {
     let profile = match state.catalog.user(&user.user_id).await? {
@@ -61,7 +63,8 @@ pub async fn tokens(
         Some(identifier) => state.catalog.api(identifier).await?,
         None => None,
     };
-    let scope = request.scope.filter(|s| s.as_str() != OFFLINE_ACCESS);
+    let asked = decision.map_or(&request.scope, |d| &d.scope);
+    let scope = asked.filter(|s| s.as_str() != OFFLINE_ACCESS);
     let permitted = rbac::permitted(state, api.as_deref(), &profile.user_id, &scope).await?;
     let m = Mint {
         client_id: &request.client_id,
@@ -69,7 +72,7 @@ pub async fn tokens(
         scope: &permitted.scope,
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
-        custom_claims: None,
+        custom_claims: decision.map(|d| &d.custom_claims),
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),

@@ -6,8 +6,9 @@
 //! issuance) → `grant` (the failure type and the user and API lookups). The authorization
 //! endpoint's: `interaction` (login, consent) → `authorize` → `implicit` → `mint`, with
 //! `browser` (cookies, the SSO session) below them. Both ask `rbac` which scopes and
-//! permissions a user may have of an API.
+//! permissions a user may have of an API, and run `actions` (Auth0 Actions) before minting.
 
+pub mod actions;
 pub mod authorize;
 pub mod browser;
 pub mod client_auth;

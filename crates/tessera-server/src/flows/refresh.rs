@@ -7,6 +7,8 @@ use tessera_core::crypto::new_secret;
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
+use crate::flows::actions::event::{LoginFacts, Protocol};
+use crate::flows::actions::{self, refused};
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::flows::rbac;
@@ -153,13 +155,29 @@ async fn issue(
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, scope)
         .await
         .map_err(internal)?;
+    // Auth0 runs post-login Actions at every refresh token exchange too.
+    let facts = LoginFacts {
+        user: &user,
+        client,
+        api: api.as_deref(),
+        scope: &permitted.scope,
+        redirect_uri: None,
+        state: None,
+        protocol: Protocol::RefreshToken,
+        request,
+        query: &[],
+    };
+    let decision = actions::post_login(state, facts)
+        .await
+        .map_err(internal)?
+        .map_err(refused)?;
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::User(&user),
-        scope: &permitted.scope,
+        scope: decision.as_ref().map_or(&permitted.scope, |d| &d.scope),
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
-        custom_claims: None,
+        custom_claims: decision.as_ref().map(|d| &d.custom_claims),
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),

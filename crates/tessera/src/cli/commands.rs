@@ -11,7 +11,10 @@ use tessera_admin::resource_servers::{Permission, ResourceServerBody};
 use tessera_admin::roles::{PermissionRef, PermissionsBody, RoleBody, RolesBody, UsersBody};
 use tessera_admin::users::UserBody;
 
-use crate::cli::operation::{ApiOp, ClientGrantOp, ClientOp, GrantOp, Operation, RoleOp, UserOp};
+use crate::cli::operation::{
+    ActionOp, ApiOp, ClientGrantOp, ClientOp, DeployAction, GrantOp, Operation, RoleOp, UserOp,
+};
+use tessera_admin::actions::SecretInput;
 
 /// Where the local store is (without --server).
 #[derive(Debug, Clone, Default, Args)]
@@ -389,6 +392,69 @@ impl PermissionArgs {
                 })
                 .collect(),
         }
+    }
+}
+
+/// `tessera actions …`.
+#[derive(Debug, Subcommand)]
+pub enum ActionsAction {
+    /// List the actions, with their trigger and deployed version.
+    List,
+    /// Create or update the action named after FILE (or --name) from its JavaScript, deploy
+    /// it, and bind it to its trigger (last) unless it is bound already.
+    Deploy {
+        /// The Action's source: `exports.onExecutePostLogin = async (event, api) => {…}`.
+        file: std::path::PathBuf,
+        /// `post-login` or `credentials-exchange`.
+        #[arg(long, value_parser = ["post-login", "credentials-exchange"])]
+        trigger: String,
+        /// The action's name (default: the file name without its extension).
+        #[arg(long)]
+        name: Option<String>,
+        /// A secret as NAME=VALUE (repeat for several): `event.secrets.NAME`. The action's
+        /// secrets become exactly these.
+        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        secrets: Vec<String>,
+    },
+}
+
+impl ActionsAction {
+    pub fn operation(self) -> Result<Operation, String> {
+        Ok(Operation::Actions(match self {
+            ActionsAction::List => ActionOp::List,
+            ActionsAction::Deploy {
+                file,
+                trigger,
+                name,
+                secrets,
+            } => {
+                let code = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                let name = match name {
+                    Some(name) => name,
+                    None => file
+                        .file_stem()
+                        .map(|stem| stem.to_string_lossy().into_owned())
+                        .ok_or_else(|| format!("{} names no file", file.display()))?,
+                };
+                let secrets = secrets
+                    .iter()
+                    .map(|pair| match pair.split_once('=') {
+                        Some((name, value)) if !name.is_empty() => Ok(SecretInput {
+                            name: name.to_owned(),
+                            value: Some(value.to_owned()),
+                        }),
+                        _ => Err(format!("--secret {pair:?}: expected NAME=VALUE")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                ActionOp::Deploy(DeployAction {
+                    name,
+                    trigger,
+                    code,
+                    secrets,
+                })
+            }
+        }))
     }
 }
 

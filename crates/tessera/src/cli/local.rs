@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
+use tessera_admin::action_bindings::{BindingInput, BindingRef, BindingsBody, RefType};
+use tessera_admin::actions::ActionQuery;
 use tessera_admin::jobs::{ImportRequest, JobView, FILE_PIECE};
-use tessera_admin::paging::every;
+use tessera_admin::paging::{every, Paging, MAX_PER_PAGE};
 use tessera_admin::roles::RoleQuery;
 use tessera_admin::users::UserQuery;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
@@ -14,8 +16,8 @@ use tessera_core::crypto::Passwords;
 
 use crate::cli::credentials_notice;
 use crate::cli::operation::{
-    done_message, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp,
-    Operation, Refused, RoleOp, UserOp,
+    done_message, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp,
+    KeyOp, Operation, Refused, RoleOp, UserOp,
 };
 use crate::config::Config;
 
@@ -75,6 +77,7 @@ impl Local {
             Operation::ClientGrants(op) => self.client_grants(op).await,
             Operation::Keys(op) => self.keys(op).await,
             Operation::Roles(op) => self.roles(op).await,
+            Operation::Actions(op) => self.actions(op).await,
         };
         self.admin.flush_audit().await;
         answer.map_err(failure)
@@ -221,6 +224,56 @@ impl Local {
                 Answer::Done(format!("Deleted the client grant `{id}`."))
             }
         })
+    }
+
+    async fn actions(&self, op: ActionOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        let everything = Paging {
+            page: Some(0),
+            per_page: Some(MAX_PER_PAGE),
+            include_totals: None,
+        };
+        match op {
+            ActionOp::List => {
+                let list = admin
+                    .list_actions(caller, &ActionQuery::default(), &everything)
+                    .await?;
+                Ok(Answer::Actions(list.actions))
+            }
+            ActionOp::Deploy(source) => {
+                let named = ActionQuery {
+                    action_name: Some(source.name.clone()),
+                    ..ActionQuery::default()
+                };
+                let found = admin.list_actions(caller, &named, &everything).await?;
+                let action = match found.actions.into_iter().next() {
+                    Some(action) => {
+                        admin
+                            .update_action(caller, &action.id, source.body(false))
+                            .await?
+                    }
+                    None => admin.create_action(caller, source.body(true)).await?,
+                };
+                let version = admin.deploy_action(caller, &action.id).await?;
+                let bound = admin
+                    .trigger_bindings(caller, &source.trigger, &everything)
+                    .await?;
+                let ids: Vec<String> = bound.bindings.iter().map(|b| b.action.id.clone()).collect();
+                let newly_bound = !ids.contains(&action.id);
+                if newly_bound {
+                    let body = bindings_after(&ids, &action.id);
+                    admin
+                        .update_trigger_bindings(caller, &source.trigger, body)
+                        .await?;
+                }
+                Ok(Answer::Done(done_message(Change::ActionDeployed {
+                    name: &source.name,
+                    trigger: &source.trigger,
+                    version: version.number,
+                    newly_bound,
+                })))
+            }
+        }
     }
 
     async fn roles(&self, op: RoleOp) -> AdminResult<Answer> {
@@ -376,4 +429,21 @@ fn failure(error: AdminError) -> Failure {
         message: error.to_string(),
         status: None,
     }
+}
+
+/// The bindings `ids` (in order) with `action_id` added last, each by its id.
+pub(crate) fn bindings_after(ids: &[String], action_id: &str) -> BindingsBody {
+    let bindings = ids
+        .iter()
+        .map(String::as_str)
+        .chain([action_id])
+        .map(|id| BindingInput {
+            reference: BindingRef {
+                kind: RefType::ActionId,
+                value: id.to_owned(),
+            },
+            display_name: None,
+        })
+        .collect();
+    BindingsBody { bindings }
 }

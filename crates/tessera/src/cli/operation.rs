@@ -2,6 +2,7 @@
 //! gets — the same whether the local store or a running server's Management API answers it.
 
 use serde::Serialize;
+use tessera_admin::actions::{Action, SecretInput};
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::{Client, ClientBody};
 use tessera_admin::grants::{Grant, GrantQuery};
@@ -23,6 +24,7 @@ pub enum Noun {
     ClientGrants,
     Keys,
     Roles,
+    Actions,
 }
 
 impl Noun {
@@ -36,6 +38,7 @@ impl Noun {
             Noun::ClientGrants => "tessera client-grants list",
             Noun::Keys => "tessera keys list",
             Noun::Roles => "tessera roles list",
+            Noun::Actions => "tessera actions list",
         }
     }
 }
@@ -50,6 +53,7 @@ pub enum Operation {
     ClientGrants(ClientGrantOp),
     Keys(KeyOp),
     Roles(RoleOp),
+    Actions(ActionOp),
 }
 
 impl Operation {
@@ -62,6 +66,7 @@ impl Operation {
             Operation::ClientGrants(_) => Noun::ClientGrants,
             Operation::Keys(_) => Noun::Keys,
             Operation::Roles(_) => Noun::Roles,
+            Operation::Actions(_) => Noun::Actions,
         }
     }
 }
@@ -123,6 +128,49 @@ pub enum RoleOp {
 }
 
 #[derive(Debug, Clone)]
+pub enum ActionOp {
+    List,
+    /// Creates the action named so (or changes its code and secrets), deploys it, and binds
+    /// it last to its trigger unless it is bound already.
+    Deploy(DeployAction),
+}
+
+/// An action's source to deploy.
+#[derive(Debug, Clone)]
+pub struct DeployAction {
+    pub name: String,
+    /// `post-login` or `credentials-exchange`.
+    pub trigger: String,
+    pub code: String,
+    pub secrets: Vec<SecretInput>,
+}
+
+impl DeployAction {
+    /// The trigger as an action declares it (Auth0's current version of each).
+    pub fn supported_trigger(&self) -> tessera_admin::actions::ActionTrigger {
+        let version = match self.trigger.as_str() {
+            "credentials-exchange" => "v2",
+            _ => "v3",
+        };
+        tessera_admin::actions::ActionTrigger {
+            id: self.trigger.clone(),
+            version: Some(version.to_owned()),
+        }
+    }
+
+    /// The body that creates the action, or (without the name and trigger) changes it.
+    pub fn body(&self, creating: bool) -> tessera_admin::actions::ActionBody {
+        tessera_admin::actions::ActionBody {
+            name: creating.then(|| self.name.clone()),
+            supported_triggers: creating.then(|| vec![self.supported_trigger()]),
+            code: Some(self.code.clone()),
+            secrets: Some(self.secrets.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub enum GrantOp {
     List(GrantQuery),
     Delete(String),
@@ -177,6 +225,7 @@ pub enum Answer {
     RolePermissions(Vec<RolePermission>),
     RoleUsers(Vec<RoleUser>),
     UserPermissions(Vec<UserPermission>),
+    Actions(Vec<Action>),
     /// A deletion or a change with nothing to show but what happened.
     #[serde(skip)]
     Done(String),
@@ -224,6 +273,21 @@ pub fn done_message(change: Change<'_>) -> String {
         Change::UserPermissions { user, added: false } => {
             format!("Took the permissions from `{user}`.")
         }
+        Change::ActionDeployed {
+            name,
+            trigger,
+            version,
+            newly_bound,
+        } => {
+            let bound = if newly_bound {
+                format!("bound it to {trigger}, after the Actions already there")
+            } else {
+                format!("it was bound to {trigger} already")
+            };
+            format!(
+                "Deployed `{name}` as version {version}; {bound}. It runs from the next token on."
+            )
+        }
     }
 }
 
@@ -231,8 +295,23 @@ pub fn done_message(change: Change<'_>) -> String {
 #[derive(Debug, Clone, Copy)]
 pub enum Change<'a> {
     RoleDeleted(&'a str),
-    RolePermissions { role: &'a str, added: bool },
+    RolePermissions {
+        role: &'a str,
+        added: bool,
+    },
     RoleUsers(&'a str),
-    UserRoles { user: &'a str, added: bool },
-    UserPermissions { user: &'a str, added: bool },
+    UserRoles {
+        user: &'a str,
+        added: bool,
+    },
+    UserPermissions {
+        user: &'a str,
+        added: bool,
+    },
+    ActionDeployed {
+        name: &'a str,
+        trigger: &'a str,
+        version: u32,
+        newly_bound: bool,
+    },
 }

@@ -8,14 +8,16 @@ use axum::http::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tessera_admin::action_bindings::ActionBindingList;
+use tessera_admin::actions::{Action, ActionList, ActionVersion};
 use tessera_admin::jobs::JobView;
 use tessera_admin::paging::MAX_PER_PAGE;
 use tessera_admin::scopes::management_audience;
 
-use crate::cli::local::follow_job;
+use crate::cli::local::{bindings_after, follow_job};
 use crate::cli::operation::{
-    done_message, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp, KeyOp,
-    Operation, Refused, RoleOp, UserOp,
+    done_message, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp,
+    KeyOp, Operation, Refused, RoleOp, UserOp,
 };
 use crate::cli::{render, Remote};
 
@@ -27,6 +29,7 @@ const CLIENT_GRANTS: &str = "/api/v2/client-grants";
 const KEYS: &str = "/api/v2/keys/signing";
 const ROLES: &str = "/api/v2/roles";
 const JOBS: &str = "/api/v2/jobs/users-imports";
+const ACTIONS: &str = "/api/v2/actions/actions";
 /// At most this many pages are fetched (10,000 items).
 const MAX_PAGES: u32 = 100;
 
@@ -130,6 +133,7 @@ impl Server {
             Operation::ClientGrants(op) => self.client_grants(op).await,
             Operation::Keys(op) => self.keys(op).await,
             Operation::Roles(op) => self.roles(op).await,
+            Operation::Actions(op) => self.actions(op).await,
         }
     }
 
@@ -281,6 +285,57 @@ impl Server {
                 Answer::Done(format!("Deleted the client grant `{id}`."))
             }
         })
+    }
+
+    async fn actions(&self, op: ActionOp) -> Result<Answer, Failure> {
+        let all = |request: Request| {
+            let mut request = request;
+            request
+                .query
+                .push(("per_page".into(), MAX_PER_PAGE.to_string()));
+            request
+        };
+        match op {
+            ActionOp::List => {
+                let list: ActionList = self.one(all(Request::get(ACTIONS))).await?;
+                Ok(Answer::Actions(list.actions))
+            }
+            ActionOp::Deploy(source) => {
+                let named = Request::get(ACTIONS).query(&json!({ "actionName": source.name }));
+                let found: ActionList = self.one(all(named)).await?;
+                let action: Action = match found.actions.into_iter().next() {
+                    Some(action) => {
+                        let patch = Request::with(
+                            Method::PATCH,
+                            path(ACTIONS, &action.id),
+                            body(&source.body(false)),
+                        );
+                        self.one(patch).await?
+                    }
+                    None => {
+                        let create = Request::with(Method::POST, ACTIONS, body(&source.body(true)));
+                        self.one(create).await?
+                    }
+                };
+                let deploy = Request::with(Method::POST, of(ACTIONS, &action.id, "deploy"), None);
+                let version: ActionVersion = self.one(deploy).await?;
+                let bindings = format!("/api/v2/actions/triggers/{}/bindings", source.trigger);
+                let bound: ActionBindingList = self.one(all(Request::get(&bindings))).await?;
+                let ids: Vec<String> = bound.bindings.iter().map(|b| b.action.id.clone()).collect();
+                let newly_bound = !ids.contains(&action.id);
+                if newly_bound {
+                    let update = bindings_after(&ids, &action.id);
+                    self.send(Request::with(Method::PATCH, bindings, body(&update)))
+                        .await?;
+                }
+                Ok(Answer::Done(done_message(Change::ActionDeployed {
+                    name: &source.name,
+                    trigger: &source.trigger,
+                    version: version.number,
+                    newly_bound,
+                })))
+            }
+        }
     }
 
     async fn roles(&self, op: RoleOp) -> Result<Answer, Failure> {

@@ -71,6 +71,7 @@ pub fn shown(answer: &Answer, json: bool) -> String {
         ),
         Answer::Job(job) => job_summary(job),
         Answer::Roles(items) => table(items, Noun::Roles),
+        Answer::Actions(items) => table(items, Noun::Actions),
         Answer::Role(role) => detail(role, "id"),
         Answer::RolePermissions(items) => table_or(
             items,
@@ -107,6 +108,28 @@ fn words(items: &[String], separator: &str) -> String {
 pub trait Row {
     const HEADER: &'static [&'static str];
     fn cells(&self) -> Vec<String>;
+}
+
+impl Row for tessera_admin::actions::Action {
+    const HEADER: &'static [&'static str] = &["ID", "NAME", "TRIGGER", "DEPLOYED", "UP TO DATE"];
+    fn cells(&self) -> Vec<String> {
+        let triggers: Vec<&str> = self
+            .supported_triggers
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        let deployed = self
+            .deployed_version
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |v| format!("v{}", v.number));
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            triggers.join(" "),
+            deployed,
+            self.all_changes_deployed.to_string(),
+        ]
+    }
 }
 
 impl Row for Client {
@@ -251,6 +274,10 @@ fn empty(noun: Noun) -> &'static str {
              `tessera client-grants create --client ID --audience API --scope SCOPE`."
         }
         Noun::Roles => "No roles yet: create one with `tessera roles create --name NAME`.",
+        Noun::Actions => {
+            "No actions yet: deploy one with \
+             `tessera actions deploy FILE.js --trigger post-login`."
+        }
         Noun::Keys => {
             "No signing keys yet: a server generates them at its first start \
              (or run `tessera keys rotate`)."

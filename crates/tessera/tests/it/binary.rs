@@ -613,6 +613,61 @@ fn cli_manages_roles_their_permissions_and_a_users_roles() {
 }
 
 #[test]
+fn cli_deploys_an_action_from_its_file_binds_it_once_and_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let env = [("TESSERA_DATABASE_URL", db.as_str())];
+    let cli = |args: &[&str]| stdout_of(&run(args, &env));
+    assert!(cli(&["actions", "list"]).contains("No actions yet"));
+    let file = dir.path().join("add-roles.js");
+    std::fs::write(
+        &file,
+        "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('https://a.example.com/roles', event.authorization.roles); };",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let first = cli(&[
+        "actions",
+        "deploy",
+        file,
+        "--trigger",
+        "post-login",
+        "--secret",
+        "KEY=one",
+    ]);
+    assert!(
+        first.contains("Deployed `add-roles` as version 1; bound it to post-login"),
+        "{first}"
+    );
+    // Deployed again: a new version, still bound once.
+    let second = cli(&["actions", "deploy", file, "--trigger", "post-login"]);
+    assert!(
+        second.contains("as version 2; it was bound to post-login already"),
+        "{second}"
+    );
+    let listed = cli(&["actions", "list"]);
+    let row = listed
+        .lines()
+        .find(|l| l.contains("add-roles"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("post-login") && row.contains("v2") && row.contains("true"),
+        "{listed}"
+    );
+    let stderr = stderr_of_failure(&run(
+        &[
+            "actions",
+            "deploy",
+            "/nonexistent.js",
+            "--trigger",
+            "post-login",
+        ],
+        &env,
+    ));
+    assert!(stderr.contains("cannot read /nonexistent.js"), "{stderr}");
+}
+
+#[test]
 fn cli_imports_users_on_the_local_store_with_their_ids_and_upserts_them_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/tessera.db", dir.path().display());
@@ -752,6 +807,34 @@ fn cli_with_server_manages_a_running_tessera_with_its_management_client() {
     assert!(stdout_of(&remote(&["roles", "users", &role_id])).contains("Nobody holds"));
     let deleted = stdout_of(&remote(&["roles", "delete", &role_id]));
     assert!(deleted.contains(&role_id), "{deleted}");
+
+    // Actions through the Management API.
+    let action = dir.path().join("deny-all.js");
+    std::fs::write(
+        &action,
+        "exports.onExecuteCredentialsExchange = async (event, api) => {};",
+    )
+    .unwrap();
+    let deployed = stdout_of(&remote(&[
+        "actions",
+        "deploy",
+        action.to_str().unwrap(),
+        "--trigger",
+        "credentials-exchange",
+        "--name",
+        "Machines",
+    ]));
+    assert!(
+        deployed.contains("Deployed `Machines` as version 1; bound it to credentials-exchange"),
+        "{deployed}"
+    );
+    let actions = stdout_of(&remote(&["actions", "list"]));
+    assert!(
+        actions
+            .lines()
+            .any(|l| l.contains("Machines") && l.contains("credentials-exchange")),
+        "{actions}"
+    );
 
     // `keys` takes --server after its own subcommand, and the credentials from the environment.
     let keys = stdout_of(&run(

@@ -13,6 +13,7 @@ mod support;
 
 mod skip_consent;
 
+mod actions;
 mod audit_log;
 mod authorize_errors;
 mod binary;

@@ -134,6 +134,7 @@ pub async fn submit_consent(
                 Some(user),
                 true,
                 Stage::Pending(&pending),
+                &origin.context,
                 now,
             )
             .await?;

@@ -228,6 +228,7 @@ pub async fn submit_login(
         Some(authenticated),
         false,
         Stage::Pending(&pending),
+        &origin.context,
         now,
     )
     .await?;
