@@ -283,28 +283,7 @@ async fn wrong_password_shows_the_login_error_in_the_browser() {
 /// clicking, reveals its secret, and looks at the APIs (also at a phone's width).
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
-    let data = tempfile::tempdir().unwrap();
-    let listeners = DemoListeners {
-        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
-    let state = &demo.tessera.state;
-    let admin = tessera_admin::administrators::create(
-        state.store.as_ref(),
-        &state.passwords,
-        "admin",
-        tessera_store::AdminRole::Admin,
-        state.clock.now(),
-    )
-    .await
-    .unwrap();
-    let issuer = state.settings.issuer.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(demo.serve(async {
-        let _ = stopped.await;
-    }));
+    let (_data, issuer, admin_password, stop) = demo_with_an_administrator().await;
     let driver = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, &profile).await;
@@ -317,7 +296,7 @@ async fn dashboard_signs_in_and_creates_an_application_in_headless_chromium() {
         .unwrap();
     element(&client, "input#password")
         .await
-        .send_keys(&admin.password)
+        .send_keys(&admin_password)
         .await
         .unwrap();
     screenshot(&client, "dashboard-01-sign-in").await;
@@ -517,29 +496,7 @@ async fn redeem(
 /// Screenshots of every Dashboard page go to `target/browser-artifacts/dashboard-*.png`.
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_scenario_in_headless_chromium() {
-    let data = tempfile::tempdir().unwrap();
-    let listeners = DemoListeners {
-        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
-    let state = &demo.tessera.state;
-    let admin_password = tessera_admin::administrators::create(
-        state.store.as_ref(),
-        &state.passwords,
-        "admin",
-        tessera_store::AdminRole::Admin,
-        state.clock.now(),
-    )
-    .await
-    .unwrap()
-    .password;
-    let issuer = state.settings.issuer.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(demo.serve(async {
-        let _ = stopped.await;
-    }));
+    let (_data, issuer, admin_password, stop) = demo_with_an_administrator().await;
     // A callback on a port where nothing listens: the browser's URL carries the code.
     let port = free_port();
     let callback = format!("http://127.0.0.1:{port}/callback");
@@ -705,37 +662,11 @@ async fn dashboard_scenario_in_headless_chromium() {
 /// removes the role (confirmed) and sees role and permission gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_roles_give_a_user_permissions_in_headless_chromium() {
-    let data = tempfile::tempdir().unwrap();
-    let listeners = DemoListeners {
-        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
-    let state = &demo.tessera.state;
-    let admin_password = tessera_admin::administrators::create(
-        state.store.as_ref(),
-        &state.passwords,
-        "admin",
-        tessera_store::AdminRole::Admin,
-        state.clock.now(),
-    )
-    .await
-    .unwrap()
-    .password;
-    let issuer = state.settings.issuer.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(demo.serve(async {
-        let _ = stopped.await;
-    }));
+    let (_data, issuer, admin_password, stop) = demo_with_an_administrator().await;
     let driver = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let admin = browser(&driver, &profile).await;
-    admin.goto(&format!("{issuer}dashboard")).await.unwrap();
-    fill(&admin, "input#username", "admin").await;
-    fill(&admin, "input#password", &admin_password).await;
-    submit(&admin, "button[type=submit]").await;
-    element(&admin, "form[action='/dashboard/applications']").await;
+    sign_in_to_the_dashboard(&admin, &issuer, &admin_password).await;
 
     // The seed API: a new scope, RBAC on, permissions in the access token.
     submit(&admin, "nav a[href='/dashboard/apis']").await;
@@ -822,6 +753,112 @@ async fn dashboard_roles_give_a_user_permissions_in_headless_chromium() {
     assert!(
         access.contains("This user holds no permissions."),
         "{access}"
+    );
+    let _ = stop.send(());
+    admin.close().await.unwrap();
+}
+
+/// The demo, serving, with a Dashboard administrator `admin`: its data directory (kept while
+/// it runs), issuer, the administrator's password, and what stops it.
+async fn demo_with_an_administrator() -> (
+    tempfile::TempDir,
+    String,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let data = tempfile::tempdir().unwrap();
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let state = &demo.tessera.state;
+    let password = tessera_admin::administrators::create(
+        state.store.as_ref(),
+        &state.passwords,
+        "admin",
+        tessera_store::AdminRole::Admin,
+        state.clock.now(),
+    )
+    .await
+    .unwrap()
+    .password;
+    let issuer = state.settings.issuer.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    (data, issuer, password, stop)
+}
+
+async fn sign_in_to_the_dashboard(admin: &Client, issuer: &str, password: &str) {
+    admin.goto(&format!("{issuer}dashboard")).await.unwrap();
+    fill(admin, "input#username", "admin").await;
+    fill(admin, "input#password", password).await;
+    submit(admin, "button[type=submit]").await;
+    element(admin, "form[action='/dashboard/applications']").await;
+}
+
+/// Actions in the Dashboard by clicking: an administrator creates a post-login Action, writes
+/// its code, saves and deploys it, binds it to post-login, then a second one, moves the second
+/// up, and unbinds the first. (Their effect on tokens is checked over HTTP in
+/// `it::dashboard`.)
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_actions_are_written_deployed_and_ordered_in_headless_chromium() {
+    let (_data, issuer, admin_password, stop) = demo_with_an_administrator().await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let admin = browser(&driver, &profile).await;
+    sign_in_to_the_dashboard(&admin, &issuer, &admin_password).await;
+
+    for (name, claim) in [("Add plan", "gold"), ("Add region", "eu")] {
+        submit(&admin, "nav a[href='/dashboard/actions']").await;
+        element(
+            &admin,
+            "nav a[href='/dashboard/actions'][aria-current=page]",
+        )
+        .await;
+        fill(&admin, "input#name", name).await;
+        submit(&admin, "button#create").await;
+        assert_eq!(settled_text(&admin, "h1").await, name);
+        assert!(text_of(&admin, "#deployed").await.contains("not deployed"));
+        let code = format!(
+            "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.setCustomClaim('https://demo.example.com/{name}', '{claim}'); }};"
+        );
+        fill(&admin, "textarea#code", &code).await;
+        submit(&admin, "button#deploy").await;
+        let notice = settled_text(&admin, "#action-notice").await;
+        assert!(notice.starts_with("Deployed as version 1"), "{notice}");
+        assert!(text_of(&admin, "#deployed")
+            .await
+            .contains("version 1 deployed"));
+        screenshot(&admin, "dashboard-action").await;
+        submit(&admin, "a[href='/dashboard/actions']").await;
+        submit(&admin, "button#bind-post-login").await;
+    }
+    let bound = settled_text(&admin, "ol#bound-post-login").await;
+    assert!(
+        bound.find("Add plan").unwrap() < bound.find("Add region").unwrap(),
+        "{bound}"
+    );
+    submit(&admin, "button[aria-label='Move Add region up']").await;
+    let bound = settled_text(&admin, "ol#bound-post-login").await;
+    assert!(
+        bound.find("Add region").unwrap() < bound.find("Add plan").unwrap(),
+        "{bound}"
+    );
+    screenshot(&admin, "dashboard-actions").await;
+    submit(&admin, "button[aria-label='Unbind Add plan']").await;
+    let bound = settled_text(&admin, "ol#bound-post-login").await;
+    assert!(
+        bound.contains("Add region") && !bound.contains("Add plan"),
+        "{bound}"
+    );
+    let table = text_of(&admin, "table#actions").await;
+    assert!(
+        table.contains("Add plan") && table.contains("version 1"),
+        "{table}"
     );
     let _ = stop.send(());
     admin.close().await.unwrap();

@@ -2,6 +2,7 @@
 //! users), every action a call of the admin service with the Management API scopes of the
 //! administrator's role.
 
+mod actions;
 mod apis;
 mod apps;
 mod jobs;
@@ -35,6 +36,8 @@ pub const PAGES: &[&str] = &[
     "/dashboard/users/{id}",
     "/dashboard/roles",
     "/dashboard/roles/{id}",
+    "/dashboard/actions",
+    "/dashboard/actions/{id}",
     "/dashboard/keys",
     "/dashboard/logs",
 ];
@@ -66,6 +69,9 @@ pub const FORMS: &[&str] = &[
     "/dashboard/roles/{id}/permissions/remove",
     "/dashboard/roles/{id}/users",
     "/dashboard/roles/{id}/users/remove",
+    "/dashboard/actions",
+    "/dashboard/actions/bindings",
+    "/dashboard/actions/{id}",
     "/dashboard/keys/rotate",
     "/dashboard/keys/revoke",
 ];
@@ -131,6 +137,15 @@ pub fn router() -> Router<AppState> {
             post(user_roles::remove_permission),
         )
         .merge(roles_router())
+        .route(
+            "/dashboard/actions",
+            get(actions::list).post(actions::create),
+        )
+        .route("/dashboard/actions/bindings", post(actions::bind))
+        .route(
+            "/dashboard/actions/{id}",
+            get(actions::show).post(actions::update),
+        )
         .route("/dashboard/keys", get(keys::list))
         .route("/dashboard/keys/rotate", post(keys::rotate))
         .route("/dashboard/keys/revoke", post(keys::revoke))

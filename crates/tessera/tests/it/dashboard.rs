@@ -725,3 +725,181 @@ async fn a_read_only_admin_sees_roles_but_cannot_change_them() {
     let (_, html) = root.page(&user_page).await;
     assert!(html.contains("This user has no roles."), "{html}");
 }
+
+/// The action id in a `/dashboard/actions/{id}` redirect.
+fn created_action(response: &Response) -> String {
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let path = location(response);
+    let id = path.strip_prefix("/dashboard/actions/").unwrap_or_default();
+    assert_eq!(id.len(), 36, "a UUID: {path}");
+    id.to_owned()
+}
+
+async fn action_written(admin: &Admin<'_>, name: &str, code: &str) -> String {
+    let response = admin
+        .post(
+            "/dashboard/actions",
+            &[("name", name), ("trigger", "post-login")],
+        )
+        .await;
+    let id = created_action(&response);
+    let page = format!("/dashboard/actions/{id}");
+    let response = admin.post(&page, &[("code", code), ("deploy", "1")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        element_text(&html, "action-notice")
+            .is_some_and(|n| n.starts_with("Deployed as version 1")),
+        "{html}"
+    );
+    id
+}
+
+/// The claims of the seed user's access token after a login in a new browser.
+async fn seed_user_claims(server: &TestServer) -> Value {
+    let browser = Browser::new();
+    let url = server.authorize_url(&[]);
+    let (callback, _) = flow(
+        &browser,
+        &url,
+        crate::support::USERNAME,
+        crate::support::PASSWORD,
+    )
+    .await;
+    let code = query_param(&callback, "code").expect("a code");
+    let tokens = redeem(
+        server,
+        crate::support::CLIENT_ID,
+        crate::support::CLIENT_SECRET,
+        &code,
+    )
+    .await;
+    crate::support::jwt_claims(tokens["access_token"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn actions_written_deployed_and_ordered_in_the_dashboard_shape_the_next_token() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (status, html) = admin.page("/dashboard/actions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No Action runs at post-login."), "{html}");
+
+    let first = action_written(
+        &admin,
+        "Plan",
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('https://a.example.com/plan', 'first'); };",
+    )
+    .await;
+    let second = action_written(
+        &admin,
+        "Plan override",
+        "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('https://a.example.com/plan', 'second'); };",
+    )
+    .await;
+    // Deployed but not bound: nothing runs yet.
+    assert!(seed_user_claims(&server)
+        .await
+        .get("https://a.example.com/plan")
+        .is_none());
+
+    for id in [&first, &second] {
+        let order = if id == &second { first.as_str() } else { "" };
+        let response = admin
+            .post(
+                "/dashboard/actions/bindings",
+                &[("trigger", "post-login"), ("order", order), ("add", id)],
+            )
+            .await;
+        assert_eq!(location(&response), "/dashboard/actions");
+    }
+    let (_, html) = admin.page("/dashboard/actions").await;
+    let bound = &html[html.find("id=\"bound-post-login\"").unwrap()..];
+    assert!(
+        bound.find(">Plan<").unwrap() < bound.find(">Plan override<").unwrap(),
+        "{bound}"
+    );
+    // The later Action wins on the same claim.
+    assert_eq!(
+        seed_user_claims(&server).await["https://a.example.com/plan"],
+        "second"
+    );
+
+    // Moved up (the page's own button): the order flips, and so does the claim.
+    let moved = format!("{second},{first}");
+    assert!(
+        html.contains(&format!("value=\"{moved}\"")),
+        "a Move up form: {html}"
+    );
+    let response = admin
+        .post(
+            "/dashboard/actions/bindings",
+            &[("trigger", "post-login"), ("order", &moved)],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/actions");
+    assert_eq!(
+        seed_user_claims(&server).await["https://a.example.com/plan"],
+        "first"
+    );
+
+    // A syntax error is saved as a draft (Auth0 saves drafts too) but the deployed version runs.
+    let page = format!("/dashboard/actions/{first}");
+    let response = admin
+        .post(
+            &page,
+            &[("code", "exports.onExecutePostLogin = async ( => {")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("changes not deployed"), "{html}");
+    assert_eq!(
+        seed_user_claims(&server).await["https://a.example.com/plan"],
+        "first"
+    );
+
+    // Unbound both: the token is plain again.
+    let response = admin
+        .post(
+            "/dashboard/actions/bindings",
+            &[("trigger", "post-login"), ("order", "")],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/actions");
+    assert!(seed_user_claims(&server)
+        .await
+        .get("https://a.example.com/plan")
+        .is_none());
+
+    // Binding an unknown action is refused on the page, with nothing bound.
+    let response = admin
+        .post(
+            "/dashboard/actions/bindings",
+            &[("trigger", "post-login"), ("order", "no-such-action")],
+        )
+        .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"actions-error\""), "{html}");
+
+    // A read-only administrator sees the Actions and changes nothing.
+    let password = create_admin(&server, "viewer", AdminRole::ReadOnly).await;
+    let viewer = Admin::sign_in(&server, "viewer", &password).await;
+    let (status, html) = viewer.page(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("readonly") && !html.contains("id=\"deploy\""),
+        "{html}"
+    );
+    let response = viewer.post(&page, &[("code", "x"), ("deploy", "1")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = viewer
+        .post(
+            "/dashboard/actions/bindings",
+            &[("trigger", "post-login"), ("order", &first)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
