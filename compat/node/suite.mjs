@@ -3,6 +3,7 @@ import { runAll } from './checks.mjs';
 import './node-auth0.mjs';
 import './express-oauth2-jwt-bearer.mjs';
 import './express-openid-connect.mjs';
+import './node-auth0-actions.mjs';
 import './node-auth0-user.mjs';
 import './spa.mjs';
 

@@ -545,6 +545,84 @@ def management_unauthorized():
     raise AssertionError("a token for another API was accepted by the Management API")
 
 
+# --- Actions: managed with the SDK, then run at token issuance ---------------------------------
+
+SDK_CLAIM = "https://compat.example.com/sdk"
+# Auth0's documentation sample "Add user roles to ID and access tokens", plus this suite's claim.
+ADD_ROLES = """
+exports.onExecutePostLogin = async (event, api) => {
+  const namespace = 'https://my-app.example.com';
+  if (event.authorization) {
+    api.idToken.setCustomClaim(`${namespace}/roles`, event.authorization.roles);
+    api.accessToken.setCustomClaim(`${namespace}/roles`, event.authorization.roles);
+  }
+};"""
+WITH_SDK_CLAIM = ADD_ROLES[: ADD_ROLES.rindex("};")] + f"  api.accessToken.setCustomClaim('{SDK_CLAIM}', 'python');\n}};"
+
+
+@check("Auth0.actions create_action/update_action/get_action/get_actions/deploy_action/get_action_versions/"
+       "get_triggers/update_trigger_bindings/get_trigger_bindings")
+def actions_manage():
+    auth0 = management()
+    name = f"Add roles (python {secrets.token_hex(3)})"
+    created = auth0.actions.create_action(
+        {"name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}], "code": ADD_ROLES}
+    )
+    STATE["action"] = created["id"]
+    assert created["name"] == name and created["supported_triggers"][0]["id"] == "post-login", created
+    updated = auth0.actions.update_action(created["id"], {"code": WITH_SDK_CLAIM})
+    assert updated["code"] == WITH_SDK_CLAIM, updated
+    assert auth0.actions.get_action(created["id"])["code"] == WITH_SDK_CLAIM
+    listed = auth0.actions.get_actions(trigger_id="post-login", action_name=name)
+    assert [a["id"] for a in listed["actions"]] == [created["id"]], listed
+    deployed = auth0.actions.deploy_action(created["id"])
+    assert deployed["number"] == 1 and deployed["code"] == WITH_SDK_CLAIM, deployed
+    versions = auth0.actions.get_action_versions(created["id"])
+    assert [v["number"] for v in versions["versions"]] == [1], versions
+    triggers = auth0.actions.get_triggers()
+    assert "post-login" in [t["id"] for t in triggers["triggers"]], triggers
+    bound = auth0.actions.update_trigger_bindings(
+        "post-login", {"bindings": [{"ref": {"type": "action_name", "value": name}, "display_name": name}]}
+    )
+    assert [b["action"]["id"] for b in bound["bindings"]] == [created["id"]], bound
+    bindings = auth0.actions.get_trigger_bindings("post-login")
+    assert [b["action"]["name"] for b in bindings["bindings"]] == [name], bindings
+
+
+@check("GetToken.authorization_code and GetToken.refresh_token carry the post-login Action's claims")
+def actions_in_tokens():
+    assert "action" in STATE, "the Action was created and bound"
+    code = log_in(WEB_ID, WEB_CALLBACK, WEB_SCOPE, browser=requests.Session())
+    get_token = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET)
+    tokens = get_token.authorization_code(code=code, redirect_uri=WEB_CALLBACK)
+    access = claims(tokens["access_token"])
+    assert access[SDK_CLAIM] == "python", access
+    assert access["https://my-app.example.com/roles"] == [], access
+    assert claims(tokens["id_token"])["https://my-app.example.com/roles"] == []
+    refreshed = get_token.refresh_token(tokens["refresh_token"])
+    assert claims(refreshed["access_token"])[SDK_CLAIM] == "python", "the Action runs again at a refresh"
+
+
+@check("Auth0.actions.get_action of an unknown id -> Auth0Error 404 inexistent_resource")
+def actions_unknown():
+    auth0 = management()
+    expect_error(lambda: auth0.actions.get_action("00000000-0000-0000-0000-000000000000"), 404, "inexistent_resource")
+
+
+@check("Auth0.actions update_trigger_bindings([])/delete_action(force=True), then tokens without the claim")
+def actions_cleanup():
+    auth0 = management()
+    auth0.actions.update_trigger_bindings("post-login", {"bindings": []})
+    assert auth0.actions.get_trigger_bindings("post-login")["bindings"] == []
+    action = STATE.pop("action", None)
+    if action:
+        auth0.actions.delete_action(action, force=True)
+        expect_error(lambda: auth0.actions.get_action(action), 404, "inexistent_resource")
+    code = log_in(WEB_ID, WEB_CALLBACK, WEB_SCOPE, browser=requests.Session())
+    tokens = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(code=code, redirect_uri=WEB_CALLBACK)
+    assert SDK_CLAIM not in claims(tokens["access_token"]), "no Action runs any more"
+
+
 def main():
     failed = 0
     for name, function in CHECKS:
