@@ -1,17 +1,22 @@
 //! The refresh token grant (RFC 6749 §6), Auth0 style: rotation per client, with reuse
 //! detection that revokes the whole family (RFC 9700 §4.14.2).
 
+use std::sync::Arc;
+
 use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::new_secret;
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
-use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
+use tessera_protocol::{
+    GrantType, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+};
+use tessera_store::User;
 
 use crate::flows::actions::event::{LoginFacts, Protocol};
-use crate::flows::actions::{self, refused};
+use crate::flows::actions::{self, refused, LoginDecision};
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
-use crate::flows::rbac;
+use crate::flows::rbac::{self, Permitted};
 use crate::state::AppState;
 
 /// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
@@ -33,32 +38,40 @@ pub async fn refresh(
             .await
             .map_err(internal)?
             .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
-        let scope = match token::check_refresh(&grant, &client.client_id, requested, &policy, now)?
-        {
-            RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now, request).await),
-            RefreshUse::Issue { scope, rotate } => {
-                let expires_at = policy.expiry(grant.family_created_at, now);
-                let next = if rotate {
-                    successor(state, &digest, &grant, expires_at, now).await?
-                } else {
-                    Next::Same
-                };
-                match next {
-                    Next::Raced => continue,
-                    Next::Same => {
-                        state
-                            .store
-                            .touch_refresh_token(&digest, now, expires_at)
-                            .await
-                            .map_err(internal)?;
-                        (scope, presented.to_owned())
-                    }
-                    Next::New(token) => (scope, token),
-                }
-            }
+        let (scope, rotate) =
+            match token::check_refresh(&grant, &client.client_id, requested, &policy, now)? {
+                RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now, request).await),
+                RefreshUse::Issue { scope, rotate } => (scope, rotate),
+            };
+        // Decided before the token is rotated: a refused refresh leaves it as it was.
+        let prepared = prepare(state, client, &grant, &scope, request).await?;
+        let expires_at = policy.expiry(grant.family_created_at, now);
+        let next = if rotate {
+            successor(state, &digest, &grant, expires_at, now).await?
+        } else {
+            Next::Same
         };
-        let (scope, refresh_token) = scope;
-        return issue(state, client, &grant, &scope, refresh_token, now, request).await;
+        let refresh_token = match next {
+            Next::Raced => continue,
+            Next::Same => {
+                state
+                    .store
+                    .touch_refresh_token(&digest, now, expires_at)
+                    .await
+                    .map_err(internal)?;
+                presented.to_owned()
+            }
+            Next::New(token) => token,
+        };
+        return issue(
+            state,
+            client,
+            &grant,
+            &prepared,
+            refresh_token,
+            now,
+            request,
+        );
     }
     Err(invalid_grant("the refresh token is invalid"))
 }
@@ -140,22 +153,29 @@ async fn reuse_detected(
     }
 }
 
-async fn issue(
+/// What a refresh's tokens are minted from.
+struct Prepared<'a> {
+    user: Arc<User>,
+    api: Option<Arc<ResourceServer>>,
+    permitted: Permitted<'a>,
+    decision: Option<LoginDecision>,
+}
+
+/// The user and API of `grant` as they are now, what RBAC lets the user have of `scope`, and
+/// what the post-login Actions decide (Auth0 runs them at every refresh token exchange too).
+async fn prepare<'a>(
     state: &AppState,
     client: &RegisteredClient,
     grant: &RefreshGrant,
-    scope: &ScopeSet,
-    refresh_token: String,
-    now: Timestamp,
+    scope: &'a ScopeSet,
     request: &RequestContext,
-) -> Result<TokenResponse, TokenFailure> {
+) -> Result<Prepared<'a>, TokenFailure> {
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
     // Roles taken away since the grant count now; scopes are never widened past the grant.
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, scope)
         .await
         .map_err(internal)?;
-    // Auth0 runs post-login Actions at every refresh token exchange too.
     let facts = LoginFacts {
         user: &user,
         client,
@@ -171,13 +191,31 @@ async fn issue(
         .await
         .map_err(internal)?
         .map_err(refused)?;
+    Ok(Prepared {
+        user,
+        api,
+        permitted,
+        decision,
+    })
+}
+
+fn issue(
+    state: &AppState,
+    client: &RegisteredClient,
+    grant: &RefreshGrant,
+    prepared: &Prepared<'_>,
+    refresh_token: String,
+    now: Timestamp,
+    request: &RequestContext,
+) -> Result<TokenResponse, TokenFailure> {
+    let decision = prepared.decision.as_ref();
     let m = Mint {
         client_id: &client.client_id,
-        subject: Subject::User(&user),
-        scope: decision.as_ref().map_or(&permitted.scope, |d| &d.scope),
-        permissions: permitted.permissions.as_ref(),
-        api: api.as_deref(),
-        custom_claims: decision.as_ref().map(|d| &d.custom_claims),
+        subject: Subject::User(&prepared.user),
+        scope: decision.map_or(&prepared.permitted.scope, |d| &d.scope),
+        permissions: prepared.permitted.permissions.as_ref(),
+        api: prepared.api.as_deref(),
+        custom_claims: decision.map(|d| &d.custom_claims),
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),

@@ -208,6 +208,59 @@ async fn an_action_denying_by_app_metadata_sends_access_denied_to_the_callback()
 }
 
 #[tokio::test]
+async fn an_action_denying_by_ip_sees_the_browsers_address() {
+    let m = Mgmt::start().await;
+    // Auth0's sample, with the address the test's browser comes from.
+    let deny_by_ip = r#"
+exports.onExecutePostLogin = async (event, api) => {
+  if (event.request.ip === '127.0.0.1') {
+    api.access.deny(`Access from ${event.request.ip} is not allowed.`);
+  }
+};"#;
+    bind(&m, "post-login", &[("Deny by IP", deny_by_ip)]).await;
+    let url = callback(&m, "openid").await;
+    assert_eq!(
+        query_param(&url, "error").as_deref(),
+        Some("access_denied"),
+        "{url}"
+    );
+    assert_eq!(
+        query_param(&url, "error_description").as_deref(),
+        Some("Access from 127.0.0.1 is not allowed.")
+    );
+}
+
+#[tokio::test]
+async fn an_action_denying_at_refresh_is_a_403_access_denied_and_an_audit_event() {
+    // With rotation, where a refused refresh must not have spent the token.
+    let m =
+        Mgmt::start_with(|c| c.clients[0].refresh_token.rotation_type = "rotating".into()).await;
+    let tokens = sign_in(&m, "openid appointments offline_access").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let deny = "exports.onExecutePostLogin = async (event, api) => { if (event.transaction.protocol === 'oauth2-refresh-token') api.access.deny('Refresh is paused.'); };";
+    bind(&m, "post-login", &[("Pause refresh", deny)]).await;
+    let response = refresh(&m, refresh_token).await;
+    let body = expect_oauth_error(response, StatusCode::FORBIDDEN, "access_denied").await;
+    assert_eq!(body["error_description"], "Refresh is paused.");
+    m.server.flush_audit().await;
+    let logs = m.get_ok("/api/v2/logs?q=type%3Aferft").await;
+    let events = logs.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("Refresh is paused."));
+    // Unbound: the same refresh token works (a refused exchange rotated nothing), once.
+    unbind_all(&m, "post-login").await;
+    let rotated = expect_status(refresh(&m, refresh_token).await, StatusCode::OK).await;
+    assert_ne!(
+        rotated["refresh_token"].as_str(),
+        Some(refresh_token),
+        "rotating"
+    );
+}
+
+#[tokio::test]
 async fn hostile_actions_are_contained_and_the_server_keeps_serving() {
     let m = Mgmt::start_with(|config| config.actions_cpu_time_ms = 200).await;
     for (name, code, expected) in [
