@@ -38,6 +38,7 @@ exports.onExecutePostLogin = async (event, api) => {
 const DENY_SUSPENDED: &str = r#"
 exports.onExecutePostLogin = async (event, api) => {
   if (event.user.app_metadata.suspended) {
+    api.user.setAppMetadata('last_refused_client', event.client.client_id);
     api.access.deny(`Access to ${event.client.name} is not allowed.`);
   }
 };"#;
@@ -204,6 +205,12 @@ async fn an_action_denying_by_app_metadata_sends_access_denied_to_the_callback()
     assert!(
         query_param(&url, "state").is_some(),
         "the client's state comes back"
+    );
+    // Auth0 keeps the metadata an Action set before denying.
+    let user = m.get_ok(&path).await;
+    assert_eq!(
+        user["app_metadata"]["last_refused_client"],
+        json!(CLIENT_ID)
     );
 }
 

@@ -14,7 +14,7 @@ use tessera_protocol::claims::CustomClaims;
 use tessera_protocol::error::{TokenError, TokenErrorCode};
 use tessera_protocol::scope::Scope;
 use tessera_protocol::ScopeSet;
-use tessera_store::{Page, User};
+use tessera_store::{JsonObject, Page, User};
 
 use crate::error::InternalError;
 use crate::flows::grant::TokenFailure;
@@ -58,6 +58,16 @@ pub async fn post_login(
     let outcome = match state.actions.run(Trigger::PostLogin, scripts, event).await {
         Ok(outcome) => outcome,
         Err(failure) => {
+            // Auth0: a denial does not cancel the metadata the Actions set before it.
+            if let Failure::Denied { metadata, .. } = &failure {
+                save_metadata(
+                    state,
+                    facts.user,
+                    &metadata.app_metadata,
+                    &metadata.user_metadata,
+                )
+                .await?;
+            }
             let refused = refusal(&failure);
             let event_type = match facts.protocol {
                 Protocol::RefreshToken => EventType::RefreshTokenExchangeFailed,
@@ -73,7 +83,13 @@ pub async fn post_login(
         }
     };
     log_lines(&outcome);
-    save_metadata(state, facts.user, &outcome).await?;
+    save_metadata(
+        state,
+        facts.user,
+        &outcome.app_metadata,
+        &outcome.user_metadata,
+    )
+    .await?;
     Ok(Ok(Some(LoginDecision {
         scope: adjusted_scope(facts.scope, &outcome),
         custom_claims: CustomClaims {
@@ -236,17 +252,18 @@ fn adjusted_scope(scope: &ScopeSet, outcome: &Outcome) -> ScopeSet {
 async fn save_metadata(
     state: &AppState,
     user: &User,
-    outcome: &Outcome,
+    app_metadata: &JsonObject,
+    user_metadata: &JsonObject,
 ) -> Result<(), InternalError> {
-    if outcome.app_metadata.is_empty() && outcome.user_metadata.is_empty() {
+    if app_metadata.is_empty() && user_metadata.is_empty() {
         return Ok(());
     }
     let Some(mut stored) = state.store.user(&user.user_id).await? else {
         return Ok(());
     };
     for (metadata, set) in [
-        (&mut stored.profile.app_metadata, &outcome.app_metadata),
-        (&mut stored.profile.user_metadata, &outcome.user_metadata),
+        (&mut stored.profile.app_metadata, app_metadata),
+        (&mut stored.profile.user_metadata, user_metadata),
     ] {
         if !set.is_empty() {
             merge_metadata(metadata, set.clone());
