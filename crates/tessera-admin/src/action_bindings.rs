@@ -98,6 +98,23 @@ pub struct BindingsBody {
     pub bindings: Vec<BindingInput>,
 }
 
+impl BindingsBody {
+    /// The bindings of the actions `ids`, in this order, each named by its id.
+    pub fn by_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> BindingsBody {
+        let bindings = ids
+            .into_iter()
+            .map(|id| BindingInput {
+                reference: BindingRef {
+                    kind: RefType::ActionId,
+                    value: id.to_owned(),
+                },
+                display_name: None,
+            })
+            .collect();
+        BindingsBody { bindings }
+    }
+}
+
 fn invalid(message: impl Into<String>) -> AdminError {
     AdminError::InvalidBody(format!("Payload validation error: {}", message.into()))
 }

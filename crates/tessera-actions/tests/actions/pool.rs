@@ -1,7 +1,7 @@
 //! The pool under load, and what one warm execution and one engine cost.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
 use tessera_actions::{Engine, Limits, Trigger};
@@ -35,17 +35,18 @@ async fn a_runaway_on_one_worker_does_not_stop_the_other() {
         let engine = engine.clone();
         tokio::spawn(async move { post_login(&engine, vec![runaway]).await })
     };
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let started = Instant::now();
+    // On this current-thread runtime, yielding lets the spawned task queue the runaway first.
+    tokio::task::yield_now().await;
     let ok = script(
         "ok",
         "exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('ok', 1); };",
     );
     post_login(&engine, vec![ok]).await.unwrap();
+    // Answered by the other worker while the runaway still holds the first (it ends only at
+    // its CPU limit): no wall-clock bound needed.
     assert!(
-        started.elapsed() < Duration::from_millis(100),
-        "{:?}",
-        started.elapsed()
+        !slow.is_finished(),
+        "the runaway ended before the other run"
     );
     assert!(slow.await.unwrap().is_err());
 }

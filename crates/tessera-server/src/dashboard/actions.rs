@@ -4,9 +4,9 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use tessera_admin::action_bindings::{BindingInput, BindingRef, BindingsBody, RefType};
+use tessera_admin::action_bindings::BindingsBody;
 use tessera_admin::actions::{Action, ActionBody, ActionQuery, ActionTrigger};
-use tessera_admin::paging::{Paging, MAX_PER_PAGE};
+use tessera_admin::paging::Paging;
 use tessera_admin::AdminResult;
 
 use crate::dashboard::roles::shown_on_page;
@@ -60,14 +60,6 @@ struct ActionsPage<'a> {
     error: Option<String>,
 }
 
-fn everything() -> Paging {
-    Paging {
-        page: Some(0),
-        per_page: Some(MAX_PER_PAGE),
-        include_totals: None,
-    }
-}
-
 fn joined(ids: &[&str]) -> String {
     ids.join(",")
 }
@@ -80,7 +72,7 @@ async fn flow(
 ) -> AdminResult<Flow> {
     let bindings = state
         .admin
-        .trigger_bindings(&signed_in.caller, trigger, &everything())
+        .trigger_bindings(&signed_in.caller, trigger, &Paging::nth(0))
         .await?;
     let ids: Vec<&str> = bindings
         .bindings
@@ -131,7 +123,7 @@ async fn list_page(
 ) -> Page {
     let actions = state
         .admin
-        .list_actions(&signed_in.caller, &ActionQuery::default(), &everything())
+        .list_actions(&signed_in.caller, &ActionQuery::default(), &Paging::nth(0))
         .await?
         .actions;
     let mut flows = Vec::new();
@@ -201,17 +193,7 @@ pub async fn bind(
     if !added.is_empty() {
         ids.push(added.to_owned());
     }
-    let bindings = ids
-        .into_iter()
-        .map(|id| BindingInput {
-            reference: BindingRef {
-                kind: RefType::ActionId,
-                value: id,
-            },
-            display_name: None,
-        })
-        .collect();
-    let body = BindingsBody { bindings };
+    let body = BindingsBody::by_ids(ids.iter().map(String::as_str));
     let trigger = form.get("trigger");
     match state
         .admin

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use tessera_admin::action_bindings::{BindingInput, BindingRef, BindingsBody, RefType};
+use tessera_admin::action_bindings::BindingsBody;
 use tessera_admin::actions::ActionQuery;
 use tessera_admin::jobs::{ImportRequest, JobView, FILE_PIECE};
-use tessera_admin::paging::{every, Paging, MAX_PER_PAGE};
+use tessera_admin::paging::{every, Paging};
 use tessera_admin::roles::RoleQuery;
 use tessera_admin::users::UserQuery;
 use tessera_admin::{scopes, Admin, AdminError, AdminParts, AdminResult, Caller, Principal};
@@ -228,11 +228,7 @@ impl Local {
 
     async fn actions(&self, op: ActionOp) -> AdminResult<Answer> {
         let (admin, caller) = (&self.admin, &self.caller);
-        let everything = Paging {
-            page: Some(0),
-            per_page: Some(MAX_PER_PAGE),
-            include_totals: None,
-        };
+        let everything = Paging::nth(0);
         match op {
             ActionOp::List => {
                 let list = admin
@@ -261,7 +257,9 @@ impl Local {
                 let ids: Vec<String> = bound.bindings.iter().map(|b| b.action.id.clone()).collect();
                 let newly_bound = !ids.contains(&action.id);
                 if newly_bound {
-                    let body = bindings_after(&ids, &action.id);
+                    let body = BindingsBody::by_ids(
+                        ids.iter().map(String::as_str).chain([action.id.as_str()]),
+                    );
                     admin
                         .update_trigger_bindings(caller, &source.trigger, body)
                         .await?;
@@ -429,21 +427,4 @@ fn failure(error: AdminError) -> Failure {
         message: error.to_string(),
         status: None,
     }
-}
-
-/// The bindings `ids` (in order) with `action_id` added last, each by its id.
-pub(crate) fn bindings_after(ids: &[String], action_id: &str) -> BindingsBody {
-    let bindings = ids
-        .iter()
-        .map(String::as_str)
-        .chain([action_id])
-        .map(|id| BindingInput {
-            reference: BindingRef {
-                kind: RefType::ActionId,
-                value: id.to_owned(),
-            },
-            display_name: None,
-        })
-        .collect();
-    BindingsBody { bindings }
 }

@@ -8,13 +8,13 @@ use axum::http::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tessera_admin::action_bindings::ActionBindingList;
+use tessera_admin::action_bindings::{ActionBindingList, BindingsBody};
 use tessera_admin::actions::{Action, ActionList, ActionVersion};
 use tessera_admin::jobs::JobView;
 use tessera_admin::paging::MAX_PER_PAGE;
 use tessera_admin::scopes::management_audience;
 
-use crate::cli::local::{bindings_after, follow_job};
+use crate::cli::local::follow_job;
 use crate::cli::operation::{
     done_message, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp,
     KeyOp, Operation, Refused, RoleOp, UserOp,
@@ -324,7 +324,8 @@ impl Server {
                 let ids: Vec<String> = bound.bindings.iter().map(|b| b.action.id.clone()).collect();
                 let newly_bound = !ids.contains(&action.id);
                 if newly_bound {
-                    let update = bindings_after(&ids, &action.id);
+                    let ids = ids.iter().map(String::as_str).chain([action.id.as_str()]);
+                    let update = BindingsBody::by_ids(ids);
                     self.send(Request::with(Method::PATCH, bindings, body(&update)))
                         .await?;
                 }

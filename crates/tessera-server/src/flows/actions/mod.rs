@@ -107,6 +107,13 @@ pub async fn at_authorization(
     user_id: &str,
     origin: &RequestContext,
 ) -> Result<Result<Option<LoginDecision>, Refused>, InternalError> {
+    // Nothing bound (nearly every login): no user, client or API to look up.
+    let bound = state
+        .catalog
+        .actions(Trigger::PostLogin, state.keys.sealer());
+    if bound.await?.is_empty() {
+        return Ok(Ok(None));
+    }
     let (Some(user), Some(client)) = (
         state.catalog.user(user_id).await?,
         state.catalog.client(&request.client_id).await?,
