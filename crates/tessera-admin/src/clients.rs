@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::{new_client_secret, random_alphanumeric};
 use tessera_protocol::registration::{register_client, ClientSettings, RefreshTokenSettings};
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::{ClientId, RefreshTokenPolicy, RegisteredClient, SecretDigest};
 
 use crate::error::{AdminError, AdminResult, Missing};
@@ -351,12 +352,16 @@ impl Admin {
         Ok(Client::with_secret(&client, new_secret))
     }
 
-    /// Deletes an application (and its client grants): it can no longer get tokens.
+    /// Deletes an application (and its client grants): it can no longer get tokens, and the
+    /// access tokens it got are refused from now on.
     pub async fn delete_client(&self, caller: &Caller, id: &str) -> AdminResult<()> {
         caller.require("delete:clients")?;
-        if !self.store().delete_client(&ClientId(id.to_owned())).await? {
+        let client_id = ClientId(id.to_owned());
+        if !self.store().delete_client(&client_id).await? {
             return Err(not_found(id));
         }
+        self.revoke_access(AccessRevocation::client(&client_id, self.now()))
+            .await?;
         self.changed();
         Ok(())
     }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tessera_core::audit::{Event, EventType};
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_store::Consent;
 
 use crate::error::{AdminError, AdminResult, Missing};
@@ -110,6 +111,12 @@ impl Admin {
             .store()
             .revoke_refresh_tokens_of(&consent.user_id, grant, self.now())
             .await?;
+        self.revoke_access(AccessRevocation::consent(
+            &consent.user_id,
+            &consent.client_id,
+            self.now(),
+        ))
+        .await?;
         tracing::info!(user_id = %consent.user_id, client_id = %consent.client_id, revoked, "consent revoked");
         let details = json!({
             "grant_id": consent.id,

@@ -10,6 +10,7 @@ use tessera_core::clock::Clock;
 use tessera_core::crypto::Passwords;
 use tessera_core::keys::Keys;
 use tessera_core::secrets::Sealer;
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::{ClientId, ScopeSet, Timestamp};
 use tessera_store::Store;
 
@@ -153,6 +154,16 @@ impl Admin {
         if let Some(live) = &self.0.live {
             live.catalog.clear();
         }
+    }
+
+    /// Refuses the access tokens `revocation` names from now on: at once on this node, on the
+    /// others within their cache TTL.
+    pub(crate) async fn revoke_access(&self, revocation: AccessRevocation) -> AdminResult<()> {
+        self.store().revoke_access(&revocation).await?;
+        if let Some(live) = &self.0.live {
+            live.catalog.deny_list().forget();
+        }
+        Ok(())
     }
 
     /// Waits until the audit events queued so far are stored (the CLI exits right after).

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
 
 use crate::error::{AdminError, AdminResult, Missing};
@@ -419,24 +420,27 @@ impl Admin {
         let now = self.now();
         self.store().update_user(&user, now).await?;
         if user.blocked {
-            // A blocked user keeps no way back in: their refresh tokens stop working.
+            // A blocked user keeps no way back in: their refresh and access tokens stop working.
             self.store()
                 .revoke_refresh_tokens_of(&user.user_id, None, now)
+                .await?;
+            self.revoke_access(AccessRevocation::user(&user.user_id, now))
                 .await?;
         }
         self.changed();
         Ok(User::of(&self.stored_user(id).await?))
     }
 
-    /// Deletes a user with their sessions, consents and refresh tokens.
+    /// Deletes a user with their sessions, consents and refresh tokens; their access tokens
+    /// are refused from now on.
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> AdminResult<()> {
         caller.require("delete:users")?;
-        self.store()
-            .revoke_refresh_tokens_of(id, None, self.now())
-            .await?;
+        let now = self.now();
+        self.store().revoke_refresh_tokens_of(id, None, now).await?;
         if !self.store().delete_user(id).await? {
             return Err(not_found(id));
         }
+        self.revoke_access(AccessRevocation::user(id, now)).await?;
         self.changed();
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Per-node caches of what nearly every request reads and rarely changes: clients, APIs,
-//! client grants, users and the permissions users hold on APIs with RBAC. An entry is served for at most `ttl` after it was read, so a change
+//! client grants, users, the permissions users hold on APIs with RBAC, and the access-token
+//! deny list. An entry is served for at most `ttl` after it was read, so a change
 //! made on any node (or by the CLI against the database) is seen everywhere within `ttl`; a
 //! change made through this node's Management API clears the caches at once
 //! ([`Catalog::clear`] runs after every write there).
@@ -15,6 +16,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use tessera_actions::{Script, Trigger};
+
+use crate::deny_list::DenyList;
 use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet};
 use tessera_store::{SecretOpener, Store, StoreResult, User};
 
@@ -38,19 +41,21 @@ pub struct Catalog {
     users: Arc<Expiring<String, User>>,
     permissions: Arc<Expiring<(String, String), Held>>,
     actions: Arc<Expiring<Trigger, Bound>>,
+    deny_list: Arc<DenyList>,
 }
 
 impl Catalog {
     /// Caches in front of `store`, each entry kept at most `ttl` (zero turns caching off).
     pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Catalog {
         Catalog {
-            store,
             clients: Arc::new(Expiring::new(ttl)),
             apis: Arc::new(Expiring::new(ttl)),
             client_grants: Arc::new(Expiring::new(ttl)),
             users: Arc::new(Expiring::new(ttl)),
             permissions: Arc::new(Expiring::new(ttl)),
             actions: Arc::new(Expiring::new(ttl)),
+            deny_list: Arc::new(DenyList::new(Arc::clone(&store), ttl)),
+            store,
         }
     }
 
@@ -141,6 +146,11 @@ impl Catalog {
         Ok(Arc::clone(&self.actions.insert(trigger, bound)))
     }
 
+    /// The access tokens revoked before they expire, as this node last read them.
+    pub fn deny_list(&self) -> &DenyList {
+        &self.deny_list
+    }
+
     /// Forgets `user_id`, whom this node just changed.
     pub fn forget_user(&self, user_id: &str) {
         self.users.remove(user_id);
@@ -154,6 +164,7 @@ impl Catalog {
         self.client_grants.clear();
         self.users.clear();
         self.permissions.clear();
+        self.deny_list.forget();
     }
 }
 

@@ -8,6 +8,7 @@ pub mod brute_force;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod deny_list;
 pub mod imported_password;
 pub mod keys;
 pub mod secrets;

@@ -14,6 +14,7 @@ pub mod pkce;
 pub mod redirect_uri;
 pub mod refresh;
 pub mod registration;
+pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod time;

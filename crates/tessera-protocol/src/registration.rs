@@ -7,6 +7,7 @@ use crate::client::{
     ApiScope, AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient,
     ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
 };
+use crate::revocation::MAX_ACCESS_TOKEN_LIFETIME;
 use crate::{RedirectUri, Scope, SecretDigest, WebOrigin};
 
 /// The JWS algorithms an API may sign its access tokens with (`signing_alg`).
@@ -352,8 +353,10 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
             settings.signing_alg
         )));
     }
-    if settings.token_lifetime <= 0 {
-        return Err(refused("token_lifetime must be positive"));
+    if settings.token_lifetime <= 0 || settings.token_lifetime > MAX_ACCESS_TOKEN_LIFETIME {
+        return Err(refused(format!(
+            "token_lifetime must be between 1 and {MAX_ACCESS_TOKEN_LIFETIME} seconds (30 days)"
+        )));
     }
     let token_dialect = TokenDialect::parse(&settings.token_dialect).ok_or_else(|| {
         refused(format!(

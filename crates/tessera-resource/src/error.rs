@@ -26,6 +26,9 @@ pub enum BearerError {
     /// The keys could not be fetched from the issuer; the token may well be valid.
     #[error("the issuer's keys are unavailable: {0}")]
     KeysUnavailable(String),
+    /// Introspection was asked for and the issuer did not answer it; the token may be valid.
+    #[error("the issuer's introspection is unavailable: {0}")]
+    IntrospectionUnavailable(String),
 }
 
 impl BearerError {
@@ -36,14 +39,18 @@ impl BearerError {
             BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
                 StatusCode::FORBIDDEN
             }
-            BearerError::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BearerError::KeysUnavailable(_) | BearerError::IntrospectionUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
     /// The RFC 6750 error code, if any.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            BearerError::Missing | BearerError::KeysUnavailable(_) => None,
+            BearerError::Missing
+            | BearerError::KeysUnavailable(_)
+            | BearerError::IntrospectionUnavailable(_) => None,
             BearerError::InvalidRequest(_) => Some("invalid_request"),
             BearerError::InvalidToken(_) => Some("invalid_token"),
             BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
@@ -56,7 +63,8 @@ impl BearerError {
         match self {
             BearerError::InvalidRequest(d)
             | BearerError::InvalidToken(d)
-            | BearerError::KeysUnavailable(d) => d.clone(),
+            | BearerError::KeysUnavailable(d)
+            | BearerError::IntrospectionUnavailable(d) => d.clone(),
             BearerError::InsufficientScope(scope) => format!("the `{scope}` scope is required"),
             BearerError::InsufficientPermission(permission) => {
                 format!("the `{permission}` permission is required")

@@ -4,7 +4,9 @@
 //! from the issuer's JWKS (fetched lazily, cached, refreshed on an unknown `kid` at most once per
 //! [`Validator::min_refresh_interval`]), the algorithm against an allow-list fixed by the key
 //! (never `none`, never HMAC), `typ` = `at+jwt`, `iss`, `aud`, and `exp`/`nbf` with a small
-//! leeway. Failures become RFC 6750 responses.
+//! leeway. Failures become RFC 6750 responses. An API that must refuse revoked tokens before
+//! they expire also asks the issuer's introspection endpoint about each token
+//! ([`ValidatorOptions::introspection`]).
 //!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
@@ -26,10 +28,12 @@
 mod claims;
 mod error;
 mod extract;
+mod introspection;
 mod jwks;
 mod validator;
 
 pub use claims::Claims;
 pub use error::BearerError;
 pub use extract::{RequirePermission, RequireScope, RequireService};
+pub use introspection::IntrospectionOptions;
 pub use validator::{Validator, ValidatorOptions};

@@ -13,6 +13,7 @@ mod sqlite;
 mod user_search;
 
 use async_trait::async_trait;
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
     ClientId, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
@@ -251,6 +252,15 @@ pub trait RefreshTokenStore {
     ) -> StoreResult<u64>;
 }
 
+/// The deny list of access tokens refused before they expire.
+#[async_trait]
+pub trait RevocationStore {
+    /// Adds a revocation; one of the same kind and subject keeps the later times.
+    async fn revoke_access(&self, revocation: &AccessRevocation) -> StoreResult<()>;
+    /// The revocations still in force at `now` (expiring after it).
+    async fn access_revocations(&self, now: Timestamp) -> StoreResult<Vec<AccessRevocation>>;
+}
+
 /// Machine-to-machine authorizations: which APIs a client may get tokens for, with which scopes.
 #[async_trait]
 pub trait ClientGrantStore {
@@ -442,16 +452,18 @@ pub enum Expiring {
     ExpiredRefreshTokens,
     RevokedRefreshTokens,
     AdminSessions,
+    AccessRevocations,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 6] = [
+    pub const ALL: [Expiring; 7] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
         Expiring::ExpiredRefreshTokens,
         Expiring::RevokedRefreshTokens,
         Expiring::AdminSessions,
+        Expiring::AccessRevocations,
     ];
 
     /// The table its rows are in.
@@ -462,6 +474,7 @@ impl Expiring {
             Expiring::PendingAuthorizations => "pending_authorizations",
             Expiring::ExpiredRefreshTokens | Expiring::RevokedRefreshTokens => "refresh_tokens",
             Expiring::AdminSessions => "admin_sessions",
+            Expiring::AccessRevocations => "access_revocations",
         }
     }
 }
@@ -476,6 +489,7 @@ pub trait Store:
     + ConsentStore
     + CodeStore
     + RefreshTokenStore
+    + RevocationStore
     + ClientGrantStore
     + KeyStore
     + AdminStore
@@ -499,6 +513,7 @@ impl<T> Store for T where
         + ConsentStore
         + CodeStore
         + RefreshTokenStore
+        + RevocationStore
         + ClientGrantStore
         + KeyStore
         + AdminStore

@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, ResponseType};
 
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 
 use tessera_protocol::{

@@ -74,6 +74,7 @@ pub async fn issue(
         auth_time: now,
         nonce: None,
         sid: None,
+        family: None,
         now,
     };
     respond(

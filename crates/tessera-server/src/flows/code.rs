@@ -12,6 +12,7 @@ use tessera_store::CodeRedemption;
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::flows::rbac;
+use crate::flows::revocation::revoke_family;
 use crate::state::AppState;
 
 /// What the client presented with `grant_type=authorization_code`.
@@ -62,6 +63,7 @@ pub async fn redeem(
     )?;
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
+    let family = family_of_code(&digest);
     let refresh_token = if issues_refresh_token(&grant.scope, api.as_deref(), client) {
         let refresh = new_secret().map_err(internal)?;
         let refresh_grant = RefreshGrant {
@@ -70,7 +72,7 @@ pub async fn redeem(
             scope: grant.scope.clone(),
             audience: grant.audience.clone(),
             auth_time: grant.auth_time,
-            family_id: family_of_code(&digest),
+            family_id: family.clone(),
             family_created_at: now,
             last_used_at: now,
             rotated_at: None,
@@ -100,6 +102,7 @@ pub async fn redeem(
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
         sid: grant.sid.as_deref(),
+        family: Some(&family),
         now,
     };
     respond(
@@ -120,13 +123,9 @@ async fn replayed(
     now: Timestamp,
     request: &RequestContext,
 ) -> TokenFailure {
-    let revoked = match state
-        .store
-        .revoke_refresh_family(&family_of_code(digest), now)
-        .await
-    {
+    let revoked = match revoke_family(state, &family_of_code(digest), now).await {
         Ok(revoked) => revoked,
-        Err(error) => return internal(error),
+        Err(failure) => return failure,
     };
     tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed");
     state.metrics.code_replayed();

@@ -76,6 +76,7 @@ pub async fn tokens(
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),
+        family: None,
         now,
     };
     let minted = mint(state, m, request.response_type.issues_access_token())?;

@@ -11,6 +11,7 @@ use tessera_protocol::claims::{
     self, AccessTokenClaims, CustomClaims, IdTokenClaims, IdTokenFacts, Profile, TokenContext,
     WithCustomClaims,
 };
+use tessera_protocol::revocation::token_id;
 use tessera_protocol::scope::OPENID;
 use tessera_protocol::{
     ClientId, GrantType, RegisteredClient, ResourceServer, ScopeSet, Timestamp,
@@ -92,6 +93,9 @@ pub struct Mint<'a> {
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
     pub sid: Option<&'a str>,
+    /// The refresh-token family the tokens belong to (a code's, and its rotations'), named in
+    /// the access token's `jti` so that revoking the family refuses them too.
+    pub family: Option<&'a str>,
     pub now: Timestamp,
 }
 
@@ -128,7 +132,7 @@ pub fn mint(
             ctx,
             m.api.map(|a| a.identifier.as_str()),
             lifetime,
-            random_token(16)?,
+            token_id(m.family, &random_token(16)?),
         );
         claims.permissions = m.permissions.cloned();
         let custom = m.custom_claims.map(|c| &c.access_token);

@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use tessera_protocol::claims::AccessTokenClaims;
+use tessera_store::StoreError;
 
 use crate::state::AppState;
 
@@ -32,17 +33,38 @@ pub async fn verify_own<C: DeserializeOwned>(
     tessera_jwt::verify_decoded(token, &header, key).map_err(|_| "the token signature is invalid")
 }
 
-/// An unexpired access token of this issuer.
+/// Why an access token of this issuer is not accepted.
+#[derive(Debug)]
+pub enum AccessTokenRefused {
+    /// Malformed, forged, expired or revoked: the reason, for the client.
+    Invalid(&'static str),
+    /// The deny list could not be read: neither accepted nor refused.
+    Internal(StoreError),
+}
+
+/// An unexpired access token of this issuer that no revocation refuses.
 pub async fn verify_access_token(
     state: &AppState,
     token: &str,
-) -> Result<AccessTokenClaims, &'static str> {
-    let claims: AccessTokenClaims = verify_own(state, token, "at+jwt").await?;
+) -> Result<AccessTokenClaims, AccessTokenRefused> {
+    let claims: AccessTokenClaims = verify_own(state, token, "at+jwt")
+        .await
+        .map_err(AccessTokenRefused::Invalid)?;
     if claims.iss != state.settings.issuer {
-        return Err("the token has another issuer");
+        return Err(AccessTokenRefused::Invalid("the token has another issuer"));
     }
-    if state.clock.now() >= claims.exp {
-        return Err("the token has expired");
+    let now = state.clock.now();
+    if now >= claims.exp {
+        return Err(AccessTokenRefused::Invalid("the token has expired"));
+    }
+    let revoked = state
+        .catalog
+        .deny_list()
+        .refuses(&claims, now)
+        .await
+        .map_err(AccessTokenRefused::Internal)?;
+    if revoked {
+        return Err(AccessTokenRefused::Invalid("the token has been revoked"));
     }
     Ok(claims)
 }

@@ -17,6 +17,7 @@ use crate::flows::actions::{self, refused, LoginDecision};
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::flows::rbac::{self, Permitted};
+use crate::flows::revocation::revoke_family;
 use crate::state::AppState;
 
 /// Uses a refresh token: the same token again (non-rotating) or a successor (rotating).
@@ -128,11 +129,7 @@ async fn reuse_detected(
     now: Timestamp,
     request: &RequestContext,
 ) -> TokenFailure {
-    match state
-        .store
-        .revoke_refresh_family(&grant.family_id, now)
-        .await
-    {
+    match revoke_family(state, &grant.family_id, now).await {
         Ok(revoked) => {
             tracing::warn!(client_id = %grant.client_id, revoked, "refresh token reuse detected; family revoked");
             state.metrics.refresh_reuse_detected();
@@ -149,7 +146,7 @@ async fn reuse_detected(
                 "the refresh token was already used; every token of its grant is now revoked",
             )
         }
-        Err(error) => internal(error),
+        Err(failure) => failure,
     }
 }
 
@@ -219,6 +216,7 @@ fn issue(
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),
+        family: Some(&grant.family_id),
         now,
     };
     respond(

@@ -3,13 +3,14 @@
 use serde_json::{json, Value};
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::params::Params;
+use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{self, RefreshUse};
-use tessera_protocol::SecretDigest;
+use tessera_protocol::{ClientId, RegisteredClient, SecretDigest, Timestamp};
 
 use crate::client_ip::ClientIp;
 use crate::flows::client_auth::authenticate;
 use crate::flows::grant::{internal, TokenFailure};
-use crate::flows::own_tokens::verify_access_token;
+use crate::flows::own_tokens::{verify_access_token, AccessTokenRefused};
 use crate::state::AppState;
 
 fn token_param(params: &Params) -> Result<String, TokenFailure> {
@@ -22,9 +23,9 @@ fn token_param(params: &Params) -> Result<String, TokenFailure> {
     }
 }
 
-/// `POST /oauth/revoke`: revokes a refresh token and every token of its family. Unknown tokens
-/// and access tokens (self-contained JWTs, which expire on their own) answer success too
-/// (RFC 7009 §2.2: invalid tokens do not cause an error).
+/// `POST /oauth/revoke`: revokes a refresh token with every token of its family, access tokens
+/// included (RFC 7009 §2.1), or one access token: Tessera's endpoints refuse it until it would
+/// have expired. Unknown tokens answer success too (RFC 7009 §2.2).
 pub async fn revoke(
     state: &AppState,
     authorization: Option<&str>,
@@ -34,29 +35,64 @@ pub async fn revoke(
     let client = authenticate(state, authorization, params, ip).await?;
     let token = token_param(params)?;
     let now = state.clock.now();
-    let Some(grant) = state
+    if let Some(grant) = state
         .store
         .refresh_token(&SecretDigest::of(&token))
         .await
         .map_err(internal)?
-    else {
+    {
+        issued_to(&client, &grant.client_id)?;
+        let revoked = revoke_family(state, &grant.family_id, now).await?;
+        tracing::info!(client_id = %client.client_id, revoked, "refresh token revoked");
         return Ok(());
+    }
+    let claims = match verify_access_token(state, &token).await {
+        Ok(claims) => claims,
+        Err(AccessTokenRefused::Invalid(_)) => return Ok(()),
+        Err(AccessTokenRefused::Internal(error)) => return Err(internal(error)),
     };
-    // RFC 7009 §2.1: a client may only revoke its own tokens.
-    if grant.client_id != client.client_id {
+    issued_to(&client, &claims.client_id)?;
+    state
+        .catalog
+        .deny_list()
+        .revoke(&AccessRevocation::token(&claims.jti, claims.exp, now))
+        .await
+        .map_err(internal)?;
+    tracing::info!(client_id = %client.client_id, "access token revoked");
+    Ok(())
+}
+
+/// RFC 7009 §2.1: a client may only revoke its own tokens.
+fn issued_to(client: &RegisteredClient, owner: &ClientId) -> Result<(), TokenFailure> {
+    if *owner != client.client_id {
         return Err(TokenError::new(
             Code::InvalidRequest,
             "the token was not issued to this client",
         )
         .into());
     }
+    Ok(())
+}
+
+/// Revokes the refresh tokens of `family_id` and the access tokens minted with them; returns
+/// how many refresh tokens were live.
+pub async fn revoke_family(
+    state: &AppState,
+    family_id: &str,
+    now: Timestamp,
+) -> Result<u64, TokenFailure> {
     let revoked = state
         .store
-        .revoke_refresh_family(&grant.family_id, now)
+        .revoke_refresh_family(family_id, now)
         .await
         .map_err(internal)?;
-    tracing::info!(client_id = %client.client_id, revoked, "refresh token revoked");
-    Ok(())
+    state
+        .catalog
+        .deny_list()
+        .revoke(&AccessRevocation::family(family_id, now))
+        .await
+        .map_err(internal)?;
+    Ok(revoked)
 }
 
 /// `POST /oauth/introspect`: whether a token is active, and what it grants (RFC 7662 §2.2).
@@ -107,8 +143,12 @@ pub async fn introspect(
             "iss": state.settings.issuer,
         }));
     }
-    match verify_access_token(state, &token).await {
-        Ok(claims) => Ok(json!({
+    let claims = match verify_access_token(state, &token).await {
+        Ok(claims) => claims,
+        Err(AccessTokenRefused::Invalid(_)) => return Ok(json!({ "active": false })),
+        Err(AccessTokenRefused::Internal(error)) => return Err(internal(error)),
+    };
+    Ok(json!({
             "active": true,
             "token_type": "access_token",
             "client_id": claims.client_id,
@@ -119,7 +159,5 @@ pub async fn introspect(
             "exp": claims.exp,
             "iat": claims.iat,
             "jti": claims.jti,
-        })),
-        Err(_) => Ok(json!({ "active": false })),
-    }
+    }))
 }

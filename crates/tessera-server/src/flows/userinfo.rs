@@ -9,7 +9,7 @@ use tessera_protocol::BearerErrorCode;
 
 use crate::error::InternalError;
 use crate::flows::mint::profile_of;
-use crate::flows::own_tokens::verify_access_token;
+use crate::flows::own_tokens::{verify_access_token, AccessTokenRefused};
 use crate::state::AppState;
 
 /// A Bearer token failure (RFC 6750 §3.1).
@@ -35,7 +35,10 @@ fn invalid_token(description: &str) -> BearerFailure {
 async fn validate(state: &AppState, token: &str) -> Result<AccessTokenClaims, BearerFailure> {
     let claims = verify_access_token(state, token)
         .await
-        .map_err(invalid_token)?;
+        .map_err(|refused| match refused {
+            AccessTokenRefused::Invalid(reason) => invalid_token(reason),
+            AccessTokenRefused::Internal(error) => BearerFailure::Internal(error.into()),
+        })?;
     if !claims
         .aud
         .contains(&userinfo_audience(&state.settings.issuer))

@@ -6,10 +6,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use tessera_admin::scopes::management_audience;
-use tessera_admin::{Caller, Principal};
+use tessera_admin::{AdminError, Caller, Principal};
 
 use crate::client_ip::request_context_of;
-use crate::flows::own_tokens::verify_access_token;
+use crate::flows::own_tokens::{verify_access_token, AccessTokenRefused};
 use crate::management::error::ApiError;
 use crate::state::AppState;
 
@@ -39,7 +39,12 @@ impl FromRequestParts<AppState> for ApiCaller {
         };
         let claims = verify_access_token(state, token)
             .await
-            .map_err(|reason| ApiError::unauthorized(format!("Invalid token: {reason}")))?;
+            .map_err(|refused| match refused {
+                AccessTokenRefused::Invalid(reason) => {
+                    ApiError::unauthorized(format!("Invalid token: {reason}"))
+                }
+                AccessTokenRefused::Internal(error) => AdminError::from(error).into(),
+            })?;
         if !claims
             .aud
             .contains(&management_audience(&state.settings.issuer))

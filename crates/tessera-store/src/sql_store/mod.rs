@@ -20,6 +20,7 @@ pub(super) use tokens::{bind_refresh, INSERT_REFRESH};
 
 use async_trait::async_trait;
 use sqlx::Row;
+use tessera_protocol::revocation::{AccessRevocation, Revoked};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
     AppType, ClientId, GrantType, Rbac, RedirectUri, RefreshTokenPolicy, RegisteredClient,
@@ -34,9 +35,9 @@ use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
     Expiring, Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore,
-    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore, Session,
-    SessionStore, SigningKeyRecord, StoreResult, User, UserProfile, UserStore,
-    EXCHANGE_EVENT_TYPES,
+    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore,
+    RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User, UserProfile,
+    UserStore, EXCHANGE_EVENT_TYPES,
 };
 
 type Db = <Backend as Dialect>::Db;

@@ -159,3 +159,45 @@ impl RefreshTokenStore for Backend {
         Ok(result.rows_affected())
     }
 }
+
+#[async_trait]
+impl RevocationStore for Backend {
+    async fn revoke_access(&self, revocation: &AccessRevocation) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO access_revocations (kind, subject, revoked_at, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (kind, subject) DO UPDATE SET
+                revoked_at = CASE WHEN excluded.revoked_at > access_revocations.revoked_at
+                    THEN excluded.revoked_at ELSE access_revocations.revoked_at END,
+                expires_at = CASE WHEN excluded.expires_at > access_revocations.expires_at
+                    THEN excluded.expires_at ELSE access_revocations.expires_at END",
+        )
+        .bind(revocation.kind.as_str())
+        .bind(&revocation.subject)
+        .bind(revocation.revoked_at.0)
+        .bind(revocation.expires_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn access_revocations(&self, now: Timestamp) -> StoreResult<Vec<AccessRevocation>> {
+        let rows = sqlx::query(
+            "SELECT kind, subject, revoked_at, expires_at FROM access_revocations WHERE expires_at > $1",
+        )
+        .bind(now.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                Ok(AccessRevocation {
+                    kind: Revoked::parse(&kind)
+                        .ok_or_else(|| corrupt(format!("unknown revocation kind `{kind}`")))?,
+                    subject: row.try_get("subject")?,
+                    revoked_at: Timestamp(row.try_get("revoked_at")?),
+                    expires_at: Timestamp(row.try_get("expires_at")?),
+                })
+            })
+            .collect()
+    }
+}

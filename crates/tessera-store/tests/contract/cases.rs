@@ -339,6 +339,32 @@ async fn revoking_a_family_revokes_every_token_in_it_and_no_other() {
 }
 
 #[tokio::test]
+async fn access_revocations_are_listed_until_they_expire_and_keep_the_later_times() {
+    let (store, _dir) = store().await;
+    let token = AccessRevocation::token("jti-1", NOW.plus(60), NOW);
+    let user = AccessRevocation::user("auth0|u1", NOW);
+    store.revoke_access(&token).await.unwrap();
+    store.revoke_access(&user).await.unwrap();
+    // The same user revoked again later: one row, the later times.
+    let again = AccessRevocation::user("auth0|u1", NOW.plus(30));
+    store.revoke_access(&again).await.unwrap();
+    // An earlier one changes nothing.
+    store.revoke_access(&user).await.unwrap();
+
+    let mut listed = store.access_revocations(NOW).await.unwrap();
+    listed.sort_by(|a, b| a.kind.as_str().cmp(b.kind.as_str()));
+    assert_eq!(listed, vec![token.clone(), again.clone()]);
+
+    // The token's row ends with the token; the user's lasts as long as any token could.
+    let listed = store.access_revocations(NOW.plus(60)).await.unwrap();
+    assert_eq!(listed, vec![again.clone()]);
+    assert_eq!(rows(purge_all(&store, NOW.plus(60), NOW, 10).await), 1);
+    assert_eq!(rows(purge_all(&store, again.expires_at.plus(-1), NOW, 10).await), 0);
+    assert_eq!(rows(purge_all(&store, again.expires_at, NOW, 10).await), 1);
+    assert!(store.access_revocations(NOW).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn touching_a_refresh_token_restarts_its_inactivity() {
     let (store, _dir) = store().await;
     let digest = SecretDigest::of("touched");

@@ -13,6 +13,7 @@ mod support;
 
 mod skip_consent;
 
+mod access_revocation;
 mod actions;
 mod audit_log;
 mod authorize_errors;

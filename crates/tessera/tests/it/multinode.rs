@@ -255,3 +255,50 @@ async fn concurrent_uses_of_one_rotating_refresh_token_have_one_winner_and_revok
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_grant");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_access_token_revoked_at_one_node_is_refused_by_the_other_within_the_cache_ttl() {
+    use crate::support::cluster::{M2M_ID, M2M_SECRET};
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let (status, tokens) = a.client_credentials().await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap();
+    let introspect_at_b = || async {
+        let body: Value = b
+            .http
+            .post(b.url("oauth/introspect"))
+            .basic_auth(M2M_ID, Some(M2M_SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["active"].as_bool().unwrap()
+    };
+    assert!(
+        introspect_at_b().await,
+        "B accepts the token (and has read the deny list)"
+    );
+
+    let revoked = a
+        .http
+        .post(a.url("oauth/revoke"))
+        .basic_auth(M2M_ID, Some(M2M_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    // Real time on purpose: B rereads the deny list once its copy is a cache TTL old.
+    let started = Instant::now();
+    while introspect_at_b().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B still accepted the revoked token after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
