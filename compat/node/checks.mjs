@@ -8,6 +8,7 @@ export const ISSUER = `https://${DOMAIN}/`;
 export const API = 'https://api.compat.example/';
 export const WEB = { id: 'compat-web', secret: 'compat-web-secret-0123456789abcdef0123' };
 export const M2M = { id: 'compat-m2m', secret: 'compat-m2m-secret-0123456789abcdef0123' };
+export const LEGACY = { id: 'compat-legacy', secret: 'compat-legacy-secret-0123456789abcdef01' };
 export const MANAGEMENT = { id: 'compat-management', secret: 'compat-management-secret-0123456789abcdef' };
 export const SPA = { id: 'compat-spa', origin: 'https://127.0.0.1:3444', callback: 'https://127.0.0.1:3444/' };
 export const JANE = { username: 'jane', password: 'correct horse battery staple', name: 'Jane Compat', email: 'jane@compat.example' };

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { AuthenticationClient, ManagementClient } from 'auth0';
 
-import { API, DOMAIN, ISSUER, M2M, MANAGEMENT, check, claims, rejects } from './checks.mjs';
+import { API, DOMAIN, ISSUER, JANE, LEGACY, M2M, MANAGEMENT, check, claims, rejects } from './checks.mjs';
 
 const management = new ManagementClient({ domain: DOMAIN, clientId: MANAGEMENT.id, clientSecret: MANAGEMENT.secret });
 
@@ -32,6 +32,26 @@ check('auth0 AuthenticationClient.oauth.clientCredentialsGrant for an unknown AP
     error: 'access_denied',
   });
   assert.equal(error.error_description, 'Service not found: https://unknown.example/');
+});
+
+check('auth0 AuthenticationClient.oauth.passwordGrant, with and without a realm', async () => {
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: LEGACY.id, clientSecret: LEGACY.secret });
+  for (const realm of [undefined, 'Username-Password-Authentication']) {
+    const { data } = await auth.oauth.passwordGrant({
+      username: JANE.email,
+      password: JANE.password,
+      audience: API,
+      scope: 'openid profile read:messages',
+      ...(realm ? { realm } : {}),
+    });
+    assert.equal(data.token_type, 'Bearer');
+    assert.equal(claims(data.id_token).name, JANE.name);
+    assert.equal(claims(data.access_token).scope, 'openid profile read:messages');
+  }
+  await rejects(auth.oauth.passwordGrant({ username: JANE.email, password: 'wrong', audience: API }), {
+    statusCode: 400,
+    error: 'invalid_grant',
+  });
 });
 
 check('auth0 ManagementClient.resourceServers create/get/update/getAll/delete', async () => {

@@ -32,6 +32,7 @@ WEB_CALLBACK = "http://127.0.0.1:3100/callback"
 SPA_ID, SPA_CALLBACK = "compat-spa", "https://127.0.0.1:3444/"
 M2M_ID, M2M_SECRET = "compat-m2m", "compat-m2m-secret-0123456789abcdef0123"
 MGMT_ID, MGMT_SECRET = "compat-management", "compat-management-secret-0123456789abcdef"
+LEGACY_ID, LEGACY_SECRET = "compat-legacy", "compat-legacy-secret-0123456789abcdef01"
 USER, PASSWORD = "jane", "correct horse battery staple"
 
 CHECKS = []
@@ -202,6 +203,48 @@ def revoke_refresh_token():
         400,
         "invalid_grant",
     )
+
+
+@check("RevokeToken.revoke_refresh_token, then Users.userinfo with its access token -> Auth0Error 401")
+def revoked_grant_refuses_its_access_token():
+    code = log_in(WEB_ID, WEB_CALLBACK, WEB_SCOPE)
+    tokens = GetToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).authorization_code(code=code, redirect_uri=WEB_CALLBACK)
+    assert Users(DOMAIN).userinfo(tokens["access_token"])["email"] == "jane@compat.example"
+    RevokeToken(DOMAIN, WEB_ID, client_secret=WEB_SECRET).revoke_refresh_token(tokens["refresh_token"])
+    try:
+        Users(DOMAIN).userinfo(tokens["access_token"])
+    except Auth0Error as failure:
+        assert failure.status_code == 401, failure
+        return
+    raise AssertionError("the access token of a revoked grant was accepted")
+
+
+@check("GetToken.login (password-realm grant)")
+def password_realm():
+    tokens = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).login(
+        username=USER,
+        password=PASSWORD,
+        scope="openid profile offline_access read:messages",
+        realm="Username-Password-Authentication",
+        audience=API,
+    )
+    assert tokens["token_type"] == "Bearer" and tokens["id_token"] and tokens["refresh_token"], tokens
+    assert claims(tokens["access_token"])["aud"] == [API, f"{ISSUER}userinfo"], claims(tokens["access_token"])
+    assert claims(tokens["id_token"])["name"] == "Jane Compat"
+    refreshed = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).refresh_token(tokens["refresh_token"])
+    assert refreshed["access_token"], refreshed
+
+
+@check("GetToken.login with a wrong password -> Auth0Error invalid_grant")
+def password_realm_wrong_password():
+    failure = expect_error(
+        lambda: GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).login(
+            username=USER, password="not the password", realm="Username-Password-Authentication", audience=API
+        ),
+        400,
+        "invalid_grant",
+    )
+    assert failure.message == "Wrong email or password.", failure.message
 
 
 @check("GetToken.authorization_code_pkce")

@@ -71,14 +71,21 @@ pub enum GrantType {
     RefreshToken,
     ClientCredentials,
     Implicit,
+    /// The resource owner password grant (RFC 6749 §4.3), for legacy first-party apps.
+    Password,
+    /// Auth0's password grant naming the connection (`realm`) to check the password against.
+    #[serde(rename = "http://auth0.com/oauth/grant-type/password-realm")]
+    PasswordRealm,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::Implicit,
+        GrantType::Password,
+        GrantType::PasswordRealm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +94,8 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::PasswordRealm => "http://auth0.com/oauth/grant-type/password-realm",
         }
     }
 

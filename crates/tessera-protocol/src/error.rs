@@ -69,6 +69,8 @@ pub enum TokenErrorCode {
     /// Auth0's refusal of an API the client may not have a token for (unknown, or no client
     /// grant), with HTTP 403; RFC 6749 §5.2 has no code for it.
     AccessDenied,
+    /// Auth0's answer, HTTP 401, to the password grant for a blocked user.
+    Unauthorized,
 }
 
 impl TokenErrorCode {
@@ -83,13 +85,14 @@ impl TokenErrorCode {
             Self::ServerError => "server_error",
             Self::TooManyAttempts => "too_many_attempts",
             Self::AccessDenied => "access_denied",
+            Self::Unauthorized => "unauthorized",
         }
     }
 
     /// RFC 6749 §5.2: 400 unless stated otherwise; `invalid_client` is 401.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidClient => 401,
+            Self::InvalidClient | Self::Unauthorized => 401,
             Self::AccessDenied => 403,
             Self::TooManyAttempts => 429,
             Self::ServerError => 500,

@@ -58,7 +58,7 @@ pub enum LoginFailure {
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    tokens: [Counter; 4],
+    tokens: [Counter; GrantType::ALL.len()],
     login_failures: [Counter; 4],
     refresh_reuse: Counter,
     code_replays: Counter,

@@ -52,11 +52,14 @@ pub enum EventType {
     RefreshTokenExchangeFailed,
     /// `feccft`: a client credentials exchange failed (an Action refused it).
     ClientCredentialsExchangeFailed,
+    /// `sepft`: a username and password were exchanged for tokens (the password grant; stored
+    /// like a login, never sampled).
+    PasswordExchanged,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 17] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -73,6 +76,7 @@ impl EventType {
         EventType::ApiOperation,
         EventType::RefreshTokenExchangeFailed,
         EventType::ClientCredentialsExchangeFailed,
+        EventType::PasswordExchanged,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -94,6 +98,7 @@ impl EventType {
             EventType::ApiOperation => "sapi",
             EventType::RefreshTokenExchangeFailed => "ferft",
             EventType::ClientCredentialsExchangeFailed => "feccft",
+            EventType::PasswordExchanged => "sepft",
         }
     }
 
@@ -120,6 +125,7 @@ impl EventType {
             EventType::ClientCredentialsExchangeFailed => {
                 "Failed exchange of Client Credentials for Access Token"
             }
+            EventType::PasswordExchanged => "Successful exchange of Password for Access Token",
         }
     }
 

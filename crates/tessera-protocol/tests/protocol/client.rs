@@ -13,7 +13,15 @@ fn grant_type_spellings_round_trip() {
     for grant in GrantType::ALL {
         assert_eq!(GrantType::parse(grant.as_str()), Some(grant));
     }
-    assert_eq!(GrantType::parse("password"), None);
+    assert_eq!(GrantType::parse("password"), Some(GrantType::Password));
+    assert_eq!(
+        GrantType::parse("http://auth0.com/oauth/grant-type/password-realm"),
+        Some(GrantType::PasswordRealm)
+    );
+    assert_eq!(
+        GrantType::parse("urn:ietf:params:oauth:grant-type:device_code"),
+        None
+    );
     assert_eq!(GrantType::parse("Refresh_Token"), None);
     assert_eq!(
         serde_json::to_string(&GrantType::RefreshToken).unwrap(),

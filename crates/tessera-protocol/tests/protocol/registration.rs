@@ -66,10 +66,10 @@ fn unknown_app_types_methods_and_grants_are_refused_by_name() {
         .unwrap_err()
         .contains("token_endpoint_auth_method `private_key_jwt`"));
     bad = settings("regular_web");
-    bad.grant_types = Some(vec!["password".into()]);
+    bad.grant_types = Some(vec!["urn:ietf:params:oauth:grant-type:jwt-bearer".into()]);
     assert!(registered(&bad)
         .unwrap_err()
-        .contains("grant type `password`"));
+        .contains("grant type `urn:ietf:params:oauth:grant-type:jwt-bearer`"));
 }
 
 #[test]

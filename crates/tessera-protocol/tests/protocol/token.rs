@@ -1,8 +1,10 @@
-use crate::common::{client_id, params, scopes, uri, API_ID, CALLBACK};
+use crate::common::{api_with, client_id, params, scopes, uri, API_ID, CALLBACK};
 use tessera_protocol::claims::CustomClaims;
 use tessera_protocol::error::TokenError;
 use tessera_protocol::pkce::{ChallengeMethod, CodeChallenge};
-use tessera_protocol::token::{check_code, parse_token_request, CodeGrant, TokenRequest};
+use tessera_protocol::token::{
+    check_code, parse_token_request, password_scope, CodeGrant, TokenRequest,
+};
 use tessera_protocol::{ClientId, GrantType, Timestamp, TokenErrorCode};
 
 /// RFC 7636 Appendix B.
@@ -30,7 +32,7 @@ fn parse_token_request_missing_grant_type_is_invalid_request() {
 #[test]
 fn parse_token_request_unknown_grant_type_is_unsupported_grant_type() {
     for grant_type in [
-        "password",
+        "PASSWORD",
         "AUTHORIZATION_CODE",
         "urn:ietf:params:oauth:grant-type:device_code",
     ] {
@@ -557,4 +559,89 @@ fn parse_client_credentials_with_conflicting_audience_and_resource_is_invalid_re
     ]))
     .unwrap_err();
     assert_eq!(err.code, TokenErrorCode::InvalidRequest);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the password grant
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn parse_token_request_password_and_password_realm() {
+    let request = parse_token_request(&params(&[
+        ("grant_type", "password"),
+        ("username", "jane"),
+        ("password", "secret"),
+        ("audience", API_ID),
+        ("scope", "openid read:items"),
+    ]))
+    .unwrap();
+    assert_eq!(request.grant_type(), GrantType::Password);
+    assert_eq!(
+        request,
+        TokenRequest::Password {
+            username: "jane".into(),
+            password: "secret".into(),
+            realm: None,
+            audience: Some(API_ID.into()),
+            scope: Some(scopes("openid read:items")),
+        }
+    );
+    let realm = parse_token_request(&params(&[
+        (
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/password-realm",
+        ),
+        ("username", "jane"),
+        ("password", "secret"),
+        ("realm", "Username-Password-Authentication"),
+    ]))
+    .unwrap();
+    assert_eq!(realm.grant_type(), GrantType::PasswordRealm);
+    for missing in ["username", "password"] {
+        let mut pairs = vec![
+            ("grant_type", "password"),
+            ("username", "jane"),
+            ("password", "secret"),
+        ];
+        pairs.retain(|(name, _)| *name != missing);
+        let err = parse_token_request(&params(&pairs)).unwrap_err();
+        assert_code(&err, TokenErrorCode::InvalidRequest, "invalid_request");
+        assert!(err.description.contains(missing), "{err}");
+    }
+    let err = parse_token_request(&params(&[
+        (
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/password-realm",
+        ),
+        ("username", "jane"),
+        ("password", "secret"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.description, "the realm parameter is missing");
+}
+
+#[test]
+fn password_scope_is_what_was_asked_or_every_scope_of_the_api() {
+    let api = api_with(false);
+    assert_eq!(
+        password_scope(None, Some(&api)).unwrap(),
+        scopes("read:items write:items")
+    );
+    assert_eq!(password_scope(None, None).unwrap(), scopes(""));
+    assert_eq!(
+        password_scope(
+            Some(&scopes("openid read:items offline_access")),
+            Some(&api)
+        )
+        .unwrap(),
+        scopes("openid read:items"),
+        "offline_access only where the API allows it"
+    );
+    let offline = api_with(true);
+    assert_eq!(
+        password_scope(Some(&scopes("openid offline_access")), Some(&offline)).unwrap(),
+        scopes("openid offline_access")
+    );
+    let err = password_scope(Some(&scopes("openid delete:items")), Some(&api)).unwrap_err();
+    assert_code(&err, TokenErrorCode::InvalidScope, "invalid_scope");
 }

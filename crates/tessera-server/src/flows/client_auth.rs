@@ -24,7 +24,10 @@ pub async fn authenticate(
     let client_id = credentials.client_id.as_str();
     let now = state.clock.now();
     if let Some(retry_after) = state.client_auth.retry_after(client_id, ip, now) {
-        return Err(TokenFailure::Throttled { retry_after });
+        return Err(TokenFailure::Throttled {
+            retry_after,
+            reason: "too many failed client authentications from this address",
+        });
     }
     let client = state
         .catalog

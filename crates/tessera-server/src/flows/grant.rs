@@ -19,9 +19,11 @@ pub enum TokenFailure {
         error: TokenError,
         basic_challenge: bool,
     },
-    /// Too many failed client authentications from this IP: retry after so many seconds.
+    /// Refused by brute-force protection (failed client authentications, or failed logins
+    /// at the password grant): retry after so many seconds.
     Throttled {
         retry_after: i64,
+        reason: &'static str,
     },
     Internal(InternalError),
 }

@@ -216,6 +216,7 @@ fn issued(
         GrantType::AuthorizationCode => EventType::CodeExchanged,
         GrantType::RefreshToken => EventType::RefreshTokenExchanged,
         GrantType::ClientCredentials => EventType::ClientCredentialsExchanged,
+        GrantType::Password | GrantType::PasswordRealm => EventType::PasswordExchanged,
         GrantType::Implicit => return,
     };
     let details = json!({

@@ -9,7 +9,7 @@ use crate::client_ip::Origin;
 use crate::flows::client_auth::authenticate;
 use crate::flows::grant::TokenFailure;
 use crate::flows::mint::TokenResponse;
-use crate::flows::{client_credentials, code, refresh};
+use crate::flows::{client_credentials, code, password, refresh};
 use crate::state::AppState;
 
 /// Handles `POST /oauth/token`.
@@ -51,6 +51,22 @@ pub async fn exchange(
         } => refresh::refresh(state, &client, &refresh_token, scope.as_ref(), now, context).await,
         TokenRequest::ClientCredentials { audience, scope } => {
             client_credentials::issue(state, &client, audience, scope.as_ref(), now, context).await
+        }
+        TokenRequest::Password {
+            username,
+            password: secret,
+            realm,
+            audience,
+            scope,
+        } => {
+            let presented = password::Presented {
+                username: &username,
+                password: &secret,
+                realm: realm.as_deref(),
+                audience: audience.as_deref(),
+                scope: scope.as_ref(),
+            };
+            password::issue(state, &client, presented, now, origin).await
         }
     }
 }

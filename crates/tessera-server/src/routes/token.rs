@@ -72,7 +72,10 @@ pub(crate) fn failure_response(failure: TokenFailure) -> Response {
             error,
             basic_challenge,
         } => error_response(&error, basic_challenge),
-        TokenFailure::Throttled { retry_after } => throttled(retry_after),
+        TokenFailure::Throttled {
+            retry_after,
+            reason,
+        } => throttled(retry_after, reason),
         TokenFailure::Internal(error) => no_store(error.into_response()),
     }
 }
@@ -86,13 +89,13 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// Too many failed client authentications: 429 with `Retry-After` (RFC 6585 §4) rather than
-/// `invalid_client`, which a client takes for wrong credentials while these may be right; the
-/// body keeps RFC 6749 §5.2's shape with Auth0's `too_many_attempts` code.
-fn throttled(retry_after: i64) -> Response {
+/// Refused by brute-force protection: 429 with `Retry-After` (RFC 6585 §4) rather than
+/// `invalid_client` or `invalid_grant`, which a client takes for wrong credentials while these
+/// may be right; the body keeps RFC 6749 §5.2's shape with Auth0's `too_many_attempts` code.
+fn throttled(retry_after: i64, reason: &str) -> Response {
     let error = TokenError::new(
         TokenErrorCode::TooManyAttempts,
-        format!("too many failed client authentications from this address; retry in {retry_after} seconds"),
+        format!("{reason}; retry in {retry_after} seconds"),
     );
     let mut response = error_response(&error, false);
     response

@@ -41,7 +41,9 @@ async fn discovery_document_matches_the_endpoints() {
             "authorization_code",
             "refresh_token",
             "client_credentials",
-            "implicit"
+            "implicit",
+            "password",
+            "http://auth0.com/oauth/grant-type/password-realm"
         ])
     );
     assert_eq!(

@@ -308,7 +308,7 @@ async fn token_missing_grant_type_is_invalid_request() {
 }
 
 #[tokio::test]
-async fn token_password_grant_is_unsupported_grant_type() {
+async fn token_password_grant_for_a_client_without_it_is_unauthorized_client() {
     let server = TestServer::start().await;
     let response = server
         .token_form(&[
@@ -319,7 +319,7 @@ async fn token_password_grant_is_unsupported_grant_type() {
             ("password", PASSWORD),
         ])
         .await;
-    assert_token_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
+    assert_token_error(response, StatusCode::BAD_REQUEST, "unauthorized_client").await;
 }
 
 #[tokio::test]

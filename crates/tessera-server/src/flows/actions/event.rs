@@ -20,6 +20,8 @@ pub enum Protocol {
     OidcImplicitProfile,
     /// A refresh token exchanged for new tokens.
     RefreshToken,
+    /// A username and password exchanged for tokens (the password grant).
+    Password,
 }
 
 impl Protocol {
@@ -28,6 +30,7 @@ impl Protocol {
             Protocol::OidcBasicProfile => "oidc-basic-profile",
             Protocol::OidcImplicitProfile => "oidc-implicit-profile",
             Protocol::RefreshToken => "oauth2-refresh-token",
+            Protocol::Password => "oauth2-password",
         }
     }
 }
