@@ -79,6 +79,7 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
         is_first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 

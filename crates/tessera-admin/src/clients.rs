@@ -114,6 +114,9 @@ pub struct ClientBody {
     pub allow_plain_pkce: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_first_party: Option<bool>,
+    /// Authorization requests only through `/oauth/par` (RFC 9126).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 impl ClientBody {
@@ -151,6 +154,9 @@ impl ClientBody {
         if let Some(plain) = self.allow_plain_pkce {
             settings.allow_plain_pkce = plain;
         }
+        if let Some(required) = self.require_pushed_authorization_requests {
+            settings.require_pushed_authorization_requests = required;
+        }
     }
 }
 
@@ -172,6 +178,7 @@ pub struct Client {
     pub refresh_token: RefreshToken,
     pub allow_plain_pkce: bool,
     pub is_first_party: bool,
+    pub require_pushed_authorization_requests: bool,
     pub oidc_conformant: bool,
     /// Only in the answers to create, rotate-secret, and an update that made the client
     /// confidential: it is never shown again.
@@ -197,6 +204,7 @@ impl Client {
             refresh_token: RefreshToken::of(&client.refresh_token),
             allow_plain_pkce: client.allow_plain_pkce,
             is_first_party: client.is_first_party,
+            require_pushed_authorization_requests: client.require_pushed_authorization_requests,
             oidc_conformant: true,
             client_secret: None,
         }

@@ -226,6 +226,9 @@ pub struct RegisteredClient {
     /// Auth0's `is_first_party`: the tenant's own application (true unless registered as a
     /// third party), which APIs may exempt from consent.
     pub is_first_party: bool,
+    /// Auth0's `require_pushed_authorization_requests`: `/authorize` takes only a `request_uri` from `/oauth/par`
+    /// (RFC 9126 §6), so no authorization request of this client travels in a URL.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl fmt::Debug for RegisteredClient {

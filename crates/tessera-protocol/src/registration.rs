@@ -41,6 +41,7 @@ pub struct ClientSettings {
     pub refresh_token: RefreshTokenSettings,
     pub allow_plain_pkce: bool,
     pub is_first_party: bool,
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for ClientSettings {
@@ -58,6 +59,7 @@ impl Default for ClientSettings {
             refresh_token: RefreshTokenSettings::default(),
             allow_plain_pkce: false,
             is_first_party: true,
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -155,6 +157,7 @@ impl ClientSettings {
             refresh_token: RefreshTokenSettings::of(&client.refresh_token),
             allow_plain_pkce: client.allow_plain_pkce,
             is_first_party: client.is_first_party,
+            require_pushed_authorization_requests: client.require_pushed_authorization_requests,
         }
     }
 
@@ -222,6 +225,7 @@ pub fn register_client(
         refresh_token: settings.refresh_token.policy()?,
         allow_plain_pkce: settings.allow_plain_pkce,
         is_first_party: settings.is_first_party,
+        require_pushed_authorization_requests: settings.require_pushed_authorization_requests,
     })
 }
 

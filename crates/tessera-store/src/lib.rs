@@ -252,6 +252,28 @@ pub trait RefreshTokenStore {
     ) -> StoreResult<u64>;
 }
 
+/// Pushed authorization requests (RFC 9126), stored by the digest of their `request_uri`.
+#[async_trait]
+pub trait PushedRequestStore {
+    async fn push_request(&self, digest: &SecretDigest, pushed: &PushedRequest) -> StoreResult<()>;
+    /// Removes and returns the request, if it has not expired by `now`: of racing callers one
+    /// gets it.
+    async fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<PushedRequest>>;
+}
+
+/// The parameters a client pushed, for its own `/authorize`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRequest {
+    pub client_id: ClientId,
+    pub params: Vec<(String, String)>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// The deny list of access tokens refused before they expire.
 #[async_trait]
 pub trait RevocationStore {
@@ -453,10 +475,11 @@ pub enum Expiring {
     RevokedRefreshTokens,
     AdminSessions,
     AccessRevocations,
+    PushedRequests,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 7] = [
+    pub const ALL: [Expiring; 8] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
@@ -464,6 +487,7 @@ impl Expiring {
         Expiring::RevokedRefreshTokens,
         Expiring::AdminSessions,
         Expiring::AccessRevocations,
+        Expiring::PushedRequests,
     ];
 
     /// The table its rows are in.
@@ -475,6 +499,7 @@ impl Expiring {
             Expiring::ExpiredRefreshTokens | Expiring::RevokedRefreshTokens => "refresh_tokens",
             Expiring::AdminSessions => "admin_sessions",
             Expiring::AccessRevocations => "access_revocations",
+            Expiring::PushedRequests => "pushed_authorization_requests",
         }
     }
 }
@@ -490,6 +515,7 @@ pub trait Store:
     + CodeStore
     + RefreshTokenStore
     + RevocationStore
+    + PushedRequestStore
     + ClientGrantStore
     + KeyStore
     + AdminStore
@@ -514,6 +540,7 @@ impl<T> Store for T where
         + CodeStore
         + RefreshTokenStore
         + RevocationStore
+        + PushedRequestStore
         + ClientGrantStore
         + KeyStore
         + AdminStore

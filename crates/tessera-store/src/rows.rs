@@ -64,6 +64,8 @@ macro_rules! row_mappers {
                 },
                 allow_plain_pkce: row.try_get("allow_plain_pkce")?,
                 is_first_party: row.try_get("is_first_party")?,
+                require_pushed_authorization_requests: row
+                    .try_get("require_pushed_authorization_requests")?,
             })
         }
 

@@ -23,9 +23,9 @@ use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
     Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, FlagField,
     Holder, LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page,
-    PendingAuthorization, Permission, PermissionSource, PostgresStore, RangeField, Role, Session,
-    SigningKeyRecord, SortField, SqliteStore, Store, TextField, TextMatch, UserProfile, UserSearch,
-    UserSort,
+    PendingAuthorization, Permission, PermissionSource, PostgresStore, PushedRequest, RangeField,
+    Role, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField, TextMatch,
+    UserProfile, UserSearch, UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -47,6 +47,7 @@ fn client(id: &str) -> RegisteredClient {
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
         is_first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 

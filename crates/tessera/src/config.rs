@@ -260,6 +260,9 @@ pub struct ClientConfig {
     /// Auth0's `is_first_party` (true: the tenant's own application).
     #[serde(default = "first_party")]
     pub is_first_party: bool,
+    /// Auth0's `require_pushed_authorization_requests`: authorization requests only through `/oauth/par`.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn first_party() -> bool {
@@ -283,6 +286,7 @@ impl Default for ClientConfig {
             refresh_token: RefreshTokenConfig::default(),
             allow_plain_pkce: false,
             is_first_party: true,
+            require_pushed_authorization_requests: false,
         }
     }
 }

@@ -94,6 +94,7 @@ pub fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, Serv
         },
         allow_plain_pkce: client.allow_plain_pkce,
         is_first_party: client.is_first_party,
+        require_pushed_authorization_requests: client.require_pushed_authorization_requests,
     };
     let id = &client.client_id;
     let mut registered =

@@ -796,6 +796,7 @@ fn validate_plain_challenge_is_accepted_when_the_client_allows_it() {
     let c = RegisteredClient {
         allow_plain_pkce: true,
         is_first_party: true,
+        require_pushed_authorization_requests: false,
         ..public_client()
     };
     let request = validate_for(

@@ -61,10 +61,12 @@ pub enum Outcome {
     },
 }
 
-/// Handles `GET /authorize`.
+/// Handles `GET /authorize` with the request's parameters: the query's, or those the client
+/// pushed to `/oauth/par` (`pushed`).
 pub async fn begin(
     state: &AppState,
     params: &Params,
+    pushed: bool,
     cookies: &BrowserCookies,
     origin: &RequestContext,
 ) -> Result<Outcome, InternalError> {
@@ -83,6 +85,13 @@ pub async fn begin(
             "unknown client",
         )));
     };
+    if client.require_pushed_authorization_requests && !pushed {
+        return Ok(Outcome::ErrorPage(AuthorizeError::new(
+            Code::InvalidRequest,
+            "this application sends its authorization requests through /oauth/par only \
+             (request_uri)",
+        )));
+    }
     let request = match validated(state, params, &client, redirect.clone()).await? {
         Ok(request) => request,
         Err(error) => {
@@ -110,7 +119,8 @@ pub async fn begin(
     .await
 }
 
-async fn validated(
+/// The authorization request `params` make for `client`, checked as `/authorize` checks it.
+pub(crate) async fn validated(
     state: &AppState,
     params: &Params,
     client: &tessera_protocol::RegisteredClient,

@@ -23,6 +23,7 @@ pub mod interaction;
 pub mod logout;
 pub mod mint;
 pub mod own_tokens;
+pub mod par;
 pub mod password;
 pub mod rbac;
 pub mod refresh;

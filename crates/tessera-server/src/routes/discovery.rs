@@ -20,6 +20,8 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "jwks_uri": s.endpoint(".well-known/jwks.json"),
         "revocation_endpoint": s.endpoint("oauth/revoke"),
         "introspection_endpoint": s.endpoint("oauth/introspect"),
+        "pushed_authorization_request_endpoint": s.endpoint("oauth/par"),
+        "require_pushed_authorization_requests": false,
         "end_session_endpoint": s.endpoint("oidc/logout"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code", "token", "id_token", "id_token token"],

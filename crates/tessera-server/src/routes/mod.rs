@@ -10,6 +10,7 @@ mod health;
 mod introspect;
 mod login;
 mod logout;
+mod par;
 mod revoke;
 pub(crate) mod token;
 mod userinfo;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             post(revoke::post).options(cors::client_preflight),
         )
         .route("/oauth/introspect", post(introspect::post))
+        .route("/oauth/par", post(par::post))
         .route("/v2/logout", get(logout::auth0))
         .route(
             "/oidc/logout",

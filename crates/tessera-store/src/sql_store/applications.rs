@@ -4,8 +4,8 @@ use super::*;
 
 const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
         token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party,
-        web_origins, allowed_origins)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)";
+        web_origins, allowed_origins, require_pushed_authorization_requests)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)";
 
 fn bind_client<'q>(
     query: Query<'q>,
@@ -28,7 +28,8 @@ fn bind_client<'q>(
         .bind(now.0)
         .bind(client.is_first_party)
         .bind(to_json(&client.web_origins)?)
-        .bind(to_json(&client.allowed_origins)?))
+        .bind(to_json(&client.allowed_origins)?)
+        .bind(client.require_pushed_authorization_requests))
 }
 
 #[async_trait]
@@ -41,7 +42,8 @@ impl ClientStore for Backend {
                 secret_digest = excluded.secret_digest, refresh_token = excluded.refresh_token,
                 allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at,
                 is_first_party = excluded.is_first_party, web_origins = excluded.web_origins,
-                allowed_origins = excluded.allowed_origins"
+                allowed_origins = excluded.allowed_origins,
+                require_pushed_authorization_requests = excluded.require_pushed_authorization_requests"
         );
         bind_client(sqlx::query(&sql), client, now)?
             .execute(self.pool())

@@ -35,9 +35,9 @@ use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
     Expiring, Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore,
-    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, RefreshTokenStore,
-    RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User, UserProfile,
-    UserStore, EXCHANGE_EVENT_TYPES,
+    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, PushedRequest,
+    PushedRequestStore, RefreshTokenStore, RevocationStore, Session, SessionStore,
+    SigningKeyRecord, StoreResult, User, UserProfile, UserStore, EXCHANGE_EVENT_TYPES,
 };
 
 type Db = <Backend as Dialect>::Db;

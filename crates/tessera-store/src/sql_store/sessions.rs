@@ -158,3 +158,46 @@ impl ConsentStore for Backend {
         row.as_ref().map(consent_from_row).transpose()
     }
 }
+
+#[async_trait]
+impl PushedRequestStore for Backend {
+    async fn push_request(&self, digest: &SecretDigest, pushed: &PushedRequest) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pushed_authorization_requests (digest, client_id, params, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(pushed.client_id.as_str())
+        .bind(to_json(&pushed.params)?)
+        .bind(pushed.created_at.0)
+        .bind(pushed.expires_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<PushedRequest>> {
+        let row = sqlx::query(
+            "DELETE FROM pushed_authorization_requests WHERE digest = $1
+             RETURNING client_id, params, created_at, expires_at",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let pushed = PushedRequest {
+            client_id: ClientId(row.try_get("client_id")?),
+            params: from_json(row.try_get("params")?)?,
+            created_at: Timestamp(row.try_get("created_at")?),
+            expires_at: Timestamp(row.try_get("expires_at")?),
+        };
+        // An expired one is gone too: it could never be used again.
+        Ok((now < pushed.expires_at).then_some(pushed))
+    }
+}

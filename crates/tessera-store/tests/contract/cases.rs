@@ -339,6 +339,28 @@ async fn revoking_a_family_revokes_every_token_in_it_and_no_other() {
 }
 
 #[tokio::test]
+async fn a_pushed_request_is_taken_once_and_never_after_it_expires() {
+    let (store, _dir) = store().await;
+    let pushed = PushedRequest {
+        client_id: ClientId("app".into()),
+        params: vec![("response_type".into(), "code".into()), ("scope".into(), "openid é".into())],
+        created_at: NOW,
+        expires_at: NOW.plus(30),
+    };
+    let (first, second) = (SecretDigest::of("uri-1"), SecretDigest::of("uri-2"));
+    store.push_request(&first, &pushed).await.unwrap();
+    store.push_request(&second, &pushed).await.unwrap();
+    assert_eq!(store.take_pushed_request(&first, NOW.plus(29)).await.unwrap(), Some(pushed.clone()));
+    assert_eq!(store.take_pushed_request(&first, NOW.plus(29)).await.unwrap(), None, "single use");
+    assert_eq!(store.take_pushed_request(&second, NOW.plus(30)).await.unwrap(), None, "expired");
+    assert_eq!(store.take_pushed_request(&second, NOW).await.unwrap(), None, "an expired one is gone");
+    let third = SecretDigest::of("uri-3");
+    store.push_request(&third, &pushed).await.unwrap();
+    assert_eq!(rows(purge_all(&store, NOW.plus(29), NOW, 10).await), 0);
+    assert_eq!(rows(purge_all(&store, NOW.plus(30), NOW, 10).await), 1);
+}
+
+#[tokio::test]
 async fn access_revocations_are_listed_until_they_expire_and_keep_the_later_times() {
     let (store, _dir) = store().await;
     let token = AccessRevocation::token("jti-1", NOW.plus(60), NOW);

@@ -440,6 +440,7 @@ mod tests {
             refresh_token: Default::default(),
             allow_plain_pkce: false,
             is_first_party: true,
+            require_pushed_authorization_requests: false,
             oidc_conformant: true,
             client_secret: None,
         }

@@ -57,6 +57,11 @@ async fn discovery_document_matches_the_endpoints() {
         server.url("oauth/introspect")
     );
     assert_eq!(doc["end_session_endpoint"], server.url("oidc/logout"));
+    assert_eq!(
+        doc["pushed_authorization_request_endpoint"],
+        server.url("oauth/par")
+    );
+    assert_eq!(doc["require_pushed_authorization_requests"], false);
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
@@ -84,6 +89,7 @@ async fn discovery_advertised_endpoints_answer() {
         "token_endpoint",
         "revocation_endpoint",
         "introspection_endpoint",
+        "pushed_authorization_request_endpoint",
     ] {
         let url = doc[name].as_str().unwrap();
         let status = client

@@ -37,6 +37,7 @@ mod management_openapi;
 mod multinode;
 mod observability;
 mod oidc_details;
+mod par;
 mod password_grant;
 mod pkce;
 mod rbac;

@@ -49,6 +49,7 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         refresh_token: RefreshTokenPolicy::default(),
         allow_plain_pkce: false,
         is_first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 

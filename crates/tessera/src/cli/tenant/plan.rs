@@ -346,6 +346,10 @@ fn plan_client(
         }),
         refresh_token: exported.get("refresh_token").map(refresh_token),
         is_first_party: flag(exported, "is_first_party"),
+        require_pushed_authorization_requests: flag(
+            exported,
+            "require_pushed_authorization_requests",
+        ),
         ..ClientBody::default()
     };
     match text(exported, "token_endpoint_auth_method") {
@@ -551,6 +555,13 @@ fn client_changes(current: &Client, wanted: ClientBody) -> Action<ClientBody> {
         fields.push("refresh_token");
     }
     differs!(wanted, body, fields, is_first_party, current.is_first_party);
+    differs!(
+        wanted,
+        body,
+        fields,
+        require_pushed_authorization_requests,
+        current.require_pushed_authorization_requests
+    );
     let sorted = |grants: &[String]| {
         let mut grants = grants.to_vec();
         grants.sort();
@@ -849,7 +860,7 @@ mod tests {
         json!({
             "name": "Web", "client_id": "web-1", "app_type": "regular_web",
             "callbacks": ["https://app.example/callback", "https://*.example/callback"],
-            "grant_types": ["authorization_code", "refresh_token", "password"],
+            "grant_types": ["authorization_code", "refresh_token", "http://auth0.com/oauth/grant-type/passwordless/otp"],
             "token_endpoint_auth_method": "client_secret_post",
         })
     }
@@ -877,6 +888,7 @@ mod tests {
             refresh_token: RefreshToken::default(),
             allow_plain_pkce: false,
             is_first_party: true,
+            require_pushed_authorization_requests: false,
             oidc_conformant: true,
             client_secret: None,
         }
@@ -931,7 +943,10 @@ mod tests {
         );
         let notes = plan.notes.join("\n");
         assert!(notes.contains("https://*.example/callback"), "{notes}");
-        assert!(notes.contains("not carried over: password"), "{notes}");
+        assert!(
+            notes.contains("not carried over: http://auth0.com/oauth/grant-type/passwordless/otp"),
+            "{notes}"
+        );
     }
 
     #[test]

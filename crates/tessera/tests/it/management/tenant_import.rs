@@ -117,7 +117,7 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
         &format!("created client grant of `Acme Worker` for {ORDERS}"),
         &format!("created client grant of `Acme Worker` for {}", m.audience()),
         "https://*.acme.example/callback",
-        "not carried over: password",
+        "not carried over: http://auth0.com/oauth/grant-type/passwordless/otp",
         "not carried over: read:hooks",
         "rules: 1 not carried over",
         "created role `Order admin`",

@@ -68,7 +68,7 @@ async fn invalid_values_are_refused_naming_the_field() {
             "callback",
         ),
         (
-            json!({ "name": "x", "grant_types": ["password"] }),
+            json!({ "name": "x", "grant_types": ["http://auth0.com/oauth/grant-type/passwordless/otp"] }),
             "grant type",
         ),
         (

@@ -1,0 +1,54 @@
+// openid-client (panva's certified relying-party library, the one express-openid-connect is
+// built on) doing a pushed authorization request (RFC 9126) with PKCE against Tessera:
+// discovery, the push, the login in Chromium, and the code exchange with its RFC 9207 check.
+
+import assert from 'node:assert/strict';
+import * as client from 'openid-client';
+
+import { launch } from './browser.mjs';
+import { API, ISSUER, JANE, WEB, check, claims, logInOnTessera } from './checks.mjs';
+
+const CALLBACK = 'http://127.0.0.1:3100/callback';
+
+check('openid-client buildAuthorizationUrlWithPAR, then authorizationCodeGrant', async () => {
+  const config = await client.discovery(new URL(ISSUER), WEB.id, WEB.secret);
+  assert.equal(config.serverMetadata().pushed_authorization_request_endpoint, `${ISSUER}oauth/par`);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: CALLBACK,
+    scope: 'openid profile read:messages',
+    audience: API,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  // Only the reference travels through the browser.
+  assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+
+  const { browser, context } = await launch();
+  try {
+    const page = await context.newPage();
+    let callback;
+    await page.route(`${CALLBACK}**`, (route) => {
+      callback = route.request().url();
+      return route.fulfill({ status: 200, body: 'signed in' });
+    });
+    await page.goto(url.href);
+    await logInOnTessera(page);
+    await page.waitForURL((current) => current.href.startsWith(CALLBACK));
+    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+    assert.equal(tokens.claims().name, JANE.name);
+    assert.equal(claims(tokens.access_token).scope, 'openid profile read:messages');
+
+    // The reference worked once: the same URL again is an error page, not a second flow.
+    const again = await page.goto(url.href);
+    assert.equal(again.status(), 400);
+  } finally {
+    await browser.close();
+  }
+});
