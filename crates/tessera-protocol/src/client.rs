@@ -76,16 +76,20 @@ pub enum GrantType {
     /// Auth0's password grant naming the connection (`realm`) to check the password against.
     #[serde(rename = "http://auth0.com/oauth/grant-type/password-realm")]
     PasswordRealm,
+    /// The device authorization grant (RFC 8628), for TVs and command lines.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 6] = [
+    pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::Implicit,
         GrantType::Password,
         GrantType::PasswordRealm,
+        GrantType::DeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +100,7 @@ impl GrantType {
             GrantType::Implicit => "implicit",
             GrantType::Password => "password",
             GrantType::PasswordRealm => "http://auth0.com/oauth/grant-type/password-realm",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 

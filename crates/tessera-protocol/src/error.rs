@@ -71,6 +71,12 @@ pub enum TokenErrorCode {
     AccessDenied,
     /// Auth0's answer, HTTP 401, to the password grant for a blocked user.
     Unauthorized,
+    /// RFC 8628 §3.5: the user has not decided yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling too fast.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
 }
 
 impl TokenErrorCode {
@@ -86,6 +92,9 @@ impl TokenErrorCode {
             Self::TooManyAttempts => "too_many_attempts",
             Self::AccessDenied => "access_denied",
             Self::Unauthorized => "unauthorized",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 

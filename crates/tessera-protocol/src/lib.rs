@@ -6,6 +6,7 @@ pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod consent;
+pub mod device;
 pub mod error;
 pub mod logout;
 pub mod origin;

@@ -78,16 +78,18 @@ pub fn parse_challenge(
     }))
 }
 
+/// RFC 7636 §4.2: the S256 challenge of `verifier`.
+pub fn s256(verifier: &str) -> String {
+    base64url(&Sha256::digest(verifier.as_bytes()))
+}
+
 /// RFC 7636 §4.6: whether `verifier` answers the challenge.
 pub fn verifies(challenge: &CodeChallenge, verifier: &str) -> bool {
     if !is_pkce_value(verifier) {
         return false;
     }
     match challenge.method {
-        ChallengeMethod::S256 => constant_time_eq(
-            &base64url(&Sha256::digest(verifier.as_bytes())),
-            &challenge.challenge,
-        ),
+        ChallengeMethod::S256 => constant_time_eq(&s256(verifier), &challenge.challenge),
         ChallengeMethod::Plain => constant_time_eq(verifier, &challenge.challenge),
     }
 }

@@ -43,6 +43,8 @@ pub enum TokenRequest {
         audience: Option<String>,
         scope: Option<ScopeSet>,
     },
+    /// A device polling for the decision on its device code (RFC 8628 §3.4).
+    DeviceCode { device_code: String },
 }
 
 impl TokenRequest {
@@ -53,6 +55,7 @@ impl TokenRequest {
             TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
             TokenRequest::Password { realm: None, .. } => GrantType::Password,
             TokenRequest::Password { realm: Some(_), .. } => GrantType::PasswordRealm,
+            TokenRequest::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -118,6 +121,9 @@ pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> 
                 scope: scope(params)?,
             })
         }
+        Some(GrantType::DeviceCode) => Ok(TokenRequest::DeviceCode {
+            device_code: require(params, "device_code")?.to_owned(),
+        }),
         Some(GrantType::Implicit) | None => Err(TokenError::new(
             Code::UnsupportedGrantType,
             format!("grant_type `{grant_type}` is not supported"),

@@ -60,6 +60,20 @@ struct LogoutConfirmPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "activate.html")]
+struct ActivatePage<'a> {
+    typed: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage<'a> {
+    title: &'a str,
+    text: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     title: &'a str,
@@ -133,6 +147,21 @@ pub fn authorize_error(error: &AuthorizeError) -> Response {
         error.code.as_str(),
         &error.description,
     )
+}
+
+/// The device activation page: a form for the code a device shows.
+pub fn activate(typed: &str, error: Option<&str>) -> Response {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page(status, ActivatePage { typed, error }.render())
+}
+
+/// A page that only says something (a device connected or not).
+pub fn notice(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, NoticePage { title, text }.render())
 }
 
 pub fn error_page(

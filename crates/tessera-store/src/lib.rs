@@ -13,6 +13,7 @@ mod sqlite;
 mod user_search;
 
 use async_trait::async_trait;
+use tessera_protocol::device::Decision;
 use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
@@ -252,6 +253,63 @@ pub trait RefreshTokenStore {
     ) -> StoreResult<u64>;
 }
 
+/// Device authorizations (RFC 8628), stored by the digest of their device code.
+#[async_trait]
+pub trait DeviceStore {
+    /// Stores a new one; [`StoreError::Conflict`] when its user code is taken.
+    async fn create_device_authorization(
+        &self,
+        digest: &SecretDigest,
+        device: &DeviceAuthorization,
+    ) -> StoreResult<()>;
+    async fn device_by_code(
+        &self,
+        digest: &SecretDigest,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
+    async fn device_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
+    async fn device_by_binding(&self, binding: &str) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Records a poll at `now`; the device must wait `interval` seconds before the next.
+    async fn record_device_poll(
+        &self,
+        digest: &SecretDigest,
+        now: Timestamp,
+        interval: i64,
+    ) -> StoreResult<()>;
+    /// Decides a pending authorization; true only for the decision that landed.
+    async fn decide_device(
+        &self,
+        binding: &str,
+        decision: Decision,
+        grant: Option<&CodeGrant>,
+    ) -> StoreResult<bool>;
+    /// Removes a decided authorization; true only for the one caller that removed it.
+    async fn finish_device(&self, digest: &SecretDigest) -> StoreResult<bool>;
+}
+
+/// A device waiting for (or given) a person's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuthorization {
+    /// What the person types at `/activate` (`XXXX-XXXX`).
+    pub user_code: String,
+    pub client_id: ClientId,
+    pub scope: ScopeSet,
+    pub audience: Option<String>,
+    /// The `state` the hosted pages carry back to `/activate/done`.
+    pub binding: String,
+    /// The PKCE verifier of the code the hosted pages issue for it.
+    pub code_verifier: String,
+    pub decision: Decision,
+    /// What was granted, once approved: the redeemed code's grant.
+    pub grant: Option<CodeGrant>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub interval: i64,
+    pub last_polled_at: Option<Timestamp>,
+}
+
 /// Pushed authorization requests (RFC 9126), stored by the digest of their `request_uri`.
 #[async_trait]
 pub trait PushedRequestStore {
@@ -476,10 +534,11 @@ pub enum Expiring {
     AdminSessions,
     AccessRevocations,
     PushedRequests,
+    DeviceAuthorizations,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 8] = [
+    pub const ALL: [Expiring; 9] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
@@ -488,6 +547,7 @@ impl Expiring {
         Expiring::AdminSessions,
         Expiring::AccessRevocations,
         Expiring::PushedRequests,
+        Expiring::DeviceAuthorizations,
     ];
 
     /// The table its rows are in.
@@ -500,6 +560,7 @@ impl Expiring {
             Expiring::AdminSessions => "admin_sessions",
             Expiring::AccessRevocations => "access_revocations",
             Expiring::PushedRequests => "pushed_authorization_requests",
+            Expiring::DeviceAuthorizations => "device_authorizations",
         }
     }
 }
@@ -516,6 +577,7 @@ pub trait Store:
     + RefreshTokenStore
     + RevocationStore
     + PushedRequestStore
+    + DeviceStore
     + ClientGrantStore
     + KeyStore
     + AdminStore
@@ -541,6 +603,7 @@ impl<T> Store for T where
         + RefreshTokenStore
         + RevocationStore
         + PushedRequestStore
+        + DeviceStore
         + ClientGrantStore
         + KeyStore
         + AdminStore

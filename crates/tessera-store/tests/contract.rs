@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, ResponseType};
 
+use tessera_protocol::device::Decision;
 use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 
@@ -21,11 +22,11 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, EventTypes, Expiring, FlagField,
-    Holder, LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser, Page,
-    PendingAuthorization, Permission, PermissionSource, PostgresStore, PushedRequest, RangeField,
-    Role, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField, TextMatch,
-    UserProfile, UserSearch, UserSort,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, DeviceAuthorization, EventTypes,
+    Expiring, FlagField, Holder, LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser,
+    Page, PendingAuthorization, Permission, PermissionSource, PostgresStore, PushedRequest,
+    RangeField, Role, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField,
+    TextMatch, UserProfile, UserSearch, UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);

@@ -55,11 +55,15 @@ pub enum EventType {
     /// `sepft`: a username and password were exchanged for tokens (the password grant; stored
     /// like a login, never sampled).
     PasswordExchanged,
+    /// `sede`: a device code was exchanged for tokens.
+    DeviceCodeExchanged,
+    /// `fdecc`: the user did not confirm the device (denied it at consent).
+    DeviceNotConfirmed,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 19] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -77,6 +81,8 @@ impl EventType {
         EventType::RefreshTokenExchangeFailed,
         EventType::ClientCredentialsExchangeFailed,
         EventType::PasswordExchanged,
+        EventType::DeviceCodeExchanged,
+        EventType::DeviceNotConfirmed,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -99,6 +105,8 @@ impl EventType {
             EventType::RefreshTokenExchangeFailed => "ferft",
             EventType::ClientCredentialsExchangeFailed => "feccft",
             EventType::PasswordExchanged => "sepft",
+            EventType::DeviceCodeExchanged => "sede",
+            EventType::DeviceNotConfirmed => "fdecc",
         }
     }
 
@@ -126,6 +134,8 @@ impl EventType {
                 "Failed exchange of Client Credentials for Access Token"
             }
             EventType::PasswordExchanged => "Successful exchange of Password for Access Token",
+            EventType::DeviceCodeExchanged => "Successful exchange of Device Code for Access Token",
+            EventType::DeviceNotConfirmed => "User did not confirm device",
         }
     }
 

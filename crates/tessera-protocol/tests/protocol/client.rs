@@ -20,6 +20,10 @@ fn grant_type_spellings_round_trip() {
     );
     assert_eq!(
         GrantType::parse("urn:ietf:params:oauth:grant-type:device_code"),
+        Some(GrantType::DeviceCode)
+    );
+    assert_eq!(
+        GrantType::parse("urn:ietf:params:oauth:grant-type:token-exchange"),
         None
     );
     assert_eq!(GrantType::parse("Refresh_Token"), None);

@@ -34,7 +34,7 @@ fn parse_token_request_unknown_grant_type_is_unsupported_grant_type() {
     for grant_type in [
         "PASSWORD",
         "AUTHORIZATION_CODE",
-        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     ] {
         let err = parse_token_request(&params(&[("grant_type", grant_type)])).unwrap_err();
         assert_code(
@@ -644,4 +644,26 @@ fn password_scope_is_what_was_asked_or_every_scope_of_the_api() {
     );
     let err = password_scope(Some(&scopes("openid delete:items")), Some(&api)).unwrap_err();
     assert_code(&err, TokenErrorCode::InvalidScope, "invalid_scope");
+}
+
+#[test]
+fn parse_token_request_device_code_needs_the_device_code() {
+    let request = parse_token_request(&params(&[
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", "abc"),
+    ]))
+    .unwrap();
+    assert_eq!(request.grant_type(), GrantType::DeviceCode);
+    assert_eq!(
+        request,
+        TokenRequest::DeviceCode {
+            device_code: "abc".into()
+        }
+    );
+    let err = parse_token_request(&params(&[(
+        "grant_type",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    )]))
+    .unwrap_err();
+    assert_eq!(err.description, "the device_code parameter is missing");
 }

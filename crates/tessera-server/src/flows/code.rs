@@ -5,7 +5,7 @@
 use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::new_secret;
-use tessera_protocol::token::{self, issues_refresh_token, RefreshGrant};
+use tessera_protocol::token::{self, issues_refresh_token, CodeGrant, RefreshGrant};
 use tessera_protocol::{GrantType, RegisteredClient, SecretDigest, Timestamp};
 use tessera_store::CodeRedemption;
 
@@ -61,9 +61,32 @@ pub async fn redeem(
         presented.code_verifier,
         now,
     )?;
+    let family = family_of_code(&digest);
+    issue(
+        state,
+        client,
+        &grant,
+        family,
+        GrantType::AuthorizationCode,
+        now,
+        request,
+    )
+    .await
+}
+
+/// The tokens of what a user granted at `/authorize` (a redeemed code's grant), to `client`,
+/// as a new refresh-token family `family`: used by the code grant and the device grant.
+pub async fn issue(
+    state: &AppState,
+    client: &RegisteredClient,
+    grant: &CodeGrant,
+    family: String,
+    grant_type: GrantType,
+    now: Timestamp,
+    request: &RequestContext,
+) -> Result<TokenResponse, TokenFailure> {
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
-    let family = family_of_code(&digest);
     let refresh_token = if issues_refresh_token(&grant.scope, api.as_deref(), client) {
         let refresh = new_secret().map_err(internal)?;
         let refresh_grant = RefreshGrant {
@@ -105,14 +128,7 @@ pub async fn redeem(
         family: Some(&family),
         now,
     };
-    respond(
-        state,
-        GrantType::AuthorizationCode,
-        client,
-        m,
-        refresh_token,
-        request,
-    )
+    respond(state, grant_type, client, m, refresh_token, request)
 }
 
 /// RFC 6749 §4.1.2: the code was used before; revoke what it issued, and say so in the log.

@@ -75,3 +75,22 @@ pub(crate) async fn api_of(
         None => Ok(None),
     }
 }
+
+/// The API a token request names (`None`: an ID token and /userinfo only); an unknown one is
+/// Auth0's 403 `access_denied`, "Service not found".
+pub(crate) async fn requested_api(
+    state: &AppState,
+    audience: Option<&str>,
+) -> Result<Option<Arc<ResourceServer>>, TokenFailure> {
+    let Some(identifier) = audience else {
+        return Ok(None);
+    };
+    match state.catalog.api(identifier).await.map_err(internal)? {
+        Some(api) => Ok(Some(api)),
+        None => Err(TokenError::new(
+            Code::AccessDenied,
+            format!("Service not found: {identifier}"),
+        )
+        .into()),
+    }
+}

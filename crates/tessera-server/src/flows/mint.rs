@@ -217,6 +217,7 @@ fn issued(
         GrantType::RefreshToken => EventType::RefreshTokenExchanged,
         GrantType::ClientCredentials => EventType::ClientCredentialsExchanged,
         GrantType::Password | GrantType::PasswordRealm => EventType::PasswordExchanged,
+        GrantType::DeviceCode => EventType::DeviceCodeExchanged,
         GrantType::Implicit => return,
     };
     let details = json!({

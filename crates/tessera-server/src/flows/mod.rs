@@ -17,6 +17,7 @@ pub mod client_credentials;
 pub mod client_throttle;
 pub mod code;
 pub mod credentials;
+pub mod device;
 pub mod grant;
 pub mod implicit;
 pub mod interaction;

@@ -13,7 +13,7 @@ use crate::client_ip::Origin;
 use crate::flows::actions::event::{LoginFacts, Protocol};
 use crate::flows::actions::{self, refused};
 use crate::flows::credentials::{self, Checked, ForClient};
-use crate::flows::grant::{internal, TokenFailure};
+use crate::flows::grant::{internal, requested_api, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::flows::rbac;
 use crate::state::AppState;
@@ -57,22 +57,7 @@ pub async fn issue(
     let audience = presented
         .audience
         .or(state.settings.default_audience.as_deref());
-    let api = match audience {
-        Some(identifier) => Some(
-            state
-                .catalog
-                .api(identifier)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| {
-                    TokenError::new(
-                        Code::AccessDenied,
-                        format!("Service not found: {identifier}"),
-                    )
-                })?,
-        ),
-        None => None,
-    };
+    let api = requested_api(state, audience).await?;
     let scope = password_scope(presented.scope, api.as_deref())?;
     let for_client = ForClient {
         client_id: &client.client_id,

@@ -9,7 +9,7 @@ use crate::client_ip::Origin;
 use crate::flows::client_auth::authenticate;
 use crate::flows::grant::TokenFailure;
 use crate::flows::mint::TokenResponse;
-use crate::flows::{client_credentials, code, password, refresh};
+use crate::flows::{client_credentials, code, device, password, refresh};
 use crate::state::AppState;
 
 /// Handles `POST /oauth/token`.
@@ -67,6 +67,9 @@ pub async fn exchange(
                 scope: scope.as_ref(),
             };
             password::issue(state, &client, presented, now, origin).await
+        }
+        TokenRequest::DeviceCode { device_code } => {
+            device::exchange(state, &client, &device_code, now, context).await
         }
     }
 }

@@ -21,6 +21,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "revocation_endpoint": s.endpoint("oauth/revoke"),
         "introspection_endpoint": s.endpoint("oauth/introspect"),
         "pushed_authorization_request_endpoint": s.endpoint("oauth/par"),
+        "device_authorization_endpoint": s.endpoint("oauth/device/code"),
         "require_pushed_authorization_requests": false,
         "end_session_endpoint": s.endpoint("oidc/logout"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],

@@ -4,6 +4,7 @@ mod authorize;
 mod consent;
 mod cors;
 mod deadline;
+mod device;
 mod discovery;
 mod export;
 mod health;
@@ -53,6 +54,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/oauth/introspect", post(introspect::post))
         .route("/oauth/par", post(par::post))
+        .route("/oauth/device/code", post(device::code))
+        .route("/activate", get(device::activate))
+        .route("/activate/done", get(device::done))
         .route("/v2/logout", get(logout::auth0))
         .route(
             "/oidc/logout",

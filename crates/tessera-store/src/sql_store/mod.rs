@@ -5,6 +5,7 @@
 
 mod actions;
 mod applications;
+mod devices;
 mod grants;
 mod jobs;
 mod keys;
@@ -20,6 +21,7 @@ pub(super) use tokens::{bind_refresh, INSERT_REFRESH};
 
 use async_trait::async_trait;
 use sqlx::Row;
+use tessera_protocol::device::Decision;
 use tessera_protocol::revocation::{AccessRevocation, Revoked};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
@@ -33,11 +35,12 @@ use crate::rows::{corrupt, count_of, from_json, row_mappers, scope_of, to_json};
 use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
-    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore, EventTypes,
-    Expiring, Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore,
-    NewUser, Page, PendingAuthorization, PendingAuthorizationStore, PushedRequest,
-    PushedRequestStore, RefreshTokenStore, RevocationStore, Session, SessionStore,
-    SigningKeyRecord, StoreResult, User, UserProfile, UserStore, EXCHANGE_EVENT_TYPES,
+    ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore,
+    DeviceAuthorization, DeviceStore, EventTypes, Expiring, Housekeeping, KeyStore, Listing,
+    LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page, PendingAuthorization,
+    PendingAuthorizationStore, PushedRequest, PushedRequestStore, RefreshTokenStore,
+    RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User, UserProfile,
+    UserStore, EXCHANGE_EVENT_TYPES,
 };
 
 type Db = <Backend as Dialect>::Db;

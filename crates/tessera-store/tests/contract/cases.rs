@@ -339,6 +339,45 @@ async fn revoking_a_family_revokes_every_token_in_it_and_no_other() {
 }
 
 #[tokio::test]
+async fn a_device_authorization_is_decided_once_and_finished_once() {
+    let (store, _dir) = store().await;
+    let device = DeviceAuthorization {
+        user_code: "BCDF-GHJK".into(),
+        client_id: ClientId("tv".into()),
+        scope: ScopeSet::parse("openid offline_access").unwrap(),
+        audience: Some("https://api.example.com".into()),
+        binding: "binding-1".into(),
+        code_verifier: "v".repeat(43),
+        decision: Decision::Pending,
+        grant: None,
+        created_at: NOW,
+        expires_at: NOW.plus(900),
+        interval: 5,
+        last_polled_at: None,
+    };
+    let digest = SecretDigest::of("device-code");
+    store.create_device_authorization(&digest, &device).await.unwrap();
+    let taken = store.create_device_authorization(&SecretDigest::of("other"), &device).await;
+    assert!(matches!(taken, Err(tessera_store::StoreError::Conflict(_))), "the user code is unique: {taken:?}");
+    assert_eq!(store.device_by_code(&digest).await.unwrap(), Some(device.clone()));
+    assert_eq!(store.device_by_user_code("BCDF-GHJK").await.unwrap(), Some(device.clone()));
+    store.record_device_poll(&digest, NOW.plus(1), 10).await.unwrap();
+    let polled = store.device_by_binding("binding-1").await.unwrap().unwrap();
+    assert_eq!((polled.last_polled_at, polled.interval), (Some(NOW.plus(1)), 10));
+    assert!(!store.finish_device(&digest).await.unwrap(), "a pending one is not finished");
+    let grant = code_grant("auth0|u1");
+    assert!(store.decide_device("binding-1", Decision::Approved, Some(&grant)).await.unwrap());
+    assert!(!store.decide_device("binding-1", Decision::Denied, None).await.unwrap(), "decided once");
+    let decided = store.device_by_code(&digest).await.unwrap().unwrap();
+    assert_eq!((decided.decision, decided.grant), (Decision::Approved, Some(grant)));
+    assert!(store.finish_device(&digest).await.unwrap());
+    assert!(!store.finish_device(&digest).await.unwrap(), "finished once");
+    store.create_device_authorization(&digest, &device).await.unwrap();
+    assert_eq!(rows(purge_all(&store, NOW.plus(899), NOW, 10).await), 0);
+    assert_eq!(rows(purge_all(&store, NOW.plus(900), NOW, 10).await), 1);
+}
+
+#[tokio::test]
 async fn a_pushed_request_is_taken_once_and_never_after_it_expires() {
     let (store, _dir) = store().await;
     let pushed = PushedRequest {

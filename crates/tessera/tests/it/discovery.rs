@@ -43,7 +43,8 @@ async fn discovery_document_matches_the_endpoints() {
             "client_credentials",
             "implicit",
             "password",
-            "http://auth0.com/oauth/grant-type/password-realm"
+            "http://auth0.com/oauth/grant-type/password-realm",
+            "urn:ietf:params:oauth:grant-type:device_code"
         ])
     );
     assert_eq!(
@@ -62,6 +63,10 @@ async fn discovery_document_matches_the_endpoints() {
         server.url("oauth/par")
     );
     assert_eq!(doc["require_pushed_authorization_requests"], false);
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        server.url("oauth/device/code")
+    );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
@@ -90,6 +95,7 @@ async fn discovery_advertised_endpoints_answer() {
         "revocation_endpoint",
         "introspection_endpoint",
         "pushed_authorization_request_endpoint",
+        "device_authorization_endpoint",
     ] {
         let url = doc[name].as_str().unwrap();
         let status = client

@@ -23,6 +23,7 @@ mod client_credentials;
 mod code_reuse;
 mod cors;
 mod dashboard;
+mod device;
 mod discovery;
 mod flow;
 mod hostile_input;
