@@ -6,7 +6,7 @@ import './express-openid-connect.mjs';
 import './node-auth0-actions.mjs';
 import './node-auth0-user.mjs';
 import './spa.mjs';
-import './openid-client-par.mjs';
+import './openid-client.mjs';
 
 process.exitCode = (await runAll('node SDKs')) > 0 ? 1 : 0;
 process.exit();

@@ -1,6 +1,7 @@
 // openid-client (panva's certified relying-party library, the one express-openid-connect is
-// built on) doing a pushed authorization request (RFC 9126) with PKCE against Tessera:
-// discovery, the push, the login in Chromium, and the code exchange with its RFC 9207 check.
+// built on) for what Auth0's Node and Python SDKs do not call: a pushed authorization request
+// (RFC 9126) with PKCE — discovery, the push, the login in Chromium, the code exchange with its
+// RFC 9207 check — and the device flow (RFC 8628) of a TV app, activated in Chromium.
 
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
@@ -51,4 +52,29 @@ check('openid-client buildAuthorizationUrlWithPAR, then authorizationCodeGrant',
   } finally {
     await browser.close();
   }
+});
+
+check('openid-client initiateDeviceAuthorization, then pollDeviceAuthorizationGrant', async () => {
+  const config = await client.discovery(new URL(ISSUER), 'compat-tv', undefined, client.None());
+  const device = await client.initiateDeviceAuthorization(config, {
+    scope: 'openid profile offline_access read:messages',
+    audience: API,
+  });
+  assert.match(device.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+  assert.equal(device.verification_uri, `${ISSUER}activate`);
+
+  const { browser, context } = await launch();
+  try {
+    const page = await context.newPage();
+    await page.goto(device.verification_uri_complete);
+    await logInOnTessera(page);
+    await page.waitForURL((current) => current.href.startsWith(`${ISSUER}activate/done`));
+    assert.match(await page.textContent('h1'), /connected/);
+  } finally {
+    await browser.close();
+  }
+  const tokens = await client.pollDeviceAuthorizationGrant(config, device);
+  assert.equal(tokens.claims().name, JANE.name);
+  assert.ok(tokens.refresh_token, 'offline_access was asked');
+  assert.equal(claims(tokens.access_token).scope, 'openid profile offline_access read:messages');
 });
