@@ -161,7 +161,7 @@ impl Admin {
     pub(crate) async fn revoke_access(&self, revocation: AccessRevocation) -> AdminResult<()> {
         self.store().revoke_access(&revocation).await?;
         if let Some(live) = &self.0.live {
-            live.catalog.deny_list().forget();
+            live.catalog.deny_list().note(&revocation);
         }
         Ok(())
     }

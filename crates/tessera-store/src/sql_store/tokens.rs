@@ -185,7 +185,7 @@ impl RevocationStore for Backend {
             "SELECT kind, subject, revoked_at, expires_at FROM access_revocations WHERE expires_at > $1",
         )
         .bind(now.0)
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await?;
         rows.iter()
             .map(|row| {
