@@ -204,11 +204,18 @@ impl Drop for Guard {
                     .build()
                     .unwrap();
                 runtime.block_on(async {
-                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .execute(&pool)
+                    use sqlx::Connection;
+                    let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+                    // The test's store is still open here, and a transaction it abandoned (its
+                    // rollback waits for the connection's next use) can hold a lock on the
+                    // schema: leave the schema behind rather than wait for it forever.
+                    sqlx::query("SET lock_timeout = '5s'")
+                        .execute(&mut connection)
                         .await
                         .unwrap();
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&mut connection)
+                        .await;
                 });
             })
             .join();
