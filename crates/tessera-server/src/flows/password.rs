@@ -10,8 +10,8 @@ use tessera_protocol::token::{issues_refresh_token, password_scope, RefreshGrant
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
 use crate::client_ip::Origin;
-use crate::flows::actions::event::{LoginFacts, Protocol};
-use crate::flows::actions::{self, refused};
+use crate::flows::actions;
+use crate::flows::actions::event::Protocol;
 use crate::flows::credentials::{self, Checked, ForClient};
 use crate::flows::grant::{internal, requested_api, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
@@ -97,21 +97,16 @@ pub async fn issue(
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, &scope)
         .await
         .map_err(internal)?;
-    let facts = LoginFacts {
-        user: &user,
+    let decision = actions::post_login_at_token(
+        state,
+        &user,
         client,
-        api: api.as_deref(),
-        scope: &permitted.scope,
-        redirect_uri: None,
-        state: None,
-        protocol: Protocol::Password,
+        api.as_deref(),
+        &permitted.scope,
+        Protocol::Password,
         request,
-        query: &[],
-    };
-    let decision = actions::post_login(state, facts)
-        .await
-        .map_err(internal)?
-        .map_err(refused)?;
+    )
+    .await?;
     let scope: &ScopeSet = match &decision {
         Some(decision) => &decision.scope,
         None => &permitted.scope,

@@ -12,8 +12,8 @@ use tessera_protocol::{
 };
 use tessera_store::User;
 
-use crate::flows::actions::event::{LoginFacts, Protocol};
-use crate::flows::actions::{self, refused, LoginDecision};
+use crate::flows::actions::event::Protocol;
+use crate::flows::actions::{self, LoginDecision};
 use crate::flows::grant::{api_of, internal, invalid_grant, live_user, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
 use crate::flows::rbac::{self, Permitted};
@@ -173,21 +173,16 @@ async fn prepare<'a>(
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, scope)
         .await
         .map_err(internal)?;
-    let facts = LoginFacts {
-        user: &user,
+    let decision = actions::post_login_at_token(
+        state,
+        &user,
         client,
-        api: api.as_deref(),
-        scope: &permitted.scope,
-        redirect_uri: None,
-        state: None,
-        protocol: Protocol::RefreshToken,
+        api.as_deref(),
+        &permitted.scope,
+        Protocol::RefreshToken,
         request,
-        query: &[],
-    };
-    let decision = actions::post_login(state, facts)
-        .await
-        .map_err(internal)?
-        .map_err(refused)?;
+    )
+    .await?;
     Ok(Prepared {
         user,
         api,

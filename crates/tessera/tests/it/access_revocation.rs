@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use tessera_resource::{IntrospectionOptions, Validator, ValidatorOptions};
 
 use crate::management::{encoded, expect_status, Mgmt};
+use crate::revocation::revoke;
 use crate::support::*;
 
 const OFFLINE: &str = "openid profile appointments contacts offline_access";
@@ -45,19 +46,6 @@ async fn assert_usable(server: &TestServer, access_token: &str, usable: bool) {
     };
     assert_eq!(userinfo(server, access_token).await, expected, "userinfo");
     assert_eq!(active(server, access_token).await, usable, "introspection");
-}
-
-async fn revoke(server: &TestServer, client_id: &str, token: &str) -> reqwest::Response {
-    server
-        .post_form(
-            "oauth/revoke",
-            &[
-                ("client_id", client_id),
-                ("client_secret", CLIENT_SECRET),
-                ("token", token),
-            ],
-        )
-        .await
 }
 
 fn access(tokens: &Value) -> String {

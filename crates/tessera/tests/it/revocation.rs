@@ -30,7 +30,8 @@ fn spa() -> ClientConfig {
     }
 }
 
-async fn revoke(server: &TestServer, client_id: &str, token: &str) -> reqwest::Response {
+/// `POST /oauth/revoke` as `client_id` (with the seed's secret), the secret in the body.
+pub async fn revoke(server: &TestServer, client_id: &str, token: &str) -> reqwest::Response {
     server
         .post_form(
             "oauth/revoke",

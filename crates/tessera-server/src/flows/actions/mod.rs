@@ -99,6 +99,34 @@ pub async fn post_login(
     })))
 }
 
+/// Runs the post-login Actions for tokens the token endpoint issues without an authorization
+/// request behind them (a refresh, the password grant); a refusal is the token endpoint's.
+pub async fn post_login_at_token(
+    state: &AppState,
+    user: &User,
+    client: &tessera_protocol::RegisteredClient,
+    api: Option<&tessera_protocol::ResourceServer>,
+    scope: &ScopeSet,
+    protocol: Protocol,
+    request: &RequestContext,
+) -> Result<Option<LoginDecision>, TokenFailure> {
+    let facts = LoginFacts {
+        user,
+        client,
+        api,
+        scope,
+        redirect_uri: None,
+        state: None,
+        protocol,
+        request,
+        query: &[],
+    };
+    post_login(state, facts)
+        .await
+        .map_err(TokenFailure::Internal)?
+        .map_err(refused)
+}
+
 /// Runs the post-login Actions at the end of an interactive login, for `request` and the
 /// user `user_id`, as Auth0 runs them before the code or the tokens are issued.
 pub async fn at_authorization(
