@@ -1,7 +1,8 @@
 // openid-client (panva's certified relying-party library, the one express-openid-connect is
 // built on) for what Auth0's Node and Python SDKs do not call: a pushed authorization request
 // (RFC 9126) with PKCE — discovery, the push, the login in Chromium, the code exchange with its
-// RFC 9207 check — and the device flow (RFC 8628) of a TV app, activated in Chromium.
+// RFC 9207 check —, the device flow (RFC 8628) of a TV app, activated in Chromium, and DPoP
+// (RFC 9449): bound tokens, /userinfo and the refresh token grant with proofs.
 
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
@@ -77,4 +78,55 @@ check('openid-client initiateDeviceAuthorization, then pollDeviceAuthorizationGr
   assert.equal(tokens.claims().name, JANE.name);
   assert.ok(tokens.refresh_token, 'offline_access was asked');
   assert.equal(claims(tokens.access_token).scope, 'openid profile offline_access read:messages');
+});
+
+check('openid-client with a DPoP handle: bound tokens, userinfo and refresh with proofs', async () => {
+  const config = await client.discovery(new URL(ISSUER), WEB.id, WEB.secret);
+  assert.deepEqual(config.serverMetadata().dpop_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA']);
+  const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: CALLBACK,
+    scope: 'openid profile offline_access read:messages',
+    audience: API,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+
+  const { browser, context } = await launch();
+  let callback;
+  try {
+    const page = await context.newPage();
+    await page.route(`${CALLBACK}**`, (route) => {
+      callback = route.request().url();
+      return route.fulfill({ status: 200, body: 'signed in' });
+    });
+    await page.goto(url.href);
+    await logInOnTessera(page);
+    await page.waitForURL((current) => current.href.startsWith(CALLBACK));
+  } finally {
+    await browser.close();
+  }
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(callback),
+    { pkceCodeVerifier: verifier, expectedState: state },
+    undefined,
+    { DPoP },
+  );
+  assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+  const bound = claims(tokens.access_token).cnf?.jkt;
+  assert.ok(bound, 'the access token names the key it is bound to');
+
+  const sub = tokens.claims().sub;
+  const profile = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP });
+  assert.equal(profile.name, JANE.name);
+  // Without the proof, the same token is refused.
+  await assert.rejects(client.fetchUserInfo(config, tokens.access_token, sub));
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+  assert.equal(refreshed.token_type.toLowerCase(), 'dpop');
+  assert.equal(claims(refreshed.access_token).cnf?.jkt, bound);
 });

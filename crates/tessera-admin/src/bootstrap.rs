@@ -53,6 +53,7 @@ fn management_api(issuer: &str) -> AdminResult<ResourceServer> {
         signing_alg: "RS256".into(),
         skip_consent_for_verifiable_first_party_clients: false,
         rbac: Default::default(),
+        proof_of_possession: None,
     })
 }
 
@@ -80,6 +81,7 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
         allow_plain_pkce: false,
         is_first_party: true,
         require_pushed_authorization_requests: false,
+        require_proof_of_possession: false,
     }
 }
 

@@ -117,6 +117,9 @@ pub struct ClientBody {
     /// Authorization requests only through `/oauth/par` (RFC 9126).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// Tokens only with a DPoP proof (RFC 9449), so only sender-constrained ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_proof_of_possession: Option<bool>,
 }
 
 impl ClientBody {
@@ -157,6 +160,9 @@ impl ClientBody {
         if let Some(required) = self.require_pushed_authorization_requests {
             settings.require_pushed_authorization_requests = required;
         }
+        if let Some(required) = self.require_proof_of_possession {
+            settings.require_proof_of_possession = required;
+        }
     }
 }
 
@@ -179,6 +185,8 @@ pub struct Client {
     pub allow_plain_pkce: bool,
     pub is_first_party: bool,
     pub require_pushed_authorization_requests: bool,
+    /// Tokens only with a DPoP proof (RFC 9449).
+    pub require_proof_of_possession: bool,
     pub oidc_conformant: bool,
     /// Only in the answers to create, rotate-secret, and an update that made the client
     /// confidential: it is never shown again.
@@ -205,6 +213,7 @@ impl Client {
             allow_plain_pkce: client.allow_plain_pkce,
             is_first_party: client.is_first_party,
             require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+            require_proof_of_possession: client.require_proof_of_possession,
             oidc_conformant: true,
             client_secret: None,
         }

@@ -2,9 +2,9 @@
 //! their (URL-encoded) identifier. The Management API is one of them, registered at every
 //! start, and cannot be changed through itself.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use tessera_core::crypto::new_resource_server_id;
-use tessera_protocol::registration::{register_api, ApiSettings};
+use tessera_protocol::registration::{register_api, ApiSettings, ProofOfPossessionSettings};
 use tessera_protocol::ResourceServer as RegisteredApi;
 
 use crate::error::{AdminError, AdminResult, Missing};
@@ -19,6 +19,42 @@ pub struct Permission {
     pub value: String,
     #[serde(default)]
     pub description: String,
+}
+
+/// Auth0's `proof_of_possession` of an API: its access tokens are bound to a key the client
+/// proves it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProofOfPossession {
+    /// `dpop` (RFC 9449). Auth0's `mtls` (RFC 8705) is refused: Tessera implements only DPoP.
+    pub mechanism: String,
+    /// Only clients that send a DPoP proof get tokens for the API; otherwise a proof is
+    /// honoured and a Bearer token is issued without one. False when omitted.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl ProofOfPossession {
+    fn of(settings: ProofOfPossessionSettings) -> ProofOfPossession {
+        ProofOfPossession {
+            mechanism: settings.mechanism,
+            required: settings.required,
+        }
+    }
+
+    fn settings(self) -> ProofOfPossessionSettings {
+        ProofOfPossessionSettings {
+            mechanism: self.mechanism,
+            required: self.required,
+        }
+    }
+}
+
+/// A member that may be absent (`None`: unchanged), `null` (`Some(None)`: cleared) or set.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// The writable fields of an API; absent fields keep their value (or default).
@@ -50,6 +86,14 @@ pub struct ResourceServerBody {
     /// the `_authz` dialects add the `permissions` claim (with RBAC on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_dialect: Option<String>,
+    /// Sender-constrained access tokens (DPoP); `null` turns them off (Auth0's "none").
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<ProofOfPossession>)]
+    pub proof_of_possession: Option<Option<ProofOfPossession>>,
 }
 
 impl ResourceServerBody {
@@ -81,6 +125,9 @@ impl ResourceServerBody {
         if let Some(dialect) = self.token_dialect {
             settings.token_dialect = dialect;
         }
+        if let Some(pop) = self.proof_of_possession {
+            settings.proof_of_possession = pop.map(ProofOfPossession::settings);
+        }
     }
 }
 
@@ -106,6 +153,8 @@ pub struct ResourceServer {
     pub enforce_policies: bool,
     /// `access_token`, `access_token_authz`, `rfc9068_profile` or `rfc9068_profile_authz`.
     pub token_dialect: String,
+    /// Sender-constrained access tokens (DPoP); `null` is Auth0's "none": Bearer tokens.
+    pub proof_of_possession: Option<ProofOfPossession>,
 }
 
 impl ResourceServer {
@@ -130,6 +179,10 @@ impl ResourceServer {
             is_system: api.identifier == management_audience(issuer),
             enforce_policies: api.rbac.enforce_policies,
             token_dialect: api.rbac.token_dialect.as_str().to_owned(),
+            proof_of_possession: api
+                .proof_of_possession
+                .as_ref()
+                .map(|pop| ProofOfPossession::of(ProofOfPossessionSettings::of(pop))),
         }
     }
 }

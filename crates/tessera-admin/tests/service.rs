@@ -211,6 +211,121 @@ async fn a_public_client_made_confidential_gets_a_secret_shown_once() {
 }
 
 #[tokio::test]
+async fn a_client_requires_proof_of_possession_only_when_told() {
+    let f = fixture().await;
+    let created = f.admin.create_client(&cli(), app("M2M")).await.unwrap();
+    assert!(!created.require_proof_of_possession, "Auth0's default");
+    let require = ClientBody {
+        require_proof_of_possession: Some(true),
+        ..ClientBody::default()
+    };
+    let updated = f
+        .admin
+        .update_client(&cli(), &created.client_id, require)
+        .await
+        .unwrap();
+    assert!(updated.require_proof_of_possession);
+    let rename = ClientBody {
+        name: Some("Renamed".into()),
+        ..ClientBody::default()
+    };
+    let renamed = f
+        .admin
+        .update_client(&cli(), &created.client_id, rename)
+        .await
+        .unwrap();
+    assert!(
+        renamed.require_proof_of_possession,
+        "an absent field is kept"
+    );
+}
+
+/// A body as the Management API's JSON parses it.
+fn api_body(json: serde_json::Value) -> ResourceServerBody {
+    serde_json::from_value(json).unwrap()
+}
+
+#[tokio::test]
+async fn an_apis_proof_of_possession_is_dpop_set_kept_and_cleared_by_null() {
+    let f = fixture().await;
+    let created = f
+        .admin
+        .create_resource_server(
+            &cli(),
+            api_body(serde_json::json!({
+                "identifier": "https://orders.example.com/",
+                "proof_of_possession": { "mechanism": "dpop" },
+            })),
+        )
+        .await
+        .unwrap();
+    let pop = created.proof_of_possession.clone().unwrap();
+    assert_eq!((pop.mechanism.as_str(), pop.required), ("dpop", false));
+    let id = created.id.clone();
+    let required = api_body(serde_json::json!({
+        "proof_of_possession": { "mechanism": "dpop", "required": true },
+    }));
+    let updated = f
+        .admin
+        .update_resource_server(&cli(), &id, required)
+        .await
+        .unwrap();
+    assert!(updated.proof_of_possession.as_ref().unwrap().required);
+    let renamed = f
+        .admin
+        .update_resource_server(
+            &cli(),
+            &id,
+            api_body(serde_json::json!({ "name": "Orders" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        renamed.proof_of_possession, updated.proof_of_possession,
+        "absent: kept"
+    );
+    let cleared = f
+        .admin
+        .update_resource_server(
+            &cli(),
+            &id,
+            api_body(serde_json::json!({ "proof_of_possession": null })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.proof_of_possession, None, "null: Auth0's none");
+    assert_eq!(f.admin.resource_server(&cli(), &id).await.unwrap(), cleared);
+}
+
+#[tokio::test]
+async fn an_api_with_mtls_proof_of_possession_is_refused_naming_dpop() {
+    let f = fixture().await;
+    let mtls = serde_json::json!({ "mechanism": "mtls", "required": true });
+    let refused = f
+        .admin
+        .create_resource_server(
+            &cli(),
+            api_body(serde_json::json!({
+                "identifier": "https://orders.example.com/",
+                "proof_of_possession": mtls,
+            })),
+        )
+        .await;
+    let Err(AdminError::InvalidBody(message)) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        message.contains("proof_of_possession.mechanism `mtls`") && message.contains("only dpop"),
+        "{message}"
+    );
+    assert!(f
+        .admin
+        .resource_server(&cli(), "https://orders.example.com/")
+        .await
+        .is_err());
+}
+
+#[tokio::test]
 async fn the_management_api_cannot_change_itself() {
     let f = fixture().await;
     let audience = management_audience(ISSUER);
@@ -331,6 +446,7 @@ async fn user_validation_names_the_field_and_blocking_revokes_refresh_tokens() {
         revoked: false,
         sid: None,
         expires_at: None,
+        dpop_jkt: None,
     };
     f.store
         .insert_refresh_token(&digest, &grant, NOW)

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     pub kty: String,
+    /// Empty for a key without an id (a DPoP proof's): then not serialized.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kid: String,
     #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
     pub use_: Option<String>,

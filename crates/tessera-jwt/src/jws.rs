@@ -17,7 +17,7 @@ pub struct Header {
     pub kid: Option<String>,
 }
 
-fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
+pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
     let mut parts = token.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),

@@ -128,11 +128,29 @@ impl SigningKey {
             typ: &'a str,
             kid: &'a str,
         }
-        let header = serde_json::to_vec(&JoseHeader {
+        let header = JoseHeader {
             alg: self.alg.as_str(),
             typ,
             kid: &self.kid,
-        })?;
+        };
+        self.sign_with_header(&header, claims)
+    }
+
+    /// The public JWK as a DPoP proof's header carries it: no `kid` or `use`.
+    pub(crate) fn jwk_for_proofs(&self) -> Jwk {
+        Jwk {
+            kid: String::new(),
+            use_: None,
+            ..self.jwk.clone()
+        }
+    }
+
+    pub(crate) fn sign_with_header<H: Serialize, C: Serialize>(
+        &self,
+        header: &H,
+        claims: &C,
+    ) -> Result<String, JwtError> {
+        let header = serde_json::to_vec(header)?;
         let payload = serde_json::to_vec(claims)?;
         let mut token = String::with_capacity(512 + payload.len() * 4 / 3);
         token.push_str(&b64(&header));

@@ -6,6 +6,7 @@
 //! do) costs more than half of the signing throughput.
 
 mod alg;
+pub mod dpop;
 mod jwk;
 mod jws;
 mod key;

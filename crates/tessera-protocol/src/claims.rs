@@ -44,6 +44,16 @@ pub struct AccessTokenClaims {
     /// copies none of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Arc<[String]>>,
+    /// RFC 9449 §6.1: the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim (RFC 7800 §3.1) for a DPoP-bound token (RFC 9449 §6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the client's DPoP public key.
+    pub jkt: String,
 }
 
 /// Claims an Action added to the tokens of one login (Auth0's `api.idToken.setCustomClaim`,
@@ -113,6 +123,7 @@ pub fn access_token_claims(
         exp: ctx.now.plus(lifetime),
         jti,
         permissions: None,
+        cnf: None,
     }
 }
 

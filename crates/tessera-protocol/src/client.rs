@@ -234,6 +234,9 @@ pub struct RegisteredClient {
     /// Auth0's `require_pushed_authorization_requests`: `/authorize` takes only a `request_uri` from `/oauth/par`
     /// (RFC 9126 §6), so no authorization request of this client travels in a URL.
     pub require_pushed_authorization_requests: bool,
+    /// Auth0's `require_proof_of_possession`: the client gets tokens only with a DPoP proof
+    /// (RFC 9449), and so only sender-constrained ones.
+    pub require_proof_of_possession: bool,
 }
 
 impl fmt::Debug for RegisteredClient {
@@ -380,6 +383,36 @@ impl Rbac {
     }
 }
 
+/// Auth0's `proof_of_possession.mechanism`. Auth0 also names `mtls`, which Tessera does not
+/// implement: it is refused where the setting is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopMechanism {
+    Dpop,
+}
+
+impl PopMechanism {
+    pub const ALL: [PopMechanism; 1] = [PopMechanism::Dpop];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PopMechanism::Dpop => "dpop",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PopMechanism> {
+        PopMechanism::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+}
+
+/// Auth0's `proof_of_possession` of an API: with it set, a client that proves possession of a
+/// key gets tokens bound to that key ("allowed"); with `required`, only such clients get
+/// tokens for the API at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofOfPossession {
+    pub mechanism: PopMechanism,
+    pub required: bool,
+}
+
 /// A protected API (Auth0's "resource server"); its `identifier` is the token audience.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceServer {
@@ -396,6 +429,9 @@ pub struct ResourceServer {
     /// Auth0's `skip_consent_for_verifiable_first_party_clients`.
     pub skip_consent_for_verifiable_first_party_clients: bool,
     pub rbac: Rbac,
+    /// Auth0's `proof_of_possession`: whether the API's access tokens are sender-constrained;
+    /// `None` (Auth0's "none") issues Bearer tokens even when the client sent a DPoP proof.
+    pub proof_of_possession: Option<ProofOfPossession>,
 }
 
 impl ResourceServer {

@@ -77,6 +77,10 @@ pub enum TokenErrorCode {
     SlowDown,
     /// RFC 8628 §3.5: the device code expired.
     ExpiredToken,
+    /// RFC 9449 §5: the DPoP proof is missing where required, or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's current nonce (sent in `DPoP-Nonce`).
+    UseDpopNonce,
 }
 
 impl TokenErrorCode {
@@ -95,6 +99,8 @@ impl TokenErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -138,6 +144,8 @@ pub enum BearerErrorCode {
     InvalidRequest,
     InvalidToken,
     InsufficientScope,
+    /// RFC 9449 §7.1: the DPoP proof sent with a bound token is missing or invalid.
+    InvalidDpopProof,
 }
 
 impl BearerErrorCode {
@@ -146,13 +154,14 @@ impl BearerErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidRequest => 400,
-            Self::InvalidToken => 401,
+            Self::InvalidToken | Self::InvalidDpopProof => 401,
             Self::InsufficientScope => 403,
         }
     }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod client_auth;
 pub mod consent;
 pub mod device;
+pub mod dpop;
 pub mod error;
 pub mod logout;
 pub mod origin;
@@ -22,8 +23,8 @@ pub mod time;
 pub mod token;
 
 pub use client::{
-    ApiScope, AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient,
-    ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
+    ApiScope, AppType, ClientId, GrantType, PopMechanism, ProofOfPossession, Rbac,
+    RefreshTokenPolicy, RegisteredClient, ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
 };
 pub use error::{AuthorizeErrorCode, BearerErrorCode, TokenErrorCode};
 pub use origin::WebOrigin;

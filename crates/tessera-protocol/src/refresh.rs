@@ -27,6 +27,9 @@ pub struct RefreshGrant {
     /// When it expires under its client's policy as of its last use
     /// ([`crate::RefreshTokenPolicy::expiry`]); `None` never. Housekeeping deletes it then.
     pub expires_at: Option<Timestamp>,
+    /// The RFC 7638 thumbprint of the DPoP key a public client's refresh token is bound to
+    /// (RFC 9449 §5): each use must prove possession of that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// How a valid refresh token is used.

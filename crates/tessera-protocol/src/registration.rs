@@ -4,8 +4,8 @@
 //! everywhere. Errors name the offending field.
 
 use crate::client::{
-    ApiScope, AppType, ClientId, GrantType, Rbac, RefreshTokenPolicy, RegisteredClient,
-    ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
+    ApiScope, AppType, ClientId, GrantType, PopMechanism, ProofOfPossession, Rbac,
+    RefreshTokenPolicy, RegisteredClient, ResourceServer, Rotation, TokenAuthMethod, TokenDialect,
 };
 use crate::revocation::MAX_ACCESS_TOKEN_LIFETIME;
 use crate::{RedirectUri, Scope, SecretDigest, WebOrigin};
@@ -42,6 +42,8 @@ pub struct ClientSettings {
     pub allow_plain_pkce: bool,
     pub is_first_party: bool,
     pub require_pushed_authorization_requests: bool,
+    /// Auth0's `require_proof_of_possession`: tokens only with a DPoP proof (RFC 9449).
+    pub require_proof_of_possession: bool,
 }
 
 impl Default for ClientSettings {
@@ -60,6 +62,7 @@ impl Default for ClientSettings {
             allow_plain_pkce: false,
             is_first_party: true,
             require_pushed_authorization_requests: false,
+            require_proof_of_possession: false,
         }
     }
 }
@@ -158,6 +161,7 @@ impl ClientSettings {
             allow_plain_pkce: client.allow_plain_pkce,
             is_first_party: client.is_first_party,
             require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+            require_proof_of_possession: client.require_proof_of_possession,
         }
     }
 
@@ -226,6 +230,7 @@ pub fn register_client(
         allow_plain_pkce: settings.allow_plain_pkce,
         is_first_party: settings.is_first_party,
         require_pushed_authorization_requests: settings.require_pushed_authorization_requests,
+        require_proof_of_possession: settings.require_proof_of_possession,
     })
 }
 
@@ -305,6 +310,41 @@ pub struct ApiSettings {
     /// Auth0's `token_dialect`: `access_token`, `access_token_authz`, `rfc9068_profile` or
     /// `rfc9068_profile_authz`.
     pub token_dialect: String,
+    /// Auth0's `proof_of_possession`; `None` is Auth0's "none" (Bearer tokens).
+    pub proof_of_possession: Option<ProofOfPossessionSettings>,
+}
+
+/// Auth0's `proof_of_possession` object of an API, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofOfPossessionSettings {
+    /// `dpop`; Auth0 also names `mtls` (RFC 8705), which Tessera does not implement.
+    pub mechanism: String,
+    /// Only clients that prove possession of a key get tokens for the API.
+    pub required: bool,
+}
+
+impl ProofOfPossessionSettings {
+    /// The settings a registered API's setting was registered with.
+    pub fn of(pop: &ProofOfPossession) -> ProofOfPossessionSettings {
+        ProofOfPossessionSettings {
+            mechanism: pop.mechanism.as_str().to_owned(),
+            required: pop.required,
+        }
+    }
+
+    fn setting(&self) -> Result<ProofOfPossession, RegistrationError> {
+        let mechanism = PopMechanism::parse(&self.mechanism).ok_or_else(|| {
+            refused(format!(
+                "proof_of_possession.mechanism `{}` is not supported: Tessera implements only \
+                 dpop (DPoP, RFC 9449), not mtls",
+                self.mechanism
+            ))
+        })?;
+        Ok(ProofOfPossession {
+            mechanism,
+            required: self.required,
+        })
+    }
 }
 
 impl ApiSettings {
@@ -321,6 +361,7 @@ impl ApiSettings {
             skip_consent_for_verifiable_first_party_clients: false,
             enforce_policies: false,
             token_dialect: TokenDialect::default().as_str().to_owned(),
+            proof_of_possession: None,
         }
     }
 
@@ -342,6 +383,10 @@ impl ApiSettings {
                 .skip_consent_for_verifiable_first_party_clients,
             enforce_policies: api.rbac.enforce_policies,
             token_dialect: api.rbac.token_dialect.as_str().to_owned(),
+            proof_of_possession: api
+                .proof_of_possession
+                .as_ref()
+                .map(ProofOfPossessionSettings::of),
         }
     }
 }
@@ -369,6 +414,11 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
             settings.token_dialect
         ))
     })?;
+    let proof_of_possession = settings
+        .proof_of_possession
+        .as_ref()
+        .map(ProofOfPossessionSettings::setting)
+        .transpose()?;
     let scopes = settings
         .scopes
         .iter()
@@ -393,5 +443,6 @@ pub fn register_api(settings: &ApiSettings) -> Result<ResourceServer, Registrati
             enforce_policies: settings.enforce_policies,
             token_dialect,
         },
+        proof_of_possession,
     })
 }

@@ -225,6 +225,7 @@ mod tests {
             exp: iat.plus(3600),
             jti: jti.into(),
             permissions: None,
+            cnf: None,
         }
     }
 

@@ -2,8 +2,10 @@
 //!
 //! ```sh
 //! cargo run -p tessera-resource --example protected_api
-//! curl -i http://127.0.0.1:3002/api/appointments                          # 401, WWW-Authenticate: Bearer
+//! curl -i http://127.0.0.1:3002/api/appointments                          # 401, WWW-Authenticate: Bearer, DPoP
 //! curl -i http://127.0.0.1:3002/api/appointments -H "Authorization: Bearer $ACCESS_TOKEN"
+//! # a DPoP-bound token, with a proof for GET http://127.0.0.1:3002/api/appointments:
+//! curl -i http://127.0.0.1:3002/api/appointments -H "Authorization: DPoP $ACCESS_TOKEN" -H "DPoP: $PROOF"
 //! ```
 //!
 //! `ISSUER` (default `http://127.0.0.1:3000/`) and `AUDIENCE` (default `appointments:api`)

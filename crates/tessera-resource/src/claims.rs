@@ -20,6 +20,18 @@ impl Audience {
     }
 }
 
+/// A token's confirmation claim `cnf` (RFC 7800 §3.1): the key the token is bound to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Confirmation {
+    /// RFC 9449 §6.1: the RFC 7638 SHA-256 thumbprint of the client's DPoP public key.
+    #[serde(default)]
+    pub jkt: Option<String>,
+    /// Other confirmation methods (e.g. `x5t#S256`, RFC 8705 mutual TLS), which this library
+    /// cannot check: a token bound only that way is refused.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
 /// What a resource server learns from a valid access token (RFC 9068 §2.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
@@ -37,11 +49,19 @@ pub struct Claims {
     pub exp: i64,
     pub iat: Option<i64>,
     pub jti: Option<String>,
+    /// The key the token is bound to, for a sender-constrained token; such a token is accepted
+    /// only with the DPoP scheme and a proof of that key (RFC 9449 §7).
+    pub cnf: Option<Confirmation>,
     /// Every other claim, as sent.
     pub extra: Map<String, Value>,
 }
 
 impl Claims {
+    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6.1), if any.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.cnf.as_ref()?.jkt.as_deref()
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.iter().any(|s| s == scope)
     }
@@ -70,6 +90,8 @@ pub(crate) struct RawClaims {
     pub client_id: Option<String>,
     #[serde(default)]
     pub jti: Option<String>,
+    #[serde(default)]
+    pub cnf: Option<Confirmation>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -93,6 +115,7 @@ impl RawClaims {
             exp: self.exp,
             iat: self.iat,
             jti: self.jti,
+            cnf: self.cnf,
             extra: self.extra,
         }
     }

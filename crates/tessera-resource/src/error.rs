@@ -1,8 +1,11 @@
-//! RFC 6750 §3 errors and their responses.
+//! RFC 6750 §3 and RFC 9449 §7.1 errors, their challenges and their responses.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use tessera_jwt::Algorithm;
+
+use crate::DpopPolicy;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,28 +32,40 @@ pub enum BearerError {
     /// Introspection was asked for and the issuer did not answer it; the token may be valid.
     #[error("the issuer's introspection is unavailable: {0}")]
     IntrospectionUnavailable(String),
+    /// The DPoP proof is missing, malformed, not for this request, stale, or replayed
+    /// (RFC 9449 §4.3, §7.1).
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(String),
+    /// The proof may be valid, but the validator already remembers as many recent proofs as
+    /// it may ([`crate::ValidatorOptions::dpop_replay_capacity`]) and cannot tell a replay.
+    #[error("too many recent DPoP proofs to tell a replay; retry shortly")]
+    DpopReplayCacheFull,
 }
 
 impl BearerError {
     pub fn status(&self) -> StatusCode {
         match self {
-            BearerError::Missing | BearerError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            BearerError::Missing
+            | BearerError::InvalidToken(_)
+            | BearerError::InvalidDpopProof(_) => StatusCode::UNAUTHORIZED,
             BearerError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
                 StatusCode::FORBIDDEN
             }
-            BearerError::KeysUnavailable(_) | BearerError::IntrospectionUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            BearerError::KeysUnavailable(_)
+            | BearerError::IntrospectionUnavailable(_)
+            | BearerError::DpopReplayCacheFull => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// The RFC 6750 error code, if any.
+    /// The RFC 6750 (or RFC 9449 §7.1) error code, if any.
     pub fn code(&self) -> Option<&'static str> {
         match self {
             BearerError::Missing
             | BearerError::KeysUnavailable(_)
-            | BearerError::IntrospectionUnavailable(_) => None,
+            | BearerError::IntrospectionUnavailable(_)
+            | BearerError::DpopReplayCacheFull => None,
+            BearerError::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
             BearerError::InvalidRequest(_) => Some("invalid_request"),
             BearerError::InvalidToken(_) => Some("invalid_token"),
             BearerError::InsufficientScope(_) | BearerError::InsufficientPermission(_) => {
@@ -64,29 +79,68 @@ impl BearerError {
             BearerError::InvalidRequest(d)
             | BearerError::InvalidToken(d)
             | BearerError::KeysUnavailable(d)
-            | BearerError::IntrospectionUnavailable(d) => d.clone(),
+            | BearerError::IntrospectionUnavailable(d)
+            | BearerError::InvalidDpopProof(d) => d.clone(),
             BearerError::InsufficientScope(scope) => format!("the `{scope}` scope is required"),
             BearerError::InsufficientPermission(permission) => {
                 format!("the `{permission}` permission is required")
             }
             BearerError::Missing => "no access token was sent".into(),
+            BearerError::DpopReplayCacheFull => self.to_string(),
         }
     }
 
-    /// The `WWW-Authenticate` value (RFC 6750 §3).
+    /// The `WWW-Authenticate` value (RFC 6750 §3): a `Bearer` challenge, except for a DPoP
+    /// proof's error, which only the `DPoP` scheme has ([`BearerError::dpop_challenge`]).
     pub fn challenge(&self) -> String {
-        let mut value = String::from("Bearer");
-        if let Some(code) = self.code() {
-            let description = quotable(&self.description());
-            value.push_str(&format!(
-                " error=\"{code}\", error_description=\"{description}\""
-            ));
-            if let BearerError::InsufficientScope(scope) = self {
-                value.push_str(&format!(", scope=\"{scope}\""));
-            }
+        if let BearerError::InvalidDpopProof(_) = self {
+            return self.dpop_challenge();
         }
-        value
+        match self.error_params() {
+            Some(params) => format!("Bearer {params}"),
+            None => "Bearer".into(),
+        }
     }
+
+    /// The `WWW-Authenticate` value of the `DPoP` scheme (RFC 9449 §7.1): the same error, and
+    /// the algorithms a proof may be signed with (`algs`).
+    pub fn dpop_challenge(&self) -> String {
+        let algs = dpop_algs();
+        match self.error_params() {
+            Some(params) => format!("DPoP {params}, algs=\"{algs}\""),
+            None => format!("DPoP algs=\"{algs}\""),
+        }
+    }
+
+    /// `error`, `error_description` and `scope` (RFC 6750 §3), when there is an error code.
+    fn error_params(&self) -> Option<String> {
+        let code = self.code()?;
+        let description = quotable(&self.description());
+        let mut params = format!("error=\"{code}\", error_description=\"{description}\"");
+        if let BearerError::InsufficientScope(scope) = self {
+            params.push_str(&format!(", scope=\"{scope}\""));
+        }
+        Some(params)
+    }
+
+    /// The JSON body of the response: RFC 6750's error code, or `unauthorized` without
+    /// credentials and `temporarily_unavailable` when the issuer could not be asked.
+    fn body(&self) -> serde_json::Value {
+        let fallback = if matches!(self, BearerError::Missing) {
+            "unauthorized"
+        } else {
+            "temporarily_unavailable"
+        };
+        serde_json::json!({
+            "error": self.code().unwrap_or(fallback),
+            "error_description": self.description(),
+        })
+    }
+}
+
+/// RFC 9449 §7.1 `algs`: the algorithms a DPoP proof may be signed with, space-separated.
+fn dpop_algs() -> String {
+    Algorithm::ALL.map(Algorithm::as_str).join(" ")
 }
 
 /// RFC 6750 §3: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E. Anything else
@@ -102,23 +156,109 @@ fn quotable(text: &str) -> String {
         .collect()
 }
 
+/// The response to `error`, challenging with each of `challenges` in turn.
+fn respond(error: &BearerError, challenges: &[String]) -> Response {
+    let mut response = (error.status(), Json(error.body())).into_response();
+    for challenge in challenges {
+        if let Ok(value) = HeaderValue::from_str(challenge) {
+            response
+                .headers_mut()
+                .append(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    if error.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+/// A response with the single challenge of [`BearerError::challenge`]. A request handled by
+/// [`crate::Validator::validate_request`] is answered with its [`Rejection`] instead, which
+/// knows which scheme the client used.
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": self.code().unwrap_or(if matches!(self, BearerError::Missing) { "unauthorized" } else { "temporarily_unavailable" }),
-            "error_description": self.description(),
-        });
-        let mut response = (self.status(), Json(body)).into_response();
-        if let Ok(value) = HeaderValue::from_str(&self.challenge()) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
+        respond(&self, &[self.challenge()])
+    }
+}
+
+/// The scheme a request's `Authorization` header used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// A refused request: the [`BearerError`], and the challenges it is answered with, which depend
+/// on the scheme the client used and on the API's [`DpopPolicy`] (RFC 9449 §7.1, §7.2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct Rejection {
+    error: BearerError,
+    /// `None` when the request had no usable `Authorization` header.
+    scheme: Option<Scheme>,
+    policy: DpopPolicy,
+}
+
+impl Rejection {
+    pub(crate) fn new(error: BearerError, scheme: Option<Scheme>, policy: DpopPolicy) -> Self {
+        Rejection {
+            error,
+            scheme,
+            policy,
         }
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+
+    pub fn error(&self) -> &BearerError {
+        &self.error
+    }
+
+    pub fn into_error(self) -> BearerError {
+        self.error
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.error.status()
+    }
+
+    /// The JSON body of the response: `{"error": …, "error_description": …}`.
+    pub fn body(&self) -> serde_json::Value {
+        self.error.body()
+    }
+
+    /// The `WWW-Authenticate` values, in order, one challenge each. The error goes in the
+    /// challenge of the scheme the client used — `DPoP` when DPoP is required (RFC 9449 §7.2).
+    /// An API taking both schemes also names the other on a 401, without an error, so a
+    /// client learns it may use it (RFC 9449 §7.2, RFC 9110 §11.6.1).
+    pub fn challenges(&self) -> Vec<String> {
+        let dpop = self.policy == DpopPolicy::Required
+            || self.scheme == Some(Scheme::Dpop)
+            || matches!(self.error, BearerError::InvalidDpopProof(_));
+        let mut challenges = vec![if dpop {
+            self.error.dpop_challenge()
+        } else {
+            self.error.challenge()
+        }];
+        if self.policy == DpopPolicy::Allowed && self.status() == StatusCode::UNAUTHORIZED {
+            challenges.push(if dpop {
+                BearerError::Missing.challenge()
+            } else {
+                BearerError::Missing.dpop_challenge()
+            });
         }
-        response
+        challenges
+    }
+}
+
+impl From<Rejection> for BearerError {
+    fn from(rejection: Rejection) -> BearerError {
+        rejection.error
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        respond(&self.error, &self.challenges())
     }
 }

@@ -1,37 +1,57 @@
 //! axum integration: [`Claims`] as an extractor, and [`RequireScope`] and [`RequirePermission`]
-//! as route layers.
+//! as route layers, all through [`Validator::validate_request`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::extract::{FromRef, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
-use crate::{BearerError, Claims, Validator};
+use crate::error::Rejection;
+use crate::{BearerError, Claims, HttpRequest, Validator};
 
-/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1).
-fn bearer(headers: &HeaderMap) -> Result<&str, BearerError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(BearerError::Missing);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| BearerError::InvalidRequest("the Authorization header is not ASCII".into()))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("bearer") => Err(BearerError::Missing),
-        _ => Err(BearerError::InvalidRequest(
-            "the Authorization header is not `Bearer <token>`".into(),
-        )),
+/// The URI the client sent the request to: a nested router sees its path without the prefix
+/// it is nested under, and a DPoP proof names the whole path.
+fn original_uri<'a>(uri: &'a Uri, extensions: &'a Extensions) -> &'a Uri {
+    extensions
+        .get::<OriginalUri>()
+        .map_or(uri, |original| &original.0)
+}
+
+/// Validates the credentials of a request from its method, URI and headers.
+async fn validate(
+    validator: &Validator,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Claims, Rejection> {
+    let text = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    if headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|value| value.to_str().is_err())
+    {
+        let error = BearerError::InvalidRequest("the Authorization header is not ASCII".into());
+        return Err(Rejection::new(error, None, validator.dpop_policy()));
     }
+    // A proof that is not visible ASCII is no JWT: it is refused as one.
+    let dpop: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|value| value.to_str().unwrap_or(""))
+        .collect();
+    let target = uri.to_string();
+    let request = HttpRequest {
+        method: method.as_str(),
+        target: &target,
+        host: text(header::HOST),
+        authorization: text(header::AUTHORIZATION),
+        dpop: &dpop,
+    };
+    validator.validate_request(&request).await
 }
 
 impl<S> FromRequestParts<S> for Claims
@@ -39,14 +59,15 @@ where
     Validator: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = BearerError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(claims) = parts.extensions.get::<Claims>() {
             return Ok(claims.clone());
         }
         let validator = Validator::from_ref(state);
-        validator.validate(bearer(&parts.headers)?).await
+        let uri = original_uri(&parts.uri, &parts.extensions);
+        validate(&validator, &parts.method, uri, &parts.headers).await
     }
 }
 
@@ -144,19 +165,20 @@ pub struct RequireService<S> {
 }
 
 impl Require {
-    async fn check(&self, headers: &HeaderMap) -> Result<Claims, BearerError> {
-        let claims = self.validator.validate(bearer(headers)?).await?;
+    /// Whether the validated `claims` hold everything needed.
+    fn check(&self, claims: Claims) -> Result<Claims, Rejection> {
         let missing = self.needed.iter().find(|needed| match self.held {
             Held::Scopes => !claims.has_scope(needed),
             Held::Permissions => !claims.has_permission(needed),
         });
-        match (missing, self.held) {
-            (None, _) => Ok(claims),
-            (Some(scope), Held::Scopes) => Err(BearerError::InsufficientScope(scope.clone())),
+        let error = match (missing, self.held) {
+            (None, _) => return Ok(claims),
+            (Some(scope), Held::Scopes) => BearerError::InsufficientScope(scope.clone()),
             (Some(permission), Held::Permissions) => {
-                Err(BearerError::InsufficientPermission(permission.clone()))
+                BearerError::InsufficientPermission(permission.clone())
             }
-        }
+        };
+        Err(self.validator.refuse(&claims, error))
     }
 }
 
@@ -179,7 +201,16 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            match policy.check(request.headers()).await {
+            let validated = match request.extensions().get::<Claims>() {
+                // An outer layer validated this request already: its DPoP proof is spent, and
+                // checking it again would take it for a replay.
+                Some(claims) => Ok(claims.clone()),
+                None => {
+                    let uri = original_uri(request.uri(), request.extensions());
+                    validate(&policy.validator, request.method(), uri, request.headers()).await
+                }
+            };
+            match validated.and_then(|claims| policy.check(claims)) {
                 Ok(claims) => {
                     request.extensions_mut().insert(claims);
                     inner.call(request).await

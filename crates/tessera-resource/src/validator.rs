@@ -8,7 +8,8 @@ use tessera_jwt::{decode_header, verify_decoded, Algorithm, JwtError};
 use crate::claims::RawClaims;
 use crate::introspection::{IntrospectionOptions, Introspector};
 use crate::jwks::KeyCache;
-use crate::{BearerError, Claims};
+use crate::replay::ReplayCache;
+use crate::{BearerError, Claims, DpopPolicy};
 
 /// Validates access tokens for one API (audience) of one issuer. Cheap to clone.
 #[derive(Clone)]
@@ -22,6 +23,9 @@ struct Inner {
     keys: KeyCache,
     introspector: Option<Introspector>,
     leeway: i64,
+    dpop: DpopPolicy,
+    public_url: Option<String>,
+    replay: ReplayCache,
 }
 
 impl std::fmt::Debug for Validator {
@@ -29,6 +33,8 @@ impl std::fmt::Debug for Validator {
         f.debug_struct("Validator")
             .field("issuer", &self.inner.issuer)
             .field("audience", &self.inner.audience)
+            .field("dpop", &self.inner.dpop)
+            .field("public_url", &self.inner.public_url)
             .finish_non_exhaustive()
     }
 }
@@ -49,6 +55,24 @@ pub struct ValidatorOptions {
     /// Also ask the issuer whether each token is still active (RFC 7662): a revoked token is
     /// refused at once, at the cost of a round trip per request. Off by default.
     pub introspection: Option<IntrospectionOptions>,
+    /// Whether tokens must be DPoP-bound and sent with the `DPoP` scheme (RFC 9449), as
+    /// Auth0's API setting `proof_of_possession.required` asks. Default: both schemes, each under
+    /// its own rules.
+    pub dpop: DpopPolicy,
+    /// The API's base URL as its clients address it, e.g. `https://api.example.com` (or
+    /// `https://example.com/api` when a proxy strips `/api` before the API sees the path): a
+    /// DPoP proof's `htu` must be this followed by the request's path (RFC 9449 §4.3 step 9).
+    ///
+    /// Set it in production. Without it the URI is the request's own: its absolute form when it
+    /// came with one (HTTP/2), else `http://` + its `Host` header + its path. That suits an API
+    /// reached over plain HTTP during development; over HTTPS (directly or behind a proxy that
+    /// terminates TLS) every proof is refused. And since `Host` is chosen by the client, the
+    /// check then binds a proof to the method and path only, not to this API's host.
+    pub public_url: Option<String>,
+    /// How many accepted DPoP proofs are remembered at once to refuse their replay (each for
+    /// about a minute: [`tessera_jwt::dpop::MAX_PROOF_AGE`]). When it is reached, new proofs
+    /// are refused with a 503 until old ones expire, rather than let one be replayed.
+    pub dpop_replay_capacity: usize,
 }
 
 impl Default for ValidatorOptions {
@@ -60,11 +84,14 @@ impl Default for ValidatorOptions {
             max_key_age: Duration::from_secs(300),
             fetch_timeout: Duration::from_secs(5),
             introspection: None,
+            dpop: DpopPolicy::Allowed,
+            public_url: None,
+            dpop_replay_capacity: 100_000,
         }
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -111,6 +138,9 @@ impl Validator {
                 ),
                 introspector,
                 leeway: options.leeway,
+                dpop: options.dpop,
+                public_url: options.public_url,
+                replay: ReplayCache::new(options.dpop_replay_capacity),
             }),
         }
     }
@@ -123,13 +153,45 @@ impl Validator {
         &self.inner.audience
     }
 
-    /// Validates a token at the current time.
+    /// Validates a token sent as a bearer token (`Authorization: Bearer`), at the current time.
     pub async fn validate(&self, token: &str) -> Result<Claims, BearerError> {
         self.validate_at(token, now()).await
     }
 
-    /// Validates a token as of `now` (Unix seconds).
+    /// Validates a token sent as a bearer token, as of `now` (Unix seconds). A token bound to
+    /// a key (`cnf`) is refused, and every token when DPoP is [`DpopPolicy::Required`]: only
+    /// [`Validator::validate_request`], given the request's DPoP proof, accepts those.
     pub async fn validate_at(&self, token: &str, now: i64) -> Result<Claims, BearerError> {
+        if self.inner.dpop == DpopPolicy::Required {
+            return Err(invalid(
+                "this API takes only DPoP-bound tokens, sent with the DPoP scheme",
+            ));
+        }
+        let claims = self.verify_token(token, now).await?;
+        // RFC 9449 §7.2: a DPoP-bound access token received as a bearer token is rejected (and
+        // RFC 8705 §3's certificate-bound tokens need a check this library cannot make).
+        if claims.cnf.is_some() {
+            return Err(invalid(
+                "the token is bound to a key: send it with the DPoP scheme and a DPoP proof",
+            ));
+        }
+        Ok(claims)
+    }
+
+    pub(crate) fn dpop_policy(&self) -> DpopPolicy {
+        self.inner.dpop
+    }
+
+    pub(crate) fn public_url(&self) -> Option<&str> {
+        self.inner.public_url.as_deref()
+    }
+
+    pub(crate) fn replay_cache(&self) -> &ReplayCache {
+        &self.inner.replay
+    }
+
+    /// The token's signature and claims (RFC 9068 §4), whatever scheme it came with.
+    pub(crate) async fn verify_token(&self, token: &str, now: i64) -> Result<Claims, BearerError> {
         let header = decode_header(token).map_err(|_| invalid("the access token is malformed"))?;
         // RFC 9068 §4: the `typ` header must be `at+jwt` (or `application/at+jwt`).
         let typ = header.typ.as_deref().unwrap_or("").to_ascii_lowercase();

@@ -20,6 +20,8 @@ pub enum InternalError {
     Template(#[from] askama::Error),
     #[error("signing keys: {0}")]
     Keys(#[from] tessera_core::keys::KeyError),
+    #[error("master secret: {0}")]
+    Secret(#[from] tessera_core::secrets::SecretError),
 }
 
 impl InternalError {

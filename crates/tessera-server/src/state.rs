@@ -33,6 +33,9 @@ pub struct Settings {
     pub metrics_endpoint: bool,
     /// Whether the client IP is the last `X-Forwarded-For` hop (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Whether DPoP proofs at the token endpoint must carry a nonce of this server (RFC 9449
+    /// §8), which bounds how long a proof made in advance stays usable.
+    pub dpop_nonce_required: bool,
 }
 
 impl Settings {

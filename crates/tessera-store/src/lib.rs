@@ -323,6 +323,20 @@ pub trait PushedRequestStore {
     ) -> StoreResult<Option<PushedRequest>>;
 }
 
+/// DPoP proofs already presented (RFC 9449 §11.1), by a digest of their key and `jti`, kept
+/// until the proof's `iat` window has closed.
+#[async_trait]
+pub trait DpopProofStore {
+    /// Records a proof's use: `true` the first time, `false` when the same digest is already
+    /// recorded and unexpired at `now` (a replay). Racing callers: exactly one gets `true`.
+    async fn first_use_of_dpop_proof(
+        &self,
+        digest: &SecretDigest,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
 /// The parameters a client pushed, for its own `/authorize`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedRequest {
@@ -535,10 +549,11 @@ pub enum Expiring {
     AccessRevocations,
     PushedRequests,
     DeviceAuthorizations,
+    DpopProofs,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 9] = [
+    pub const ALL: [Expiring; 10] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
@@ -548,6 +563,7 @@ impl Expiring {
         Expiring::AccessRevocations,
         Expiring::PushedRequests,
         Expiring::DeviceAuthorizations,
+        Expiring::DpopProofs,
     ];
 
     /// The table its rows are in.
@@ -561,6 +577,7 @@ impl Expiring {
             Expiring::AccessRevocations => "access_revocations",
             Expiring::PushedRequests => "pushed_authorization_requests",
             Expiring::DeviceAuthorizations => "device_authorizations",
+            Expiring::DpopProofs => "dpop_proofs",
         }
     }
 }
@@ -577,6 +594,7 @@ pub trait Store:
     + RefreshTokenStore
     + RevocationStore
     + PushedRequestStore
+    + DpopProofStore
     + DeviceStore
     + ClientGrantStore
     + KeyStore
@@ -603,6 +621,7 @@ impl<T> Store for T where
         + RefreshTokenStore
         + RevocationStore
         + PushedRequestStore
+        + DpopProofStore
         + DeviceStore
         + ClientGrantStore
         + KeyStore

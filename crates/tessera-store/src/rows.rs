@@ -66,6 +66,7 @@ macro_rules! row_mappers {
                 is_first_party: row.try_get("is_first_party")?,
                 require_pushed_authorization_requests: row
                     .try_get("require_pushed_authorization_requests")?,
+                require_proof_of_possession: row.try_get("require_proof_of_possession")?,
             })
         }
 
@@ -87,6 +88,15 @@ macro_rules! row_mappers {
                         TokenDialect::parse(&dialect)
                             .ok_or_else(|| corrupt(format!("token_dialect `{dialect}`")))?
                     },
+                },
+                // No mechanism is Auth0's "none".
+                proof_of_possession: match row.try_get::<Option<String>, _>("pop_mechanism")? {
+                    None => None,
+                    Some(mechanism) => Some(ProofOfPossession {
+                        mechanism: PopMechanism::parse(&mechanism)
+                            .ok_or_else(|| corrupt(format!("pop_mechanism `{mechanism}`")))?,
+                        required: row.try_get("pop_required")?,
+                    }),
                 },
             })
         }
@@ -174,6 +184,7 @@ macro_rules! row_mappers {
                 revoked: revoked_at.is_some(),
                 sid: row.try_get("sid")?,
                 expires_at: expires_at.map(Timestamp),
+                dpop_jkt: row.try_get("dpop_jkt")?,
             })
         }
 

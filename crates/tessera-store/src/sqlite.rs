@@ -60,11 +60,11 @@ impl SqliteStore {
 }
 
 /// A successor naming the token it replaces (`rotated_from`, the cue of migration 0010's
-/// trigger); `$1`–`$11` as in `sql_store::INSERT_REFRESH`.
+/// trigger); `$1`–`$12` as in `sql_store::INSERT_REFRESH`.
 const ROTATE_REFRESH: &str =
     "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
-        sid, family_created_at, created_at, last_used_at, expires_at, rotated_from)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)";
+        sid, family_created_at, created_at, last_used_at, expires_at, dpop_jkt, rotated_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)";
 
 /// The message of the trigger's abort: a racing request rotated or revoked the token first.
 const ROTATION_LOST: &str = "refresh token already rotated or revoked";

@@ -15,9 +15,9 @@ use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 
 use tessera_protocol::{
-    ApiScope, AppType, ClientId, GrantType, Rbac, RedirectUri, RefreshTokenPolicy,
-    RegisteredClient, ResourceServer, Rotation, Scope, ScopeSet, SecretDigest, Timestamp,
-    TokenAuthMethod, TokenDialect,
+    ApiScope, AppType, ClientId, GrantType, PopMechanism, ProofOfPossession, Rbac, RedirectUri,
+    RefreshTokenPolicy, RegisteredClient, ResourceServer, Rotation, Scope, ScopeSet, SecretDigest,
+    Timestamp, TokenAuthMethod, TokenDialect,
 };
 
 use sqlx::postgres::PgConnectOptions;
@@ -49,6 +49,7 @@ fn client(id: &str) -> RegisteredClient {
         allow_plain_pkce: false,
         is_first_party: true,
         require_pushed_authorization_requests: false,
+        require_proof_of_possession: false,
     }
 }
 
@@ -127,6 +128,7 @@ fn refresh_grant(family: &str) -> RefreshGrant {
         revoked: false,
         sid: Some("sid-1".into()),
         expires_at: Some(NOW.plus(3600)),
+        dpop_jkt: None,
     }
 }
 

@@ -84,6 +84,10 @@ pub struct Config {
     /// Take the client IP of audit log events from the last `X-Forwarded-For` hop; only
     /// behind a proxy that sets it.
     pub trust_forwarded_for: bool,
+    /// DPoP proofs at the token endpoint must carry a nonce of this server (RFC 9449 §8):
+    /// a proof made in advance stays usable at most the nonce's 300 s. Costs a client one
+    /// extra round trip when its nonce is stale.
+    pub dpop_require_nonce: bool,
     /// Audit log events older than this many days are purged (at least 1).
     pub log_retention_days: u32,
     /// Days events of a type (Auth0's code, e.g. `seccft = 2`, `sapi = 365`) are kept instead.
@@ -148,6 +152,7 @@ impl Default for Config {
             management: None,
             metrics: true,
             trust_forwarded_for: false,
+            dpop_require_nonce: false,
             log_retention_days: 30,
             log_retention_days_by_type: BTreeMap::new(),
             log_max_events: 1_000_000,
@@ -198,6 +203,21 @@ pub struct ApiConfig {
     /// Auth0's `token_dialect`; the `_authz` ones add the `permissions` claim.
     #[serde(default = "default_token_dialect")]
     pub token_dialect: String,
+    /// Auth0's `proof_of_possession`: access tokens bound to the client's DPoP key (RFC 9449);
+    /// absent is Auth0's "none" (Bearer tokens).
+    #[serde(default)]
+    pub proof_of_possession: Option<ProofOfPossessionConfig>,
+}
+
+/// An API's `proof_of_possession = { mechanism = "dpop", required = false }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofOfPossessionConfig {
+    /// `dpop`, the only mechanism Tessera implements (Auth0's `mtls` is refused).
+    pub mechanism: String,
+    /// Only clients that send a DPoP proof get tokens for the API.
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// One `{ value, description }` permission of an API.
@@ -263,6 +283,9 @@ pub struct ClientConfig {
     /// Auth0's `require_pushed_authorization_requests`: authorization requests only through `/oauth/par`.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Auth0's `require_proof_of_possession`: tokens only with a DPoP proof (RFC 9449).
+    #[serde(default)]
+    pub require_proof_of_possession: bool,
 }
 
 fn first_party() -> bool {
@@ -287,6 +310,7 @@ impl Default for ClientConfig {
             allow_plain_pkce: false,
             is_first_party: true,
             require_pushed_authorization_requests: false,
+            require_proof_of_possession: false,
         }
     }
 }

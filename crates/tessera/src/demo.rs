@@ -80,6 +80,7 @@ pub fn demo_config(dir: &Path, issuer: &str, app_url: &str, client_secret: Strin
             skip_consent_for_verifiable_first_party_clients: false,
             enforce_policies: false,
             token_dialect: "access_token".into(),
+            proof_of_possession: None,
         }],
         clients: vec![ClientConfig {
             client_id: DEMO_CLIENT_ID.into(),

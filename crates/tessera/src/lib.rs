@@ -122,6 +122,7 @@ fn settings(config: &Config, issuer: String) -> Settings {
         brute_force: brute_force(config),
         metrics_endpoint: config.metrics,
         trust_forwarded_for: config.trust_forwarded_for,
+        dpop_nonce_required: config.dpop_require_nonce,
         request_timeout: Duration::from_secs(config.request_timeout),
     }
 }

@@ -4,7 +4,7 @@
 use tessera_core::crypto::{new_resource_server_id, random_hex, Passwords};
 use tessera_protocol::registration::{
     configured_secret, register_api, register_client, ApiSettings, ClientSettings,
-    RefreshTokenSettings, RegistrationError,
+    ProofOfPossessionSettings, RefreshTokenSettings, RegistrationError,
 };
 use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet, Timestamp};
 use tessera_store::{NewUser, Store, UserProfile};
@@ -68,6 +68,12 @@ pub fn resource_server(api: &ApiConfig) -> Result<ResourceServer, ServeError> {
             .skip_consent_for_verifiable_first_party_clients,
         enforce_policies: api.enforce_policies,
         token_dialect: api.token_dialect.clone(),
+        proof_of_possession: api.proof_of_possession.as_ref().map(|pop| {
+            ProofOfPossessionSettings {
+                mechanism: pop.mechanism.clone(),
+                required: pop.required,
+            }
+        }),
     };
     register_api(&settings).map_err(|e| invalid("apis", &api.identifier, e))
 }
@@ -95,6 +101,7 @@ pub fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, Serv
         allow_plain_pkce: client.allow_plain_pkce,
         is_first_party: client.is_first_party,
         require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+        require_proof_of_possession: client.require_proof_of_possession,
     };
     let id = &client.client_id;
     let mut registered =

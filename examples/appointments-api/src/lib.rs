@@ -1,7 +1,8 @@
 //! The seed's API: `GET /api/appointments` needs the scope `appointments`, `GET /api/contacts`
 //! needs `contacts`, and `GET /api/clinic/appointments` (everyone's) needs the permission
 //! `read:clinic` — given through a role, with RBAC and "add permissions in the access token" on
-//! the API. Every route checks the Bearer token with `tessera-resource`.
+//! the API. Every route checks the token with `tessera-resource`: a Bearer token, or a DPoP-bound
+//! token with its proof.
 
 use axum::routing::get;
 use axum::{Json, Router};

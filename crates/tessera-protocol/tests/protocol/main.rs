@@ -9,6 +9,7 @@ mod claims;
 mod client;
 mod client_auth;
 mod consent;
+mod dpop;
 mod errors;
 mod issuance;
 mod logout;

@@ -34,6 +34,7 @@ fn grant() -> RefreshGrant {
         revoked: false,
         sid: Some("sid-1".to_owned()),
         expires_at: None,
+        dpop_jkt: None,
     }
 }
 

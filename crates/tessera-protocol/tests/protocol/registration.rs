@@ -1,9 +1,11 @@
 use tessera_protocol::registration::{
     configured_secret, default_auth_method, default_grant_types, register_api, register_client,
-    ApiSettings, ClientSettings, RefreshTokenSettings, SIGNING_ALGORITHMS,
+    ApiSettings, ClientSettings, ProofOfPossessionSettings, RefreshTokenSettings,
+    SIGNING_ALGORITHMS,
 };
 use tessera_protocol::{
-    AppType, ClientId, GrantType, RefreshTokenPolicy, Rotation, SecretDigest, TokenAuthMethod,
+    AppType, ClientId, GrantType, PopMechanism, ProofOfPossession, RefreshTokenPolicy, Rotation,
+    SecretDigest, TokenAuthMethod,
 };
 
 fn settings(app_type: &str) -> ClientSettings {
@@ -231,6 +233,58 @@ fn settings_of_a_registered_api_register_the_same_api() {
     let mut original = api("orders");
     original.allow_offline_access = true;
     original.signing_alg = "ES256".into();
+    original.proof_of_possession = Some(ProofOfPossessionSettings {
+        mechanism: "dpop".into(),
+        required: true,
+    });
     let registered = register_api(&original).unwrap();
     assert_eq!(ApiSettings::of(&registered), original);
+}
+
+#[test]
+fn an_api_takes_dpop_as_its_proof_of_possession_and_no_other_mechanism() {
+    let registered = register_api(&api("orders")).unwrap();
+    assert_eq!(
+        registered.proof_of_possession, None,
+        "Auth0's default: none"
+    );
+    let mut dpop = api("orders");
+    dpop.proof_of_possession = Some(ProofOfPossessionSettings {
+        mechanism: "dpop".into(),
+        required: false,
+    });
+    assert_eq!(
+        register_api(&dpop).unwrap().proof_of_possession,
+        Some(ProofOfPossession {
+            mechanism: PopMechanism::Dpop,
+            required: false,
+        })
+    );
+    for mechanism in ["mtls", "DPoP", ""] {
+        let mut other = api("orders");
+        other.proof_of_possession = Some(ProofOfPossessionSettings {
+            mechanism: mechanism.into(),
+            required: true,
+        });
+        let error = register_api(&other).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("proof_of_possession.mechanism `{mechanism}`"))
+                && error.contains("only dpop"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_client_keeps_its_proof_of_possession_requirement() {
+    let mut required = settings("spa");
+    required.require_proof_of_possession = true;
+    let client = registered(&required).unwrap();
+    assert!(client.require_proof_of_possession);
+    assert!(ClientSettings::of(&client).require_proof_of_possession);
+    assert!(
+        !registered(&settings("spa"))
+            .unwrap()
+            .require_proof_of_possession
+    );
 }

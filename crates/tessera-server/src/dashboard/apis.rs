@@ -1,11 +1,13 @@
-//! APIs: list, create, settings (offline access, token lifetime, signing algorithm),
-//! permissions add/remove, and the Machine to Machine tab (client grants).
+//! APIs: list, create, settings (offline access, token lifetime, signing algorithm, RBAC,
+//! sender-constraining), permissions add/remove, and the Machine to Machine tab (client grants).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
 use tessera_admin::paging::every;
-use tessera_admin::resource_servers::{Permission, ResourceServer, ResourceServerBody};
+use tessera_admin::resource_servers::{
+    Permission, ProofOfPossession, ResourceServer, ResourceServerBody,
+};
 use tessera_admin::AdminError;
 
 use crate::dashboard::apps::all_clients;
@@ -15,6 +17,19 @@ use crate::routes::web::found;
 use crate::state::AppState;
 
 const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+
+/// The choices of the API's `proof_of_possession`, as the settings form names them.
+const SENDER_CONSTRAINING: [(&str, &str); 3] = [
+    ("none", "None: Bearer tokens"),
+    (
+        "dpop",
+        "DPoP allowed: tokens bound to the key of a client that sends a proof",
+    ),
+    (
+        "dpop_required",
+        "DPoP required: only clients that send a proof get tokens",
+    ),
+];
 
 #[derive(Template)]
 #[template(path = "dashboard/apis.html")]
@@ -95,6 +110,17 @@ struct ApiPage<'a> {
     /// The machine-to-machine applications, as (client id, name).
     m2m_clients: Vec<(String, String)>,
     error: Option<String>,
+}
+
+impl ApiPage<'_> {
+    /// Which of [`SENDER_CONSTRAINING`] the API has.
+    fn sender_constraining(&self) -> &'static str {
+        match &self.api.proof_of_possession {
+            None => "none",
+            Some(pop) if pop.required => "dpop_required",
+            Some(_) => "dpop",
+        }
+    }
 }
 
 async fn settings_page(
@@ -183,9 +209,26 @@ pub async fn update(
             form.get("token_profile"),
             form.checked("add_permissions"),
         )),
+        proof_of_possession: proof_of_possession(form.get("sender_constraining")),
         ..ResourceServerBody::default()
     };
     change(&state, &signed_in, &id, body).await
+}
+
+/// The API's `proof_of_possession` from the form's choice; unchanged without one.
+fn proof_of_possession(choice: &str) -> Option<Option<ProofOfPossession>> {
+    let dpop = |required| {
+        Some(Some(ProofOfPossession {
+            mechanism: "dpop".into(),
+            required,
+        }))
+    };
+    match choice {
+        "none" => Some(None),
+        "dpop" => dpop(false),
+        "dpop_required" => dpop(true),
+        _ => None,
+    }
 }
 
 /// Auth0's `token_dialect` from its Dashboard's two settings: the profile, and whether the

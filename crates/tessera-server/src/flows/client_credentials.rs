@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use tessera_core::audit::RequestContext;
+use tessera_protocol::dpop::bound_key;
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::token::{client_credentials_audience, client_credentials_scope};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, Timestamp};
@@ -21,6 +22,7 @@ pub async fn issue(
     client: &RegisteredClient,
     audience: Option<String>,
     requested: Option<&ScopeSet>,
+    proven_key: Option<&str>,
     now: Timestamp,
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -49,6 +51,7 @@ pub async fn issue(
             )
         })?;
     let scope = client_credentials_scope(requested, &granted)?;
+    let dpop_jkt = bound_key(Some(&api), client, proven_key)?;
     // A machine-to-machine token's permissions are its client grant's scopes (as Auth0's).
     let permissions: Option<Arc<[String]>> = api
         .rbac
@@ -75,6 +78,7 @@ pub async fn issue(
         nonce: None,
         sid: None,
         family: None,
+        dpop_jkt,
         now,
     };
     respond(

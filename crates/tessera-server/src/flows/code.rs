@@ -5,6 +5,7 @@
 use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::new_secret;
+use tessera_protocol::dpop::{bound_key, refresh_token_key};
 use tessera_protocol::token::{self, issues_refresh_token, CodeGrant, RefreshGrant};
 use tessera_protocol::{GrantType, RegisteredClient, SecretDigest, Timestamp};
 use tessera_store::CodeRedemption;
@@ -34,6 +35,7 @@ pub async fn redeem(
     state: &AppState,
     client: &RegisteredClient,
     presented: Presented<'_>,
+    proven_key: Option<&str>,
     now: Timestamp,
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -67,11 +69,21 @@ pub async fn redeem(
         client,
         &grant,
         family,
-        GrantType::AuthorizationCode,
+        Exchange {
+            grant_type: GrantType::AuthorizationCode,
+            proven_key,
+        },
         now,
         request,
     )
     .await
+}
+
+/// How a grant is being exchanged: the grant type, and the key a DPoP proof demonstrated.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub grant_type: GrantType,
+    pub proven_key: Option<&'a str>,
 }
 
 /// The tokens of what a user granted at `/authorize` (a redeemed code's grant), to `client`,
@@ -81,12 +93,17 @@ pub async fn issue(
     client: &RegisteredClient,
     grant: &CodeGrant,
     family: String,
-    grant_type: GrantType,
+    exchange: Exchange<'_>,
     now: Timestamp,
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
+    let Exchange {
+        grant_type,
+        proven_key,
+    } = exchange;
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
+    let dpop_jkt = bound_key(api.as_deref(), client, proven_key)?;
     let refresh_token = if issues_refresh_token(&grant.scope, api.as_deref(), client) {
         let refresh = new_secret().map_err(internal)?;
         let refresh_grant = RefreshGrant {
@@ -102,6 +119,7 @@ pub async fn issue(
             revoked: false,
             sid: grant.sid.clone(),
             expires_at: client.refresh_policy().expiry(now, now),
+            dpop_jkt: refresh_token_key(client, proven_key).map(str::to_owned),
         };
         state
             .store
@@ -126,6 +144,7 @@ pub async fn issue(
         nonce: grant.nonce.as_deref(),
         sid: grant.sid.as_deref(),
         family: Some(&family),
+        dpop_jkt,
         now,
     };
     respond(state, grant_type, client, m, refresh_token, request)

@@ -288,6 +288,7 @@ pub async fn exchange(
     state: &AppState,
     client: &RegisteredClient,
     device_code: &str,
+    proven_key: Option<&str>,
     now: Timestamp,
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -347,7 +348,10 @@ pub async fn exchange(
                 client,
                 &grant,
                 family,
-                GrantType::DeviceCode,
+                code::Exchange {
+                    grant_type: GrantType::DeviceCode,
+                    proven_key,
+                },
                 now,
                 request,
             )

@@ -25,6 +25,8 @@ pub enum TokenFailure {
         retry_after: i64,
         reason: &'static str,
     },
+    /// RFC 9449 §8: the DPoP proof lacks a current nonce; the answer carries a fresh one.
+    DpopNonce(&'static str),
     Internal(InternalError),
 }
 

@@ -77,6 +77,7 @@ pub async fn tokens(
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),
         family: None,
+        dpop_jkt: None,
         now,
     };
     let minted = mint(state, m, request.response_type.issues_access_token())?;

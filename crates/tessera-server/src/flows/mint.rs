@@ -8,8 +8,8 @@ use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::random_token;
 use tessera_protocol::claims::{
-    self, AccessTokenClaims, CustomClaims, IdTokenClaims, IdTokenFacts, Profile, TokenContext,
-    WithCustomClaims,
+    self, AccessTokenClaims, Confirmation, CustomClaims, IdTokenClaims, IdTokenFacts, Profile,
+    TokenContext, WithCustomClaims,
 };
 use tessera_protocol::revocation::token_id;
 use tessera_protocol::scope::OPENID;
@@ -96,6 +96,9 @@ pub struct Mint<'a> {
     /// The refresh-token family the tokens belong to (a code's, and its rotations'), named in
     /// the access token's `jti` so that revoking the family refuses them too.
     pub family: Option<&'a str>,
+    /// The DPoP key the access token is bound to (RFC 9449 §6.1), as
+    /// [`tessera_protocol::dpop::bound_key`] decided.
+    pub dpop_jkt: Option<&'a str>,
     pub now: Timestamp,
 }
 
@@ -135,6 +138,9 @@ pub fn mint(
             token_id(m.family, &random_token(16)?),
         );
         claims.permissions = m.permissions.cloned();
+        claims.cnf = m.dpop_jkt.map(|jkt| Confirmation {
+            jkt: jkt.to_owned(),
+        });
         let custom = m.custom_claims.map(|c| &c.access_token);
         Some(sign_access_token(state, m.api, &claims, custom)?)
     } else {
@@ -196,7 +202,12 @@ pub fn respond(
         access_token,
         id_token: minted.id_token,
         refresh_token,
-        token_type: "Bearer",
+        // RFC 9449 §5: a bound access token is of type DPoP.
+        token_type: if m.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
         expires_in: minted.expires_in,
         scope: m.scope.clone(),
     })

@@ -18,6 +18,7 @@ pub mod client_throttle;
 pub mod code;
 pub mod credentials;
 pub mod device;
+pub mod dpop;
 pub mod grant;
 pub mod implicit;
 pub mod interaction;

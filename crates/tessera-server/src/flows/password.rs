@@ -5,6 +5,7 @@
 
 use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_core::crypto::new_secret;
+use tessera_protocol::dpop::{bound_key, refresh_token_key};
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::token::{issues_refresh_token, password_scope, RefreshGrant};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
@@ -36,6 +37,7 @@ pub async fn issue(
     state: &AppState,
     client: &RegisteredClient,
     presented: Presented<'_>,
+    proven_key: Option<&str>,
     now: Timestamp,
     origin: &Origin,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -59,6 +61,7 @@ pub async fn issue(
         .or(state.settings.default_audience.as_deref());
     let api = requested_api(state, audience).await?;
     let scope = password_scope(presented.scope, api.as_deref())?;
+    let dpop_jkt = bound_key(api.as_deref(), client, proven_key)?;
     let for_client = ForClient {
         client_id: &client.client_id,
         name: &client.name,
@@ -127,6 +130,7 @@ pub async fn issue(
             revoked: false,
             sid: None,
             expires_at: client.refresh_policy().expiry(now, now),
+            dpop_jkt: refresh_token_key(client, proven_key).map(str::to_owned),
         };
         state
             .store
@@ -148,6 +152,7 @@ pub async fn issue(
         nonce: None,
         sid: None,
         family: Some(&family),
+        dpop_jkt,
         now,
     };
     respond(

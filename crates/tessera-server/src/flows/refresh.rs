@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_core::crypto::new_secret;
+use tessera_protocol::dpop::{bound_key, check_refresh_key};
 use tessera_protocol::token::{self, RefreshGrant, RefreshUse};
 use tessera_protocol::{
     GrantType, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
@@ -26,6 +27,7 @@ pub async fn refresh(
     client: &RegisteredClient,
     presented: &str,
     requested: Option<&ScopeSet>,
+    proven_key: Option<&str>,
     now: Timestamp,
     request: &RequestContext,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -39,13 +41,15 @@ pub async fn refresh(
             .await
             .map_err(internal)?
             .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+        // Before anything else: without the key it is bound to, the token does nothing.
+        check_refresh_key(grant.dpop_jkt.as_deref(), proven_key)?;
         let (scope, rotate) =
             match token::check_refresh(&grant, &client.client_id, requested, &policy, now)? {
                 RefreshUse::Reuse => return Err(reuse_detected(state, &grant, now, request).await),
                 RefreshUse::Issue { scope, rotate } => (scope, rotate),
             };
         // Decided before the token is rotated: a refused refresh leaves it as it was.
-        let prepared = prepare(state, client, &grant, &scope, request).await?;
+        let prepared = prepare(state, client, &grant, &scope, proven_key, request).await?;
         let expires_at = policy.expiry(grant.family_created_at, now);
         let next = if rotate {
             successor(state, &digest, &grant, expires_at, now).await?
@@ -156,6 +160,7 @@ struct Prepared<'a> {
     api: Option<Arc<ResourceServer>>,
     permitted: Permitted<'a>,
     decision: Option<LoginDecision>,
+    dpop_jkt: Option<String>,
 }
 
 /// The user and API of `grant` as they are now, what RBAC lets the user have of `scope`, and
@@ -165,10 +170,12 @@ async fn prepare<'a>(
     client: &RegisteredClient,
     grant: &RefreshGrant,
     scope: &'a ScopeSet,
+    proven_key: Option<&str>,
     request: &RequestContext,
 ) -> Result<Prepared<'a>, TokenFailure> {
     let user = live_user(state, &grant.user_id).await?;
     let api = api_of(state, grant.audience.as_deref()).await?;
+    let dpop_jkt = bound_key(api.as_deref(), client, proven_key)?.map(str::to_owned);
     // Roles taken away since the grant count now; scopes are never widened past the grant.
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, scope)
         .await
@@ -188,6 +195,7 @@ async fn prepare<'a>(
         api,
         permitted,
         decision,
+        dpop_jkt,
     })
 }
 
@@ -212,6 +220,7 @@ fn issue(
         nonce: None,
         sid: grant.sid.as_deref(),
         family: Some(&grant.family_id),
+        dpop_jkt: prepared.dpop_jkt.as_deref(),
         now,
     };
     respond(

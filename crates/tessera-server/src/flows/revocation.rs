@@ -148,7 +148,7 @@ pub async fn introspect(
         Err(AccessTokenRefused::Invalid(_)) => return Ok(json!({ "active": false })),
         Err(AccessTokenRefused::Internal(error)) => return Err(internal(error)),
     };
-    Ok(json!({
+    let mut answer = json!({
             "active": true,
             "token_type": "access_token",
             "client_id": claims.client_id,
@@ -159,5 +159,11 @@ pub async fn introspect(
             "exp": claims.exp,
             "iat": claims.iat,
             "jti": claims.jti,
-    }))
+    });
+    // RFC 9449 §6.2: a resource server learns the key a bound token needs a proof of.
+    if let Some(cnf) = claims.cnf {
+        answer["token_type"] = json!("DPoP");
+        answer["cnf"] = json!({ "jkt": cnf.jkt });
+    }
+    Ok(answer)
 }

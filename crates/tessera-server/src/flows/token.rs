@@ -9,13 +9,14 @@ use crate::client_ip::Origin;
 use crate::flows::client_auth::authenticate;
 use crate::flows::grant::TokenFailure;
 use crate::flows::mint::TokenResponse;
-use crate::flows::{client_credentials, code, device, password, refresh};
+use crate::flows::{client_credentials, code, device, dpop, password, refresh};
 use crate::state::AppState;
 
 /// Handles `POST /oauth/token`.
 pub async fn exchange(
     state: &AppState,
     authorization: Option<&str>,
+    dpop_proof: Option<&str>,
     params: &Params,
     origin: &Origin,
 ) -> Result<TokenResponse, TokenFailure> {
@@ -31,6 +32,8 @@ pub async fn exchange(
         )
         .into());
     }
+    let proof = dpop::at_token_endpoint(state, dpop_proof).await?;
+    let proven_key = proof.as_ref().map(|proof| proof.jkt.as_str());
     let context = &origin.context;
     match request {
         TokenRequest::AuthorizationCode {
@@ -43,14 +46,28 @@ pub async fn exchange(
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_deref(),
             };
-            code::redeem(state, &client, presented, now, context).await
+            code::redeem(state, &client, presented, proven_key, now, context).await
         }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh::refresh(state, &client, &refresh_token, scope.as_ref(), now, context).await,
+        } => {
+            let scope = scope.as_ref();
+            refresh::refresh(
+                state,
+                &client,
+                &refresh_token,
+                scope,
+                proven_key,
+                now,
+                context,
+            )
+            .await
+        }
         TokenRequest::ClientCredentials { audience, scope } => {
-            client_credentials::issue(state, &client, audience, scope.as_ref(), now, context).await
+            let scope = scope.as_ref();
+            client_credentials::issue(state, &client, audience, scope, proven_key, now, context)
+                .await
         }
         TokenRequest::Password {
             username,
@@ -66,10 +83,10 @@ pub async fn exchange(
                 audience: audience.as_deref(),
                 scope: scope.as_ref(),
             };
-            password::issue(state, &client, presented, now, origin).await
+            password::issue(state, &client, presented, proven_key, now, origin).await
         }
         TokenRequest::DeviceCode { device_code } => {
-            device::exchange(state, &client, &device_code, now, context).await
+            device::exchange(state, &client, &device_code, proven_key, now, context).await
         }
     }
 }

@@ -6,12 +6,13 @@
 
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_protocol::client_auth::client_credentials;
 use tessera_protocol::params::Params;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
+use crate::routes::web::DPOP_NONCE;
 use crate::state::AppState;
 
 /// How long a browser may reuse a preflight's answer.
@@ -23,6 +24,10 @@ pub fn any_origin() -> CorsLayer {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            HeaderName::from_static(DPOP_NONCE),
+        ])
         .max_age(PREFLIGHT_MAX_AGE)
 }
 
@@ -82,6 +87,11 @@ pub async fn for_client(
         response
             .headers_mut()
             .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        // A single-page app reads the DPoP nonce it must use next (RFC 9449 §8).
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(DPOP_NONCE),
+        );
     }
     response
 }

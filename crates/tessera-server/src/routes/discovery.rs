@@ -6,6 +6,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use tessera_jwt::Algorithm;
 use tessera_protocol::GrantType;
 
 use crate::state::AppState;
@@ -43,8 +44,15 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
+        "dpop_signing_alg_values_supported": dpop_algorithms(),
     });
     Json(document).into_response()
+}
+
+/// The algorithms a DPoP proof may be signed with (RFC 9449 §5.1): every asymmetric one
+/// Tessera verifies.
+pub fn dpop_algorithms() -> [&'static str; 4] {
+    Algorithm::ALL.map(Algorithm::as_str)
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {

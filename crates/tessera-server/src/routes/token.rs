@@ -11,7 +11,8 @@ use tessera_protocol::params::Params;
 
 use crate::client_ip::Origin;
 use crate::flows::grant::TokenFailure;
-use crate::flows::token;
+use crate::flows::{dpop, token};
+use crate::routes::web::{dpop_proof, DPOP_NONCE};
 use crate::routes::{cors, web};
 use crate::state::AppState;
 
@@ -25,10 +26,28 @@ pub async fn post(
         Ok(params) => params,
         Err(response) => return *response,
     };
-    let response = match token::exchange(&state, authorization(&headers), &params, &origin).await {
+    let proof = match dpop_proof(&headers) {
+        Ok(proof) => proof,
+        Err(reason) => {
+            let error = TokenError::new(TokenErrorCode::InvalidDpopProof, reason);
+            return error_response(&error, false);
+        }
+    };
+    let exchanged = token::exchange(&state, authorization(&headers), proof, &params, &origin).await;
+    let mut response = match exchanged {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(failure) => failure_response(failure),
     };
+    // RFC 9449 §8: with nonces on, every answer to a DPoP request carries the nonce to use next.
+    if proof.is_some() && state.settings.dpop_nonce_required {
+        match dpop::fresh_nonce(&state).map(HeaderValue::try_from) {
+            Ok(Ok(nonce)) => {
+                response.headers_mut().insert(DPOP_NONCE, nonce);
+            }
+            Ok(Err(_)) => {}
+            Err(error) => return no_store(error.into_response()),
+        }
+    }
     cors::for_client(&state, &headers, &params, response).await
 }
 
@@ -76,6 +95,10 @@ pub(crate) fn failure_response(failure: TokenFailure) -> Response {
             retry_after,
             reason,
         } => throttled(retry_after, reason),
+        TokenFailure::DpopNonce(reason) => error_response(
+            &TokenError::new(TokenErrorCode::UseDpopNonce, reason),
+            false,
+        ),
         TokenFailure::Internal(error) => no_store(error.into_response()),
     }
 }

@@ -211,3 +211,19 @@ pub fn field(params: &Params, name: &str) -> Result<String, String> {
 pub fn pending_id(query: Option<&str>) -> Result<String, String> {
     field(&query_params(query)?, "state")
 }
+
+/// RFC 9449 §8.1: the header that carries a server's DPoP nonce.
+pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
+
+/// The request's DPoP proof (RFC 9449 §4.1), if any; §4.3: more than one is refused.
+pub(crate) fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let mut values = headers.get_all("dpop").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => value
+            .to_str()
+            .map(Some)
+            .map_err(|_| "the DPoP header is not a JWT"),
+        (Some(_), Some(_)) => Err("more than one DPoP header was sent"),
+    }
+}

@@ -4,8 +4,8 @@ use super::*;
 
 const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
         token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party,
-        web_origins, allowed_origins, require_pushed_authorization_requests)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)";
+        web_origins, allowed_origins, require_pushed_authorization_requests, require_proof_of_possession)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16)";
 
 fn bind_client<'q>(
     query: Query<'q>,
@@ -29,7 +29,8 @@ fn bind_client<'q>(
         .bind(client.is_first_party)
         .bind(to_json(&client.web_origins)?)
         .bind(to_json(&client.allowed_origins)?)
-        .bind(client.require_pushed_authorization_requests))
+        .bind(client.require_pushed_authorization_requests)
+        .bind(client.require_proof_of_possession))
 }
 
 #[async_trait]
@@ -43,7 +44,8 @@ impl ClientStore for Backend {
                 allow_plain_pkce = excluded.allow_plain_pkce, updated_at = excluded.updated_at,
                 is_first_party = excluded.is_first_party, web_origins = excluded.web_origins,
                 allowed_origins = excluded.allowed_origins,
-                require_pushed_authorization_requests = excluded.require_pushed_authorization_requests"
+                require_pushed_authorization_requests = excluded.require_pushed_authorization_requests,
+                require_proof_of_possession = excluded.require_proof_of_possession"
         );
         bind_client(sqlx::query(&sql), client, now)?
             .execute(self.pool())
@@ -102,8 +104,8 @@ impl ClientStore for Backend {
 const INSERT_API: &str =
     "INSERT INTO resource_servers (identifier, name, scopes, allow_offline_access, token_lifetime,
         signing_alg, created_at, updated_at, skip_consent_for_verifiable_first_party_clients, id,
-        enforce_policies, token_dialect)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)";
+        enforce_policies, token_dialect, pop_mechanism, pop_required)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13)";
 
 fn bind_api<'q>(
     query: Query<'q>,
@@ -121,7 +123,9 @@ fn bind_api<'q>(
         .bind(api.skip_consent_for_verifiable_first_party_clients)
         .bind(&api.id)
         .bind(api.rbac.enforce_policies)
-        .bind(api.rbac.token_dialect.as_str()))
+        .bind(api.rbac.token_dialect.as_str())
+        .bind(api.proof_of_possession.map(|pop| pop.mechanism.as_str()))
+        .bind(api.proof_of_possession.is_some_and(|pop| pop.required)))
 }
 
 #[async_trait]
@@ -132,7 +136,8 @@ impl ApiStore for Backend {
                 allow_offline_access = excluded.allow_offline_access, token_lifetime = excluded.token_lifetime,
                 signing_alg = excluded.signing_alg, updated_at = excluded.updated_at,
                 skip_consent_for_verifiable_first_party_clients = excluded.skip_consent_for_verifiable_first_party_clients,
-                enforce_policies = excluded.enforce_policies, token_dialect = excluded.token_dialect"
+                enforce_policies = excluded.enforce_policies, token_dialect = excluded.token_dialect,
+                pop_mechanism = excluded.pop_mechanism, pop_required = excluded.pop_required"
         );
         bind_api(sqlx::query(&sql), api, now)?
             .execute(self.pool())

@@ -25,8 +25,9 @@ use tessera_protocol::device::Decision;
 use tessera_protocol::revocation::{AccessRevocation, Revoked};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
-    AppType, ClientId, GrantType, Rbac, RedirectUri, RefreshTokenPolicy, RegisteredClient,
-    ResourceServer, ScopeSet, SecretDigest, Timestamp, TokenAuthMethod, TokenDialect,
+    AppType, ClientId, GrantType, PopMechanism, ProofOfPossession, Rbac, RedirectUri,
+    RefreshTokenPolicy, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+    TokenAuthMethod, TokenDialect,
 };
 
 use super::Backend;
@@ -36,8 +37,8 @@ use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore,
-    DeviceAuthorization, DeviceStore, EventTypes, Expiring, Housekeeping, KeyStore, Listing,
-    LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page, PendingAuthorization,
+    DeviceAuthorization, DeviceStore, DpopProofStore, EventTypes, Expiring, Housekeeping, KeyStore,
+    Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page, PendingAuthorization,
     PendingAuthorizationStore, PushedRequest, PushedRequestStore, RefreshTokenStore,
     RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User, UserProfile,
     UserStore, EXCHANGE_EVENT_TYPES,

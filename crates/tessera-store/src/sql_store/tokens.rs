@@ -1,4 +1,5 @@
-//! Authorization codes and refresh tokens: consumed and rotated atomically.
+//! Authorization codes and refresh tokens, consumed and rotated atomically; the deny list of
+//! access tokens; DPoP proofs already presented.
 
 use super::*;
 
@@ -48,13 +49,13 @@ impl CodeStore for Backend {
     }
 }
 
-/// Inserts a refresh token; [`bind_refresh`] binds `$1`–`$11`.
+/// Inserts a refresh token; [`bind_refresh`] binds `$1`–`$12`.
 pub(in super::super) const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (digest, family_id, client_id, user_id, scope, audience, auth_time,
-        sid, family_created_at, created_at, last_used_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)";
+        sid, family_created_at, created_at, last_used_at, expires_at, dpop_jkt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)";
 
-/// Binds a refresh token's digest and grant, as `$1`–`$11`, to an insert of it.
+/// Binds a refresh token's digest and grant, as `$1`–`$12`, to an insert of it.
 pub(in super::super) fn bind_refresh<'q>(
     query: Query<'q>,
     digest: &'q SecretDigest,
@@ -73,6 +74,7 @@ pub(in super::super) fn bind_refresh<'q>(
         .bind(grant.family_created_at.0)
         .bind(now.0)
         .bind(grant.expires_at.map(|at| at.0))
+        .bind(grant.dpop_jkt.as_deref())
 }
 
 #[async_trait]
@@ -199,5 +201,29 @@ impl RevocationStore for Backend {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl DpopProofStore for Backend {
+    /// RFC 9449 §11.1: one statement, so of racing callers exactly one inserts (or takes over
+    /// an expired row); the others find an unexpired row and change nothing.
+    async fn first_use_of_dpop_proof(
+        &self,
+        digest: &SecretDigest,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let recorded = sqlx::query(
+            "INSERT INTO dpop_proofs (digest, expires_at) VALUES ($1, $2)
+             ON CONFLICT (digest) DO UPDATE SET expires_at = excluded.expires_at
+             WHERE dpop_proofs.expires_at <= $3",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(expires_at.0)
+        .bind(now.0)
+        .execute(self.pool())
+        .await?;
+        Ok(recorded.rows_affected() == 1)
     }
 }

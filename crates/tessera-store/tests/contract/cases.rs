@@ -11,6 +11,7 @@ async fn client_round_trips_and_upsert_replaces() {
     );
     app.name = "Renamed".into();
     app.grant_types.push(GrantType::RefreshToken);
+    app.require_proof_of_possession = true;
     store.upsert_client(&app, NOW).await.unwrap();
     assert_eq!(store.client(&app.client_id).await.unwrap(), Some(app));
     assert_eq!(
@@ -38,6 +39,7 @@ async fn api_round_trips() {
             enforce_policies: true,
             token_dialect: TokenDialect::Rfc9068ProfileAuthz,
         },
+        proof_of_possession: Some(ProofOfPossession { mechanism: PopMechanism::Dpop, required: true }),
     };
     store.upsert_api(&api, NOW).await.unwrap();
     assert_eq!(store.api("appointments:api").await.unwrap(), Some(api.clone()));
@@ -49,12 +51,22 @@ async fn api_round_trips() {
     let restarted = ResourceServer {
         id: "0123456789abcdef01234567".into(),
         name: "Appointments, renamed".into(),
+        proof_of_possession: None,
         ..api.clone()
     };
     store.upsert_api(&restarted, NOW.plus(1)).await.unwrap();
     let kept = store.api("appointments:api").await.unwrap().unwrap();
     assert_eq!(kept.id, api.id, "an upsert keeps the id the API was created with");
     assert_eq!(kept.name, "Appointments, renamed");
+    assert_eq!(kept.proof_of_possession, None, "an upsert clears the setting");
+    let allowed = ResourceServer {
+        id: "0123456789abcdef01234568".into(),
+        identifier: "allowed:api".into(),
+        proof_of_possession: Some(ProofOfPossession { mechanism: PopMechanism::Dpop, required: false }),
+        ..api.clone()
+    };
+    store.create_api(&allowed, NOW).await.unwrap();
+    assert_eq!(store.api("allowed:api").await.unwrap(), Some(allowed));
 }
 
 #[tokio::test]
@@ -375,6 +387,60 @@ async fn a_device_authorization_is_decided_once_and_finished_once() {
     store.create_device_authorization(&digest, &device).await.unwrap();
     assert_eq!(rows(purge_all(&store, NOW.plus(899), NOW, 10).await), 0);
     assert_eq!(rows(purge_all(&store, NOW.plus(900), NOW, 10).await), 1);
+}
+
+#[tokio::test]
+async fn a_dpop_bound_refresh_token_keeps_its_key_through_rotation() {
+    let (store, _dir) = store().await;
+    let (old, new) = (SecretDigest::of("bound"), SecretDigest::of("bound-successor"));
+    let bound = RefreshGrant { dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()), ..refresh_grant("f1") };
+    store.insert_refresh_token(&old, &bound, NOW).await.unwrap();
+    assert_eq!(store.refresh_token(&old).await.unwrap(), Some(bound.clone()));
+    let successor = RefreshGrant { last_used_at: NOW.plus(10), ..bound.clone() };
+    assert!(store.rotate_refresh_token(&old, &new, &successor, NOW.plus(10)).await.unwrap());
+    assert_eq!(store.refresh_token(&new).await.unwrap(), Some(successor), "the successor carries the grant's key");
+    assert_eq!(store.refresh_token(&old).await.unwrap().unwrap().dpop_jkt, bound.dpop_jkt);
+    let unbound = SecretDigest::of("unbound");
+    store.insert_refresh_token(&unbound, &refresh_grant("f2"), NOW).await.unwrap();
+    assert_eq!(store.refresh_token(&unbound).await.unwrap().unwrap().dpop_jkt, None);
+}
+
+#[tokio::test]
+async fn a_dpop_proof_is_accepted_once_until_it_expires() {
+    let (store, _dir) = store().await;
+    let (proof, other) = (SecretDigest::of("jkt|jti-1"), SecretDigest::of("jkt|jti-2"));
+    let expires_at = NOW.plus(300);
+    assert!(store.first_use_of_dpop_proof(&proof, expires_at, NOW).await.unwrap(), "first use");
+    assert!(!store.first_use_of_dpop_proof(&proof, expires_at, NOW.plus(1)).await.unwrap(), "a replay");
+    assert!(!store.first_use_of_dpop_proof(&proof, NOW.plus(900), NOW.plus(299)).await.unwrap(), "a replay, until it expires");
+    assert!(store.first_use_of_dpop_proof(&other, expires_at, NOW).await.unwrap(), "another proof");
+    // Once its window has closed, the row is stale: the digest is new again, for a new window.
+    assert!(store.first_use_of_dpop_proof(&proof, NOW.plus(600), NOW.plus(300)).await.unwrap());
+    assert!(!store.first_use_of_dpop_proof(&proof, NOW.plus(600), NOW.plus(301)).await.unwrap(), "the new window holds");
+    assert_eq!(rows(purge_all(&store, NOW.plus(299), NOW, 10).await), 0);
+    let purged = purge_all(&store, NOW.plus(300), NOW, 10).await;
+    assert!(purged.contains(&("dpop_proofs", 1)), "the other proof's row: {purged:?}");
+    assert_eq!(rows(purged), 1);
+    assert_eq!(rows(purge_all(&store, NOW.plus(600), NOW, 10).await), 1);
+    assert!(store.first_use_of_dpop_proof(&other, expires_at, NOW).await.unwrap(), "a purged proof is forgotten");
+}
+
+#[tokio::test]
+async fn racing_uses_of_one_dpop_proof_have_exactly_one_winner() {
+    let (store, _dir) = store().await;
+    let attempts = (0..16).map(|_| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            store.first_use_of_dpop_proof(&SecretDigest::of("raced-proof"), NOW.plus(300), NOW).await.unwrap()
+        })
+    });
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
 }
 
 #[tokio::test]
@@ -1491,6 +1557,7 @@ fn rbac_api(identifier: &str, scopes: &[&str]) -> ResourceServer {
             enforce_policies: true,
             token_dialect: TokenDialect::AccessTokenAuthz,
         },
+        proof_of_possession: None,
     }
 }
 

@@ -441,6 +441,7 @@ mod tests {
             allow_plain_pkce: false,
             is_first_party: true,
             require_pushed_authorization_requests: false,
+            require_proof_of_possession: false,
             oidc_conformant: true,
             client_secret: None,
         }

@@ -99,6 +99,23 @@ fn invalid_callback_in_config_is_refused_at_start() {
 }
 
 #[test]
+fn an_api_configured_with_mtls_proof_of_possession_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/t.db", dir.path().display());
+    let stderr = fails_with(&format!(
+        "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db}\"\n[[apis]]\nidentifier = \"https://ledger.example/\"\nname = \"Ledger\"\nproof_of_possession = {{ mechanism = \"mtls\", required = true }}\n"
+    ));
+    assert!(
+        stderr.contains("apis `https://ledger.example/`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("proof_of_possession.mechanism `mtls` is not supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn example_config_serves_with_environment_overrides_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

@@ -42,6 +42,7 @@ fn with_m2m(config: &mut Config) {
         skip_consent_for_verifiable_first_party_clients: false,
         enforce_policies: false,
         token_dialect: "access_token".into(),
+        proof_of_possession: None,
     });
 }
 

@@ -903,3 +903,37 @@ async fn actions_written_deployed_and_ordered_in_the_dashboard_shape_the_next_to
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_apis_settings_set_and_clear_its_dpop_sender_constraining() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let api = format!(
+        "/dashboard/apis/{}",
+        crate::support::API.replace(':', "%3A")
+    );
+    let (_, html) = admin.page(&api).await;
+    assert!(html.contains("<option value=\"none\" selected>"), "{html}");
+    let settings = |choice: &'static str| {
+        [
+            ("name", "Appointments API"),
+            ("token_lifetime", "3600"),
+            ("signing_alg", "RS256"),
+            ("allow_offline_access", "on"),
+            ("token_profile", "access_token"),
+            ("sender_constraining", choice),
+        ]
+    };
+    let response = admin.post(&api, &settings("dpop_required")).await;
+    assert_eq!(location(&response), api);
+    let (_, html) = admin.page(&api).await;
+    assert!(
+        html.contains("<option value=\"dpop_required\" selected>"),
+        "{html}"
+    );
+    let response = admin.post(&api, &settings("none")).await;
+    assert_eq!(location(&response), api);
+    let (_, html) = admin.page(&api).await;
+    assert!(html.contains("<option value=\"none\" selected>"), "{html}");
+}

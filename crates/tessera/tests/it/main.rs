@@ -25,6 +25,7 @@ mod cors;
 mod dashboard;
 mod device;
 mod discovery;
+mod dpop;
 mod flow;
 mod hostile_input;
 mod housekeeping;

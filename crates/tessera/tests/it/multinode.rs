@@ -302,3 +302,47 @@ async fn an_access_token_revoked_at_one_node_is_refused_by_the_other_within_the_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A DPoP proof accepted by one node is refused by the other: the `jti` record is in the
+/// shared PostgreSQL store, not in a node's memory (RFC 9449 §11.1).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dpop_proof_used_at_one_node_is_refused_by_the_other() {
+    use crate::support::cluster::{M2M_ID, M2M_SECRET};
+    use crate::support::{unix_now, API};
+    use tessera_jwt::dpop::ProofClaims;
+    use tessera_jwt::{Algorithm, SigningKey};
+
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let key = SigningKey::generate(Algorithm::ES256).unwrap();
+    let proof = key
+        .sign_dpop_proof(&ProofClaims {
+            jti: "used-once-across-nodes".into(),
+            htm: "POST".into(),
+            // Both nodes serve one issuer: the proof names its token endpoint.
+            htu: format!("{}oauth/token", a.issuer),
+            iat: unix_now(),
+            ath: None,
+            nonce: None,
+        })
+        .unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", M2M_ID),
+        ("client_secret", M2M_SECRET),
+        ("audience", API),
+    ];
+    let send = |node: &crate::support::cluster::Node| {
+        node.http
+            .post(node.url("oauth/token"))
+            .header("DPoP", proof.clone())
+            .form(&form)
+            .send()
+    };
+    let first = send(a).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let replayed = send(b).await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    let body: Value = replayed.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
+}

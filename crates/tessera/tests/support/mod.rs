@@ -49,6 +49,7 @@ pub fn seed_config() -> Config {
             skip_consent_for_verifiable_first_party_clients: false,
             enforce_policies: false,
             token_dialect: "access_token".into(),
+            proof_of_possession: None,
         }],
         clients: vec![ClientConfig {
             client_id: CLIENT_ID.into(),

@@ -50,6 +50,7 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         allow_plain_pkce: false,
         is_first_party: true,
         require_pushed_authorization_requests: false,
+        require_proof_of_possession: false,
     }
 }
 
@@ -91,6 +92,7 @@ pub fn api_with(allow_offline_access: bool) -> ResourceServer {
         signing_alg: "RS256".to_owned(),
         skip_consent_for_verifiable_first_party_clients: false,
         rbac: Default::default(),
+        proof_of_possession: None,
     }
 }
 

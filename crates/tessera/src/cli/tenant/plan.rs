@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody};
 use tessera_admin::clients::{Client, ClientBody, RefreshToken};
-use tessera_admin::resource_servers::{Permission, ResourceServer, ResourceServerBody};
+use tessera_admin::resource_servers::{
+    Permission, ProofOfPossession, ResourceServer, ResourceServerBody,
+};
 use tessera_admin::roles::{PermissionRef, Role, RoleBody, RolePermission};
-use tessera_protocol::{AppType, GrantType, TokenAuthMethod};
+use tessera_protocol::{AppType, GrantType, PopMechanism, TokenAuthMethod};
 
 use super::export::Export;
 
@@ -193,6 +195,7 @@ fn plan_api(exported: &Value, existing: &Existing, apis: &mut Apis, plan: &mut P
         ),
         enforce_policies: flag(exported, "enforce_policies"),
         token_dialect: text(exported, "token_dialect"),
+        proof_of_possession: proof_of_possession(exported, &name, &mut plan.notes),
         ..ResourceServerBody::default()
     };
     match text(exported, "signing_alg").as_deref() {
@@ -227,6 +230,35 @@ fn plan_api(exported: &Value, existing: &Existing, apis: &mut Apis, plan: &mut P
         apis.scopes.entry(identifier.clone()).or_default();
     }
     plan.steps.push(Step::Api { identifier, action });
+}
+
+/// An exported API's `proof_of_possession`: absent keeps Tessera's setting, `null` (Auth0's
+/// "none") clears it, `dpop` carries over; another mechanism (Auth0's `mtls`) is a note.
+fn proof_of_possession(
+    exported: &Value,
+    name: &str,
+    notes: &mut Vec<String>,
+) -> Option<Option<ProofOfPossession>> {
+    let setting = exported.get("proof_of_possession")?;
+    if setting.is_null() {
+        return Some(None);
+    }
+    match text(setting, "mechanism") {
+        Some(mechanism) if PopMechanism::parse(&mechanism).is_some() => {
+            Some(Some(ProofOfPossession {
+                mechanism,
+                required: flag(setting, "required").unwrap_or(false),
+            }))
+        }
+        mechanism => {
+            notes.push(format!(
+                "API `{name}`: proof_of_possession with mechanism `{}` is not carried over \
+                 (Tessera implements only dpop); its access tokens are not sender-constrained",
+                mechanism.unwrap_or_default()
+            ));
+            None
+        }
+    }
 }
 
 /// Moves `wanted.$field` into `body` (naming it in `fields`) when it differs from `current`.
@@ -283,6 +315,13 @@ fn api_changes(current: &ResourceServer, wanted: ResourceServerBody) -> Action<R
         current.enforce_policies
     );
     differs!(wanted, body, fields, token_dialect, current.token_dialect);
+    differs!(
+        wanted,
+        body,
+        fields,
+        proof_of_possession,
+        current.proof_of_possession
+    );
     changes(current.identifier.clone(), body, fields)
 }
 
@@ -350,6 +389,7 @@ fn plan_client(
             exported,
             "require_pushed_authorization_requests",
         ),
+        require_proof_of_possession: flag(exported, "require_proof_of_possession"),
         ..ClientBody::default()
     };
     match text(exported, "token_endpoint_auth_method") {
@@ -561,6 +601,13 @@ fn client_changes(current: &Client, wanted: ClientBody) -> Action<ClientBody> {
         fields,
         require_pushed_authorization_requests,
         current.require_pushed_authorization_requests
+    );
+    differs!(
+        wanted,
+        body,
+        fields,
+        require_proof_of_possession,
+        current.require_proof_of_possession
     );
     let sorted = |grants: &[String]| {
         let mut grants = grants.to_vec();
@@ -889,6 +936,7 @@ mod tests {
             allow_plain_pkce: false,
             is_first_party: true,
             require_pushed_authorization_requests: false,
+            require_proof_of_possession: false,
             oidc_conformant: true,
             client_secret: None,
         }
@@ -913,6 +961,7 @@ mod tests {
             is_system: system,
             enforce_policies: false,
             token_dialect: "access_token".into(),
+            proof_of_possession: None,
         }
     }
 
@@ -1148,6 +1197,103 @@ mod tests {
     }
 
     #[test]
+    fn dpop_settings_are_carried_over_and_mtls_is_noted() {
+        let orders = |pop: Value| json!({"name": "Orders", "identifier": "https://orders.example", "proof_of_possession": pop});
+        let mut web = web_export();
+        web["require_proof_of_possession"] = json!(true);
+        let export = export_of(
+            vec![web],
+            vec![orders(json!({"mechanism": "dpop", "required": true}))],
+            vec![],
+        );
+        let first = plan(&export, &BTreeMap::new(), &Existing::default());
+        let Step::Api {
+            action: Action::Create(api_body),
+            ..
+        } = &first.steps[0]
+        else {
+            panic!("{:?}", first.steps)
+        };
+        let dpop = ProofOfPossession {
+            mechanism: "dpop".into(),
+            required: true,
+        };
+        assert_eq!(api_body.proof_of_possession, Some(Some(dpop.clone())));
+        let Step::Client {
+            action: Action::Create(client_body),
+            ..
+        } = &first.steps[1]
+        else {
+            panic!("{:?}", first.steps)
+        };
+        assert_eq!(client_body.require_proof_of_possession, Some(true));
+
+        let mut created = api("https://orders.example", &[], false);
+        created.name = "Orders".into();
+        created.proof_of_possession = Some(dpop);
+        let mut web = tessera_client("web-1", "Web");
+        web.require_proof_of_possession = true;
+        let existing = Existing {
+            apis: vec![created],
+            clients: vec![web],
+            ..Existing::default()
+        };
+        let again = plan(&export, &BTreeMap::new(), &existing);
+        assert!(
+            again.steps.iter().all(|s| matches!(
+                s,
+                Step::Api {
+                    action: Action::Unchanged,
+                    ..
+                } | Step::Client {
+                    action: Action::Unchanged,
+                    ..
+                }
+            )),
+            "{:?}",
+            again.steps
+        );
+
+        let cleared = plan(
+            &export_of(vec![], vec![orders(Value::Null)], vec![]),
+            &BTreeMap::new(),
+            &existing,
+        );
+        let Step::Api {
+            action: Action::Update { body, fields, .. },
+            ..
+        } = &cleared.steps[0]
+        else {
+            panic!("{:?}", cleared.steps)
+        };
+        assert_eq!(fields, &vec!["proof_of_possession"]);
+        assert_eq!(body.proof_of_possession, Some(None), "null: Auth0's none");
+
+        let mtls = plan(
+            &export_of(
+                vec![],
+                vec![orders(json!({"mechanism": "mtls", "required": true}))],
+                vec![],
+            ),
+            &BTreeMap::new(),
+            &Existing::default(),
+        );
+        let Step::Api {
+            action: Action::Create(body),
+            ..
+        } = &mtls.steps[0]
+        else {
+            panic!("{:?}", mtls.steps)
+        };
+        assert_eq!(body.proof_of_possession, None);
+        let notes = mtls.notes.join("\n");
+        assert!(
+            notes.contains("mechanism `mtls` is not carried over (Tessera implements only dpop)"),
+            "{notes}"
+        );
+    }
+
+    #[test]
     fn what_cannot_be_carried_over_is_noted_with_what_to_do() {
         let export = Export {
             databases: vec![json!({
@@ -1203,6 +1349,7 @@ mod role_tests {
             is_system: false,
             enforce_policies: true,
             token_dialect: "access_token_authz".into(),
+            proof_of_possession: None,
         }
     }
 

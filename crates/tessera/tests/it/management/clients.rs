@@ -304,3 +304,47 @@ async fn client_web_origins_and_allowed_origins_are_kept_as_origins() {
     assert!(message.contains("web_origins"), "{message}");
     assert_eq!(m.get_ok(&path).await["web_origins"], created["web_origins"]);
 }
+
+#[tokio::test]
+async fn client_require_proof_of_possession_defaults_to_false_and_round_trips() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/clients",
+            json!({ "name": "Plain", "app_type": "non_interactive" }),
+        )
+        .await;
+    assert_eq!(created["require_proof_of_possession"], false);
+    let bound = m
+        .create(
+            "/api/v2/clients",
+            json!({
+                "name": "Bound SPA",
+                "app_type": "spa",
+                "callbacks": ["http://127.0.0.1:4000/spa/"],
+                "require_proof_of_possession": true,
+            }),
+        )
+        .await;
+    assert_eq!(bound["require_proof_of_possession"], true);
+    let path = format!("/api/v2/clients/{}", bound["client_id"].as_str().unwrap());
+    assert_eq!(m.get_ok(&path).await["require_proof_of_possession"], true);
+
+    let renamed = m.patch(&path, json!({ "name": "Bound" })).await;
+    let renamed = expect_status(renamed, StatusCode::OK).await;
+    assert_eq!(
+        renamed["require_proof_of_possession"], true,
+        "absent fields keep their value"
+    );
+    let released = m
+        .patch(&path, json!({ "require_proof_of_possession": false }))
+        .await;
+    let released = expect_status(released, StatusCode::OK).await;
+    assert_eq!(released["require_proof_of_possession"], false);
+    assert_eq!(m.get_ok(&path).await["require_proof_of_possession"], false);
+    let refused = m
+        .patch(&path, json!({ "require_proof_of_possession": "yes" }))
+        .await;
+    let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("require_proof_of_possession"), "{message}");
+}

@@ -226,3 +226,121 @@ async fn resource_server_rbac_settings_are_auth0_s_and_an_unknown_dialect_is_ref
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn resource_server_proof_of_possession_is_dpop_set_by_patch_and_cleared_by_null() {
+    let m = Mgmt::start().await;
+    let created = m
+        .create(
+            "/api/v2/resource-servers",
+            json!({ "identifier": CALENDAR, "name": "Calendar API" }),
+        )
+        .await;
+    assert_eq!(created["proof_of_possession"], Value::Null, "Auth0's none");
+    let path = format!(
+        "/api/v2/resource-servers/{}",
+        created["id"].as_str().unwrap()
+    );
+    let allowed = m
+        .patch(
+            &path,
+            json!({ "proof_of_possession": { "mechanism": "dpop" } }),
+        )
+        .await;
+    let allowed = expect_status(allowed, StatusCode::OK).await;
+    assert_eq!(
+        allowed["proof_of_possession"],
+        json!({ "mechanism": "dpop", "required": false }),
+        "required defaults to false"
+    );
+    let required = m
+        .patch(
+            &path,
+            json!({ "proof_of_possession": { "mechanism": "dpop", "required": true } }),
+        )
+        .await;
+    let required = expect_status(required, StatusCode::OK).await;
+    assert_eq!(
+        required["proof_of_possession"],
+        json!({ "mechanism": "dpop", "required": true })
+    );
+    let renamed = m.patch(&path, json!({ "name": "Calendar" })).await;
+    let renamed = expect_status(renamed, StatusCode::OK).await;
+    assert_eq!(
+        renamed["proof_of_possession"], required["proof_of_possession"],
+        "an absent field keeps its value"
+    );
+    assert_eq!(m.get_ok(&path).await, renamed);
+
+    let cleared = m.patch(&path, json!({ "proof_of_possession": null })).await;
+    let cleared = expect_status(cleared, StatusCode::OK).await;
+    assert_eq!(cleared["proof_of_possession"], Value::Null);
+    assert_eq!(m.get_ok(&path).await["proof_of_possession"], Value::Null);
+
+    let at_creation = m
+        .create(
+            "/api/v2/resource-servers",
+            json!({
+                "identifier": "https://bound.example.com/api",
+                "proof_of_possession": { "mechanism": "dpop", "required": true },
+            }),
+        )
+        .await;
+    assert_eq!(
+        at_creation["proof_of_possession"],
+        json!({ "mechanism": "dpop", "required": true })
+    );
+}
+
+#[tokio::test]
+async fn resource_server_proof_of_possession_other_than_dpop_is_refused() {
+    let m = Mgmt::start().await;
+    let refused = m
+        .post(
+            "/api/v2/resource-servers",
+            json!({
+                "identifier": CALENDAR,
+                "proof_of_possession": { "mechanism": "mtls", "required": true },
+            }),
+        )
+        .await;
+    let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(
+        message.contains("proof_of_possession.mechanism `mtls` is not supported")
+            && message.contains("only dpop"),
+        "{message}"
+    );
+    expect_error(
+        m.get(&format!("/api/v2/resource-servers/{}", encoded(CALENDAR)))
+            .await,
+        StatusCode::NOT_FOUND,
+        Some("inexistent_resource_server"),
+    )
+    .await;
+
+    let created = m
+        .create(
+            "/api/v2/resource-servers",
+            json!({ "identifier": CALENDAR }),
+        )
+        .await;
+    let path = format!(
+        "/api/v2/resource-servers/{}",
+        created["id"].as_str().unwrap()
+    );
+    for (body, named) in [
+        (json!({ "mechanism": "mtls" }), "mechanism `mtls`"),
+        (json!({ "mechanism": "DPoP" }), "mechanism `DPoP`"),
+        (json!({ "required": true }), "mechanism"),
+        (json!({ "mechanism": "dpop", "bound": true }), "bound"),
+    ] {
+        let refused = m.patch(&path, json!({ "proof_of_possession": body })).await;
+        let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+        assert!(message.contains(named), "{named} in {message}");
+    }
+    assert_eq!(
+        m.get_ok(&path).await["proof_of_possession"],
+        Value::Null,
+        "nothing changed"
+    );
+}

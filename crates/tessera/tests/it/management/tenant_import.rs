@@ -197,6 +197,18 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
     let spa = m.get_ok(&format!("/api/v2/clients/{SPA_ID}")).await;
     assert_eq!(spa["token_endpoint_auth_method"], "none");
     assert_eq!(spa["allowed_origins"], json!(["http://127.0.0.1:4000"]));
+    // DPoP settings came over: the SPA requires proofs, the API binds tokens to proven keys.
+    assert_eq!(spa["require_proof_of_possession"], true);
+    let orders_api = m
+        .get_ok(&format!(
+            "/api/v2/resource-servers/{}",
+            super::encoded(ORDERS)
+        ))
+        .await;
+    assert_eq!(
+        orders_api["proof_of_possession"],
+        json!({ "mechanism": "dpop", "required": false })
+    );
 
     let again = succeeded(&import(&m, &fixture("tenant.yaml"), &[]).await);
     assert!(
@@ -352,6 +364,30 @@ async fn unusable_exports_are_refused_with_what_to_do() {
     );
     let apis = m.get_ok("/api/v2/resource-servers").await;
     assert!(!apis.to_string().contains("broken.example"), "{apis}");
+
+    // mTLS sender-constraining is not carried over: a note, and an API with Bearer tokens.
+    let mtls = dir.path().join("mtls.yaml");
+    std::fs::write(
+        &mtls,
+        "resourceServers:\n  - name: Ledger\n    identifier: https://ledger.example/\n    \
+         proof_of_possession:\n      mechanism: mtls\n      required: true\n",
+    )
+    .unwrap();
+    let stdout = succeeded(&import(&m, &mtls, &[]).await);
+    assert!(
+        stdout.contains(
+            "API `Ledger`: proof_of_possession with mechanism `mtls` is not carried over \
+             (Tessera implements only dpop)"
+        ),
+        "{stdout}"
+    );
+    let ledger = m
+        .get_ok(&format!(
+            "/api/v2/resource-servers/{}",
+            super::encoded("https://ledger.example/")
+        ))
+        .await;
+    assert_eq!(ledger["proof_of_possession"], Value::Null);
 }
 
 #[tokio::test]
