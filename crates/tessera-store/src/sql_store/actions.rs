@@ -199,6 +199,9 @@ impl ActionStore for Backend {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(number) = number else {
+            // Ended here, not left to the drop: sqlx only queues a dropped transaction's
+            // rollback, and the pooled connection would sit idle in it, holding its locks.
+            tx.rollback().await?;
             return Ok(None);
         };
         let row = sqlx::query(&format!(
