@@ -42,13 +42,16 @@ TOKEN=$(curl -sf "$BASE/oauth/token" -H 'content-type: application/json' -d "{
 # Bounded: a few examples per operation, one worker (CI machines are small), a hard time limit.
 # Deleting an application refuses the access tokens it holds (revocation that holds), and the
 # fuzzer finds its own client in the listings: it would delete it and be refused from then on,
-# testing nothing more. Deletion is covered by the integration tests instead.
+# testing nothing more. Revoking a signing key likewise: after a rotation the fuzzer revoked the
+# key its own token was signed with, and 34 operations answered only 401 from then on. Both are
+# covered by the integration tests instead.
 status=0
 # Run from the temporary directory: schemathesis keeps a cache in `.schemathesis/` under the cwd.
 ROOT=$PWD
 (cd "$WORK" && timeout 240 "$ROOT/$VENV/bin/schemathesis" run "$BASE/api/v2/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --exclude-name 'DELETE /api/v2/clients/{id}' \
+  --exclude-name 'PUT /api/v2/keys/signing/{kid}/revoke' \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${MAX_EXAMPLES:-25}" \
   --request-timeout 10 \
