@@ -94,6 +94,11 @@ pub fn authorize_path(
 /// A token response (RFC 6749 §5.1) for a grant that issues no ID token (client credentials):
 /// a non-empty `access_token`, `token_type` Bearer, a positive `expires_in`.
 pub fn access_token(body: &[u8]) -> Result<serde_json::Value, String> {
+    access_token_of_type(body, "Bearer")
+}
+
+/// [`access_token`] with `token_type` `token_type` (RFC 9449 §5: `DPoP` for a bound token).
+pub fn access_token_of_type(body: &[u8], token_type: &str) -> Result<serde_json::Value, String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| format!("the token response is not JSON ({e}): {}", snippet(body)))?;
     if value["access_token"].as_str().is_none_or(str::is_empty) {
@@ -102,9 +107,9 @@ pub fn access_token(body: &[u8]) -> Result<serde_json::Value, String> {
     // RFC 6749 §7.1: the type is case-insensitive.
     if !value["token_type"]
         .as_str()
-        .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|t| t.eq_ignore_ascii_case(token_type))
     {
-        return Err(format!("token_type is not Bearer: {value}"));
+        return Err(format!("token_type is not {token_type}: {value}"));
     }
     if value["expires_in"].as_i64().is_none_or(|s| s <= 0) {
         return Err(format!("no positive expires_in: {value}"));

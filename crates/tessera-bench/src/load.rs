@@ -271,13 +271,18 @@ pub struct Repeat {
     pub check: fn(&[u8]) -> Result<(), String>,
 }
 
+/// A copy of `request` to send again (its body is shared, not copied).
+pub fn copy(template: &Request<Body>) -> Request<Body> {
+    let mut request = Request::new(template.body().clone());
+    *request.method_mut() = template.method().clone();
+    *request.uri_mut() = template.uri().clone();
+    *request.headers_mut() = template.headers().clone();
+    request
+}
+
 impl Worker for Repeat {
     fn next(&mut self) -> Option<Request<Body>> {
-        let mut request = Request::new(self.request.body().clone());
-        *request.method_mut() = self.request.method().clone();
-        *request.uri_mut() = self.request.uri().clone();
-        *request.headers_mut() = self.request.headers().clone();
-        Some(request)
+        Some(copy(&self.request))
     }
 
     fn done(&mut self, status: u16, _headers: &hyper::HeaderMap, body: &[u8]) -> Step {

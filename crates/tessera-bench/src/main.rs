@@ -21,6 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod actions;
 mod browser;
+mod dpop;
 mod floor;
 mod flows;
 mod housekeeping;
@@ -108,6 +109,8 @@ struct Args {
 struct Bench {
     target: Target,
     rows: Vec<Row>,
+    /// Lines the report prints after its table (what a scenario says beyond its rows).
+    notes: Vec<String>,
     postgres: bool,
 }
 
@@ -137,6 +140,11 @@ impl Bench {
     fn add(&mut self, row: Row) {
         eprintln!("{}", row.markdown(self.judging()));
         self.rows.push(row);
+    }
+
+    fn note(&mut self, line: String) {
+        eprintln!("{line}");
+        self.notes.push(line);
     }
 }
 
@@ -374,6 +382,21 @@ async fn resource_validation(bench: &mut Bench, floors: &Floors) -> Result<(), S
     Ok(())
 }
 
+/// G: client credentials with a DPoP proof (an ES256 proof verified, its `jti` recorded, the
+/// token bound), next to the same API without a proof, measured just before it.
+async fn dpop_at_token_endpoint(bench: &mut Bench, floors: &Floors) -> Result<(), String> {
+    let g = dpop::measure(&bench.target, floors.verify("ES256")).await?;
+    let without = g.without_proof.outcome.per_second();
+    let floor = Some((1.0, floors.sign("ES256"), "sign/s"));
+    let name = "G client_credentials ES256, DPoP API, no proof";
+    bench.row(name, g.without_proof, floor, Goal::None);
+    let floor = Some((1.0, without, "no-proof req/s"));
+    let name = "G client_credentials ES256 + DPoP proof (ratio: to no proof)";
+    bench.row(name, g.with_proof, floor, Goal::None);
+    bench.note(g.note);
+    Ok(())
+}
+
 /// Scenario H's backlog: a million log events and 100,000 rows of each other kind (smoke: a
 /// fiftieth).
 fn backlog(smoke: bool) -> Backlog {
@@ -476,6 +499,7 @@ async fn run(args: Args) -> Result<(), String> {
             concurrency,
         },
         rows: Vec::new(),
+        notes: Vec::new(),
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss = server.rss_mb();
@@ -483,6 +507,7 @@ async fn run(args: Args) -> Result<(), String> {
     eprintln!("{SEPARATOR}");
     scenarios(&mut bench, floors).await?;
     resource_validation(&mut bench, floors).await?;
+    dpop_at_token_endpoint(&mut bench, floors).await?;
 
     // Memory at 256 connections, peak, and readiness on the store the scenarios filled, then
     // on a populated one.
@@ -545,6 +570,10 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(bounds) = http_bounds(&bench.rows, floors) {
         lines.push(String::new());
         lines.push(bounds);
+    }
+    for note in &bench.notes {
+        lines.push(String::new());
+        lines.push(note.clone());
     }
     let within = |value: f64, limit: f64| if value <= limit { "yes" } else { "no" };
     let ready_ms = |r: &server::Readiness| r.readyz.max(r.discovery).as_secs_f64() * 1000.0;

@@ -20,6 +20,7 @@ pub const SCOPE: &str = "openid profile read";
 const PEER_CODES: usize = 800;
 
 /// A running server to measure.
+#[derive(Clone)]
 pub struct Target {
     pub addr: SocketAddr,
     pub host: String,

@@ -26,6 +26,12 @@ pub const APIS: [(&str, &str); 4] = [
     ("bench:eddsa", "EdDSA"),
 ];
 
+/// The API whose tokens a DPoP proof binds (scenario G): `bench:es256`'s twin, with Auth0's
+/// `proof_of_possession = { mechanism = "dpop", required = false }`, so that the same client
+/// gets Bearer tokens for it without a proof. Not in [`APIS`]: scenario A and the peer do not
+/// see it.
+pub const DPOP_API: &str = "bench:es256-dpop";
+
 /// The API with RBAC and permissions in its tokens (scenario C with RBAC), and how many
 /// permissions it defines.
 pub const RBAC_API: &str = "bench:rbac";
@@ -137,6 +143,12 @@ fn config_text(addr: SocketAddr, database_url: &str, settings: &Settings) -> Str
              \n[[client_grants]]\nclient_id = \"{M2M_CLIENT}\"\naudience = \"{identifier}\"\nscope = [\"read\"]\n"
         );
     }
+    text += &format!(
+        "\n[[apis]]\nidentifier = \"{DPOP_API}\"\nname = \"{DPOP_API}\"\nsigning_alg = \"ES256\"\n\
+         allow_offline_access = true\nproof_of_possession = {{ mechanism = \"dpop\", required = false }}\n\
+         scopes = [{{ value = \"read\", description = \"Read\" }}]\n\
+         \n[[client_grants]]\nclient_id = \"{M2M_CLIENT}\"\naudience = \"{DPOP_API}\"\nscope = [\"read\"]\n"
+    );
     let permissions: Vec<String> = (0..RBAC_PERMISSIONS)
         .map(|i| format!("{{ value = \"{}\" }}", rbac_permission(i)))
         .collect();
