@@ -60,6 +60,16 @@ impl CheckedProof {
     pub fn replay_window_end(&self) -> i64 {
         self.iat + MAX_PROOF_AGE + 1
     }
+
+    /// What a replay record keeps of the proof: the SHA-256 of its key's thumbprint and its
+    /// `jti` (a `jti` is unique per key), a fixed size whatever the `jti`'s length.
+    pub fn replay_key(&self) -> [u8; 32] {
+        let mut digest = Sha256::new();
+        digest.update(self.jkt.as_bytes());
+        digest.update(b" ");
+        digest.update(self.jti.as_bytes());
+        digest.finalize().into()
+    }
 }
 
 /// The claims of a proof (RFC 9449 §4.2).

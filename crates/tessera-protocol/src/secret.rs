@@ -18,6 +18,11 @@ impl SecretDigest {
         SecretDigest(Sha256::digest(secret.as_bytes()).into())
     }
 
+    /// A digest computed elsewhere (e.g. a DPoP proof's replay key).
+    pub fn from_digest(digest: [u8; 32]) -> SecretDigest {
+        SecretDigest(digest)
+    }
+
     pub fn from_bytes(bytes: &[u8]) -> Option<SecretDigest> {
         <[u8; 32]>::try_from(bytes).ok().map(SecretDigest)
     }

@@ -3,9 +3,9 @@
 //! replicas of an API do not see each other's proofs.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use tessera_jwt::dpop::{access_token_hash, CheckedProof};
+use tessera_jwt::dpop::CheckedProof;
 
 use crate::BearerError;
 
@@ -33,9 +33,9 @@ impl From<NotRecorded> for BearerError {
 #[derive(Default)]
 struct Seen {
     /// Proof key → until when it is remembered (Unix seconds).
-    until: HashMap<Arc<str>, i64>,
+    until: HashMap<[u8; 32], i64>,
     /// The same entries in the order they expire in.
-    by_expiry: BTreeSet<(i64, Arc<str>)>,
+    by_expiry: BTreeSet<(i64, [u8; 32])>,
 }
 
 /// A bounded set of accepted proofs, keyed by their key's thumbprint and `jti`.
@@ -54,9 +54,7 @@ impl ReplayCache {
 
     /// Records `proof` as accepted at `now`, unless it was accepted before.
     pub(crate) fn record(&self, proof: &CheckedProof, now: i64) -> Result<(), NotRecorded> {
-        // A fixed-size key whatever the `jti`'s length (`access_token_hash` is the base64url
-        // SHA-256 of its input); a `jti` is unique per client key, so the key is part of it.
-        let key: Arc<str> = access_token_hash(&format!("{} {}", proof.jkt, proof.jti)).into();
+        let key = proof.replay_key();
         // Nothing panics while the lock is held, but a poisoned lock must not take the API down.
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.forget_expired(now);
@@ -71,7 +69,7 @@ impl ReplayCache {
             return Err(NotRecorded::Full);
         }
         let until = proof.replay_window_end();
-        seen.until.insert(Arc::clone(&key), until);
+        seen.until.insert(key, until);
         seen.by_expiry.insert((until, key));
         Ok(())
     }

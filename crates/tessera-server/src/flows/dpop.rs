@@ -75,7 +75,7 @@ pub async fn check(
             Some(_) => {}
         }
     }
-    let digest = SecretDigest::of(&format!("{}:{}", checked.jkt, checked.jti));
+    let digest = SecretDigest::from_digest(checked.replay_key());
     let first_use = state
         .store
         .first_use_of_dpop_proof(&digest, Timestamp(checked.replay_window_end()), now)

@@ -515,14 +515,7 @@ async fn a_userinfo_only_token_is_bound_whenever_a_proof_was_sent() {
 #[tokio::test]
 async fn discovery_lists_the_proof_algorithms_and_a_missing_token_gets_both_challenges() {
     let server = TestServer::start().await;
-    let doc: Value = http()
-        .get(server.url(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = server.discovery().await;
     assert_eq!(
         doc["dpop_signing_alg_values_supported"],
         json!(["RS256", "PS256", "ES256", "EdDSA"])

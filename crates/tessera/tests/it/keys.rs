@@ -151,14 +151,7 @@ async fn discovery_still_announces_rs256_id_tokens_only() {
         config.apis[0].signing_alg = "ES256".into();
     })
     .await;
-    let document: Value = http()
-        .get(server.url(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = server.discovery().await;
     assert_eq!(
         document["id_token_signing_alg_values_supported"],
         serde_json::json!(["RS256"])

@@ -328,14 +328,7 @@ async fn id_token_carries_sid_shared_by_codes_of_one_sso_session() {
 #[tokio::test]
 async fn discovery_advertises_sid_logout_response_modes_and_s256_only() {
     let server = TestServer::start().await;
-    let document: Value = http()
-        .get(server.url(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = server.discovery().await;
     let claims = document["claims_supported"].as_array().unwrap();
     for claim in ["sid", "auth_time", "nonce", "sub", "iss"] {
         assert!(claims.contains(&json!(claim)), "{claim} in {claims:?}");

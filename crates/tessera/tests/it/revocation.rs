@@ -234,14 +234,7 @@ async fn introspection_without_client_authentication_is_invalid_client() {
 #[tokio::test]
 async fn revocation_and_introspection_are_advertised_in_discovery() {
     let server = TestServer::start().await;
-    let document: Value = http()
-        .get(server.url(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = server.discovery().await;
     assert_eq!(document["revocation_endpoint"], server.url("oauth/revoke"));
     assert_eq!(
         document["introspection_endpoint"],

@@ -286,14 +286,7 @@ async fn public_client_refresh_tokens_rotate_with_reuse_detection_even_if_regist
 #[tokio::test]
 async fn dpop_is_offered_a_bad_proof_is_refused_and_mtls_binding_is_not_advertised() {
     let server = TestServer::start().await;
-    let discovery: Value = http()
-        .get(server.url(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = server.discovery().await;
     assert!(discovery["dpop_signing_alg_values_supported"].is_array());
     for key in [
         "tls_client_certificate_bound_access_tokens",

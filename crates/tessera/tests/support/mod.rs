@@ -422,6 +422,18 @@ impl TestServer {
         self.redeem(&code).await
     }
 
+    /// The discovery document the server publishes.
+    pub async fn discovery(&self) -> Value {
+        http()
+            .get(self.url(".well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The JWKS the server publishes.
     pub async fn jwks(&self) -> tessera_jwt::JwkSet {
         http()
