@@ -241,6 +241,11 @@ impl Worker for Flow {
         })
     }
 
+    fn checks_a_password(&self) -> bool {
+        // The peer's development login (an `Interaction`) checks no password.
+        matches!(self.stage, Stage::Login { .. })
+    }
+
     fn done(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> Step {
         self.cookies.absorb(headers);
         // Tessera redirects with 302, the peer with 303.

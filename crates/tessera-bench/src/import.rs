@@ -125,6 +125,7 @@ pub async fn run(addr: SocketAddr, host: &str, pid: u32, users: u64) -> Result<M
             first_failure,
             elapsed,
             latency,
+            ..Outcome::empty()?
         },
         rss: Some(peak_rss),
     })

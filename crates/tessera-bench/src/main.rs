@@ -374,6 +374,7 @@ async fn resource_validation(bench: &mut Bench, floors: &Floors) -> Result<(), S
         first_failure,
         elapsed: started.elapsed(),
         latency: histogram,
+        ..Outcome::empty()?
     };
     let measured = Measured { outcome, rss: None };
     let floor = Some((1.0, floors.verify("RS256"), "verify/s"));

@@ -152,6 +152,10 @@ impl Worker for MixedClient {
         }
         step
     }
+
+    fn checks_a_password(&self) -> bool {
+        self.login.as_ref().is_some_and(Flow::checks_a_password)
+    }
 }
 
 #[cfg(test)]

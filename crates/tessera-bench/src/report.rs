@@ -419,6 +419,7 @@ mod tests {
                     first_failure: why.map(str::to_owned),
                     elapsed: Duration::from_secs(1),
                     latency: hdrhistogram::Histogram::new(3).unwrap(),
+                    ..Outcome::empty().unwrap()
                 },
                 rss: None,
             },

@@ -258,6 +258,7 @@ impl Passwords {
             .map_err(|_| CryptoError::Task)?;
         let scratch = Arc::clone(&self.scratch);
         tokio::task::spawn_blocking(move || {
+            below_requests();
             let mut memory = lock(&scratch).pop().map(|s| s.memory).unwrap_or_default();
             let result = work(&mut memory);
             lock(&scratch).push(Scratch {
@@ -314,6 +315,20 @@ impl Passwords {
             }
         })
     }
+}
+
+/// The nice value of the threads that hash passwords.
+const HASHING_NICENESS: i32 = 10;
+
+/// Lowers this thread's scheduling priority (Linux: nice is per thread) so that, on a busy core,
+/// requests that need microseconds are not queued behind hashes that take tens of milliseconds:
+/// measured in the soak, the p99 of the token path fell from 10–20 ms to 5–6 ms with logins in
+/// the mix. A hash still gets the core when nothing else wants it, and about a tenth of it when
+/// the token path saturates it. A blocking-pool thread keeps the lower priority for the other
+/// blocking work it may run later (key generation, name lookups), all of it background work. A
+/// system that forbids the call leaves the priority as it was.
+fn below_requests() {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICENESS);
 }
 
 fn lock(scratch: &Mutex<Vec<Scratch>>) -> std::sync::MutexGuard<'_, Vec<Scratch>> {

@@ -69,19 +69,22 @@ pub fn log_cap(duration: Duration, events_per_second: f64) -> u64 {
 }
 
 const HEADER: &str =
-    "| elapsed | requests | errors | p50 ms | p99 ms | p99.9 ms | RSS MiB | open fds | DB MiB |";
-const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|";
+    "| elapsed | requests | errors | p50 ms | p99 ms | p99.9 ms | token path p99 ms \
+                      | password check p50 ms | RSS MiB | open fds | DB MiB |";
+const SEPARATOR: &str = "|---|---|---|---|---|---|---|---|---|---|---|";
 
 impl Sample {
     fn markdown(&self) -> String {
         format!(
-            "| {} s | {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.1} |",
+            "| {} s | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.1} |",
             self.at.as_secs(),
             self.requests,
             self.errors,
             self.p50_ms,
             self.p99_ms,
             self.p999_ms,
+            self.token_path_p99_ms,
+            self.password_check_p50_ms,
             self.rss_mib,
             self.open_fds,
             self.database_bytes as f64 / 1024.0 / 1024.0
@@ -180,6 +183,8 @@ async fn paced(
             p50_ms: outcome.p50_ms(),
             p99_ms: outcome.p99_ms(),
             p999_ms: outcome.p999_ms(),
+            token_path_p99_ms: outcome.token_path_p99_ms(),
+            password_check_p50_ms: outcome.password_check_p50_ms(),
             rss_mib: rss_mb(server.pid()),
             open_fds: open_fds(server.pid()).ok_or("cannot count the server's open files")?,
             database_bytes: plan.store.size_bytes().await?,
