@@ -12,6 +12,7 @@ pub mod error;
 pub mod logout;
 pub mod origin;
 pub mod params;
+pub mod password_policy;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod refresh;
