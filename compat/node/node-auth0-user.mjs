@@ -26,3 +26,14 @@ check('auth0 AuthenticationClient.oauth.revokeRefreshToken', async () => {
   await auth.oauth.revokeRefreshToken({ token: userTokens.refresh_token });
   await rejects(auth.oauth.refreshTokenGrant({ refresh_token: userTokens.refresh_token }), { error: 'invalid_grant' });
 });
+
+check('auth0 AuthenticationClient.database.signUp (a weak password refused with PasswordStrengthError)', async () => {
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: WEB.id, clientSecret: WEB.secret });
+  const email = `signup-${Date.now()}@compat.example`;
+  const connection = 'Username-Password-Authentication';
+  const { data } = await auth.database.signUp({ email, password: 'Seven lanterns over the bay', connection });
+  assert.equal(data.email, email);
+  assert.equal(data.email_verified, false);
+  assert.ok(data._id);
+  await rejects(auth.database.signUp({ email: `x-${email}`, password: 'short', connection }), { statusCode: 400 });
+});

@@ -19,7 +19,7 @@ import traceback
 import urllib.parse
 
 import requests
-from auth0.authentication import GetToken, RevokeToken, Users
+from auth0.authentication import Database, GetToken, RevokeToken, Users
 from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, TokenVerifier
 from auth0.exceptions import Auth0Error
 from auth0.management import Auth0
@@ -245,6 +245,28 @@ def password_realm_wrong_password():
         "invalid_grant",
     )
     assert failure.message == "Wrong email or password.", failure.message
+
+
+@check("Database.signup, then GetToken.login as the new user; a common password -> Auth0Error invalid_password")
+def database_signup():
+    email = f"signup-{secrets.token_hex(4)}@compat.example"
+    created = Database(DOMAIN, WEB_ID).signup(
+        email=email, password="Seven lanterns over the bay", connection="Username-Password-Authentication",
+        given_name="Sig", user_metadata={"plan": "free"},
+    )
+    assert created["email"] == email and created["email_verified"] is False and created["_id"], created
+    assert created["user_metadata"] == {"plan": "free"}, created
+    tokens = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).login(
+        username=email, password="Seven lanterns over the bay", realm="Username-Password-Authentication", audience=API
+    )
+    assert claims(tokens["id_token"])["sub"] == f"auth0|{created['_id']}", claims(tokens["id_token"])
+    expect_error(
+        lambda: Database(DOMAIN, WEB_ID).signup(
+            email=f"x-{email}", password="password1", connection="Username-Password-Authentication"
+        ),
+        400,
+        "invalid_password",
+    )
 
 
 @check("GetToken.authorization_code_pkce")

@@ -1,8 +1,10 @@
-//! `/api/v2/connections`, read-only for now: the database connection, with the `con_…` id that
-//! user import jobs name (Auth0's SDKs look it up here).
+//! `/api/v2/connections`: the database connection, with the `con_…` id that user import jobs
+//! name (Auth0's SDKs look it up here), and its options — the password policy, sign-up and
+//! username settings — which `PATCH` replaces as a whole, as Auth0's does.
 
 use serde::{Deserialize, Serialize};
-use tessera_store::Connection;
+use tessera_protocol::password_policy::PasswordRules;
+use tessera_store::{Connection, JsonObject};
 
 use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{every, Paging};
@@ -31,6 +33,64 @@ pub struct ConnectionView {
     pub enabled_clients: Vec<String>,
     pub realms: Vec<String>,
     pub is_domain_connection: bool,
+    /// Auth0's options of a database connection: `passwordPolicy`,
+    /// `password_complexity_options`, `password_history`, `password_no_personal_info`,
+    /// `password_dictionary`, `disable_signup`, `requires_username`, `brute_force_protection`,
+    /// and any other option as it was given.
+    #[schema(value_type = Object)]
+    pub options: JsonObject,
+}
+
+/// What `PATCH /api/v2/connections/{id}` may change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionUpdate {
+    /// Replaces every option (Auth0: "the whole options object will be overridden").
+    #[schema(value_type = Object)]
+    pub options: Option<JsonObject>,
+}
+
+/// The options of the database connection that Tessera acts on; the others are kept as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseOptions {
+    #[serde(flatten)]
+    pub passwords: PasswordRules,
+    /// No sign-up, on the hosted page or at `/dbconnections/signup`; administrators still
+    /// create users.
+    #[serde(default)]
+    pub disable_signup: bool,
+    /// Sign-up asks for a username besides the email.
+    #[serde(default)]
+    pub requires_username: bool,
+    /// Always on in Tessera: login failures are counted per account and per address.
+    #[serde(default = "always")]
+    pub brute_force_protection: bool,
+    #[serde(flatten)]
+    pub other: JsonObject,
+}
+
+fn always() -> bool {
+    true
+}
+
+impl DatabaseOptions {
+    /// Reads Auth0's options object; a wrong type or range is refused, naming the option.
+    pub fn parse(options: JsonObject) -> Result<DatabaseOptions, String> {
+        let parsed: DatabaseOptions = serde_json::from_value(serde_json::Value::Object(options))
+            .map_err(|e| e.to_string())?;
+        if !parsed.brute_force_protection {
+            return Err("brute_force_protection cannot be turned off in Tessera".to_owned());
+        }
+        Ok(parsed)
+    }
+
+    /// The options object, every option Tessera acts on written out.
+    pub fn to_object(&self) -> JsonObject {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => JsonObject::new(),
+        }
+    }
 }
 
 impl Admin {
@@ -52,14 +112,35 @@ impl Admin {
         Ok(vec![self.view(connection).await?])
     }
 
+    /// Replaces the connection's options (all of them, as Auth0 does).
+    pub async fn update_connection(
+        &self,
+        caller: &Caller,
+        id: &str,
+        update: ConnectionUpdate,
+    ) -> AdminResult<ConnectionView> {
+        caller.require("update:connections")?;
+        let connection = self.store().database_connection().await?;
+        if connection.id != id {
+            return Err(not_found(id));
+        }
+        if let Some(options) = update.options {
+            let options = DatabaseOptions::parse(options).map_err(|why| {
+                AdminError::InvalidBody(format!("Payload validation error: options: {why}"))
+            })?;
+            self.store()
+                .set_connection_options(id, &options.to_object())
+                .await?;
+            self.changed();
+        }
+        self.view(self.store().database_connection().await?).await
+    }
+
     pub async fn connection(&self, caller: &Caller, id: &str) -> AdminResult<ConnectionView> {
         caller.require("read:connections")?;
         let connection = self.store().database_connection().await?;
         if connection.id != id {
-            return Err(AdminError::NotFound(
-                Missing::Other,
-                format!("The connection `{id}`"),
-            ));
+            return Err(not_found(id));
         }
         self.view(connection).await
     }
@@ -81,6 +162,13 @@ impl Admin {
             strategy: connection.strategy,
             enabled_clients: clients,
             is_domain_connection: false,
+            options: DatabaseOptions::parse(connection.options)
+                .map_err(|e| AdminError::Internal(format!("stored connection options: {e}")))?
+                .to_object(),
         })
     }
+}
+
+fn not_found(id: &str) -> AdminError {
+    AdminError::NotFound(Missing::Other, format!("The connection `{id}`"))
 }

@@ -8,12 +8,11 @@ use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
 
 use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
+use crate::passwords::Owner;
 use crate::service::{Admin, Caller};
 use crate::user_search::{parse_query, parse_sort};
 
 pub use crate::CONNECTION;
-/// Auth0's "Fair" password policy: at least 8 characters.
-const MIN_PASSWORD_LENGTH: usize = 8;
 
 /// The writable fields of a user; absent fields keep their value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -249,7 +248,7 @@ fn check_connection(connection: Option<&str>) -> AdminResult<()> {
 }
 
 /// Auth0 stores the emails of its own users in lower case.
-fn checked_email(email: String) -> AdminResult<String> {
+pub(crate) fn checked_email(email: String) -> AdminResult<String> {
     check_email(&email)?;
     Ok(email.to_lowercase())
 }
@@ -260,7 +259,7 @@ pub(crate) fn is_email(email: &str) -> bool {
         if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
 }
 
-fn check_email(email: &str) -> AdminResult<()> {
+pub(crate) fn check_email(email: &str) -> AdminResult<()> {
     if is_email(email) {
         Ok(())
     } else {
@@ -317,15 +316,6 @@ impl Admin {
         self.store().user(id).await?.ok_or_else(|| not_found(id))
     }
 
-    async fn hash(&self, password: String) -> AdminResult<String> {
-        if password.chars().count() < MIN_PASSWORD_LENGTH {
-            return Err(AdminError::InvalidBody(format!(
-                "PasswordStrengthError: password must have at least {MIN_PASSWORD_LENGTH} characters"
-            )));
-        }
-        Ok(self.parts().passwords.hash(password).await?)
-    }
-
     pub async fn create_user(&self, caller: &Caller, body: UserBody) -> AdminResult<User> {
         caller.require("create:users")?;
         check_connection(body.connection.as_deref())?;
@@ -338,12 +328,22 @@ impl Admin {
         check_metadata_keys("user_metadata", &user_metadata)?;
         check_metadata_keys("app_metadata", &app_metadata)?;
         let username = body.username.unwrap_or_else(|| email.clone());
+        let name = body.name.unwrap_or_else(|| email.clone());
+        let owner = Owner {
+            email: &email,
+            username: Some(&username),
+            name: Some(&name),
+            nickname: body.nickname.as_deref(),
+            user_metadata: Some(&user_metadata),
+            ..Owner::default()
+        };
+        let password_hash = self.password_hash_for_api(owner, password).await?;
         let new = NewUser {
             user_id: user_id_of(body.user_id)?,
-            name: body.name.unwrap_or_else(|| email.clone()),
+            name,
             username,
             email,
-            password_hash: self.hash(password).await?,
+            password_hash,
             email_verified: body.email_verified.unwrap_or(false),
             profile: UserProfile {
                 given_name: body.given_name,
@@ -356,6 +356,7 @@ impl Admin {
         };
         let now = self.now();
         let mut user = self.store().create_user(&new, now).await?;
+        self.remember_password(&user).await?;
         if body.blocked == Some(true) {
             user.blocked = true;
             self.store().update_user(&user, now).await?;
@@ -414,11 +415,21 @@ impl Admin {
         if let Some(blocked) = body.blocked {
             user.blocked = blocked;
         }
-        if let Some(password) = body.password {
-            user.password_hash = self.hash(password).await?;
+        let new_password = match body.password {
+            Some(password) => Some(
+                self.password_hash_for_api(Owner::of(&user), password)
+                    .await?,
+            ),
+            None => None,
+        };
+        if let Some(hash) = &new_password {
+            user.password_hash.clone_from(hash);
         }
         let now = self.now();
         self.store().update_user(&user, now).await?;
+        if new_password.is_some() {
+            self.remember_password(&user).await?;
+        }
         if user.blocked {
             // A blocked user keeps no way back in: their refresh and access tokens stop working.
             self.store()

@@ -16,7 +16,7 @@ use crate::{
 /// Parameters that, when repeated, make the request unsafe to redirect.
 const REDIRECT_PARAMS: [&str; 2] = ["client_id", "redirect_uri"];
 /// Parameters whose repetition is reported to the client.
-const OTHER_PARAMS: [&str; 12] = [
+const OTHER_PARAMS: [&str; 13] = [
     "response_type",
     "scope",
     "state",
@@ -29,6 +29,7 @@ const OTHER_PARAMS: [&str; 12] = [
     "code_challenge",
     "code_challenge_method",
     "login_hint",
+    "screen_hint",
 ];
 
 /// The `prompt` parameter (OIDC Core §3.1.2.1).
@@ -95,6 +96,9 @@ pub struct AuthorizationRequest {
     /// OIDC Core §3.1.2.1: prefills the login form.
     #[serde(default)]
     pub login_hint: Option<String>,
+    /// Auth0's `screen_hint`: which hosted page a login starts on.
+    #[serde(default)]
+    pub screen_hint: ScreenHint,
     /// The API exempts this first-party client from consent (decided at validation).
     #[serde(default)]
     pub skip_consent: bool,
@@ -242,8 +246,27 @@ pub fn validate(
         response_mode,
         code_challenge,
         login_hint: get(params, "login_hint")?.map(str::to_owned),
+        screen_hint: ScreenHint::parse(get(params, "screen_hint")?),
         skip_consent,
     })
+}
+
+/// Auth0's `screen_hint`: `signup` opens the sign-up page instead of the login page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScreenHint {
+    #[default]
+    Login,
+    Signup,
+}
+
+impl ScreenHint {
+    /// Any other value is ignored, as Auth0 ignores it.
+    pub fn parse(value: Option<&str>) -> ScreenHint {
+        match value {
+            Some("signup") => ScreenHint::Signup,
+            _ => ScreenHint::Login,
+        }
+    }
 }
 
 /// The flows Tessera answers at the authorization endpoint (OAuth 2.0 Multiple Response Types).

@@ -22,13 +22,16 @@ pub enum InternalError {
     Keys(#[from] tessera_core::keys::KeyError),
     #[error("master secret: {0}")]
     Secret(#[from] tessera_core::secrets::SecretError),
+    #[error(transparent)]
+    Admin(#[from] tessera_admin::AdminError),
 }
 
 impl InternalError {
     pub fn status(&self) -> StatusCode {
         match self {
             // The store is unreachable or full, not wrong: the request may succeed later.
-            InternalError::Store(StoreError::Unavailable(_) | StoreError::Full(_)) => {
+            InternalError::Store(StoreError::Unavailable(_) | StoreError::Full(_))
+            | InternalError::Admin(tessera_admin::AdminError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             _ => StatusCode::INTERNAL_SERVER_ERROR,

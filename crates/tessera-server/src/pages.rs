@@ -9,7 +9,7 @@ use tessera_protocol::WebOrigin;
 
 use crate::error::InternalError;
 use crate::flows::authorize::ClientResponse;
-use crate::flows::interaction::{ConsentView, LoginView, ScopeLine};
+use crate::flows::interaction::{ConsentView, LoginView, ScopeLine, SignUpView};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -19,6 +19,13 @@ struct LoginPage<'a> {
     csrf_token: &'a str,
     username: &'a str,
     error: &'a Option<String>,
+    can_sign_up: bool,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignUpPage<'a> {
+    view: &'a SignUpView,
 }
 
 #[derive(Template)]
@@ -120,9 +127,14 @@ pub fn login(view: &LoginView, status: StatusCode) -> Response {
         csrf_token: &view.csrf_token,
         username: &view.username,
         error: &view.error,
+        can_sign_up: view.can_sign_up,
     }
     .render();
     page(status, html)
+}
+
+pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
+    page(status, SignUpPage { view }.render())
 }
 
 pub fn consent(view: &ConsentView) -> Response {

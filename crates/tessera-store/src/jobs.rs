@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tessera_protocol::Timestamp;
 
-use crate::{NewUser, StoreResult};
+use crate::{JsonObject, NewUser, StoreResult};
 
 /// The database connection, as Auth0's connection objects identify it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub struct Connection {
     pub id: String,
     pub name: String,
     pub strategy: String,
+    /// Auth0's `options` object: the password policy, sign-up and username settings.
+    pub options: JsonObject,
     pub created_at: Timestamp,
 }
 
@@ -132,6 +134,8 @@ pub struct ImportBatch {
 pub trait JobStore {
     /// The database connection (the only one there is).
     async fn database_connection(&self) -> StoreResult<Connection>;
+    /// Replaces the connection's options; false when there is no connection `id`.
+    async fn set_connection_options(&self, id: &str, options: &JsonObject) -> StoreResult<bool>;
     async fn create_job(&self, job: &Job) -> StoreResult<()>;
     async fn job(&self, id: &str) -> StoreResult<Option<Job>>;
     /// An uploaded job's settings (connection, upsert, external id, completion email) written

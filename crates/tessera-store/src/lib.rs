@@ -95,6 +95,10 @@ pub trait ApiStore {
     async fn delete_api(&self, identifier: &str) -> StoreResult<bool>;
 }
 
+/// The previous passwords kept per user: Auth0's largest `password_history.size`, so that
+/// raising the size takes effect on what was kept already.
+pub const PASSWORD_HISTORY_KEPT: usize = 24;
+
 /// End users.
 #[async_trait]
 pub trait UserStore {
@@ -123,6 +127,16 @@ pub trait UserStore {
     ) -> StoreResult<()>;
     /// Deletes a user with their sessions and consents; true if they existed.
     async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Keeps `password_hash` as the user's newest previous password, and at most
+    /// [`PASSWORD_HISTORY_KEPT`] of them.
+    async fn remember_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The user's `limit` most recent password hashes, newest first.
+    async fn previous_passwords(&self, user_id: &str, limit: usize) -> StoreResult<Vec<String>>;
     /// Users matching `search` (all when `None`), in `sort`'s order (by username when `None`).
     async fn list_users(
         &self,

@@ -106,6 +106,7 @@ fn pending(id: &str) -> PendingAuthorization {
             response_mode: ResponseMode::FormPost,
             code_challenge: None,
             login_hint: Some("jane".into()),
+            screen_hint: tessera_protocol::authorize::ScreenHint::Login,
             skip_consent: false,
         },
         browser_digest: SecretDigest::of("browser"),

@@ -279,6 +279,41 @@ async fn wrong_password_shows_the_login_error_in_the_browser() {
     client.close().await.unwrap();
 }
 
+/// Sign-up in a real browser: from the login page's link, a common password refused with the
+/// reason, then an account made, consent, and the app greets the new user.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_signs_up_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, _stop) = start_demo(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    click(&client, "#signup-link").await;
+    let fill = |css: &'static str, text: &'static str| {
+        let client = client.clone();
+        async move {
+            let field = element(&client, css).await;
+            field.clear().await.unwrap();
+            field.send_keys(text).await.unwrap();
+        }
+    };
+    fill("input#email", "grace@example.com").await;
+    fill("input#password", "password1").await;
+    screenshot(&client, "09-signup").await;
+    click(&client, "button[type=submit]").await;
+    let error = text_of(&client, "#signup-error").await;
+    assert_eq!(error, "Password is too common.");
+    screenshot(&client, "10-signup-refused").await;
+    fill("input#password", "Quiet harbour 42 lanterns").await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "button[value=allow]").await;
+    let greeting = text_of(&client, "#greeting").await;
+    assert_eq!(greeting, "Hello, grace@example.com");
+    client.close().await.unwrap();
+}
+
 /// The Dashboard in a real browser: an administrator signs in, creates an application by
 /// clicking, reveals its secret, and looks at the APIs (also at a phone's width).
 #[tokio::test(flavor = "multi_thread")]

@@ -59,11 +59,15 @@ pub enum EventType {
     DeviceCodeExchanged,
     /// `fdecc`: the user did not confirm the device (denied it at consent).
     DeviceNotConfirmed,
+    /// `ss`: a person signed up to the database connection.
+    SuccessSignup,
+    /// `fs`: a sign-up was refused (a weak password, a taken email, sign-up disabled).
+    FailedSignup,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 19] = [
+    pub const ALL: [EventType; 21] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -83,6 +87,8 @@ impl EventType {
         EventType::PasswordExchanged,
         EventType::DeviceCodeExchanged,
         EventType::DeviceNotConfirmed,
+        EventType::SuccessSignup,
+        EventType::FailedSignup,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -107,6 +113,8 @@ impl EventType {
             EventType::PasswordExchanged => "sepft",
             EventType::DeviceCodeExchanged => "sede",
             EventType::DeviceNotConfirmed => "fdecc",
+            EventType::SuccessSignup => "ss",
+            EventType::FailedSignup => "fs",
         }
     }
 
@@ -136,6 +144,8 @@ impl EventType {
             EventType::PasswordExchanged => "Successful exchange of Password for Access Token",
             EventType::DeviceCodeExchanged => "Successful exchange of Device Code for Access Token",
             EventType::DeviceNotConfirmed => "User did not confirm device",
+            EventType::SuccessSignup => "Successful signup",
+            EventType::FailedSignup => "Failed signup",
         }
     }
 

@@ -299,6 +299,7 @@ fn validate_minimal_code_request_is_accepted() {
             response_mode: ResponseMode::Query,
             code_challenge: None,
             login_hint: None,
+            screen_hint: tessera_protocol::authorize::ScreenHint::Login,
             skip_consent: false,
         }
     );
@@ -1098,6 +1099,7 @@ fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRe
         response_mode: ResponseMode::Query,
         code_challenge: None,
         login_hint: None,
+        screen_hint: tessera_protocol::authorize::ScreenHint::Login,
         skip_consent: false,
     }
 }

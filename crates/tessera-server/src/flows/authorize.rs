@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use tessera_protocol::authorize::{
-    self, AuthorizationRequest, NextStep, ResponseMode, ResponseType,
+    self, AuthorizationRequest, NextStep, ResponseMode, ResponseType, ScreenHint,
 };
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::params::Params;
@@ -266,8 +266,13 @@ async fn start_interaction(
         expires_at: now.plus(state.settings.login_timeout),
     };
     state.store.create_pending(&pending, now).await?;
+    // Auth0's `screen_hint=signup` opens the sign-up page instead of the login page.
+    let location = match (step, pending.request.screen_hint) {
+        (NextStep::Login, ScreenHint::Signup) => format!("/u/signup?state={}", pending.id),
+        _ => interaction_location(step, &pending.id),
+    };
     Ok(Outcome::Interact {
-        location: interaction_location(step, &pending.id),
+        location,
         browser_cookie: new_cookie,
     })
 }

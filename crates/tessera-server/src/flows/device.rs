@@ -210,6 +210,7 @@ fn authorization_request(
             method: ChallengeMethod::S256,
         }),
         login_hint: None,
+        screen_hint: tessera_protocol::authorize::ScreenHint::Login,
         skip_consent: false,
     })
 }

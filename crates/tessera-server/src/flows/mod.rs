@@ -30,5 +30,6 @@ pub mod password;
 pub mod rbac;
 pub mod refresh;
 pub mod revocation;
+pub mod signup;
 pub mod token;
 pub mod userinfo;

@@ -76,6 +76,9 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/api/v2/connections/{id}", |m| {
         on(m, connections::get)
     }),
+    route(Method::PATCH, "/api/v2/connections/{id}", |m| {
+        on(m, connections::update)
+    }),
     route(Method::GET, "/api/v2/resource-servers", |m| {
         on(m, resource_servers::list)
     }),

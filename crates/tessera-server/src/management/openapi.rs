@@ -56,7 +56,7 @@ impl Modify for BearerScheme {
         document,
         clients::list, clients::create, clients::get, clients::update, clients::delete,
         clients::rotate_secret,
-        connections::list, connections::get,
+        connections::list, connections::get, connections::update,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,

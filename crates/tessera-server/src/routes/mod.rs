@@ -13,6 +13,7 @@ mod login;
 mod logout;
 mod par;
 mod revoke;
+mod signup;
 pub(crate) mod token;
 mod userinfo;
 pub(crate) mod web;
@@ -44,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/authorize", get(authorize::get))
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
+        .route("/u/signup", get(signup::show).post(signup::submit))
+        .route(
+            "/dbconnections/signup",
+            post(signup::dbconnections).options(cors::client_preflight),
+        )
         .route(
             "/oauth/token",
             post(token::post).options(cors::client_preflight),

@@ -152,6 +152,8 @@ pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
             response
         }
         Interaction::Consent(view) => pages::consent(&view),
+        Interaction::SignUp(view) => pages::sign_up(&view, StatusCode::OK),
+        Interaction::SignUpRefused(view) => pages::sign_up(&view, StatusCode::BAD_REQUEST),
         Interaction::Navigate(outcome) => navigate(settings, outcome),
         Interaction::LoggedIn {
             outcome,

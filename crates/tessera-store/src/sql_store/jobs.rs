@@ -59,17 +59,32 @@ const UPSERT_IMPORTED: &str = "UPDATE users SET name = $4, email_verified = $6, 
 impl JobStore for Backend {
     async fn database_connection(&self) -> StoreResult<Connection> {
         let row = sqlx::query(
-            "SELECT id, name, strategy, created_at FROM connections
+            "SELECT id, name, strategy, options, created_at FROM connections
              WHERE name = 'Username-Password-Authentication'",
         )
         .fetch_one(self.readers())
         .await?;
+        let options: String = row.try_get("options")?;
         Ok(Connection {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             strategy: row.try_get("strategy")?,
+            options: crate::rows::from_json(&options)?,
             created_at: Timestamp(row.try_get("created_at")?),
         })
+    }
+
+    async fn set_connection_options(
+        &self,
+        id: &str,
+        options: &crate::JsonObject,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE connections SET options = $1 WHERE id = $2")
+            .bind(crate::rows::to_json(options)?)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     async fn create_job(&self, job: &Job) -> StoreResult<()> {

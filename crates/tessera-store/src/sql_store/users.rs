@@ -332,6 +332,45 @@ impl UserStore for Backend {
         Ok(deleted.rows_affected() == 1)
     }
 
+    async fn remember_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO password_history (user_id, password_hash, set_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(password_hash)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM password_history WHERE user_id = $1 AND password_hash NOT IN (
+                 SELECT password_hash FROM password_history WHERE user_id = $1
+                 ORDER BY set_at DESC LIMIT $2)",
+        )
+        .bind(user_id)
+        .bind(crate::PASSWORD_HISTORY_KEPT as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn previous_passwords(&self, user_id: &str, limit: usize) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT password_hash FROM password_history WHERE user_id = $1
+             ORDER BY set_at DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.readers())
+        .await?)
+    }
+
     async fn list_users(
         &self,
         page: Page,

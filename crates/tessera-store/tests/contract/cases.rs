@@ -1918,3 +1918,34 @@ async fn bindings_naming_a_missing_action_write_none_of_the_list() {
     let bound = store.bindings("post-login").await.unwrap();
     assert_eq!(bound.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["b-1"]);
 }
+
+#[tokio::test]
+async fn the_database_connection_keeps_the_options_it_is_given() {
+    let (store, _dir) = store().await;
+    let connection = store.database_connection().await.unwrap();
+    assert_eq!(connection.options["passwordPolicy"], "low");
+    assert_eq!(connection.options["password_dictionary"]["enable"], true);
+    let mut options = connection.options.clone();
+    options.insert("disable_signup".into(), serde_json::Value::Bool(true));
+    assert!(store.set_connection_options(&connection.id, &options).await.unwrap());
+    assert_eq!(store.database_connection().await.unwrap().options, options);
+    assert!(!store.set_connection_options("con_missing", &options).await.unwrap());
+}
+
+#[tokio::test]
+async fn previous_passwords_are_kept_newest_first_up_to_the_limit_and_go_with_the_user() {
+    let (store, _dir) = store().await;
+    store.create_user(&new_user("ada", "auth0|ada"), NOW).await.unwrap();
+    let kept = tessera_store::PASSWORD_HISTORY_KEPT;
+    for n in 0..kept + 3 {
+        let hash = format!("hash {n}");
+        store.remember_password("auth0|ada", &hash, NOW.plus(n as i64)).await.unwrap();
+    }
+    let newest = store.previous_passwords("auth0|ada", 2).await.unwrap();
+    assert_eq!(newest, [format!("hash {}", kept + 2), format!("hash {}", kept + 1)]);
+    let all = store.previous_passwords("auth0|ada", 100).await.unwrap();
+    assert_eq!(all.len(), kept);
+    assert_eq!(all.last().unwrap(), "hash 3");
+    assert!(store.delete_user("auth0|ada").await.unwrap());
+    assert!(store.previous_passwords("auth0|ada", 100).await.unwrap().is_empty());
+}

@@ -47,6 +47,7 @@ mod refresh_rotation;
 mod revocation;
 mod secrets;
 mod security_bcp;
+mod signup;
 mod token_errors;
 mod userinfo;
 mod web_message;

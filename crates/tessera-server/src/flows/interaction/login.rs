@@ -6,7 +6,7 @@ use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_core::crypto::new_secret;
 use tessera_protocol::authorize::Authentication;
 use tessera_protocol::SecretDigest;
-use tessera_store::{Login, Session};
+use tessera_store::{Login, PendingAuthorization, Session, User};
 
 use super::{client_name, csrf_of, load, load_for_post, login_view, Interaction, LoginForm};
 use crate::client_ip::Origin;
@@ -29,13 +29,17 @@ pub async fn login_page(
     let name = client_name(state, &pending.request.client_id).await?;
     // OIDC Core §3.1.2.1: login_hint prefills the identifier.
     let hint = pending.request.login_hint.clone().unwrap_or_default();
-    Ok(Interaction::Login(login_view(
-        &pending,
-        csrf_of(&pending, cookies),
-        name,
-        hint,
-        None,
-    )))
+    Ok(Interaction::Login(
+        login_view(
+            state,
+            &pending,
+            csrf_of(&pending, cookies),
+            name,
+            hint,
+            None,
+        )
+        .await?,
+    ))
 }
 
 /// `POST /u/login`: brute-force checks, then the password (argon2id, off the executor), then an
@@ -65,12 +69,14 @@ pub async fn submit_login(
                 Verdict::Allowed => (ACCOUNT_BLOCKED, 0),
             };
             let view = login_view(
+                state,
                 &pending,
                 csrf_of(&pending, cookies),
                 name,
                 form.username,
                 Some(message.into()),
-            );
+            )
+            .await?;
             return Ok(Interaction::Throttled { view, retry_after });
         }
         refused @ (Checked::Wrong | Checked::Blocked) => {
@@ -79,15 +85,31 @@ pub async fn submit_login(
             } else {
                 "Wrong username or password."
             };
-            return Ok(Interaction::LoginFailed(login_view(
-                &pending,
-                csrf_of(&pending, cookies),
-                name,
-                form.username,
-                Some(message.into()),
-            )));
+            return Ok(Interaction::LoginFailed(
+                login_view(
+                    state,
+                    &pending,
+                    csrf_of(&pending, cookies),
+                    name,
+                    form.username,
+                    Some(message.into()),
+                )
+                .await?,
+            ));
         }
     };
+    log_in(state, &mut pending, &user, &name, origin).await
+}
+
+/// Starts an SSO session for `user`, who just proved who they are during `pending` (a login or
+/// a sign-up), and goes on with the authorization.
+pub(super) async fn log_in(
+    state: &AppState,
+    pending: &mut PendingAuthorization,
+    user: &User,
+    client_name: &str,
+    origin: &Origin,
+) -> Result<Interaction, InternalError> {
     let now = state.clock.now();
     let session_cookie = new_secret()?;
     let session = Session {
@@ -109,10 +131,10 @@ pub async fn submit_login(
     pending.login = Some(login);
     let event = Event::new(EventType::SuccessLogin)
         .user(&user.user_id, &user.email)
-        .client(pending.request.client_id.as_str(), Some(&name));
+        .client(pending.request.client_id.as_str(), Some(client_name));
     state.record(event, &origin.context);
     let authenticated = Authenticated {
-        user_id: user.user_id,
+        user_id: user.user_id.clone(),
         sid: session.sid,
         auth: Authentication {
             auth_time: now,
@@ -124,7 +146,7 @@ pub async fn submit_login(
         &pending.request,
         Some(authenticated),
         false,
-        Stage::Pending(&pending),
+        Stage::Pending(pending),
         &origin.context,
         now,
     )

@@ -4,6 +4,7 @@
 
 mod consent;
 mod login;
+mod signup;
 
 use tessera_core::crypto::bound_csrf_token;
 use tessera_protocol::authorize::{Authentication, NextStep};
@@ -19,6 +20,7 @@ use crate::state::AppState;
 
 pub use consent::{consent_page, submit_consent};
 pub use login::{login_page, submit_login};
+pub use signup::{signup_page, submit_signup, SignUpView};
 
 /// What the login page shows.
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub struct LoginView {
     pub client_name: String,
     pub username: String,
     pub error: Option<String>,
+    /// The database connection takes sign-ups: the page links to the sign-up page.
+    pub can_sign_up: bool,
 }
 
 /// One line of the consent page.
@@ -61,6 +65,9 @@ pub enum Interaction {
         retry_after: i64,
     },
     Consent(ConsentView),
+    SignUp(SignUpView),
+    /// A refused sign-up: the form again, with what to fix.
+    SignUpRefused(SignUpView),
     Navigate(Outcome),
     LoggedIn {
         outcome: Outcome,
@@ -86,6 +93,16 @@ pub struct LoginForm {
     pub state: String,
     pub csrf_token: String,
     pub username: String,
+    pub password: String,
+}
+
+/// The sign-up form's fields.
+#[derive(Debug, Clone)]
+pub struct SignUpForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub email: String,
+    pub username: Option<String>,
     pub password: String,
 }
 
@@ -149,20 +166,22 @@ fn csrf_of(pending: &PendingAuthorization, cookies: &BrowserCookies) -> String {
     bound_csrf_token("interaction", &format!("{browser}:{}", pending.id))
 }
 
-fn login_view(
+async fn login_view(
+    state: &AppState,
     pending: &PendingAuthorization,
     csrf_token: String,
     client_name: String,
     username: String,
     error: Option<String>,
-) -> LoginView {
-    LoginView {
+) -> Result<LoginView, InternalError> {
+    Ok(LoginView {
         state: pending.id.clone(),
         csrf_token,
         client_name,
         username,
         error,
-    }
+        can_sign_up: !state.admin.database_options().await?.disable_signup,
+    })
 }
 
 /// Who is authenticated for this pending authorization: whoever logged in during it, or else
@@ -186,6 +205,7 @@ async fn authentication_of(
     Ok(session.map(Authenticated::from_session))
 }
 
+/// The login page, or the sign-up page when the request asked for it (`screen_hint=signup`).
 fn to_login(pending: &PendingAuthorization) -> Interaction {
     Interaction::Navigate(Outcome::Interact {
         location: interaction_location(NextStep::Login, &pending.id),

@@ -1,0 +1,106 @@
+//! The hosted sign-up page (`/u/signup`): reached from the login page's link or by Auth0's
+//! `screen_hint=signup`; a new user is created by the admin service under the connection's
+//! policy, logged in, and the authorization goes on to consent and back to the application.
+
+use tessera_admin::signup::SignUp;
+
+use super::login::log_in;
+use super::{client_name, csrf_of, load, load_for_post, to_login, Interaction, SignUpForm};
+use crate::client_ip::Origin;
+use crate::error::InternalError;
+use crate::flows::browser::BrowserCookies;
+use crate::flows::signup::{describe, sign_up, Through};
+use crate::state::AppState;
+
+/// What the sign-up page shows.
+#[derive(Debug, Clone)]
+pub struct SignUpView {
+    pub state: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub email: String,
+    /// The username field, when the connection requires one, and what was typed in it.
+    pub username: Option<String>,
+    /// The password policy, one requirement a line.
+    pub policy: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// `GET /u/signup`: the form, or the login page when sign-up is disabled.
+pub async fn signup_page(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+) -> Result<Interaction, InternalError> {
+    let pending = match load(state, id, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let options = state.admin.database_options().await?;
+    if options.disable_signup {
+        return Ok(to_login(&pending));
+    }
+    let view = SignUpView {
+        state: pending.id.clone(),
+        csrf_token: csrf_of(&pending, cookies),
+        client_name: client_name(state, &pending.request.client_id).await?,
+        email: pending.request.login_hint.clone().unwrap_or_default(),
+        username: options.requires_username.then(String::new),
+        policy: policy_lines(&options.passwords),
+        error: None,
+    };
+    Ok(Interaction::SignUp(view))
+}
+
+/// `POST /u/signup`: the user created and logged in, or the form again with what to fix.
+pub async fn submit_signup(
+    state: &AppState,
+    form: SignUpForm,
+    cookies: &BrowserCookies,
+    origin: &Origin,
+) -> Result<Interaction, InternalError> {
+    let mut pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let name = client_name(state, &pending.request.client_id).await?;
+    let through = Through {
+        client_id: pending.request.client_id.as_str(),
+        client_name: &name,
+    };
+    let request = SignUp {
+        email: form.email.clone(),
+        password: form.password,
+        username: form.username.clone(),
+        ..SignUp::default()
+    };
+    let user = match sign_up(state, request, through, &origin.context).await? {
+        Ok(user) => user,
+        Err(refusal) => {
+            let options = state.admin.database_options().await?;
+            let view = SignUpView {
+                state: pending.id.clone(),
+                csrf_token: csrf_of(&pending, cookies),
+                client_name: name,
+                email: form.email,
+                username: options
+                    .requires_username
+                    .then(|| form.username.unwrap_or_default()),
+                policy: policy_lines(&options.passwords),
+                error: Some(describe(&refusal)),
+            };
+            return Ok(Interaction::SignUpRefused(view));
+        }
+    };
+    log_in(state, &mut pending, &user, &name, origin).await
+}
+
+/// The policy's requirements as the page lists them: each rule, with its sub-items indented.
+fn policy_lines(rules: &tessera_protocol::password_policy::PasswordRules) -> Vec<String> {
+    let mut lines = Vec::new();
+    for rule in rules.explain() {
+        lines.push(rule.text());
+        lines.extend(rule.items.iter().map(|item| format!("– {}", item.text())));
+    }
+    lines
+}
