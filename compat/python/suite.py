@@ -257,7 +257,8 @@ def database_signup():
     assert created["email"] == email and created["email_verified"] is False and created["_id"], created
     assert created["user_metadata"] == {"plan": "free"}, created
     tokens = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).login(
-        username=email, password="Seven lanterns over the bay", realm="Username-Password-Authentication", audience=API
+        username=email, password="Seven lanterns over the bay", realm="Username-Password-Authentication",
+        audience=API, scope="openid profile email",
     )
     assert claims(tokens["id_token"])["sub"] == f"auth0|{created['_id']}", claims(tokens["id_token"])
     expect_error(

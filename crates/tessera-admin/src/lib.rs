@@ -9,6 +9,7 @@ pub mod action_bindings;
 pub mod actions;
 pub mod administrators;
 pub mod bootstrap;
+pub mod branding;
 pub mod client_grants;
 pub mod clients;
 pub mod connections;

@@ -6,7 +6,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 9] = [
+pub const RESOURCES: [&str; 10] = [
     "clients",
     "connections",
     "resource_servers",
@@ -16,6 +16,7 @@ pub const RESOURCES: [&str; 9] = [
     "signing_keys",
     "roles",
     "actions",
+    "branding",
 ];
 
 /// Auth0's scopes for who holds a role (there is no `update:role_members`).

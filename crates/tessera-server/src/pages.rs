@@ -91,7 +91,8 @@ struct ErrorPage<'a> {
 
 /// The `Content-Security-Policy` of hosted pages. `form-action` is left out on purpose: after
 /// a form post Tessera redirects to the client, which browsers would check against it.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+/// The branding's style sheet is `'self'`; its logo, favicon and font may be any `https` URL.
+const CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src https:; base-uri 'none'; frame-ancestors 'none'";
 
 /// Adds the hosted-page security headers.
 pub fn secure(mut response: Response) -> Response {

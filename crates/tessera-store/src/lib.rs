@@ -95,6 +95,15 @@ pub trait ApiStore {
     async fn delete_api(&self, identifier: &str) -> StoreResult<bool>;
 }
 
+/// Tenant-wide settings, a JSON object each, by name.
+#[async_trait]
+pub trait TenantSettingsStore {
+    /// The setting `name`, or `None` when it was never set.
+    async fn tenant_setting(&self, name: &str) -> StoreResult<Option<JsonObject>>;
+    /// Replaces the setting `name`.
+    async fn set_tenant_setting(&self, name: &str, value: &JsonObject) -> StoreResult<()>;
+}
+
 /// The previous passwords kept per user: Auth0's largest `password_history.size`, so that
 /// raising the size takes effect on what was kept already.
 pub const PASSWORD_HISTORY_KEPT: usize = 24;
@@ -616,6 +625,7 @@ pub trait Store:
     + LoginAttemptStore
     + AuditLogStore
     + JobStore
+    + TenantSettingsStore
     + RoleStore
     + ActionStore
     + Housekeeping
@@ -643,6 +653,7 @@ impl<T> Store for T where
         + LoginAttemptStore
         + AuditLogStore
         + JobStore
+        + TenantSettingsStore
         + RoleStore
         + ActionStore
         + Housekeeping

@@ -6,6 +6,7 @@
 
 mod actions;
 mod auth;
+mod branding;
 mod client_grants;
 mod clients;
 mod connections;
@@ -69,6 +70,10 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::POST, "/api/v2/clients/{id}/rotate-secret", |m| {
         on(m, clients::rotate_secret)
+    }),
+    route(Method::GET, "/api/v2/branding", |m| on(m, branding::get)),
+    route(Method::PATCH, "/api/v2/branding", |m| {
+        on(m, branding::update)
     }),
     route(Method::GET, "/api/v2/connections", |m| {
         on(m, connections::list)

@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per endpoint. Handlers parse, call one flow, and render.
 
 mod authorize;
+mod branding;
 mod consent;
 mod cors;
 mod deadline;
@@ -46,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
         .route("/u/signup", get(signup::show).post(signup::submit))
+        .route("/u/branding.css", get(branding::style))
+        .route("/u/favicon", get(branding::favicon))
         .route(
             "/dbconnections/signup",
             post(signup::dbconnections).options(cors::client_preflight),

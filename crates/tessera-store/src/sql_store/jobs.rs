@@ -2,7 +2,10 @@
 
 use super::users::bind_user;
 use super::*;
-use crate::{Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore};
+use crate::{
+    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
+    TenantSettingsStore,
+};
 
 fn job_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Job> {
     let kind: String = row.try_get("kind")?;
@@ -366,5 +369,29 @@ impl JobStore for Backend {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl TenantSettingsStore for Backend {
+    async fn tenant_setting(&self, name: &str) -> StoreResult<Option<crate::JsonObject>> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM tenant_settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.readers())
+                .await?;
+        value.as_deref().map(crate::rows::from_json).transpose()
+    }
+
+    async fn set_tenant_setting(&self, name: &str, value: &crate::JsonObject) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO tenant_settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(crate::rows::to_json(value)?)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 }

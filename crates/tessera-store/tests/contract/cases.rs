@@ -1949,3 +1949,16 @@ async fn previous_passwords_are_kept_newest_first_up_to_the_limit_and_go_with_th
     assert!(store.delete_user("auth0|ada").await.unwrap());
     assert!(store.previous_passwords("auth0|ada", 100).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_tenant_setting_is_absent_until_set_and_then_replaced() {
+    let (store, _dir) = store().await;
+    assert_eq!(store.tenant_setting("branding").await.unwrap(), None);
+    let first = serde_json::json!({ "logo_url": "https://example.com/a.png" });
+    let second = serde_json::json!({ "colors": { "primary": "#112233" } });
+    for value in [&first, &second] {
+        let object = value.as_object().unwrap();
+        store.set_tenant_setting("branding", object).await.unwrap();
+        assert_eq!(store.tenant_setting("branding").await.unwrap().as_ref(), Some(object));
+    }
+}

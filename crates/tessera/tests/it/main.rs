@@ -18,6 +18,7 @@ mod actions;
 mod audit_log;
 mod authorize_errors;
 mod binary;
+mod branding;
 mod brute_force;
 mod client_credentials;
 mod code_reuse;
