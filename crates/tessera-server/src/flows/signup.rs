@@ -1,13 +1,38 @@
 //! Sign-up to the database connection, shared by the hosted sign-up page and Auth0's
-//! `POST /dbconnections/signup`: the admin service decides, this records the outcome in the
-//! audit log (`ss`, `fs`).
+//! `POST /dbconnections/signup`: at most [`SIGNUPS_PER_WINDOW`] attempts per IP in a window,
+//! then the admin service decides, and the outcome goes to the audit log (`ss`, `fs`).
 
 use tessera_admin::signup::{SignUp, SignUpRefusal};
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_store::User;
 
+use crate::client_ip::ClientIp;
 use crate::error::InternalError;
 use crate::state::AppState;
+
+/// Auth0's suspicious IP throttling lets an IP make 50 sign-up attempts, a new one every
+/// 1.2 s; here, 50 in each minute's window, every attempt counted (each costs a password hash
+/// and may write a user).
+pub const SIGNUPS_PER_WINDOW: u32 = 50;
+const WINDOW_SECONDS: i64 = 60;
+
+/// What a throttled person reads.
+pub const SIGNUP_THROTTLED: &str = "Too many sign-up attempts from your network. Try again later.";
+
+/// The counter of an IP's sign-up attempts, apart from its failed logins in the same table.
+fn signup_key(ip: ClientIp) -> String {
+    format!("signup {}", ip.key())
+}
+
+/// A sign-up's outcome, or the throttle that kept it from being tried.
+pub enum Attempt {
+    Created(Box<User>),
+    Refused(SignUpRefusal),
+    /// Too many attempts from this IP; try again after this many seconds.
+    Throttled {
+        retry_after: i64,
+    },
+}
 
 /// The application a person signs up through.
 pub struct Through<'a> {
@@ -20,7 +45,19 @@ pub async fn sign_up(
     sign_up: SignUp,
     through: Through<'_>,
     request: &RequestContext,
-) -> Result<Result<User, SignUpRefusal>, InternalError> {
+) -> Result<Attempt, InternalError> {
+    let now = state.clock.now();
+    let key = signup_key(ClientIp(request.ip));
+    let window_start = now.plus(-WINDOW_SECONDS);
+    if state.store.ip_failures(&key, window_start).await? >= SIGNUPS_PER_WINDOW {
+        return Ok(Attempt::Throttled {
+            retry_after: WINDOW_SECONDS,
+        });
+    }
+    state
+        .store
+        .record_ip_failure(&key, now, window_start)
+        .await?;
     let email = sign_up.email.clone();
     let outcome = state.admin.sign_up(sign_up).await?;
     let event = match &outcome {
@@ -33,7 +70,10 @@ pub async fn sign_up(
         event.client(through.client_id, Some(through.client_name)),
         request,
     );
-    Ok(outcome)
+    Ok(match outcome {
+        Ok(user) => Attempt::Created(Box::new(user)),
+        Err(refusal) => Attempt::Refused(refusal),
+    })
 }
 
 /// A refusal in the words a person reads on the sign-up page (and the log's description).

@@ -18,7 +18,7 @@ use tessera_store::{JsonObject, User};
 
 use crate::client_ip::Origin;
 use crate::flows::interaction::{self, SignUpForm};
-use crate::flows::signup::{describe, sign_up, Through};
+use crate::flows::signup::{describe, sign_up, Attempt, Through, SIGNUP_THROTTLED};
 use crate::routes::web;
 use crate::state::AppState;
 
@@ -184,8 +184,17 @@ pub async fn dbconnections(
         client_name: &client.name,
     };
     match sign_up(&state, request, through, &origin.context).await {
-        Ok(Ok(user)) => (StatusCode::OK, Json(signed_up(&user))).into_response(),
-        Ok(Err(refusal)) => refused(&refusal),
+        Ok(Attempt::Created(user)) => (StatusCode::OK, Json(signed_up(&user))).into_response(),
+        Ok(Attempt::Refused(refusal)) => refused(&refusal),
+        Ok(Attempt::Throttled { retry_after }) => {
+            let body =
+                json!({ "error": "too_many_attempts", "error_description": SIGNUP_THROTTLED });
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            response
+        }
         Err(error) => error.into_response(),
     }
 }

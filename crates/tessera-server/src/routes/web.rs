@@ -154,6 +154,13 @@ pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
         Interaction::Consent(view) => pages::consent(&view),
         Interaction::SignUp(view) => pages::sign_up(&view, StatusCode::OK),
         Interaction::SignUpRefused(view) => pages::sign_up(&view, StatusCode::BAD_REQUEST),
+        Interaction::SignUpThrottled { view, retry_after } => {
+            let mut response = pages::sign_up(&view, StatusCode::TOO_MANY_REQUESTS);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response
+        }
         Interaction::Navigate(outcome) => navigate(settings, outcome),
         Interaction::LoggedIn {
             outcome,

@@ -375,3 +375,42 @@ async fn connection_options_are_validated_and_password_history_refuses_a_reused_
         "PasswordStrengthError: Password is too weak"
     );
 }
+
+#[tokio::test]
+async fn sign_ups_from_one_ip_are_throttled_after_fifty_a_minute_on_the_api_and_the_page() {
+    let server = TestServer::start().await;
+    for n in 0..50 {
+        let refused = signup_api(
+            &server,
+            signup_body(&format!("not an email {n}"), NEW_PASSWORD),
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "attempt {n}");
+    }
+    let throttled = signup_api(&server, signup_body("fine@example.com", NEW_PASSWORD)).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&throttled, "retry-after").as_deref(), Some("60"));
+    let body: Value = throttled.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_attempts");
+
+    let browser = Browser::new();
+    let authorize = server.authorize_url(&[("screen_hint", "signup")]);
+    let base = reqwest::Url::parse(&authorize).unwrap();
+    let (page, url) = browser.follow(browser.get(&authorize).await, &base).await;
+    let html = page.text().await.unwrap();
+    let on_page = submit_signup(&browser, &url, &html, "fine@example.com", NEW_PASSWORD).await;
+    assert_eq!(on_page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(on_page
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many sign-up attempts"));
+
+    server.clock.advance(61);
+    let created = signup_api(&server, signup_body("fine@example.com", NEW_PASSWORD)).await;
+    assert_eq!(
+        created.status(),
+        StatusCode::OK,
+        "a new window takes sign-ups again"
+    );
+}

@@ -68,6 +68,11 @@ pub enum Interaction {
     SignUp(SignUpView),
     /// A refused sign-up: the form again, with what to fix.
     SignUpRefused(SignUpView),
+    /// Too many sign-up attempts from this IP: the form again, and when to retry.
+    SignUpThrottled {
+        view: SignUpView,
+        retry_after: i64,
+    },
     Navigate(Outcome),
     LoggedIn {
         outcome: Outcome,

@@ -9,7 +9,7 @@ use super::{client_name, csrf_of, load, load_for_post, to_login, Interaction, Si
 use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::browser::BrowserCookies;
-use crate::flows::signup::{describe, sign_up, Through};
+use crate::flows::signup::{describe, sign_up, Attempt, Through, SIGNUP_THROTTLED};
 use crate::state::AppState;
 
 /// What the sign-up page shows.
@@ -74,25 +74,27 @@ pub async fn submit_signup(
         username: form.username.clone(),
         ..SignUp::default()
     };
-    let user = match sign_up(state, request, through, &origin.context).await? {
-        Ok(user) => user,
-        Err(refusal) => {
-            let options = state.admin.database_options().await?;
-            let view = SignUpView {
-                state: pending.id.clone(),
-                csrf_token: csrf_of(&pending, cookies),
-                client_name: name,
-                email: form.email,
-                username: options
-                    .requires_username
-                    .then(|| form.username.unwrap_or_default()),
-                policy: policy_lines(&options.passwords),
-                error: Some(describe(&refusal)),
-            };
-            return Ok(Interaction::SignUpRefused(view));
-        }
+    let (error, retry_after) = match sign_up(state, request, through, &origin.context).await? {
+        Attempt::Created(user) => return log_in(state, &mut pending, &user, &name, origin).await,
+        Attempt::Refused(refusal) => (describe(&refusal), None),
+        Attempt::Throttled { retry_after } => (SIGNUP_THROTTLED.to_owned(), Some(retry_after)),
     };
-    log_in(state, &mut pending, &user, &name, origin).await
+    let options = state.admin.database_options().await?;
+    let view = SignUpView {
+        state: pending.id.clone(),
+        csrf_token: csrf_of(&pending, cookies),
+        client_name: name,
+        email: form.email,
+        username: options
+            .requires_username
+            .then(|| form.username.unwrap_or_default()),
+        policy: policy_lines(&options.passwords),
+        error: Some(error),
+    };
+    Ok(match retry_after {
+        Some(retry_after) => Interaction::SignUpThrottled { view, retry_after },
+        None => Interaction::SignUpRefused(view),
+    })
 }
 
 /// The policy's requirements as the page lists them: each rule, with its sub-items indented.
