@@ -258,3 +258,21 @@ check('auth0 ManagementClient.logs.getAll', async () => {
   assert.ok(logs.length > 0, 'the audit log has events');
   assert.ok(logs.every((event) => event.log_id && event.type && event.date));
 });
+
+check('auth0 ManagementClient.tickets.changePassword / tickets.verifyEmail / branding.updateSettings', async () => {
+  const email = `node-ticket-${Date.now()}@example.com`;
+  const connection = 'Username-Password-Authentication';
+  const { data: user } = await management.users.create({ connection, email, password: 'Initial harbour passphrase 1' });
+  const { data: reset } = await management.tickets.changePassword({ user_id: user.user_id, result_url: 'https://app.example.com/done' });
+  const link = new URL(reset.ticket);
+  assert.equal(link.pathname, '/u/reset-password');
+  const page = await fetch(link);
+  assert.equal(page.status, 200);
+  const { data: verify } = await management.tickets.verifyEmail({ user_id: user.user_id });
+  assert.equal((await fetch(verify.ticket)).status, 200);
+  const { data: verified } = await management.users.get({ id: user.user_id });
+  assert.equal(verified.email_verified, true);
+  const { data: branding } = await management.branding.updateSettings({ colors: { page_background: '#101820' } });
+  assert.equal(branding.colors.page_background, '#101820');
+  await management.users.delete({ id: user.user_id });
+});

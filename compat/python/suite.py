@@ -270,6 +270,43 @@ def database_signup():
     )
 
 
+@check("Auth0.tickets.create_pswd_change (the link changes the password once), create_email_verification")
+def user_tickets():
+    auth0 = management()
+    email = f"ticket-{secrets.token_hex(4)}@compat.example"
+    user = auth0.users.create({"connection": "Username-Password-Authentication", "email": email,
+                               "password": "Initial harbour passphrase 1"})
+    link = auth0.tickets.create_pswd_change({"user_id": user["user_id"], "result_url": "https://app.example.com/done"})["ticket"]
+    assert requests.get(link).status_code == 200
+    secret = urllib.parse.parse_qs(urllib.parse.urlparse(link).query)["ticket"][0]
+    form = {"ticket": secret, "password": "Changed harbour passphrase 2"}
+    done = requests.post(link.split("?")[0], data=form, allow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith("https://app.example.com/done?success=true"), done.headers
+    assert requests.post(link.split("?")[0], data=form, allow_redirects=False).status_code == 400, "used once"
+    tokens = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET).login(
+        username=email, password="Changed harbour passphrase 2", realm="Username-Password-Authentication", audience=API
+    )
+    assert tokens["access_token"], tokens
+    verify = auth0.tickets.create_email_verification({"user_id": user["user_id"]})["ticket"]
+    assert requests.get(verify).status_code == 200
+    assert auth0.users.get(user["user_id"])["email_verified"] is True
+
+
+@check("Auth0.branding.update/get, Auth0.connections.update(options)")
+def branding_and_connection_options():
+    auth0 = management()
+    auth0.branding.update({"colors": {"primary": "#0059d6"}, "logo_url": "https://cdn.example.com/logo.png"})
+    branding = auth0.branding.get()
+    assert branding["colors"]["primary"] == "#0059d6" and branding["logo_url"].endswith("logo.png"), branding
+    connection = auth0.connections.all(strategy="auth0")[0]
+    options = dict(connection["options"], password_history={"enable": True, "size": 3})
+    updated = auth0.connections.update(connection["id"], {"options": options})
+    assert updated["options"]["password_history"] == {"enable": True, "size": 3}, updated
+    restored = auth0.connections.update(connection["id"], {"options": connection["options"]})
+    assert restored["options"] == connection["options"], restored
+
+
 @check("GetToken.authorization_code_pkce")
 def authorization_code_pkce():
     verifier = secrets.token_urlsafe(48)

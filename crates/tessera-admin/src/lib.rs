@@ -25,6 +25,7 @@ pub mod roles;
 pub mod scopes;
 mod service;
 pub mod signup;
+pub mod tickets;
 pub mod user_blocks;
 pub mod user_export;
 pub mod user_import;

@@ -6,7 +6,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 10] = [
+pub const RESOURCES: [&str; 11] = [
     "clients",
     "connections",
     "resource_servers",
@@ -17,6 +17,7 @@ pub const RESOURCES: [&str; 10] = [
     "roles",
     "actions",
     "branding",
+    "user_tickets",
 ];
 
 /// Auth0's scopes for who holds a role (there is no `update:role_members`).

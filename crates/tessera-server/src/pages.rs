@@ -29,6 +29,15 @@ struct SignUpPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "reset_password.html")]
+struct ResetPasswordPage<'a> {
+    ticket: &'a str,
+    email: &'a str,
+    policy: &'a [String],
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
     client_name: &'a str,
@@ -170,6 +179,24 @@ pub fn activate(typed: &str, error: Option<&str>) -> Response {
         StatusCode::OK
     };
     page(status, ActivatePage { typed, error }.render())
+}
+
+/// The form that takes a new password for a password-change ticket.
+pub fn reset_password(
+    status: StatusCode,
+    ticket: &str,
+    email: &str,
+    policy: &[String],
+    error: Option<&str>,
+) -> Response {
+    let html = ResetPasswordPage {
+        ticket,
+        email,
+        policy,
+        error,
+    }
+    .render();
+    page(status, html)
 }
 
 /// A page that only says something (a device connected or not).

@@ -95,6 +95,66 @@ pub trait ApiStore {
     async fn delete_api(&self, identifier: &str) -> StoreResult<bool>;
 }
 
+/// What a user ticket lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketKind {
+    /// Choose a new password (`/api/v2/tickets/password-change`).
+    PasswordChange,
+    /// Confirm the email address (`/api/v2/tickets/email-verification`).
+    EmailVerification,
+}
+
+impl TicketKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::PasswordChange => "password_change",
+            TicketKind::EmailVerification => "email_verification",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TicketKind> {
+        [TicketKind::PasswordChange, TicketKind::EmailVerification]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A single-use link for one user, kept by the digest of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTicket {
+    pub kind: TicketKind,
+    pub user_id: String,
+    /// Where the person is sent once the ticket is used.
+    pub result_url: Option<String>,
+    /// A password change also marks the email verified (the link reached the mailbox).
+    pub mark_email_verified: bool,
+    pub expires_at: Timestamp,
+}
+
+/// User tickets.
+#[async_trait]
+pub trait UserTicketStore {
+    async fn create_user_ticket(
+        &self,
+        digest: &SecretDigest,
+        ticket: &UserTicket,
+    ) -> StoreResult<()>;
+    /// The ticket of `kind` with this digest, unused and unexpired at `now`, left in place.
+    async fn user_ticket(
+        &self,
+        digest: &SecretDigest,
+        kind: TicketKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<UserTicket>>;
+    /// Takes the ticket: at most one caller gets it, and only before it expires.
+    async fn take_user_ticket(
+        &self,
+        digest: &SecretDigest,
+        kind: TicketKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<UserTicket>>;
+}
+
 /// Tenant-wide settings, a JSON object each, by name.
 #[async_trait]
 pub trait TenantSettingsStore {
@@ -168,6 +228,8 @@ pub trait SessionStore {
     async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>>;
     /// Ends the session with this digest (logout); returns it if it existed.
     async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>>;
+    /// Ends every session of `user_id` (after a password change); returns how many.
+    async fn end_sessions_of(&self, user_id: &str) -> StoreResult<u64>;
 }
 
 /// Authorizations waiting for the user to log in or consent.
@@ -573,10 +635,11 @@ pub enum Expiring {
     PushedRequests,
     DeviceAuthorizations,
     DpopProofs,
+    UserTickets,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 10] = [
+    pub const ALL: [Expiring; 11] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
@@ -587,6 +650,7 @@ impl Expiring {
         Expiring::PushedRequests,
         Expiring::DeviceAuthorizations,
         Expiring::DpopProofs,
+        Expiring::UserTickets,
     ];
 
     /// The table its rows are in.
@@ -601,6 +665,7 @@ impl Expiring {
             Expiring::PushedRequests => "pushed_authorization_requests",
             Expiring::DeviceAuthorizations => "device_authorizations",
             Expiring::DpopProofs => "dpop_proofs",
+            Expiring::UserTickets => "user_tickets",
         }
     }
 }
@@ -626,6 +691,7 @@ pub trait Store:
     + AuditLogStore
     + JobStore
     + TenantSettingsStore
+    + UserTicketStore
     + RoleStore
     + ActionStore
     + Housekeeping
@@ -654,6 +720,7 @@ impl<T> Store for T where
         + AuditLogStore
         + JobStore
         + TenantSettingsStore
+        + UserTicketStore
         + RoleStore
         + ActionStore
         + Housekeeping

@@ -4,6 +4,7 @@
 
 use tessera_admin::signup::{SignUp, SignUpRefusal};
 use tessera_core::audit::{Event, EventType, RequestContext};
+use tessera_protocol::password_policy::PasswordRejection;
 use tessera_store::User;
 
 use crate::client_ip::ClientIp;
@@ -76,6 +77,20 @@ pub async fn sign_up(
     })
 }
 
+/// A refused password in the words a person reads: the reason, and the rules it breaks.
+pub fn describe_password(rejection: &PasswordRejection) -> String {
+    let unmet: Vec<String> = rejection
+        .explain()
+        .iter()
+        .filter(|rule| rule.verified == Some(false))
+        .map(|rule| rule.text())
+        .collect();
+    match unmet.is_empty() {
+        true => rejection.to_string(),
+        false => format!("{} It must be: {}.", rejection, unmet.join("; ")),
+    }
+}
+
 /// A refusal in the words a person reads on the sign-up page (and the log's description).
 pub fn describe(refusal: &SignUpRefusal) -> String {
     match refusal {
@@ -84,22 +99,21 @@ pub fn describe(refusal: &SignUpRefusal) -> String {
         SignUpRefusal::UsernameRequired => "Choose a username.".to_owned(),
         SignUpRefusal::InvalidUsername(why) => format!("This username is not allowed: {why}."),
         SignUpRefusal::InvalidMetadata(why) => why.clone(),
-        SignUpRefusal::Password(rejection) => {
-            let unmet: Vec<String> = rejection
-                .explain()
-                .iter()
-                .filter(|rule| rule.verified == Some(false))
-                .map(|rule| rule.text())
-                .collect();
-            match unmet.is_empty() {
-                true => rejection.to_string(),
-                false => format!("{} It must be: {}.", rejection, unmet.join("; ")),
-            }
-        }
+        SignUpRefusal::Password(rejection) => describe_password(rejection),
         SignUpRefusal::Taken => {
             "We could not sign you up with these details. If you have an account already, log \
              in instead."
                 .to_owned()
         }
     }
+}
+
+/// The policy's requirements as the page lists them: each rule, with its sub-items indented.
+pub fn policy_lines(rules: &tessera_protocol::password_policy::PasswordRules) -> Vec<String> {
+    let mut lines = Vec::new();
+    for rule in rules.explain() {
+        lines.push(rule.text());
+        lines.extend(rule.items.iter().map(|item| format!("– {}", item.text())));
+    }
+    lines
 }

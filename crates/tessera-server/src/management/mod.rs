@@ -20,6 +20,7 @@ mod payload;
 mod resource_servers;
 pub mod responses;
 mod roles;
+mod tickets;
 mod user_blocks;
 mod users;
 
@@ -72,6 +73,12 @@ pub const ROUTES: &[Route] = &[
         on(m, clients::rotate_secret)
     }),
     route(Method::GET, "/api/v2/branding", |m| on(m, branding::get)),
+    route(Method::POST, "/api/v2/tickets/password-change", |m| {
+        on(m, tickets::password_change)
+    }),
+    route(Method::POST, "/api/v2/tickets/email-verification", |m| {
+        on(m, tickets::email_verification)
+    }),
     route(Method::PATCH, "/api/v2/branding", |m| {
         on(m, branding::update)
     }),

@@ -14,7 +14,7 @@ use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
     actions, branding, client_grants, clients, connections, grants, jobs, keys, logs,
-    resource_servers, roles, user_blocks, users,
+    resource_servers, roles, tickets, user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -56,7 +56,7 @@ impl Modify for BearerScheme {
         document,
         clients::list, clients::create, clients::get, clients::update, clients::delete,
         clients::rotate_secret,
-        branding::get, branding::update, connections::list, connections::get, connections::update,
+        branding::get, branding::update, tickets::password_change, tickets::email_verification, connections::list, connections::get, connections::update,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,
@@ -84,6 +84,7 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     tags(
         (name = "clients", description = "Applications"),
+        (name = "tickets", description = "Single-use links to change a password or verify an email"),
         (name = "branding", description = "The hosted pages' logo, colours, favicon and font"),
         (name = "connections", description = "Where users log in from: the database connection"),
         (name = "resource-servers", description = "APIs"),

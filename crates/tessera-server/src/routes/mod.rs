@@ -15,6 +15,7 @@ mod logout;
 mod par;
 mod revoke;
 mod signup;
+mod tickets;
 pub(crate) mod token;
 mod userinfo;
 pub(crate) mod web;
@@ -47,6 +48,11 @@ pub fn router(state: AppState) -> Router {
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
         .route("/u/signup", get(signup::show).post(signup::submit))
+        .route(
+            "/u/reset-password",
+            get(tickets::reset_page).post(tickets::reset_submit),
+        )
+        .route("/u/email-verification", get(tickets::verify_email))
         .route("/u/branding.css", get(branding::style))
         .route("/u/favicon", get(branding::favicon))
         .route(

@@ -1,6 +1,7 @@
 //! SSO sessions, authorizations pending login or consent, and consents.
 
 use super::*;
+use crate::{TicketKind, UserTicket, UserTicketStore};
 
 #[async_trait]
 impl SessionStore for Backend {
@@ -31,6 +32,14 @@ impl SessionStore for Backend {
             .fetch_optional(self.readers())
             .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn end_sessions_of(&self, user_id: &str) -> StoreResult<u64> {
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(ended.rows_affected())
     }
 
     async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>> {
@@ -199,5 +208,74 @@ impl PushedRequestStore for Backend {
         };
         // An expired one is gone too: it could never be used again.
         Ok((now < pushed.expires_at).then_some(pushed))
+    }
+}
+
+fn user_ticket_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<UserTicket> {
+    let kind: String = row.try_get("kind")?;
+    Ok(UserTicket {
+        kind: TicketKind::parse(&kind).ok_or_else(|| corrupt(format!("ticket kind {kind}")))?,
+        user_id: row.try_get("user_id")?,
+        result_url: row.try_get("result_url")?,
+        mark_email_verified: row.try_get("mark_email_verified")?,
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
+#[async_trait]
+impl UserTicketStore for Backend {
+    async fn create_user_ticket(
+        &self,
+        digest: &SecretDigest,
+        ticket: &UserTicket,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO user_tickets (digest, kind, user_id, result_url, mark_email_verified,
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(ticket.kind.as_str())
+        .bind(&ticket.user_id)
+        .bind(&ticket.result_url)
+        .bind(ticket.mark_email_verified)
+        .bind(ticket.expires_at.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn user_ticket(
+        &self,
+        digest: &SecretDigest,
+        kind: TicketKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<UserTicket>> {
+        let row = sqlx::query(
+            "SELECT * FROM user_tickets WHERE digest = $1 AND kind = $2 AND expires_at > $3",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(kind.as_str())
+        .bind(now.0)
+        .fetch_optional(self.readers())
+        .await?;
+        row.as_ref().map(user_ticket_of).transpose()
+    }
+
+    async fn take_user_ticket(
+        &self,
+        digest: &SecretDigest,
+        kind: TicketKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<UserTicket>> {
+        let row = sqlx::query(
+            "DELETE FROM user_tickets WHERE digest = $1 AND kind = $2 AND expires_at > $3
+             RETURNING *",
+        )
+        .bind(digest.as_bytes().as_slice())
+        .bind(kind.as_str())
+        .bind(now.0)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(user_ticket_of).transpose()
     }
 }

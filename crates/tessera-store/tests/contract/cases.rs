@@ -1962,3 +1962,33 @@ async fn a_tenant_setting_is_absent_until_set_and_then_replaced() {
         assert_eq!(store.tenant_setting("branding").await.unwrap().as_ref(), Some(object));
     }
 }
+
+#[tokio::test]
+async fn a_user_ticket_is_taken_once_of_its_kind_and_never_after_it_expires() {
+    use tessera_store::{TicketKind, UserTicket};
+    let (store, _dir) = store().await;
+    store.create_user(&new_user("tia", "auth0|tia"), NOW).await.unwrap();
+    let ticket = UserTicket {
+        kind: TicketKind::PasswordChange,
+        user_id: "auth0|tia".into(),
+        result_url: Some("https://app.example.com/done".into()),
+        mark_email_verified: true,
+        expires_at: NOW.plus(600),
+    };
+    let digest = SecretDigest::of("ticket secret");
+    store.create_user_ticket(&digest, &ticket).await.unwrap();
+    let other_kind = TicketKind::EmailVerification;
+    assert_eq!(store.user_ticket(&digest, other_kind, NOW).await.unwrap(), None);
+    assert_eq!(store.user_ticket(&digest, ticket.kind, NOW.plus(600)).await.unwrap(), None);
+    assert_eq!(store.user_ticket(&digest, ticket.kind, NOW).await.unwrap().as_ref(), Some(&ticket));
+    assert_eq!(store.take_user_ticket(&digest, ticket.kind, NOW).await.unwrap(), Some(ticket.clone()));
+    assert_eq!(store.take_user_ticket(&digest, ticket.kind, NOW).await.unwrap(), None);
+
+    let expired = SecretDigest::of("expired");
+    store.create_user_ticket(&expired, &ticket).await.unwrap();
+    assert_eq!(store.take_user_ticket(&expired, ticket.kind, NOW.plus(601)).await.unwrap(), None);
+    let kept = SecretDigest::of("kept");
+    store.create_user_ticket(&kept, &ticket).await.unwrap();
+    assert!(store.delete_user("auth0|tia").await.unwrap());
+    assert_eq!(store.user_ticket(&kept, ticket.kind, NOW).await.unwrap(), None);
+}

@@ -12,6 +12,7 @@
 mod support;
 
 mod skip_consent;
+mod tickets;
 
 mod access_revocation;
 mod actions;

@@ -9,7 +9,7 @@ use super::{client_name, csrf_of, load, load_for_post, to_login, Interaction, Si
 use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::browser::BrowserCookies;
-use crate::flows::signup::{describe, sign_up, Attempt, Through, SIGNUP_THROTTLED};
+use crate::flows::signup::{describe, policy_lines, sign_up, Attempt, Through, SIGNUP_THROTTLED};
 use crate::state::AppState;
 
 /// What the sign-up page shows.
@@ -95,14 +95,4 @@ pub async fn submit_signup(
         Some(retry_after) => Interaction::SignUpThrottled { view, retry_after },
         None => Interaction::SignUpRefused(view),
     })
-}
-
-/// The policy's requirements as the page lists them: each rule, with its sub-items indented.
-fn policy_lines(rules: &tessera_protocol::password_policy::PasswordRules) -> Vec<String> {
-    let mut lines = Vec::new();
-    for rule in rules.explain() {
-        lines.push(rule.text());
-        lines.extend(rule.items.iter().map(|item| format!("– {}", item.text())));
-    }
-    lines
 }
