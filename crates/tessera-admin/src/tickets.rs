@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::new_secret;
 use tessera_protocol::password_policy::PasswordRejection;
-use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::SecretDigest;
 use tessera_store::{TicketKind, User as StoredUser, UserTicket};
 
@@ -202,11 +201,7 @@ impl Admin {
         self.store().update_user(&user, now).await?;
         self.remember_password(&user).await?;
         self.store().end_sessions_of(&user.user_id).await?;
-        self.store()
-            .revoke_refresh_tokens_of(&user.user_id, None, now)
-            .await?;
-        self.revoke_access(AccessRevocation::user(&user.user_id, now))
-            .await?;
+        self.revoke_tokens_of(&user.user_id, now).await?;
         self.changed();
         Ok(PasswordChanged::Changed {
             result_url: ticket.result_url,

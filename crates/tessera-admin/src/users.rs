@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
 use tessera_protocol::revocation::AccessRevocation;
+use tessera_protocol::Timestamp;
 use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
 
 use crate::error::{AdminError, AdminResult, Missing};
@@ -432,14 +433,20 @@ impl Admin {
         }
         if user.blocked {
             // A blocked user keeps no way back in: their refresh and access tokens stop working.
-            self.store()
-                .revoke_refresh_tokens_of(&user.user_id, None, now)
-                .await?;
-            self.revoke_access(AccessRevocation::user(&user.user_id, now))
-                .await?;
+            self.revoke_tokens_of(&user.user_id, now).await?;
         }
         self.changed();
         Ok(User::of(&self.stored_user(id).await?))
+    }
+
+    /// Revokes every refresh token of `user_id` and refuses their access tokens issued until
+    /// `now`.
+    pub(crate) async fn revoke_tokens_of(&self, user_id: &str, now: Timestamp) -> AdminResult<()> {
+        self.store()
+            .revoke_refresh_tokens_of(user_id, None, now)
+            .await?;
+        self.revoke_access(AccessRevocation::user(user_id, now))
+            .await
     }
 
     /// Deletes a user with their sessions, consents and refresh tokens; their access tokens
