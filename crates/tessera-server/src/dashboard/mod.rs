@@ -10,6 +10,7 @@ mod keys;
 mod logs;
 mod roles;
 mod session;
+mod universal_login;
 mod user_access;
 mod user_roles;
 mod users;
@@ -147,6 +148,15 @@ pub fn router() -> Router<AppState> {
             get(actions::show).post(actions::update),
         )
         .route("/dashboard/keys", get(keys::list))
+        .route("/dashboard/universal-login", get(universal_login::show))
+        .route(
+            "/dashboard/universal-login/branding",
+            post(universal_login::update_branding),
+        )
+        .route(
+            "/dashboard/universal-login/signup",
+            post(universal_login::update_signup),
+        )
         .route("/dashboard/keys/rotate", post(keys::rotate))
         .route("/dashboard/keys/revoke", post(keys::revoke))
         .route("/dashboard/logs", get(logs::list))

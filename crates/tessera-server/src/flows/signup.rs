@@ -108,12 +108,19 @@ pub fn describe(refusal: &SignUpRefusal) -> String {
     }
 }
 
-/// The policy's requirements as the page lists them: each rule, with its sub-items indented.
+/// The policy's requirements as the page lists them: each strength rule with its sub-items
+/// indented, then the dictionary and personal-data rules when they are on.
 pub fn policy_lines(rules: &tessera_protocol::password_policy::PasswordRules) -> Vec<String> {
     let mut lines = Vec::new();
     for rule in rules.explain() {
         lines.push(rule.text());
         lines.extend(rule.items.iter().map(|item| format!("– {}", item.text())));
+    }
+    if rules.password_dictionary.enable {
+        lines.push("Not one of the most common passwords".to_owned());
+    }
+    if rules.password_no_personal_info.enable {
+        lines.push("Not based on your name, username or email".to_owned());
     }
     lines
 }

@@ -937,3 +937,88 @@ async fn an_apis_settings_set_and_clear_its_dpop_sender_constraining() {
     let (_, html) = admin.page(&api).await;
     assert!(html.contains("<option value=\"none\" selected>"), "{html}");
 }
+
+#[tokio::test]
+async fn universal_login_branding_and_sign_up_settings_are_changed_from_the_dashboard() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (status, html) = admin.page("/dashboard/universal-login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"id="signup" name="signup" checked"#),
+        "{html}"
+    );
+    assert!(html.contains("<option selected>low</option>"), "{html}");
+
+    let saved = admin
+        .post(
+            "/dashboard/universal-login/branding",
+            &[
+                ("primary", "#123456"),
+                ("logo_url", "https://cdn.example.com/logo.png"),
+                ("page_background", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let css = admin
+        .browser
+        .get(&server.url("/u/branding.css"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        css.contains("--accent: #123456") && css.contains("logo.png") && !css.contains("--bg"),
+        "{css}"
+    );
+    let refused = admin
+        .post(
+            "/dashboard/universal-login/branding",
+            &[("primary", "blue")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("colors.primary"));
+
+    let saved = admin
+        .post(
+            "/dashboard/universal-login/signup",
+            &[("password_policy", "good"), ("min_length", "12")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let (_, html) = admin.page("/dashboard/universal-login").await;
+    assert!(
+        html.contains(r#"id="signup" name="signup">"#),
+        "sign-up now off: {html}"
+    );
+    assert!(
+        html.contains("<option selected>good</option>") && html.contains(r#"value="12""#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"name="dictionary" checked"#), "{html}");
+    let signup = admin
+        .browser
+        .client
+        .post(server.url("/dbconnections/signup"))
+        .json(&serde_json::json!({ "client_id": "myclientapp", "connection": "Username-Password-Authentication", "email": "new@example.com", "password": "Long enough Passw0rd!" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::BAD_REQUEST, "sign-up is off");
+
+    let viewer_password = create_admin(&server, "viewer", AdminRole::ReadOnly).await;
+    let viewer = Admin::sign_in(&server, "viewer", &viewer_password).await;
+    let (status, html) = viewer.page("/dashboard/universal-login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("save-branding"), "{html}");
+    let refused = viewer
+        .post(
+            "/dashboard/universal-login/signup",
+            &[("signup", "on"), ("password_policy", "none")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
