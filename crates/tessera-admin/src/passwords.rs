@@ -2,7 +2,7 @@
 //! and history checked, then hashed and remembered. Every way a password is set goes through
 //! here — sign-up, the Management API, a reset.
 
-use tessera_protocol::password_policy::{PasswordRejection, PersonalInfo};
+use tessera_protocol::password_policy::{PasswordRejection, PasswordRules, PersonalInfo};
 use tessera_store::{JsonObject, User as StoredUser};
 
 use crate::connections::DatabaseOptions;
@@ -59,14 +59,14 @@ impl Admin {
             .map_err(|e| AdminError::Internal(format!("stored connection options: {e}")))
     }
 
-    /// `password` checked against the connection's policy and `owner`'s previous passwords:
-    /// its argon2id hash, or why it is refused.
+    /// `password` checked against the connection's policy `rules` and `owner`'s previous
+    /// passwords: its argon2id hash, or why it is refused.
     pub async fn new_password_hash(
         &self,
+        rules: &PasswordRules,
         owner: Owner<'_>,
         password: String,
     ) -> AdminResult<Result<String, PasswordRejection>> {
-        let rules = self.database_options().await?.passwords;
         if let Err(rejection) = rules.check(&password, &owner.personal_info()) {
             return Ok(Err(rejection));
         }
@@ -93,7 +93,8 @@ impl Admin {
         owner: Owner<'_>,
         password: String,
     ) -> AdminResult<String> {
-        self.new_password_hash(owner, password)
+        let rules = self.database_options().await?.passwords;
+        self.new_password_hash(&rules, owner, password)
             .await?
             .map_err(|rejection| AdminError::InvalidBody(rejection.management_message()))
     }

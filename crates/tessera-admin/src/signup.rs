@@ -5,6 +5,7 @@
 use tessera_protocol::password_policy::PasswordRejection;
 use tessera_store::{JsonObject, NewUser, StoreError, User as StoredUser, UserProfile};
 
+use crate::connections::DatabaseOptions;
 use crate::error::AdminResult;
 use crate::passwords::Owner;
 use crate::service::Admin;
@@ -62,9 +63,13 @@ fn check_username(username: &str) -> Result<(), String> {
 }
 
 impl Admin {
-    /// Creates the user `sign_up` describes, or says why not.
-    pub async fn sign_up(&self, sign_up: SignUp) -> AdminResult<Result<StoredUser, SignUpRefusal>> {
-        let options = self.database_options().await?;
+    /// Creates the user `sign_up` describes under the connection's `options` (read once by
+    /// the caller, who may show them again), or says why not.
+    pub async fn sign_up(
+        &self,
+        options: &DatabaseOptions,
+        sign_up: SignUp,
+    ) -> AdminResult<Result<StoredUser, SignUpRefusal>> {
         if options.disable_signup {
             return Ok(Err(SignUpRefusal::Disabled));
         }
@@ -94,7 +99,11 @@ impl Admin {
             user_metadata: Some(&sign_up.user_metadata),
             ..Owner::default()
         };
-        let password_hash = match self.new_password_hash(owner, sign_up.password).await? {
+        let rules = &options.passwords;
+        let password_hash = match self
+            .new_password_hash(rules, owner, sign_up.password)
+            .await?
+        {
             Ok(hash) => hash,
             Err(rejection) => return Ok(Err(SignUpRefusal::Password(rejection))),
         };

@@ -184,7 +184,11 @@ impl Admin {
         let Some(mut user) = self.password_ticket_user(secret).await? else {
             return Ok(PasswordChanged::Gone);
         };
-        let hash = match self.new_password_hash(Owner::of(&user), password).await? {
+        let rules = self.database_options().await?.passwords;
+        let hash = match self
+            .new_password_hash(&rules, Owner::of(&user), password)
+            .await?
+        {
             Ok(hash) => hash,
             Err(rejection) => return Ok(PasswordChanged::Refused(rejection)),
         };

@@ -2,6 +2,7 @@
 //! `POST /dbconnections/signup`: at most [`SIGNUPS_PER_WINDOW`] attempts per IP in a window,
 //! then the admin service decides, and the outcome goes to the audit log (`ss`, `fs`).
 
+use tessera_admin::connections::DatabaseOptions;
 use tessera_admin::signup::{SignUp, SignUpRefusal};
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_protocol::password_policy::PasswordRejection;
@@ -43,6 +44,7 @@ pub struct Through<'a> {
 
 pub async fn sign_up(
     state: &AppState,
+    options: &DatabaseOptions,
     sign_up: SignUp,
     through: Through<'_>,
     request: &RequestContext,
@@ -60,7 +62,7 @@ pub async fn sign_up(
         .record_ip_failure(&key, now, window_start)
         .await?;
     let email = sign_up.email.clone();
-    let outcome = state.admin.sign_up(sign_up).await?;
+    let outcome = state.admin.sign_up(options, sign_up).await?;
     let event = match &outcome {
         Ok(user) => Event::new(EventType::SuccessSignup).user(&user.user_id, &user.email),
         Err(refusal) => Event::new(EventType::FailedSignup)

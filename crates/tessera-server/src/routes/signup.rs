@@ -183,7 +183,11 @@ pub async fn dbconnections(
         client_id: &client_id,
         client_name: &client.name,
     };
-    match sign_up(&state, request, through, &origin.context).await {
+    let options = match state.admin.database_options().await {
+        Ok(options) => options,
+        Err(error) => return crate::error::InternalError::from(error).into_response(),
+    };
+    match sign_up(&state, &options, request, through, &origin.context).await {
         Ok(Attempt::Created(user)) => (StatusCode::OK, Json(signed_up(&user))).into_response(),
         Ok(Attempt::Refused(refusal)) => refused(&refusal),
         Ok(Attempt::Throttled { retry_after }) => {

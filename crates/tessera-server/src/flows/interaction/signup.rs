@@ -2,7 +2,9 @@
 //! `screen_hint=signup`; a new user is created by the admin service under the connection's
 //! policy, logged in, and the authorization goes on to consent and back to the application.
 
+use tessera_admin::connections::DatabaseOptions;
 use tessera_admin::signup::SignUp;
+use tessera_store::PendingAuthorization;
 
 use super::login::log_in;
 use super::{client_name, csrf_of, load, load_for_post, to_login, Interaction, SignUpForm};
@@ -40,16 +42,40 @@ pub async fn signup_page(
     if options.disable_signup {
         return Ok(to_login(&pending));
     }
-    let view = SignUpView {
-        state: pending.id.clone(),
-        csrf_token: csrf_of(&pending, cookies),
-        client_name: client_name(state, &pending.request.client_id).await?,
+    let typed = Typed {
         email: pending.request.login_hint.clone().unwrap_or_default(),
-        username: options.requires_username.then(String::new),
-        policy: policy_lines(&options.passwords),
-        error: None,
+        username: None,
     };
+    let name = client_name(state, &pending.request.client_id).await?;
+    let view = sign_up_view(&pending, cookies, name, &options, typed, None);
     Ok(Interaction::SignUp(view))
+}
+
+/// What the person typed, shown again.
+struct Typed {
+    email: String,
+    username: Option<String>,
+}
+
+fn sign_up_view(
+    pending: &PendingAuthorization,
+    cookies: &BrowserCookies,
+    client_name: String,
+    options: &DatabaseOptions,
+    typed: Typed,
+    error: Option<String>,
+) -> SignUpView {
+    SignUpView {
+        state: pending.id.clone(),
+        csrf_token: csrf_of(pending, cookies),
+        client_name,
+        email: typed.email,
+        username: options
+            .requires_username
+            .then(|| typed.username.unwrap_or_default()),
+        policy: policy_lines(&options.passwords),
+        error,
+    }
 }
 
 /// `POST /u/signup`: the user created and logged in, or the form again with what to fix.
@@ -74,23 +100,18 @@ pub async fn submit_signup(
         username: form.username.clone(),
         ..SignUp::default()
     };
-    let (error, retry_after) = match sign_up(state, request, through, &origin.context).await? {
+    let options = state.admin.database_options().await?;
+    let attempt = sign_up(state, &options, request, through, &origin.context).await?;
+    let (error, retry_after) = match attempt {
         Attempt::Created(user) => return log_in(state, &mut pending, &user, &name, origin).await,
         Attempt::Refused(refusal) => (describe(&refusal), None),
         Attempt::Throttled { retry_after } => (SIGNUP_THROTTLED.to_owned(), Some(retry_after)),
     };
-    let options = state.admin.database_options().await?;
-    let view = SignUpView {
-        state: pending.id.clone(),
-        csrf_token: csrf_of(&pending, cookies),
-        client_name: name,
+    let typed = Typed {
         email: form.email,
-        username: options
-            .requires_username
-            .then(|| form.username.unwrap_or_default()),
-        policy: policy_lines(&options.passwords),
-        error: Some(error),
+        username: form.username,
     };
+    let view = sign_up_view(&pending, cookies, name, &options, typed, Some(error));
     Ok(match retry_after {
         Some(retry_after) => Interaction::SignUpThrottled { view, retry_after },
         None => Interaction::SignUpRefused(view),
