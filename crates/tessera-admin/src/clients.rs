@@ -286,7 +286,7 @@ impl Admin {
         Ok(Client::of(&self.registered_client(id).await?))
     }
 
-    async fn registered_client(&self, id: &str) -> AdminResult<RegisteredClient> {
+    pub(crate) async fn registered_client(&self, id: &str) -> AdminResult<RegisteredClient> {
         self.store()
             .client(&ClientId(id.to_owned()))
             .await?

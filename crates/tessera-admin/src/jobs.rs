@@ -134,7 +134,12 @@ impl Admin {
     }
 
     /// A job of `kind` that has done nothing yet.
-    fn new_job(&self, kind: JobKind, status: JobStatus, connection_id: String) -> AdminResult<Job> {
+    pub(crate) fn new_job(
+        &self,
+        kind: JobKind,
+        status: JobStatus,
+        connection_id: String,
+    ) -> AdminResult<Job> {
         let now = self.now();
         Ok(Job {
             id: format!("job_{}", random_alphanumeric(16)?),
@@ -293,7 +298,7 @@ impl Admin {
                 serde_json::from_str::<ExportSettings>(&job.settings)
                     .map_err(|e| AdminError::Internal(e.to_string()))?,
             ),
-            JobKind::UsersImport => None,
+            JobKind::UsersImport | JobKind::VerificationEmail => None,
         };
         let location = match (&job.file_key, job.status) {
             (Some(key), JobStatus::Completed) => {
@@ -369,7 +374,11 @@ impl Admin {
                 return;
             }
         };
-        for job in jobs {
+        // A verification-email job has nothing to run: the mail queue completes it.
+        let runnable = jobs
+            .into_iter()
+            .filter(|job| job.kind != JobKind::VerificationEmail);
+        for job in runnable {
             let now = self.now();
             match self.store().claim_job(&job.id, now, now.plus(LEASE)).await {
                 Ok(true) => {}
@@ -383,6 +392,7 @@ impl Admin {
             let ran = match job.kind {
                 JobKind::UsersImport => self.run_import(job.clone()).await,
                 JobKind::UsersExport => self.run_export(&job).await,
+                JobKind::VerificationEmail => Ok(()),
             };
             if let Err(error) = ran {
                 // The store failed (not the file): the lease lapses and a node resumes it.

@@ -13,6 +13,7 @@ pub mod branding;
 pub mod client_grants;
 pub mod clients;
 pub mod connections;
+pub mod email;
 mod error;
 pub mod grants;
 pub mod jobs;

@@ -6,7 +6,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 11] = [
+pub const RESOURCES: [&str; 13] = [
     "clients",
     "connections",
     "resource_servers",
@@ -18,6 +18,8 @@ pub const RESOURCES: [&str; 11] = [
     "actions",
     "branding",
     "user_tickets",
+    "email_provider",
+    "email_templates",
 ];
 
 /// Auth0's scopes for who holds a role (there is no `update:role_members`).

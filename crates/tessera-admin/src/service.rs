@@ -105,6 +105,8 @@ pub struct AdminParts {
     pub sealer: Sealer,
     pub audit: Audit,
     pub brute_force: BruteForce,
+    /// Where mail goes and what it counts.
+    pub email: crate::email::EmailSetup,
     pub live: Option<Live>,
 }
 

@@ -23,6 +23,8 @@ pub struct SignUp {
     pub nickname: Option<String>,
     pub picture: Option<String>,
     pub user_metadata: JsonObject,
+    /// The application signed up to (named in the verification mail).
+    pub application: Option<crate::email::Application>,
 }
 
 /// Why a sign-up was refused; nothing was written.
@@ -73,6 +75,7 @@ impl Admin {
         if options.disable_signup {
             return Ok(Err(SignUpRefusal::Disabled));
         }
+        let application = sign_up.application;
         let email = sign_up.email.trim().to_lowercase();
         if !is_email(&email) {
             return Ok(Err(SignUpRefusal::InvalidEmail));
@@ -130,6 +133,10 @@ impl Admin {
         };
         self.remember_password(&user).await?;
         self.changed();
+        // The account exists whatever happens to its mail; an administrator can send another.
+        if let Err(error) = self.mail_new_user(&user, application.as_ref()).await {
+            tracing::warn!(%error, user = %user.user_id, "the verification mail of a sign-up could not be queued");
+        }
         Ok(Ok(user))
     }
 }

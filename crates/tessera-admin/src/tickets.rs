@@ -93,7 +93,7 @@ fn checked_result_url(url: Option<String>) -> AdminResult<Option<String>> {
 }
 
 impl Admin {
-    async fn issue_ticket(&self, ticket: UserTicket, page: &str) -> AdminResult<Ticket> {
+    pub(crate) async fn issue_ticket(&self, ticket: UserTicket, page: &str) -> AdminResult<Ticket> {
         let secret = new_secret()?;
         self.store()
             .create_user_ticket(&SecretDigest::of(&secret), &ticket)
@@ -225,9 +225,13 @@ impl Admin {
             return Ok(None);
         };
         if let Some(mut user) = self.store().user(&ticket.user_id).await? {
+            let newly_verified = !user.email_verified;
             user.email_verified = true;
             self.store().update_user(&user, now).await?;
             self.changed();
+            if newly_verified {
+                self.mail_welcome(&user, None).await?;
+            }
         }
         Ok(Some(ticket.result_url))
     }

@@ -56,6 +56,7 @@ async fn fixture() -> Fixture {
             ip_max_failures: 100,
             ip_window: 3600,
         },
+        email: tessera_admin::email::EmailSetup::unconfigured(),
         live: None,
     });
     Fixture {

@@ -56,6 +56,8 @@ pub async fn serve(
     let metrics = Arc::clone(&state.metrics).spawn_upkeep();
     // User imports run on whichever node claims them; one left by a stopped node resumes here.
     let jobs = state.admin.spawn_job_runner();
+    // Mails queued here are sent at once, those queued elsewhere or due for a retry soon after.
+    let postman = state.admin.spawn_postman();
     // An idle server keeps no hashing memory: the buffers of start-up hashing (seeded users,
     // the first administrator) go now, those of logins once logins stop.
     state.passwords.release_idle(true);
@@ -70,6 +72,7 @@ pub async fn serve(
     refresh.abort();
     purge.abort();
     jobs.abort();
+    postman.abort();
     metrics.abort();
     hashing_memory.abort();
 }

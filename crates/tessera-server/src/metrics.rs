@@ -15,6 +15,7 @@ use axum::http::Method;
 use axum::response::Response;
 use metrics::{Counter, Histogram, Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use tessera_admin::email::EmailCounters;
 use tessera_core::audit::{AuditCounters, EventType};
 use tessera_protocol::GrantType;
 use tower::{Layer, Service};
@@ -29,6 +30,7 @@ const AUDIT_DROPPED: &str = "tessera_audit_events_dropped_total";
 const AUDIT_EVENTS: &str = "tessera_audit_events_total";
 const PURGED: &str = "tessera_housekeeping_purged_total";
 const LOG_EVENTS_CAPPED: &str = "tessera_audit_events_capped_total";
+const EMAILS: &str = "tessera_emails_total";
 
 /// Latency buckets, seconds: a token request takes well under a millisecond, a login the
 /// password hash's tens of milliseconds.
@@ -63,6 +65,7 @@ pub struct Metrics {
     refresh_reuse: Counter,
     code_replays: Counter,
     audit: AuditCounters,
+    email: EmailCounters,
     log_events_capped: Counter,
     /// Requests answered, for pacing background work by the load (one relaxed add each).
     served: AtomicU64,
@@ -109,6 +112,12 @@ impl Metrics {
                 dropped: counter(AUDIT_DROPPED, &[]),
             },
             log_events_capped: counter(LOG_EVENTS_CAPPED, &[]),
+            email: EmailCounters {
+                sent: counter(EMAILS, &[("outcome", "sent")]),
+                retried: counter(EMAILS, &[("outcome", "retry")]),
+                failed: counter(EMAILS, &[("outcome", "failed")]),
+                outboxed: counter(EMAILS, &[("outcome", "outbox")]),
+            },
             served: AtomicU64::new(0),
             recorder,
             handle,
@@ -151,6 +160,11 @@ impl Metrics {
     /// The counters the audit log counts its events with.
     pub fn audit_counters(&self) -> AuditCounters {
         self.audit.clone()
+    }
+
+    /// The counters the postman counts mails with.
+    pub fn email_counters(&self) -> EmailCounters {
+        self.email.clone()
     }
 
     /// Housekeeping deleted `rows` from `what` (a table).
@@ -225,6 +239,10 @@ fn describe(recorder: &PrometheusRecorder) {
             "Audit events by type, every one, whether the log stores it or not",
         ),
         (PURGED, "Rows deleted by housekeeping, by table"),
+        (
+            EMAILS,
+            "Mail delivery attempts by outcome: sent, retry (failed, tried again later), failed (given up), outbox (no provider)",
+        ),
         (
             LOG_EVENTS_CAPPED,
             "Audit log events deleted before their retention ended, to hold log_max_events",

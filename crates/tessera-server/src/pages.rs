@@ -9,7 +9,9 @@ use tessera_protocol::WebOrigin;
 
 use crate::error::InternalError;
 use crate::flows::authorize::ClientResponse;
-use crate::flows::interaction::{ConsentView, LoginView, ScopeLine, SignUpView};
+use crate::flows::interaction::{
+    ConsentView, ForgotPasswordView, LoginView, ScopeLine, SignUpView,
+};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -26,6 +28,12 @@ struct LoginPage<'a> {
 #[template(path = "signup.html")]
 struct SignUpPage<'a> {
     view: &'a SignUpView,
+}
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPasswordPage<'a> {
+    view: &'a ForgotPasswordView,
 }
 
 #[derive(Template)]
@@ -145,6 +153,10 @@ pub fn login(view: &LoginView, status: StatusCode) -> Response {
 
 pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
     page(status, SignUpPage { view }.render())
+}
+
+pub fn forgot_password(view: &ForgotPasswordView, status: StatusCode) -> Response {
+    page(status, ForgotPasswordPage { view }.render())
 }
 
 pub fn consent(view: &ConsentView) -> Response {

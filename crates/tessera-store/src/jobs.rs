@@ -22,6 +22,8 @@ pub struct Connection {
 pub enum JobKind {
     UsersImport,
     UsersExport,
+    /// `POST /api/v2/jobs/verification-email`: completed once its mail is sent.
+    VerificationEmail,
 }
 
 impl JobKind {
@@ -30,13 +32,18 @@ impl JobKind {
         match self {
             JobKind::UsersImport => "users_import",
             JobKind::UsersExport => "users_export",
+            JobKind::VerificationEmail => "verification_email",
         }
     }
 
     pub fn parse(text: &str) -> Option<JobKind> {
-        [JobKind::UsersImport, JobKind::UsersExport]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            JobKind::UsersImport,
+            JobKind::UsersExport,
+            JobKind::VerificationEmail,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 

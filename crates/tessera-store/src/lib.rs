@@ -2,6 +2,7 @@
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
 mod actions;
+mod emails;
 mod error;
 mod jobs;
 mod postgres;
@@ -24,6 +25,7 @@ pub use actions::{
     Action, ActionBinding, ActionCode, ActionDeletion, ActionSecret, ActionStore, ActionVersion,
     DeployedAction, SecretOpener,
 };
+pub use emails::{Email, EmailStatus, EmailStore};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{
     Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
@@ -636,10 +638,11 @@ pub enum Expiring {
     DeviceAuthorizations,
     DpopProofs,
     UserTickets,
+    Emails,
 }
 
 impl Expiring {
-    pub const ALL: [Expiring; 11] = [
+    pub const ALL: [Expiring; 12] = [
         Expiring::AuthorizationCodes,
         Expiring::Sessions,
         Expiring::PendingAuthorizations,
@@ -651,6 +654,7 @@ impl Expiring {
         Expiring::DeviceAuthorizations,
         Expiring::DpopProofs,
         Expiring::UserTickets,
+        Expiring::Emails,
     ];
 
     /// The table its rows are in.
@@ -666,6 +670,7 @@ impl Expiring {
             Expiring::DeviceAuthorizations => "device_authorizations",
             Expiring::DpopProofs => "dpop_proofs",
             Expiring::UserTickets => "user_tickets",
+            Expiring::Emails => "emails",
         }
     }
 }
@@ -692,6 +697,7 @@ pub trait Store:
     + JobStore
     + TenantSettingsStore
     + UserTicketStore
+    + EmailStore
     + RoleStore
     + ActionStore
     + Housekeeping
@@ -721,6 +727,7 @@ impl<T> Store for T where
         + JobStore
         + TenantSettingsStore
         + UserTicketStore
+        + EmailStore
         + RoleStore
         + ActionStore
         + Housekeeping

@@ -78,6 +78,11 @@ pub struct Config {
     pub client_grants: Vec<ClientGrantConfig>,
     /// The Management API's client; without it one is created at the first start.
     pub management: Option<ManagementConfig>,
+    /// `[email]`: the SMTP server mails go through, unless the Management API sets one;
+    /// without either they are kept in the development outbox.
+    pub email: Option<EmailConfig>,
+    /// How often a node looks for mails due (queued elsewhere, or to retry), seconds.
+    pub email_poll_interval: u64,
     /// Serve Prometheus metrics at `GET /metrics` (unauthenticated: keep it off the public
     /// network, or set false).
     pub metrics: bool,
@@ -150,6 +155,8 @@ impl Default for Config {
             users: Vec::new(),
             client_grants: Vec::new(),
             management: None,
+            email: None,
+            email_poll_interval: 5,
             metrics: true,
             trust_forwarded_for: false,
             dpop_require_nonce: false,
@@ -369,6 +376,35 @@ impl fmt::Debug for ManagementConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagementConfig")
             .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[email]`: an SMTP server. Port 465 speaks TLS, other ports must offer STARTTLS; a server
+/// on this machine (`localhost`, `127.0.0.1`) may be plain.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    pub smtp_pass: Option<String>,
+    /// The sender of mails whose template names none, e.g. `Example <login@example.com>`.
+    pub from: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+impl fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_user", &self.smtp_user)
+            .field("from", &self.from)
             .finish_non_exhaustive()
     }
 }

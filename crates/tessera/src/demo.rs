@@ -104,13 +104,24 @@ pub fn demo_config(dir: &Path, issuer: &str, app_url: &str, client_secret: Strin
 impl Demo {
     /// Prepares all three on `listeners`, with Tessera's data in `dir` (created if missing).
     pub async fn prepare(dir: &Path, listeners: DemoListeners) -> Result<Demo, ServeError> {
+        Demo::prepare_with(dir, listeners, |_| {}).await
+    }
+
+    /// As [`Demo::prepare`], with Tessera's configuration changed by `adjust` (e.g. an SMTP
+    /// server for its mails).
+    pub async fn prepare_with(
+        dir: &Path,
+        listeners: DemoListeners,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Result<Demo, ServeError> {
         std::fs::create_dir_all(dir)?;
         let issuer = format!("http://{}/", listeners.auth.local_addr()?);
         let api_url = format!("http://{}/", listeners.api.local_addr()?);
         let app_url = format!("http://{}/", listeners.app.local_addr()?);
         // A fresh secret each run: it is upserted into the store and handed to the app.
         let client_secret = new_client_secret(32)?;
-        let config = demo_config(dir, &issuer, &app_url, client_secret.clone());
+        let mut config = demo_config(dir, &issuer, &app_url, client_secret.clone());
+        adjust(&mut config);
         let tessera = Tessera::with_listener(listeners.auth, &config, Clock::system()).await?;
         let api = tessera_example_api::router(Validator::new(
             issuer.clone(),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tessera_admin::bootstrap::{self, ConfiguredClient, NewCredentials};
+use tessera_admin::email::{EmailCounters, EmailSetup, SmtpProvider};
 use tessera_admin::{Admin, AdminError, AdminParts, Live};
 use tessera_core::audit::Audit;
 use tessera_core::brute_force::BruteForce;
@@ -90,6 +91,22 @@ pub fn brute_force(config: &Config) -> BruteForce {
         ip_max_failures: config.ip_throttle_max_failures,
         ip_window: config.ip_throttle_window,
     }
+}
+
+/// How mail is set up: the configuration file's SMTP server, counted with `counters`.
+pub fn email_setup(config: &Config, counters: EmailCounters) -> EmailSetup {
+    let configured = config.email.as_ref().map(|email| SmtpProvider {
+        host: email.smtp_host.clone(),
+        port: email.smtp_port,
+        user: email.smtp_user.clone(),
+        pass: email.smtp_pass.clone(),
+        from: email.from.clone(),
+    });
+    EmailSetup::new(
+        configured,
+        counters,
+        Duration::from_secs(config.email_poll_interval.max(1)),
+    )
 }
 
 /// Makes the store hold what the configuration declares and the Management API with its
@@ -170,6 +187,7 @@ pub async fn build_state(
         sealer: keys.sealer().clone(),
         audit: audit.clone(),
         brute_force: settings.brute_force,
+        email: email_setup(config, metrics.email_counters()),
         live: Some(Live {
             catalog: catalog.clone(),
             keys: Arc::clone(&keys),

@@ -168,12 +168,19 @@ async fn log_in(client: &Client, password: &str) {
 }
 
 async fn start_demo(dir: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    start_demo_with(dir, |_| {}).await
+}
+
+async fn start_demo_with(
+    dir: &std::path::Path,
+    adjust: impl FnOnce(&mut tessera::config::Config),
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listeners = DemoListeners {
         auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
         api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
         app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
     };
-    let demo = Demo::prepare(dir, listeners).await.unwrap();
+    let demo = Demo::prepare_with(dir, listeners, adjust).await.unwrap();
     let app_url = demo.app_url.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(demo.serve(async {
@@ -311,6 +318,102 @@ async fn a_person_signs_up_in_headless_chromium() {
     click(&client, "button[value=allow]").await;
     let greeting = text_of(&client, "#greeting").await;
     assert_eq!(greeting, "Hello, grace@example.com");
+    client.close().await.unwrap();
+}
+
+/// Mail in a real browser: a person signs up, opens the verification link from the mail a
+/// real SMTP server (aiosmtpd) received, logs in, uses "Forgot password?", follows the mailed
+/// link, chooses a new password and logs in with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chromium() {
+    const EMAIL: &str = "lin@example.com";
+    const FIRST: &str = "Quiet harbour 42 lanterns";
+    const SECOND: &str = "Amber kestrel 9 over the dunes";
+    let sink = support::smtp::SmtpSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let (host, port) = (sink.host().to_owned(), sink.port());
+    let (app_url, _stop) = start_demo_with(data.path(), move |config| {
+        config.email = Some(tessera::config::EmailConfig {
+            smtp_host: host,
+            smtp_port: port,
+            smtp_user: None,
+            smtp_pass: None,
+            from: "Tessera demo <login@tessera.test>".to_owned(),
+        });
+        config.email_poll_interval = 1;
+    })
+    .await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+
+    // Sign up.
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    click(&client, "#signup-link").await;
+    fill(&client, "input#email", EMAIL).await;
+    fill(&client, "input#password", FIRST).await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "button[value=allow]").await;
+    assert_eq!(
+        text_of(&client, "#greeting").await,
+        format!("Hello, {EMAIL}")
+    );
+
+    // The verification mail, opened in the browser.
+    let mail = sink.wait_for(EMAIL, "Verify your email").await;
+    client
+        .goto(&support::smtp::link_in(&mail, "/u/email-verification"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Email verified");
+    screenshot(&client, "11-email-verified").await;
+
+    // A new browser session: log in with the password chosen at sign-up.
+    client.delete_all_cookies().await.unwrap();
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    fill(&client, "input#username", EMAIL).await;
+    fill(&client, "input#password", FIRST).await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(
+        text_of(&client, "#greeting").await,
+        format!("Hello, {EMAIL}")
+    );
+
+    // Forgot password?
+    client.delete_all_cookies().await.unwrap();
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    click(&client, "#forgot-password-link").await;
+    fill(&client, "input#email", EMAIL).await;
+    screenshot(&client, "12-forgot-password").await;
+    click(&client, "button[type=submit]").await;
+    assert!(text_of(&client, "#reset-requested").await.contains(EMAIL));
+    let mail = sink.wait_for(EMAIL, "Reset your password").await;
+    client
+        .goto(&support::smtp::link_in(&mail, "/u/reset-password"))
+        .await
+        .unwrap();
+    fill(&client, "input#password", SECOND).await;
+    screenshot(&client, "13-reset-password").await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(text_of(&client, "h1").await, "Password changed");
+
+    // The old password no longer works; the new one does.
+    client.delete_all_cookies().await.unwrap();
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    fill(&client, "input#username", EMAIL).await;
+    fill(&client, "input#password", FIRST).await;
+    click(&client, "button[type=submit]").await;
+    assert!(text_of(&client, "#login-error").await.contains("Wrong"));
+    fill(&client, "input#password", SECOND).await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(
+        text_of(&client, "#greeting").await,
+        format!("Hello, {EMAIL}")
+    );
     client.close().await.unwrap();
 }
 

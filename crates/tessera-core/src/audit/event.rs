@@ -63,11 +63,13 @@ pub enum EventType {
     SuccessSignup,
     /// `fs`: a sign-up was refused (a weak password, a taken email, sign-up disabled).
     FailedSignup,
+    /// `scpr`: a password reset mail was asked for (whether or not the address has an account).
+    ChangePasswordRequest,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 21] = [
+    pub const ALL: [EventType; 22] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -89,6 +91,7 @@ impl EventType {
         EventType::DeviceNotConfirmed,
         EventType::SuccessSignup,
         EventType::FailedSignup,
+        EventType::ChangePasswordRequest,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -115,6 +118,7 @@ impl EventType {
             EventType::DeviceNotConfirmed => "fdecc",
             EventType::SuccessSignup => "ss",
             EventType::FailedSignup => "fs",
+            EventType::ChangePasswordRequest => "scpr",
         }
     }
 
@@ -146,6 +150,7 @@ impl EventType {
             EventType::DeviceNotConfirmed => "User did not confirm device",
             EventType::SuccessSignup => "Successful signup",
             EventType::FailedSignup => "Failed signup",
+            EventType::ChangePasswordRequest => "Success Change Password Request",
         }
     }
 

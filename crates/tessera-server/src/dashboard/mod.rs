@@ -5,6 +5,7 @@
 mod actions;
 mod apis;
 mod apps;
+mod emails;
 mod jobs;
 mod keys;
 mod logs;
@@ -149,6 +150,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/dashboard/keys", get(keys::list))
         .route("/dashboard/universal-login", get(universal_login::show))
+        .route("/dashboard/emails", get(emails::show))
         .route(
             "/dashboard/universal-login/branding",
             post(universal_login::update_branding),

@@ -27,6 +27,7 @@ pub mod mint;
 pub mod own_tokens;
 pub mod par;
 pub mod password;
+pub mod password_reset;
 pub mod rbac;
 pub mod refresh;
 pub mod revocation;

@@ -3,6 +3,7 @@
 //! then the admin service decides, and the outcome goes to the audit log (`ss`, `fs`).
 
 use tessera_admin::connections::DatabaseOptions;
+use tessera_admin::email::Application;
 use tessera_admin::signup::{SignUp, SignUpRefusal};
 use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_protocol::password_policy::PasswordRejection;
@@ -62,6 +63,13 @@ pub async fn sign_up(
         .record_ip_failure(&key, now, window_start)
         .await?;
     let email = sign_up.email.clone();
+    let sign_up = SignUp {
+        application: Some(Application {
+            client_id: through.client_id.to_owned(),
+            name: through.client_name.to_owned(),
+        }),
+        ..sign_up
+    };
     let outcome = state.admin.sign_up(options, sign_up).await?;
     let event = match &outcome {
         Ok(user) => Event::new(EventType::SuccessSignup).user(&user.user_id, &user.email),

@@ -8,6 +8,7 @@ use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use tessera_admin::email::VerificationEmailJobBody;
 use tessera_admin::jobs::{ImportRequest, JobErrorView, JobView, UsersImportForm, FILE_PIECE};
 use tessera_admin::user_export::ExportRequest;
 use tessera_admin::{Admin, Caller};
@@ -205,6 +206,25 @@ pub async fn users_export(
     Payload(request): Payload<ExportRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let job = state.admin.start_users_export(&caller, request).await?;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v2/jobs/verification-email",
+    operation_id = "post_verification_email",
+    summary = "Send a user the email verification mail (a job, completed once it is sent)",
+    tag = "jobs",
+    request_body = VerificationEmailJobBody,
+    responses((status = 201, description = "The job, pending", body = JobView), (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
+    security(("bearer" = ["update:users"])),
+)]
+pub async fn verification_email(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Payload(body): Payload<VerificationEmailJobBody>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let job = state.admin.verification_email_job(&caller, body).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
 

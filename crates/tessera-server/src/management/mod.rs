@@ -10,6 +10,7 @@ mod branding;
 mod client_grants;
 mod clients;
 mod connections;
+mod emails;
 mod error;
 mod grants;
 pub(crate) mod jobs;
@@ -82,6 +83,32 @@ pub const ROUTES: &[Route] = &[
     route(Method::PATCH, "/api/v2/branding", |m| {
         on(m, branding::update)
     }),
+    route(Method::GET, "/api/v2/emails/provider", |m| {
+        on(m, emails::get_provider)
+    }),
+    route(Method::POST, "/api/v2/emails/provider", |m| {
+        on(m, emails::create_provider)
+    }),
+    route(Method::PATCH, "/api/v2/emails/provider", |m| {
+        on(m, emails::update_provider)
+    }),
+    route(Method::DELETE, "/api/v2/emails/provider", |m| {
+        on(m, emails::delete_provider)
+    }),
+    route(Method::POST, "/api/v2/email-templates", |m| {
+        on(m, emails::create_template)
+    }),
+    route(Method::GET, "/api/v2/email-templates/{templateName}", |m| {
+        on(m, emails::get_template)
+    }),
+    route(Method::PUT, "/api/v2/email-templates/{templateName}", |m| {
+        on(m, emails::replace_template)
+    }),
+    route(
+        Method::PATCH,
+        "/api/v2/email-templates/{templateName}",
+        |m| on(m, emails::update_template),
+    ),
     route(Method::GET, "/api/v2/connections", |m| {
         on(m, connections::list)
     }),
@@ -239,6 +266,9 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::POST, "/api/v2/jobs/users-exports", |m| {
         on(m, jobs::users_export)
+    }),
+    route(Method::POST, "/api/v2/jobs/verification-email", |m| {
+        on(m, jobs::verification_email)
     }),
     route(Method::GET, "/api/v2/jobs/{id}", |m| on(m, jobs::get)),
     route(Method::GET, "/api/v2/jobs/{id}/errors", |m| {

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
-    actions, branding, client_grants, clients, connections, grants, jobs, keys, logs,
+    actions, branding, client_grants, clients, connections, emails, grants, jobs, keys, logs,
     resource_servers, roles, tickets, user_blocks, users,
 };
 use crate::state::AppState;
@@ -56,7 +56,10 @@ impl Modify for BearerScheme {
         document,
         clients::list, clients::create, clients::get, clients::update, clients::delete,
         clients::rotate_secret,
-        branding::get, branding::update, tickets::password_change, tickets::email_verification, connections::list, connections::get, connections::update,
+        branding::get, branding::update,
+        emails::get_provider, emails::create_provider, emails::update_provider, emails::delete_provider,
+        emails::create_template, emails::get_template, emails::replace_template, emails::update_template,
+        tickets::password_change, tickets::email_verification, connections::list, connections::get, connections::update,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,
@@ -74,7 +77,7 @@ impl Modify for BearerScheme {
         client_grants::list, client_grants::create, client_grants::update,
         client_grants::delete,
         keys::list, keys::rotate, keys::revoke,
-        jobs::users_import, jobs::users_export, jobs::get, jobs::errors,
+        jobs::users_import, jobs::users_export, jobs::verification_email, jobs::get, jobs::errors,
         logs::list, logs::get,
     ),
     components(
@@ -86,6 +89,8 @@ impl Modify for BearerScheme {
         (name = "clients", description = "Applications"),
         (name = "tickets", description = "Single-use links to change a password or verify an email"),
         (name = "branding", description = "The hosted pages' logo, colours, favicon and font"),
+        (name = "emails", description = "The SMTP server mails go through"),
+        (name = "email-templates", description = "The verification, password reset and welcome mails (Liquid)"),
         (name = "connections", description = "Where users log in from: the database connection"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod branding;
+mod change_password;
 mod consent;
 mod cors;
 mod deadline;
@@ -52,12 +53,20 @@ pub fn router(state: AppState) -> Router {
             "/u/reset-password",
             get(tickets::reset_page).post(tickets::reset_submit),
         )
+        .route(
+            "/u/reset-password/request",
+            get(change_password::show).post(change_password::submit),
+        )
         .route("/u/email-verification", get(tickets::verify_email))
         .route("/u/branding.css", get(branding::style))
         .route("/u/favicon", get(branding::favicon))
         .route(
             "/dbconnections/signup",
             post(signup::dbconnections).options(cors::client_preflight),
+        )
+        .route(
+            "/dbconnections/change_password",
+            post(change_password::dbconnections).options(cors::client_preflight),
         )
         .route(
             "/oauth/token",

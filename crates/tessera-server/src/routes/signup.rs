@@ -88,40 +88,8 @@ struct SignUpBody {
     user_metadata: JsonObject,
 }
 
-impl SignUpBody {
-    fn read(headers: &HeaderMap, body: &[u8]) -> Result<SignUpBody, String> {
-        let json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with("application/json"));
-        if json {
-            return serde_json::from_slice(body).map_err(|e| format!("Invalid body: {e}"));
-        }
-        let params = web::body_params(headers, body)?;
-        let text = |name: &str| -> Result<Option<String>, String> {
-            Ok(params
-                .get(name)
-                .map_err(|e| e.to_string())?
-                .map(str::to_owned))
-        };
-        Ok(SignUpBody {
-            client_id: text("client_id")?,
-            email: text("email")?,
-            password: text("password")?,
-            connection: text("connection")?,
-            username: text("username")?,
-            given_name: text("given_name")?,
-            family_name: text("family_name")?,
-            name: text("name")?,
-            nickname: text("nickname")?,
-            picture: text("picture")?,
-            user_metadata: JsonObject::new(),
-        })
-    }
-}
-
 /// Auth0's error body of the Authentication API's database endpoints.
-fn bad_request(code: &str, description: &str) -> Response {
+pub(super) fn bad_request(code: &str, description: &str) -> Response {
     let body = json!({
         "name": "BadRequestError",
         "code": code,
@@ -131,7 +99,7 @@ fn bad_request(code: &str, description: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-fn missing(field: &str) -> Response {
+pub(super) fn missing(field: &str) -> Response {
     bad_request(
         "invalid_body",
         &format!("Missing required parameter: {field}"),
@@ -148,7 +116,7 @@ pub async fn dbconnections(
         Ok(body) => body,
         Err(rejection) => return bad_request("invalid_body", &rejection.body_text()),
     };
-    let body = match SignUpBody::read(&headers, &body) {
+    let body: SignUpBody = match web::json_or_form(&headers, &body) {
         Ok(body) => body,
         Err(description) => return bad_request("invalid_body", &description),
     };
@@ -171,6 +139,7 @@ pub async fn dbconnections(
     let request = SignUp {
         email,
         password,
+        application: None,
         username: body.username,
         name: body.name,
         given_name: body.given_name,

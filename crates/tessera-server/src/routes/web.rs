@@ -43,6 +43,27 @@ pub fn query_params(query: Option<&str>) -> Result<Params, String> {
     Params::from_query(query).map_err(|e| e.to_string())
 }
 
+/// Whether the request's body is JSON.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"))
+}
+
+/// The body of one of Auth0's Authentication API endpoints (`/dbconnections/*`), which take
+/// JSON or a form, read into its fields.
+pub fn json_or_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, String> {
+    if is_json(headers) {
+        return serde_json::from_slice(body).map_err(|e| format!("Invalid body: {e}"));
+    }
+    body_params(headers, body)?;
+    serde_urlencoded::from_bytes(body).map_err(|e| format!("Invalid body: {e}"))
+}
+
 /// Parses a body as `application/x-www-form-urlencoded` or as a JSON object of strings.
 pub fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, String> {
     let content_type = headers
@@ -156,6 +177,15 @@ pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
         Interaction::SignUpRefused(view) => pages::sign_up(&view, StatusCode::BAD_REQUEST),
         Interaction::SignUpThrottled { view, retry_after } => {
             let mut response = pages::sign_up(&view, StatusCode::TOO_MANY_REQUESTS);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response
+        }
+        Interaction::ForgotPassword(view) => pages::forgot_password(&view, StatusCode::OK),
+        Interaction::ResetRefused(view) => pages::forgot_password(&view, StatusCode::BAD_REQUEST),
+        Interaction::ResetThrottled { view, retry_after } => {
+            let mut response = pages::forgot_password(&view, StatusCode::TOO_MANY_REQUESTS);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));

@@ -6,6 +6,7 @@
 mod actions;
 mod applications;
 mod devices;
+mod emails;
 mod grants;
 mod jobs;
 mod keys;

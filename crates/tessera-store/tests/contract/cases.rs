@@ -1992,3 +1992,341 @@ async fn a_user_ticket_is_taken_once_of_its_kind_and_never_after_it_expires() {
     assert!(store.delete_user("auth0|tia").await.unwrap());
     assert_eq!(store.user_ticket(&kept, ticket.kind, NOW).await.unwrap(), None);
 }
+
+/// A queued mail, created `at` seconds after NOW and due then, kept a week.
+fn queued_email(id: &str, at: i64) -> tessera_store::Email {
+    tessera_store::Email {
+        id: id.into(),
+        template: "verify_email".into(),
+        recipient: format!("{id}@example.com"),
+        subject: format!("Verify your email ({id})"),
+        sealed_message: Some([&[0u8, 1, 255, 0][..], id.as_bytes()].concat()),
+        status: tessera_store::EmailStatus::Queued,
+        attempts: 0,
+        next_attempt_at: NOW.plus(at),
+        last_error: None,
+        job_id: None,
+        created_at: NOW.plus(at),
+        updated_at: NOW.plus(at),
+        expires_at: NOW.plus(at + 7 * 86_400),
+    }
+}
+
+fn email_ids(emails: &[tessera_store::Email]) -> Vec<&str> {
+    emails.iter().map(|e| e.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_queued_email_round_trips_and_recent_emails_are_newest_first_and_limited() {
+    use tessera_store::{Email, EmailStatus};
+    let (store, _dir) = store().await;
+    let first = Email {
+        sealed_message: Some((0..=255u8).cycle().take(3000).collect()),
+        attempts: 2,
+        next_attempt_at: NOW.plus(90),
+        last_error: Some("421 4.7.0 try again later".into()),
+        job_id: Some("job_0123456789abcdef".into()),
+        ..queued_email("email_aaaaaaaaaaaaaaaa", 0)
+    };
+    let second = Email {
+        sealed_message: None,
+        status: EmailStatus::Outbox,
+        ..queued_email("email_bbbbbbbbbbbbbbbb", 10)
+    };
+    let third = Email {
+        status: EmailStatus::Sent,
+        ..queued_email("email_cccccccccccccccc", 20)
+    };
+    for email in [&first, &second, &third] {
+        store.queue_email(email).await.unwrap();
+    }
+    for email in [&first, &second, &third] {
+        assert_eq!(store.email(&email.id).await.unwrap().as_ref(), Some(email));
+    }
+    assert_eq!(store.email("email_missing").await.unwrap(), None);
+    assert_eq!(
+        store.recent_emails(2).await.unwrap(),
+        [third.clone(), second.clone()]
+    );
+    assert_eq!(
+        store.recent_emails(10).await.unwrap(),
+        [third, second, first]
+    );
+    assert_eq!(store.recent_emails(0).await.unwrap(), []);
+}
+
+#[tokio::test]
+async fn only_due_queued_emails_are_claimed_oldest_first_and_held_until_their_lease_ends() {
+    use tessera_store::{Email, EmailStatus};
+    let (store, _dir) = store().await;
+    // Created in an order other than their due order: claiming goes by the due time.
+    let due_at = |id: &str, created: i64, due: i64| Email {
+        next_attempt_at: NOW.plus(due),
+        ..queued_email(id, created)
+    };
+    let due = [
+        due_at("email_due_1", 0, -30),
+        due_at("email_due_2", -50, -20),
+        due_at("email_due_3", -40, 0),
+    ];
+    let future = queued_email("email_future", 1);
+    let done = [
+        (EmailStatus::Sent, "email_sent"),
+        (EmailStatus::Failed, "email_failed"),
+        (EmailStatus::Outbox, "email_outbox"),
+    ]
+    .map(|(status, id)| Email {
+        status,
+        ..queued_email(id, -100)
+    });
+    for email in due.iter().chain([&future]).chain(&done) {
+        store.queue_email(email).await.unwrap();
+    }
+
+    let lease = NOW.plus(300);
+    let claimed = store.claim_due_emails(NOW, lease, 2).await.unwrap();
+    let mut ids = email_ids(&claimed);
+    ids.sort_unstable();
+    assert_eq!(ids, ["email_due_1", "email_due_2"], "the two due first");
+    for email in &claimed {
+        let queued = due.iter().find(|d| d.id == email.id).unwrap();
+        let expected = Email {
+            next_attempt_at: email.next_attempt_at,
+            ..queued.clone()
+        };
+        assert_eq!(email, &expected, "a claimed mail is the one queued");
+        let stored = store.email(&email.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored,
+            Email {
+                next_attempt_at: lease,
+                ..queued.clone()
+            }
+        );
+    }
+    assert_eq!(
+        email_ids(&store.claim_due_emails(NOW, lease, 10).await.unwrap()),
+        ["email_due_3"],
+        "due exactly now, not the leased ones, the future one or those done"
+    );
+    assert_eq!(store.claim_due_emails(NOW, lease, 10).await.unwrap(), []);
+    assert_eq!(
+        email_ids(
+            &store
+                .claim_due_emails(NOW.plus(1), NOW.plus(301), 10)
+                .await
+                .unwrap()
+        ),
+        ["email_future"]
+    );
+    assert_eq!(
+        store
+            .claim_due_emails(NOW.plus(299), NOW.plus(600), 10)
+            .await
+            .unwrap(),
+        []
+    );
+
+    // Once the lease has run out (no one updated them), the mails can be claimed again.
+    let again = store
+        .claim_due_emails(lease, NOW.plus(600), 10)
+        .await
+        .unwrap();
+    let mut ids = email_ids(&again);
+    ids.sort_unstable();
+    assert_eq!(ids, ["email_due_1", "email_due_2", "email_due_3"]);
+    for email in &due {
+        let stored = store.email(&email.id).await.unwrap().unwrap();
+        assert_eq!(stored.next_attempt_at, NOW.plus(600));
+    }
+    for email in &done {
+        assert_eq!(
+            store.email(&email.id).await.unwrap().as_ref(),
+            Some(email),
+            "untouched"
+        );
+    }
+    assert_eq!(
+        store
+            .claim_due_emails(NOW.plus(10_000), NOW.plus(10_300), 0)
+            .await
+            .unwrap(),
+        []
+    );
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_hand_out_the_same_email_twice() {
+    let (store, _dir) = store().await;
+    for round in 0..5i64 {
+        let now = NOW.plus(round * 1000);
+        // Far ahead, so the mails of earlier rounds are not due again.
+        let lease = now.plus(1_000_000);
+        let mut queued = Vec::new();
+        for i in 0..30 {
+            let email = queued_email(&format!("email_r{round}_{i:02}"), round * 1000 - 30 + i);
+            store.queue_email(&email).await.unwrap();
+            queued.push(email.id);
+        }
+        let (a, b) = tokio::join!(
+            store.claim_due_emails(now, lease, 20),
+            store.claim_due_emails(now, lease, 20)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a.len() <= 20 && b.len() <= 20);
+        let mut ids: Vec<String> = a.iter().chain(&b).map(|e| e.id.clone()).collect();
+        let total = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            total,
+            "a mail was claimed twice in round {round}"
+        );
+        assert!(total > 0, "round {round}");
+        // What neither took is still there to claim, and nothing else.
+        let rest = store.claim_due_emails(now, lease, 30).await.unwrap();
+        ids.extend(rest.iter().map(|e| e.id.clone()));
+        ids.sort_unstable();
+        assert_eq!(ids, queued, "round {round}");
+        for id in &queued {
+            let stored = store.email(id).await.unwrap().unwrap();
+            assert_eq!(stored.next_attempt_at, lease);
+        }
+    }
+}
+
+#[tokio::test]
+async fn updating_an_email_writes_what_the_attempt_did() {
+    use tessera_store::{Email, EmailStatus};
+    let (store, _dir) = store().await;
+    let email = Email {
+        job_id: Some("job_0123456789abcdef".into()),
+        ..queued_email("email_updated", 0)
+    };
+    let other = queued_email("email_other", 0);
+    store.queue_email(&email).await.unwrap();
+    store.queue_email(&other).await.unwrap();
+
+    let retried = Email {
+        attempts: 1,
+        next_attempt_at: NOW.plus(60),
+        last_error: Some("421 4.3.0 mailbox busy".into()),
+        updated_at: NOW.plus(1),
+        ..email.clone()
+    };
+    store.update_email(&retried).await.unwrap();
+    assert_eq!(
+        store.email(&email.id).await.unwrap().as_ref(),
+        Some(&retried)
+    );
+
+    let sent = Email {
+        status: EmailStatus::Sent,
+        attempts: 2,
+        next_attempt_at: NOW.plus(61),
+        last_error: None,
+        sealed_message: None,
+        updated_at: NOW.plus(61),
+        expires_at: NOW.plus(61 + 7 * 86_400),
+        ..retried.clone()
+    };
+    store.update_email(&sent).await.unwrap();
+    assert_eq!(store.email(&email.id).await.unwrap().as_ref(), Some(&sent));
+
+    let failed = Email {
+        status: EmailStatus::Failed,
+        attempts: 3,
+        last_error: Some("550 5.1.1 no such user".into()),
+        updated_at: NOW.plus(62),
+        ..sent
+    };
+    store.update_email(&failed).await.unwrap();
+    assert_eq!(store.email(&email.id).await.unwrap(), Some(failed));
+    assert_eq!(
+        store.email(&other.id).await.unwrap(),
+        Some(other),
+        "only that mail"
+    );
+}
+
+#[tokio::test]
+async fn housekeeping_purges_emails_once_they_expire() {
+    use tessera_store::Email;
+    let (store, _dir) = store().await;
+    let expiring = ["email_expiring_1", "email_expiring_2"].map(|id| Email {
+        expires_at: NOW.plus(100),
+        ..queued_email(id, 0)
+    });
+    let kept = Email {
+        expires_at: NOW.plus(101),
+        ..queued_email("email_kept", 0)
+    };
+    for email in expiring.iter().chain([&kept]) {
+        store.queue_email(email).await.unwrap();
+    }
+    assert_eq!(
+        rows(purge_all(&store, NOW.plus(99), NOW, 10).await),
+        0,
+        "not yet expired"
+    );
+    assert_eq!(
+        store
+            .purge_expired(Expiring::Emails, NOW.plus(100), NOW, 1)
+            .await
+            .unwrap(),
+        1,
+        "one batch"
+    );
+    let purged = purge_all(&store, NOW.plus(100), NOW, 10).await;
+    assert_eq!(rows(purged.clone()), 1, "{purged:?}");
+    assert!(purged.contains(&("emails", 1)), "{purged:?}");
+    for email in &expiring {
+        assert_eq!(store.email(&email.id).await.unwrap(), None);
+    }
+    assert_eq!(store.email(&kept.id).await.unwrap(), Some(kept.clone()));
+    assert_eq!(store.recent_emails(10).await.unwrap(), [kept]);
+}
+
+#[tokio::test]
+async fn a_verification_email_job_round_trips_and_completes() {
+    use tessera_store::{Job, JobKind, JobStatus};
+    let (store, _dir) = store().await;
+    let connection = store.database_connection().await.unwrap();
+    let job = Job {
+        id: "job_0123456789abcdef".into(),
+        kind: JobKind::VerificationEmail,
+        status: JobStatus::Pending,
+        connection_id: connection.id,
+        external_id: None,
+        upsert: false,
+        send_completion_email: false,
+        position: 0,
+        inserted: 0,
+        updated: 0,
+        failed: 0,
+        failure: None,
+        settings: r#"{"user_id":"auth0|ada"}"#.into(),
+        file_key: None,
+        created_at: NOW,
+        updated_at: NOW,
+        completed_at: None,
+    };
+    store.create_job(&job).await.unwrap();
+    assert_eq!(store.job(&job.id).await.unwrap().as_ref(), Some(&job));
+    assert_eq!(
+        store.recent_jobs(10).await.unwrap(),
+        std::slice::from_ref(&job)
+    );
+    store
+        .set_job_status(&job.id, JobStatus::Completed, None, NOW.plus(5))
+        .await
+        .unwrap();
+    let completed = Job {
+        status: JobStatus::Completed,
+        updated_at: NOW.plus(5),
+        completed_at: Some(NOW.plus(5)),
+        ..job
+    };
+    assert_eq!(store.job(&completed.id).await.unwrap(), Some(completed));
+}

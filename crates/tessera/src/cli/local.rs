@@ -60,6 +60,7 @@ impl Local {
             sealer,
             audit,
             brute_force: crate::brute_force(&config),
+            email: crate::email_setup(&config, tessera_admin::email::EmailCounters::noop()),
             live: None,
         });
         let caller = Caller::new(Principal::Cli, scopes::all(), RequestContext::default());

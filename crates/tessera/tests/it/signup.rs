@@ -87,16 +87,14 @@ async fn a_person_signs_up_from_the_login_page_and_comes_back_to_the_app_with_to
     assert_eq!(login_url.path(), "/u/login");
     let html = login.text().await.unwrap();
     assert!(html.contains(r#"id="signup-link""#), "{html}");
-    let signup_url = login_url
-        .join(&html_unescape(
-            html.split(r#"<a href=""#)
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap(),
-        ))
+    let signup_href = html
+        .split(r#"<a href=""#)
+        .find(|link| link.contains(r#"id="signup-link""#))
+        .unwrap()
+        .split('"')
+        .next()
         .unwrap();
+    let signup_url = login_url.join(&html_unescape(signup_href)).unwrap();
     assert_eq!(signup_url.path(), "/u/signup");
     let page = browser.get(signup_url.as_str()).await;
     assert_eq!(page.status(), StatusCode::OK);

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod process;
+pub mod smtp;
 
 use std::net::SocketAddr;
 

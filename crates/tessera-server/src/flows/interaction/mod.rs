@@ -3,6 +3,7 @@
 //! POST's CSRF token, bound to it.
 
 mod consent;
+mod forgot_password;
 mod login;
 mod signup;
 
@@ -19,6 +20,7 @@ use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
 use crate::state::AppState;
 
 pub use consent::{consent_page, submit_consent};
+pub use forgot_password::{forgot_password_page, submit_forgot_password, ForgotPasswordView};
 pub use login::{login_page, submit_login};
 pub use signup::{signup_page, submit_signup, SignUpView};
 
@@ -73,6 +75,15 @@ pub enum Interaction {
         view: SignUpView,
         retry_after: i64,
     },
+    /// "Forgot password?": the form, or (`sent`) the answer that a mail is on its way.
+    ForgotPassword(ForgotPasswordView),
+    /// The form again, with what to fix.
+    ResetRefused(ForgotPasswordView),
+    /// Too many reset requests from this IP.
+    ResetThrottled {
+        view: ForgotPasswordView,
+        retry_after: i64,
+    },
     Navigate(Outcome),
     LoggedIn {
         outcome: Outcome,
@@ -109,6 +120,14 @@ pub struct SignUpForm {
     pub email: String,
     pub username: Option<String>,
     pub password: String,
+}
+
+/// The "Forgot password?" form's fields.
+#[derive(Debug, Clone)]
+pub struct ResetRequestForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub email: String,
 }
 
 /// The consent form's fields.
