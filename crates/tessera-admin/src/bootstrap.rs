@@ -82,6 +82,7 @@ fn management_client(client_id: &str, secret: &str) -> RegisteredClient {
         is_first_party: true,
         require_pushed_authorization_requests: false,
         require_proof_of_possession: false,
+        logo_uri: None,
     }
 }
 

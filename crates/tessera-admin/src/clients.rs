@@ -9,6 +9,7 @@ use tessera_protocol::{ClientId, RefreshTokenPolicy, RegisteredClient, SecretDig
 
 use crate::error::{AdminError, AdminResult, Missing};
 use crate::paging::{list_shapes, Listed, Paging};
+use crate::resource_servers::nullable;
 use crate::service::{Admin, Caller};
 
 /// The length of a new client id (Auth0's are 32 letters and digits).
@@ -120,6 +121,15 @@ pub struct ClientBody {
     /// Tokens only with a DPoP proof (RFC 9449), so only sender-constrained ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_proof_of_possession: Option<bool>,
+    /// The URL of the logo the hosted pages show (Auth0 recommends 150x150 pixels): an
+    /// absolute `https` URL (`http` only for localhost); `null` or `""` removes it.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub logo_uri: Option<Option<String>>,
 }
 
 impl ClientBody {
@@ -163,6 +173,9 @@ impl ClientBody {
         if let Some(required) = self.require_proof_of_possession {
             settings.require_proof_of_possession = required;
         }
+        if let Some(logo) = self.logo_uri {
+            settings.logo_uri = logo.filter(|logo| !logo.is_empty());
+        }
     }
 }
 
@@ -187,6 +200,9 @@ pub struct Client {
     pub require_pushed_authorization_requests: bool,
     /// Tokens only with a DPoP proof (RFC 9449).
     pub require_proof_of_possession: bool,
+    /// The URL of the logo the hosted pages show; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
     pub oidc_conformant: bool,
     /// Only in the answers to create, rotate-secret, and an update that made the client
     /// confidential: it is never shown again.
@@ -214,6 +230,7 @@ impl Client {
             is_first_party: client.is_first_party,
             require_pushed_authorization_requests: client.require_pushed_authorization_requests,
             require_proof_of_possession: client.require_proof_of_possession,
+            logo_uri: settings.logo_uri,
             oidc_conformant: true,
             client_secret: None,
         }
@@ -236,8 +253,9 @@ list_shapes! {
     ClientList, ClientPage, Client, clients, "applications";
 }
 
+/// A refused body, worded as Auth0's (the message names the field).
 fn invalid(error: impl ToString) -> AdminError {
-    AdminError::InvalidBody(error.to_string())
+    AdminError::InvalidBody(format!("Payload validation error: {}", error.to_string()))
 }
 
 /// A client id the caller chose: 1 to 128 of the characters URLs carry unescaped.

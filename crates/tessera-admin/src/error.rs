@@ -63,6 +63,7 @@ pub enum Missing {
     User,
     ResourceServer,
     Role,
+    EmailProvider,
     /// Any other: client grants, grants, signing keys, log events.
     Other,
 }
@@ -76,6 +77,7 @@ impl Missing {
             Missing::User => "inexistent_user",
             Missing::ResourceServer => "inexistent_resource_server",
             Missing::Role => "inexistent_role",
+            Missing::EmailProvider => "inexistent_email_provider",
             Missing::Other => "inexistent_resource",
         }
     }

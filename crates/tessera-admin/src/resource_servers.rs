@@ -51,7 +51,7 @@ impl ProofOfPossession {
 }
 
 /// A member that may be absent (`None`: unchanged), `null` (`Some(None)`: cleared) or set.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)

@@ -56,6 +56,10 @@ pub struct UserBody {
     /// A blocked user cannot log in, and their refresh tokens stop working.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked: Option<bool>,
+    /// On creation: mail the verification link (default: when `email_verified` is false), as
+    /// Auth0 does; accepted and not acted on in an update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
     /// Accepted for compatibility; must be the database connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
@@ -363,6 +367,12 @@ impl Admin {
             self.store().update_user(&user, now).await?;
         }
         self.changed();
+        if body.verify_email.unwrap_or(!user.email_verified) {
+            // The user exists whatever happens to the mail; an administrator can send another.
+            if let Err(error) = self.mail_verification(&user, None).await {
+                tracing::warn!(%error, user = %user.user_id, "the verification mail of a new user could not be queued");
+            }
+        }
         Ok(User::of(&user))
     }
 

@@ -241,6 +241,55 @@ async fn a_client_requires_proof_of_possession_only_when_told() {
     );
 }
 
+/// A client body as the Management API's JSON parses it.
+fn client_body(json: serde_json::Value) -> ClientBody {
+    serde_json::from_value(json).unwrap()
+}
+
+#[tokio::test]
+async fn a_clients_logo_uri_is_set_kept_and_removed_by_null_or_empty() {
+    let f = fixture().await;
+    let logo = "https://cdn.example.com/logo.png";
+    let created = f
+        .admin
+        .create_client(
+            &cli(),
+            client_body(serde_json::json!({"name": "Shop", "app_type": "spa", "logo_uri": logo})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.logo_uri.as_deref(), Some(logo));
+    let id = created.client_id.clone();
+    let caller = cli();
+    let update = |json| f.admin.update_client(&caller, &id, client_body(json));
+    let renamed = update(serde_json::json!({"name": "Shop 2"})).await.unwrap();
+    assert_eq!(
+        renamed.logo_uri.as_deref(),
+        Some(logo),
+        "an absent field is kept"
+    );
+    for removal in [
+        serde_json::json!({"logo_uri": null}),
+        serde_json::json!({"logo_uri": ""}),
+    ] {
+        update(serde_json::json!({"logo_uri": logo})).await.unwrap();
+        let removed = update(removal.clone()).await.unwrap();
+        assert_eq!(removed.logo_uri, None, "{removal}");
+        assert_eq!(f.admin.client(&cli(), &id).await.unwrap().logo_uri, None);
+    }
+    let refused = update(serde_json::json!({"logo_uri": "http://cdn.example.com/logo.png"}))
+        .await
+        .unwrap_err();
+    let AdminError::InvalidBody(message) = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        message.starts_with("Payload validation error: logo_uri must be"),
+        "{message}"
+    );
+    assert_eq!(f.admin.client(&cli(), &id).await.unwrap().logo_uri, None);
+}
+
 /// A body as the Management API's JSON parses it.
 fn api_body(json: serde_json::Value) -> ResourceServerBody {
     serde_json::from_value(json).unwrap()

@@ -16,7 +16,7 @@ use crate::{
 /// Parameters that, when repeated, make the request unsafe to redirect.
 const REDIRECT_PARAMS: [&str; 2] = ["client_id", "redirect_uri"];
 /// Parameters whose repetition is reported to the client.
-const OTHER_PARAMS: [&str; 13] = [
+const OTHER_PARAMS: [&str; 14] = [
     "response_type",
     "scope",
     "state",
@@ -30,6 +30,7 @@ const OTHER_PARAMS: [&str; 13] = [
     "code_challenge_method",
     "login_hint",
     "screen_hint",
+    "ui_locales",
 ];
 
 /// The `prompt` parameter (OIDC Core §3.1.2.1).
@@ -99,6 +100,10 @@ pub struct AuthorizationRequest {
     /// Auth0's `screen_hint`: which hosted page a login starts on.
     #[serde(default)]
     pub screen_hint: ScreenHint,
+    /// OIDC Core §3.1.2.1: the languages the hosted pages should speak, preferred first
+    /// (space-separated BCP 47 tags); before the browser's `Accept-Language`.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
     /// The API exempts this first-party client from consent (decided at validation).
     #[serde(default)]
     pub skip_consent: bool,
@@ -247,6 +252,7 @@ pub fn validate(
         code_challenge,
         login_hint: get(params, "login_hint")?.map(str::to_owned),
         screen_hint: ScreenHint::parse(get(params, "screen_hint")?),
+        ui_locales: get(params, "ui_locales")?.map(str::to_owned),
         skip_consent,
     })
 }

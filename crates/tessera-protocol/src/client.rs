@@ -237,6 +237,9 @@ pub struct RegisteredClient {
     /// Auth0's `require_proof_of_possession`: the client gets tokens only with a DPoP proof
     /// (RFC 9449), and so only sender-constrained ones.
     pub require_proof_of_possession: bool,
+    /// Auth0's `logo_uri`: the URL of the logo the hosted pages show for this application
+    /// (see [`crate::registration::logo_uri`] for what is accepted).
+    pub logo_uri: Option<String>,
 }
 
 impl fmt::Debug for RegisteredClient {

@@ -416,9 +416,15 @@ impl RuleOutcome {
 
     /// The message with its `%d`/`%s` filled in, as Node's `util.format` does.
     pub fn text(&self) -> String {
+        self.text_of(self.message)
+    }
+
+    /// `message` (this rule's message, or a translation of it) with the rule's `%d`/`%s`
+    /// arguments filled in, in order.
+    pub fn text_of(&self, message: &str) -> String {
         let mut args = self.format.iter();
         let mut out = String::new();
-        let mut chars = self.message.chars();
+        let mut chars = message.chars();
         while let Some(c) = chars.next() {
             if c != '%' {
                 out.push(c);

@@ -9,6 +9,7 @@ use crate::client::{
 };
 use crate::revocation::MAX_ACCESS_TOKEN_LIFETIME;
 use crate::{RedirectUri, Scope, SecretDigest, WebOrigin};
+use url::Url;
 
 /// The JWS algorithms an API may sign its access tokens with (`signing_alg`).
 pub const SIGNING_ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
@@ -44,6 +45,8 @@ pub struct ClientSettings {
     pub require_pushed_authorization_requests: bool,
     /// Auth0's `require_proof_of_possession`: tokens only with a DPoP proof (RFC 9449).
     pub require_proof_of_possession: bool,
+    /// Auth0's `logo_uri`: the logo the hosted pages show; `None` (or empty) for none.
+    pub logo_uri: Option<String>,
 }
 
 impl Default for ClientSettings {
@@ -63,6 +66,7 @@ impl Default for ClientSettings {
             is_first_party: true,
             require_pushed_authorization_requests: false,
             require_proof_of_possession: false,
+            logo_uri: None,
         }
     }
 }
@@ -162,6 +166,7 @@ impl ClientSettings {
             is_first_party: client.is_first_party,
             require_pushed_authorization_requests: client.require_pushed_authorization_requests,
             require_proof_of_possession: client.require_proof_of_possession,
+            logo_uri: client.logo_uri.clone(),
         }
     }
 
@@ -231,6 +236,7 @@ pub fn register_client(
         is_first_party: settings.is_first_party,
         require_pushed_authorization_requests: settings.require_pushed_authorization_requests,
         require_proof_of_possession: settings.require_proof_of_possession,
+        logo_uri: logo_uri(settings.logo_uri.as_deref())?,
     })
 }
 
@@ -271,6 +277,47 @@ fn origins(field: &str, origins: &[String]) -> Result<Vec<WebOrigin>, Registrati
             WebOrigin::parse(origin).map_err(|e| refused(format!("{field} `{origin}`: {e}")))
         })
         .collect()
+}
+
+/// The longest `logo_uri` accepted (the length browsers and proxies reliably carry).
+pub const MAX_LOGO_URI: usize = 2048;
+
+/// Auth0's `logo_uri`, as the hosted pages will show it in an `<img src>`: an absolute `https`
+/// URL (`http` only for `localhost` and `127.0.0.1`, for development), at most
+/// [`MAX_LOGO_URI`] characters, without quotes, angle brackets, backslashes, whitespace or
+/// control characters. An empty one is none. The pages' Content-Security-Policy allows images
+/// from `https:` only, so a browser blocks an `http://localhost` logo: acceptable in
+/// development, where it is at worst a missing image.
+pub fn logo_uri(uri: Option<&str>) -> Result<Option<String>, RegistrationError> {
+    let Some(uri) = uri.filter(|uri| !uri.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        refused(format!(
+            "logo_uri must be an absolute https URL (http only for localhost) of at most \
+             {MAX_LOGO_URI} characters, without quotes, angle brackets, backslashes or \
+             whitespace"
+        ))
+    };
+    let forbidden = |c: char| c.is_whitespace() || c.is_control() || "\"'<>\\`".contains(c);
+    if uri.chars().count() > MAX_LOGO_URI || uri.chars().any(forbidden) {
+        return Err(bad());
+    }
+    let url = Url::parse(uri).map_err(|_| bad())?;
+    let local = || matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+    let scheme_allowed = match url.scheme() {
+        "https" => true,
+        "http" => local(),
+        _ => false,
+    };
+    if !scheme_allowed
+        || url.host().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(Some(uri.to_owned()))
 }
 
 /// The digest of a secret given with a client's settings (the configuration file's

@@ -9,6 +9,7 @@ pub mod error;
 pub mod flows;
 pub mod housekeeping;
 pub mod http;
+pub mod i18n;
 pub mod management;
 pub mod metrics;
 pub mod pages;

@@ -12,11 +12,14 @@ use crate::flows::authorize::ClientResponse;
 use crate::flows::interaction::{
     ConsentView, ForgotPasswordView, LoginView, ScopeLine, SignUpView,
 };
+use crate::i18n::{self, text, Messages};
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
+    t: Messages,
     client_name: &'a str,
+    logo: Option<&'a str>,
     state: &'a str,
     csrf_token: &'a str,
     username: &'a str,
@@ -27,18 +30,21 @@ struct LoginPage<'a> {
 #[derive(Template)]
 #[template(path = "signup.html")]
 struct SignUpPage<'a> {
+    t: Messages,
     view: &'a SignUpView,
 }
 
 #[derive(Template)]
 #[template(path = "forgot_password.html")]
 struct ForgotPasswordPage<'a> {
+    t: Messages,
     view: &'a ForgotPasswordView,
 }
 
 #[derive(Template)]
 #[template(path = "reset_password.html")]
 struct ResetPasswordPage<'a> {
+    t: Messages,
     ticket: &'a str,
     email: &'a str,
     policy: &'a [String],
@@ -48,7 +54,9 @@ struct ResetPasswordPage<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
+    t: Messages,
     client_name: &'a str,
+    logo: Option<&'a str>,
     api_name: &'a Option<String>,
     user_name: &'a str,
     scopes: &'a [ScopeLine],
@@ -74,11 +82,14 @@ struct WebMessagePage<'a> {
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
-struct LoggedOutPage;
+struct LoggedOutPage {
+    t: Messages,
+}
 
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
 struct LogoutConfirmPage<'a> {
+    t: Messages,
     csrf_token: &'a str,
     fields: &'a [(String, String)],
 }
@@ -86,6 +97,7 @@ struct LogoutConfirmPage<'a> {
 #[derive(Template)]
 #[template(path = "activate.html")]
 struct ActivatePage<'a> {
+    t: Messages,
     typed: &'a str,
     error: Option<&'a str>,
 }
@@ -93,6 +105,7 @@ struct ActivatePage<'a> {
 #[derive(Template)]
 #[template(path = "notice.html")]
 struct NoticePage<'a> {
+    t: Messages,
     title: &'a str,
     text: &'a str,
 }
@@ -100,6 +113,7 @@ struct NoticePage<'a> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    t: Messages,
     title: &'a str,
     explanation: &'a str,
     code: &'a str,
@@ -140,7 +154,9 @@ fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
 
 pub fn login(view: &LoginView, status: StatusCode) -> Response {
     let html = LoginPage {
+        t: i18n::messages(view.ui_locales.as_deref()),
         client_name: &view.client_name,
+        logo: view.logo.as_deref(),
         state: &view.state,
         csrf_token: &view.csrf_token,
         username: &view.username,
@@ -152,16 +168,20 @@ pub fn login(view: &LoginView, status: StatusCode) -> Response {
 }
 
 pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
-    page(status, SignUpPage { view }.render())
+    let t = i18n::messages(view.ui_locales.as_deref());
+    page(status, SignUpPage { t, view }.render())
 }
 
 pub fn forgot_password(view: &ForgotPasswordView, status: StatusCode) -> Response {
-    page(status, ForgotPasswordPage { view }.render())
+    let t = i18n::messages(view.ui_locales.as_deref());
+    page(status, ForgotPasswordPage { t, view }.render())
 }
 
 pub fn consent(view: &ConsentView) -> Response {
     let html = ConsentPage {
+        t: i18n::messages(view.ui_locales.as_deref()),
         client_name: &view.client_name,
+        logo: view.logo.as_deref(),
         api_name: &view.api_name,
         user_name: &view.user_name,
         scopes: &view.scopes,
@@ -176,8 +196,8 @@ pub fn consent(view: &ConsentView) -> Response {
 pub fn authorize_error(error: &AuthorizeError) -> Response {
     error_page(
         StatusCode::BAD_REQUEST,
-        "Something is wrong with this sign-in link",
-        "The application that sent you here made a request Tessera cannot accept. If you are its developer, the detail below says what to fix.",
+        text("Something is wrong with this sign-in link"),
+        text("The application that sent you here made a request Tessera cannot accept. If you are its developer, the detail below says what to fix."),
         error.code.as_str(),
         &error.description,
     )
@@ -190,11 +210,14 @@ pub fn activate(typed: &str, error: Option<&str>) -> Response {
     } else {
         StatusCode::OK
     };
-    page(status, ActivatePage { typed, error }.render())
+    let t = i18n::messages(None);
+    page(status, ActivatePage { t, typed, error }.render())
 }
 
-/// The form that takes a new password for a password-change ticket.
+/// The form that takes a new password for a password-change ticket (its policy and error
+/// already in the language of `t`).
 pub fn reset_password(
+    t: Messages,
     status: StatusCode,
     ticket: &str,
     email: &str,
@@ -202,6 +225,7 @@ pub fn reset_password(
     error: Option<&str>,
 ) -> Response {
     let html = ResetPasswordPage {
+        t,
         ticket,
         email,
         policy,
@@ -213,7 +237,8 @@ pub fn reset_password(
 
 /// A page that only says something (a device connected or not).
 pub fn notice(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, NoticePage { title, text }.render())
+    let t = i18n::messages(None);
+    page(status, NoticePage { t, title, text }.render())
 }
 
 pub fn error_page(
@@ -224,6 +249,7 @@ pub fn error_page(
     description: &str,
 ) -> Response {
     let html = ErrorPage {
+        t: i18n::messages(None),
         title,
         explanation,
         code,
@@ -292,13 +318,19 @@ pub fn web_message(response: &ClientResponse, origin: &WebOrigin) -> Response {
 }
 
 pub fn logged_out() -> Response {
-    page(StatusCode::OK, LoggedOutPage.render())
+    let t = i18n::messages(None);
+    page(StatusCode::OK, LoggedOutPage { t }.render())
 }
 
 /// Asks before ending the session; the form posts `fields` back with `csrf_token`.
 pub fn logout_confirm(csrf_token: &str, fields: &[(String, String)]) -> Response {
     page(
         StatusCode::OK,
-        LogoutConfirmPage { csrf_token, fields }.render(),
+        LogoutConfirmPage {
+            t: i18n::messages(None),
+            csrf_token,
+            fields,
+        }
+        .render(),
     )
 }

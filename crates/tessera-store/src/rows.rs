@@ -67,6 +67,7 @@ macro_rules! row_mappers {
                 require_pushed_authorization_requests: row
                     .try_get("require_pushed_authorization_requests")?,
                 require_proof_of_possession: row.try_get("require_proof_of_possession")?,
+                logo_uri: row.try_get("logo_uri")?,
             })
         }
 

@@ -50,6 +50,7 @@ fn client(id: &str) -> RegisteredClient {
         is_first_party: true,
         require_pushed_authorization_requests: false,
         require_proof_of_possession: false,
+        logo_uri: None,
     }
 }
 
@@ -107,6 +108,7 @@ fn pending(id: &str) -> PendingAuthorization {
             code_challenge: None,
             login_hint: Some("jane".into()),
             screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+            ui_locales: None,
             skip_consent: false,
         },
         browser_digest: SecretDigest::of("browser"),

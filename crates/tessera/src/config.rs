@@ -293,6 +293,10 @@ pub struct ClientConfig {
     /// Auth0's `require_proof_of_possession`: tokens only with a DPoP proof (RFC 9449).
     #[serde(default)]
     pub require_proof_of_possession: bool,
+    /// Auth0's `logo_uri`: the logo the hosted pages show, an absolute `https` URL (`http`
+    /// only for localhost).
+    #[serde(default)]
+    pub logo_uri: Option<String>,
 }
 
 fn first_party() -> bool {
@@ -318,6 +322,7 @@ impl Default for ClientConfig {
             is_first_party: true,
             require_pushed_authorization_requests: false,
             require_proof_of_possession: false,
+            logo_uri: None,
         }
     }
 }

@@ -102,6 +102,7 @@ pub fn registered_client(client: &ClientConfig) -> Result<RegisteredClient, Serv
         is_first_party: client.is_first_party,
         require_pushed_authorization_requests: client.require_pushed_authorization_requests,
         require_proof_of_possession: client.require_proof_of_possession,
+        logo_uri: client.logo_uri.clone(),
     };
     let id = &client.client_id;
     let mut registered =

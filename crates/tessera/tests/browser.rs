@@ -321,6 +321,13 @@ async fn a_person_signs_up_in_headless_chromium() {
     client.close().await.unwrap();
 }
 
+/// A new browser session (no cookies) at the app's Sign In: Tessera's login page.
+async fn sign_in_anew(client: &Client, app_url: &str) {
+    client.delete_all_cookies().await.unwrap();
+    client.goto(app_url).await.unwrap();
+    click(client, "#sign-in").await;
+}
+
 /// Mail in a real browser: a person signs up, opens the verification link from the mail a
 /// real SMTP server (aiosmtpd) received, logs in, uses "Forgot password?", follows the mailed
 /// link, chooses a new password and logs in with it.
@@ -370,9 +377,7 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
     screenshot(&client, "11-email-verified").await;
 
     // A new browser session: log in with the password chosen at sign-up.
-    client.delete_all_cookies().await.unwrap();
-    client.goto(&app_url).await.unwrap();
-    click(&client, "#sign-in").await;
+    sign_in_anew(&client, &app_url).await;
     fill(&client, "input#username", EMAIL).await;
     fill(&client, "input#password", FIRST).await;
     click(&client, "button[type=submit]").await;
@@ -382,9 +387,7 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
     );
 
     // Forgot password?
-    client.delete_all_cookies().await.unwrap();
-    client.goto(&app_url).await.unwrap();
-    click(&client, "#sign-in").await;
+    sign_in_anew(&client, &app_url).await;
     click(&client, "#forgot-password-link").await;
     fill(&client, "input#email", EMAIL).await;
     screenshot(&client, "12-forgot-password").await;
@@ -401,9 +404,7 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
     assert_eq!(text_of(&client, "h1").await, "Password changed");
 
     // The old password no longer works; the new one does.
-    client.delete_all_cookies().await.unwrap();
-    client.goto(&app_url).await.unwrap();
-    click(&client, "#sign-in").await;
+    sign_in_anew(&client, &app_url).await;
     fill(&client, "input#username", EMAIL).await;
     fill(&client, "input#password", FIRST).await;
     click(&client, "button[type=submit]").await;
@@ -414,6 +415,50 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
         text_of(&client, "#greeting").await,
         format!("Hello, {EMAIL}")
     );
+    client.close().await.unwrap();
+}
+
+/// The hosted pages in the person's language (`ui_locales`, as Auth0's SDKs pass it): German,
+/// and Arabic, right to left.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_login_page_speaks_german_and_arabic_in_headless_chromium() {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, _stop) = start_demo(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    client.goto(&app_url).await.unwrap();
+    let sign_in = element(&client, "#sign-in")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let sign_in = url::Url::parse(&app_url).unwrap().join(&sign_in).unwrap();
+
+    client
+        .goto(&format!("{sign_in}&ui_locales=de"))
+        .await
+        .unwrap();
+    let html = element(&client, "html").await;
+    assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("de"));
+    let label = text_of(&client, "label[for=password]").await;
+    assert_ne!(label, "Password");
+    log_in(&client, "wrong password").await;
+    click(&client, "button[type=submit]").await;
+    let error = text_of(&client, "#login-error").await;
+    assert_ne!(error, "Wrong username or password.");
+    screenshot(&client, "14-login-german").await;
+
+    client
+        .goto(&format!("{sign_in}&ui_locales=ar&screen_hint=signup"))
+        .await
+        .unwrap();
+    let html = element(&client, "html").await;
+    assert_eq!(html.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    let heading = text_of(&client, "h1").await;
+    assert_ne!(heading, "Create your account");
+    screenshot(&client, "15-signup-arabic").await;
     client.close().await.unwrap();
 }
 

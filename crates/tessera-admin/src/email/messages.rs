@@ -82,13 +82,25 @@ impl Admin {
         user: &StoredUser,
         application: Option<&Application>,
     ) -> AdminResult<()> {
-        let verify = self.effective_template(TemplateName::VerifyEmail).await?;
-        if verify.is_enabled() && !user.email_verified {
-            self.mail_user(TemplateName::VerifyEmail, &verify, user, application, None)
-                .await?;
-            return Ok(());
+        if user.email_verified || !self.mail_verification(user, application).await? {
+            self.mail_welcome(user, application).await?;
         }
-        self.mail_welcome(user, application).await
+        Ok(())
+    }
+
+    /// The verification mail, if its template is on; whether it was queued.
+    pub(crate) async fn mail_verification(
+        &self,
+        user: &StoredUser,
+        application: Option<&Application>,
+    ) -> AdminResult<bool> {
+        let verify = self.effective_template(TemplateName::VerifyEmail).await?;
+        if !verify.is_enabled() {
+            return Ok(false);
+        }
+        self.mail_user(TemplateName::VerifyEmail, &verify, user, application, None)
+            .await?;
+        Ok(true)
     }
 
     /// The welcome mail, if its template is on.
@@ -159,14 +171,20 @@ impl Admin {
         )?;
         self.store().create_job(&job).await?;
         let template = self.effective_template(TemplateName::VerifyEmail).await?;
-        self.mail_user(
-            TemplateName::VerifyEmail,
-            &template,
-            &user,
-            application.as_ref(),
-            Some(job.id.clone()),
-        )
-        .await?;
+        let queued = self
+            .mail_user(
+                TemplateName::VerifyEmail,
+                &template,
+                &user,
+                application.as_ref(),
+                Some(job.id.clone()),
+            )
+            .await;
+        if let Err(error) = queued {
+            // No mail will complete it: the job goes with the refusal.
+            self.store().delete_job(&job.id).await?;
+            return Err(error);
+        }
         self.job(caller, &job.id).await
     }
 

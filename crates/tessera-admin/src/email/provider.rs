@@ -163,7 +163,7 @@ fn invalid(message: &str) -> AdminError {
 }
 
 fn provider_missing() -> AdminError {
-    AdminError::NotFound(Missing::Other, "The email provider".to_owned())
+    AdminError::NotFound(Missing::EmailProvider, "The email provider".to_owned())
 }
 
 /// Whether `address` is a mailbox (`a@b.c` or `Name <a@b.c>`).

@@ -327,7 +327,12 @@ pub fn variables(
             "user_metadata": profile.user_metadata,
             "app_metadata": profile.app_metadata,
         },
-        "application": application.map(|a| json!({ "name": a.name, "clientID": a.client_id })),
+        // Without an application (a mail an administrator asked for), the tenant's name stands
+        // in, so that `{{ application.name }}` always renders.
+        "application": match application {
+            Some(a) => json!({ "name": a.name, "clientID": a.client_id }),
+            None => json!({ "name": friendly_name, "clientID": null }),
+        },
         "connection": { "name": crate::CONNECTION },
         "friendly_name": friendly_name,
         "tenant": friendly_name,
@@ -513,6 +518,17 @@ mod tests {
             .render(&variables(&alice(), None, "Tessera", None))
             .unwrap();
         assert_eq!(without.subject, "Welcome to Tessera");
+        let bare = EmailTemplate {
+            subject: Some("{{ application.name }}/{{ application.clientID }}".to_owned()),
+            ..welcome.clone()
+        };
+        let rendered = bare
+            .render(&variables(&alice(), None, "Tessera", None))
+            .unwrap();
+        assert_eq!(
+            rendered.subject, "Tessera/",
+            "no application: the tenant stands in"
+        );
         assert!(!welcome.is_enabled());
         assert!(default_template(TemplateName::VerifyEmail).is_enabled());
     }

@@ -300,6 +300,7 @@ fn validate_minimal_code_request_is_accepted() {
             code_challenge: None,
             login_hint: None,
             screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+            ui_locales: None,
             skip_consent: false,
         }
     );
@@ -1100,6 +1101,7 @@ fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRe
         code_challenge: None,
         login_hint: None,
         screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+        ui_locales: None,
         skip_consent: false,
     }
 }

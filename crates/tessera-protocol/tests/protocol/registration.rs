@@ -288,3 +288,54 @@ fn a_client_keeps_its_proof_of_possession_requirement() {
             .require_proof_of_possession
     );
 }
+
+#[test]
+fn a_client_keeps_a_valid_logo_uri() {
+    let long = format!("https://cdn.example.com/{}", "a".repeat(2048 - 24));
+    assert_eq!(long.len(), 2048);
+    for logo in [
+        "https://cdn.example.com/logo.png",
+        "https://cdn.example.com/logos/app.svg?v=2&size=150",
+        "http://localhost:3000/logo.png",
+        "http://127.0.0.1/logo.png",
+        long.as_str(),
+    ] {
+        let mut with_logo = settings("spa");
+        with_logo.logo_uri = Some(logo.into());
+        let client = registered(&with_logo).unwrap();
+        assert_eq!(client.logo_uri.as_deref(), Some(logo));
+        assert_eq!(ClientSettings::of(&client).logo_uri.as_deref(), Some(logo));
+    }
+    assert_eq!(registered(&settings("spa")).unwrap().logo_uri, None);
+    let mut empty = settings("spa");
+    empty.logo_uri = Some(String::new());
+    assert_eq!(registered(&empty).unwrap().logo_uri, None, "empty is none");
+}
+
+#[test]
+fn a_logo_uri_must_be_a_safe_absolute_https_url() {
+    let too_long = format!("https://cdn.example.com/{}", "a".repeat(2048));
+    for logo in [
+        "logo.png",
+        "/logo.png",
+        "//cdn.example.com/logo.png",
+        "http://cdn.example.com/logo.png",
+        "http://localhost.evil.example/logo.png",
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "ftp://cdn.example.com/logo.png",
+        "https://cdn.example.com/a logo.png",
+        "https://cdn.example.com/logo.png\n",
+        "https://cdn.example.com/\"onerror=\"alert(1)",
+        "https://cdn.example.com/'x",
+        "https://cdn.example.com/<script>",
+        "https://cdn.example.com\\logo.png",
+        "https://user:pass@cdn.example.com/logo.png",
+        too_long.as_str(),
+    ] {
+        let mut bad = settings("spa");
+        bad.logo_uri = Some(logo.into());
+        let error = registered(&bad).unwrap_err();
+        assert!(error.starts_with("logo_uri must be"), "{logo}: {error}");
+    }
+}

@@ -168,6 +168,8 @@ fn settings_body(form: &Fields) -> Result<ClientBody, String> {
     };
     Ok(ClientBody {
         name: Some(form.get("name").trim().to_owned()),
+        // Empty removes the logo.
+        logo_uri: Some(Some(form.get("logo_uri").trim().to_owned())),
         callbacks: Some(form.lines("callbacks")),
         allowed_logout_urls: Some(form.lines("allowed_logout_urls")),
         grant_types: Some(form.all("grant_types")),

@@ -1,6 +1,7 @@
 //! The Dashboard's pages: askama templates under `templates/dashboard/`, rendered with the
 //! hosted-page security headers (no script, no framing, no caching).
 
+use crate::i18n::Messages;
 use askama::Template;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -153,6 +154,8 @@ pub fn render(status: StatusCode, html: Result<String, askama::Error>) -> Respon
 #[derive(Template)]
 #[template(path = "dashboard/signin.html")]
 struct SigninPage<'a> {
+    /// The Dashboard speaks English; its sign-in page shares the hosted pages' frame.
+    t: Messages,
     username: &'a str,
     csrf_token: &'a str,
     error: Option<&'a str>,
@@ -165,6 +168,7 @@ pub fn signin(
     status: StatusCode,
 ) -> Response {
     let page = SigninPage {
+        t: Messages::english(),
         username,
         csrf_token,
         error,
@@ -175,6 +179,7 @@ pub fn signin(
 #[derive(Template)]
 #[template(path = "dashboard/failure.html")]
 struct FailurePage<'a> {
+    t: Messages,
     title: &'a str,
     message: &'a str,
 }
@@ -198,6 +203,7 @@ pub fn failure(failure: &Failure) -> Response {
     render(
         failure.status,
         FailurePage {
+            t: Messages::english(),
             title,
             message: &message,
         }

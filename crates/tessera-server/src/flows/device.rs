@@ -33,6 +33,7 @@ use crate::flows::client_auth::authenticate;
 use crate::flows::code;
 use crate::flows::grant::{internal, invalid_grant, requested_api, TokenFailure};
 use crate::flows::mint::TokenResponse;
+use crate::i18n::text;
 use crate::state::AppState;
 
 /// Where people enter user codes (Auth0's path), and where the hosted pages return.
@@ -152,7 +153,9 @@ pub async fn activate(
     let now = state.clock.now();
     let unknown = || Activation::Form {
         typed: typed.to_owned(),
-        error: Some("That code is not valid, has expired or was used already."),
+        error: Some(text(
+            "That code is not valid, has expired or was used already.",
+        )),
     };
     let Some(user_code) = normalize_user_code(typed) else {
         return Ok(unknown());
@@ -211,6 +214,7 @@ fn authorization_request(
         }),
         login_hint: None,
         screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+        ui_locales: None,
         skip_consent: false,
     })
 }

@@ -9,6 +9,7 @@ use tessera_core::audit::{Event, EventType, RequestContext};
 
 use crate::client_ip::ClientIp;
 use crate::error::InternalError;
+use crate::i18n::text;
 use crate::state::AppState;
 
 /// Reset requests one IP may make per window.
@@ -20,7 +21,7 @@ const WINDOW_SECONDS: i64 = 3600;
 
 /// What a throttled person reads.
 pub const RESET_THROTTLED: &str =
-    "Too many password reset requests from your network. Try again later.";
+    text("Too many password reset requests from your network. Try again later.");
 
 /// Auth0's answer, whether or not a mail was sent.
 pub const RESET_ANSWER: &str = "We've just sent you an email to reset your password.";

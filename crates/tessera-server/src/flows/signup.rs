@@ -6,11 +6,12 @@ use tessera_admin::connections::DatabaseOptions;
 use tessera_admin::email::Application;
 use tessera_admin::signup::{SignUp, SignUpRefusal};
 use tessera_core::audit::{Event, EventType, RequestContext};
-use tessera_protocol::password_policy::PasswordRejection;
+use tessera_protocol::password_policy::{PasswordRejection, RuleOutcome};
 use tessera_store::User;
 
 use crate::client_ip::ClientIp;
 use crate::error::InternalError;
+use crate::i18n::{text, Messages};
 use crate::state::AppState;
 
 /// Auth0's suspicious IP throttling lets an IP make 50 sign-up attempts, a new one every
@@ -20,7 +21,8 @@ pub const SIGNUPS_PER_WINDOW: u32 = 50;
 const WINDOW_SECONDS: i64 = 60;
 
 /// What a throttled person reads.
-pub const SIGNUP_THROTTLED: &str = "Too many sign-up attempts from your network. Try again later.";
+pub const SIGNUP_THROTTLED: &str =
+    text("Too many sign-up attempts from your network. Try again later.");
 
 /// The counter of an IP's sign-up attempts, apart from its failed logins in the same table.
 fn signup_key(ip: ClientIp) -> String {
@@ -75,7 +77,7 @@ pub async fn sign_up(
         Ok(user) => Event::new(EventType::SuccessSignup).user(&user.user_id, &user.email),
         Err(refusal) => Event::new(EventType::FailedSignup)
             .user_name(email)
-            .description(describe(refusal)),
+            .description(describe(refusal, Messages::english())),
     };
     state.record(
         event.client(through.client_id, Some(through.client_name)),
@@ -87,50 +89,91 @@ pub async fn sign_up(
     })
 }
 
+/// A rule of the password policy in `t`'s language: password-sheriff's message, translated,
+/// then its `%d`/`%s` filled in.
+fn rule_text(rule: &RuleOutcome, t: Messages) -> String {
+    let message = match rule.code {
+        "nonEmpty" => text("Non-empty password required"),
+        "lengthAtLeast" => text("At least %d characters in length"),
+        "shouldContain" => text("Should contain:"),
+        "containsAtLeast" => text("Contain at least %d of the following %d types of characters:"),
+        "identicalChars" => {
+            text("No more than %d identical characters in a row (e.g., “%s” not allowed)")
+        }
+        "lowerCase" => text("lower case letters (a-z)"),
+        "upperCase" => text("upper case letters (A-Z)"),
+        "numbers" => text("numbers (i.e. 0-9)"),
+        "specialCharacters" => text("special characters (e.g. !@#$%^&*)"),
+        _ => return rule.text(),
+    };
+    rule.text_of(&t.t(message))
+}
+
 /// A refused password in the words a person reads: the reason, and the rules it breaks.
-pub fn describe_password(rejection: &PasswordRejection) -> String {
+pub fn describe_password(rejection: &PasswordRejection, t: Messages) -> String {
+    let reason = t.t(match rejection {
+        PasswordRejection::TooWeak { .. } => text("Password is too weak."),
+        PasswordRejection::TooCommon => text("Password is too common."),
+        PasswordRejection::ContainsUserInfo => text("Password is based on user information."),
+        PasswordRejection::ReusedPassword { .. } => text("Password has previously been used."),
+    });
     let unmet: Vec<String> = rejection
         .explain()
         .iter()
         .filter(|rule| rule.verified == Some(false))
-        .map(|rule| rule.text())
+        .map(|rule| rule_text(rule, t))
         .collect();
     match unmet.is_empty() {
-        true => rejection.to_string(),
-        false => format!("{} It must be: {}.", rejection, unmet.join("; ")),
+        true => reason.into_owned(),
+        false => t.t2(
+            "{reason} It must be: {rules}.",
+            &("reason", &reason),
+            &("rules", unmet.join("; ")),
+        ),
     }
 }
 
-/// A refusal in the words a person reads on the sign-up page (and the log's description).
-pub fn describe(refusal: &SignUpRefusal) -> String {
+/// A refusal in the words a person reads on the sign-up page, in `t`'s language (English for
+/// the log's description and the API).
+pub fn describe(refusal: &SignUpRefusal, t: Messages) -> String {
     match refusal {
-        SignUpRefusal::Disabled => "Sign-up is disabled for this application.".to_owned(),
-        SignUpRefusal::InvalidEmail => "Enter a valid email address.".to_owned(),
-        SignUpRefusal::UsernameRequired => "Choose a username.".to_owned(),
-        SignUpRefusal::InvalidUsername(why) => format!("This username is not allowed: {why}."),
-        SignUpRefusal::InvalidMetadata(why) => why.clone(),
-        SignUpRefusal::Password(rejection) => describe_password(rejection),
-        SignUpRefusal::Taken => {
-            "We could not sign you up with these details. If you have an account already, log \
-             in instead."
-                .to_owned()
+        SignUpRefusal::Disabled => t.t("Sign-up is disabled for this application.").into_owned(),
+        SignUpRefusal::InvalidEmail => t.t("Enter a valid email address.").into_owned(),
+        SignUpRefusal::UsernameRequired => t.t("Choose a username.").into_owned(),
+        SignUpRefusal::InvalidUsername(why) => {
+            t.t1("This username is not allowed: {reason}.", "reason", why)
         }
+        SignUpRefusal::InvalidMetadata(why) => why.clone(),
+        SignUpRefusal::Password(rejection) => describe_password(rejection, t),
+        SignUpRefusal::Taken => t
+            .t("We could not sign you up with these details. If you have an account already, log in instead.")
+            .into_owned(),
     }
 }
 
-/// The policy's requirements as the page lists them: each strength rule with its sub-items
-/// indented, then the dictionary and personal-data rules when they are on.
-pub fn policy_lines(rules: &tessera_protocol::password_policy::PasswordRules) -> Vec<String> {
+/// The policy's requirements as the page lists them, in `t`'s language: each strength rule
+/// with its sub-items indented, then the dictionary and personal-data rules when they are on.
+pub fn policy_lines(
+    rules: &tessera_protocol::password_policy::PasswordRules,
+    t: Messages,
+) -> Vec<String> {
     let mut lines = Vec::new();
     for rule in rules.explain() {
-        lines.push(rule.text());
-        lines.extend(rule.items.iter().map(|item| format!("– {}", item.text())));
+        lines.push(rule_text(&rule, t));
+        lines.extend(
+            rule.items
+                .iter()
+                .map(|item| format!("– {}", rule_text(item, t))),
+        );
     }
     if rules.password_dictionary.enable {
-        lines.push("Not one of the most common passwords".to_owned());
+        lines.push(t.t("Not one of the most common passwords").into_owned());
     }
     if rules.password_no_personal_info.enable {
-        lines.push("Not based on your name, username or email".to_owned());
+        lines.push(
+            t.t("Not based on your name, username or email")
+                .into_owned(),
+        );
     }
     lines
 }

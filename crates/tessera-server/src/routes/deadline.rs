@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::i18n::text;
 use crate::management::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -66,8 +67,8 @@ impl Shape {
             }
             Shape::Page => pages::error_page(
                 status,
-                "This took too long",
-                "The request was not completed in time. Please try again.",
+                text("This took too long"),
+                text("The request was not completed in time. Please try again."),
                 "invalid_request",
                 DESCRIPTION,
             ),

@@ -10,6 +10,7 @@ use axum::Json;
 
 use crate::client_ip::Origin;
 use crate::flows::device::{self, Activation, Finished};
+use crate::i18n::text;
 use crate::pages;
 use crate::routes::token::{authorization, client_request, failure_response, no_store};
 use crate::routes::web;
@@ -61,18 +62,18 @@ pub async fn done(
     match device::done(&state, &params, &origin.context).await {
         Ok(Finished::Connected) => pages::notice(
             StatusCode::OK,
-            "Your device is connected",
-            "You can close this window and go back to your device.",
+            text("Your device is connected"),
+            text("You can close this window and go back to your device."),
         ),
         Ok(Finished::Denied) => pages::notice(
             StatusCode::OK,
-            "Your device was not connected",
-            "You chose not to allow it. You can close this window.",
+            text("Your device was not connected"),
+            text("You chose not to allow it. You can close this window."),
         ),
         Ok(Finished::Unusable) => pages::notice(
             StatusCode::BAD_REQUEST,
-            "This activation cannot be completed",
-            "It expired, was already completed, or the link was changed. Start again on your device.",
+            text("This activation cannot be completed"),
+            text("It expired, was already completed, or the link was changed. Start again on your device."),
         ),
         Err(error) => error.into_response(),
     }

@@ -35,6 +35,7 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "ui_locales_supported": crate::i18n::supported(),
         "claims_supported": [
             "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss", "name", "nickname",
             "nonce", "sid", "sub", "updated_at", "at_hash"

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use tessera_protocol::params::Params;
 
 use crate::flows::logout::{self, LogoutOutcome};
+use crate::i18n::text;
 use crate::pages;
 use crate::routes::web;
 use crate::state::{AppState, Settings};
@@ -75,8 +76,8 @@ fn render(settings: &Settings, outcome: LogoutOutcome, params: &Params) -> Respo
         LogoutOutcome::Refused(description) => {
             return pages::error_page(
                 StatusCode::BAD_REQUEST,
-                "This logout link is not valid",
-                "The application asked to send you somewhere it is not allowed to. You may not have been logged out.",
+                text("This logout link is not valid"),
+                text("The application asked to send you somewhere it is not allowed to. You may not have been logged out."),
                 "invalid_request",
                 &description,
             )

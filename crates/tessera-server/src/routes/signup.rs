@@ -19,6 +19,7 @@ use tessera_store::{JsonObject, User};
 use crate::client_ip::Origin;
 use crate::flows::interaction::{self, SignUpForm};
 use crate::flows::signup::{describe, sign_up, Attempt, Through, SIGNUP_THROTTLED};
+use crate::i18n::Messages;
 use crate::routes::web;
 use crate::state::AppState;
 
@@ -217,6 +218,8 @@ fn refused(refusal: &SignUpRefusal) -> Response {
         SignUpRefusal::InvalidEmail
         | SignUpRefusal::UsernameRequired
         | SignUpRefusal::InvalidUsername(_)
-        | SignUpRefusal::InvalidMetadata(_) => bad_request("invalid_signup", &describe(refusal)),
+        | SignUpRefusal::InvalidMetadata(_) => {
+            bad_request("invalid_signup", &describe(refusal, Messages::english()))
+        }
     }
 }

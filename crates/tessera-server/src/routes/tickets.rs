@@ -13,12 +13,13 @@ use tessera_admin::tickets::PasswordChanged;
 
 use crate::error::InternalError;
 use crate::flows::signup::policy_lines;
+use crate::i18n::{self, text};
 use crate::pages;
 use crate::routes::web;
 use crate::state::AppState;
 
-const GONE_TITLE: &str = "This link no longer works";
-const GONE_TEXT: &str = "It was used already or has expired. Ask for a new one.";
+const GONE_TITLE: &str = text("This link no longer works");
+const GONE_TEXT: &str = text("It was used already or has expired. Ask for a new one.");
 
 fn gone() -> Response {
     pages::notice(StatusCode::BAD_REQUEST, GONE_TITLE, GONE_TEXT)
@@ -56,8 +57,10 @@ async fn reset_form(
         return Ok(gone());
     };
     let rules = state.admin.database_options().await?.passwords;
-    let policy = policy_lines(&rules);
+    let t = i18n::messages(None);
+    let policy = policy_lines(&rules, t);
     Ok(pages::reset_password(
+        t,
         status,
         ticket,
         &user.email,
@@ -102,11 +105,11 @@ pub async fn reset_submit(
     match outcome {
         PasswordChanged::Changed { result_url } => done(
             result_url,
-            "Password changed",
-            "You can now log in to the application with the new password.",
+            text("Password changed"),
+            text("You can now log in to the application with the new password."),
         ),
         PasswordChanged::Refused(rejection) => {
-            let message = crate::flows::signup::describe_password(&rejection);
+            let message = crate::flows::signup::describe_password(&rejection, i18n::messages(None));
             reset_form(&state, &ticket, StatusCode::BAD_REQUEST, Some(&message))
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
@@ -126,8 +129,8 @@ pub async fn verify_email(State(state): State<AppState>, RawQuery(query): RawQue
     match state.admin.verify_email_with_ticket(&ticket).await {
         Ok(Some(result_url)) => done(
             result_url,
-            "Email verified",
-            "Your email was verified. You can continue using the application.",
+            text("Email verified"),
+            text("Your email was verified. You can continue using the application."),
         ),
         Ok(None) => gone(),
         Err(error) => InternalError::from(error).into_response(),

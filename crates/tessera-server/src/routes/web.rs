@@ -17,6 +17,7 @@ use crate::client_ip::{request_context_of, Origin};
 use crate::flows::authorize::Outcome;
 use crate::flows::browser::BrowserCookies;
 use crate::flows::interaction::{Interaction, Refusal};
+use crate::i18n::text;
 use crate::pages;
 use crate::state::{AppState, Settings};
 
@@ -211,15 +212,15 @@ fn refused(refusal: &Refusal) -> Response {
     match refusal {
         Refusal::Gone(error) => pages::error_page(
             StatusCode::BAD_REQUEST,
-            "This sign-in has ended",
-            "Go back to the application and sign in again.",
+            text("This sign-in has ended"),
+            text("Go back to the application and sign in again."),
             error.code.as_str(),
             &error.description,
         ),
         Refusal::Forbidden => pages::error_page(
             StatusCode::FORBIDDEN,
-            "This form could not be verified",
-            "It did not come from the browser window that started the sign-in. Go back to the application and sign in again.",
+            text("This form could not be verified"),
+            text("It did not come from the browser window that started the sign-in. Go back to the application and sign in again."),
             "invalid_request",
             "CSRF token or browser binding mismatch",
         ),
@@ -230,8 +231,8 @@ fn refused(refusal: &Refusal) -> Response {
 pub fn bad_request(description: &str) -> Response {
     pages::error_page(
         StatusCode::BAD_REQUEST,
-        "Bad request",
-        "The request could not be understood.",
+        text("Bad request"),
+        text("The request could not be understood."),
         "invalid_request",
         description,
     )

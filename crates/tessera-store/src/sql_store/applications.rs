@@ -4,8 +4,9 @@ use super::*;
 
 const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, app_type, callbacks, allowed_logout_urls, grant_types,
         token_endpoint_auth_method, secret_digest, refresh_token, allow_plain_pkce, created_at, updated_at, is_first_party,
-        web_origins, allowed_origins, require_pushed_authorization_requests, require_proof_of_possession)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16)";
+        web_origins, allowed_origins, require_pushed_authorization_requests, require_proof_of_possession,
+        logo_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17)";
 
 fn bind_client<'q>(
     query: Query<'q>,
@@ -30,7 +31,8 @@ fn bind_client<'q>(
         .bind(to_json(&client.web_origins)?)
         .bind(to_json(&client.allowed_origins)?)
         .bind(client.require_pushed_authorization_requests)
-        .bind(client.require_proof_of_possession))
+        .bind(client.require_proof_of_possession)
+        .bind(client.logo_uri.as_deref()))
 }
 
 #[async_trait]
@@ -45,7 +47,8 @@ impl ClientStore for Backend {
                 is_first_party = excluded.is_first_party, web_origins = excluded.web_origins,
                 allowed_origins = excluded.allowed_origins,
                 require_pushed_authorization_requests = excluded.require_pushed_authorization_requests,
-                require_proof_of_possession = excluded.require_proof_of_possession"
+                require_proof_of_possession = excluded.require_proof_of_possession,
+                logo_uri = excluded.logo_uri"
         );
         bind_client(sqlx::query(&sql), client, now)?
             .execute(self.pool())

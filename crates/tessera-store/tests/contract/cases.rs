@@ -12,8 +12,16 @@ async fn client_round_trips_and_upsert_replaces() {
     app.name = "Renamed".into();
     app.grant_types.push(GrantType::RefreshToken);
     app.require_proof_of_possession = true;
+    app.logo_uri = Some("https://cdn.example.com/logo.png".into());
     store.upsert_client(&app, NOW).await.unwrap();
-    assert_eq!(store.client(&app.client_id).await.unwrap(), Some(app));
+    assert_eq!(store.client(&app.client_id).await.unwrap(), Some(app.clone()));
+    app.logo_uri = None;
+    store.upsert_client(&app, NOW).await.unwrap();
+    assert_eq!(
+        store.client(&app.client_id).await.unwrap(),
+        Some(app),
+        "an upsert removes the logo"
+    );
     assert_eq!(
         store.client(&ClientId("missing".into())).await.unwrap(),
         None

@@ -442,6 +442,7 @@ mod tests {
             is_first_party: true,
             require_pushed_authorization_requests: false,
             require_proof_of_possession: false,
+            logo_uri: None,
             oidc_conformant: true,
             client_secret: None,
         }

@@ -134,3 +134,73 @@ async fn branding_values_that_could_break_out_of_the_style_sheet_are_refused() {
         "nothing was stored"
     );
 }
+
+/// The `<img>` an application's `logo_uri` puts above the heading of its hosted pages.
+fn app_logo(html: &str) -> Option<&str> {
+    let start = html.find(r#"<img class="app-logo""#)?;
+    let end = html[start..].find('>')? + 1;
+    Some(&html[start..start + end])
+}
+
+#[tokio::test]
+async fn an_applications_logo_uri_is_shown_on_its_hosted_pages_and_none_without() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    let authorize = server.authorize_url(&[]);
+    let base = reqwest::Url::parse(&authorize).unwrap();
+
+    // Without a logo: no image.
+    let browser = Browser::new();
+    let (page, url) = browser.follow(browser.get(&authorize).await, &base).await;
+    assert_eq!(url.path(), "/u/login");
+    let html = page.text().await.unwrap();
+    assert_eq!(app_logo(&html), None, "{html}");
+    assert!(!html.contains("app-logo\""), "{html}");
+
+    let logo = "https://cdn.example.com/app.png?v=1&size=150";
+    let path = format!("/api/v2/clients/{CLIENT_ID}");
+    let set = mgmt.patch(&path, json!({ "logo_uri": logo })).await;
+    expect_status(set, StatusCode::OK).await;
+
+    let browser = Browser::new();
+    let (page, url) = browser.follow(browser.get(&authorize).await, &base).await;
+    assert_eq!(url.path(), "/u/login");
+    let html = page.text().await.unwrap();
+    let img = app_logo(&html).unwrap_or_else(|| panic!("a logo on the login page: {html}"));
+    assert!(
+        img.starts_with(r#"<img class="app-logo" src="https://cdn.example.com/app.png?v=1&"#)
+            && img.ends_with(r#"size=150" alt="" width="64" height="64">"#)
+            && !img.contains("v=1&size"),
+        "the URL, its & escaped: {img}"
+    );
+    assert!(
+        html.find("app-logo\" src") < html.find("<h1>"),
+        "above the heading: {html}"
+    );
+
+    // The sign-up and "Forgot password?" pages of the same authorization show it too.
+    let state = form_value(&html, "state").unwrap();
+    for page_path in ["/u/signup", "/u/reset-password/request"] {
+        let page = browser
+            .get(&server.url(&format!("{page_path}?state={state}")))
+            .await;
+        assert_eq!(page.status(), StatusCode::OK, "{page_path}");
+        let html = page.text().await.unwrap();
+        assert_eq!(app_logo(&html), Some(img), "{page_path}: {html}");
+    }
+
+    // And so does the consent page after logging in.
+    let login = browser.submit_login(&url, &html, USERNAME, PASSWORD).await;
+    let (consent, consent_url) = browser.follow(login, &url).await;
+    assert_eq!(consent_url.path(), "/u/consent");
+    let html = consent.text().await.unwrap();
+    assert_eq!(app_logo(&html), Some(img), "{html}");
+
+    // Removed: gone from the pages.
+    let removed = mgmt.patch(&path, json!({ "logo_uri": null })).await;
+    expect_status(removed, StatusCode::OK).await;
+    let browser = Browser::new();
+    let (page, _) = browser.follow(browser.get(&authorize).await, &base).await;
+    let html = page.text().await.unwrap();
+    assert_eq!(app_logo(&html), None, "{html}");
+}

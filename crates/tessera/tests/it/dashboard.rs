@@ -1022,3 +1022,119 @@ async fn universal_login_branding_and_sign_up_settings_are_changed_from_the_dash
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_applications_logo_url_is_set_refused_and_cleared_from_its_settings() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let app_page = "/dashboard/applications/myclientapp";
+    let (_, html) = admin.page(app_page).await;
+    assert!(
+        html.contains(r#"<label for="logo_uri">Logo URL</label>"#),
+        "{html}"
+    );
+    assert_eq!(form_value(&html, "logo_uri").as_deref(), Some(""));
+    let settings = |logo: &'static str| {
+        [
+            ("name", "My Client App"),
+            ("logo_uri", logo),
+            ("callbacks", CALLBACK),
+            ("allowed_logout_urls", ""),
+            ("grant_types", "authorization_code"),
+            ("grant_types", "refresh_token"),
+            ("rotation_type", "non-rotating"),
+            ("token_lifetime", "86400"),
+            ("idle_token_lifetime", "3600"),
+        ]
+    };
+    let logo = "https://cdn.example.com/my-app.png";
+    let response = admin.post(app_page, &settings(logo)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let (_, html) = admin.page(app_page).await;
+    assert_eq!(form_value(&html, "logo_uri").as_deref(), Some(logo));
+
+    let response = admin
+        .post(app_page, &settings("http://cdn.example.com/my-app.png"))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"settings-error\"") && html.contains("logo_uri must be"),
+        "{html}"
+    );
+    let (_, html) = admin.page(app_page).await;
+    assert_eq!(
+        form_value(&html, "logo_uri").as_deref(),
+        Some(logo),
+        "unchanged"
+    );
+
+    let response = admin.post(app_page, &settings("")).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let (_, html) = admin.page(app_page).await;
+    assert_eq!(
+        form_value(&html, "logo_uri").as_deref(),
+        Some(""),
+        "removed"
+    );
+}
+
+#[tokio::test]
+async fn the_emails_page_is_the_development_outbox_without_a_provider() {
+    let server = TestServer::start_with(|config| config.email_poll_interval = 1).await;
+    let signed_up = reqwest::Client::new()
+        .post(server.url("/dbconnections/signup"))
+        .json(&serde_json::json!({
+            "client_id": "myclientapp",
+            "connection": "Username-Password-Authentication",
+            "email": "outbox@example.com",
+            "password": "Quiet harbour 42 lanterns",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::OK);
+
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    // The postman moves the mail to the outbox within its poll interval.
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = admin.page("/dashboard/emails").await.1;
+        if html.contains(r#"data-status="outbox""#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains(r#"id="outbox-notice""#), "{html}");
+    assert!(
+        html.contains("outbox@example.com") && html.contains("verify_email"),
+        "{html}"
+    );
+    let link = html
+        .split(r#"class="mail-link" href=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(html_unescape)
+        .unwrap_or_else(|| panic!("the outbox shows the mail's link: {html}"));
+    assert!(
+        link.starts_with(&server.url("/u/email-verification?ticket=")),
+        "{link}"
+    );
+    let verified = reqwest::get(&link).await.unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+
+    // A read-only administrator sees the mail but not its link.
+    let viewer_password = create_admin(&server, "viewer", AdminRole::ReadOnly).await;
+    let viewer = Admin::sign_in(&server, "viewer", &viewer_password).await;
+    let (status, html) = viewer.page("/dashboard/emails").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("outbox@example.com"), "{html}");
+    assert!(!html.contains("mail-link"), "{html}");
+}

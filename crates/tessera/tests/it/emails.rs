@@ -425,10 +425,9 @@ async fn the_provider_is_set_through_the_api_its_password_sealed_and_failures_re
 
     let deleted = mgmt.delete("/api/v2/emails/provider").await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        mgmt.get("/api/v2/emails/provider").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    let gone = mgmt.get("/api/v2/emails/provider").await;
+    let gone = expect_status(gone, StatusCode::NOT_FOUND).await;
+    assert_eq!(gone["errorCode"], "inexistent_email_provider");
 }
 
 #[tokio::test]
@@ -451,6 +450,52 @@ async fn without_a_provider_mails_are_kept_in_the_outbox() {
         !String::from_utf8_lossy(kept.sealed_message.as_deref().unwrap()).contains("ticket="),
         "sealed at rest"
     );
+
+    // A job without an application (the tenant's name stands in) completes.
+    let user_id = mgmt.seed_user_id().await;
+    let job = mgmt
+        .post(
+            "/api/v2/jobs/verification-email",
+            json!({ "user_id": user_id }),
+        )
+        .await;
+    let job = expect_status(job, StatusCode::CREATED).await;
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    wait_until(|| async {
+        let job = mgmt.get_ok(&format!("/api/v2/jobs/{job_id}")).await;
+        (job["status"] == "completed").then_some(())
+    })
+    .await;
+
+    // Users made through the Management API get the verification mail unless verified or
+    // told not to (`verify_email`), as at Auth0.
+    for (email, extra) in [
+        ("unverified@example.com", json!({})),
+        ("verified@example.com", json!({ "email_verified": true })),
+        ("quiet@example.com", json!({ "verify_email": false })),
+    ] {
+        let mut body = json!({
+            "connection": "Username-Password-Authentication",
+            "email": email,
+            "password": NEW_PASSWORD,
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        expect_status(mgmt.post("/api/v2/users", body).await, StatusCode::CREATED).await;
+    }
+    let recipients = wait_until(|| async {
+        let emails = store.recent_emails(20).await.unwrap();
+        let settled = emails.len() == 3 && emails.iter().all(|e| e.status == EmailStatus::Outbox);
+        settled.then(|| emails.into_iter().map(|e| e.recipient).collect::<Vec<_>>())
+    })
+    .await;
+    assert!(
+        recipients.contains(&"unverified@example.com".to_owned()),
+        "{recipients:?}"
+    );
+    assert!(!recipients.contains(&"verified@example.com".to_owned()));
+    assert!(!recipients.contains(&"quiet@example.com".to_owned()));
 }
 
 async fn logs_in(server: &TestServer, password: &str) -> bool {

@@ -35,6 +35,7 @@ mod housekeeping;
 mod implicit;
 mod interaction;
 mod keys;
+mod languages;
 mod logout;
 mod logs;
 mod management;

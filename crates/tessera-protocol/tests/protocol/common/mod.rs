@@ -51,6 +51,7 @@ pub fn client_with(callbacks: &[&str], grant_types: &[GrantType]) -> RegisteredC
         is_first_party: true,
         require_pushed_authorization_requests: false,
         require_proof_of_possession: false,
+        logo_uri: None,
     }
 }
 

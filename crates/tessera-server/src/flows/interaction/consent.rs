@@ -10,7 +10,7 @@ use tessera_protocol::AuthorizeErrorCode;
 use tessera_store::PendingAuthorization;
 
 use super::{
-    authentication_of, client_name, csrf_of, load, load_for_post, to_login, ConsentForm,
+    app_identity, authentication_of, csrf_of, load, load_for_post, to_login, ConsentForm,
     ConsentView, Interaction, Refusal, ScopeLine,
 };
 use crate::client_ip::Origin;
@@ -19,6 +19,7 @@ use crate::flows::authorize::{
     already_completed, permitted_request, proceed, request_error, Outcome, Stage,
 };
 use crate::flows::browser::{Authenticated, BrowserCookies};
+use crate::i18n::text;
 use crate::state::AppState;
 
 /// `GET /u/consent`.
@@ -59,10 +60,13 @@ pub async fn consent_page(
                 .unwrap_or_else(|| standard_scope_description(scope.as_str())),
         })
         .collect();
+    let app = app_identity(state, &request.client_id).await?;
     Ok(Interaction::Consent(ConsentView {
+        ui_locales: pending.request.ui_locales.clone(),
         state: pending.id.clone(),
         csrf_token: csrf_of(&pending, cookies),
-        client_name: client_name(state, &request.client_id).await?,
+        client_name: app.name,
+        logo: app.logo,
         api_name: api.map(|a| a.name.clone()),
         user_name,
         scopes,
@@ -71,9 +75,9 @@ pub async fn consent_page(
 
 fn standard_scope_description(scope: &str) -> String {
     match scope {
-        "profile" => "Your profile: name and nickname".into(),
-        "email" => "Your email address".into(),
-        "offline_access" => "Keep access while you are away (a refresh token)".into(),
+        "profile" => text("Your profile: name and nickname").into(),
+        "email" => text("Your email address").into(),
+        "offline_access" => text("Keep access while you are away (a refresh token)").into(),
         other => other.into(),
     }
 }

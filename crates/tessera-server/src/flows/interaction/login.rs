@@ -8,12 +8,13 @@ use tessera_protocol::authorize::Authentication;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Login, PendingAuthorization, Session, User};
 
-use super::{client_name, csrf_of, load, load_for_post, login_view, Interaction, LoginForm};
+use super::{app_identity, csrf_of, load, load_for_post, login_view, Interaction, LoginForm};
 use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::authorize::{proceed, Stage};
 use crate::flows::browser::{Authenticated, BrowserCookies};
 use crate::flows::credentials::{self, Checked, ForClient};
+use crate::i18n::text;
 use crate::state::AppState;
 
 /// `GET /u/login`.
@@ -26,19 +27,11 @@ pub async fn login_page(
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
-    let name = client_name(state, &pending.request.client_id).await?;
+    let app = app_identity(state, &pending.request.client_id).await?;
     // OIDC Core §3.1.2.1: login_hint prefills the identifier.
     let hint = pending.request.login_hint.clone().unwrap_or_default();
     Ok(Interaction::Login(
-        login_view(
-            state,
-            &pending,
-            csrf_of(&pending, cookies),
-            name,
-            hint,
-            None,
-        )
-        .await?,
+        login_view(state, &pending, csrf_of(&pending, cookies), app, hint, None).await?,
     ))
 }
 
@@ -54,10 +47,10 @@ pub async fn submit_login(
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
-    let name = client_name(state, &pending.request.client_id).await?;
+    let app = app_identity(state, &pending.request.client_id).await?;
     let client = ForClient {
         client_id: &pending.request.client_id,
-        name: &name,
+        name: &app.name,
     };
     let checked = credentials::check(state, &form.username, form.password, client, origin).await?;
     let user = match checked {
@@ -72,7 +65,7 @@ pub async fn submit_login(
                 state,
                 &pending,
                 csrf_of(&pending, cookies),
-                name,
+                app,
                 form.username,
                 Some(message.into()),
             )
@@ -81,16 +74,16 @@ pub async fn submit_login(
         }
         refused @ (Checked::Wrong | Checked::Blocked) => {
             let message = if matches!(refused, Checked::Blocked) {
-                "This account is blocked. Contact the administrator."
+                text("This account is blocked. Contact the administrator.")
             } else {
-                "Wrong username or password."
+                text("Wrong username or password.")
             };
             return Ok(Interaction::LoginFailed(
                 login_view(
                     state,
                     &pending,
                     csrf_of(&pending, cookies),
-                    name,
+                    app,
                     form.username,
                     Some(message.into()),
                 )
@@ -98,7 +91,7 @@ pub async fn submit_login(
             ));
         }
     };
-    log_in(state, &mut pending, &user, &name, origin).await
+    log_in(state, &mut pending, &user, &app.name, origin).await
 }
 
 /// Starts an SSO session for `user`, who just proved who they are during `pending` (a login or

@@ -30,10 +30,14 @@ pub struct LoginView {
     pub state: String,
     pub csrf_token: String,
     pub client_name: String,
+    /// The application's `logo_uri`, shown above the heading.
+    pub logo: Option<String>,
     pub username: String,
     pub error: Option<String>,
     /// The database connection takes sign-ups: the page links to the sign-up page.
     pub can_sign_up: bool,
+    /// The authorization's `ui_locales`: the page's language, before `Accept-Language`.
+    pub ui_locales: Option<String>,
 }
 
 /// One line of the consent page.
@@ -49,9 +53,12 @@ pub struct ConsentView {
     pub state: String,
     pub csrf_token: String,
     pub client_name: String,
+    /// The application's `logo_uri`, shown above the heading.
+    pub logo: Option<String>,
     pub api_name: Option<String>,
     pub user_name: String,
     pub scopes: Vec<ScopeLine>,
+    pub ui_locales: Option<String>,
 }
 
 /// The result of a step.
@@ -174,13 +181,30 @@ async fn load_for_post(
     }))
 }
 
-async fn client_name(state: &AppState, client_id: &ClientId) -> Result<String, InternalError> {
-    Ok(state
-        .catalog
-        .client(client_id)
-        .await?
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| client_id.to_string()))
+/// How the hosted pages show the application of an authorization.
+#[derive(Debug, Clone)]
+struct AppIdentity {
+    /// Its name, or its id when it no longer exists.
+    name: String,
+    /// Its `logo_uri` (validated when registered), if it has one.
+    logo: Option<String>,
+}
+
+/// The name and logo of `client_id`, in one catalog lookup.
+async fn app_identity(
+    state: &AppState,
+    client_id: &ClientId,
+) -> Result<AppIdentity, InternalError> {
+    Ok(match state.catalog.client(client_id).await? {
+        Some(client) => AppIdentity {
+            name: client.name.clone(),
+            logo: client.logo_uri.clone(),
+        },
+        None => AppIdentity {
+            name: client_id.to_string(),
+            logo: None,
+        },
+    })
 }
 
 /// The CSRF token of a pending authorization's forms, bound to the browser cookie the
@@ -194,17 +218,19 @@ async fn login_view(
     state: &AppState,
     pending: &PendingAuthorization,
     csrf_token: String,
-    client_name: String,
+    app: AppIdentity,
     username: String,
     error: Option<String>,
 ) -> Result<LoginView, InternalError> {
     Ok(LoginView {
         state: pending.id.clone(),
         csrf_token,
-        client_name,
+        client_name: app.name,
+        logo: app.logo,
         username,
         error,
         can_sign_up: !state.admin.database_options().await?.disable_signup,
+        ui_locales: pending.request.ui_locales.clone(),
     })
 }
 

@@ -7,11 +7,14 @@ use tessera_admin::signup::SignUp;
 use tessera_store::PendingAuthorization;
 
 use super::login::log_in;
-use super::{client_name, csrf_of, load, load_for_post, to_login, Interaction, SignUpForm};
+use super::{
+    app_identity, csrf_of, load, load_for_post, to_login, AppIdentity, Interaction, SignUpForm,
+};
 use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::browser::BrowserCookies;
 use crate::flows::signup::{describe, policy_lines, sign_up, Attempt, Through, SIGNUP_THROTTLED};
+use crate::i18n;
 use crate::state::AppState;
 
 /// What the sign-up page shows.
@@ -20,12 +23,15 @@ pub struct SignUpView {
     pub state: String,
     pub csrf_token: String,
     pub client_name: String,
+    /// The application's `logo_uri`, shown above the heading.
+    pub logo: Option<String>,
     pub email: String,
     /// The username field, when the connection requires one, and what was typed in it.
     pub username: Option<String>,
     /// The password policy, one requirement a line.
     pub policy: Vec<String>,
     pub error: Option<String>,
+    pub ui_locales: Option<String>,
 }
 
 /// `GET /u/signup`: the form, or the login page when sign-up is disabled.
@@ -46,8 +52,8 @@ pub async fn signup_page(
         email: pending.request.login_hint.clone().unwrap_or_default(),
         username: None,
     };
-    let name = client_name(state, &pending.request.client_id).await?;
-    let view = sign_up_view(&pending, cookies, name, &options, typed, None);
+    let app = app_identity(state, &pending.request.client_id).await?;
+    let view = sign_up_view(&pending, cookies, app, &options, typed, None);
     Ok(Interaction::SignUp(view))
 }
 
@@ -60,7 +66,7 @@ struct Typed {
 fn sign_up_view(
     pending: &PendingAuthorization,
     cookies: &BrowserCookies,
-    client_name: String,
+    app: AppIdentity,
     options: &DatabaseOptions,
     typed: Typed,
     error: Option<String>,
@@ -68,13 +74,18 @@ fn sign_up_view(
     SignUpView {
         state: pending.id.clone(),
         csrf_token: csrf_of(pending, cookies),
-        client_name,
+        client_name: app.name,
+        logo: app.logo,
         email: typed.email,
         username: options
             .requires_username
             .then(|| typed.username.unwrap_or_default()),
-        policy: policy_lines(&options.passwords),
+        policy: policy_lines(
+            &options.passwords,
+            i18n::messages(pending.request.ui_locales.as_deref()),
+        ),
         error,
+        ui_locales: pending.request.ui_locales.clone(),
     }
 }
 
@@ -89,10 +100,10 @@ pub async fn submit_signup(
         Ok(pending) => pending,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
-    let name = client_name(state, &pending.request.client_id).await?;
+    let app = app_identity(state, &pending.request.client_id).await?;
     let through = Through {
         client_id: pending.request.client_id.as_str(),
-        client_name: &name,
+        client_name: &app.name,
     };
     let request = SignUp {
         email: form.email.clone(),
@@ -102,16 +113,21 @@ pub async fn submit_signup(
     };
     let options = state.admin.database_options().await?;
     let attempt = sign_up(state, &options, request, through, &origin.context).await?;
+    let t = i18n::messages(pending.request.ui_locales.as_deref());
     let (error, retry_after) = match attempt {
-        Attempt::Created(user) => return log_in(state, &mut pending, &user, &name, origin).await,
-        Attempt::Refused(refusal) => (describe(&refusal), None),
-        Attempt::Throttled { retry_after } => (SIGNUP_THROTTLED.to_owned(), Some(retry_after)),
+        Attempt::Created(user) => {
+            return log_in(state, &mut pending, &user, &app.name, origin).await
+        }
+        Attempt::Refused(refusal) => (describe(&refusal, t), None),
+        Attempt::Throttled { retry_after } => {
+            (t.t(SIGNUP_THROTTLED).into_owned(), Some(retry_after))
+        }
     };
     let typed = Typed {
         email: form.email,
         username: form.username,
     };
-    let view = sign_up_view(&pending, cookies, name, &options, typed, Some(error));
+    let view = sign_up_view(&pending, cookies, app, &options, typed, Some(error));
     Ok(match retry_after {
         Some(retry_after) => Interaction::SignUpThrottled { view, retry_after },
         None => Interaction::SignUpRefused(view),

@@ -11,7 +11,7 @@ use tessera_admin::resource_servers::{
     Permission, ProofOfPossession, ResourceServer, ResourceServerBody,
 };
 use tessera_admin::roles::{PermissionRef, Role, RoleBody, RolePermission};
-use tessera_protocol::{AppType, GrantType, PopMechanism, TokenAuthMethod};
+use tessera_protocol::{registration, AppType, GrantType, PopMechanism, TokenAuthMethod};
 
 use super::export::Export;
 
@@ -390,6 +390,7 @@ fn plan_client(
             "require_pushed_authorization_requests",
         ),
         require_proof_of_possession: flag(exported, "require_proof_of_possession"),
+        logo_uri: logo_uri(exported, &name, notes),
         ..ClientBody::default()
     };
     match text(exported, "token_endpoint_auth_method") {
@@ -436,6 +437,28 @@ fn plan_client(
         name,
         reference,
     })
+}
+
+/// An exported application's `logo_uri`: absent keeps Tessera's, `null` or empty removes it;
+/// one the hosted pages could not show safely (not `https`, say) is a note.
+fn logo_uri(exported: &Value, name: &str, notes: &mut Vec<String>) -> Option<Option<String>> {
+    let logo = exported.get("logo_uri")?;
+    if logo.is_null() {
+        return Some(None);
+    }
+    let checked = match logo.as_str() {
+        Some(uri) => registration::logo_uri(Some(uri)).map_err(|e| e.to_string()),
+        None => Err("logo_uri must be a string".to_owned()),
+    };
+    match checked {
+        Ok(logo) => Some(logo),
+        Err(why) => {
+            notes.push(format!(
+                "application `{name}`: logo_uri {logo} not carried over: {why}"
+            ));
+            None
+        }
+    }
 }
 
 /// The only Tessera application named `name` (matching by name alone when several share it
@@ -609,6 +632,7 @@ fn client_changes(current: &Client, wanted: ClientBody) -> Action<ClientBody> {
         require_proof_of_possession,
         current.require_proof_of_possession
     );
+    differs!(wanted, body, fields, logo_uri, current.logo_uri);
     let sorted = |grants: &[String]| {
         let mut grants = grants.to_vec();
         grants.sort();
@@ -937,6 +961,7 @@ mod tests {
             is_first_party: true,
             require_pushed_authorization_requests: false,
             require_proof_of_possession: false,
+            logo_uri: None,
             oidc_conformant: true,
             client_secret: None,
         }
@@ -1289,6 +1314,74 @@ mod tests {
         let notes = mtls.notes.join("\n");
         assert!(
             notes.contains("mechanism `mtls` is not carried over (Tessera implements only dpop)"),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn a_logo_uri_is_carried_over_kept_cleared_by_null_and_noted_when_unsafe() {
+        let logo = "https://cdn.example/logo.png";
+        let with_logo = |value: Value| {
+            let mut web = web_export();
+            web["logo_uri"] = value;
+            export_of(vec![web], vec![], vec![])
+        };
+        let client_action = |plan: &Plan| match &plan.steps[0] {
+            Step::Client { action, .. } => action.clone(),
+            other => panic!("{other:?}"),
+        };
+        let created = plan(
+            &with_logo(json!(logo)),
+            &BTreeMap::new(),
+            &Existing::default(),
+        );
+        let Action::Create(body) = client_action(&created) else {
+            panic!("{:?}", created.steps)
+        };
+        assert_eq!(body.logo_uri, Some(Some(logo.to_owned())));
+
+        let mut web = tessera_client("web-1", "Web");
+        web.logo_uri = Some(logo.into());
+        let existing = Existing {
+            clients: vec![web],
+            ..Existing::default()
+        };
+        for same in [
+            with_logo(json!(logo)),
+            export_of(vec![web_export()], vec![], vec![]),
+        ] {
+            let again = plan(&same, &BTreeMap::new(), &existing);
+            assert!(
+                matches!(client_action(&again), Action::Unchanged),
+                "the same logo, or none exported, keeps it: {:?}",
+                again.steps
+            );
+        }
+        for removed in [Value::Null, json!("")] {
+            let cleared = plan(&with_logo(removed), &BTreeMap::new(), &existing);
+            let Action::Update { body, fields, .. } = client_action(&cleared) else {
+                panic!("{:?}", cleared.steps)
+            };
+            assert_eq!(fields, vec!["logo_uri"]);
+            assert_eq!(body.logo_uri, Some(None));
+        }
+
+        let unsafe_logo = plan(
+            &with_logo(json!("http://cdn.example/logo.png")),
+            &BTreeMap::new(),
+            &existing,
+        );
+        assert!(
+            matches!(client_action(&unsafe_logo), Action::Unchanged),
+            "{:?}",
+            unsafe_logo.steps
+        );
+        let notes = unsafe_logo.notes.join("\n");
+        assert!(
+            notes.contains(
+                "application `Web`: logo_uri \"http://cdn.example/logo.png\" not carried over: \
+                 logo_uri must be"
+            ),
             "{notes}"
         );
     }

@@ -348,3 +348,105 @@ async fn client_require_proof_of_possession_defaults_to_false_and_round_trips() 
     let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
     assert!(message.contains("require_proof_of_possession"), "{message}");
 }
+
+#[tokio::test]
+async fn client_logo_uri_round_trips_and_is_removed_by_null_or_empty() {
+    let m = Mgmt::start().await;
+    let logo = "https://cdn.example.com/calendar.png";
+    let created = m
+        .create(
+            "/api/v2/clients",
+            json!({ "name": "Calendar", "app_type": "spa", "logo_uri": logo }),
+        )
+        .await;
+    assert_eq!(created["logo_uri"], logo);
+    let path = format!("/api/v2/clients/{}", created["client_id"].as_str().unwrap());
+    assert_eq!(m.get_ok(&path).await["logo_uri"], logo);
+    let listed = m.get_ok("/api/v2/clients").await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["logo_uri"] == logo),
+        "{listed}"
+    );
+
+    let renamed = expect_status(
+        m.patch(&path, json!({ "name": "Agenda" })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(renamed["logo_uri"], logo, "absent fields keep their value");
+    let other = "http://localhost:3000/agenda.svg";
+    let changed = expect_status(
+        m.patch(&path, json!({ "logo_uri": other })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["logo_uri"], other, "http is allowed for localhost");
+    assert_eq!(m.get_ok(&path).await["logo_uri"], other);
+
+    for invalid in [
+        json!("http://cdn.example.com/logo.png"),
+        json!("/logo.png"),
+        json!("javascript:alert(1)"),
+        json!("https://cdn.example.com/\"><script>"),
+        json!("https://cdn.example.com/a logo.png"),
+        json!(format!("https://cdn.example.com/{}", "a".repeat(2048))),
+        json!(42),
+    ] {
+        let refused = m.patch(&path, json!({ "logo_uri": invalid })).await;
+        let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+        assert!(
+            message.starts_with("Payload validation error: ") && message.contains("logo_uri"),
+            "{invalid}: {message}"
+        );
+        assert_eq!(m.get_ok(&path).await["logo_uri"], other, "unchanged");
+    }
+    let refused = m
+        .post(
+            "/api/v2/clients",
+            json!({ "name": "Bad logo", "app_type": "spa", "logo_uri": "ftp://cdn.example.com/x.png" }),
+        )
+        .await;
+    let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+    assert!(message.contains("logo_uri"), "{message}");
+    let all = m.get_ok("/api/v2/clients").await;
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "Bad logo"),
+        "nothing was created: {all}"
+    );
+
+    for removal in [json!(null), json!("")] {
+        expect_status(
+            m.patch(&path, json!({ "logo_uri": logo })).await,
+            StatusCode::OK,
+        )
+        .await;
+        let removed = expect_status(
+            m.patch(&path, json!({ "logo_uri": removal })).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(removed.get("logo_uri").is_none(), "{removal}: {removed}");
+        assert!(m.get_ok(&path).await.get("logo_uri").is_none());
+    }
+
+    // The OpenAPI document describes it, in answers and in bodies.
+    let doc: serde_json::Value = http()
+        .get(m.server.url("/api/v2/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for schema in ["Client", "ClientBody"] {
+        let property = &doc["components"]["schemas"][schema]["properties"]["logo_uri"];
+        assert!(property.is_object(), "{schema}: {property}");
+    }
+}

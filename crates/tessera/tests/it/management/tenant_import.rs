@@ -199,6 +199,7 @@ async fn a_deploy_cli_export_is_imported_and_its_apps_work_with_their_auth0_ids_
     assert_eq!(spa["allowed_origins"], json!(["http://127.0.0.1:4000"]));
     // DPoP settings came over: the SPA requires proofs, the API binds tokens to proven keys.
     assert_eq!(spa["require_proof_of_possession"], true);
+    assert_eq!(spa["logo_uri"], "https://cdn.acme.example/spa-logo.png");
     let orders_api = m
         .get_ok(&format!(
             "/api/v2/resource-servers/{}",
