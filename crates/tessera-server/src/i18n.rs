@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 
 use axum::extract::Request;
 use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use fluent_langneg::{negotiate_languages, LanguageIdentifier, NegotiationStrategy};
@@ -171,23 +172,20 @@ pub fn negotiate(ui_locales: Option<&str>, accept_language: Option<&str>) -> Mes
 
 tokio::task_local! {
     /// The `Accept-Language` of the request being served.
-    static REQUEST_LANGUAGES: Option<String>;
+    static REQUEST_LANGUAGES: Option<HeaderValue>;
 }
 
-/// Middleware: keeps the request's `Accept-Language` for the pages it renders.
+/// Middleware: keeps the request's `Accept-Language` for the pages it renders (a reference
+/// count, not a copy: most requests render no page).
 pub async fn remember_accept_language(request: Request, next: Next) -> Response {
-    let header = request
-        .headers()
-        .get(ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let header = request.headers().get(ACCEPT_LANGUAGE).cloned();
     REQUEST_LANGUAGES.scope(header, next.run(request)).await
 }
 
 /// The language of a page of this request, `ui_locales` first.
 pub fn messages(ui_locales: Option<&str>) -> Messages {
     let accept = REQUEST_LANGUAGES.try_with(Clone::clone).ok().flatten();
-    negotiate(ui_locales, accept.as_deref())
+    negotiate(ui_locales, accept.as_ref().and_then(|v| v.to_str().ok()))
 }
 
 #[cfg(test)]
