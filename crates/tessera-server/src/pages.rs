@@ -67,6 +67,7 @@ struct ConsentPage<'a> {
 #[derive(Template)]
 #[template(path = "form_post.html")]
 struct FormPostPage<'a> {
+    t: Messages,
     action: &'a str,
     fields: Vec<(&'a str, &'a str)>,
     nonce: &'a str,
@@ -267,6 +268,7 @@ pub fn form_post(response: &ClientResponse) -> Response {
         Err(error) => return InternalError::from(error).into_response(),
     };
     let form = FormPostPage {
+        t: i18n::messages(None),
         action: response.redirect_uri.as_str(),
         fields: response
             .params
