@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tessera_core::crypto::random_alphanumeric;
-use tessera_store::{Connection, ImportBatch, Job, JobKind, JobStatus, StoreResult};
+use tessera_store::{Connection, ImportBatch, ImportedUser, Job, JobKind, JobStatus, StoreResult};
 use tokio::task::JoinHandle;
 
 use crate::error::{AdminError, AdminResult, Missing};
+use crate::mfa::imported::{skipped_note, BatchFactors, ImportedTotp};
 use crate::service::{Admin, Caller};
 use crate::user_export::{ExportField, ExportRequest, ExportSettings, Format};
 use crate::user_import::{check_entry, refused, EntrySplitter, Inflater};
@@ -85,7 +86,8 @@ pub struct JobView {
     pub external_id: Option<String>,
     /// Counts of the users processed so far (final once completed).
     pub summary: JobSummary,
-    /// Why a failed job failed.
+    /// Why a failed job failed; for an import, also the users imported without the MFA
+    /// factors Tessera cannot use (phone, email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
     /// An export's format: `json` or `csv`.
@@ -391,7 +393,7 @@ impl Admin {
             tracing::info!(job = %job.id, kind = job.kind.as_str(), resume_after = job.position, "running a job");
             let ran = match job.kind {
                 JobKind::UsersImport => self.run_import(job.clone()).await,
-                JobKind::UsersExport => self.run_export(&job).await,
+                JobKind::UsersExport => self.run_export(&job).await.map_err(AdminError::from),
                 JobKind::VerificationEmail => Ok(()),
             };
             if let Err(error) = ran {
@@ -403,12 +405,15 @@ impl Admin {
 
     /// Reads the job's file from the start, skips the entries already committed, and writes the
     /// rest in batches; a file that is not an array of entries fails the job with the reason.
-    async fn run_import(&self, mut job: Job) -> StoreResult<()> {
+    async fn run_import(&self, mut job: Job) -> AdminResult<()> {
         let store = self.store();
         let mut inflater = Inflater::default();
         let mut splitter = EntrySplitter::default();
         let mut seen = 0u64;
         let mut batch = ImportBatch::default();
+        let mut factors = BatchFactors::default();
+        // Entries of this run (not of a run a restart interrupted) whose factors were skipped.
+        let mut skipped = Vec::new();
         let mut batch_bytes = 0usize;
         let mut seq = 0u64;
         loop {
@@ -428,27 +433,43 @@ impl Admin {
                 batch.entries += 1;
                 batch_bytes += entry.len();
                 match check_entry(seen, &entry) {
-                    Ok(user) => batch.users.push(user),
+                    Ok(checked) => {
+                        if let Some(secret) = checked.factors.totp {
+                            let user = checked.user.user.clone();
+                            factors.totps.push(ImportedTotp {
+                                index: seen,
+                                user,
+                                secret,
+                            });
+                        }
+                        if !checked.factors.skipped.is_empty() {
+                            factors.skipped.push(seen);
+                        }
+                        batch.users.push(checked.user);
+                    }
                     Err(error) => batch.errors.push(error),
                 }
                 if batch.entries == BATCH || batch_bytes >= BATCH_BYTES {
                     batch_bytes = 0;
-                    job = self.commit(&job, std::mem::take(&mut batch)).await?;
+                    let (users, brought) =
+                        (std::mem::take(&mut batch), std::mem::take(&mut factors));
+                    job = self.commit(&job, users, brought, &mut skipped).await?;
                 }
             }
             if let Err(reason) = fed {
-                return self.fail(&job, batch, &reason).await;
+                return self.fail(&job, (batch, factors), &skipped, &reason).await;
             }
             if piece.is_none() {
                 break;
             }
         }
         if let Err(reason) = splitter.finish() {
-            return self.fail(&job, batch, &reason).await;
+            return self.fail(&job, (batch, factors), &skipped, &reason).await;
         }
-        job = self.commit(&job, batch).await?;
+        job = self.commit(&job, batch, factors, &mut skipped).await?;
+        let note = skipped_note(&skipped);
         store
-            .set_job_status(&job.id, JobStatus::Completed, None, self.now())
+            .set_job_status(&job.id, JobStatus::Completed, note.as_deref(), self.now())
             .await?;
         tracing::info!(
             job = %job.id,
@@ -517,25 +538,60 @@ impl Admin {
         Ok(())
     }
 
-    async fn commit(&self, job: &Job, batch: ImportBatch) -> StoreResult<Job> {
+    /// Writes the batch in one transaction, then the TOTP secrets of its users that were
+    /// written, and adds to `skipped` its written entries whose factors were skipped.
+    async fn commit(
+        &self,
+        job: &Job,
+        batch: ImportBatch,
+        factors: BatchFactors,
+        skipped: &mut Vec<u64>,
+    ) -> AdminResult<Job> {
         let now = self.now();
-        self.store()
-            .commit_import_batch(job, &batch, &refused, now, now.plus(LEASE))
-            .await
+        let refused_by_store = std::sync::Mutex::new(Vec::new());
+        let refuse = |user: &ImportedUser| {
+            if let Ok(mut indexes) = refused_by_store.lock() {
+                indexes.push(user.index);
+            }
+            refused(user)
+        };
+        let job = self
+            .store()
+            .commit_import_batch(job, &batch, &refuse, now, now.plus(LEASE))
+            .await?;
+        let refused_by_store = refused_by_store
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        skipped.extend(
+            factors
+                .skipped
+                .iter()
+                .filter(|index| !refused_by_store.contains(index)),
+        );
+        // Not in the batch's transaction (the store's batch holds users only): a restart
+        // right after the commit resumes after the batch, without these factors.
+        self.import_totps(factors.totps, &refused_by_store).await?;
+        Ok(job)
     }
 
     /// Keeps what the file's valid part gave (Auth0 too imports the users before a fault) and
     /// fails the job with `reason`.
-    async fn fail(&self, job: &Job, batch: ImportBatch, reason: &str) -> StoreResult<()> {
-        let job = self.commit(job, batch).await?;
+    async fn fail(
+        &self,
+        job: &Job,
+        (batch, factors): (ImportBatch, BatchFactors),
+        skipped: &[u64],
+        reason: &str,
+    ) -> AdminResult<()> {
+        let mut skipped = skipped.to_vec();
+        let job = self.commit(job, batch, factors, &mut skipped).await?;
         tracing::warn!(job = %job.id, reason, "users import failed");
+        let mut details = format!("The file cannot be read: {reason}");
+        if let Some(note) = skipped_note(&skipped) {
+            details = format!("{details}. {note}");
+        }
         self.store()
-            .set_job_status(
-                &job.id,
-                JobStatus::Failed,
-                Some(&format!("The file cannot be read: {reason}")),
-                self.now(),
-            )
+            .set_job_status(&job.id, JobStatus::Failed, Some(&details), self.now())
             .await?;
         self.changed();
         Ok(())

@@ -19,6 +19,7 @@ pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod mfa;
 pub mod paging;
 pub mod passwords;
 pub mod resource_servers;

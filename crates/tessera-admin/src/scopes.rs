@@ -6,7 +6,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::AdminRole;
 
 /// The resources the Management API manages, each with read/create/update/delete scopes.
-pub const RESOURCES: [&str; 13] = [
+pub const RESOURCES: [&str; 17] = [
     "clients",
     "connections",
     "resource_servers",
@@ -20,6 +20,11 @@ pub const RESOURCES: [&str; 13] = [
     "user_tickets",
     "email_provider",
     "email_templates",
+    // Multi-factor authentication: the tenant's factors and policy, users' authenticators.
+    "guardian_factors",
+    "mfa_policies",
+    "authentication_methods",
+    "guardian_enrollments",
 ];
 
 /// Auth0's scopes for who holds a role (there is no `update:role_members`).

@@ -5,10 +5,14 @@
 //! The error codes are those of the JSON-schema validator Auth0's import reports with
 //! (`INVALID_TYPE`, `INVALID_FORMAT`, `OBJECT_MISSING_REQUIRED_PROPERTY`,
 //! `OBJECT_ADDITIONAL_PROPERTIES`) and `DUPLICATED_USER`; the messages are Tessera's.
+//!
+//! Of an entry's `mfa_factors`, an authenticator app's secret (`totp`) is imported; `phone` and
+//! `email` factors, which Tessera cannot challenge, are skipped (the job names the entries).
 
 use serde_json::{json, Map, Value};
 use tessera_core::crypto::imported_hash_text;
 use tessera_core::imported_password::CustomPasswordHash;
+use tessera_protocol::mfa::TotpSecret;
 use tessera_store::{ImportedUser, JobError, NewUser, UserProfile};
 
 use crate::users::{check_metadata_keys, user_id_of};
@@ -19,7 +23,7 @@ pub const MAX_ENTRY_BYTES: usize = 1 << 20;
 /// that inflates hundreds of times is a bomb, not users).
 const MAX_INFLATED_PER_PIECE: usize = 64 << 20;
 
-/// The fields of Auth0's import schema (`mfa_factors` is accepted and not imported yet).
+/// The fields of Auth0's import schema.
 const FIELDS: [&str; 15] = [
     "email",
     "email_verified",
@@ -267,9 +271,25 @@ pub fn refused(user: &ImportedUser) -> JobError {
     job_error(user.index, user.entry.as_bytes(), errors)
 }
 
+/// An entry that passed the schema: the user to write, and the MFA factors it brings.
+#[derive(Debug)]
+pub struct CheckedEntry {
+    pub user: ImportedUser,
+    pub factors: ImportedFactors,
+}
+
+/// The `mfa_factors` of an entry, as Tessera can use them.
+#[derive(Debug, Default)]
+pub struct ImportedFactors {
+    /// An authenticator app's secret (Auth0's `{"totp": {"secret": "<base32>"}}`).
+    pub totp: Option<TotpSecret>,
+    /// The entry's factors Tessera cannot challenge (`phone`, `email`), skipped.
+    pub skipped: Vec<String>,
+}
+
 /// Checks the `index`th entry against Auth0's import schema: the user to write, or every reason
 /// it is refused.
-pub fn check_entry(index: u64, entry: &[u8]) -> Result<ImportedUser, JobError> {
+pub fn check_entry(index: u64, entry: &[u8]) -> Result<CheckedEntry, JobError> {
     let fail = |errors: Vec<Value>| job_error(index, entry, errors);
     let value: Value = serde_json::from_slice(entry).map_err(|e| {
         fail(vec![error(
@@ -340,6 +360,7 @@ pub fn check_entry(index: u64, entry: &[u8]) -> Result<ImportedUser, JobError> {
     let user_metadata = checked.object("user_metadata");
     let app_metadata = checked.object("app_metadata");
     let hash = checked.password_hash();
+    let factors = checked.mfa_factors();
     if !checked.errors.is_empty() {
         return Err(fail(checked.errors));
     }
@@ -357,7 +378,7 @@ pub fn check_entry(index: u64, entry: &[u8]) -> Result<ImportedUser, JobError> {
         }
     };
     let [given_name, family_name, nickname, picture] = profile_texts;
-    Ok(ImportedUser {
+    let user = ImportedUser {
         index,
         user: NewUser {
             user_id,
@@ -378,7 +399,8 @@ pub fn check_entry(index: u64, entry: &[u8]) -> Result<ImportedUser, JobError> {
         },
         blocked: blocked.unwrap_or(false),
         entry: String::from_utf8_lossy(entry).into_owned(),
-    })
+    };
+    Ok(CheckedEntry { user, factors })
 }
 
 /// An entry's fields, read with their errors collected.
@@ -468,6 +490,92 @@ impl Checked<'_> {
                 None
             }
         }
+    }
+}
+
+impl Checked<'_> {
+    /// `mfa_factors`: an array of objects, each naming one factor (Auth0's import schema).
+    fn mfa_factors(&mut self) -> ImportedFactors {
+        let mut factors = ImportedFactors::default();
+        let Some(items) = self.typed("mfa_factors", "array", |v| v.as_array().cloned()) else {
+            return factors;
+        };
+        for (n, item) in items.iter().enumerate() {
+            let Some(item) = item.as_object() else {
+                let found = type_of(item);
+                self.factor_error(
+                    n,
+                    "INVALID_TYPE",
+                    format!("Expected type object but found type {found}"),
+                );
+                continue;
+            };
+            for (kind, value) in item {
+                match kind.as_str() {
+                    "totp" => self.totp(n, value, &mut factors),
+                    // Tessera sends no codes by text message or mail: the user comes without them.
+                    "phone" | "email" => factors.skipped.push(kind.clone()),
+                    other => self.factor_error(
+                        n,
+                        "OBJECT_ADDITIONAL_PROPERTIES",
+                        format!("Additional properties not allowed: {other}"),
+                    ),
+                }
+            }
+        }
+        factors
+    }
+
+    /// `{"secret": "<base32>"}`: RFC 4226 §4 asks for at least 128 bits, as Tessera's own do.
+    fn totp(&mut self, n: usize, value: &Value, factors: &mut ImportedFactors) {
+        let Some(fields) = value.as_object() else {
+            let found = type_of(value);
+            return self.factor_error(
+                n,
+                "INVALID_TYPE",
+                format!("totp: Expected type object but found type {found}"),
+            );
+        };
+        if let Some(extra) = fields.keys().find(|k| *k != "secret") {
+            return self.factor_error(
+                n,
+                "OBJECT_ADDITIONAL_PROPERTIES",
+                format!("totp: Additional properties not allowed: {extra}"),
+            );
+        }
+        let Some(secret) = fields.get("secret") else {
+            return self.factor_error(
+                n,
+                "OBJECT_MISSING_REQUIRED_PROPERTY",
+                "totp: Missing required property: secret".to_owned(),
+            );
+        };
+        let Some(text) = secret.as_str() else {
+            let found = type_of(secret);
+            return self.factor_error(
+                n,
+                "INVALID_TYPE",
+                format!("totp.secret: Expected type string but found type {found}"),
+            );
+        };
+        match TotpSecret::from_base32(text) {
+            Ok(_) if factors.totp.is_some() => self.factor_error(
+                n,
+                "INVALID_FORMAT",
+                "a user has one totp factor at most".to_owned(),
+            ),
+            Ok(secret) => factors.totp = Some(secret),
+            Err(reason) => self.factor_error(n, "INVALID_FORMAT", format!("totp.secret: {reason}")),
+        }
+    }
+
+    /// An error of the `n`th item of `mfa_factors` (never quoting a secret).
+    fn factor_error(&mut self, n: usize, code: &str, message: String) {
+        self.errors.push(error(
+            code,
+            format!("mfa_factors[{n}]: {message}"),
+            "mfa_factors",
+        ));
     }
 }
 
@@ -607,7 +715,7 @@ mod tests {
         let entry = br#"{"email": "Ada@Example.com", "user_id": "42", "given_name": "Ada",
             "email_verified": true, "blocked": true, "app_metadata": {"plan": "gold"},
             "password_hash": "$2b$10$NdoDggqYGj/whLNmohjDRucX0Kg75h/DHxKjCxMlQmZH1m3pNEFQG"}"#;
-        let imported = check_entry(1, entry).unwrap();
+        let imported = check_entry(1, entry).unwrap().user;
         assert_eq!(imported.user.user_id, "auth0|42");
         assert_eq!(imported.user.email, "ada@example.com");
         assert_eq!(imported.user.username, "ada@example.com");
@@ -617,7 +725,9 @@ mod tests {
             .user
             .password_hash
             .starts_with(r#"{"algorithm":"bcrypt""#));
-        let without_hash = check_entry(1, br#"{"email": "b@example.com"}"#).unwrap();
+        let without_hash = check_entry(1, br#"{"email": "b@example.com"}"#)
+            .unwrap()
+            .user;
         assert_eq!(without_hash.user.password_hash, "");
         assert!(without_hash.user.user_id.starts_with("auth0|"));
     }
@@ -667,5 +777,74 @@ mod tests {
                 String::from_utf8_lossy(entry)
             );
         }
+    }
+
+    /// RFC 6238's test secret (`12345678901234567890`, 160 bits), in base32.
+    const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    #[test]
+    fn an_authenticator_app_secret_is_imported_and_phone_and_email_are_skipped() {
+        let entry = format!(
+            r#"{{"email": "a@b.io", "mfa_factors": [{{"totp": {{"secret": "{SECRET}"}}}},
+                {{"phone": {{"value": "+15555550100"}}}}, {{"email": {{"value": "a@b.io"}}}}]}}"#
+        );
+        let checked = check_entry(1, entry.as_bytes()).unwrap();
+        assert_eq!(
+            checked.factors.totp,
+            Some(TotpSecret::new(b"12345678901234567890".to_vec()).unwrap())
+        );
+        assert_eq!(checked.factors.skipped, ["phone", "email"]);
+        let none = check_entry(1, br#"{"email": "a@b.io", "mfa_factors": []}"#).unwrap();
+        assert!(none.factors.totp.is_none() && none.factors.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_short_or_malformed_totp_secret_refuses_the_user_without_quoting_it() {
+        for (factors, code, says) in [
+            (
+                r#"[{"totp": {"secret": "JBSWY3DPEHPK3PXP"}}]"#,
+                "INVALID_FORMAT",
+                "128 bits",
+            ),
+            (
+                r#"[{"totp": {"secret": "not base32!"}}]"#,
+                "INVALID_FORMAT",
+                "base32",
+            ),
+            (r#"[{"totp": {"secret": 7}}]"#, "INVALID_TYPE", "string"),
+            (
+                r#"[{"totp": {}}]"#,
+                "OBJECT_MISSING_REQUIRED_PROPERTY",
+                "secret",
+            ),
+            (
+                r#"[{"totp": {"secret": "A", "period": 60}}]"#,
+                "OBJECT_ADDITIONAL_PROPERTIES",
+                "period",
+            ),
+            (r#"[{"push": {}}]"#, "OBJECT_ADDITIONAL_PROPERTIES", "push"),
+            (r#"["totp"]"#, "INVALID_TYPE", "object"),
+            (r#"{"totp": {}}"#, "INVALID_TYPE", "array"),
+        ] {
+            let entry = format!(r#"{{"email": "a@b.io", "mfa_factors": {factors}}}"#);
+            let refused = check_entry(1, entry.as_bytes()).unwrap_err();
+            assert_eq!(
+                codes(&refused),
+                [(code.to_owned(), "mfa_factors".to_owned())],
+                "{factors}"
+            );
+            let errors: Vec<Value> = serde_json::from_str(&refused.errors).unwrap();
+            let message = errors[0]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{factors}: {message}");
+            assert!(!message.contains("JBSWY3DPEHPK3PXP"), "{message}");
+        }
+        let twice = format!(
+            r#"{{"email": "a@b.io", "mfa_factors": [{{"totp": {{"secret": "{SECRET}"}}}}, {{"totp": {{"secret": "{SECRET}"}}}}]}}"#
+        );
+        let refused = check_entry(1, twice.as_bytes()).unwrap_err();
+        assert_eq!(
+            codes(&refused),
+            [("INVALID_FORMAT".to_owned(), "mfa_factors".to_owned())]
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use tessera_admin::bootstrap;
 use tessera_admin::clients::ClientBody;
+use tessera_admin::jobs::{ImportRequest, JobSummary, JobView};
 use tessera_admin::keys::RotateQuery;
+use tessera_admin::mfa::methods::{FactorSwitch, MethodType};
 use tessera_admin::paging::{every, Paging};
 use tessera_admin::resource_servers::ResourceServerBody;
 use tessera_admin::scopes::{self, management_audience, scopes_of};
@@ -18,9 +20,10 @@ use tessera_core::brute_force::BruteForce;
 use tessera_core::clock::Clock;
 use tessera_core::crypto::Passwords;
 use tessera_core::secrets::Sealer;
+use tessera_protocol::mfa::TotpSecret;
 use tessera_protocol::token::RefreshGrant;
 use tessera_protocol::{ClientId, ScopeSet, SecretDigest, Timestamp};
-use tessera_store::{AdminRole, SqliteStore, Store};
+use tessera_store::{AdminRole, LogFilter, Page, SqliteStore, Store};
 
 const ISSUER: &str = "https://auth.example.com/";
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -522,4 +525,200 @@ async fn user_validation_names_the_field_and_blocking_revokes_refresh_tokens() {
         revoked.revoked,
         "a blocked user's refresh tokens stop working"
     );
+}
+
+/// RFC 6238's test secret (`12345678901234567890`, 160 bits), in base32.
+const TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+/// Imports `file` as the Management API does, and runs the job to its end on this task.
+async fn import_file(f: &Fixture, file: &str, upsert: bool) -> JobView {
+    let job = f.admin.start_users_import(&cli()).await.unwrap();
+    f.admin
+        .append_upload(&job, 0, file.as_bytes())
+        .await
+        .unwrap();
+    let request = ImportRequest {
+        connection_id: tessera_admin::CONNECTION.into(),
+        upsert,
+        ..ImportRequest::default()
+    };
+    let ready = f.admin.finish_upload(&cli(), &job, request).await.unwrap();
+    f.admin.run_unfinished_jobs().await;
+    f.admin.job(&cli(), &ready.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_imported_authenticator_app_secret_verifies_its_codes_once() {
+    let f = fixture().await;
+    let file = format!(
+        r#"[{{"email": "ada@example.com", "user_id": "ada",
+              "mfa_factors": [{{"totp": {{"secret": "{TOTP_SECRET}"}}}}]}},
+            {{"email": "bob@example.com", "user_id": "bob",
+              "mfa_factors": [{{"phone": {{"value": "+15555550100"}}}}]}},
+            {{"email": "eve@example.com", "user_id": "eve",
+              "mfa_factors": [{{"totp": {{"secret": "JBSWY3DPEHPK3PXP"}}}}]}}]"#
+    );
+    let job = import_file(&f, &file, false).await;
+    assert_eq!(job.status, "completed", "{job:?}");
+    let summary = JobSummary {
+        failed: 1,
+        updated: 0,
+        inserted: 2,
+        total: 3,
+    };
+    assert_eq!(job.summary, summary);
+    let details = job.status_details.unwrap_or_default();
+    assert!(
+        details.contains("The user of entry 2 was imported without their phone"),
+        "{details}"
+    );
+    let errors = f.admin.job_errors(&cli(), &job.id).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].errors[0]["path"], "mfa_factors", "{errors:?}");
+    assert!(errors[0].errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("128 bits"));
+    assert!(
+        f.store.user("auth0|eve").await.unwrap().is_none(),
+        "a bad secret refuses the user"
+    );
+
+    let listed = f
+        .admin
+        .authentication_methods(&cli(), "auth0|ada", &Paging::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let method = &listed.items[0];
+    assert_eq!((method.kind, method.confirmed), (MethodType::Totp, true));
+    assert!(
+        method.id.starts_with("totp|dev_") && method.last_auth_at.is_none(),
+        "{method:?}"
+    );
+    let stored = f.store.authenticators("auth0|ada").await.unwrap();
+    let secret = TotpSecret::from_base32(TOTP_SECRET).unwrap();
+    assert!(
+        !stored[0].secret.windows(20).any(|w| w == secret.as_bytes()),
+        "the secret is sealed"
+    );
+    let code = secret.code_at(NOW);
+    assert!(f.admin.verify_totp("auth0|ada", &code).await.unwrap());
+    assert!(
+        !f.admin.verify_totp("auth0|ada", &code).await.unwrap(),
+        "a code is accepted once"
+    );
+    assert!(f
+        .store
+        .authenticators("auth0|bob")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_upsert_keeps_the_authenticator_app_a_user_enrolled() {
+    let f = fixture().await;
+    let body = UserBody {
+        email: Some("ada@example.com".into()),
+        password: Some("long enough".into()),
+        ..UserBody::default()
+    };
+    let ada = f.admin.create_user(&cli(), body).await.unwrap().user_id;
+    let enrollment = f.admin.totp_enrollment(&ada, "ada").await.unwrap();
+    let code = enrollment.secret.code_at(NOW);
+    assert!(f
+        .admin
+        .confirm_totp_enrollment(&ada, &enrollment.id, &code)
+        .await
+        .unwrap());
+    let file = format!(
+        r#"[{{"email": "ada@example.com", "mfa_factors": [{{"totp": {{"secret": "{TOTP_SECRET}"}}}}]}},
+            {{"email": "new@example.com", "mfa_factors": [{{"totp": {{"secret": "{TOTP_SECRET}"}}}}]}}]"#
+    );
+    let job = import_file(&f, &file, true).await;
+    let summary = JobSummary {
+        failed: 0,
+        updated: 1,
+        inserted: 1,
+        total: 2,
+    };
+    assert_eq!(job.summary, summary, "{job:?}");
+    assert_eq!(job.status_details, None);
+    let kept = f.store.authenticators(&ada).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].id, enrollment.id,
+        "the enrolled app stays, the file's is not added"
+    );
+    let newcomer = f.store.users_by_email("new@example.com").await.unwrap();
+    let methods = f.store.authenticators(&newcomer[0].user_id).await.unwrap();
+    assert_eq!(methods.len(), 1);
+    assert!(methods[0].confirmed);
+}
+
+#[tokio::test]
+async fn guardian_changes_need_their_scopes_and_are_logged() {
+    let f = fixture().await;
+    let reader = caller(
+        Principal::Client(ClientId("reader".into())),
+        ScopeSet::parse("read:guardian_factors read:authentication_methods").unwrap(),
+    );
+    let on = FactorSwitch { enabled: true };
+    assert_eq!(
+        f.admin.switch_guardian_factor(&reader, "otp", on).await,
+        Err(AdminError::InsufficientScope(
+            "update:guardian_factors".into()
+        ))
+    );
+    assert_eq!(
+        f.admin.reset_authenticators(&reader, "auth0|x").await,
+        Err(AdminError::InsufficientScope(
+            "delete:guardian_enrollments".into()
+        ))
+    );
+    assert!(f.admin.mfa_settings().await.unwrap() == Default::default());
+    f.admin
+        .switch_guardian_factor(&cli(), "otp", on)
+        .await
+        .unwrap();
+    f.admin
+        .set_guardian_policies(&cli(), &["all-applications".to_owned()])
+        .await
+        .unwrap();
+    assert!(
+        f.admin.mfa_settings().await.unwrap().required(),
+        "the login flow sees the change"
+    );
+
+    let body = UserBody {
+        email: Some("ada@example.com".into()),
+        password: Some("long enough".into()),
+        ..UserBody::default()
+    };
+    let ada = f.admin.create_user(&cli(), body).await.unwrap().user_id;
+    f.admin.new_recovery_code(&ada).await.unwrap();
+    f.admin.reset_authenticators(&cli(), &ada).await.unwrap();
+    f.admin.flush_audit().await;
+    let logged = |code: &str| {
+        let filter = LogFilter {
+            event_type: Some(code.to_owned()),
+            ..LogFilter::default()
+        };
+        let store = Arc::clone(&f.store);
+        async move {
+            let page = Page {
+                page: 0,
+                per_page: 10,
+            };
+            store.list_log_events(&filter, page).await.unwrap().items
+        }
+    };
+    let switched = logged("gd_module_switch").await;
+    assert_eq!(switched.len(), 1);
+    assert_eq!(switched[0].details["factor"], "otp");
+    let unenrolled = logged("gd_unenroll").await;
+    assert_eq!(unenrolled.len(), 1);
+    assert_eq!(unenrolled[0].user_id.as_deref(), Some(ada.as_str()));
+    assert_eq!(unenrolled[0].client_id.as_deref(), Some("tessera-cli"));
 }

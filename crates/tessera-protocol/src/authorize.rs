@@ -16,7 +16,7 @@ use crate::{
 /// Parameters that, when repeated, make the request unsafe to redirect.
 const REDIRECT_PARAMS: [&str; 2] = ["client_id", "redirect_uri"];
 /// Parameters whose repetition is reported to the client.
-const OTHER_PARAMS: [&str; 14] = [
+const OTHER_PARAMS: [&str; 15] = [
     "response_type",
     "scope",
     "state",
@@ -31,6 +31,7 @@ const OTHER_PARAMS: [&str; 14] = [
     "login_hint",
     "screen_hint",
     "ui_locales",
+    "acr_values",
 ];
 
 /// The `prompt` parameter (OIDC Core §3.1.2.1).
@@ -107,11 +108,26 @@ pub struct AuthorizationRequest {
     /// The API exempts this first-party client from consent (decided at validation).
     #[serde(default)]
     pub skip_consent: bool,
+    /// OIDC Core §3.1.2.1: the authentication context classes asked for, space-separated;
+    /// [`MULTI_FACTOR`] asks for a second factor, as at Auth0.
+    #[serde(default)]
+    pub acr_values: Option<String>,
 }
+
+/// The authentication context class of a login with more than one factor, the one Auth0 takes
+/// in `acr_values` to ask for MFA and names in the ID token's `acr`.
+pub const MULTI_FACTOR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
 
 impl AuthorizationRequest {
     pub fn is_openid(&self) -> bool {
         self.scope.contains(OPENID)
+    }
+
+    /// The request asks for a login with a second factor (`acr_values`).
+    pub fn asks_for_multi_factor(&self) -> bool {
+        self.acr_values
+            .as_deref()
+            .is_some_and(|values| values.split_whitespace().any(|v| v == MULTI_FACTOR))
     }
 }
 
@@ -254,6 +270,7 @@ pub fn validate(
         screen_hint: ScreenHint::parse(get(params, "screen_hint")?),
         ui_locales: get(params, "ui_locales")?.map(str::to_owned),
         skip_consent,
+        acr_values: get(params, "acr_values")?.map(str::to_owned),
     })
 }
 
@@ -508,6 +525,8 @@ pub struct Authentication {
     pub auth_time: Timestamp,
     /// The user logged in during this very authorization (so `prompt=login` is satisfied).
     pub during_this_request: bool,
+    /// With more than one factor.
+    pub multi_factor: bool,
 }
 
 /// What happens next in an authorization.
@@ -535,7 +554,9 @@ pub fn next_step(
             let too_old = request
                 .max_age
                 .is_some_and(|max| max == 0 || now.seconds_since(auth.auth_time) > max);
-            !auth.during_this_request && (request.prompt.login || too_old)
+            // A session of a password alone does not do for a request that asks for more.
+            let too_weak = request.asks_for_multi_factor() && !auth.multi_factor;
+            too_weak || (!auth.during_this_request && (request.prompt.login || too_old))
         }
     };
     if login_needed {

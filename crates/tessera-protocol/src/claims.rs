@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::mfa::Amr;
 use crate::scope::OPENID;
 use crate::secret::base64url;
 use crate::{ClientId, ScopeSet, Timestamp};
@@ -204,6 +205,12 @@ pub struct IdTokenClaims {
     /// The SSO session (OIDC Front-/Back-Channel Logout `sid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the user authenticated (OIDC Core §2, RFC 8176), when known.
+    #[serde(default, skip_serializing_if = "Amr::is_empty")]
+    pub amr: Amr,
+    /// [`crate::authorize::MULTI_FACTOR`] after a login with a second factor, as Auth0 names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
     #[serde(flatten)]
     pub standard: StandardClaims,
 }
@@ -223,6 +230,7 @@ pub struct IdTokenFacts<'a> {
     /// The access token issued with it, for `at_hash`.
     pub access_token: Option<&'a str>,
     pub sid: Option<&'a str>,
+    pub amr: Option<&'a Amr>,
     pub lifetime: i64,
 }
 
@@ -238,6 +246,11 @@ pub fn id_token_claims(ctx: TokenContext<'_>, facts: IdTokenFacts<'_>) -> IdToke
         nonce: facts.nonce.map(str::to_owned),
         at_hash: facts.access_token.map(at_hash),
         sid: facts.sid.map(str::to_owned),
+        amr: facts.amr.cloned().unwrap_or_default(),
+        acr: facts
+            .amr
+            .filter(|amr| amr.is_multi_factor())
+            .map(|_| crate::authorize::MULTI_FACTOR.to_owned()),
         standard: StandardClaims::for_scope(facts.profile, ctx.scope),
     }
 }

@@ -81,6 +81,8 @@ pub enum TokenErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8: the proof must carry the server's current nonce (sent in `DPoP-Nonce`).
     UseDpopNonce,
+    /// Auth0's answer, HTTP 403, when a second factor is due and the grant cannot ask for one.
+    MfaRequired,
 }
 
 impl TokenErrorCode {
@@ -101,6 +103,7 @@ impl TokenErrorCode {
             Self::ExpiredToken => "expired_token",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::MfaRequired => "mfa_required",
         }
     }
 
@@ -108,7 +111,7 @@ impl TokenErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient | Self::Unauthorized => 401,
-            Self::AccessDenied => 403,
+            Self::AccessDenied | Self::MfaRequired => 403,
             Self::TooManyAttempts => 429,
             Self::ServerError => 500,
             _ => 400,

@@ -10,6 +10,7 @@ pub mod device;
 pub mod dpop;
 pub mod error;
 pub mod logout;
+pub mod mfa;
 pub mod origin;
 pub mod params;
 pub mod password_policy;

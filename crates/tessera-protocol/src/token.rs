@@ -9,6 +9,7 @@ pub use crate::client_auth::{
     authenticate_client, client_credentials, AuthMethod, ClientAuthError, ClientCredentials,
 };
 use crate::error::{TokenError, TokenErrorCode as Code};
+use crate::mfa::Amr;
 use crate::params::Params;
 use crate::pkce::{self, CodeChallenge};
 pub use crate::refresh::{check_refresh, RefreshGrant, RefreshUse};
@@ -151,6 +152,9 @@ pub struct CodeGrant {
     /// What the login's post-login Actions added to its tokens.
     #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
     pub custom_claims: CustomClaims,
+    /// How the user authenticated, for the ID token's `amr`.
+    #[serde(default, skip_serializing_if = "Amr::is_empty")]
+    pub amr: Amr,
 }
 
 /// RFC 6749 §4.1.3: the code was issued to this client, is unexpired, and `redirect_uri` is

@@ -10,7 +10,7 @@ use tessera_protocol::WebOrigin;
 use crate::error::InternalError;
 use crate::flows::authorize::ClientResponse;
 use crate::flows::interaction::{
-    ConsentView, ForgotPasswordView, LoginView, ScopeLine, SignUpView,
+    ConsentView, ForgotPasswordView, LoginView, MfaScreen, MfaView, ScopeLine, SignUpView,
 };
 use crate::i18n::{self, text, Messages};
 
@@ -39,6 +39,13 @@ struct SignUpPage<'a> {
 struct ForgotPasswordPage<'a> {
     t: Messages,
     view: &'a ForgotPasswordView,
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage<'a> {
+    t: Messages,
+    view: &'a MfaView,
 }
 
 #[derive(Template)]
@@ -176,6 +183,11 @@ pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
 pub fn forgot_password(view: &ForgotPasswordView, status: StatusCode) -> Response {
     let t = i18n::messages(view.ui_locales.as_deref());
     page(status, ForgotPasswordPage { t, view }.render())
+}
+
+pub fn mfa(view: &MfaView, status: StatusCode) -> Response {
+    let t = i18n::messages(view.ui_locales.as_deref());
+    page(status, MfaPage { t, view }.render())
 }
 
 pub fn consent(view: &ConsentView) -> Response {

@@ -5,6 +5,7 @@ mod actions;
 mod emails;
 mod error;
 mod jobs;
+mod mfa;
 mod postgres;
 mod records;
 mod roles;
@@ -30,10 +31,11 @@ pub use error::{StoreError, StoreResult};
 pub use jobs::{
     Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
 };
+pub use mfa::{Authenticator, AuthenticatorKind, MfaStore};
 pub use postgres::PostgresStore;
 pub use records::{
-    Admin, AdminRole, AdminSession, ClientGrant, Consent, JsonObject, LogEvent, LogFilter, Login,
-    NewUser, PendingAuthorization, Session, SigningKeyRecord, User, UserProfile,
+    Admin, AdminRole, AdminSession, ClientGrant, Consent, FirstFactor, JsonObject, LogEvent,
+    LogFilter, Login, NewUser, PendingAuthorization, Session, SigningKeyRecord, User, UserProfile,
 };
 pub use roles::{
     HeldPermission, Holder, Permission, PermissionSource, Role, RoleMember, RoleStore,
@@ -246,6 +248,8 @@ pub trait PendingAuthorizationStore {
     async fn pending(&self, id: &str, now: Timestamp) -> StoreResult<Option<PendingAuthorization>>;
     /// Records who logged in during this authorization, and the session it started.
     async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()>;
+    /// Records that `first.user_id` passed the first factor and owes a second.
+    async fn record_first_factor(&self, id: &str, first: &FirstFactor) -> StoreResult<()>;
     /// Removes it; true only for the one caller that removed it.
     async fn finish_pending(&self, id: &str) -> StoreResult<bool>;
 }
@@ -698,6 +702,7 @@ pub trait Store:
     + TenantSettingsStore
     + UserTicketStore
     + EmailStore
+    + MfaStore
     + RoleStore
     + ActionStore
     + Housekeeping
@@ -728,6 +733,7 @@ impl<T> Store for T where
         + TenantSettingsStore
         + UserTicketStore
         + EmailStore
+        + MfaStore
         + RoleStore
         + ActionStore
         + Housekeeping

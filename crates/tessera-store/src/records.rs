@@ -3,6 +3,7 @@
 use std::fmt;
 
 use tessera_protocol::authorize::AuthorizationRequest;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::{ClientId, ScopeSet, SecretDigest, Timestamp};
 
 /// An end user.
@@ -106,6 +107,8 @@ pub struct Session {
     pub sid: String,
     pub user_id: String,
     pub auth_time: Timestamp,
+    /// How the user logged in (empty for sessions older than MFA).
+    pub amr: Amr,
     pub expires_at: Timestamp,
 }
 
@@ -115,6 +118,14 @@ pub struct Login {
     pub user_id: String,
     pub auth_time: Timestamp,
     pub sid: String,
+    pub amr: Amr,
+}
+
+/// A user who passed the first factor during a pending authorization and owes a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstFactor {
+    pub user_id: String,
+    pub amr: Amr,
 }
 
 /// A validated authorization request waiting for login or consent, bound to one browser.
@@ -125,6 +136,8 @@ pub struct PendingAuthorization {
     pub browser_digest: SecretDigest,
     /// Set once the user logged in during this authorization.
     pub login: Option<Login>,
+    /// Set while the user owes a second factor.
+    pub first_factor: Option<FirstFactor>,
     pub expires_at: Timestamp,
 }
 

@@ -132,6 +132,7 @@ macro_rules! row_mappers {
                 sid: row.try_get("sid")?,
                 user_id: row.try_get("user_id")?,
                 auth_time: Timestamp(row.try_get("auth_time")?),
+                amr: Amr::parse(row.try_get("amr")?),
                 expires_at: Timestamp(row.try_get("expires_at")?),
             })
         }
@@ -140,11 +141,19 @@ macro_rules! row_mappers {
             let user_id: Option<String> = row.try_get("user_id")?;
             let auth_time: Option<i64> = row.try_get("auth_time")?;
             let sid: Option<String> = row.try_get("sid")?;
+            let amr = Amr::parse(row.try_get("amr")?);
+            let first_factor = row
+                .try_get::<Option<String>, _>("first_factor_user_id")?
+                .map(|user_id| FirstFactor {
+                    user_id,
+                    amr: amr.clone(),
+                });
             let login = match (user_id, auth_time) {
                 (Some(user_id), Some(auth_time)) => Some(Login {
                     user_id,
                     auth_time: Timestamp(auth_time),
                     sid: sid.unwrap_or_default(),
+                    amr,
                 }),
                 _ => None,
             };
@@ -153,6 +162,7 @@ macro_rules! row_mappers {
                 request: from_json(row.try_get("request")?)?,
                 browser_digest: digest_of(row, "browser_digest")?,
                 login,
+                first_factor,
                 expires_at: Timestamp(row.try_get("expires_at")?),
             })
         }

@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use tessera_protocol::authorize::{AuthorizationRequest, Prompt, ResponseMode, ResponseType};
 
 use tessera_protocol::device::Decision;
+use tessera_protocol::mfa::{Amr, AuthMethod};
 use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 
@@ -23,10 +24,10 @@ use tessera_protocol::{
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
     Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, DeviceAuthorization, EventTypes,
-    Expiring, FlagField, Holder, LogEvent, LogFilter, Login, MetadataField, MetadataKey, NewUser,
-    Page, PendingAuthorization, Permission, PermissionSource, PostgresStore, PushedRequest,
-    RangeField, Role, Session, SigningKeyRecord, SortField, SqliteStore, Store, TextField,
-    TextMatch, UserProfile, UserSearch, UserSort,
+    Expiring, FirstFactor, FlagField, Holder, LogEvent, LogFilter, Login, MetadataField,
+    MetadataKey, NewUser, Page, PendingAuthorization, Permission, PermissionSource, PostgresStore,
+    PushedRequest, RangeField, Role, Session, SigningKeyRecord, SortField, SqliteStore, Store,
+    TextField, TextMatch, UserProfile, UserSearch, UserSort,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -72,6 +73,7 @@ fn scopes(text: &str) -> ScopeSet {
 
 fn code_grant(user_id: &str) -> CodeGrant {
     CodeGrant {
+        amr: Default::default(),
         client_id: ClientId("c".into()),
         redirect_uri: RedirectUri::parse("https://app.example.com/cb").unwrap(),
         redirect_uri_explicit: true,
@@ -110,9 +112,11 @@ fn pending(id: &str) -> PendingAuthorization {
             screen_hint: tessera_protocol::authorize::ScreenHint::Login,
             ui_locales: None,
             skip_consent: false,
+            acr_values: None,
         },
         browser_digest: SecretDigest::of("browser"),
         login: None,
+        first_factor: None,
         expires_at: NOW.plus(600),
     }
 }

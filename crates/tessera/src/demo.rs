@@ -114,6 +114,17 @@ impl Demo {
         listeners: DemoListeners,
         adjust: impl FnOnce(&mut Config),
     ) -> Result<Demo, ServeError> {
+        Demo::prepare_on(dir, listeners, adjust, Clock::system()).await
+    }
+
+    /// As [`Demo::prepare_with`], with Tessera on `clock` (a test's, to move time for codes
+    /// that change every 30 seconds).
+    pub async fn prepare_on(
+        dir: &Path,
+        listeners: DemoListeners,
+        adjust: impl FnOnce(&mut Config),
+        clock: Clock,
+    ) -> Result<Demo, ServeError> {
         std::fs::create_dir_all(dir)?;
         let issuer = format!("http://{}/", listeners.auth.local_addr()?);
         let api_url = format!("http://{}/", listeners.api.local_addr()?);
@@ -122,7 +133,7 @@ impl Demo {
         let client_secret = new_client_secret(32)?;
         let mut config = demo_config(dir, &issuer, &app_url, client_secret.clone());
         adjust(&mut config);
-        let tessera = Tessera::with_listener(listeners.auth, &config, Clock::system()).await?;
+        let tessera = Tessera::with_listener(listeners.auth, &config, clock).await?;
         let api = tessera_example_api::router(Validator::new(
             issuer.clone(),
             tessera_example_api::AUDIENCE,

@@ -19,6 +19,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use support::process::free_port;
 use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
+use tessera_core::audit::RequestContext;
+use tessera_core::clock::ManualClock;
+use tessera_protocol::mfa::TotpSecret;
+use tessera_protocol::ScopeSet;
 use tokio::net::TcpListener;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -415,6 +419,120 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
         text_of(&client, "#greeting").await,
         format!("Hello, {EMAIL}")
     );
+    client.close().await.unwrap();
+}
+
+/// The demo with MFA asked of every login (authenticator app and recovery code), on a clock
+/// the test moves: authenticator codes change every 30 seconds and each is accepted once.
+async fn start_demo_with_mfa(
+    dir: &std::path::Path,
+) -> (String, ManualClock, tokio::sync::oneshot::Sender<()>) {
+    use tessera_admin::mfa::methods::FactorSwitch;
+    use tessera_admin::{Caller, Principal};
+    let listeners = DemoListeners {
+        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let clock = ManualClock::at_system_time();
+    let demo = Demo::prepare_on(dir, listeners, |_| {}, clock.clock())
+        .await
+        .unwrap();
+    let admin = &demo.tessera.state.admin;
+    let scopes = ScopeSet::parse("update:guardian_factors update:mfa_policies").unwrap();
+    let caller = Caller::new(Principal::Cli, scopes, RequestContext::default());
+    for factor in ["otp", "recovery-code"] {
+        let on = FactorSwitch { enabled: true };
+        admin
+            .switch_guardian_factor(&caller, factor, on)
+            .await
+            .unwrap();
+    }
+    admin
+        .set_guardian_policies(&caller, &["all-applications".to_owned()])
+        .await
+        .unwrap();
+    let app_url = demo.app_url.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.serve(async {
+        let _ = stopped.await;
+    }));
+    (app_url, clock, stop)
+}
+
+/// The ID token's `amr`, from the claims the demo app shows (folded away, so read from the
+/// document rather than as visible text).
+async fn amr_shown(client: &Client) -> serde_json::Value {
+    let claims = element(client, "#claims")
+        .await
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
+    claims["amr"].clone()
+}
+
+/// MFA in a real browser: the first login enrolls an authenticator app from the QR code's
+/// page (the test computes the codes from the secret shown, as an app would) and shows the
+/// recovery code once; the next login asks for a code; the one after uses the recovery code,
+/// which is replaced. Each lands in the app with `amr` pwd, otp, mfa.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_enrolls_an_authenticator_app_and_uses_a_code_then_a_recovery_code_in_headless_chromium(
+) {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, clock, _stop) = start_demo_with_mfa(data.path()).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    let all_three = json!(["pwd", "otp", "mfa"]);
+
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    let secret = text_of(&client, "#totp-secret").await;
+    let secret = TotpSecret::from_base32(&secret).unwrap();
+    assert!(element(&client, ".qr svg")
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshot(&client, "16-mfa-enrollment").await;
+    fill(&client, "input#code", &secret.code_at(clock.now())).await;
+    click(&client, "button[type=submit]").await;
+    let recovery = text_of(&client, "#recovery-code").await;
+    screenshot(&client, "17-mfa-recovery-code").await;
+    set_checkbox(&client, "input#saved", true).await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "button[value=allow]").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, all_three);
+
+    // The next login: a code of a later step.
+    clock.advance(30);
+    sign_in_anew(&client, &app_url).await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    fill(&client, "input#code", &secret.code_at(clock.now())).await;
+    screenshot(&client, "18-mfa-challenge").await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, all_three);
+
+    // The app is lost: the recovery code, once, and a new one to keep.
+    sign_in_anew(&client, &app_url).await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "#recovery-link").await;
+    fill(&client, "input#code", &recovery).await;
+    click(&client, "button[type=submit]").await;
+    let replacement = text_of(&client, "#recovery-code").await;
+    assert_ne!(replacement, recovery);
+    set_checkbox(&client, "input#saved", true).await;
+    click(&client, "button[type=submit]").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, all_three);
     client.close().await.unwrap();
 }
 

@@ -17,7 +17,7 @@ pub struct RequestContext {
 }
 
 /// A kind of event and its Auth0 type code. `consent_granted` and `consent_revoked` are
-/// Tessera's own: Auth0 has no code for them.
+/// Tessera's own: Auth0 has no code for them. The `gd_` codes are Auth0's MFA (Guardian) events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
     /// `s`: a user logged in.
@@ -65,11 +65,27 @@ pub enum EventType {
     FailedSignup,
     /// `scpr`: a password reset mail was asked for (whether or not the address has an account).
     ChangePasswordRequest,
+    /// `gd_auth_succeed`: a second factor (a code from an authenticator app) was accepted.
+    MfaSucceeded,
+    /// `gd_auth_failed`: a wrong or reused second-factor code.
+    MfaFailed,
+    /// `gd_enrollment_complete`: a user enrolled an authenticator.
+    MfaEnrolled,
+    /// `gd_recovery_succeed`: a recovery code was used.
+    RecoverySucceeded,
+    /// `gd_recovery_failed`: a wrong recovery code.
+    RecoveryFailed,
+    /// `gd_module_switch`: an MFA factor was switched on or off (Auth0: "when changing feature
+    /// config").
+    MfaFactorSwitched,
+    /// `gd_unenroll`: a user's MFA authenticators were removed (Auth0: "when a device account is
+    /// deleted").
+    MfaUnenrolled,
 }
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 22] = [
+    pub const ALL: [EventType; 29] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -92,6 +108,13 @@ impl EventType {
         EventType::SuccessSignup,
         EventType::FailedSignup,
         EventType::ChangePasswordRequest,
+        EventType::MfaSucceeded,
+        EventType::MfaFailed,
+        EventType::MfaEnrolled,
+        EventType::RecoverySucceeded,
+        EventType::RecoveryFailed,
+        EventType::MfaFactorSwitched,
+        EventType::MfaUnenrolled,
     ];
 
     /// The type code, as Auth0 spells it.
@@ -119,6 +142,13 @@ impl EventType {
             EventType::SuccessSignup => "ss",
             EventType::FailedSignup => "fs",
             EventType::ChangePasswordRequest => "scpr",
+            EventType::MfaSucceeded => "gd_auth_succeed",
+            EventType::MfaFailed => "gd_auth_failed",
+            EventType::MfaEnrolled => "gd_enrollment_complete",
+            EventType::RecoverySucceeded => "gd_recovery_succeed",
+            EventType::RecoveryFailed => "gd_recovery_failed",
+            EventType::MfaFactorSwitched => "gd_module_switch",
+            EventType::MfaUnenrolled => "gd_unenroll",
         }
     }
 
@@ -151,6 +181,13 @@ impl EventType {
             EventType::SuccessSignup => "Successful signup",
             EventType::FailedSignup => "Failed signup",
             EventType::ChangePasswordRequest => "Success Change Password Request",
+            EventType::MfaSucceeded => "Second factor accepted",
+            EventType::MfaFailed => "Wrong or reused second-factor code",
+            EventType::MfaEnrolled => "Authenticator enrolled",
+            EventType::RecoverySucceeded => "Recovery code used",
+            EventType::RecoveryFailed => "Wrong recovery code",
+            EventType::MfaFactorSwitched => "MFA factor switched on or off",
+            EventType::MfaUnenrolled => "MFA authenticator removed",
         }
     }
 

@@ -302,6 +302,7 @@ fn validate_minimal_code_request_is_accepted() {
             screen_hint: tessera_protocol::authorize::ScreenHint::Login,
             ui_locales: None,
             skip_consent: false,
+            acr_values: None,
         }
     );
     assert!(!request.is_openid());
@@ -1103,6 +1104,7 @@ fn request(scope: &str, prompt: Prompt, max_age: Option<i64>) -> AuthorizationRe
         screen_hint: tessera_protocol::authorize::ScreenHint::Login,
         ui_locales: None,
         skip_consent: false,
+        acr_values: None,
     }
 }
 
@@ -1114,6 +1116,7 @@ fn session(seconds_ago: i64, during_this_request: bool) -> Option<Authentication
     Some(Authentication {
         auth_time: Timestamp(NOW.0 - seconds_ago),
         during_this_request,
+        multi_factor: false,
     })
 }
 

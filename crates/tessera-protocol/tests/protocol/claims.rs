@@ -268,6 +268,7 @@ fn facts<'a>(
     sid: Option<&'a str>,
 ) -> IdTokenFacts<'a> {
     IdTokenFacts {
+        amr: None,
         profile,
         auth_time: NOW,
         nonce,
@@ -283,6 +284,7 @@ fn id_token_claims_are_for_the_client() {
     let claims = id_token_claims(
         ctx(&id, &scope),
         IdTokenFacts {
+            amr: None,
             profile: &p,
             auth_time: Timestamp(NOW.0 - 30),
             nonce: Some("n-1"),

@@ -300,6 +300,7 @@ const EXPIRES: Timestamp = Timestamp(1_700_000_060);
 
 fn code_grant(redirect_uri_explicit: bool) -> CodeGrant {
     CodeGrant {
+        amr: Default::default(),
         client_id: client_id(),
         redirect_uri: uri(CALLBACK),
         redirect_uri_explicit,

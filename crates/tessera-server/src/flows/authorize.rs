@@ -263,6 +263,7 @@ async fn start_interaction(
         request,
         browser_digest: SecretDigest::of(&browser),
         login: None,
+        first_factor: None,
         expires_at: now.plus(state.settings.login_timeout),
     };
     state.store.create_pending(&pending, now).await?;
@@ -351,6 +352,7 @@ async fn issue_code(
         custom_claims: decision
             .map(|d| d.custom_claims.clone())
             .unwrap_or_default(),
+        amr: user.amr.clone(),
     };
     state
         .store

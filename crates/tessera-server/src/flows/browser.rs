@@ -2,6 +2,7 @@
 //! authenticates.
 
 use tessera_protocol::authorize::Authentication;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::{SecretDigest, Timestamp};
 use tessera_store::Session;
 
@@ -21,6 +22,8 @@ pub struct Authenticated {
     pub user_id: String,
     pub sid: String,
     pub auth: Authentication,
+    /// How they authenticated (RFC 8176).
+    pub amr: Amr,
 }
 
 impl Authenticated {
@@ -31,19 +34,29 @@ impl Authenticated {
             auth: Authentication {
                 auth_time: session.auth_time,
                 during_this_request: false,
+                multi_factor: session.amr.is_multi_factor(),
             },
+            amr: session.amr,
         }
     }
 }
 
-/// The live SSO session named by the session cookie, if any.
+/// The live SSO session named by the session cookie, if any — unless the tenant asks every
+/// login for a second factor and this session's login had none (it began before the policy
+/// did): then the user logs in again, with both.
 pub async fn current_session(
     state: &AppState,
     cookie: Option<&str>,
     now: Timestamp,
 ) -> Result<Option<Session>, InternalError> {
-    match cookie {
-        Some(value) => Ok(state.store.session(&SecretDigest::of(value), now).await?),
-        None => Ok(None),
+    let Some(value) = cookie else {
+        return Ok(None);
+    };
+    let Some(session) = state.store.session(&SecretDigest::of(value), now).await? else {
+        return Ok(None);
+    };
+    if !session.amr.is_multi_factor() && state.admin.mfa_settings().await?.required() {
+        return Ok(None);
     }
+    Ok(Some(session))
 }

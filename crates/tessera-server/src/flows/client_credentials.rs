@@ -77,6 +77,7 @@ pub async fn issue(
         auth_time: now,
         nonce: None,
         sid: None,
+        amr: None,
         family: None,
         dpop_jkt,
         now,

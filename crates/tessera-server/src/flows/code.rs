@@ -143,6 +143,7 @@ pub async fn issue(
         auth_time: grant.auth_time,
         nonce: grant.nonce.as_deref(),
         sid: grant.sid.as_deref(),
+        amr: Some(&grant.amr),
         family: Some(&family),
         dpop_jkt,
         now,

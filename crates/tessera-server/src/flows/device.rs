@@ -216,6 +216,7 @@ fn authorization_request(
         screen_hint: tessera_protocol::authorize::ScreenHint::Login,
         ui_locales: None,
         skip_consent: false,
+        acr_values: None,
     })
 }
 

@@ -76,6 +76,7 @@ pub async fn tokens(
         auth_time: user.auth.auth_time,
         nonce: request.nonce.as_deref(),
         sid: Some(&user.sid),
+        amr: Some(&user.amr),
         family: None,
         dpop_jkt: None,
         now,

@@ -11,6 +11,7 @@ use tessera_protocol::claims::{
     self, AccessTokenClaims, Confirmation, CustomClaims, IdTokenClaims, IdTokenFacts, Profile,
     TokenContext, WithCustomClaims,
 };
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::revocation::token_id;
 use tessera_protocol::scope::OPENID;
 use tessera_protocol::{
@@ -93,6 +94,8 @@ pub struct Mint<'a> {
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
     pub sid: Option<&'a str>,
+    /// How the user authenticated, for the ID token's `amr`.
+    pub amr: Option<&'a Amr>,
     /// The refresh-token family the tokens belong to (a code's, and its rotations'), named in
     /// the access token's `jti` so that revoking the family refuses them too.
     pub family: Option<&'a str>,
@@ -155,6 +158,7 @@ pub fn mint(
                 nonce: m.nonce,
                 access_token: access_token.as_deref(),
                 sid: m.sid,
+                amr: m.amr,
                 lifetime: settings.id_token_lifetime,
             };
             let custom = m.custom_claims.map(|c| &c.id_token);

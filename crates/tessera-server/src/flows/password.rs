@@ -7,6 +7,7 @@ use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_core::crypto::new_secret;
 use tessera_protocol::dpop::{bound_key, refresh_token_key};
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::token::{issues_refresh_token, password_scope, RefreshGrant};
 use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
 
@@ -96,6 +97,18 @@ pub async fn issue(
             });
         }
     };
+    // The password is one factor; this grant has no way to ask for a second.
+    if state
+        .admin
+        .mfa_settings()
+        .await
+        .map_err(|e| TokenFailure::Internal(e.into()))?
+        .required()
+    {
+        return Err(
+            TokenError::new(Code::MfaRequired, "Multifactor authentication required").into(),
+        );
+    }
     let request = &origin.context;
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, &scope)
         .await
@@ -141,6 +154,7 @@ pub async fn issue(
     } else {
         None
     };
+    let password_only = Amr::password();
     let m = Mint {
         client_id: &client.client_id,
         subject: Subject::User(&user),
@@ -151,6 +165,7 @@ pub async fn issue(
         auth_time: now,
         nonce: None,
         sid: None,
+        amr: Some(&password_only),
         family: Some(&family),
         dpop_jkt,
         now,

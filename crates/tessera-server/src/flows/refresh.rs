@@ -219,6 +219,7 @@ fn issue(
         auth_time: grant.auth_time,
         nonce: None,
         sid: grant.sid.as_deref(),
+        amr: None,
         family: Some(&grant.family_id),
         dpop_jkt: prepared.dpop_jkt.as_deref(),
         now,

@@ -1,11 +1,13 @@
 //! An Auth0-compatible Management API v2 at `/api/v2`: clients, resource servers, users,
-//! roles and permissions, Actions, grants, client grants, brute-force user blocks, signing keys and the audit log, with Auth0's
+//! roles and permissions, Actions, grants, client grants, brute-force user blocks, MFA (Guardian
+//! factors and policies, users' authentication methods), signing keys and the audit log, with Auth0's
 //! paths, field names, paging and errors. Each handler parses, calls the admin service with the
 //! caller its token names, and renders; the service decides. The API is itself an API
 //! (`{issuer}api/v2/`) whose tokens come from `client_credentials`.
 
 mod actions;
 mod auth;
+mod authentication_methods;
 mod branding;
 mod client_grants;
 mod clients;
@@ -13,6 +15,7 @@ mod connections;
 mod emails;
 mod error;
 mod grants;
+mod guardian;
 pub(crate) mod jobs;
 mod keys;
 mod logs;
@@ -153,6 +156,41 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::DELETE, "/api/v2/users/{id}/roles", |m| {
         on(m, roles::remove_roles)
+    }),
+    route(
+        Method::GET,
+        "/api/v2/users/{id}/authentication-methods",
+        |m| on(m, authentication_methods::list),
+    ),
+    route(
+        Method::DELETE,
+        "/api/v2/users/{id}/authentication-methods",
+        |m| on(m, authentication_methods::delete_all),
+    ),
+    route(
+        Method::GET,
+        "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
+        |m| on(m, authentication_methods::get),
+    ),
+    route(
+        Method::DELETE,
+        "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
+        |m| on(m, authentication_methods::delete),
+    ),
+    route(Method::DELETE, "/api/v2/users/{id}/authenticators", |m| {
+        on(m, authentication_methods::reset)
+    }),
+    route(Method::GET, "/api/v2/guardian/factors", |m| {
+        on(m, guardian::factors)
+    }),
+    route(Method::PUT, "/api/v2/guardian/factors/{name}", |m| {
+        on(m, guardian::switch_factor)
+    }),
+    route(Method::GET, "/api/v2/guardian/policies", |m| {
+        on(m, guardian::policies)
+    }),
+    route(Method::PUT, "/api/v2/guardian/policies", |m| {
+        on(m, guardian::set_policies)
     }),
     route(Method::GET, "/api/v2/users/{id}/permissions", |m| {
         on(m, roles::user_permissions)

@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
-    actions, branding, client_grants, clients, connections, emails, grants, jobs, keys, logs,
-    resource_servers, roles, tickets, user_blocks, users,
+    actions, authentication_methods, branding, client_grants, clients, connections, emails, grants,
+    guardian, jobs, keys, logs, resource_servers, roles, tickets, user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -48,7 +48,7 @@ impl Modify for BearerScheme {
     info(
         title = "Tessera Management API",
         description = "Auth0's Management API v2 for Tessera: applications, APIs, users, \
-                       roles, Actions, consents, machine-to-machine grants, signing keys and the audit log. Errors are \
+                       roles, Actions, consents, machine-to-machine grants, MFA, signing keys and the audit log. Errors are \
                        `{statusCode, error, message, errorCode}`; lists take `page`, \
                        `per_page` and `include_totals`.",
     ),
@@ -68,6 +68,10 @@ impl Modify for BearerScheme {
         roles::users, roles::add_users,
         roles::user_roles, roles::assign_roles, roles::remove_roles,
         roles::user_permissions, roles::add_user_permissions, roles::remove_user_permissions,
+        authentication_methods::list, authentication_methods::get,
+        authentication_methods::delete, authentication_methods::delete_all,
+        authentication_methods::reset,
+        guardian::factors, guardian::switch_factor, guardian::policies, guardian::set_policies,
         actions::list, actions::create, actions::get, actions::update, actions::delete,
         actions::deploy, actions::versions, actions::triggers, actions::bindings,
         actions::update_bindings,
@@ -95,6 +99,7 @@ impl Modify for BearerScheme {
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
         (name = "roles", description = "Roles and the permissions they grant (RBAC)"),
+        (name = "guardian", description = "Multi-factor authentication: the factors offered (authenticator apps, recovery codes) and when a login asks for one"),
         (name = "actions", description = "Actions: code run at login (post-login) and at machine-to-machine token issuance (credentials-exchange)"),
         (name = "user-blocks", description = "Accounts blocked by brute-force protection"),
         (name = "grants", description = "Users' consents"),

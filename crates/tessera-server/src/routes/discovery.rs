@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use tessera_jwt::Algorithm;
+use tessera_protocol::authorize::MULTI_FACTOR;
 use tessera_protocol::GrantType;
 
 use crate::state::AppState;
@@ -36,9 +37,10 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "ui_locales_supported": crate::i18n::supported(),
+        "acr_values_supported": [MULTI_FACTOR],
         "claims_supported": [
-            "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss", "name", "nickname",
-            "nonce", "sid", "sub", "updated_at", "at_hash"
+            "acr", "amr", "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss",
+            "name", "nickname", "nonce", "sid", "sub", "updated_at", "at_hash"
         ],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,

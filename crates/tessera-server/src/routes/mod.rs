@@ -13,6 +13,7 @@ mod health;
 mod introspect;
 mod login;
 mod logout;
+mod mfa;
 mod par;
 mod revoke;
 mod signup;
@@ -49,6 +50,22 @@ pub fn router(state: AppState) -> Router {
         .route("/u/login", get(login::show).post(login::submit))
         .route("/u/consent", get(consent::show).post(consent::submit))
         .route("/u/signup", get(signup::show).post(signup::submit))
+        .route(
+            "/u/mfa-otp-challenge",
+            get(mfa::otp_challenge).post(mfa::submit_otp_challenge),
+        )
+        .route(
+            "/u/mfa-otp-enrollment-qr",
+            get(mfa::otp_enrollment).post(mfa::submit_otp_enrollment),
+        )
+        .route(
+            "/u/mfa-recovery-code-challenge",
+            get(mfa::recovery_challenge).post(mfa::submit_recovery_challenge),
+        )
+        .route(
+            "/u/mfa-recovery-code-enrollment",
+            post(mfa::submit_recovery_code_saved),
+        )
         .route(
             "/u/reset-password",
             get(tickets::reset_page).post(tickets::reset_submit),

@@ -161,37 +161,43 @@ pub fn navigate(settings: &Settings, outcome: Outcome) -> Response {
     }
 }
 
+/// A throttled step's page, saying when to retry at the latest.
+fn retry_after(mut response: Response, seconds: i64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
+}
+
 /// A browser response for a hosted-page step.
 pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
+    const THROTTLED: StatusCode = StatusCode::TOO_MANY_REQUESTS;
     match interaction {
         Interaction::Login(view) => pages::login(&view, StatusCode::OK),
         Interaction::LoginFailed(view) => pages::login(&view, StatusCode::UNAUTHORIZED),
-        Interaction::Throttled { view, retry_after } => {
-            let mut response = pages::login(&view, StatusCode::TOO_MANY_REQUESTS);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
-            response
-        }
+        Interaction::Throttled {
+            view,
+            retry_after: s,
+        } => retry_after(pages::login(&view, THROTTLED), s),
         Interaction::Consent(view) => pages::consent(&view),
         Interaction::SignUp(view) => pages::sign_up(&view, StatusCode::OK),
         Interaction::SignUpRefused(view) => pages::sign_up(&view, StatusCode::BAD_REQUEST),
-        Interaction::SignUpThrottled { view, retry_after } => {
-            let mut response = pages::sign_up(&view, StatusCode::TOO_MANY_REQUESTS);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
-            response
-        }
+        Interaction::SignUpThrottled {
+            view,
+            retry_after: s,
+        } => retry_after(pages::sign_up(&view, THROTTLED), s),
         Interaction::ForgotPassword(view) => pages::forgot_password(&view, StatusCode::OK),
         Interaction::ResetRefused(view) => pages::forgot_password(&view, StatusCode::BAD_REQUEST),
-        Interaction::ResetThrottled { view, retry_after } => {
-            let mut response = pages::forgot_password(&view, StatusCode::TOO_MANY_REQUESTS);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
-            response
-        }
+        Interaction::ResetThrottled {
+            view,
+            retry_after: s,
+        } => retry_after(pages::forgot_password(&view, THROTTLED), s),
+        Interaction::Mfa(view) => pages::mfa(&view, StatusCode::OK),
+        Interaction::MfaRefused(view) => pages::mfa(&view, StatusCode::UNAUTHORIZED),
+        Interaction::MfaThrottled {
+            view,
+            retry_after: s,
+        } => retry_after(pages::mfa(&view, THROTTLED), s),
         Interaction::Navigate(outcome) => navigate(settings, outcome),
         Interaction::LoggedIn {
             outcome,

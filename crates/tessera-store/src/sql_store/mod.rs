@@ -10,6 +10,7 @@ mod emails;
 mod grants;
 mod jobs;
 mod keys;
+mod mfa;
 mod operations;
 mod roles;
 mod sessions;
@@ -23,6 +24,7 @@ pub(super) use tokens::{bind_refresh, INSERT_REFRESH};
 use async_trait::async_trait;
 use sqlx::Row;
 use tessera_protocol::device::Decision;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::revocation::{AccessRevocation, Revoked};
 use tessera_protocol::token::{CodeGrant, RefreshGrant};
 use tessera_protocol::{
@@ -38,11 +40,11 @@ use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore,
-    DeviceAuthorization, DeviceStore, DpopProofStore, EventTypes, Expiring, Housekeeping, KeyStore,
-    Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page, PendingAuthorization,
-    PendingAuthorizationStore, PushedRequest, PushedRequestStore, RefreshTokenStore,
-    RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User, UserProfile,
-    UserStore, EXCHANGE_EVENT_TYPES,
+    DeviceAuthorization, DeviceStore, DpopProofStore, EventTypes, Expiring, FirstFactor,
+    Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
+    PendingAuthorization, PendingAuthorizationStore, PushedRequest, PushedRequestStore,
+    RefreshTokenStore, RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User,
+    UserProfile, UserStore, EXCHANGE_EVENT_TYPES,
 };
 
 type Db = <Backend as Dialect>::Db;

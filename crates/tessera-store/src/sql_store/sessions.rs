@@ -12,7 +12,7 @@ impl SessionStore for Backend {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (digest, sid, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sessions (digest, sid, user_id, auth_time, created_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(digest.as_bytes().as_slice())
         .bind(&session.sid)
@@ -20,13 +20,14 @@ impl SessionStore for Backend {
         .bind(session.auth_time.0)
         .bind(now.0)
         .bind(session.expires_at.0)
+        .bind(session.amr.to_string())
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
     async fn session(&self, digest: &SecretDigest, now: Timestamp) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at FROM sessions WHERE digest = $1 AND expires_at > $2")
+        let row = sqlx::query("SELECT sid, user_id, auth_time, expires_at, amr FROM sessions WHERE digest = $1 AND expires_at > $2")
             .bind(digest.as_bytes().as_slice())
             .bind(now.0)
             .fetch_optional(self.readers())
@@ -44,7 +45,7 @@ impl SessionStore for Backend {
 
     async fn end_session(&self, digest: &SecretDigest) -> StoreResult<Option<Session>> {
         let row = sqlx::query(
-            "DELETE FROM sessions WHERE digest = $1 RETURNING sid, user_id, auth_time, expires_at",
+            "DELETE FROM sessions WHERE digest = $1 RETURNING sid, user_id, auth_time, expires_at, amr",
         )
         .bind(digest.as_bytes().as_slice())
         .fetch_optional(self.pool())
@@ -61,8 +62,8 @@ impl PendingAuthorizationStore for Backend {
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO pending_authorizations (id, request, browser_digest, user_id, auth_time, sid, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO pending_authorizations (id, request, browser_digest, user_id, auth_time, sid, created_at, expires_at, amr, first_factor_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&pending.id)
         .bind(to_json(&pending.request)?)
@@ -72,6 +73,16 @@ impl PendingAuthorizationStore for Backend {
         .bind(pending.login.as_ref().map(|login| login.sid.clone()))
         .bind(now.0)
         .bind(pending.expires_at.0)
+        .bind(
+            pending
+                .login
+                .as_ref()
+                .map(|login| &login.amr)
+                .or(pending.first_factor.as_ref().map(|first| &first.amr))
+                .map(Amr::to_string)
+                .unwrap_or_default(),
+        )
+        .bind(pending.first_factor.as_ref().map(|first| first.user_id.clone()))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -88,13 +99,26 @@ impl PendingAuthorizationStore for Backend {
     }
 
     async fn record_login(&self, id: &str, login: &Login) -> StoreResult<()> {
-        sqlx::query("UPDATE pending_authorizations SET user_id = $2, auth_time = $3, sid = $4 WHERE id = $1")
+        sqlx::query("UPDATE pending_authorizations SET user_id = $2, auth_time = $3, sid = $4, amr = $5, first_factor_user_id = NULL WHERE id = $1")
             .bind(id)
             .bind(&login.user_id)
             .bind(login.auth_time.0)
             .bind(&login.sid)
+            .bind(login.amr.to_string())
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    async fn record_first_factor(&self, id: &str, first: &FirstFactor) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE pending_authorizations SET first_factor_user_id = $2, amr = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&first.user_id)
+        .bind(first.amr.to_string())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -117,6 +117,7 @@ async fn session_is_found_until_it_expires() {
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
+        amr: Amr::password().and(AuthMethod::Otp),
         sid: "sid-1".into(),
         user_id: "u1".into(),
         auth_time: NOW,
@@ -146,14 +147,23 @@ async fn pending_authorization_records_login_and_finishes_once() {
         store.pending("p1", NOW).await.unwrap(),
         Some(record.clone())
     );
+    // The password passed, a second factor owed; then passed.
+    let first = FirstFactor {
+        user_id: "u1".into(),
+        amr: Amr::password(),
+    };
+    store.record_first_factor("p1", &first).await.unwrap();
+    let loaded = store.pending("p1", NOW).await.unwrap().unwrap();
+    assert_eq!((loaded.first_factor, loaded.login), (Some(first), None));
     let login = Login {
+        amr: Amr::password().and(AuthMethod::Otp),
         user_id: "u1".into(),
         auth_time: NOW.plus(3),
         sid: "sid-9".into(),
     };
     store.record_login("p1", &login).await.unwrap();
     let loaded = store.pending("p1", NOW).await.unwrap().unwrap();
-    assert_eq!(loaded.login, Some(login));
+    assert_eq!((loaded.first_factor, loaded.login), (None, Some(login)));
     assert!(store.finish_pending("p1").await.unwrap());
     assert!(!store.finish_pending("p1").await.unwrap());
     assert_eq!(store.pending("p1", NOW).await.unwrap(), None);
@@ -550,6 +560,7 @@ async fn ending_a_session_removes_it() {
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
+        amr: Amr::password(),
         sid: "s".into(),
         user_id: "u1".into(),
         auth_time: NOW,
@@ -1094,6 +1105,7 @@ async fn deleting_a_user_removes_their_sessions_and_consents() {
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
+        amr: Amr::password(),
         sid: "s".into(),
         user_id: "u1".into(),
         auth_time: NOW,
@@ -1233,7 +1245,7 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
         grant.expires_at = NOW.plus(i);
         store.insert_code(&SecretDigest::of(&format!("code{i}")), &grant, NOW).await.unwrap();
     }
-    let session = Session { sid: "s".into(), user_id: "u1".into(), auth_time: NOW, expires_at: NOW.plus(10) };
+    let session = Session { amr: Amr::password(), sid: "s".into(), user_id: "u1".into(), auth_time: NOW, expires_at: NOW.plus(10) };
     store.create_session(&SecretDigest::of("cookie"), &session, NOW).await.unwrap();
     store.insert_refresh_token(&SecretDigest::of("old"), &refresh_grant("f1"), NOW).await.unwrap();
     store.revoke_refresh_family("f1", NOW).await.unwrap();
@@ -2337,4 +2349,304 @@ async fn a_verification_email_job_round_trips_and_completes() {
         ..job
     };
     assert_eq!(store.job(&completed.id).await.unwrap(), Some(completed));
+}
+
+fn authenticator(
+    id: &str,
+    user_id: &str,
+    kind: tessera_store::AuthenticatorKind,
+    confirmed: bool,
+    at: i64,
+) -> tessera_store::Authenticator {
+    tessera_store::Authenticator {
+        id: id.into(),
+        user_id: user_id.into(),
+        kind,
+        secret: id.as_bytes().to_vec(),
+        name: None,
+        confirmed,
+        created_at: Timestamp(at),
+        last_auth_at: None,
+        last_step: None,
+    }
+}
+
+/// Two users, `u1` (jane) and `u2` (john), for the MFA cases.
+async fn two_users(store: &Arc<dyn Store>) {
+    store
+        .create_user(&new_user("jane", "u1"), NOW)
+        .await
+        .unwrap();
+    store
+        .create_user(&new_user("john", "u2"), NOW)
+        .await
+        .unwrap();
+}
+
+fn authenticator_ids(list: &[tessera_store::Authenticator]) -> Vec<&str> {
+    list.iter().map(|a| a.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn beginning_an_enrollment_again_replaces_only_the_users_unfinished_one() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let first = authenticator("totp|dev_first", "u1", Totp, false, NOW.0);
+    store.begin_enrollment(&first).await.unwrap();
+    assert!(store
+        .confirm_enrollment("u1", &first.id, 10, NOW)
+        .await
+        .unwrap());
+    let code = authenticator("recovery-code|dev_1", "u1", RecoveryCode, true, NOW.0 + 1);
+    store.save_recovery_code(&code).await.unwrap();
+    let johns = authenticator("totp|dev_johns", "u2", Totp, false, NOW.0 + 2);
+    store.begin_enrollment(&johns).await.unwrap();
+    let left = authenticator("totp|dev_left", "u1", Totp, false, NOW.0 + 3);
+    store.begin_enrollment(&left).await.unwrap();
+    let again = authenticator("totp|dev_again", "u1", Totp, false, NOW.0 + 4);
+    store.begin_enrollment(&again).await.unwrap();
+    let janes = store.authenticators("u1").await.unwrap();
+    assert_eq!(
+        authenticator_ids(&janes),
+        ["totp|dev_first", "recovery-code|dev_1", "totp|dev_again"],
+        "the unfinished one is replaced; the confirmed app and the recovery code stay, oldest first"
+    );
+    assert_eq!(janes[2], again, "stored as given");
+    assert_eq!(
+        authenticator_ids(&store.authenticators("u2").await.unwrap()),
+        ["totp|dev_johns"],
+        "another user's enrollment is theirs"
+    );
+}
+
+#[tokio::test]
+async fn begin_enrollment_writes_a_confirmed_authenticator_as_given() {
+    // The users import writes an authenticator app's secret this way, confirmed.
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let imported = authenticator("totp|dev_imported", "u1", Totp, true, NOW.0);
+    store.begin_enrollment(&imported).await.unwrap();
+    assert_eq!(
+        store.authenticators("u1").await.unwrap(),
+        std::slice::from_ref(&imported)
+    );
+    assert!(
+        store.accept_totp_step(&imported.id, 5, NOW).await.unwrap(),
+        "usable at once"
+    );
+    assert!(
+        !store
+            .confirm_enrollment("u1", &imported.id, 6, NOW)
+            .await
+            .unwrap(),
+        "nothing left to confirm"
+    );
+}
+
+#[tokio::test]
+async fn an_enrollment_is_confirmed_once_and_only_by_its_user() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    store.begin_enrollment(&app).await.unwrap();
+    assert!(!store
+        .confirm_enrollment("u2", &app.id, 10, NOW)
+        .await
+        .unwrap());
+    assert!(!store
+        .confirm_enrollment("u1", "totp|dev_none", 10, NOW)
+        .await
+        .unwrap());
+    assert!(store
+        .confirm_enrollment("u1", &app.id, 10, NOW.plus(1))
+        .await
+        .unwrap());
+    assert!(!store
+        .confirm_enrollment("u1", &app.id, 11, NOW.plus(2))
+        .await
+        .unwrap());
+    let confirmed = store.authenticators("u1").await.unwrap();
+    assert!(confirmed[0].confirmed);
+    assert_eq!(
+        confirmed[0].last_step,
+        Some(10),
+        "the first step is used up"
+    );
+    assert_eq!(confirmed[0].last_auth_at, Some(NOW.plus(1)));
+}
+
+#[tokio::test]
+async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    store.begin_enrollment(&app).await.unwrap();
+    assert!(
+        !store.accept_totp_step(&app.id, 9, NOW).await.unwrap(),
+        "not before it is confirmed"
+    );
+    assert!(store
+        .confirm_enrollment("u1", &app.id, 10, NOW)
+        .await
+        .unwrap());
+    assert!(
+        !store.accept_totp_step(&app.id, 10, NOW).await.unwrap(),
+        "the same step"
+    );
+    assert!(
+        !store.accept_totp_step(&app.id, 9, NOW).await.unwrap(),
+        "an older step"
+    );
+    assert!(store
+        .accept_totp_step(&app.id, 12, NOW.plus(60))
+        .await
+        .unwrap());
+    assert!(!store
+        .accept_totp_step(&app.id, 11, NOW.plus(60))
+        .await
+        .unwrap());
+    assert!(!store
+        .accept_totp_step(&app.id, 12, NOW.plus(60))
+        .await
+        .unwrap());
+    let used = &store.authenticators("u1").await.unwrap()[0];
+    assert_eq!(
+        (used.last_step, used.last_auth_at),
+        (Some(12), Some(NOW.plus(60)))
+    );
+    assert!(!store
+        .accept_totp_step("totp|dev_none", 13, NOW)
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn racing_uses_of_one_totp_step_have_exactly_one_winner() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    store.begin_enrollment(&app).await.unwrap();
+    assert!(store
+        .confirm_enrollment("u1", &app.id, 10, NOW)
+        .await
+        .unwrap());
+    let attempts = (0..32).map(|_| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            store
+                .accept_totp_step("totp|dev_app", 11, NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let mut winners = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+#[tokio::test]
+async fn a_recovery_code_is_redeemed_once_by_its_user_and_a_new_one_replaces_it() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let old = authenticator("recovery-code|dev_old", "u1", RecoveryCode, true, NOW.0);
+    store.save_recovery_code(&old).await.unwrap();
+    let code = authenticator("recovery-code|dev_new", "u1", RecoveryCode, true, NOW.0 + 1);
+    store.save_recovery_code(&code).await.unwrap();
+    assert_eq!(
+        authenticator_ids(&store.authenticators("u1").await.unwrap()),
+        ["recovery-code|dev_new"],
+        "one recovery code at a time"
+    );
+    assert!(
+        !store.redeem_recovery_code("u1", &old.secret).await.unwrap(),
+        "replaced"
+    );
+    assert!(
+        !store
+            .redeem_recovery_code("u2", &code.secret)
+            .await
+            .unwrap(),
+        "not john's"
+    );
+    assert!(store
+        .redeem_recovery_code("u1", &code.secret)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .redeem_recovery_code("u1", &code.secret)
+            .await
+            .unwrap(),
+        "used up"
+    );
+    assert!(store.authenticators("u1").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn authenticators_are_deleted_only_by_their_user_and_go_with_the_user() {
+    use tessera_store::AuthenticatorKind::*;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    for (id, user, at) in [
+        ("totp|dev_j1", "u1", 0),
+        ("totp|dev_j2", "u1", 1),
+        ("totp|dev_b1", "u2", 2),
+    ] {
+        let app = authenticator(id, user, Totp, false, NOW.0 + at);
+        store.begin_enrollment(&app).await.unwrap();
+        assert!(store.confirm_enrollment(user, id, 10, NOW).await.unwrap());
+    }
+    let code = authenticator("recovery-code|dev_j", "u1", RecoveryCode, true, NOW.0 + 3);
+    store.save_recovery_code(&code).await.unwrap();
+    assert!(
+        !store
+            .delete_authenticator("u1", "totp|dev_b1")
+            .await
+            .unwrap(),
+        "john's"
+    );
+    assert!(store
+        .delete_authenticator("u1", "totp|dev_j1")
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .delete_authenticator("u1", "totp|dev_j1")
+            .await
+            .unwrap(),
+        "gone"
+    );
+    assert_eq!(
+        authenticator_ids(&store.authenticators("u1").await.unwrap()),
+        ["totp|dev_j2", "recovery-code|dev_j"]
+    );
+    assert_eq!(store.delete_authenticators("u1").await.unwrap(), 2);
+    assert_eq!(store.delete_authenticators("u1").await.unwrap(), 0);
+    assert_eq!(
+        store.authenticators("u2").await.unwrap().len(),
+        1,
+        "john's stay"
+    );
+    assert!(store.delete_user("u2").await.unwrap());
+    assert!(
+        store.authenticators("u2").await.unwrap().is_empty(),
+        "a deleted user's authenticators go with them"
+    );
+    // The rows are gone, not hidden: the id is free again.
+    store
+        .create_user(&new_user("john", "u2"), NOW)
+        .await
+        .unwrap();
+    let reused = authenticator("totp|dev_b1", "u2", Totp, false, NOW.0);
+    store.begin_enrollment(&reused).await.unwrap();
 }

@@ -14,7 +14,7 @@ use crate::support::*;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-async fn document(server: &TestServer) -> Value {
+pub async fn document(server: &TestServer) -> Value {
     let response = http()
         .get(server.url("/api/v2/openapi.json"))
         .send()
@@ -362,7 +362,7 @@ fn assert_query_documented(doc: &Value, method: &str, path: &str, concrete: &str
 
 /// Sends `body` (checked against the request schema) and checks the answer against the
 /// response schema of `status`; returns the answer.
-async fn exchange(
+pub async fn exchange(
     m: &Mgmt,
     doc: &Value,
     (method, path): (&str, &str),

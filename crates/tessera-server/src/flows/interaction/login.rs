@@ -1,18 +1,13 @@
-//! The hosted login: brute-force checks, then the password (argon2id, off the executor), then an
-//! SSO session, and on to the next step of the authorization.
+//! The hosted login: brute-force checks, then the password (argon2id, off the executor), then a
+//! second factor when one is due, or else an SSO session and the next step of the authorization.
 
-use tessera_core::audit::{Event, EventType};
 use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
-use tessera_core::crypto::new_secret;
-use tessera_protocol::authorize::Authentication;
-use tessera_protocol::SecretDigest;
-use tessera_store::{Login, PendingAuthorization, Session, User};
 
+use super::mfa::after_first_factor;
 use super::{app_identity, csrf_of, load, load_for_post, login_view, Interaction, LoginForm};
 use crate::client_ip::Origin;
 use crate::error::InternalError;
-use crate::flows::authorize::{proceed, Stage};
-use crate::flows::browser::{Authenticated, BrowserCookies};
+use crate::flows::browser::BrowserCookies;
 use crate::flows::credentials::{self, Checked, ForClient};
 use crate::i18n::text;
 use crate::state::AppState;
@@ -91,61 +86,5 @@ pub async fn submit_login(
             ));
         }
     };
-    log_in(state, &mut pending, &user, &app.name, origin).await
-}
-
-/// Starts an SSO session for `user`, who just proved who they are during `pending` (a login or
-/// a sign-up), and goes on with the authorization.
-pub(super) async fn log_in(
-    state: &AppState,
-    pending: &mut PendingAuthorization,
-    user: &User,
-    client_name: &str,
-    origin: &Origin,
-) -> Result<Interaction, InternalError> {
-    let now = state.clock.now();
-    let session_cookie = new_secret()?;
-    let session = Session {
-        sid: new_secret()?,
-        user_id: user.user_id.clone(),
-        auth_time: now,
-        expires_at: now.plus(state.settings.session_lifetime),
-    };
-    state
-        .store
-        .create_session(&SecretDigest::of(&session_cookie), &session, now)
-        .await?;
-    let login = Login {
-        user_id: user.user_id.clone(),
-        auth_time: now,
-        sid: session.sid.clone(),
-    };
-    state.store.record_login(&pending.id, &login).await?;
-    pending.login = Some(login);
-    let event = Event::new(EventType::SuccessLogin)
-        .user(&user.user_id, &user.email)
-        .client(pending.request.client_id.as_str(), Some(client_name));
-    state.record(event, &origin.context);
-    let authenticated = Authenticated {
-        user_id: user.user_id.clone(),
-        sid: session.sid,
-        auth: Authentication {
-            auth_time: now,
-            during_this_request: true,
-        },
-    };
-    let outcome = proceed(
-        state,
-        &pending.request,
-        Some(authenticated),
-        false,
-        Stage::Pending(pending),
-        &origin.context,
-        now,
-    )
-    .await?;
-    Ok(Interaction::LoggedIn {
-        outcome,
-        session_cookie,
-    })
+    after_first_factor(state, &mut pending, &user, &app.name, origin).await
 }

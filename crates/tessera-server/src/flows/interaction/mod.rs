@@ -1,27 +1,37 @@
-//! The hosted login and consent steps of a pending authorization (`login`, `consent`), and what
-//! they share: loading the pending authorization, which must belong to this browser, and every
-//! POST's CSRF token, bound to it.
+//! The hosted steps of a pending authorization (login, second factor, sign-up, "Forgot
+//! password?", consent), and what they share: loading the pending authorization, which must
+//! belong to this browser, every POST's CSRF token, bound to it, and the SSO session that a
+//! login, a sign-up or a second factor ends with.
 
 mod consent;
 mod forgot_password;
 mod login;
+mod mfa;
 mod signup;
 
-use tessera_core::crypto::bound_csrf_token;
+use tessera_core::audit::{Event, EventType};
+use tessera_core::crypto::{bound_csrf_token, new_secret};
 use tessera_protocol::authorize::{Authentication, NextStep};
 use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::secret::constant_time_eq;
-use tessera_protocol::ClientId;
-use tessera_store::PendingAuthorization;
+use tessera_protocol::{ClientId, SecretDigest};
+use tessera_store::{Login, PendingAuthorization, Session, User};
 
+use crate::client_ip::Origin;
 use crate::error::InternalError;
-use crate::flows::authorize::{already_completed, interaction_location, Outcome};
+use crate::flows::authorize::{already_completed, interaction_location, proceed, Outcome, Stage};
 use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
 use crate::state::AppState;
 
 pub use consent::{consent_page, submit_consent};
 pub use forgot_password::{forgot_password_page, submit_forgot_password, ForgotPasswordView};
 pub use login::{login_page, submit_login};
+pub use mfa::{
+    otp_challenge_page, otp_enrollment_page, recovery_challenge_page, submit_otp_challenge,
+    submit_otp_enrollment, submit_recovery_challenge, submit_recovery_code_saved, MfaScreen,
+    MfaView,
+};
 pub use signup::{signup_page, submit_signup, SignUpView};
 
 /// What the login page shows.
@@ -91,6 +101,15 @@ pub enum Interaction {
         view: ForgotPasswordView,
         retry_after: i64,
     },
+    /// A page of the second factor.
+    Mfa(MfaView),
+    /// A wrong code: the page again, with the reason.
+    MfaRefused(MfaView),
+    /// Too many wrong codes for this user or from this IP.
+    MfaThrottled {
+        view: MfaView,
+        retry_after: i64,
+    },
     Navigate(Outcome),
     LoggedIn {
         outcome: Outcome,
@@ -135,6 +154,14 @@ pub struct ResetRequestForm {
     pub state: String,
     pub csrf_token: String,
     pub email: String,
+}
+
+/// A second-factor form's fields (`code` is empty on the form that only goes on).
+#[derive(Debug, Clone)]
+pub struct MfaForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub code: String,
 }
 
 /// The consent form's fields.
@@ -248,7 +275,9 @@ async fn authentication_of(
             auth: Authentication {
                 auth_time: login.auth_time,
                 during_this_request: true,
+                multi_factor: login.amr.is_multi_factor(),
             },
+            amr: login.amr.clone(),
         }));
     }
     let session = current_session(state, cookies.session.as_deref(), state.clock.now()).await?;
@@ -260,5 +289,67 @@ fn to_login(pending: &PendingAuthorization) -> Interaction {
     Interaction::Navigate(Outcome::Interact {
         location: interaction_location(NextStep::Login, &pending.id),
         browser_cookie: None,
+    })
+}
+
+/// Starts an SSO session for `user`, who just proved who they are during `pending` (a login or
+/// a sign-up, and a second factor when one was due) by `amr`, and goes on with the
+/// authorization.
+async fn log_in(
+    state: &AppState,
+    pending: &mut PendingAuthorization,
+    user: &User,
+    amr: Amr,
+    client_name: &str,
+    origin: &Origin,
+) -> Result<Interaction, InternalError> {
+    let now = state.clock.now();
+    let session_cookie = new_secret()?;
+    let session = Session {
+        sid: new_secret()?,
+        user_id: user.user_id.clone(),
+        auth_time: now,
+        amr: amr.clone(),
+        expires_at: now.plus(state.settings.session_lifetime),
+    };
+    state
+        .store
+        .create_session(&SecretDigest::of(&session_cookie), &session, now)
+        .await?;
+    let login = Login {
+        user_id: user.user_id.clone(),
+        auth_time: now,
+        sid: session.sid.clone(),
+        amr: amr.clone(),
+    };
+    state.store.record_login(&pending.id, &login).await?;
+    pending.login = Some(login);
+    let event = Event::new(EventType::SuccessLogin)
+        .user(&user.user_id, &user.email)
+        .client(pending.request.client_id.as_str(), Some(client_name));
+    state.record(event, &origin.context);
+    let authenticated = Authenticated {
+        user_id: user.user_id.clone(),
+        sid: session.sid,
+        auth: Authentication {
+            auth_time: now,
+            during_this_request: true,
+            multi_factor: amr.is_multi_factor(),
+        },
+        amr,
+    };
+    let outcome = proceed(
+        state,
+        &pending.request,
+        Some(authenticated),
+        false,
+        Stage::Pending(pending),
+        &origin.context,
+        now,
+    )
+    .await?;
+    Ok(Interaction::LoggedIn {
+        outcome,
+        session_cookie,
     })
 }

@@ -6,7 +6,7 @@ use tessera_admin::connections::DatabaseOptions;
 use tessera_admin::signup::SignUp;
 use tessera_store::PendingAuthorization;
 
-use super::login::log_in;
+use super::mfa::after_first_factor;
 use super::{
     app_identity, csrf_of, load, load_for_post, to_login, AppIdentity, Interaction, SignUpForm,
 };
@@ -116,7 +116,7 @@ pub async fn submit_signup(
     let t = i18n::messages(pending.request.ui_locales.as_deref());
     let (error, retry_after) = match attempt {
         Attempt::Created(user) => {
-            return log_in(state, &mut pending, &user, &app.name, origin).await
+            return after_first_factor(state, &mut pending, &user, &app.name, origin).await
         }
         Attempt::Refused(refusal) => (describe(&refusal, t), None),
         Attempt::Throttled { retry_after } => {

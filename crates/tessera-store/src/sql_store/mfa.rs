@@ -1,0 +1,143 @@
+//! The factors users enrolled for multi-factor authentication.
+
+use super::*;
+use crate::{Authenticator, AuthenticatorKind, MfaStore};
+
+fn authenticator_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<Authenticator> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Authenticator {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        kind: AuthenticatorKind::parse(&kind)
+            .ok_or_else(|| corrupt(format!("authenticator kind {kind}")))?,
+        secret: row.try_get("secret")?,
+        name: row.try_get("name")?,
+        confirmed: row.try_get("confirmed")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_auth_at: row
+            .try_get::<Option<i64>, _>("last_auth_at")?
+            .map(Timestamp),
+        last_step: row.try_get("last_step")?,
+    })
+}
+
+fn insert(authenticator: &Authenticator) -> Query<'_> {
+    sqlx::query(
+        "INSERT INTO authenticators (id, user_id, kind, secret, name, confirmed, created_at,
+            last_auth_at, last_step)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&authenticator.id)
+    .bind(&authenticator.user_id)
+    .bind(authenticator.kind.as_str())
+    .bind(&authenticator.secret)
+    .bind(&authenticator.name)
+    .bind(authenticator.confirmed)
+    .bind(authenticator.created_at.0)
+    .bind(authenticator.last_auth_at.map(|t| t.0))
+    .bind(authenticator.last_step)
+}
+
+#[async_trait]
+impl MfaStore for Backend {
+    async fn authenticators(&self, user_id: &str) -> StoreResult<Vec<Authenticator>> {
+        let rows =
+            sqlx::query("SELECT * FROM authenticators WHERE user_id = $1 ORDER BY created_at, id")
+                .bind(user_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(authenticator_of).collect()
+    }
+
+    async fn begin_enrollment(&self, authenticator: &Authenticator) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "DELETE FROM authenticators WHERE user_id = $1 AND kind = $2 AND confirmed = $3",
+        )
+        .bind(&authenticator.user_id)
+        .bind(authenticator.kind.as_str())
+        .bind(false)
+        .execute(&mut *tx)
+        .await?;
+        insert(authenticator).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn confirm_enrollment(
+        &self,
+        user_id: &str,
+        id: &str,
+        step: i64,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE authenticators SET confirmed = $3, last_step = $4, last_auth_at = $5
+             WHERE id = $1 AND user_id = $2 AND confirmed = $6",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(true)
+        .bind(step)
+        .bind(now.0)
+        .bind(false)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn accept_totp_step(&self, id: &str, step: i64, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE authenticators SET last_step = $2, last_auth_at = $3
+             WHERE id = $1 AND confirmed = $4 AND (last_step IS NULL OR last_step < $2)",
+        )
+        .bind(id)
+        .bind(step)
+        .bind(now.0)
+        .bind(true)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn save_recovery_code(&self, code: &Authenticator) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND kind = $2")
+            .bind(&code.user_id)
+            .bind(AuthenticatorKind::RecoveryCode.as_str())
+            .execute(&mut *tx)
+            .await?;
+        insert(code).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn redeem_recovery_code(&self, user_id: &str, digest: &[u8]) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM authenticators WHERE user_id = $1 AND kind = $2 AND secret = $3",
+        )
+        .bind(user_id)
+        .bind(AuthenticatorKind::RecoveryCode.as_str())
+        .bind(digest)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_authenticator(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND id = $2")
+            .bind(user_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_authenticators(&self, user_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM authenticators WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,375 @@
+//! Multi-factor authentication at the hosted login, over HTTP: enrollment of an authenticator
+//! app at the first login once the policy asks for it, its codes each accepted once, the
+//! recovery code in its place (once, then replaced), wrong codes throttled like passwords, the
+//! ID token's `amr`, an SSO session from before the policy not enough, and the password grant
+//! refused.
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use tessera_protocol::mfa::TotpSecret;
+use url::Url;
+
+use crate::management::{expect_status, Mgmt};
+use crate::support::*;
+
+/// Switches on the authenticator app and recovery codes, and asks every login for them.
+async fn require_mfa(mgmt: &Mgmt) {
+    for factor in ["otp", "recovery-code"] {
+        let path = format!("/api/v2/guardian/factors/{factor}");
+        let set = mgmt
+            .send(Method::PUT, &path, Some(json!({ "enabled": true })))
+            .await;
+        expect_status(set, StatusCode::OK).await;
+    }
+    let policy = mgmt
+        .send(
+            Method::PUT,
+            "/api/v2/guardian/policies",
+            Some(json!(["all-applications"])),
+        )
+        .await;
+    expect_status(policy, StatusCode::OK).await;
+}
+
+/// The text of the element with `id` (a `<code>`), as the page shows it.
+fn element_text(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("#{id} in {html}"))
+        + marker.len();
+    let end = html[start..].find('<').unwrap();
+    html[start..start + end].to_owned()
+}
+
+/// A page of the login, after redirects.
+struct Page {
+    url: Url,
+    status: StatusCode,
+    html: String,
+}
+
+impl Page {
+    async fn of(browser: &Browser, response: Response, from: &Url) -> Page {
+        let (response, url) = browser.follow(response, from).await;
+        let status = response.status();
+        let html = if url.port() == Some(4000) {
+            String::new()
+        } else {
+            response.text().await.unwrap()
+        };
+        Page { url, status, html }
+    }
+
+    /// Posts `fields` (and the page's state and CSRF token) to `path`.
+    async fn submit(&self, browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+        let state = form_value(&self.html, "state").expect("state");
+        let csrf = form_value(&self.html, "csrf_token").expect("csrf_token");
+        let mut form = vec![("state", state.as_str()), ("csrf_token", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let target = self.url.join(path).unwrap();
+        let response = browser.post_form(target.as_str(), &form).await;
+        Page::of(browser, response, &target).await
+    }
+}
+
+/// Opens the seed's authorization and logs in with the password.
+async fn password_step(server: &TestServer, browser: &Browser) -> Page {
+    let url = server.authorize_url(&[("prompt", "login")]);
+    let start = Url::parse(&url).unwrap();
+    let login = Page::of(browser, browser.get(&url).await, &start).await;
+    assert_eq!(login.url.path(), "/u/login", "{}", login.html);
+    let response = browser
+        .submit_login(&login.url, &login.html, USERNAME, PASSWORD)
+        .await;
+    Page::of(browser, response, &login.url).await
+}
+
+/// Follows the challenge page's "Use a recovery code instead" link.
+async fn recovery_challenge(browser: &Browser, challenge: &Page) -> Page {
+    let state = form_value(&challenge.html, "state").unwrap();
+    let path = format!("/u/mfa-recovery-code-challenge?state={state}");
+    let url = challenge.url.join(&path).unwrap();
+    Page::of(browser, browser.get(url.as_str()).await, &url).await
+}
+
+/// The current code of `secret` on the server's clock.
+fn code_now(server: &TestServer, secret: &TotpSecret) -> String {
+    secret.code_at(server.clock.now())
+}
+
+/// Answers a consent page if one comes, and returns the ID token's claims of the code the
+/// browser brings back.
+async fn finish(server: &TestServer, browser: &Browser, page: Page) -> Value {
+    let page = if page.url.path() == "/u/consent" {
+        page.submit(browser, "/u/consent", &[("decision", "allow")])
+            .await
+    } else {
+        page
+    };
+    assert_eq!(page.url.port(), Some(4000), "{}: {}", page.url, page.html);
+    let code = query_param(&page.url, "code").expect("a code");
+    let tokens = server.redeem(&code).await;
+    jwt_claims(tokens["id_token"].as_str().unwrap())
+}
+
+/// Enrolls the seed user's authenticator app; returns its secret and the recovery code shown.
+async fn enroll(server: &TestServer, browser: &Browser) -> (TotpSecret, String, Value) {
+    let enrollment = password_step(server, browser).await;
+    assert_eq!(enrollment.url.path(), "/u/mfa-otp-enrollment-qr");
+    assert!(enrollment.html.contains("<svg"), "a QR code is shown");
+    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
+
+    let wrong = enrollment
+        .submit(browser, "/u/mfa-otp-enrollment-qr", &[("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains("id=\"mfa-error\""), "{}", wrong.html);
+
+    let code = code_now(server, &secret);
+    let saved = wrong
+        .submit(browser, "/u/mfa-otp-enrollment-qr", &[("code", &code)])
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.html);
+    let recovery = element_text(&saved.html, "recovery-code");
+    assert_eq!(
+        recovery.len(),
+        29,
+        "24 characters in groups of four: {recovery}"
+    );
+    let done = saved
+        .submit(
+            browser,
+            "/u/mfa-recovery-code-enrollment",
+            &[("saved", "on")],
+        )
+        .await;
+    let claims = finish(server, browser, done).await;
+    (secret, recovery, claims)
+}
+
+#[tokio::test]
+async fn a_login_enrolls_an_authenticator_app_then_asks_for_its_codes_once_each() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    // Before the policy: the password alone, and the ID token says so.
+    let before = jwt_claims(server.tokens(&[]).await["id_token"].as_str().unwrap());
+    assert_eq!(before["amr"], json!(["pwd"]));
+
+    require_mfa(&mgmt).await;
+    let (secret, _, claims) = enroll(server, &Browser::new()).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // The next login: the code of the step just used is refused, the next step's accepted.
+    let browser = Browser::new();
+    let challenge = password_step(server, &browser).await;
+    assert_eq!(challenge.url.path(), "/u/mfa-otp-challenge");
+    assert!(challenge.html.contains("id=\"recovery-link\""));
+    let used = code_now(server, &secret);
+    let replayed = challenge
+        .submit(&browser, "/u/mfa-otp-challenge", &[("code", &used)])
+        .await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "a code works once"
+    );
+    server.clock.advance(30);
+    let fresh = code_now(server, &secret);
+    let accepted = replayed
+        .submit(&browser, "/u/mfa-otp-challenge", &[("code", &fresh)])
+        .await;
+    let claims = finish(server, &browser, accepted).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // The session of that login satisfies the policy: no second login for the next app visit.
+    let callback = browser.sign_in(&server.authorize_url(&[])).await;
+    assert!(query_param(&callback, "code").is_some());
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_and_is_replaced() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    require_mfa(&mgmt).await;
+    let (_, recovery, _) = enroll(server, &Browser::new()).await;
+
+    let browser = Browser::new();
+    let challenge = password_step(server, &browser).await;
+    let recovery_page = recovery_challenge(&browser, &challenge).await;
+    assert_eq!(recovery_page.status, StatusCode::OK);
+    let typed = recovery.to_lowercase().replace('-', " ");
+    let replaced = recovery_page
+        .submit(
+            &browser,
+            "/u/mfa-recovery-code-challenge",
+            &[("code", &typed)],
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.html);
+    let new_code = element_text(&replaced.html, "recovery-code");
+    assert_ne!(new_code, recovery);
+    let done = replaced
+        .submit(
+            &browser,
+            "/u/mfa-recovery-code-enrollment",
+            &[("saved", "on")],
+        )
+        .await;
+    let claims = finish(server, &browser, done).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // The used code is gone; the new one works.
+    let browser = Browser::new();
+    let challenge = password_step(server, &browser).await;
+    let page = recovery_challenge(&browser, &challenge).await;
+    let reused = page
+        .submit(
+            &browser,
+            "/u/mfa-recovery-code-challenge",
+            &[("code", &recovery)],
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+    let accepted = reused
+        .submit(
+            &browser,
+            "/u/mfa-recovery-code-challenge",
+            &[("code", &new_code)],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert!(accepted.html.contains("id=\"recovery-code\""));
+}
+
+#[tokio::test]
+async fn wrong_codes_are_throttled_like_passwords_and_skipping_the_factor_fails() {
+    let mgmt = Mgmt::start_with(|config| config.brute_force_max_attempts = 3).await;
+    let server = &mgmt.server;
+    require_mfa(&mgmt).await;
+    let (secret, _, _) = enroll(server, &Browser::new()).await;
+
+    let browser = Browser::new();
+    let mut page = password_step(server, &browser).await;
+    // Saying the recovery code was saved before passing a factor does not log in.
+    let skipped = page
+        .submit(
+            &browser,
+            "/u/mfa-recovery-code-enrollment",
+            &[("saved", "on")],
+        )
+        .await;
+    assert_eq!(skipped.status, StatusCode::BAD_REQUEST);
+    for _ in 0..3 {
+        page = page
+            .submit(&browser, "/u/mfa-otp-challenge", &[("code", "123456")])
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    server.clock.advance(30);
+    let right = code_now(server, &secret);
+    let throttled = page
+        .submit(&browser, "/u/mfa-otp-challenge", &[("code", &right)])
+        .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+
+    server.flush_audit().await;
+    let events = mgmt.get_ok("/api/v2/logs?q=type:gd_auth_failed").await;
+    assert!(events.as_array().unwrap().len() >= 4, "{events}");
+}
+
+#[tokio::test]
+async fn a_session_from_before_the_policy_must_log_in_again_and_the_password_grant_is_refused() {
+    let mgmt = Mgmt::start_with(|config| {
+        config.clients[0].grant_types = Some(vec![
+            "authorization_code".into(),
+            "refresh_token".into(),
+            "password".into(),
+        ]);
+    })
+    .await;
+    let server = &mgmt.server;
+    let browser = Browser::new();
+    browser.sign_in(&server.authorize_url(&[])).await;
+    require_mfa(&mgmt).await;
+
+    let url = server.authorize_url(&[]);
+    let start = Url::parse(&url).unwrap();
+    let page = Page::of(&browser, browser.get(&url).await, &start).await;
+    assert_eq!(page.url.path(), "/u/login", "the old session is not enough");
+    let none = Page::of(
+        &browser,
+        browser
+            .get(&server.authorize_url(&[("prompt", "none")]))
+            .await,
+        &start,
+    )
+    .await;
+    assert_eq!(
+        query_param(&none.url, "error").as_deref(),
+        Some("login_required")
+    );
+
+    let refused = server
+        .token_form(&[
+            ("grant_type", "password"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "mfa_required");
+}
+
+#[tokio::test]
+async fn an_app_asks_for_a_second_factor_with_acr_values_and_gets_acr() {
+    const MULTI_FACTOR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    let set = mgmt
+        .send(
+            Method::PUT,
+            "/api/v2/guardian/factors/otp",
+            Some(json!({ "enabled": true })),
+        )
+        .await;
+    expect_status(set, StatusCode::OK).await;
+    assert_eq!(
+        server.discovery().await["acr_values_supported"],
+        json!([MULTI_FACTOR])
+    );
+
+    // No policy: a password alone, and no `acr`; its session is no use to an app asking for more.
+    let browser = Browser::new();
+    let callback = browser.sign_in(&server.authorize_url(&[])).await;
+    let code = query_param(&callback, "code").unwrap();
+    let plain = jwt_claims(server.redeem(&code).await["id_token"].as_str().unwrap());
+    assert_eq!(
+        (plain["amr"].clone(), plain.get("acr")),
+        (json!(["pwd"]), None)
+    );
+
+    let url = server.authorize_url(&[("acr_values", MULTI_FACTOR)]);
+    let start = Url::parse(&url).unwrap();
+    let login = Page::of(&browser, browser.get(&url).await, &start).await;
+    assert_eq!(login.url.path(), "/u/login", "the session had one factor");
+    let response = browser
+        .submit_login(&login.url, &login.html, USERNAME, PASSWORD)
+        .await;
+    let enrollment = Page::of(&browser, response, &login.url).await;
+    assert_eq!(enrollment.url.path(), "/u/mfa-otp-enrollment-qr");
+    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
+    let done = enrollment
+        .submit(
+            &browser,
+            "/u/mfa-otp-enrollment-qr",
+            &[("code", &code_now(server, &secret))],
+        )
+        .await;
+    let claims = finish(server, &browser, done).await;
+    assert_eq!(claims["acr"], MULTI_FACTOR);
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+}
