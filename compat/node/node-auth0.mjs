@@ -201,7 +201,7 @@ check('auth0 ManagementClient.roles create/get/update/getAll(name_filter)/addPer
 });
 
 // The job once the server's job runner has finished it (at most ten seconds), completed.
-async function ended(job) {
+export async function ended(job) {
   let status = job;
   for (let round = 0; round < 100 && !['completed', 'failed'].includes(status.status); round++) {
     await new Promise((resolve) => setTimeout(resolve, 100));

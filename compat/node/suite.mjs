@@ -1,6 +1,7 @@
 // Auth0's Node SDKs against Tessera: the order of the imports is the order of the checks.
 import { runAll } from './checks.mjs';
 import './node-auth0.mjs';
+import './node-auth0-guardian.mjs';
 import './express-oauth2-jwt-bearer.mjs';
 import './express-openid-connect.mjs';
 import './node-auth0-actions.mjs';

@@ -96,6 +96,8 @@ struct Asked {
     user_metadata: Map<String, Value>,
     denied: Option<Denial>,
     #[serde(default)]
+    multifactor: Option<String>,
+    #[serde(default)]
     logs: Vec<String>,
 }
 
@@ -127,6 +129,9 @@ pub(crate) fn merge(
     outcome.user_metadata.extend(asked.user_metadata);
     if let Some(denial) = asked.denied {
         return Err(denied(outcome, trigger, action, denial)?);
+    }
+    if asked.multifactor.is_some() {
+        outcome.multifactor = asked.multifactor;
     }
     for (claims, into) in [
         (asked.id_token_claims, &mut outcome.id_token_claims),

@@ -18,10 +18,10 @@
 //!
 //! | trigger | supported |
 //! |---|---|
-//! | post-login | `api.access.deny(reason)`, `api.idToken.setCustomClaim(name, value)`, `api.accessToken.setCustomClaim(name, value)`, `api.accessToken.addScope(scope)`, `api.accessToken.removeScope(scope)`, `api.user.setAppMetadata(key, value)`, `api.user.setUserMetadata(key, value)` |
+//! | post-login | `api.access.deny(reason)`, `api.multifactor.enable(provider, options)` (`any`, `guardian`, `google-authenticator`: an authenticator app; `duo` throws; `options` ignored), `api.idToken.setCustomClaim(name, value)`, `api.accessToken.setCustomClaim(name, value)`, `api.accessToken.addScope(scope)`, `api.accessToken.removeScope(scope)`, `api.user.setAppMetadata(key, value)`, `api.user.setUserMetadata(key, value)` |
 //! | credentials-exchange | `api.access.deny(code, reason)` (`code` one of `invalid_scope`, `invalid_request`, `server_error`), `api.accessToken.setCustomClaim(name, value)` |
 //!
-//! Every other member (`api.redirect.sendUserTo`, `api.multifactor.enable`, `api.cache.get`,
+//! Every other member (`api.redirect.sendUserTo`, `api.cache.get`,
 //! `api.authentication.challengeWith`, `api.session`, `api.samlResponse`...) throws
 //! "api.x.y is not supported by Tessera Actions" rather than "not a function".
 //!
@@ -155,6 +155,9 @@ pub struct Outcome {
     pub app_metadata: Map<String, Value>,
     /// Keys set with `api.user.setUserMetadata`; `null`: remove the key.
     pub user_metadata: Map<String, Value>,
+    /// `api.multifactor.enable(provider)`: the provider the last Action that asked named
+    /// (`any`, `guardian` or `google-authenticator`): the login needs a second factor.
+    pub multifactor: Option<String>,
     /// What the Actions wrote to `console` (`"<action>: <level>: <text>"`), and the claims left
     /// out as restricted: at most [`MAX_LOG_LINES`] lines of at most [`MAX_LOG_LINE`] bytes.
     pub logs: Vec<String>,

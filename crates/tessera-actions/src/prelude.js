@@ -62,6 +62,11 @@ globalThis.exports = globalThis.module.exports;
     },
   });
 
+  // Auth0's "post-login API object": the providers of api.multifactor.enable. Tessera's second
+  // factor is an authenticator app (or its recovery code), which `any`, `guardian` and
+  // `google-authenticator` all name; Duo is a service Tessera cannot call.
+  const MFA_PROVIDERS = ["any", "duo", "google-authenticator", "guardian"];
+
   // Auth0's "Credentials Exchange API object": the allowed codes of api.access.deny.
   const DENY_CODES = ["invalid_scope", "invalid_request", "server_error"];
 
@@ -86,6 +91,18 @@ globalThis.exports = globalThis.module.exports;
       },
       removeScope(scope) {
         return scopes(result, false, scope, self);
+      },
+    },
+    multifactor: {
+      enable(provider, _options) {
+        if (!MFA_PROVIDERS.includes(provider)) {
+          throw new TypeError(`api.multifactor.enable: provider must be one of ${MFA_PROVIDERS.join(", ")}`);
+        }
+        if (provider === "duo") {
+          throw new Error("api.multifactor.enable('duo') is not supported by Tessera Actions: use 'any'");
+        }
+        result.multifactor = provider;
+        return self();
       },
     },
     user: {
@@ -141,7 +158,7 @@ globalThis.exports = globalThis.module.exports;
     logs = [];
     const result = {
       id_token_claims: {}, access_token_claims: {}, scopes_added: [], scopes_removed: [],
-      app_metadata: {}, user_metadata: {}, denied: null, logs: [],
+      app_metadata: {}, user_metadata: {}, denied: null, multifactor: null, logs: [],
     };
     let api;
     const self = () => api;

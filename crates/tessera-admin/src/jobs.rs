@@ -1,7 +1,8 @@
 //! Auth0's jobs API for bulk user import: a job is made when its file starts to arrive, its
 //! file kept in the store in pieces, and a runner on any node takes it (under a lease), reads
-//! the file entry by entry and writes users in batches — each batch, its errors and the job's
-//! progress in one transaction, so a job stopped by a restart resumes after its last batch.
+//! the file entry by entry and writes users in batches — each batch's users and their
+//! authenticator apps, its errors and the job's progress in one transaction, so a job stopped
+//! by a restart resumes after its last batch, with nothing of it lost.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use tessera_store::{Connection, ImportBatch, ImportedUser, Job, JobKind, JobStat
 use tokio::task::JoinHandle;
 
 use crate::error::{AdminError, AdminResult, Missing};
-use crate::mfa::imported::{skipped_note, BatchFactors, ImportedTotp};
+use crate::mfa::imported::skipped_note;
 use crate::service::{Admin, Caller};
 use crate::user_export::{ExportField, ExportRequest, ExportSettings, Format};
 use crate::user_import::{check_entry, refused, EntrySplitter, Inflater};
@@ -411,7 +412,8 @@ impl Admin {
         let mut splitter = EntrySplitter::default();
         let mut seen = 0u64;
         let mut batch = ImportBatch::default();
-        let mut factors = BatchFactors::default();
+        // The batch's entries whose phone or email factors were skipped.
+        let mut batch_skipped = Vec::new();
         // Entries of this run (not of a run a restart interrupted) whose factors were skipped.
         let mut skipped = Vec::new();
         let mut batch_bytes = 0usize;
@@ -433,17 +435,12 @@ impl Admin {
                 batch.entries += 1;
                 batch_bytes += entry.len();
                 match check_entry(seen, &entry) {
-                    Ok(checked) => {
-                        if let Some(secret) = checked.factors.totp {
-                            let user = checked.user.user.clone();
-                            factors.totps.push(ImportedTotp {
-                                index: seen,
-                                user,
-                                secret,
-                            });
+                    Ok(mut checked) => {
+                        if let Some(secret) = &checked.factors.totp {
+                            checked.user.totp = Some(self.imported_totp(secret)?);
                         }
                         if !checked.factors.skipped.is_empty() {
-                            factors.skipped.push(seen);
+                            batch_skipped.push(seen);
                         }
                         batch.users.push(checked.user);
                     }
@@ -451,22 +448,30 @@ impl Admin {
                 }
                 if batch.entries == BATCH || batch_bytes >= BATCH_BYTES {
                     batch_bytes = 0;
-                    let (users, brought) =
-                        (std::mem::take(&mut batch), std::mem::take(&mut factors));
-                    job = self.commit(&job, users, brought, &mut skipped).await?;
+                    let (users, brought) = (
+                        std::mem::take(&mut batch),
+                        std::mem::take(&mut batch_skipped),
+                    );
+                    job = self.commit(&job, users, &brought, &mut skipped).await?;
                 }
             }
             if let Err(reason) = fed {
-                return self.fail(&job, (batch, factors), &skipped, &reason).await;
+                return self
+                    .fail(&job, (batch, &batch_skipped), &skipped, &reason)
+                    .await;
             }
             if piece.is_none() {
                 break;
             }
         }
         if let Err(reason) = splitter.finish() {
-            return self.fail(&job, (batch, factors), &skipped, &reason).await;
+            return self
+                .fail(&job, (batch, &batch_skipped), &skipped, &reason)
+                .await;
         }
-        job = self.commit(&job, batch, factors, &mut skipped).await?;
+        job = self
+            .commit(&job, batch, &batch_skipped, &mut skipped)
+            .await?;
         let note = skipped_note(&skipped);
         store
             .set_job_status(&job.id, JobStatus::Completed, note.as_deref(), self.now())
@@ -538,13 +543,13 @@ impl Admin {
         Ok(())
     }
 
-    /// Writes the batch in one transaction, then the TOTP secrets of its users that were
-    /// written, and adds to `skipped` its written entries whose factors were skipped.
+    /// Writes the batch — its users with their authenticator apps — in one transaction, and
+    /// adds to `skipped` its written entries whose factors were skipped (`batch_skipped`).
     async fn commit(
         &self,
         job: &Job,
         batch: ImportBatch,
-        factors: BatchFactors,
+        batch_skipped: &[u64],
         skipped: &mut Vec<u64>,
     ) -> AdminResult<Job> {
         let now = self.now();
@@ -563,14 +568,10 @@ impl Admin {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         skipped.extend(
-            factors
-                .skipped
+            batch_skipped
                 .iter()
                 .filter(|index| !refused_by_store.contains(index)),
         );
-        // Not in the batch's transaction (the store's batch holds users only): a restart
-        // right after the commit resumes after the batch, without these factors.
-        self.import_totps(factors.totps, &refused_by_store).await?;
         Ok(job)
     }
 
@@ -579,12 +580,12 @@ impl Admin {
     async fn fail(
         &self,
         job: &Job,
-        (batch, factors): (ImportBatch, BatchFactors),
+        (batch, batch_skipped): (ImportBatch, &[u64]),
         skipped: &[u64],
         reason: &str,
     ) -> AdminResult<()> {
         let mut skipped = skipped.to_vec();
-        let job = self.commit(job, batch, factors, &mut skipped).await?;
+        let job = self.commit(job, batch, batch_skipped, &mut skipped).await?;
         tracing::warn!(job = %job.id, reason, "users import failed");
         let mut details = format!("The file cannot be read: {reason}");
         if let Some(note) = skipped_note(&skipped) {

@@ -399,6 +399,8 @@ pub fn check_entry(index: u64, entry: &[u8]) -> Result<CheckedEntry, JobError> {
         },
         blocked: blocked.unwrap_or(false),
         entry: String::from_utf8_lossy(entry).into_owned(),
+        // Sealed by the job that writes it (`Admin::imported_totp`), from `factors.totp`.
+        totp: None,
     };
     Ok(CheckedEntry { user, factors })
 }

@@ -658,6 +658,30 @@ async fn an_upsert_keeps_the_authenticator_app_a_user_enrolled() {
 }
 
 #[tokio::test]
+async fn a_user_twice_in_one_upserting_batch_gets_the_first_entrys_app_only() {
+    let f = fixture().await;
+    let file = format!(
+        r#"[{{"email": "ada@example.com", "user_id": "ada",
+              "mfa_factors": [{{"totp": {{"secret": "{TOTP_SECRET}"}}}}]}},
+            {{"email": "ada@example.com", "user_id": "ada",
+              "mfa_factors": [{{"totp": {{"secret": "{TOTP_SECRET}"}}}}]}}]"#
+    );
+    let job = import_file(&f, &file, true).await;
+    let summary = JobSummary {
+        failed: 0,
+        updated: 1,
+        inserted: 1,
+        total: 2,
+    };
+    assert_eq!(job.summary, summary, "{job:?}");
+    let methods = f.store.authenticators("auth0|ada").await.unwrap();
+    assert_eq!(methods.len(), 1, "the second entry finds the first's app");
+    assert!(methods[0].confirmed && methods[0].id.starts_with("totp|dev_"));
+    let code = TotpSecret::from_base32(TOTP_SECRET).unwrap().code_at(NOW);
+    assert!(f.admin.verify_totp("auth0|ada", &code).await.unwrap());
+}
+
+#[tokio::test]
 async fn guardian_changes_need_their_scopes_and_are_logged() {
     let f = fixture().await;
     let reader = caller(

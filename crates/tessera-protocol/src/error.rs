@@ -14,6 +14,8 @@ pub enum AuthorizeErrorCode {
     TemporarilyUnavailable,
     LoginRequired,
     ConsentRequired,
+    /// OIDC Core §3.1.2.6: the login needs the user (a second factor) and `prompt=none` forbade it.
+    InteractionRequired,
 }
 
 impl AuthorizeErrorCode {
@@ -28,6 +30,7 @@ impl AuthorizeErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
         }
     }
 }

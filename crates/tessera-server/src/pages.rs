@@ -8,6 +8,7 @@ use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::WebOrigin;
 
 use crate::error::InternalError;
+use crate::flows::account::AccountView;
 use crate::flows::authorize::ClientResponse;
 use crate::flows::interaction::{
     ConsentView, ForgotPasswordView, LoginView, MfaScreen, MfaView, ScopeLine, SignUpView,
@@ -39,6 +40,13 @@ struct SignUpPage<'a> {
 struct ForgotPasswordPage<'a> {
     t: Messages,
     view: &'a ForgotPasswordView,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    t: Messages,
+    view: &'a AccountView,
 }
 
 #[derive(Template)]
@@ -183,6 +191,11 @@ pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
 pub fn forgot_password(view: &ForgotPasswordView, status: StatusCode) -> Response {
     let t = i18n::messages(view.ui_locales.as_deref());
     page(status, ForgotPasswordPage { t, view }.render())
+}
+
+pub fn account(view: &AccountView) -> Response {
+    let t = i18n::messages(None);
+    page(StatusCode::OK, AccountPage { t, view }.render())
 }
 
 pub fn mfa(view: &MfaView, status: StatusCode) -> Response {

@@ -1,5 +1,5 @@
-//! Auth0's jobs: user imports (and the records they write in one transaction per batch), and
-//! the database connection they name.
+//! Auth0's jobs: user imports (and the records they write in one transaction per batch: users,
+//! their authenticator apps, errors and progress), and the database connection they name.
 
 use async_trait::async_trait;
 use tessera_protocol::Timestamp;
@@ -117,6 +117,26 @@ pub struct ImportedUser {
     pub blocked: bool,
     /// The entry as the file had it, for the job's errors if the store refuses it.
     pub entry: String,
+    /// The authenticator app the entry brings (Auth0's `mfa_factors`), if any.
+    pub totp: Option<ImportedTotp>,
+}
+
+/// An authenticator app's secret an import entry brings: written confirmed, in its batch's
+/// transaction, to the user the entry was written to, unless that user has a confirmed one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImportedTotp {
+    /// `totp|dev_` and 16 characters, as Auth0 names authenticators.
+    pub id: String,
+    /// The secret, sealed (under this id) by the caller.
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for ImportedTotp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportedTotp")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A refused entry: the user as the file had it, and Auth0's `errors` array (JSON texts).
@@ -178,9 +198,13 @@ pub trait JobStore {
     async fn job_file(&self, id: &str, seq: u64) -> StoreResult<Option<Vec<u8>>>;
     /// Writes the batch's users (inserting, or with `upsert` updating the user with the same
     /// email, or else id, or else username; without, such a user becomes the job error
-    /// `refused` makes of it), its errors and those of users the store refused, and the job's progress, and
-    /// renews the lease — all in one transaction, so an interrupted job resumes after the last
-    /// batch, never inside one.
+    /// `refused` makes of it), the authenticator app each written user's entry brings (an
+    /// [`ImportedTotp`] becomes a confirmed TOTP authenticator of that user, replacing an
+    /// unfinished enrollment, unless the user has a confirmed one: an upsert never replaces
+    /// a factor the user enrolled), its errors and those of users the store refused, and the
+    /// job's progress, and renews the lease — all in one transaction, so an interrupted job
+    /// resumes after the last batch, never inside one, and a user is never written without
+    /// their authenticator.
     async fn commit_import_batch(
         &self,
         job: &Job,

@@ -29,7 +29,8 @@ pub use actions::{
 pub use emails::{Email, EmailStatus, EmailStore};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{
-    Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
+    Connection, ImportBatch, ImportedTotp, ImportedUser, Job, JobError, JobKind, JobStatus,
+    JobStore,
 };
 pub use mfa::{Authenticator, AuthenticatorKind, MfaStore};
 pub use postgres::PostgresStore;

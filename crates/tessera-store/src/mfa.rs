@@ -62,9 +62,8 @@ pub trait MfaStore {
     /// The user's authenticators, oldest first.
     async fn authenticators(&self, user_id: &str) -> StoreResult<Vec<Authenticator>>;
 
-    /// Adds an authenticator, dropping the user's unconfirmed ones of its kind: an enrollment
-    /// begun again (unconfirmed) replaces the one left unfinished, and an imported one (already
-    /// confirmed) replaces any enrollment in progress.
+    /// Adds an unconfirmed authenticator, dropping the user's earlier unconfirmed ones of its
+    /// kind (an enrollment begun again replaces the one left unfinished).
     async fn begin_enrollment(&self, authenticator: &Authenticator) -> StoreResult<()>;
 
     /// Confirms the user's unconfirmed authenticator `id` with its first accepted TOTP step;

@@ -172,7 +172,7 @@ async fn auth0_api_members_tessera_lacks_throw_not_supported() {
     let engine = engine();
     for call in [
         "api.redirect.sendUserTo('https://example.com')",
-        "api.multifactor.enable('any')",
+        "api.multifactor.enable('duo')",
         "api.cache.get('k')",
         "api.authentication.challengeWith({ type: 'otp' })",
         "api.accessToken.somethingNew()",
@@ -198,6 +198,40 @@ async fn auth0_api_members_tessera_lacks_throw_not_supported() {
         message.contains("api.idToken.setCustomClaim is not supported"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn multifactor_enable_asks_for_a_second_factor_and_the_last_provider_is_kept() {
+    let engine = engine();
+    let none =
+        "exports.onExecutePostLogin = async (e, api) => { api.idToken.setCustomClaim('a', 1); };";
+    let outcome = post_login(&engine, vec![script("none", none)])
+        .await
+        .unwrap();
+    assert_eq!(outcome.multifactor, None);
+    let any = "exports.onExecutePostLogin = async (e, api) => { api.multifactor.enable('any', { allowRememberBrowser: false }).idToken.setCustomClaim('a', 1); };";
+    let guardian =
+        "exports.onExecutePostLogin = async (e, api) => { api.multifactor.enable('guardian'); };";
+    let outcome = post_login(
+        &engine,
+        vec![
+            script("any", any),
+            script("none", none),
+            script("g", guardian),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.multifactor.as_deref(), Some("guardian"));
+    assert_eq!(outcome.id_token_claims["a"], json!(1));
+    let unknown =
+        "exports.onExecutePostLogin = async (e, api) => { api.multifactor.enable('sms'); };";
+    let message = threw(
+        post_login(&engine, vec![script("sms", unknown)])
+            .await
+            .unwrap_err(),
+    );
+    assert!(message.contains("provider must be one of"), "{message}");
 }
 
 #[tokio::test]

@@ -1,33 +1,17 @@
 //! The MFA factors a users import brings (Auth0's `mfa_factors`): an authenticator app's secret
-//! becomes a confirmed authenticator of the user its entry was written to, once the batch is
-//! committed; the entries whose phone or email factors were skipped are named in the job.
+//! is sealed here and rides with its user in the batch the store commits, which makes it a
+//! confirmed authenticator of the user the entry was written to in the same transaction; the
+//! entries whose phone or email factors were skipped are named in the job.
 
 use tessera_core::crypto::random_alphanumeric;
 use tessera_protocol::mfa::TotpSecret;
-use tessera_store::{Authenticator, AuthenticatorKind, NewUser};
+use tessera_store::{AuthenticatorKind, ImportedTotp};
 
 use crate::error::AdminResult;
 use crate::service::Admin;
 
 /// The entries named one by one in a job's note; more are counted.
 const NAMED_ENTRIES: usize = 20;
-
-/// An authenticator app's secret from the `index`th entry of an import file.
-#[derive(Debug)]
-pub(crate) struct ImportedTotp {
-    pub index: u64,
-    /// The user as the entry had it (the store may have written it to an existing user).
-    pub user: NewUser,
-    pub secret: TotpSecret,
-}
-
-/// What a batch brings besides its users.
-#[derive(Debug, Default)]
-pub(crate) struct BatchFactors {
-    pub totps: Vec<ImportedTotp>,
-    /// The entries whose phone or email factors were skipped.
-    pub skipped: Vec<u64>,
-}
 
 /// The job's note on the users imported without their phone or email factors, if any.
 pub(crate) fn skipped_note(entries: &[u64]) -> Option<String> {
@@ -55,70 +39,17 @@ pub(crate) fn skipped_note(entries: &[u64]) -> Option<String> {
 }
 
 impl Admin {
-    /// Writes the secrets of a committed batch's users, but for the entries the store
-    /// `refused`.
-    pub(crate) async fn import_totps(
-        &self,
-        totps: Vec<ImportedTotp>,
-        refused: &[u64],
-    ) -> AdminResult<()> {
-        for totp in totps.iter().filter(|t| !refused.contains(&t.index)) {
-            if let Some(user_id) = self.written_user(&totp.user).await? {
-                self.import_totp(&user_id, &totp.secret).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The user an entry was written to: the store's upsert matches by email, or else id, or
-    /// else username (an insert, by all three).
-    async fn written_user(&self, user: &NewUser) -> AdminResult<Option<String>> {
-        let store = self.store();
-        if let Some(found) = store.users_by_email(&user.email).await?.into_iter().next() {
-            return Ok(Some(found.user_id));
-        }
-        if let Some(found) = store.user(&user.user_id).await? {
-            return Ok(Some(found.user_id));
-        }
-        Ok(store
-            .user_by_login(&user.username)
-            .await?
-            .map(|found| found.user_id))
-    }
-
-    /// Gives the user the authenticator app `secret`, confirmed, unless they have one: an
-    /// upsert never replaces a factor the user enrolled. False when they kept theirs.
-    async fn import_totp(&self, user_id: &str, secret: &TotpSecret) -> AdminResult<bool> {
-        let has_app = self
-            .store()
-            .authenticators(user_id)
-            .await?
-            .iter()
-            .any(|a| a.kind == AuthenticatorKind::Totp && a.confirmed);
-        if has_app {
-            return Ok(false);
-        }
+    /// An entry's authenticator app `secret`, sealed under a new authenticator id, for the
+    /// store to write with the entry's user (see `JobStore::commit_import_batch`).
+    pub(crate) fn imported_totp(&self, secret: &TotpSecret) -> AdminResult<ImportedTotp> {
         // An id as factors.rs makes them: Auth0's `totp|dev_` and 16 letters and digits.
         let id = format!(
             "{}|dev_{}",
             AuthenticatorKind::Totp.as_str(),
             random_alphanumeric(16)?
         );
-        let authenticator = Authenticator {
-            id: id.clone(),
-            user_id: user_id.to_owned(),
-            kind: AuthenticatorKind::Totp,
-            secret: self.seal_totp(&id, secret)?,
-            name: None,
-            confirmed: true,
-            created_at: self.now(),
-            last_auth_at: None,
-            last_step: None,
-        };
-        // The store has no verb for a confirmed authenticator: `begin_enrollment` writes it as
-        // given, and drops the user's unfinished enrollment, which this one supersedes.
-        self.store().begin_enrollment(&authenticator).await?;
-        Ok(true)
+        let secret = self.seal_totp(&id, secret)?;
+        Ok(ImportedTotp { id, secret })
     }
 }
 

@@ -5,6 +5,7 @@ use crate::common::{
 use tessera_protocol::authorize::{
     error_response_mode, next_step, requested_audience, trusted_redirect, validate, validate_scope,
     Authentication, AuthorizationRequest, NextStep, Prompt, ResponseMode, ResponseType,
+    MULTI_FACTOR,
 };
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::pkce::{ChallengeMethod, CodeChallenge};
@@ -1234,6 +1235,42 @@ fn next_step_max_age_is_satisfied_by_login_during_this_request() {
     let req = request("openid read:items", Prompt::default(), Some(0));
     assert_eq!(
         next_step(&req, session(1, true), Some(&granted), false, NOW),
+        Ok(NextStep::IssueCode)
+    );
+}
+
+/// `acr_values` naming the multi-factor policy: a login of one factor, even during this very
+/// request, does not do; one with a second factor does.
+#[test]
+fn next_step_acr_values_multi_factor_needs_a_login_with_two_factors() {
+    let granted = scopes("read:items");
+    let mut req = request("openid read:items", Prompt::default(), None);
+    req.acr_values = Some(format!("urn:other {MULTI_FACTOR}"));
+    assert!(req.asks_for_multi_factor());
+    for during_this_request in [false, true] {
+        assert_eq!(
+            next_step(
+                &req,
+                session(1, during_this_request),
+                Some(&granted),
+                false,
+                NOW
+            ),
+            Ok(NextStep::Login)
+        );
+    }
+    let two_factors = session(1, false).map(|auth| Authentication {
+        multi_factor: true,
+        ..auth
+    });
+    assert_eq!(
+        next_step(&req, two_factors, Some(&granted), false, NOW),
+        Ok(NextStep::IssueCode)
+    );
+    req.acr_values = Some("urn:other".into());
+    assert!(!req.asks_for_multi_factor());
+    assert_eq!(
+        next_step(&req, session(1, false), Some(&granted), false, NOW),
         Ok(NextStep::IssueCode)
     );
 }

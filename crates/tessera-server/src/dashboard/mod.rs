@@ -13,6 +13,7 @@ mod roles;
 mod session;
 mod universal_login;
 mod user_access;
+mod user_mfa;
 mod user_roles;
 mod users;
 mod view;
@@ -64,6 +65,8 @@ pub const FORMS: &[&str] = &[
     "/dashboard/users/{id}/roles/remove",
     "/dashboard/users/{id}/permissions",
     "/dashboard/users/{id}/permissions/remove",
+    "/dashboard/users/{id}/mfa/reset",
+    "/dashboard/users/{id}/mfa/remove",
     "/dashboard/roles",
     "/dashboard/roles/{id}",
     "/dashboard/roles/{id}/delete",
@@ -138,6 +141,8 @@ pub fn router() -> Router<AppState> {
             "/dashboard/users/{id}/permissions/remove",
             post(user_roles::remove_permission),
         )
+        .route("/dashboard/users/{id}/mfa/reset", post(user_mfa::reset))
+        .route("/dashboard/users/{id}/mfa/remove", post(user_mfa::remove))
         .merge(roles_router())
         .route(
             "/dashboard/actions",

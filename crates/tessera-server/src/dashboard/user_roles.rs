@@ -8,8 +8,8 @@ use tessera_admin::AdminResult;
 
 use crate::dashboard::roles::{only, picked, shown_on_page, PICK_A_PERMISSION};
 use crate::dashboard::session::SignedIn;
-use crate::dashboard::users::{user_page, user_path, Errors};
-use crate::dashboard::view::{self, Fields, FormBody, Page};
+use crate::dashboard::users::{user_page, Errors};
+use crate::dashboard::view::{self, user_path, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
 

@@ -1,5 +1,6 @@
 //! Users: search (a page at a time), create, block/unblock, set password, consents with Revoke
-//! (confirmed), and their roles and permissions (`user_access`, `user_roles`).
+//! (confirmed), their roles and permissions (`user_access`, `user_roles`), and their MFA
+//! (`user_mfa`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,8 @@ use tessera_admin::AdminError;
 
 use crate::dashboard::session::SignedIn;
 use crate::dashboard::user_access::{self, Access};
-use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
+use crate::dashboard::user_mfa::{self, MfaMethod};
+use crate::dashboard::view::{self, render, user_path, Chrome, Fields, FormBody, Page};
 use crate::routes::web::found;
 use crate::state::AppState;
 
@@ -86,10 +88,6 @@ pub async fn list(
     list_page(&state, &signed_in, &search, &Fields(Vec::new()), None).await
 }
 
-pub(super) fn user_path(user_id: &str) -> String {
-    format!("/dashboard/users/{}", view::segment(user_id))
-}
-
 /// A form field, or `None` when left empty.
 fn optional(form: &Fields, name: &str) -> Option<String> {
     Some(form.get(name).trim())
@@ -137,6 +135,7 @@ struct UserPage {
     user: User,
     consents: Vec<Grant>,
     access: Access,
+    mfa: Vec<MfaMethod>,
     errors: Errors,
 }
 
@@ -181,6 +180,7 @@ pub(super) async fn user_page(
     let page = UserPage {
         chrome: signed_in.chrome("users"),
         access: user_access::access(state, signed_in, user_id).await?,
+        mfa: user_mfa::methods(state, signed_in, user_id).await?,
         user,
         consents,
         errors,

@@ -254,3 +254,8 @@ pub fn segment(text: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+/// The Dashboard page of the user `user_id`.
+pub(super) fn user_path(user_id: &str) -> String {
+    format!("/dashboard/users/{}", segment(user_id))
+}

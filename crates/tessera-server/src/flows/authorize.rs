@@ -8,12 +8,13 @@ use tessera_protocol::authorize::{
     self, AuthorizationRequest, NextStep, ResponseMode, ResponseType, ScreenHint,
 };
 use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::params::Params;
 use tessera_protocol::token::CodeGrant;
 use tessera_protocol::{
     AuthorizeErrorCode as Code, ClientId, RedirectUri, SecretDigest, Timestamp,
 };
-use tessera_store::PendingAuthorization;
+use tessera_store::{FirstFactor, PendingAuthorization};
 
 use crate::error::InternalError;
 use crate::flows::actions::{self, LoginDecision};
@@ -201,9 +202,12 @@ pub async fn proceed(
                     return Ok(Outcome::ErrorPage(already_completed()));
                 }
             }
-            Ok(Outcome::ToClient(
-                answer(state, request, &user, origin, now).await?,
-            ))
+            match answer(state, request, &user, origin, now).await? {
+                Answer::Response(response) => Ok(Outcome::ToClient(response)),
+                Answer::SecondFactorDue => {
+                    second_factor_for_actions(state, request, &user, stage, now).await
+                }
+            }
         }
         (Ok(step), _, Stage::Pending(pending)) => Ok(Outcome::Interact {
             location: interaction_location(step, &pending.id),
@@ -278,6 +282,77 @@ async fn start_interaction(
     })
 }
 
+/// The page that asks `user_id` for a second factor in the pending authorization `id`: the
+/// authenticator app's code, or its enrollment when they have none yet.
+pub async fn second_factor_location(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+) -> Result<String, InternalError> {
+    let enrolled = state.admin.enrolled_factors(user_id).await?;
+    let page = if enrolled.totp {
+        "mfa-otp-challenge"
+    } else {
+        "mfa-otp-enrollment-qr"
+    };
+    Ok(format!("/u/{page}?state={id}"))
+}
+
+/// A post-login Action asked for a second factor the login did not have: a new pending
+/// authorization (the one of the login, if any, is finished) in which the user owes it.
+async fn second_factor_for_actions(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &Authenticated,
+    stage: Stage<'_>,
+    now: Timestamp,
+) -> Result<Outcome, InternalError> {
+    if request.prompt.none {
+        let error =
+            AuthorizeError::new(Code::InteractionRequired, "the login needs a second factor");
+        return Ok(Outcome::ToClient(request_error(state, request, &error)));
+    }
+    let (browser_digest, browser_cookie) = match stage {
+        Stage::Pending(pending) => (pending.browser_digest, None),
+        Stage::New(cookies) => match &cookies.browser {
+            Some(existing) => (SecretDigest::of(existing), None),
+            None => {
+                let fresh = new_secret()?;
+                (SecretDigest::of(&fresh), Some(fresh))
+            }
+        },
+    };
+    // Sessions from before MFA recorded no methods: their login was a password.
+    let amr = if user.amr.is_empty() {
+        Amr::password()
+    } else {
+        user.amr.clone()
+    };
+    let pending = PendingAuthorization {
+        id: new_secret()?,
+        request: request.clone(),
+        browser_digest,
+        login: None,
+        first_factor: Some(FirstFactor {
+            user_id: user.user_id.clone(),
+            amr,
+        }),
+        expires_at: now.plus(state.settings.login_timeout),
+    };
+    state.store.create_pending(&pending, now).await?;
+    Ok(Outcome::Interact {
+        location: second_factor_location(state, &user.user_id, &pending.id).await?,
+        browser_cookie,
+    })
+}
+
+/// What the post-login Actions let the answer be.
+enum Answer {
+    Response(ClientResponse),
+    /// An Action asked for a second factor (`api.multifactor.enable`) the login did not have.
+    SecondFactorDue,
+}
+
 /// The hosted page for `step` of the pending authorization `id`.
 pub fn interaction_location(step: NextStep, id: &str) -> String {
     let page = match step {
@@ -295,17 +370,27 @@ async fn answer(
     user: &Authenticated,
     origin: &RequestContext,
     now: Timestamp,
-) -> Result<ClientResponse, InternalError> {
+) -> Result<Answer, InternalError> {
     // Auth0 runs post-login Actions once the user is known, before anything is issued; a
     // denial reaches the client as `access_denied` with the Action's reason.
-    let decision = match actions::at_authorization(state, request, &user.user_id, origin).await? {
+    let decision = match actions::at_authorization(state, request, user, origin).await? {
         Ok(decision) => decision,
         Err(refused) => {
             let error = AuthorizeError::new(Code::AccessDenied, refused.description);
-            return Ok(request_error(state, request, &error));
+            return Ok(Answer::Response(request_error(state, request, &error)));
         }
     };
     let decision = decision.as_ref();
+    if decision.is_some_and(|d| d.multifactor) && !user.amr.is_multi_factor() {
+        if state.admin.mfa_settings().await?.otp {
+            return Ok(Answer::SecondFactorDue);
+        }
+        let error = AuthorizeError::new(
+            Code::AccessDenied,
+            "an Action asked for a second factor, and no MFA factor is enabled",
+        );
+        return Ok(Answer::Response(request_error(state, request, &error)));
+    }
     let mut params: Vec<(&'static str, String)> = match request.response_type {
         ResponseType::Code => vec![(
             "code",
@@ -313,7 +398,7 @@ async fn answer(
         )],
         _ => match implicit::tokens(state, request, user, decision, now).await? {
             Ok(tokens) => tokens.params(),
-            Err(refused) => return Ok(request_error(state, request, &refused)),
+            Err(refused) => return Ok(Answer::Response(request_error(state, request, &refused))),
         },
     };
     if let Some(client_state) = &request.state {
@@ -321,11 +406,11 @@ async fn answer(
     }
     // RFC 9207: the issuer identifies who answered, against mix-up attacks.
     params.push(("iss", state.settings.issuer.clone()));
-    Ok(ClientResponse {
+    Ok(Answer::Response(ClientResponse {
         redirect_uri: request.redirect_uri.clone(),
         mode: request.response_mode,
         params,
-    })
+    }))
 }
 
 /// Issues a code bound to the request, the user and the session.

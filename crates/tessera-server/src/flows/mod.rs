@@ -9,6 +9,7 @@
 //! check a password with `credentials`. Both ask `rbac` which scopes and
 //! permissions a user may have of an API, and run `actions` (Auth0 Actions) before minting.
 
+pub mod account;
 pub mod actions;
 pub mod authorize;
 pub mod browser;

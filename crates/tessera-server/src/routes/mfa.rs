@@ -15,9 +15,17 @@ use crate::flows::interaction::{self, MfaForm};
 use crate::routes::web;
 use crate::state::AppState;
 
-/// Which page.
+/// Which page is shown.
 #[derive(Debug, Clone, Copy)]
 enum Page {
+    OtpChallenge,
+    OtpEnrollment,
+    RecoveryChallenge,
+}
+
+/// Which form is posted.
+#[derive(Debug, Clone, Copy)]
+enum Form {
     OtpChallenge,
     OtpEnrollment,
     RecoveryChallenge,
@@ -33,7 +41,7 @@ async fn show(state: AppState, query: Option<String>, headers: HeaderMap, page: 
     let step = match page {
         Page::OtpChallenge => interaction::otp_challenge_page(&state, &id, &cookies).await,
         Page::OtpEnrollment => interaction::otp_enrollment_page(&state, &id, &cookies).await,
-        Page::RecoveryChallenge | Page::RecoveryCodeSaved => {
+        Page::RecoveryChallenge => {
             interaction::recovery_challenge_page(&state, &id, &cookies).await
         }
     };
@@ -43,9 +51,9 @@ async fn show(state: AppState, query: Option<String>, headers: HeaderMap, page: 
     }
 }
 
-fn parse(params: &Params, page: Page) -> Result<MfaForm, String> {
-    let code = match page {
-        Page::RecoveryCodeSaved => String::new(),
+fn parse(params: &Params, form: Form) -> Result<MfaForm, String> {
+    let code = match form {
+        Form::RecoveryCodeSaved => String::new(),
         _ => web::field(params, "code")?,
     };
     Ok(MfaForm {
@@ -60,28 +68,28 @@ async fn submit(
     origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    page: Page,
+    posted: Form,
 ) -> Response {
     let params = match web::posted_params(&headers, body) {
         Ok(params) => params,
         Err(page) => return *page,
     };
-    let form = match parse(&params, page) {
+    let form = match parse(&params, posted) {
         Ok(form) => form,
         Err(description) => return web::bad_request(&description),
     };
     let cookies = web::browser_cookies(&headers);
-    let step = match page {
-        Page::OtpChallenge => {
+    let step = match posted {
+        Form::OtpChallenge => {
             interaction::submit_otp_challenge(&state, form, &cookies, &origin).await
         }
-        Page::OtpEnrollment => {
+        Form::OtpEnrollment => {
             interaction::submit_otp_enrollment(&state, form, &cookies, &origin).await
         }
-        Page::RecoveryChallenge => {
+        Form::RecoveryChallenge => {
             interaction::submit_recovery_challenge(&state, form, &cookies, &origin).await
         }
-        Page::RecoveryCodeSaved => {
+        Form::RecoveryCodeSaved => {
             interaction::submit_recovery_code_saved(&state, form, &cookies, &origin).await
         }
     };
@@ -121,7 +129,7 @@ pub async fn submit_otp_challenge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Page::OtpChallenge).await
+    submit(state, origin, headers, body, Form::OtpChallenge).await
 }
 
 pub async fn submit_otp_enrollment(
@@ -130,7 +138,7 @@ pub async fn submit_otp_enrollment(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Page::OtpEnrollment).await
+    submit(state, origin, headers, body, Form::OtpEnrollment).await
 }
 
 pub async fn submit_recovery_challenge(
@@ -139,7 +147,7 @@ pub async fn submit_recovery_challenge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Page::RecoveryChallenge).await
+    submit(state, origin, headers, body, Form::RecoveryChallenge).await
 }
 
 pub async fn submit_recovery_code_saved(
@@ -148,5 +156,5 @@ pub async fn submit_recovery_code_saved(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Page::RecoveryCodeSaved).await
+    submit(state, origin, headers, body, Form::RecoveryCodeSaved).await
 }

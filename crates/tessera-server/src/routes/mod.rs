@@ -1,5 +1,6 @@
 //! The HTTP surface: one file per endpoint. Handlers parse, call one flow, and render.
 
+mod account;
 mod authorize;
 mod branding;
 mod change_password;
@@ -65,6 +66,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/u/mfa-recovery-code-enrollment",
             post(mfa::submit_recovery_code_saved),
+        )
+        .route("/u/account", get(account::show))
+        .route("/u/account/recovery-code", post(account::new_recovery_code))
+        .route(
+            "/u/account/authenticator-app/remove",
+            post(account::remove_authenticator_app),
         )
         .route(
             "/u/reset-password",

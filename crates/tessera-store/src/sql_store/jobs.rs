@@ -1,5 +1,6 @@
 //! Jobs, their files and errors, and the database connection they name.
 
+use super::mfa::import_totp;
 use super::users::bind_user;
 use super::*;
 use crate::{
@@ -49,14 +50,53 @@ const INSERT_IMPORTED: &str = "INSERT INTO users (user_id, username, email, name
 
 /// An upsert: the user the entry matches — by email, or else id, or else username — takes the
 /// file's profile; its password hash only while it is still an imported one (`{…}`), never
-/// over a password set in Tessera; its id, username and email stay.
+/// over a password set in Tessera; its id, username and email stay. Returns that id.
 const UPSERT_IMPORTED: &str = "UPDATE users SET name = $4, email_verified = $6, given_name = $7,
         family_name = $8, nickname = $9, picture = $10, user_metadata = $11, app_metadata = $12,
         blocked = $13, updated_at = $14,
         password_hash = CASE WHEN CAST($5 AS TEXT) <> '' AND substr(password_hash, 1, 1) = '{'
             THEN CAST($5 AS TEXT) ELSE password_hash END
      WHERE user_id = (SELECT user_id FROM users WHERE email = $3 OR user_id = $1 OR username = $2
-        ORDER BY CASE WHEN email = $3 THEN 0 WHEN user_id = $1 THEN 1 ELSE 2 END LIMIT 1)";
+        ORDER BY CASE WHEN email = $3 THEN 0 WHEN user_id = $1 THEN 1 ELSE 2 END LIMIT 1)
+     RETURNING user_id";
+
+/// How an imported user was written.
+enum Written {
+    Inserted,
+    Updated,
+}
+
+/// Writes an imported user: inserted, or (with `upsert`) over the user it matches. The id of
+/// the user written, or `None` when the store refuses it (it exists and the job does not
+/// upsert).
+async fn write_imported(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    job: &Job,
+    imported: &ImportedUser,
+    now: Timestamp,
+) -> StoreResult<Option<(String, Written)>> {
+    let user = &imported.user;
+    let bind = |sql: &'static str| -> StoreResult<Query<'_>> {
+        Ok(bind_user(sqlx::query(sql), user)?
+            .bind(imported.blocked)
+            .bind(now.0))
+    };
+    if bind(INSERT_IMPORTED)?
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        == 1
+    {
+        return Ok(Some((user.user_id.clone(), Written::Inserted)));
+    }
+    if !job.upsert {
+        return Ok(None);
+    }
+    let updated = bind(UPSERT_IMPORTED)?.fetch_optional(&mut *conn).await?;
+    updated
+        .map(|row| Ok((row.try_get("user_id")?, Written::Updated)))
+        .transpose()
+}
 
 #[async_trait]
 impl JobStore for Backend {
@@ -253,31 +293,17 @@ impl JobStore for Backend {
         let (mut inserted, mut updated) = (0u64, 0u64);
         let mut errors: Vec<JobError> = batch.errors.clone();
         for imported in &batch.users {
-            let user = &imported.user;
-            let bind = |sql: &'static str| -> StoreResult<Query<'_>> {
-                Ok(bind_user(sqlx::query(sql), user)?
-                    .bind(imported.blocked)
-                    .bind(now.0))
-            };
-            if bind(INSERT_IMPORTED)?
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1
-            {
-                inserted += 1;
-                continue;
-            }
-            if job.upsert
-                && bind(UPSERT_IMPORTED)?
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1
-            {
-                updated += 1;
-            } else {
+            let Some((user_id, written)) = write_imported(&mut tx, job, imported, now).await?
+            else {
                 errors.push(refused(imported));
+                continue;
+            };
+            match written {
+                Written::Inserted => inserted += 1,
+                Written::Updated => updated += 1,
+            }
+            if let Some(totp) = &imported.totp {
+                import_totp(&mut tx, &user_id, totp, now).await?;
             }
         }
         for error in &errors {

@@ -1,7 +1,7 @@
 //! The factors users enrolled for multi-factor authentication.
 
 use super::*;
-use crate::{Authenticator, AuthenticatorKind, MfaStore};
+use crate::{Authenticator, AuthenticatorKind, ImportedTotp, MfaStore};
 
 fn authenticator_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<Authenticator> {
     let kind: String = row.try_get("kind")?;
@@ -36,6 +36,50 @@ fn insert(authenticator: &Authenticator) -> Query<'_> {
     .bind(authenticator.created_at.0)
     .bind(authenticator.last_auth_at.map(|t| t.0))
     .bind(authenticator.last_step)
+}
+
+/// Gives `user_id` the imported authenticator app `totp`, confirmed, on the connection of an
+/// import batch's transaction — unless they have a confirmed one: an upsert never replaces a
+/// factor the user enrolled. As `begin_enrollment`, it drops the user's unfinished enrollment,
+/// which it supersedes. False when they kept theirs.
+pub(super) async fn import_totp(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    user_id: &str,
+    totp: &ImportedTotp,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let kind = AuthenticatorKind::Totp;
+    let has_app: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM authenticators WHERE user_id = $1 AND kind = $2 AND confirmed = $3
+         LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(true)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if has_app.is_some() {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND kind = $2 AND confirmed = $3")
+        .bind(user_id)
+        .bind(kind.as_str())
+        .bind(false)
+        .execute(&mut *conn)
+        .await?;
+    let authenticator = Authenticator {
+        id: totp.id.clone(),
+        user_id: user_id.to_owned(),
+        kind,
+        secret: totp.secret.clone(),
+        name: None,
+        confirmed: true,
+        created_at: now,
+        last_auth_at: None,
+        last_step: None,
+    };
+    insert(&authenticator).execute(&mut *conn).await?;
+    Ok(true)
 }
 
 #[async_trait]

@@ -2421,31 +2421,6 @@ async fn beginning_an_enrollment_again_replaces_only_the_users_unfinished_one() 
 }
 
 #[tokio::test]
-async fn begin_enrollment_writes_a_confirmed_authenticator_as_given() {
-    // The users import writes an authenticator app's secret this way, confirmed.
-    use tessera_store::AuthenticatorKind::*;
-    let (store, _dir) = store().await;
-    two_users(&store).await;
-    let imported = authenticator("totp|dev_imported", "u1", Totp, true, NOW.0);
-    store.begin_enrollment(&imported).await.unwrap();
-    assert_eq!(
-        store.authenticators("u1").await.unwrap(),
-        std::slice::from_ref(&imported)
-    );
-    assert!(
-        store.accept_totp_step(&imported.id, 5, NOW).await.unwrap(),
-        "usable at once"
-    );
-    assert!(
-        !store
-            .confirm_enrollment("u1", &imported.id, 6, NOW)
-            .await
-            .unwrap(),
-        "nothing left to confirm"
-    );
-}
-
-#[tokio::test]
 async fn an_enrollment_is_confirmed_once_and_only_by_its_user() {
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
@@ -2649,4 +2624,223 @@ async fn authenticators_are_deleted_only_by_their_user_and_go_with_the_user() {
         .unwrap();
     let reused = authenticator("totp|dev_b1", "u2", Totp, false, NOW.0);
     store.begin_enrollment(&reused).await.unwrap();
+}
+/// A users import job, processing, made in the store.
+async fn import_job(store: &Arc<dyn Store>, id: &str, upsert: bool) -> tessera_store::Job {
+    use tessera_store::{Job, JobKind, JobStatus};
+    let job = Job {
+        id: id.into(),
+        kind: JobKind::UsersImport,
+        status: JobStatus::Processing,
+        connection_id: store.database_connection().await.unwrap().id,
+        external_id: None,
+        upsert,
+        send_completion_email: false,
+        position: 0,
+        inserted: 0,
+        updated: 0,
+        failed: 0,
+        failure: None,
+        settings: "{}".into(),
+        file_key: None,
+        created_at: NOW,
+        updated_at: NOW,
+        completed_at: None,
+    };
+    store.create_job(&job).await.unwrap();
+    job
+}
+
+/// The `index`th entry of an import file: `user`, with the authenticator app `totp` (its id
+/// doubles as its sealed secret), if any.
+fn imported(index: u64, user: NewUser, totp: Option<&str>) -> tessera_store::ImportedUser {
+    tessera_store::ImportedUser {
+        index,
+        entry: format!(r#"{{"email": "{}"}}"#, user.email),
+        user,
+        blocked: false,
+        totp: totp.map(|id| tessera_store::ImportedTotp {
+            id: id.into(),
+            secret: id.as_bytes().to_vec(),
+        }),
+    }
+}
+
+fn refuse(user: &tessera_store::ImportedUser) -> tessera_store::JobError {
+    tessera_store::JobError {
+        index: user.index,
+        user: user.entry.clone(),
+        errors: r#"[{"code": "DUPLICATED_USER"}]"#.into(),
+    }
+}
+
+#[tokio::test]
+async fn an_import_batch_writes_users_with_their_authenticator_apps_and_refused_ones_with_neither() {
+    use tessera_store::AuthenticatorKind::*;
+    use tessera_store::ImportBatch;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let job = import_job(&store, "job_import00000001", false).await;
+    let batch = ImportBatch {
+        users: vec![
+            imported(1, new_user("ada", "auth0|ada"), Some("totp|dev_ada")),
+            imported(2, new_user("jane", "auth0|jane"), Some("totp|dev_refused")),
+            imported(3, new_user("bob", "auth0|bob"), None),
+        ],
+        errors: Vec::new(),
+        entries: 3,
+    };
+    let committed = store
+        .commit_import_batch(&job, &batch, &refuse, NOW.plus(1), NOW.plus(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            committed.position,
+            committed.inserted,
+            committed.updated,
+            committed.failed
+        ),
+        (3, 2, 0, 1)
+    );
+    assert_eq!(
+        store.authenticators("auth0|ada").await.unwrap(),
+        [authenticator(
+            "totp|dev_ada",
+            "auth0|ada",
+            Totp,
+            true,
+            NOW.0 + 1
+        )],
+        "the new user's app, confirmed and sealed as given, with them"
+    );
+    assert!(
+        store
+            .accept_totp_step("totp|dev_ada", 5, NOW.plus(2))
+            .await
+            .unwrap(),
+        "usable at once"
+    );
+    assert!(store.authenticators("auth0|bob").await.unwrap().is_empty());
+    assert_eq!(
+        store.job_errors(&job.id).await.unwrap(),
+        [refuse(&batch.users[1])]
+    );
+    assert!(
+        store.authenticators("u1").await.unwrap().is_empty(),
+        "a refused entry's app is given to no one"
+    );
+    assert!(store.user("auth0|jane").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_upserting_import_batch_gives_the_matched_user_the_app_unless_they_have_one() {
+    use tessera_store::AuthenticatorKind::*;
+    use tessera_store::ImportBatch;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let enrolled = authenticator("totp|dev_enrolled", "u1", Totp, true, NOW.0);
+    store.begin_enrollment(&enrolled).await.unwrap();
+    let unfinished = authenticator("totp|dev_unfinished", "u2", Totp, false, NOW.0);
+    store.begin_enrollment(&unfinished).await.unwrap();
+    let job = import_job(&store, "job_import00000002", true).await;
+    // Matched by email: the entries' ids are not the users'.
+    let batch = ImportBatch {
+        users: vec![
+            imported(
+                1,
+                new_user("jane", "auth0|jane"),
+                Some("totp|dev_file_jane"),
+            ),
+            imported(
+                2,
+                new_user("john", "auth0|john"),
+                Some("totp|dev_file_john"),
+            ),
+        ],
+        errors: Vec::new(),
+        entries: 2,
+    };
+    let committed = store
+        .commit_import_batch(&job, &batch, &refuse, NOW.plus(1), NOW.plus(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        (committed.inserted, committed.updated, committed.failed),
+        (0, 2, 0)
+    );
+    assert_eq!(
+        store.authenticators("u1").await.unwrap(),
+        [enrolled],
+        "the app jane enrolled stays; the file's is not added"
+    );
+    assert_eq!(
+        store.authenticators("u2").await.unwrap(),
+        [authenticator(
+            "totp|dev_file_john",
+            "u2",
+            Totp,
+            true,
+            NOW.0 + 1
+        )],
+        "john, who had none confirmed, gets the file's in place of his unfinished one"
+    );
+    assert!(store.user("auth0|john").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_import_batch_that_fails_writes_no_user_no_authenticator_and_no_progress() {
+    use tessera_store::AuthenticatorKind::*;
+    use tessera_store::ImportBatch;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let taken = authenticator("totp|dev_taken", "u1", Totp, true, NOW.0);
+    store.begin_enrollment(&taken).await.unwrap();
+    let job = import_job(&store, "job_import00000003", false).await;
+    // The second entry's authenticator cannot be written (its id is taken): nothing is.
+    let batch = ImportBatch {
+        users: vec![
+            imported(1, new_user("ada", "auth0|ada"), Some("totp|dev_ada")),
+            imported(2, new_user("bob", "auth0|bob"), Some("totp|dev_taken")),
+            imported(3, new_user("jane", "auth0|jane"), None),
+        ],
+        errors: Vec::new(),
+        entries: 3,
+    };
+    assert!(store
+        .commit_import_batch(&job, &batch, &refuse, NOW.plus(1), NOW.plus(60))
+        .await
+        .is_err());
+    for user in ["auth0|ada", "auth0|bob"] {
+        assert!(store.user(user).await.unwrap().is_none(), "{user}");
+        assert!(
+            store.authenticators(user).await.unwrap().is_empty(),
+            "{user}"
+        );
+    }
+    assert_eq!(store.authenticators("u1").await.unwrap(), [taken]);
+    assert!(store.job_errors(&job.id).await.unwrap().is_empty());
+    let unchanged = store.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (unchanged.position, unchanged.inserted, unchanged.failed),
+        (0, 0, 0)
+    );
+    // The job resumes at the same batch, which then writes both.
+    let batch = ImportBatch {
+        users: vec![imported(
+            1,
+            new_user("ada", "auth0|ada"),
+            Some("totp|dev_ada"),
+        )],
+        errors: Vec::new(),
+        entries: 1,
+    };
+    store
+        .commit_import_batch(&unchanged, &batch, &refuse, NOW.plus(2), NOW.plus(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticator_ids(&store.authenticators("auth0|ada").await.unwrap()),
+        ["totp|dev_ada"]
+    );
 }

@@ -44,7 +44,7 @@ exports.onExecutePostLogin = async (event, api) => {
 };"#;
 
 /// Creates, deploys and binds (in this order) Actions of `trigger`; returns their ids.
-async fn bind(m: &Mgmt, trigger: &str, actions: &[(&str, &str)]) -> Vec<String> {
+pub(crate) async fn bind(m: &Mgmt, trigger: &str, actions: &[(&str, &str)]) -> Vec<String> {
     let version = if trigger == "post-login" { "v3" } else { "v2" };
     let mut ids = Vec::new();
     for (name, code) in actions {

@@ -1,11 +1,13 @@
 //! The Dashboard over HTTP, as a browser without JavaScript uses it: sign-in, CSRF, roles
 //! enforced by the Management API's scopes, and an administrator's changes taking effect in
-//! the seed's authorization code flow.
+//! the seed's authorization code flow (and a user's MFA reset at their next login).
+use crate::management::{encoded, Mgmt};
 use crate::support::{form_value, html_unescape, location, query_param, Browser, TestServer};
 use reqwest::{Response, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tessera_admin::administrators as admins;
 use tessera_core::crypto::Passwords;
+use tessera_protocol::mfa::TotpSecret;
 use tessera_protocol::Timestamp;
 use tessera_store::AdminRole;
 use url::Url;
@@ -1137,4 +1139,221 @@ async fn the_emails_page_is_the_development_outbox_without_a_provider() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("outbox@example.com"), "{html}");
     assert!(!html.contains("mail-link"), "{html}");
+}
+
+/// Logs the seed user in with their password at the hosted login; the page that comes next.
+async fn password_step(server: &TestServer, browser: &Browser) -> (Url, String) {
+    let authorize = server.authorize_url(&[("prompt", "login")]);
+    let start = Url::parse(&authorize).unwrap();
+    let (login, url) = browser.follow(browser.get(&authorize).await, &start).await;
+    assert_eq!(url.path(), "/u/login");
+    let html = login.text().await.unwrap();
+    let response = browser
+        .submit_login(
+            &url,
+            &html,
+            crate::support::USERNAME,
+            crate::support::PASSWORD,
+        )
+        .await;
+    let (page, url) = browser.follow(response, &url).await;
+    (url, page.text().await.unwrap())
+}
+
+/// Posts `fields`, with the page's state and CSRF token, to `path` of the hosted login.
+async fn submit_step(
+    browser: &Browser,
+    (url, html): &(Url, String),
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (Url, String) {
+    let state = form_value(html, "state").expect("state");
+    let csrf = form_value(html, "csrf_token").expect("csrf_token");
+    let mut form = vec![("state", state.as_str()), ("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let target = url.join(path).unwrap();
+    let response = browser.post_form(target.as_str(), &form).await;
+    let (page, url) = browser.follow(response, &target).await;
+    let html = if url.port() == Some(4000) {
+        String::new()
+    } else {
+        page.text().await.unwrap()
+    };
+    (url, html)
+}
+
+/// The seed user enrolls an authenticator app at the hosted login (MFA being required), and
+/// saves the recovery code shown.
+async fn enroll_authenticator_app(server: &TestServer) {
+    let browser = Browser::new();
+    let enrollment = password_step(server, &browser).await;
+    assert_eq!(
+        enrollment.0.path(),
+        "/u/mfa-otp-enrollment-qr",
+        "{}",
+        enrollment.1
+    );
+    let secret = element_text(&enrollment.1, "totp-secret").unwrap();
+    let code = TotpSecret::from_base32(&secret)
+        .unwrap()
+        .code_at(server.clock.now());
+    let qr = "/u/mfa-otp-enrollment-qr";
+    let saved = submit_step(&browser, &enrollment, qr, &[("code", &code)]).await;
+    assert!(
+        element_text(&saved.1, "recovery-code").is_some(),
+        "{}",
+        saved.1
+    );
+    let recovery = "/u/mfa-recovery-code-enrollment";
+    submit_step(&browser, &saved, recovery, &[("saved", "on")]).await;
+}
+
+/// The row of the user page's MFA table that names `kind`.
+fn mfa_row<'h>(html: &'h str, kind: &str) -> Option<&'h str> {
+    let table = html.split("id=\"mfa-methods\"").nth(1)?;
+    let table = table.split("</table>").next()?;
+    table
+        .split("<tr>")
+        .find(|row| row.contains(&format!("<td>{kind}</td>")))
+}
+
+#[tokio::test]
+async fn resetting_a_users_mfa_removes_every_method_and_their_next_login_enrolls_again() {
+    let m = Mgmt::start().await;
+    let server = &m.server;
+    crate::mfa::require_mfa(&m).await;
+    enroll_authenticator_app(server).await;
+    let password = create_admin(server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(server, "root", &password).await;
+    let user_page = seed_user_page(&admin).await;
+
+    let (status, html) = admin.page(&user_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Multi-factor authentication"), "{html}");
+    let app = mfa_row(&html, "Authenticator app").unwrap_or_else(|| panic!("{html}"));
+    assert!(app.contains("<td>Confirmed</td>"), "{app}");
+    // Enrolled, and last used to confirm the enrollment, now (the server's clock stands still).
+    let now = format!("<td class=\"opt\">{}</td>", server.clock.now().rfc3339());
+    assert_eq!(app.matches(&now).count(), 2, "{app}");
+    assert!(mfa_row(&html, "Recovery code").is_some(), "{html}");
+    assert!(html.contains("id=\"reset-mfa\""), "{html}");
+    let reset = format!("{user_page}/mfa/reset");
+    assert!(html.contains(&format!("action=\"{reset}\"")), "{html}");
+
+    // One method removed, after confirming.
+    let row = mfa_row(&html, "Recovery code").unwrap();
+    let method = html_unescape(&form_value(row, "method_id").unwrap());
+    assert!(method.starts_with("recovery-code|"), "{method}");
+    let remove = format!("{user_page}/mfa/remove");
+    let response = admin.post(&remove, &[("method_id", &method)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "a confirmation page");
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Remove authentication method"));
+    let confirmed = [("method_id", method.as_str()), ("confirmed", "yes")];
+    let response = admin.post(&remove, &confirmed).await;
+    assert_eq!(location(&response), user_page);
+    let (_, html) = admin.page(&user_page).await;
+    assert!(mfa_row(&html, "Recovery code").is_none(), "{html}");
+    assert!(mfa_row(&html, "Authenticator app").is_some(), "{html}");
+
+    // A reset without this session's token is refused and changes nothing.
+    let forged = [("csrf_token", "wrong"), ("confirmed", "yes")];
+    let response = admin.browser.post_form(&server.url(&reset), &forged).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (_, html) = admin.page(&user_page).await;
+    assert!(mfa_row(&html, "Authenticator app").is_some(), "{html}");
+
+    // Reset MFA, with the form's token, after confirming.
+    let csrf = form_value(&html, "csrf_token").unwrap();
+    let response = admin
+        .browser
+        .post_form(&server.url(&reset), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "a confirmation page");
+    let confirm = response.text().await.unwrap();
+    assert!(
+        confirm.contains("Reset multi-factor authentication"),
+        "{confirm}"
+    );
+    let response = admin
+        .browser
+        .post_form(
+            &server.url(&reset),
+            &[("csrf_token", &csrf), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(location(&response), user_page);
+    let (status, html) = admin.page(&user_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"mfa-none\">None enrolled."), "{html}");
+    assert!(!html.contains("id=\"mfa-methods\""), "{html}");
+    assert!(
+        !html.contains("id=\"reset-mfa\""),
+        "nothing to reset: {html}"
+    );
+    let id = encoded(&m.seed_user_id().await);
+    let methods = m
+        .get_ok(&format!("/api/v2/users/{id}/authentication-methods"))
+        .await;
+    assert_eq!(methods, json!([]));
+
+    // MFA is still required: the next login enrolls an authenticator app again, which the
+    // page lists as unfinished until the user types a code.
+    let (url, html) = password_step(server, &Browser::new()).await;
+    assert_eq!(url.path(), "/u/mfa-otp-enrollment-qr", "{html}");
+    let (_, html) = admin.page(&user_page).await;
+    let app = mfa_row(&html, "Authenticator app").unwrap_or_else(|| panic!("{html}"));
+    assert!(app.contains("enrollment not finished"), "{app}");
+    assert!(app.contains("<td class=\"opt\">Never</td>"), "{app}");
+}
+
+#[tokio::test]
+async fn a_read_only_admin_sees_a_users_mfa_but_cannot_reset_or_remove_it() {
+    let m = Mgmt::start().await;
+    let server = &m.server;
+    crate::mfa::require_mfa(&m).await;
+    enroll_authenticator_app(server).await;
+    let password = create_admin(server, "viewer", AdminRole::ReadOnly).await;
+    let viewer = Admin::sign_in(server, "viewer", &password).await;
+    let user_page = seed_user_page(&viewer).await;
+
+    let (status, html) = viewer.page(&user_page).await;
+    assert_eq!(status, StatusCode::OK);
+    let app = mfa_row(&html, "Authenticator app").unwrap_or_else(|| panic!("{html}"));
+    assert!(app.contains("<td>Confirmed</td>"), "{app}");
+    assert!(
+        !html.contains("id=\"reset-mfa\""),
+        "no reset button: {html}"
+    );
+    assert!(!html.contains("/mfa/"), "no MFA form: {html}");
+
+    let id = encoded(&m.seed_user_id().await);
+    let path = format!("/api/v2/users/{id}/authentication-methods");
+    let before = m.get_ok(&path).await;
+    let method = before[0]["id"].as_str().unwrap();
+    let refused = [
+        (
+            "reset",
+            vec![("confirmed", "yes")],
+            "delete:guardian_enrollments",
+        ),
+        (
+            "remove",
+            vec![("method_id", method), ("confirmed", "yes")],
+            "delete:authentication_methods",
+        ),
+    ];
+    for (action, fields, scope) in refused {
+        let response = viewer
+            .post(&format!("{user_page}/mfa/{action}"), &fields)
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{action}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("You are not allowed to do this"), "{html}");
+        assert!(html.contains(scope), "{html}");
+    }
+    assert_eq!(m.get_ok(&path).await, before, "nothing was removed");
 }

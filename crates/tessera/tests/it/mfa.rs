@@ -13,7 +13,7 @@ use crate::management::{expect_status, Mgmt};
 use crate::support::*;
 
 /// Switches on the authenticator app and recovery codes, and asks every login for them.
-async fn require_mfa(mgmt: &Mgmt) {
+pub(crate) async fn require_mfa(mgmt: &Mgmt) {
     for factor in ["otp", "recovery-code"] {
         let path = format!("/api/v2/guardian/factors/{factor}");
         let set = mgmt
@@ -372,4 +372,162 @@ async fn an_app_asks_for_a_second_factor_with_acr_values_and_gets_acr() {
     let claims = finish(server, &browser, done).await;
     assert_eq!(claims["acr"], MULTI_FACTOR);
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+}
+
+/// Auth0's way to ask some users for MFA: a post-login Action.
+const MFA_WHEN_ASKED: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.app_metadata.require_mfa) {
+    api.multifactor.enable('any', { allowRememberBrowser: false });
+  }
+  api.idToken.setCustomClaim('https://tessera.test/methods', event.authentication.methods.map((m) => m.name));
+};"#;
+
+#[tokio::test]
+async fn a_post_login_action_asks_some_users_for_a_second_factor() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    let set = mgmt
+        .send(
+            Method::PUT,
+            "/api/v2/guardian/factors/otp",
+            Some(json!({ "enabled": true })),
+        )
+        .await;
+    expect_status(set, StatusCode::OK).await;
+    crate::actions::bind(&mgmt, "post-login", &[("MFA when asked", MFA_WHEN_ASKED)]).await;
+    let methods = "https://tessera.test/methods";
+
+    // Not asked: the password alone.
+    let browser = Browser::new();
+    let callback = browser.sign_in(&server.authorize_url(&[])).await;
+    let tokens = server
+        .redeem(&query_param(&callback, "code").unwrap())
+        .await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        (claims["amr"].clone(), claims[methods].clone()),
+        (json!(["pwd"]), json!(["pwd"]))
+    );
+
+    // Asked: the SSO session's password is not enough any more.
+    let user = mgmt.seed_user_id().await;
+    let path = format!(
+        "/api/v2/users/{}",
+        url::form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>()
+    );
+    let flagged = mgmt
+        .patch(&path, json!({ "app_metadata": { "require_mfa": true } }))
+        .await;
+    expect_status(flagged, StatusCode::OK).await;
+    let silent = server.authorize_url(&[("prompt", "none")]);
+    let start = Url::parse(&silent).unwrap();
+    let refused = Page::of(&browser, browser.get(&silent).await, &start).await;
+    assert_eq!(
+        query_param(&refused.url, "error").as_deref(),
+        Some("interaction_required")
+    );
+
+    let url = server.authorize_url(&[]);
+    let enrollment = Page::of(&browser, browser.get(&url).await, &start).await;
+    assert_eq!(
+        enrollment.url.path(),
+        "/u/mfa-otp-enrollment-qr",
+        "{}",
+        enrollment.html
+    );
+    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
+    let done = enrollment
+        .submit(
+            &browser,
+            "/u/mfa-otp-enrollment-qr",
+            &[("code", &code_now(server, &secret))],
+        )
+        .await;
+    let claims = finish(server, &browser, done).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(
+        claims[methods],
+        json!(["pwd", "mfa"]),
+        "the Action saw the second factor"
+    );
+
+    // The session now has both: a silent authorization gets its code.
+    let again = Page::of(&browser, browser.get(&silent).await, &start).await;
+    assert!(query_param(&again.url, "code").is_some(), "{}", again.url);
+}
+
+#[tokio::test]
+async fn the_account_page_lists_the_factors_and_changes_them_only_after_a_second_factor() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    let account = server.url("/u/account");
+    let signed_out = Browser::new().get(&account).await;
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+
+    require_mfa(&mgmt).await;
+    let browser = Browser::new();
+    let (_, recovery, _) = enroll(server, &browser).await;
+
+    // With the policy off again, a login of the password alone sees the page, changes nothing.
+    let off = mgmt
+        .send(Method::PUT, "/api/v2/guardian/policies", Some(json!([])))
+        .await;
+    expect_status(off, StatusCode::OK).await;
+    let password_only = Browser::new();
+    password_only.sign_in(&server.authorize_url(&[])).await;
+    let page = password_only.get(&account).await.text().await.unwrap();
+    assert!(page.contains("id=\"log-in-again\""), "{page}");
+    let csrf = form_value(&page, "csrf_token");
+    assert_eq!(csrf, None, "no form is offered");
+    let refused = password_only
+        .post_form(
+            &server.url("/u/account/recovery-code"),
+            &[("csrf_token", "x")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let page = browser.get(&account).await.text().await.unwrap();
+    assert!(
+        page.contains("Authenticator app") && page.contains("Recovery code"),
+        "{page}"
+    );
+    let csrf = form_value(&page, "csrf_token").unwrap();
+    let forged = browser
+        .post_form(
+            &server.url("/u/account/recovery-code"),
+            &[("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let renewed = browser
+        .post_form(
+            &server.url("/u/account/recovery-code"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let html = renewed.text().await.unwrap();
+    let new_code = element_text(&html, "recovery-code");
+    assert_ne!(new_code, recovery);
+
+    let removed = browser
+        .post_form(
+            &server.url("/u/account/authenticator-app/remove"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let html = removed.text().await.unwrap();
+    assert!(html.contains("id=\"no-factors\""), "{html}");
+    let user = mgmt.seed_user_id().await;
+    let path = format!(
+        "/api/v2/users/{}/authentication-methods",
+        url::form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>()
+    );
+    assert_eq!(mgmt.get_ok(&path).await, json!([]));
+    // When the policy asks again, the next login enrolls anew.
+    require_mfa(&mgmt).await;
+    let next = password_step(server, &Browser::new()).await;
+    assert_eq!(next.url.path(), "/u/mfa-otp-enrollment-qr");
 }

@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 use tessera_admin::users::User as UserView;
 use tessera_core::audit::RequestContext;
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::{RedirectUri, RegisteredClient, ResourceServer, ScopeSet};
 use tessera_store::User;
 
@@ -48,6 +49,8 @@ pub struct LoginFacts<'a> {
     pub request: &'a RequestContext,
     /// The authorization request's parameters (`event.request.query`).
     pub query: &'a [(&'static str, String)],
+    /// How the user logged in, for an interactive login; a password otherwise.
+    pub amr: Option<&'a Amr>,
 }
 
 /// Auth0's post-login `event`, for a user holding the roles named `roles`.
@@ -80,8 +83,18 @@ pub fn post_login(facts: &LoginFacts<'_>, roles: &[String], tenant: &str) -> Val
         "transaction": transaction,
         "stats": { "logins_count": user.logins_count },
         "tenant": { "id": tenant },
-        "authentication": { "methods": [{ "name": "pwd" }] },
+        "authentication": { "methods": methods(facts.amr) },
     })
+}
+
+/// Auth0's `event.authentication.methods`: `pwd`, and `mfa` once a second factor was passed
+/// (Auth0 names the factors no further).
+fn methods(amr: Option<&Amr>) -> Value {
+    let password = json!({ "name": "pwd" });
+    match amr {
+        Some(amr) if amr.is_multi_factor() => json!([password, { "name": "mfa" }]),
+        _ => json!([password]),
+    }
 }
 
 /// What a credentials-exchange event is built from.

@@ -17,6 +17,7 @@ use tessera_protocol::ScopeSet;
 use tessera_store::{JsonObject, Page, User};
 
 use crate::error::InternalError;
+use crate::flows::browser::Authenticated;
 use crate::flows::grant::TokenFailure;
 use crate::state::AppState;
 use event::{ExchangeFacts, LoginFacts, Protocol};
@@ -30,6 +31,8 @@ pub struct LoginDecision {
     /// The scope asked for, with the scopes Actions added and without those they removed.
     pub scope: ScopeSet,
     pub custom_claims: CustomClaims,
+    /// An Action asked for a second factor (`api.multifactor.enable`).
+    pub multifactor: bool,
 }
 
 /// Actions stopped the tokens: what the client is told.
@@ -91,6 +94,7 @@ pub async fn post_login(
     )
     .await?;
     Ok(Ok(Some(LoginDecision {
+        multifactor: outcome.multifactor.is_some(),
         scope: adjusted_scope(facts.scope, &outcome),
         custom_claims: CustomClaims {
             id_token: outcome.id_token_claims,
@@ -120,6 +124,7 @@ pub async fn post_login_at_token(
         protocol,
         request,
         query: &[],
+        amr: None,
     };
     post_login(state, facts)
         .await
@@ -132,9 +137,10 @@ pub async fn post_login_at_token(
 pub async fn at_authorization(
     state: &AppState,
     request: &AuthorizationRequest,
-    user_id: &str,
+    authenticated: &Authenticated,
     origin: &RequestContext,
 ) -> Result<Result<Option<LoginDecision>, Refused>, InternalError> {
+    let user_id = authenticated.user_id.as_str();
     // Nothing bound (nearly every login): no user, client or API to look up.
     let bound = state
         .catalog
@@ -168,6 +174,7 @@ pub async fn at_authorization(
         protocol,
         request: origin,
         query: &query,
+        amr: Some(&authenticated.amr),
     };
     post_login(state, facts).await
 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::client_ip::Origin;
 use crate::error::InternalError;
-use crate::flows::authorize::Outcome;
+use crate::flows::authorize::{second_factor_location, Outcome};
 use crate::flows::browser::BrowserCookies;
 use crate::i18n::text;
 use crate::state::AppState;
@@ -75,14 +75,8 @@ pub(super) async fn after_first_factor(
         amr: Amr::password(),
     };
     state.store.record_first_factor(&pending.id, &first).await?;
-    let enrolled = state.admin.enrolled_factors(&user.user_id).await?;
-    let page = if enrolled.totp {
-        "mfa-otp-challenge"
-    } else {
-        "mfa-otp-enrollment-qr"
-    };
     Ok(Interaction::Navigate(Outcome::Interact {
-        location: format!("/u/{page}?state={}", pending.id),
+        location: second_factor_location(state, &user.user_id, &pending.id).await?,
         browser_cookie: None,
     }))
 }
