@@ -19,7 +19,7 @@ use tessera_actions::{Script, Trigger};
 
 use crate::deny_list::DenyList;
 use tessera_protocol::{ClientId, RegisteredClient, ResourceServer, ScopeSet};
-use tessera_store::{SecretOpener, Store, StoreResult, User};
+use tessera_store::{JsonObject, SecretOpener, Store, StoreResult, User};
 
 /// Entries one map holds before it is emptied; far above any real tenant's clients and APIs,
 /// and a bound on the memory a stream of distinct users can take.
@@ -41,6 +41,7 @@ pub struct Catalog {
     users: Arc<Expiring<String, User>>,
     permissions: Arc<Expiring<(String, String), Held>>,
     actions: Arc<Expiring<Trigger, Bound>>,
+    tenant_settings: Arc<Expiring<String, JsonObject>>,
     deny_list: Arc<DenyList>,
 }
 
@@ -54,6 +55,7 @@ impl Catalog {
             users: Arc::new(Expiring::new(ttl)),
             permissions: Arc::new(Expiring::new(ttl)),
             actions: Arc::new(Expiring::new(ttl)),
+            tenant_settings: Arc::new(Expiring::new(ttl)),
             deny_list: Arc::new(DenyList::new(Arc::clone(&store), ttl)),
             store,
         }
@@ -146,6 +148,16 @@ impl Catalog {
         Ok(Arc::clone(&self.actions.insert(trigger, bound)))
     }
 
+    /// The tenant setting `name` (empty when never set): read by logins and token requests
+    /// (the MFA policy and factors), changed rarely.
+    pub async fn tenant_setting(&self, name: &str) -> StoreResult<Arc<JsonObject>> {
+        if let Some(hit) = self.tenant_settings.get(name) {
+            return Ok(hit);
+        }
+        let stored = self.store.tenant_setting(name).await?.unwrap_or_default();
+        Ok(self.tenant_settings.insert(name.to_owned(), stored))
+    }
+
     /// The access tokens revoked before they expire, as this node last read them.
     pub fn deny_list(&self) -> &DenyList {
         &self.deny_list
@@ -159,6 +171,7 @@ impl Catalog {
     /// Forgets everything: the next reads go to the store.
     pub fn clear(&self) {
         self.actions.clear();
+        self.tenant_settings.clear();
         self.clients.clear();
         self.apis.clear();
         self.client_grants.clear();

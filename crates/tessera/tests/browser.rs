@@ -179,18 +179,29 @@ async fn start_demo_with(
     dir: &std::path::Path,
     adjust: impl FnOnce(&mut tessera::config::Config),
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listeners = DemoListeners {
+    let demo = Demo::prepare_with(dir, loopback_listeners().await, adjust)
+        .await
+        .unwrap();
+    let app_url = demo.app_url.clone();
+    (app_url, serve(demo))
+}
+
+/// The demo's three listeners, on free loopback ports.
+async fn loopback_listeners() -> DemoListeners {
+    DemoListeners {
         auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
         api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
         app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let demo = Demo::prepare_with(dir, listeners, adjust).await.unwrap();
-    let app_url = demo.app_url.clone();
+    }
+}
+
+/// Serves `demo` until the returned sender is dropped or sent to.
+fn serve(demo: Demo) -> tokio::sync::oneshot::Sender<()> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(demo.serve(async {
         let _ = stopped.await;
     }));
-    (app_url, stop)
+    stop
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -429,13 +440,8 @@ async fn start_demo_with_mfa(
 ) -> (String, ManualClock, tokio::sync::oneshot::Sender<()>) {
     use tessera_admin::mfa::methods::FactorSwitch;
     use tessera_admin::{Caller, Principal};
-    let listeners = DemoListeners {
-        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
     let clock = ManualClock::at_system_time();
-    let demo = Demo::prepare_on(dir, listeners, |_| {}, clock.clock())
+    let demo = Demo::prepare_on(dir, loopback_listeners().await, |_| {}, clock.clock())
         .await
         .unwrap();
     let admin = &demo.tessera.state.admin;
@@ -453,11 +459,7 @@ async fn start_demo_with_mfa(
         .await
         .unwrap();
     let app_url = demo.app_url.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(demo.serve(async {
-        let _ = stopped.await;
-    }));
-    (app_url, clock, stop)
+    (app_url, clock, serve(demo))
 }
 
 /// The ID token's `amr`, from the claims the demo app shows (folded away, so read from the
@@ -1068,12 +1070,9 @@ async fn demo_with_an_administrator() -> (
     tokio::sync::oneshot::Sender<()>,
 ) {
     let data = tempfile::tempdir().unwrap();
-    let listeners = DemoListeners {
-        auth: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        api: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        app: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let demo = Demo::prepare(data.path(), listeners).await.unwrap();
+    let demo = Demo::prepare(data.path(), loopback_listeners().await)
+        .await
+        .unwrap();
     let state = &demo.tessera.state;
     let password = tessera_admin::administrators::create(
         state.store.as_ref(),
@@ -1086,11 +1085,7 @@ async fn demo_with_an_administrator() -> (
     .unwrap()
     .password;
     let issuer = state.settings.issuer.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(demo.serve(async {
-        let _ = stopped.await;
-    }));
-    (data, issuer, password, stop)
+    (data, issuer, password, serve(demo))
 }
 
 async fn sign_in_to_the_dashboard(admin: &Client, issuer: &str, password: &str) {

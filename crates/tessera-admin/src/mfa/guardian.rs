@@ -2,6 +2,7 @@
 //! (`/api/v2/guardian/policies`), kept as tenant settings.
 
 use serde::{Deserialize, Serialize};
+use tessera_store::JsonObject;
 
 use crate::error::AdminResult;
 use crate::service::Admin;
@@ -79,13 +80,18 @@ impl MfaSettings {
 }
 
 impl Admin {
+    /// A Guardian setting, through the running node's cache (the login flow and the password
+    /// grant read these at every login), or from the store for the CLI.
+    async fn guardian_setting(&self, name: &str) -> AdminResult<JsonObject> {
+        Ok(match &self.parts().live {
+            Some(live) => live.catalog.tenant_setting(name).await?.as_ref().clone(),
+            None => self.store().tenant_setting(name).await?.unwrap_or_default(),
+        })
+    }
+
     /// The factors switched on (every factor is off until switched on, as at Auth0).
     pub(crate) async fn enabled_factors(&self) -> AdminResult<Vec<Factor>> {
-        let stored = self
-            .store()
-            .tenant_setting(FACTORS_SETTING)
-            .await?
-            .unwrap_or_default();
+        let stored = self.guardian_setting(FACTORS_SETTING).await?;
         Ok(Factor::ALL
             .into_iter()
             .filter(|f| stored.get(f.as_str()).and_then(|v| v.as_bool()) == Some(true))
@@ -94,11 +100,7 @@ impl Admin {
 
     /// The policies set (none: MFA is never asked for by policy).
     pub(crate) async fn mfa_policies(&self) -> AdminResult<Vec<String>> {
-        let stored = self
-            .store()
-            .tenant_setting(POLICIES_SETTING)
-            .await?
-            .unwrap_or_default();
+        let stored = self.guardian_setting(POLICIES_SETTING).await?;
         Ok(stored
             .get("policies")
             .and_then(|v| v.as_array())

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use tessera_protocol::params::Params;
 
 use crate::client_ip::Origin;
-use crate::flows::interaction::{self, MfaForm};
+use crate::flows::interaction::{self, CodeForm, MfaForm};
 use crate::routes::web;
 use crate::state::AppState;
 
@@ -23,12 +23,10 @@ enum Page {
     RecoveryChallenge,
 }
 
-/// Which form is posted.
+/// Which form is posted: one with a code, or the recovery code's "saved, continue".
 #[derive(Debug, Clone, Copy)]
 enum Form {
-    OtpChallenge,
-    OtpEnrollment,
-    RecoveryChallenge,
+    Code(CodeForm),
     RecoveryCodeSaved,
 }
 
@@ -80,15 +78,7 @@ async fn submit(
     };
     let cookies = web::browser_cookies(&headers);
     let step = match posted {
-        Form::OtpChallenge => {
-            interaction::submit_otp_challenge(&state, form, &cookies, &origin).await
-        }
-        Form::OtpEnrollment => {
-            interaction::submit_otp_enrollment(&state, form, &cookies, &origin).await
-        }
-        Form::RecoveryChallenge => {
-            interaction::submit_recovery_challenge(&state, form, &cookies, &origin).await
-        }
+        Form::Code(kind) => interaction::submit_code(&state, form, kind, &cookies, &origin).await,
         Form::RecoveryCodeSaved => {
             interaction::submit_recovery_code_saved(&state, form, &cookies, &origin).await
         }
@@ -129,7 +119,14 @@ pub async fn submit_otp_challenge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Form::OtpChallenge).await
+    submit(
+        state,
+        origin,
+        headers,
+        body,
+        Form::Code(CodeForm::OtpChallenge),
+    )
+    .await
 }
 
 pub async fn submit_otp_enrollment(
@@ -138,7 +135,14 @@ pub async fn submit_otp_enrollment(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Form::OtpEnrollment).await
+    submit(
+        state,
+        origin,
+        headers,
+        body,
+        Form::Code(CodeForm::OtpEnrollment),
+    )
+    .await
 }
 
 pub async fn submit_recovery_challenge(
@@ -147,7 +151,14 @@ pub async fn submit_recovery_challenge(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    submit(state, origin, headers, body, Form::RecoveryChallenge).await
+    submit(
+        state,
+        origin,
+        headers,
+        body,
+        Form::Code(CodeForm::RecoveryChallenge),
+    )
+    .await
 }
 
 pub async fn submit_recovery_code_saved(

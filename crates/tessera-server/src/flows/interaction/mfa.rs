@@ -339,46 +339,34 @@ fn refused(mut view: MfaView, error: &'static str, retry_after: Option<i64>) -> 
     }
 }
 
-/// `POST /u/mfa-otp-challenge`: a code from the app, accepted once.
-pub async fn submit_otp_challenge(
-    state: &AppState,
-    form: MfaForm,
-    cookies: &BrowserCookies,
-    origin: &Origin,
-) -> Result<Interaction, InternalError> {
-    let owing = match owing_for_post(state, &form, cookies).await? {
-        Ok(owing) => owing,
-        Err(refusal) => return Ok(Interaction::Refused(refusal)),
-    };
-    if let Some((message, retry_after)) = throttled(state, &owing.user.user_id, origin).await? {
-        let view = otp_challenge_view(state, &owing, cookies).await?;
-        return Ok(refused(view, message, Some(retry_after)));
-    }
-    let right = state
-        .admin
-        .verify_totp(&owing.user.user_id, &form.code)
-        .await?;
-    counted(
-        state,
-        &owing,
-        origin,
-        right,
-        (EventType::MfaSucceeded, EventType::MfaFailed),
-    )
-    .await?;
-    if !right {
-        let view = otp_challenge_view(state, &owing, cookies).await?;
-        return Ok(refused(view, WRONG_CODE, None));
-    }
-    let amr = owing.first.amr.and(AuthMethod::Otp);
-    owing.log_in(state, amr, origin).await
+/// Which code a second-factor form carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeForm {
+    /// `POST /u/mfa-otp-challenge`: a code from the app, accepted once.
+    OtpChallenge,
+    /// `POST /u/mfa-otp-enrollment-qr`: the first code from the newly added app confirms it;
+    /// then a recovery code, when the tenant offers them.
+    OtpEnrollment,
+    /// `POST /u/mfa-recovery-code-challenge`: the recovery code stands in for the app, once; a
+    /// new one replaces it.
+    RecoveryChallenge,
 }
 
-/// `POST /u/mfa-otp-enrollment-qr`: the first code from the newly added app confirms it; then
-/// a recovery code, when the tenant offers them.
-pub async fn submit_otp_enrollment(
+/// What a submitted code is checked against.
+enum Check {
+    /// The user's authenticator app.
+    Totp,
+    /// The app being enrolled (its authenticator id).
+    Enrollment(String),
+    RecoveryCode,
+}
+
+/// A submitted code: brute-force checks, then the code, counted and recorded; a wrong one
+/// shows its page again, a right one ends the second factor.
+pub async fn submit_code(
     state: &AppState,
     form: MfaForm,
+    kind: CodeForm,
     cookies: &BrowserCookies,
     origin: &Origin,
 ) -> Result<Interaction, InternalError> {
@@ -387,66 +375,58 @@ pub async fn submit_otp_enrollment(
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
     let user_id = owing.user.user_id.clone();
-    let (enrollment_view, id) = otp_enrollment_view(state, &owing, cookies).await?;
+    // The page to show again, and what the code is checked against.
+    let (page, check) = match kind {
+        CodeForm::OtpChallenge => (
+            otp_challenge_view(state, &owing, cookies).await?,
+            Check::Totp,
+        ),
+        CodeForm::OtpEnrollment => {
+            let (page, id) = otp_enrollment_view(state, &owing, cookies).await?;
+            (page, Check::Enrollment(id))
+        }
+        CodeForm::RecoveryChallenge => (
+            view(&owing, cookies, MfaScreen::RecoveryChallenge),
+            Check::RecoveryCode,
+        ),
+    };
     if let Some((message, retry_after)) = throttled(state, &user_id, origin).await? {
-        return Ok(refused(enrollment_view, message, Some(retry_after)));
+        return Ok(refused(page, message, Some(retry_after)));
     }
-    let right = state
-        .admin
-        .confirm_totp_enrollment(&user_id, &id, &form.code)
-        .await?;
-    counted(
-        state,
-        &owing,
-        origin,
-        right,
-        (EventType::MfaEnrolled, EventType::MfaFailed),
-    )
-    .await?;
+    let admin = &state.admin;
+    let (right, events, wrong) = match check {
+        Check::Enrollment(id) => (
+            admin
+                .confirm_totp_enrollment(&user_id, &id, &form.code)
+                .await?,
+            (EventType::MfaEnrolled, EventType::MfaFailed),
+            WRONG_CODE,
+        ),
+        Check::RecoveryCode => (
+            admin.redeem_recovery_code(&user_id, &form.code).await?,
+            (EventType::RecoverySucceeded, EventType::RecoveryFailed),
+            WRONG_RECOVERY_CODE,
+        ),
+        Check::Totp => (
+            admin.verify_totp(&user_id, &form.code).await?,
+            (EventType::MfaSucceeded, EventType::MfaFailed),
+            WRONG_CODE,
+        ),
+    };
+    counted(state, &owing, origin, right, events).await?;
     if !right {
-        return Ok(refused(enrollment_view, WRONG_CODE, None));
+        return Ok(refused(page, wrong, None));
     }
     let amr = owing.first.amr.and(AuthMethod::Otp);
-    if state.admin.mfa_settings().await?.recovery_code {
+    let new_recovery_code = match kind {
+        CodeForm::OtpChallenge => false,
+        CodeForm::OtpEnrollment => admin.mfa_settings().await?.recovery_code,
+        CodeForm::RecoveryChallenge => true,
+    };
+    if new_recovery_code {
         return show_recovery_code(state, owing, cookies, amr).await;
     }
     owing.log_in(state, amr, origin).await
-}
-
-/// `POST /u/mfa-recovery-code-challenge`: the recovery code stands in for the app, once; a new
-/// one replaces it.
-pub async fn submit_recovery_challenge(
-    state: &AppState,
-    form: MfaForm,
-    cookies: &BrowserCookies,
-    origin: &Origin,
-) -> Result<Interaction, InternalError> {
-    let owing = match owing_for_post(state, &form, cookies).await? {
-        Ok(owing) => owing,
-        Err(refusal) => return Ok(Interaction::Refused(refusal)),
-    };
-    let user_id = owing.user.user_id.clone();
-    let challenge = view(&owing, cookies, MfaScreen::RecoveryChallenge);
-    if let Some((message, retry_after)) = throttled(state, &user_id, origin).await? {
-        return Ok(refused(challenge, message, Some(retry_after)));
-    }
-    let right = state
-        .admin
-        .redeem_recovery_code(&user_id, &form.code)
-        .await?;
-    counted(
-        state,
-        &owing,
-        origin,
-        right,
-        (EventType::RecoverySucceeded, EventType::RecoveryFailed),
-    )
-    .await?;
-    if !right {
-        return Ok(refused(challenge, WRONG_RECOVERY_CODE, None));
-    }
-    let amr = owing.first.amr.and(AuthMethod::Otp);
-    show_recovery_code(state, owing, cookies, amr).await
 }
 
 /// Makes the user's new recovery code and shows it; the second factor is recorded as passed,

@@ -28,9 +28,8 @@ pub use consent::{consent_page, submit_consent};
 pub use forgot_password::{forgot_password_page, submit_forgot_password, ForgotPasswordView};
 pub use login::{login_page, submit_login};
 pub use mfa::{
-    otp_challenge_page, otp_enrollment_page, recovery_challenge_page, submit_otp_challenge,
-    submit_otp_enrollment, submit_recovery_challenge, submit_recovery_code_saved, MfaScreen,
-    MfaView,
+    otp_challenge_page, otp_enrollment_page, recovery_challenge_page, submit_code,
+    submit_recovery_code_saved, CodeForm, MfaScreen, MfaView,
 };
 pub use signup::{signup_page, submit_signup, SignUpView};
 
