@@ -1,7 +1,8 @@
 //! The device authorization grant (RFC 8628): a TV app driven by the `oauth2` crate's device
 //! flow, the person activating it through `/activate`, the hosted login and consent; the
 //! polling answers (`authorization_pending`, `slow_down`, `expired_token`, `access_denied`)
-//! over raw HTTP, on the test's clock.
+//! over raw HTTP, on the test's clock. The refusals, which the store decides, run on SQLite and
+//! again on PostgreSQL (`…_on_postgres`).
 
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -153,7 +154,17 @@ async fn http_get(server: &TestServer, path: &str, token: &str) -> reqwest::Resp
 
 #[tokio::test]
 async fn polling_is_pending_until_decided_slows_down_when_too_fast_and_ends_at_expiry() {
-    let server = TestServer::start_with(with_tv).await;
+    polling_answers_pending_slow_down_and_expired(TestServer::start_with(with_tv).await).await;
+}
+
+#[tokio::test]
+async fn polling_is_pending_until_decided_slows_down_when_too_fast_and_ends_at_expiry_on_postgres()
+{
+    polling_answers_pending_slow_down_and_expired(TestServer::start_on_postgres(with_tv).await)
+        .await;
+}
+
+async fn polling_answers_pending_slow_down_and_expired(server: TestServer) {
     let response = device_codes(&server, TV).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -189,7 +200,15 @@ async fn polling_is_pending_until_decided_slows_down_when_too_fast_and_ends_at_e
 
 #[tokio::test]
 async fn a_denied_device_gets_access_denied() {
-    let server = TestServer::start_with(with_tv).await;
+    denied_device_gets_access_denied(TestServer::start_with(with_tv).await).await;
+}
+
+#[tokio::test]
+async fn a_denied_device_gets_access_denied_on_postgres() {
+    denied_device_gets_access_denied(TestServer::start_on_postgres(with_tv).await).await;
+}
+
+async fn denied_device_gets_access_denied(server: TestServer) {
     let codes: Value = device_codes(&server, TV).await.json().await.unwrap();
     let page = activate(
         &server,
@@ -206,7 +225,16 @@ async fn a_denied_device_gets_access_denied() {
 
 #[tokio::test]
 async fn user_codes_are_typed_loosely_and_anything_else_is_refused_on_the_page() {
-    let server = TestServer::start_with(with_tv).await;
+    user_codes_are_matched_loosely_and_others_refused(TestServer::start_with(with_tv).await).await;
+}
+
+#[tokio::test]
+async fn user_codes_are_typed_loosely_and_anything_else_is_refused_on_the_page_on_postgres() {
+    user_codes_are_matched_loosely_and_others_refused(TestServer::start_on_postgres(with_tv).await)
+        .await;
+}
+
+async fn user_codes_are_matched_loosely_and_others_refused(server: TestServer) {
     let codes: Value = device_codes(&server, TV).await.json().await.unwrap();
     let user_code = codes["user_code"].as_str().unwrap();
     let browser = Browser::new();
@@ -237,7 +265,16 @@ async fn user_codes_are_typed_loosely_and_anything_else_is_refused_on_the_page()
 
 #[tokio::test]
 async fn the_grant_is_per_application_and_a_device_code_is_its_clients_only() {
-    let server = TestServer::start_with(with_tv).await;
+    device_grant_and_codes_belong_to_their_client(TestServer::start_with(with_tv).await).await;
+}
+
+#[tokio::test]
+async fn the_grant_is_per_application_and_a_device_code_is_its_clients_only_on_postgres() {
+    device_grant_and_codes_belong_to_their_client(TestServer::start_on_postgres(with_tv).await)
+        .await;
+}
+
+async fn device_grant_and_codes_belong_to_their_client(server: TestServer) {
     let refused = device_codes(&server, CLIENT_ID).await;
     let body: Value = refused.json().await.unwrap();
     assert_eq!(

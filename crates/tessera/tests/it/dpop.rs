@@ -3,7 +3,8 @@
 //! sender-constraining table says, `/userinfo` and introspection honouring the binding, a public
 //! client's refresh token bound to its key, server nonces, and every kind of bad proof refused
 //! without spending the code or token it came with. The client library's side (openid-client)
-//! is in compat/node.
+//! is in compat/node. The tests whose refusals the store decides (replayed proofs, spent codes,
+//! bound refresh tokens) run on SQLite and again on PostgreSQL (`…_on_postgres`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -80,6 +81,12 @@ fn with_dpop_api(required: bool) -> impl FnOnce(&mut Config) {
         });
         with_spa_and_machine(config);
     }
+}
+
+/// As [`with_dpop_api`] (allowed), with proofs required to carry a server nonce.
+fn with_dpop_api_and_nonces(config: &mut Config) {
+    with_dpop_api(false)(config);
+    config.dpop_require_nonce = true;
 }
 
 /// A single-page app (public, PKCE), and a machine-to-machine client granted the API.
@@ -171,7 +178,21 @@ fn spa_redemption(code: &str) -> [(&'static str, &str); 5] {
 
 #[tokio::test]
 async fn a_proof_binds_the_access_token_and_userinfo_then_wants_the_key() {
-    let server = TestServer::start_with(with_dpop_api(false)).await;
+    proof_binds_tokens_and_userinfo_wants_the_key(
+        TestServer::start_with(with_dpop_api(false)).await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_proof_binds_the_access_token_and_userinfo_then_wants_the_key_on_postgres() {
+    proof_binds_tokens_and_userinfo_wants_the_key(
+        TestServer::start_on_postgres(with_dpop_api(false)).await,
+    )
+    .await;
+}
+
+async fn proof_binds_tokens_and_userinfo_wants_the_key(server: TestServer) {
     let key = ProofKey::new(Algorithm::ES256);
     let code = server.code(&[]).await;
     let response = with_proof(
@@ -326,7 +347,19 @@ async fn sender_constraining_follows_the_api_and_client_settings() {
 
 #[tokio::test]
 async fn bad_proofs_are_refused_at_the_token_endpoint_and_spend_nothing() {
-    let server = TestServer::start_with(with_dpop_api(false)).await;
+    bad_proofs_are_refused_and_spend_nothing(TestServer::start_with(with_dpop_api(false)).await)
+        .await;
+}
+
+#[tokio::test]
+async fn bad_proofs_are_refused_at_the_token_endpoint_and_spend_nothing_on_postgres() {
+    bad_proofs_are_refused_and_spend_nothing(
+        TestServer::start_on_postgres(with_dpop_api(false)).await,
+    )
+    .await;
+}
+
+async fn bad_proofs_are_refused_and_spend_nothing(server: TestServer) {
     let key = ProofKey::new(Algorithm::ES256);
     let code = server.code(&[]).await;
     let redemption = [
@@ -401,7 +434,19 @@ async fn bad_proofs_are_refused_at_the_token_endpoint_and_spend_nothing() {
 
 #[tokio::test]
 async fn a_public_clients_refresh_token_is_bound_to_its_key() {
-    let server = TestServer::start_with(with_dpop_api(false)).await;
+    public_refresh_token_is_bound_to_its_key(TestServer::start_with(with_dpop_api(false)).await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_public_clients_refresh_token_is_bound_to_its_key_on_postgres() {
+    public_refresh_token_is_bound_to_its_key(
+        TestServer::start_on_postgres(with_dpop_api(false)).await,
+    )
+    .await;
+}
+
+async fn public_refresh_token_is_bound_to_its_key(server: TestServer) {
     let key = ProofKey::new(Algorithm::ES256);
     let code = spa_code(&server, "openid appointments offline_access").await;
     let form = spa_redemption(&code);
@@ -443,11 +488,18 @@ async fn a_public_clients_refresh_token_is_bound_to_its_key() {
 
 #[tokio::test]
 async fn with_nonces_on_a_proof_must_carry_a_current_nonce_of_the_server() {
-    let server = TestServer::start_with(|config| {
-        with_dpop_api(false)(config);
-        config.dpop_require_nonce = true;
-    })
+    proofs_must_carry_a_current_nonce(TestServer::start_with(with_dpop_api_and_nonces).await).await;
+}
+
+#[tokio::test]
+async fn with_nonces_on_a_proof_must_carry_a_current_nonce_of_the_server_on_postgres() {
+    proofs_must_carry_a_current_nonce(
+        TestServer::start_on_postgres(with_dpop_api_and_nonces).await,
+    )
     .await;
+}
+
+async fn proofs_must_carry_a_current_nonce(server: TestServer) {
     let key = ProofKey::new(Algorithm::EdDSA);
     let first = with_proof(&server, &CLIENT_CREDENTIALS, &key.for_token(&server)).await;
     let nonce = header(&first, "dpop-nonce").expect("a nonce to use");

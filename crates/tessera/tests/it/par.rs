@@ -1,11 +1,13 @@
 //! Pushed authorization requests (RFC 9126) over raw HTTP: the push checked as `/authorize`
 //! checks a request, its `request_uri` single-use, short-lived and bound to its client, only the
 //! pushed parameters counting, and applications that require it. Discovery's entry is checked
-//! with the others in `discovery.rs`.
+//! with the others in `discovery.rs`. The `request_uri` refusals, which the store decides, run on
+//! SQLite and again on PostgreSQL (`…_on_postgres`).
 
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
+use tessera::config::Config;
 use url::Url;
 
 use crate::support::*;
@@ -98,14 +100,28 @@ async fn a_pushed_request_runs_the_flow_with_only_its_reference_in_the_url() {
     assert_eq!(tokens["scope"], "openid profile appointments");
 }
 
+/// The seed plus "otherapp", a copy of the seed client under another id.
+fn with_other_app(config: &mut Config) {
+    let mut other = config.clients[0].clone();
+    other.client_id = "otherapp".into();
+    config.clients.push(other);
+}
+
 #[tokio::test]
 async fn a_request_uri_works_once_for_its_client_and_not_after_it_expires() {
-    let server = TestServer::start_with(|c| {
-        let mut other = c.clients[0].clone();
-        other.client_id = "otherapp".into();
-        c.clients.push(other);
-    })
+    request_uri_is_single_use_bound_and_short_lived(TestServer::start_with(with_other_app).await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_request_uri_works_once_for_its_client_and_not_after_it_expires_on_postgres() {
+    request_uri_is_single_use_bound_and_short_lived(
+        TestServer::start_on_postgres(with_other_app).await,
+    )
     .await;
+}
+
+async fn request_uri_is_single_use_bound_and_short_lived(server: TestServer) {
     let browser = Browser::new();
     let request_uri = pushed(&server, &[]).await;
     let url = authorize_with(

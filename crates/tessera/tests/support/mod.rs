@@ -26,6 +26,8 @@ pub const LOGOUT_URL: &str = "http://127.0.0.1:4000/";
 pub const USERNAME: &str = "jane";
 pub const EMAIL: &str = "jane@example.com";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The master secret of a [`TestServer::start_on_postgres`] server.
+pub const POSTGRES_SECRET: &str = "test-server-master-secret-0123456789abcdef";
 
 /// The seed's example: an API with two scopes and offline access, one client, one user.
 pub fn seed_config() -> Config {
@@ -87,6 +89,9 @@ pub struct TestServer {
     audit: tessera_core::audit::Audit,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The fresh PostgreSQL database of [`TestServer::start_on_postgres`]; the last field, so it
+    /// is dropped after the server was told to stop (`None` on SQLite).
+    database: Option<cluster::Database>,
 }
 
 impl TestServer {
@@ -101,6 +106,21 @@ impl TestServer {
         config.database_url = format!("sqlite://{}", dir.path().join("tessera.db").display());
         adjust(&mut config);
         Self::start_in(dir, config).await
+    }
+
+    /// As [`TestServer::start_with`], on a fresh database of the test PostgreSQL
+    /// (`POSTGRES_TEST_URL`), dropped with the server. No PostgreSQL is a failure, not a skip.
+    pub async fn start_on_postgres(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let database = cluster::Database::create().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = seed_config();
+        config.database_url = database.url.clone();
+        // Unlike SQLite, PostgreSQL gets no generated master secret: nodes must share one.
+        config.secret = Some(POSTGRES_SECRET.into());
+        adjust(&mut config);
+        let mut server = Self::start_in(dir, config).await;
+        server.database = Some(database);
+        server
     }
 
     /// Starts on an existing directory and config (e.g. to restart on the same database).
@@ -130,10 +150,12 @@ impl TestServer {
             audit,
             stop: Some(stop),
             task: Some(task),
+            database: None,
         }
     }
 
-    /// Stops the server and hands back its directory and config.
+    /// Stops the server and hands back its directory and config (a PostgreSQL database of
+    /// [`TestServer::start_on_postgres`] is dropped: there is nothing to restart on).
     pub async fn stop(mut self) -> (TempDir, Config) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
