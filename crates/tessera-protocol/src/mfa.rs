@@ -189,6 +189,12 @@ impl Amr {
         Amr(vec![AuthMethod::Pwd])
     }
 
+    /// A passkey alone, with user verification: the key held and the PIN or biometric its
+    /// authenticator checked — two factors in one step (`method` is `hwk` or `swk`).
+    pub fn verified_key(method: AuthMethod) -> Amr {
+        Amr(vec![method, AuthMethod::Mfa])
+    }
+
     /// These methods and `second`; with two factors, `mfa` too.
     pub fn and(&self, second: AuthMethod) -> Amr {
         let mut methods = self.0.clone();
@@ -322,6 +328,13 @@ mod tests {
         assert_eq!(Amr::parse(&both.to_string()), both);
         assert_eq!(Amr::parse("swk"), Amr::default().and(AuthMethod::Swk));
         assert_eq!(Amr::parse("pwd future"), Amr::password());
+        let passkey = Amr::verified_key(AuthMethod::Hwk);
+        assert_eq!(passkey.to_string(), "hwk mfa");
+        assert!(passkey.is_multi_factor());
+        assert_eq!(
+            Amr::password().and(AuthMethod::Swk).to_string(),
+            "pwd swk mfa"
+        );
         assert_eq!(
             serde_json::to_string(&both).unwrap(),
             r#"["pwd","otp","mfa"]"#

@@ -1,5 +1,6 @@
 //! Hosted pages (login, consent, error) rendered from templates, with the headers every page
-//! carries: no caching, no framing, no referrer, and a CSP that allows no script.
+//! carries: no caching, no framing, no referrer, and a CSP that allows no script — except, on
+//! pages with a passkey step, Tessera's own `/u/passkey.js`.
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -26,6 +27,7 @@ struct LoginPage<'a> {
     username: &'a str,
     error: &'a Option<String>,
     can_sign_up: bool,
+    passkey: Option<PasskeyStep<'a>>,
 }
 
 #[derive(Template)]
@@ -54,6 +56,7 @@ struct AccountPage<'a> {
 struct MfaPage<'a> {
     t: Messages,
     view: &'a MfaView,
+    passkey: Option<PasskeyStep<'a>>,
 }
 
 #[derive(Template)]
@@ -141,6 +144,35 @@ struct ErrorPage<'a> {
 /// The branding's style sheet is `'self'`; its logo, favicon and font may be any `https` URL.
 const CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src https:; base-uri 'none'; frame-ancestors 'none'";
 
+/// The CSP of a page with a passkey step: the same, and Tessera's own script
+/// (`/u/passkey.js`, which calls `navigator.credentials`); nothing inline runs.
+const CSP_WITH_PASSKEY_SCRIPT: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src https:; base-uri 'none'; frame-ancestors 'none'";
+
+/// The WebAuthn options of a passkey step, safe inside the page's JSON data block.
+pub struct PasskeyStep<'a> {
+    pub options: String,
+    pub sealed: &'a str,
+}
+
+impl<'a> PasskeyStep<'a> {
+    pub fn of(ceremony: &'a tessera_admin::mfa::Ceremony) -> PasskeyStep<'a> {
+        PasskeyStep {
+            options: ceremony.options.replace('<', "\\u003c"),
+            sealed: &ceremony.sealed,
+        }
+    }
+}
+
+/// A page with a passkey step: [`page`], whose CSP allows `/u/passkey.js`.
+fn page_with_passkey_script(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    let mut response = page(status, html);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP_WITH_PASSKEY_SCRIPT),
+    );
+    response
+}
+
 /// Adds the hosted-page security headers.
 pub fn secure(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -178,9 +210,14 @@ pub fn login(view: &LoginView, status: StatusCode) -> Response {
         username: &view.username,
         error: &view.error,
         can_sign_up: view.can_sign_up,
+        passkey: view.passkey.as_ref().map(PasskeyStep::of),
     }
     .render();
-    page(status, html)
+    if view.passkey.is_some() {
+        page_with_passkey_script(status, html)
+    } else {
+        page(status, html)
+    }
 }
 
 pub fn sign_up(view: &SignUpView, status: StatusCode) -> Response {
@@ -200,7 +237,16 @@ pub fn account(view: &AccountView) -> Response {
 
 pub fn mfa(view: &MfaView, status: StatusCode) -> Response {
     let t = i18n::messages(view.ui_locales.as_deref());
-    page(status, MfaPage { t, view }.render())
+    let passkey = match &view.screen {
+        MfaScreen::PasskeyChallenge { ceremony, .. }
+        | MfaScreen::PasskeyEnrollment { ceremony, .. } => Some(PasskeyStep::of(ceremony)),
+        _ => None,
+    };
+    if passkey.is_some() {
+        page_with_passkey_script(status, MfaPage { t, view, passkey }.render())
+    } else {
+        page(status, MfaPage { t, view, passkey }.render())
+    }
 }
 
 pub fn consent(view: &ConsentView) -> Response {

@@ -12,6 +12,8 @@ pub enum AuthenticatorKind {
     Totp,
     /// A one-time code that stands in for the other factors.
     RecoveryCode,
+    /// A WebAuthn credential: a second factor, or a login of its own.
+    Passkey,
 }
 
 impl AuthenticatorKind {
@@ -19,13 +21,18 @@ impl AuthenticatorKind {
         match self {
             AuthenticatorKind::Totp => "totp",
             AuthenticatorKind::RecoveryCode => "recovery-code",
+            AuthenticatorKind::Passkey => "passkey",
         }
     }
 
     pub fn parse(text: &str) -> Option<AuthenticatorKind> {
-        [AuthenticatorKind::Totp, AuthenticatorKind::RecoveryCode]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            AuthenticatorKind::Totp,
+            AuthenticatorKind::RecoveryCode,
+            AuthenticatorKind::Passkey,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -36,8 +43,11 @@ pub struct Authenticator {
     pub id: String,
     pub user_id: String,
     pub kind: AuthenticatorKind,
-    /// A TOTP secret sealed with the master secret, or a recovery code's SHA-256 digest.
+    /// A TOTP secret sealed with the master secret, a recovery code's SHA-256 digest, or a
+    /// passkey's credential (public key, counter, user handle) as JSON.
     pub secret: Vec<u8>,
+    /// A passkey's credential id (base64url), unique across every user.
+    pub credential_id: Option<String>,
     pub name: Option<String>,
     pub confirmed: bool,
     pub created_at: Timestamp,
@@ -86,6 +96,24 @@ pub trait MfaStore {
     /// Removes the user's recovery code whose digest is `digest`: true when it was theirs
     /// and unused.
     async fn redeem_recovery_code(&self, user_id: &str, digest: &[u8]) -> StoreResult<bool>;
+
+    /// Adds a confirmed passkey; false when its credential id is registered already (to this
+    /// user or another: a credential belongs to one account).
+    async fn add_passkey(&self, passkey: &Authenticator) -> StoreResult<bool>;
+
+    /// The passkey registered with `credential_id`, whoever's it is.
+    async fn passkey(&self, credential_id: &str) -> StoreResult<Option<Authenticator>>;
+
+    /// Records a use of passkey `id`: its credential becomes `updated` (the new signature
+    /// counter) provided it is still `previous`, so of two racing uses of one counter value only
+    /// one succeeds. False when it changed meanwhile or is gone.
+    async fn record_passkey_use(
+        &self,
+        id: &str,
+        previous: &[u8],
+        updated: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Removes one authenticator of the user; false when they have no such one.
     async fn delete_authenticator(&self, user_id: &str, id: &str) -> StoreResult<bool>;

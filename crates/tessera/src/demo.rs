@@ -133,6 +133,8 @@ impl Demo {
         let client_secret = new_client_secret(32)?;
         let mut config = demo_config(dir, &issuer, &app_url, client_secret.clone());
         adjust(&mut config);
+        // `adjust` may name the issuer otherwise (`localhost`, which passkeys need).
+        let issuer = config.issuer.clone().unwrap_or(issuer);
         let tessera = Tessera::with_listener(listeners.auth, &config, clock).await?;
         let api = tessera_example_api::router(Validator::new(
             issuer.clone(),

@@ -438,26 +438,11 @@ async fn a_person_verifies_their_email_and_resets_their_password_in_headless_chr
 async fn start_demo_with_mfa(
     dir: &std::path::Path,
 ) -> (String, ManualClock, tokio::sync::oneshot::Sender<()>) {
-    use tessera_admin::mfa::methods::FactorSwitch;
-    use tessera_admin::{Caller, Principal};
     let clock = ManualClock::at_system_time();
     let demo = Demo::prepare_on(dir, loopback_listeners().await, |_| {}, clock.clock())
         .await
         .unwrap();
-    let admin = &demo.tessera.state.admin;
-    let scopes = ScopeSet::parse("update:guardian_factors update:mfa_policies").unwrap();
-    let caller = Caller::new(Principal::Cli, scopes, RequestContext::default());
-    for factor in ["otp", "recovery-code"] {
-        let on = FactorSwitch { enabled: true };
-        admin
-            .switch_guardian_factor(&caller, factor, on)
-            .await
-            .unwrap();
-    }
-    admin
-        .set_guardian_policies(&caller, &["all-applications".to_owned()])
-        .await
-        .unwrap();
+    ask_every_login_for(&demo.tessera.state.admin, ["otp", "recovery-code"]).await;
     let app_url = demo.app_url.clone();
     (app_url, clock, serve(demo))
 }
@@ -1158,4 +1143,193 @@ async fn dashboard_actions_are_written_deployed_and_ordered_in_headless_chromium
     );
     let _ = stop.send(());
     admin.close().await.unwrap();
+}
+
+/// WebDriver's WebAuthn extension (W3C WebAuthn §11.3), which fantoccini has no method for:
+/// adds a virtual authenticator to the browsing session.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/webauthn/authenticator"))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        // A platform authenticator with a PIN or biometric that always passes: passkeys are
+        // discoverable and user-verified, as on a phone or a laptop.
+        let body = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The demo on `http://localhost:…` (browsers refuse IP addresses as WebAuthn relying
+/// parties), with a passkey or an authenticator app asked of every login, and recovery codes;
+/// its admin service, to offer passkeys on the login page or not.
+async fn start_demo_with_passkeys(
+    dir: &std::path::Path,
+) -> (
+    String,
+    String,
+    tessera_admin::Admin,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let listeners = loopback_listeners().await;
+    let issuer = format!(
+        "http://localhost:{}/",
+        listeners.auth.local_addr().unwrap().port()
+    );
+    let named = issuer.clone();
+    let demo = Demo::prepare_with(dir, listeners, move |config| config.issuer = Some(named))
+        .await
+        .unwrap();
+    let admin = demo.tessera.state.admin.clone();
+    ask_every_login_for(&admin, ["webauthn-platform", "recovery-code"]).await;
+    let app_url = demo.app_url.clone();
+    (app_url, issuer, admin, serve(demo))
+}
+
+/// Switches `factors` on and asks every login for a second factor (Auth0's Guardian factors
+/// and the `all-applications` policy).
+async fn ask_every_login_for(admin: &tessera_admin::Admin, factors: [&str; 2]) {
+    use tessera_admin::mfa::methods::FactorSwitch;
+    let caller = cli_caller("update:guardian_factors update:mfa_policies");
+    for factor in factors {
+        let on = FactorSwitch { enabled: true };
+        admin
+            .switch_guardian_factor(&caller, factor, on)
+            .await
+            .unwrap();
+    }
+    admin
+        .set_guardian_policies(&caller, &["all-applications".to_owned()])
+        .await
+        .unwrap();
+}
+
+fn cli_caller(scopes: &str) -> tessera_admin::Caller {
+    use tessera_admin::{Caller, Principal};
+    let scopes = ScopeSet::parse(scopes).unwrap();
+    Caller::new(Principal::Cli, scopes, RequestContext::default())
+}
+
+/// Auth0's connection option `authentication_methods.passkey.enabled`: the login page offers
+/// passkeys (autofill and a button), or not.
+async fn offer_passkeys_on_login(admin: &tessera_admin::Admin, on: bool) {
+    use tessera_admin::connections::{ConnectionQuery, ConnectionUpdate};
+    let caller = cli_caller("read:connections update:connections");
+    let query = ConnectionQuery {
+        strategy: None,
+        name: None,
+    };
+    let connection = admin
+        .list_connections(&caller, &query)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut options = connection.options.clone();
+    options.insert(
+        "authentication_methods".into(),
+        json!({ "passkey": { "enabled": on }, "password": { "enabled": true } }),
+    );
+    let update: ConnectionUpdate = serde_json::from_value(json!({ "options": options })).unwrap();
+    admin
+        .update_connection(&caller, &connection.id, update)
+        .await
+        .unwrap();
+}
+
+/// [`sign_in_anew`] where Tessera is on another host than the app (`localhost`): its cookies
+/// (the SSO session) go too.
+async fn sign_in_on_both_hosts_anew(client: &Client, app_url: &str, issuer: &str) {
+    client.goto(app_url).await.unwrap();
+    client.delete_all_cookies().await.unwrap();
+    client
+        .goto(&format!("{issuer}.well-known/openid-configuration"))
+        .await
+        .unwrap();
+    sign_in_anew(client, app_url).await;
+}
+
+/// Passkeys in a real browser with Chromium's virtual authenticator: the first login enrolls
+/// one as the second factor (and shows a recovery code); at the next, the login page's
+/// autofill request (conditional mediation) signs in with the passkey alone — the virtual
+/// authenticator answers it as a person choosing the passkey would; with passkeys off the login
+/// page, the passkey is asked after the password; the account page removes it, after which it
+/// signs no one in. `amr` says how each login went.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_enrolls_a_passkey_signs_in_with_it_alone_and_as_second_factor_in_headless_chromium(
+) {
+    let data = tempfile::tempdir().unwrap();
+    let (app_url, issuer, admin, _stop) = start_demo_with_passkeys(data.path()).await;
+    offer_passkeys_on_login(&admin, true).await;
+    let driver = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, &profile).await;
+    client.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+
+    // The first login: the password, then a passkey made as the second factor.
+    client.goto(&app_url).await.unwrap();
+    click(&client, "#sign-in").await;
+    element(&client, "input#username[autocomplete='username webauthn']").await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    element(&client, "#passkey-form[data-ceremony=create]").await;
+    screenshot(&client, "19-passkey-enrollment").await;
+    click(&client, "#passkey-button").await;
+    text_of(&client, "#recovery-code").await;
+    set_checkbox(&client, "input#saved", true).await;
+    click(&client, "button[type=submit]").await;
+    click(&client, "button[value=allow]").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, json!(["pwd", "hwk", "mfa"]));
+
+    // The next login: the login page's autofill offers the passkey, which signs in alone.
+    sign_in_on_both_hosts_anew(&client, &app_url, &issuer).await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, json!(["hwk", "mfa"]));
+
+    // Passkeys off the login page: the password, then the passkey as the second factor.
+    offer_passkeys_on_login(&admin, false).await;
+    sign_in_on_both_hosts_anew(&client, &app_url, &issuer).await;
+    log_in(&client, DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    element(&client, "#passkey-form[data-ceremony=get]").await;
+    screenshot(&client, "20-passkey-challenge").await;
+    click(&client, "#passkey-button").await;
+    assert_eq!(text_of(&client, "#greeting").await, "Hello, Demo User");
+    assert_eq!(amr_shown(&client).await, json!(["pwd", "hwk", "mfa"]));
+
+    // The account page lists it and removes it (the session passed two factors).
+    client.goto(&format!("{issuer}u/account")).await.unwrap();
+    assert!(text_of(&client, "#factors").await.contains("Passkey"));
+    click(&client, ".remove-passkey").await;
+    assert_eq!(
+        text_of(&client, "#account-notice").await,
+        "Your passkey was removed."
+    );
+    assert!(!text_of(&client, "#factors").await.contains("Passkey"));
+
+    // The browser still holds it; Tessera no longer takes it.
+    offer_passkeys_on_login(&admin, true).await;
+    sign_in_on_both_hosts_anew(&client, &app_url, &issuer).await;
+    assert_eq!(
+        text_of(&client, "#login-error").await,
+        "That passkey could not be used. Try again."
+    );
+    element(&client, "#passkey-form[data-ceremony=get]").await;
+    screenshot(&client, "21-login-passkey-refused").await;
+    client.close().await.unwrap();
 }

@@ -36,6 +36,7 @@ impl std::fmt::Debug for NewRecoveryCode {
 pub struct Enrolled {
     pub totp: bool,
     pub recovery_code: bool,
+    pub passkey: bool,
 }
 
 /// Auth0's authentication method ids: `<type>|dev_` and 16 letters and digits.
@@ -101,6 +102,7 @@ impl Admin {
             match authenticator.kind {
                 AuthenticatorKind::Totp if authenticator.confirmed => enrolled.totp = true,
                 AuthenticatorKind::RecoveryCode => enrolled.recovery_code = true,
+                AuthenticatorKind::Passkey => enrolled.passkey = true,
                 AuthenticatorKind::Totp => {}
             }
         }
@@ -136,6 +138,7 @@ impl Admin {
             created_at: self.now(),
             last_auth_at: None,
             last_step: None,
+            credential_id: None,
         };
         self.store().begin_enrollment(&authenticator).await?;
         self.enrollment_of(&authenticator, account)
@@ -201,6 +204,7 @@ impl Admin {
             created_at: self.now(),
             last_auth_at: None,
             last_step: None,
+            credential_id: None,
         };
         self.store().save_recovery_code(&authenticator).await?;
         Ok(NewRecoveryCode(format_recovery_code(&code)))

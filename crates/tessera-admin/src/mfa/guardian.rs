@@ -59,7 +59,10 @@ impl Factor {
 
     /// Tessera can enroll and challenge it.
     pub fn is_supported(self) -> bool {
-        matches!(self, Factor::Otp | Factor::RecoveryCode)
+        matches!(
+            self,
+            Factor::Otp | Factor::RecoveryCode | Factor::WebauthnRoaming | Factor::WebauthnPlatform
+        )
     }
 }
 
@@ -70,12 +73,20 @@ pub struct MfaSettings {
     pub always: bool,
     pub otp: bool,
     pub recovery_code: bool,
+    /// A passkey as the second factor (`webauthn-platform` or `webauthn-roaming`: Tessera
+    /// enrolls either kind of authenticator for both), when this server can offer passkeys.
+    pub passkey: bool,
 }
 
 impl MfaSettings {
+    /// There is a second factor to enroll.
+    pub fn any_factor(&self) -> bool {
+        self.otp || self.passkey
+    }
+
     /// A second factor is due at every login, and there is one to enroll.
     pub fn required(&self) -> bool {
-        self.always && self.otp
+        self.always && self.any_factor()
     }
 }
 
@@ -120,6 +131,9 @@ impl Admin {
             always: policies.iter().any(|p| p == ALL_APPLICATIONS),
             otp: factors.contains(&Factor::Otp),
             recovery_code: factors.contains(&Factor::RecoveryCode),
+            passkey: self.passkeys_available()
+                && (factors.contains(&Factor::WebauthnPlatform)
+                    || factors.contains(&Factor::WebauthnRoaming)),
         })
     }
 }

@@ -67,6 +67,8 @@ pub enum MethodType {
     Totp,
     /// A one-time code that stands in for the other factors.
     RecoveryCode,
+    /// A WebAuthn credential.
+    Passkey,
 }
 
 impl From<AuthenticatorKind> for MethodType {
@@ -74,6 +76,7 @@ impl From<AuthenticatorKind> for MethodType {
         match kind {
             AuthenticatorKind::Totp => MethodType::Totp,
             AuthenticatorKind::RecoveryCode => MethodType::RecoveryCode,
+            AuthenticatorKind::Passkey => MethodType::Passkey,
         }
     }
 }
@@ -81,7 +84,7 @@ impl From<AuthenticatorKind> for MethodType {
 /// A factor a user enrolled (or began to), as Auth0 shows it; never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticationMethod {
-    /// `totp|dev_…` or `recovery-code|dev_…`.
+    /// `totp|dev_…`, `recovery-code|dev_…` or `passkey|dev_…`.
     pub id: String,
     #[serde(rename = "type")]
     pub kind: MethodType,
@@ -118,14 +121,18 @@ fn method_not_found(id: &str) -> AdminError {
     AdminError::NotFound(Missing::Other, format!("The authentication method `{id}`"))
 }
 
-/// `otp` and `recovery-code`, for messages.
+/// `otp`, `webauthn-roaming`, `webauthn-platform` and `recovery-code`, for messages.
 fn supported_factors() -> String {
-    Factor::ALL
+    let names: Vec<String> = Factor::ALL
         .into_iter()
         .filter(|f| f.is_supported())
         .map(|f| format!("`{}`", f.as_str()))
-        .collect::<Vec<_>>()
-        .join(" and ")
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 impl Admin {
@@ -157,6 +164,13 @@ impl Admin {
             return Err(AdminError::InvalidBody(format!(
                 "The factor `{name}` is not supported by Tessera: only {} can be enabled",
                 supported_factors()
+            )));
+        }
+        let webauthn = matches!(factor, Factor::WebauthnRoaming | Factor::WebauthnPlatform);
+        if switch.enabled && webauthn && !self.passkeys_available() {
+            return Err(AdminError::InvalidBody(format!(
+                "The factor `{name}` needs an issuer with a domain name: browsers refuse IP \
+                 addresses as WebAuthn relying parties"
             )));
         }
         let mut stored = self
@@ -361,6 +375,9 @@ mod tests {
 
     #[test]
     fn the_supported_factors_are_named_for_messages() {
-        assert_eq!(supported_factors(), "`otp` and `recovery-code`");
+        assert_eq!(
+            supported_factors(),
+            "`otp`, `webauthn-roaming`, `webauthn-platform` and `recovery-code`"
+        );
     }
 }

@@ -31,6 +31,7 @@ impl MfaMethod {
             kind: match method.kind {
                 MethodType::Totp => "Authenticator app",
                 MethodType::RecoveryCode => "Recovery code",
+                MethodType::Passkey => "Passkey",
             },
             id: method.id,
             confirmed: method.confirmed,

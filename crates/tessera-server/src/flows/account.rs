@@ -1,6 +1,6 @@
 //! The account page (`/u/account`): a person signed in to Tessera (an SSO session from logging
-//! in to any application) sees their second factors and may remove the authenticator app or
-//! make a new recovery code. Changes need a session that passed a second factor, so a stolen
+//! in to any application) sees their second factors and passkeys, and may remove the
+//! authenticator app or a passkey, or make a new recovery code. Changes need a session that passed a second factor, so a stolen
 //! password alone cannot take MFA off an account; every form is bound to the session.
 
 use tessera_core::audit::{Event, EventType, RequestContext};
@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub struct FactorLine {
     /// What it is, in English (the page translates it).
     pub kind: &'static str,
+    /// A passkey's authenticator id: the page offers to remove it.
+    pub passkey_id: Option<String>,
     /// `YYYY-MM-DD`.
     pub added: String,
     pub last_used: Option<String>,
@@ -30,6 +32,8 @@ pub struct AccountView {
     pub csrf_token: String,
     pub factors: Vec<FactorLine>,
     pub has_authenticator_app: bool,
+    /// A recovery code can be made: there is a factor (app or passkey) for it to stand in for.
+    pub can_have_recovery_code: bool,
     /// The session passed a second factor: the page offers changes.
     pub can_change: bool,
     /// A recovery code just made, shown once.
@@ -49,11 +53,13 @@ pub enum Account {
 }
 
 /// A change the page's forms ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Removes the authenticator app and the recovery code: MFA is set up anew at the next
-    /// login that asks for it.
+    /// Removes the authenticator app (and the recovery code, when no passkey is left): MFA is
+    /// set up anew at the next login that asks for it.
     RemoveAuthenticatorApp,
+    /// Removes one of the person's passkeys, by its authenticator id.
+    RemovePasskey(String),
     NewRecoveryCode,
 }
 
@@ -82,7 +88,9 @@ async fn view(
             kind: match a.kind {
                 AuthenticatorKind::Totp => text("Authenticator app"),
                 AuthenticatorKind::RecoveryCode => text("Recovery code"),
+                AuthenticatorKind::Passkey => text("Passkey"),
             },
+            passkey_id: (a.kind == AuthenticatorKind::Passkey).then(|| a.id.clone()),
             added: day(a.created_at),
             last_used: a.last_auth_at.map(day),
         })
@@ -94,6 +102,9 @@ async fn view(
         has_authenticator_app: authenticators
             .iter()
             .any(|a| a.kind == AuthenticatorKind::Totp && a.confirmed),
+        can_have_recovery_code: authenticators.iter().any(|a| {
+            a.confirmed && matches!(a.kind, AuthenticatorKind::Totp | AuthenticatorKind::Passkey)
+        }),
         can_change: session.amr.is_multi_factor(),
         new_recovery_code,
         notice,
@@ -129,9 +140,15 @@ pub async fn submit(
     let Some(user) = state.store.user(&session.user_id).await? else {
         return Ok(Account::SignedOut);
     };
+    let enrolled = state.admin.enrolled_factors(&user.user_id).await?;
     let (code, notice) = match change {
         Change::RemoveAuthenticatorApp => {
-            if state.store.delete_authenticators(&user.user_id).await? > 0 {
+            let mut removed = remove_all(state, &user.user_id, AuthenticatorKind::Totp).await?;
+            if !enrolled.passkey {
+                removed |=
+                    remove_all(state, &user.user_id, AuthenticatorKind::RecoveryCode).await?;
+            }
+            if removed {
                 let event = Event::new(EventType::MfaUnenrolled)
                     .user(&user.user_id, &user.email)
                     .description("The user removed their authenticator app on the account page");
@@ -139,8 +156,26 @@ pub async fn submit(
             }
             (None, text("Your authenticator app was removed."))
         }
-        // A recovery code stands in for the app: without one, there is nothing to recover.
-        Change::NewRecoveryCode if !state.admin.enrolled_factors(&user.user_id).await?.totp => {
+        Change::RemovePasskey(id) => {
+            let passkey = state
+                .store
+                .authenticators(&user.user_id)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id && a.kind == AuthenticatorKind::Passkey);
+            if passkey.is_none() {
+                return Ok(Account::Forbidden);
+            }
+            if state.store.delete_authenticator(&user.user_id, &id).await? {
+                let event = Event::new(EventType::MfaUnenrolled)
+                    .user(&user.user_id, &user.email)
+                    .description("The user removed a passkey on the account page");
+                state.record(event, origin);
+            }
+            (None, text("Your passkey was removed."))
+        }
+        // A recovery code stands in for the other factors: without one, nothing to recover.
+        Change::NewRecoveryCode if !enrolled.totp && !enrolled.passkey => {
             return Ok(Account::Forbidden);
         }
         Change::NewRecoveryCode => {
@@ -155,4 +190,22 @@ pub async fn submit(
         Some(view) => Account::Page(view),
         None => Account::SignedOut,
     })
+}
+
+/// Removes every authenticator of `kind` the user has; whether there was one.
+async fn remove_all(
+    state: &AppState,
+    user_id: &str,
+    kind: AuthenticatorKind,
+) -> Result<bool, InternalError> {
+    let mut removed = false;
+    for authenticator in state.store.authenticators(user_id).await? {
+        if authenticator.kind == kind {
+            removed |= state
+                .store
+                .delete_authenticator(user_id, &authenticator.id)
+                .await?;
+        }
+    }
+    Ok(removed)
 }

@@ -290,8 +290,13 @@ pub async fn second_factor_location(
     id: &str,
 ) -> Result<String, InternalError> {
     let enrolled = state.admin.enrolled_factors(user_id).await?;
-    let page = if enrolled.totp {
+    let settings = state.admin.mfa_settings().await?;
+    let page = if enrolled.passkey && settings.passkey {
+        "mfa-webauthn-platform-challenge"
+    } else if enrolled.totp {
         "mfa-otp-challenge"
+    } else if settings.passkey {
+        "mfa-webauthn-platform-enrollment"
     } else {
         "mfa-otp-enrollment-qr"
     };
@@ -382,7 +387,7 @@ async fn answer(
     };
     let decision = decision.as_ref();
     if decision.is_some_and(|d| d.multifactor) && !user.amr.is_multi_factor() {
-        if state.admin.mfa_settings().await?.otp {
+        if state.admin.mfa_settings().await?.any_factor() {
             return Ok(Answer::SecondFactorDue);
         }
         let error = AuthorizeError::new(

@@ -1,11 +1,14 @@
 //! `/u/account`: the signed-in person's second factors (`GET`), and their changes (`POST
-//! /u/account/recovery-code`, `POST /u/account/authenticator-app/remove`).
+//! /u/account/recovery-code`, `POST /u/account/authenticator-app/remove`, `POST
+//! /u/account/passkey/remove`).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+use tessera_protocol::params::Params;
 
 use crate::client_ip::Origin;
 use crate::flows::account::{self, Account, Change};
@@ -25,7 +28,7 @@ fn render(account: Account) -> Response {
         Account::Forbidden => pages::notice(
             StatusCode::FORBIDDEN,
             text("This change was not made"),
-            text("Open your account page again and log in with your authenticator app first."),
+            text("Open your account page again and log in with your second factor first."),
         ),
     }
 }
@@ -43,14 +46,16 @@ async fn change(
     origin: Origin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    change: Change,
+    change_of: fn(&Params) -> Result<Change, String>,
 ) -> Response {
     let params = match web::posted_params(&headers, body) {
         Ok(params) => params,
         Err(page) => return *page,
     };
-    let csrf_token = match web::field(&params, "csrf_token") {
-        Ok(token) => token,
+    let parsed =
+        web::field(&params, "csrf_token").and_then(|token| Ok((token, change_of(&params)?)));
+    let (csrf_token, change) = match parsed {
+        Ok(parsed) => parsed,
         Err(description) => return web::bad_request(&description),
     };
     let cookies = web::browser_cookies(&headers);
@@ -67,7 +72,10 @@ pub async fn new_recovery_code(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    change(state, origin, headers, body, Change::NewRecoveryCode).await
+    change(state, origin, headers, body, |_| {
+        Ok(Change::NewRecoveryCode)
+    })
+    .await
 }
 
 pub async fn remove_authenticator_app(
@@ -76,5 +84,16 @@ pub async fn remove_authenticator_app(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    change(state, origin, headers, body, Change::RemoveAuthenticatorApp).await
+    let remove = |_: &Params| Ok(Change::RemoveAuthenticatorApp);
+    change(state, origin, headers, body, remove).await
+}
+
+pub async fn remove_passkey(
+    State(state): State<AppState>,
+    origin: Origin,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let remove = |params: &Params| web::field(params, "id").map(Change::RemovePasskey);
+    change(state, origin, headers, body, remove).await
 }

@@ -16,6 +16,7 @@ mod login;
 mod logout;
 mod mfa;
 mod par;
+mod passkey;
 mod revoke;
 mod signup;
 mod tickets;
@@ -67,12 +68,27 @@ pub fn router(state: AppState) -> Router {
             "/u/mfa-recovery-code-enrollment",
             post(mfa::submit_recovery_code_saved),
         )
+        .route(
+            "/u/mfa-webauthn-platform-challenge",
+            get(passkey::challenge).post(passkey::submit_challenge),
+        )
+        .route(
+            "/u/mfa-webauthn-platform-enrollment",
+            get(passkey::enrollment).post(passkey::submit_enrollment),
+        )
+        .route(
+            "/u/passkey-enrollment",
+            get(passkey::offer).post(passkey::submit_offer),
+        )
+        .route("/u/login/passkey", post(passkey::login))
+        .route("/u/passkey.js", get(passkey::script))
         .route("/u/account", get(account::show))
         .route("/u/account/recovery-code", post(account::new_recovery_code))
         .route(
             "/u/account/authenticator-app/remove",
             post(account::remove_authenticator_app),
         )
+        .route("/u/account/passkey/remove", post(account::remove_passkey))
         .route(
             "/u/reset-password",
             get(tickets::reset_page).post(tickets::reset_submit),

@@ -1,7 +1,7 @@
 //! The factors users enrolled for multi-factor authentication.
 
 use super::*;
-use crate::{Authenticator, AuthenticatorKind, ImportedTotp, MfaStore};
+use crate::{Authenticator, AuthenticatorKind, ImportedTotp, MfaStore, StoreError};
 
 fn authenticator_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<Authenticator> {
     let kind: String = row.try_get("kind")?;
@@ -11,6 +11,7 @@ fn authenticator_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<Authentica
         kind: AuthenticatorKind::parse(&kind)
             .ok_or_else(|| corrupt(format!("authenticator kind {kind}")))?,
         secret: row.try_get("secret")?,
+        credential_id: row.try_get("credential_id")?,
         name: row.try_get("name")?,
         confirmed: row.try_get("confirmed")?,
         created_at: Timestamp(row.try_get("created_at")?),
@@ -24,8 +25,8 @@ fn authenticator_of(row: &<Db as sqlx::Database>::Row) -> StoreResult<Authentica
 fn insert(authenticator: &Authenticator) -> Query<'_> {
     sqlx::query(
         "INSERT INTO authenticators (id, user_id, kind, secret, name, confirmed, created_at,
-            last_auth_at, last_step)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            last_auth_at, last_step, credential_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&authenticator.id)
     .bind(&authenticator.user_id)
@@ -36,6 +37,7 @@ fn insert(authenticator: &Authenticator) -> Query<'_> {
     .bind(authenticator.created_at.0)
     .bind(authenticator.last_auth_at.map(|t| t.0))
     .bind(authenticator.last_step)
+    .bind(&authenticator.credential_id)
 }
 
 /// Gives `user_id` the imported authenticator app `totp`, confirmed, on the connection of an
@@ -72,6 +74,7 @@ pub(super) async fn import_totp(
         user_id: user_id.to_owned(),
         kind,
         secret: totp.secret.clone(),
+        credential_id: None,
         name: None,
         confirmed: true,
         created_at: now,
@@ -163,6 +166,48 @@ impl MfaStore for Backend {
         .bind(user_id)
         .bind(AuthenticatorKind::RecoveryCode.as_str())
         .bind(digest)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_passkey(&self, passkey: &Authenticator) -> StoreResult<bool> {
+        match insert(passkey)
+            .execute(self.pool())
+            .await
+            .map_err(conflict_as("passkey"))
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn passkey(&self, credential_id: &str) -> StoreResult<Option<Authenticator>> {
+        let row =
+            sqlx::query("SELECT * FROM authenticators WHERE credential_id = $1 AND kind = $2")
+                .bind(credential_id)
+                .bind(AuthenticatorKind::Passkey.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        row.as_ref().map(authenticator_of).transpose()
+    }
+
+    async fn record_passkey_use(
+        &self,
+        id: &str,
+        previous: &[u8],
+        updated: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE authenticators SET secret = $3, last_auth_at = $4
+             WHERE id = $1 AND secret = $2",
+        )
+        .bind(id)
+        .bind(previous)
+        .bind(updated)
+        .bind(now.0)
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)

@@ -2368,6 +2368,7 @@ fn authenticator(
         created_at: Timestamp(at),
         last_auth_at: None,
         last_step: None,
+        credential_id: None,
     }
 }
 
@@ -2497,6 +2498,57 @@ async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
         .accept_totp_step("totp|dev_none", 13, NOW)
         .await
         .unwrap());
+}
+
+#[tokio::test]
+async fn a_passkey_belongs_to_one_account_and_each_counter_value_is_used_once() {
+    use tessera_store::AuthenticatorKind::Passkey;
+    let (store, _dir) = store().await;
+    two_users(&store).await;
+    let mut janes = authenticator("passkey|dev_janes", "u1", Passkey, true, NOW.0);
+    janes.credential_id = Some("Y3JlZGVudGlhbA".into());
+    janes.secret = br#"{"counter":1}"#.to_vec();
+    assert!(store.add_passkey(&janes).await.unwrap());
+    let mut johns = authenticator("passkey|dev_johns", "u2", Passkey, true, NOW.0);
+    johns.credential_id = janes.credential_id.clone();
+    assert!(
+        !store.add_passkey(&johns).await.unwrap(),
+        "a credential registered to one account is refused for another"
+    );
+    assert_eq!(
+        store.passkey("Y3JlZGVudGlhbA").await.unwrap(),
+        Some(janes.clone())
+    );
+    assert_eq!(store.passkey("b3RoZXI").await.unwrap(), None);
+    assert!(store.authenticators("u2").await.unwrap().is_empty());
+
+    let (first, second) = (br#"{"counter":2}"#, br#"{"counter":3}"#);
+    assert!(store
+        .record_passkey_use(&janes.id, &janes.secret, first, NOW.plus(5))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .record_passkey_use(&janes.id, &janes.secret, second, NOW.plus(6))
+            .await
+            .unwrap(),
+        "a use from the old counter value lost the race"
+    );
+    let used = store.passkey("Y3JlZGVudGlhbA").await.unwrap().unwrap();
+    assert_eq!(used.secret, first.to_vec());
+    assert_eq!(used.last_auth_at, Some(NOW.plus(5)));
+    assert!(store.delete_authenticator("u1", &janes.id).await.unwrap());
+    assert!(!store
+        .record_passkey_use(&janes.id, first, second, NOW.plus(7))
+        .await
+        .unwrap());
+    assert_eq!(store.passkey("Y3JlZGVudGlhbA").await.unwrap(), None);
+    let mut again = johns.clone();
+    again.id = "passkey|dev_again".into();
+    assert!(
+        store.add_passkey(&again).await.unwrap(),
+        "a removed passkey's credential can be registered again"
+    );
 }
 
 #[tokio::test]

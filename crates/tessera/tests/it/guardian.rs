@@ -78,6 +78,7 @@ async fn enroll(m: &Mgmt, user_id: &str) -> [String; 3] {
         created_at: Timestamp(now.0 - 300 + i64::from(n) * 100),
         last_auth_at: None,
         last_step: None,
+        credential_id: None,
     };
     let app = made(AuthenticatorKind::Totp, 0);
     store.begin_enrollment(&app).await.unwrap();
@@ -133,15 +134,31 @@ async fn only_the_factors_tessera_can_challenge_are_enabled_and_any_is_disabled(
     }
     assert_eq!(enabled_factors(&m).await, ["otp", "recovery-code"]);
 
-    for name in FACTORS
-        .iter()
-        .filter(|n| !["otp", "recovery-code"].contains(n))
-    {
+    // Passkeys are supported, but not with this server's issuer, an IP address.
+    for name in ["webauthn-roaming", "webauthn-platform"] {
         let on = Some(json!({ "enabled": true }));
         let refused = m.send(Method::PUT, &factor_path(name), on).await;
         let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
         assert!(
-            message.contains(&format!("`{name}`")) && message.contains("`otp` and `recovery-code`"),
+            message.contains("needs an issuer with a domain name"),
+            "{message}"
+        );
+    }
+
+    let supported = [
+        "otp",
+        "recovery-code",
+        "webauthn-roaming",
+        "webauthn-platform",
+    ];
+    for name in FACTORS.iter().filter(|n| !supported.contains(n)) {
+        let on = Some(json!({ "enabled": true }));
+        let refused = m.send(Method::PUT, &factor_path(name), on).await;
+        let message = expect_error(refused, StatusCode::BAD_REQUEST, Some("invalid_body")).await;
+        assert!(
+            message.contains(&format!("`{name}`"))
+                && message
+                    .contains("`otp`, `webauthn-roaming`, `webauthn-platform` and `recovery-code`"),
             "{message}"
         );
         let off = m

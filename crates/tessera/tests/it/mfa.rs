@@ -456,6 +456,66 @@ async fn a_post_login_action_asks_some_users_for_a_second_factor() {
     assert!(query_param(&again.url, "code").is_some(), "{}", again.url);
 }
 
+/// Auth0 has no per-application MFA setting; its documentation asks for a second factor in
+/// some applications only with this post-login Action, which Tessera runs as Auth0 does.
+const MFA_IN_SOME_APPLICATIONS: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  const CLIENTS_WITH_MFA = ['CLIENT_WITH_MFA'];
+  if (CLIENTS_WITH_MFA.includes(event.client.client_id)) {
+    api.multifactor.enable('any', { allowRememberBrowser: false });
+  }
+};"#;
+
+#[tokio::test]
+async fn an_action_asks_for_a_second_factor_in_some_applications_only() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    let set = mgmt
+        .send(
+            Method::PUT,
+            "/api/v2/guardian/factors/otp",
+            Some(json!({ "enabled": true })),
+        )
+        .await;
+    expect_status(set, StatusCode::OK).await;
+    let rota = mgmt
+        .send(
+            Method::POST,
+            "/api/v2/clients",
+            Some(json!({ "name": "Rota", "app_type": "regular_web", "callbacks": [CALLBACK] })),
+        )
+        .await;
+    let rota = expect_status(rota, StatusCode::CREATED).await;
+    let rota = rota["client_id"].as_str().unwrap().to_owned();
+    let code = MFA_IN_SOME_APPLICATIONS.replace("CLIENT_WITH_MFA", CLIENT_ID);
+    crate::actions::bind(&mgmt, "post-login", &[("MFA in payroll", &code)]).await;
+
+    // Another application: the password alone.
+    let browser = Browser::new();
+    let to_rota = server.authorize_url(&[("client_id", &rota)]);
+    let callback = browser.sign_in(&to_rota).await;
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
+
+    // The application the Action names (after its consent, when the Actions run): the SSO
+    // session's password is not enough.
+    let url = server.authorize_url(&[]);
+    let start = Url::parse(&url).unwrap();
+    let consent = Page::of(&browser, browser.get(&url).await, &start).await;
+    assert_eq!(consent.url.path(), "/u/consent");
+    let allow = [("decision", "allow")];
+    let enrollment = consent.submit(&browser, "/u/consent", &allow).await;
+    assert_eq!(enrollment.url.path(), "/u/mfa-otp-enrollment-qr");
+    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
+    let done = enrollment
+        .submit(
+            &browser,
+            "/u/mfa-otp-enrollment-qr",
+            &[("code", &code_now(server, &secret))],
+        )
+        .await;
+    let claims = finish(server, &browser, done).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+}
+
 #[tokio::test]
 async fn the_account_page_lists_the_factors_and_changes_them_only_after_a_second_factor() {
     let mgmt = Mgmt::start().await;

@@ -1,10 +1,16 @@
 //! The hosted login: brute-force checks, then the password (argon2id, off the executor), then a
-//! second factor when one is due, or else an SSO session and the next step of the authorization.
+//! second factor when one is due, or else an SSO session and the next step of the authorization;
+//! or a passkey the browser offers, which names the account and proves it.
 
 use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 
-use super::mfa::after_first_factor;
-use super::{app_identity, csrf_of, load, load_for_post, login_view, Interaction, LoginForm};
+use tessera_protocol::mfa::Amr;
+
+use super::mfa::{after_first_factor, PASSKEY_REFUSED};
+use super::{
+    app_identity, csrf_of, load, load_for_post, log_in, login_view, Interaction, LoginForm,
+    PasskeyForm,
+};
 use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::browser::BrowserCookies;
@@ -87,4 +93,50 @@ pub async fn submit_login(
         }
     };
     after_first_factor(state, &mut pending, &user, &app.name, origin).await
+}
+
+/// `POST /u/login/passkey`: a passkey the browser offered (autofill or the button) names the
+/// account and proves it with user verification — two factors in one step, so no second
+/// factor is asked.
+pub async fn submit_passkey_login(
+    state: &AppState,
+    form: PasskeyForm,
+    cookies: &BrowserCookies,
+    origin: &Origin,
+) -> Result<Interaction, InternalError> {
+    let mut pending = match load_for_post(state, &form.state, &form.csrf_token, cookies).await? {
+        Ok(pending) => pending,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let app = app_identity(state, &pending.request.client_id).await?;
+    let proved = state
+        .admin
+        .finish_passkey_login(&pending.id, &form.ceremony, &form.credential)
+        .await?;
+    let user = match proved {
+        Ok(proof) => state.store.user(&proof.user_id).await?.map(|u| (u, proof)),
+        Err(_) => None,
+    };
+    let (user, proof) = match user {
+        Some((user, proof)) if !user.blocked => (user, proof),
+        refused => {
+            let message = if refused.is_some() {
+                text("This account is blocked. Contact the administrator.")
+            } else {
+                PASSKEY_REFUSED
+            };
+            let csrf_token = csrf_of(&pending, cookies);
+            let view = login_view(
+                state,
+                &pending,
+                csrf_token,
+                app,
+                String::new(),
+                Some(message.into()),
+            );
+            return Ok(Interaction::LoginFailed(view.await?));
+        }
+    };
+    let amr = Amr::verified_key(proof.method);
+    log_in(state, &mut pending, &user, amr, &app.name, origin).await
 }

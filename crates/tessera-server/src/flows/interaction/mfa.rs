@@ -5,7 +5,12 @@
 //! (`/u/mfa-recovery-code-challenge`). A recovery code is shown once when it is made — at
 //! enrollment and after one was used — and the login ends when the user says they saved it
 //! (`/u/mfa-recovery-code-enrollment`). Wrong codes count like wrong passwords.
+//!
+//! A passkey can be the second factor too (`/u/mfa-webauthn-platform-enrollment` and
+//! `-challenge`), and where the connection offers passkeys, a person who logged in with their
+//! password and has none is offered to create one (`/u/passkey-enrollment`, "Not now" skips).
 
+use tessera_admin::mfa::Ceremony;
 use tessera_core::audit::{Event, EventType};
 use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_protocol::mfa::{Amr, AuthMethod};
@@ -13,7 +18,8 @@ use tessera_store::{FirstFactor, PendingAuthorization, User};
 
 use super::log_in;
 use super::{
-    app_identity, csrf_of, load, load_for_post, AppIdentity, Interaction, MfaForm, Refusal,
+    app_identity, csrf_of, load, load_for_post, AppIdentity, Interaction, MfaForm, PasskeyForm,
+    Refusal,
 };
 use crate::client_ip::Origin;
 use crate::error::InternalError;
@@ -38,6 +44,19 @@ pub enum MfaScreen {
     RecoveryChallenge,
     /// A new recovery code, shown once, to save before going on.
     RecoveryCode { code: String },
+    /// One of the user's passkeys; links to their other factors.
+    PasskeyChallenge {
+        ceremony: Ceremony,
+        can_use_otp: bool,
+        can_use_recovery_code: bool,
+    },
+    /// A new passkey: as the second factor (an authenticator app instead, when the tenant
+    /// offers one), or only offered (`offer`: "Not now" goes on without one).
+    PasskeyEnrollment {
+        ceremony: Ceremony,
+        can_use_otp: bool,
+        offer: bool,
+    },
 }
 
 /// What a second-factor page shows.
@@ -55,6 +74,26 @@ pub struct MfaView {
 
 const WRONG_CODE: &str = text("That code is wrong or was used already. Try the next one.");
 const WRONG_RECOVERY_CODE: &str = text("That recovery code is wrong.");
+pub(super) const PASSKEY_REFUSED: &str = text("That passkey could not be used. Try again.");
+
+/// Whether this authorization owes a second factor after the first: the tenant's policy, or
+/// the request's `acr_values`, with a factor to use.
+async fn second_factor_due(
+    state: &AppState,
+    pending: &PendingAuthorization,
+) -> Result<bool, InternalError> {
+    let settings = state.admin.mfa_settings().await?;
+    let asked = pending.request.asks_for_multi_factor() && settings.any_factor();
+    Ok(settings.required() || asked)
+}
+
+/// The connection offers a passkey to a person who has none, after their password.
+async fn offers_passkey(state: &AppState, user: &User) -> Result<bool, InternalError> {
+    let admin = &state.admin;
+    Ok(admin.passkeys_available()
+        && admin.database_options().await?.offers_passkey_enrollment()
+        && !admin.enrolled_factors(&user.user_id).await?.passkey)
+}
 
 /// After the password (or a sign-up): a second factor when the policy asks for one, else the
 /// login itself.
@@ -65,9 +104,8 @@ pub(super) async fn after_first_factor(
     client_name: &str,
     origin: &Origin,
 ) -> Result<Interaction, InternalError> {
-    let settings = state.admin.mfa_settings().await?;
-    let asked = pending.request.asks_for_multi_factor() && settings.otp;
-    if !settings.required() && !asked {
+    let due = second_factor_due(state, pending).await?;
+    if !due && !offers_passkey(state, user).await? {
         return log_in(state, pending, user, Amr::password(), client_name, origin).await;
     }
     let first = FirstFactor {
@@ -75,8 +113,13 @@ pub(super) async fn after_first_factor(
         amr: Amr::password(),
     };
     state.store.record_first_factor(&pending.id, &first).await?;
+    let location = if due {
+        second_factor_location(state, &user.user_id, &pending.id).await?
+    } else {
+        format!("/u/passkey-enrollment?state={}", pending.id)
+    };
     Ok(Interaction::Navigate(Outcome::Interact {
-        location: second_factor_location(state, &user.user_id, &pending.id).await?,
+        location,
         browser_cookie: None,
     }))
 }
@@ -118,13 +161,13 @@ async fn owing(
     }))
 }
 
-/// [`owing`] for a submitted form, its CSRF token checked.
+/// [`owing`] for a submitted form (its `state` and `csrf_token`), the CSRF token checked.
 async fn owing_for_post(
     state: &AppState,
-    form: &MfaForm,
+    (id, csrf_token): (&str, &str),
     cookies: &BrowserCookies,
 ) -> Result<Result<Owing, Refusal>, InternalError> {
-    let loaded = load_for_post(state, &form.state, &form.csrf_token, cookies).await?;
+    let loaded = load_for_post(state, id, csrf_token, cookies).await?;
     owing(state, loaded).await
 }
 
@@ -172,19 +215,23 @@ async fn otp_challenge_view(
     Ok(view(owing, cookies, screen))
 }
 
+/// How an authenticator app or a passkey names the account: the email, else the user id.
+fn account_of(user: &User) -> &str {
+    if user.email.is_empty() {
+        &user.user_id
+    } else {
+        &user.email
+    }
+}
+
 async fn otp_enrollment_view(
     state: &AppState,
     owing: &Owing,
     cookies: &BrowserCookies,
 ) -> Result<(MfaView, String), InternalError> {
-    let account = if owing.user.email.is_empty() {
-        owing.user.user_id.clone()
-    } else {
-        owing.user.email.clone()
-    };
     let enrollment = state
         .admin
-        .totp_enrollment(&owing.user.user_id, &account)
+        .totp_enrollment(&owing.user.user_id, account_of(&owing.user))
         .await?;
     let screen = MfaScreen::OtpEnrollment {
         qr_svg: qr_svg(&enrollment.otpauth_uri)?,
@@ -370,7 +417,7 @@ pub async fn submit_code(
     cookies: &BrowserCookies,
     origin: &Origin,
 ) -> Result<Interaction, InternalError> {
-    let owing = match owing_for_post(state, &form, cookies).await? {
+    let owing = match owing_for_post(state, (&form.state, &form.csrf_token), cookies).await? {
         Ok(owing) => owing,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
@@ -461,7 +508,7 @@ pub async fn submit_recovery_code_saved(
     cookies: &BrowserCookies,
     origin: &Origin,
 ) -> Result<Interaction, InternalError> {
-    let owing = match owing_for_post(state, &form, cookies).await? {
+    let owing = match owing_for_post(state, (&form.state, &form.csrf_token), cookies).await? {
         Ok(owing) => owing,
         Err(refusal) => return Ok(Interaction::Refused(refusal)),
     };
@@ -472,4 +519,180 @@ pub async fn submit_recovery_code_saved(
     }
     let amr = owing.first.amr.clone();
     owing.log_in(state, amr, origin).await
+}
+
+/// One of the user's passkeys asked for; the app's code when they have none (removed meanwhile).
+async fn passkey_challenge_view(
+    state: &AppState,
+    owing: &Owing,
+    cookies: &BrowserCookies,
+) -> Result<MfaView, InternalError> {
+    let admin = &state.admin;
+    let begun = admin
+        .begin_passkey_challenge(&owing.user.user_id, &owing.pending.id)
+        .await?;
+    let Some(ceremony) = begun else {
+        return otp_challenge_view(state, owing, cookies).await;
+    };
+    let enrolled = admin.enrolled_factors(&owing.user.user_id).await?;
+    let screen = MfaScreen::PasskeyChallenge {
+        ceremony,
+        can_use_otp: enrolled.totp,
+        can_use_recovery_code: enrolled.recovery_code,
+    };
+    Ok(view(owing, cookies, screen))
+}
+
+/// A new passkey's page; none where passkeys cannot be offered (an issuer without a domain).
+async fn passkey_enrollment_view(
+    state: &AppState,
+    owing: &Owing,
+    cookies: &BrowserCookies,
+    offer: bool,
+) -> Result<Option<MfaView>, InternalError> {
+    let admin = &state.admin;
+    let begun = admin
+        .begin_passkey_registration(
+            &owing.user.user_id,
+            account_of(&owing.user),
+            &owing.pending.id,
+        )
+        .await?;
+    let Some(ceremony) = begun else {
+        return Ok(None);
+    };
+    let screen = MfaScreen::PasskeyEnrollment {
+        ceremony,
+        can_use_otp: !offer && admin.mfa_settings().await?.otp,
+        offer,
+    };
+    Ok(Some(view(owing, cookies, screen)))
+}
+
+/// Which passkey page: the second factor's challenge or enrollment, or the offer after a
+/// password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyStep {
+    /// `/u/mfa-webauthn-platform-challenge`.
+    Challenge,
+    /// `/u/mfa-webauthn-platform-enrollment`.
+    Enrollment,
+    /// `/u/passkey-enrollment`.
+    Offer,
+}
+
+/// The page of `step`, for the authorization `owing`.
+async fn passkey_view(
+    state: &AppState,
+    owing: &Owing,
+    cookies: &BrowserCookies,
+    step: PasskeyStep,
+) -> Result<Interaction, InternalError> {
+    let page = match step {
+        PasskeyStep::Challenge => Some(passkey_challenge_view(state, owing, cookies).await?),
+        PasskeyStep::Enrollment => passkey_enrollment_view(state, owing, cookies, false).await?,
+        PasskeyStep::Offer => passkey_enrollment_view(state, owing, cookies, true).await?,
+    };
+    Ok(match page {
+        Some(page) => Interaction::Mfa(page),
+        None => Interaction::Refused(Refusal::BadRequest(
+            "passkeys cannot be used with this server's issuer".into(),
+        )),
+    })
+}
+
+/// `GET /u/mfa-webauthn-platform-challenge`, `/u/mfa-webauthn-platform-enrollment` and
+/// `/u/passkey-enrollment`.
+pub async fn passkey_page(
+    state: &AppState,
+    id: &str,
+    cookies: &BrowserCookies,
+    step: PasskeyStep,
+) -> Result<Interaction, InternalError> {
+    let owing = match owing(state, load(state, id, cookies).await?).await? {
+        Ok(owing) => owing,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    passkey_view(state, &owing, cookies, step).await
+}
+
+/// A passkey form posted: the browser's answer verified against the sealed ceremony (a
+/// refused one shows the page again), then the login ends — with the passkey as a second
+/// factor, or, where it was only offered, with the password the person logged in with (never
+/// where a second factor is due).
+pub async fn submit_passkey(
+    state: &AppState,
+    form: PasskeyForm,
+    step: PasskeyStep,
+    cookies: &BrowserCookies,
+    origin: &Origin,
+) -> Result<Interaction, InternalError> {
+    let owing = match owing_for_post(state, (&form.state, &form.csrf_token), cookies).await? {
+        Ok(owing) => owing,
+        Err(refusal) => return Ok(Interaction::Refused(refusal)),
+    };
+    let (admin, user_id) = (&state.admin, owing.user.user_id.clone());
+    let bound_to = owing.pending.id.clone();
+    let (ceremony, answer) = (form.ceremony.as_str(), form.credential.as_str());
+    if step == PasskeyStep::Offer {
+        if second_factor_due(state, &owing.pending).await? {
+            return Ok(Interaction::Refused(Refusal::BadRequest(
+                "a second factor is due in this authorization".into(),
+            )));
+        }
+        if !form.skip {
+            let made = admin
+                .finish_passkey_registration(&user_id, &bound_to, ceremony, answer)
+                .await?;
+            if made.is_err() {
+                return refused_passkey(state, &owing, cookies, step).await;
+            }
+        }
+        let amr = owing.first.amr.clone();
+        return owing.log_in(state, amr, origin).await;
+    }
+    if step == PasskeyStep::Challenge {
+        if let Some((message, retry_after)) = throttled(state, &user_id, origin).await? {
+            let Interaction::Mfa(page) = passkey_view(state, &owing, cookies, step).await? else {
+                return Ok(Interaction::Refused(Refusal::BadRequest(message.into())));
+            };
+            return Ok(refused(page, message, Some(retry_after)));
+        }
+    }
+    let (proved, events) = match step {
+        PasskeyStep::Challenge => (
+            admin
+                .finish_passkey_challenge(&user_id, &bound_to, ceremony, answer)
+                .await?,
+            (EventType::MfaSucceeded, EventType::MfaFailed),
+        ),
+        _ => (
+            admin
+                .finish_passkey_registration(&user_id, &bound_to, ceremony, answer)
+                .await?,
+            (EventType::MfaEnrolled, EventType::MfaFailed),
+        ),
+    };
+    counted(state, &owing, origin, proved.is_ok(), events).await?;
+    let Ok(proof) = proved else {
+        return refused_passkey(state, &owing, cookies, step).await;
+    };
+    let amr = owing.first.amr.and(proof.method);
+    if step == PasskeyStep::Enrollment && admin.mfa_settings().await?.recovery_code {
+        return show_recovery_code(state, owing, cookies, amr).await;
+    }
+    owing.log_in(state, amr, origin).await
+}
+
+/// A refused passkey: its page again, with a new ceremony and the reason.
+async fn refused_passkey(
+    state: &AppState,
+    owing: &Owing,
+    cookies: &BrowserCookies,
+    step: PasskeyStep,
+) -> Result<Interaction, InternalError> {
+    Ok(match passkey_view(state, owing, cookies, step).await? {
+        Interaction::Mfa(page) => refused(page, PASSKEY_REFUSED, None),
+        other => other,
+    })
 }

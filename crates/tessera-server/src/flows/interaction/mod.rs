@@ -9,6 +9,7 @@ mod login;
 mod mfa;
 mod signup;
 
+use tessera_admin::mfa::Ceremony;
 use tessera_core::audit::{Event, EventType};
 use tessera_core::crypto::{bound_csrf_token, new_secret};
 use tessera_protocol::authorize::{Authentication, NextStep};
@@ -26,10 +27,10 @@ use crate::state::AppState;
 
 pub use consent::{consent_page, submit_consent};
 pub use forgot_password::{forgot_password_page, submit_forgot_password, ForgotPasswordView};
-pub use login::{login_page, submit_login};
+pub use login::{login_page, submit_login, submit_passkey_login};
 pub use mfa::{
-    otp_challenge_page, otp_enrollment_page, recovery_challenge_page, submit_code,
-    submit_recovery_code_saved, CodeForm, MfaScreen, MfaView,
+    otp_challenge_page, otp_enrollment_page, passkey_page, recovery_challenge_page, submit_code,
+    submit_passkey, submit_recovery_code_saved, CodeForm, MfaScreen, MfaView, PasskeyStep,
 };
 pub use signup::{signup_page, submit_signup, SignUpView};
 
@@ -45,6 +46,8 @@ pub struct LoginView {
     pub error: Option<String>,
     /// The database connection takes sign-ups: the page links to the sign-up page.
     pub can_sign_up: bool,
+    /// The connection offers passkeys: a login by passkey, begun (autofill and a button).
+    pub passkey: Option<Ceremony>,
     /// The authorization's `ui_locales`: the page's language, before `Accept-Language`.
     pub ui_locales: Option<String>,
 }
@@ -163,6 +166,17 @@ pub struct MfaForm {
     pub code: String,
 }
 
+/// A passkey form's fields: the sealed ceremony and the browser's answer, or (`skip`) "Not
+/// now" where a passkey is only offered.
+#[derive(Debug, Clone)]
+pub struct PasskeyForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub ceremony: String,
+    pub credential: String,
+    pub skip: bool,
+}
+
 /// The consent form's fields.
 #[derive(Debug, Clone)]
 pub struct ConsentForm {
@@ -248,6 +262,12 @@ async fn login_view(
     username: String,
     error: Option<String>,
 ) -> Result<LoginView, InternalError> {
+    let options = state.admin.database_options().await?;
+    let passkey = if options.passkeys() {
+        state.admin.begin_passkey_login(&pending.id)?
+    } else {
+        None
+    };
     Ok(LoginView {
         state: pending.id.clone(),
         csrf_token,
@@ -255,7 +275,8 @@ async fn login_view(
         logo: app.logo,
         username,
         error,
-        can_sign_up: !state.admin.database_options().await?.disable_signup,
+        can_sign_up: !options.disable_signup,
+        passkey,
         ui_locales: pending.request.ui_locales.clone(),
     })
 }
