@@ -79,10 +79,17 @@ pub enum GrantType {
     /// The device authorization grant (RFC 8628), for TVs and command lines.
     #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
     DeviceCode,
+    /// Auth0's MFA API: after `mfa_required`, the `mfa_token` and a code from the user's
+    /// authenticator app.
+    #[serde(rename = "http://auth0.com/oauth/grant-type/mfa-otp")]
+    MfaOtp,
+    /// Auth0's MFA API: the `mfa_token` and the user's recovery code.
+    #[serde(rename = "http://auth0.com/oauth/grant-type/mfa-recovery-code")]
+    MfaRecoveryCode,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 7] = [
+    pub const ALL: [GrantType; 9] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
@@ -90,6 +97,8 @@ impl GrantType {
         GrantType::Password,
         GrantType::PasswordRealm,
         GrantType::DeviceCode,
+        GrantType::MfaOtp,
+        GrantType::MfaRecoveryCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,11 +110,19 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::PasswordRealm => "http://auth0.com/oauth/grant-type/password-realm",
             GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::MfaOtp => "http://auth0.com/oauth/grant-type/mfa-otp",
+            GrantType::MfaRecoveryCode => "http://auth0.com/oauth/grant-type/mfa-recovery-code",
         }
     }
 
     pub fn parse(value: &str) -> Option<GrantType> {
         GrantType::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+
+    /// One of Auth0's MFA API grants, which an application needs for the password grant's
+    /// `mfa_required` to carry an `mfa_token`.
+    pub fn is_mfa(self) -> bool {
+        matches!(self, GrantType::MfaOtp | GrantType::MfaRecoveryCode)
     }
 }
 

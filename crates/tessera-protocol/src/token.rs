@@ -46,6 +46,17 @@ pub enum TokenRequest {
     },
     /// A device polling for the decision on its device code (RFC 8628 §3.4).
     DeviceCode { device_code: String },
+    /// Auth0's MFA API: the second factor of a password grant that answered `mfa_required`.
+    Mfa { mfa_token: String, proof: MfaProof },
+}
+
+/// What a request of Auth0's MFA API grants proves the second factor with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MfaProof {
+    /// `otp`: a code from the user's authenticator app.
+    Otp(String),
+    /// `recovery_code`.
+    RecoveryCode(String),
 }
 
 impl TokenRequest {
@@ -57,6 +68,14 @@ impl TokenRequest {
             TokenRequest::Password { realm: None, .. } => GrantType::Password,
             TokenRequest::Password { realm: Some(_), .. } => GrantType::PasswordRealm,
             TokenRequest::DeviceCode { .. } => GrantType::DeviceCode,
+            TokenRequest::Mfa {
+                proof: MfaProof::Otp(_),
+                ..
+            } => GrantType::MfaOtp,
+            TokenRequest::Mfa {
+                proof: MfaProof::RecoveryCode(_),
+                ..
+            } => GrantType::MfaRecoveryCode,
         }
     }
 }
@@ -124,6 +143,14 @@ pub fn parse_token_request(params: &Params) -> Result<TokenRequest, TokenError> 
         }
         Some(GrantType::DeviceCode) => Ok(TokenRequest::DeviceCode {
             device_code: require(params, "device_code")?.to_owned(),
+        }),
+        Some(GrantType::MfaOtp) => Ok(TokenRequest::Mfa {
+            mfa_token: require(params, "mfa_token")?.to_owned(),
+            proof: MfaProof::Otp(require(params, "otp")?.to_owned()),
+        }),
+        Some(GrantType::MfaRecoveryCode) => Ok(TokenRequest::Mfa {
+            mfa_token: require(params, "mfa_token")?.to_owned(),
+            proof: MfaProof::RecoveryCode(require(params, "recovery_code")?.to_owned()),
         }),
         Some(GrantType::Implicit) | None => Err(TokenError::new(
             Code::UnsupportedGrantType,

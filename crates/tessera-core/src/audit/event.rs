@@ -57,6 +57,9 @@ pub enum EventType {
     PasswordExchanged,
     /// `sede`: a device code was exchanged for tokens.
     DeviceCodeExchanged,
+    /// `seotpft`: a password and a second factor were exchanged for tokens (Auth0's MFA API
+    /// grants: a code from the authenticator app, or the recovery code).
+    MfaExchanged,
     /// `fdecc`: the user did not confirm the device (denied it at consent).
     DeviceNotConfirmed,
     /// `ss`: a person signed up to the database connection.
@@ -85,7 +88,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order: `ALL[t as usize] == t`.
-    pub const ALL: [EventType; 29] = [
+    pub const ALL: [EventType; 30] = [
         EventType::SuccessLogin,
         EventType::WrongPassword,
         EventType::UnknownUser,
@@ -104,6 +107,7 @@ impl EventType {
         EventType::ClientCredentialsExchangeFailed,
         EventType::PasswordExchanged,
         EventType::DeviceCodeExchanged,
+        EventType::MfaExchanged,
         EventType::DeviceNotConfirmed,
         EventType::SuccessSignup,
         EventType::FailedSignup,
@@ -138,6 +142,7 @@ impl EventType {
             EventType::ClientCredentialsExchangeFailed => "feccft",
             EventType::PasswordExchanged => "sepft",
             EventType::DeviceCodeExchanged => "sede",
+            EventType::MfaExchanged => "seotpft",
             EventType::DeviceNotConfirmed => "fdecc",
             EventType::SuccessSignup => "ss",
             EventType::FailedSignup => "fs",
@@ -177,6 +182,9 @@ impl EventType {
             }
             EventType::PasswordExchanged => "Successful exchange of Password for Access Token",
             EventType::DeviceCodeExchanged => "Successful exchange of Device Code for Access Token",
+            EventType::MfaExchanged => {
+                "Successful Exchange of Password and OTP Challenge for Access Token"
+            }
             EventType::DeviceNotConfirmed => "User did not confirm device",
             EventType::SuccessSignup => "Successful signup",
             EventType::FailedSignup => "Failed signup",

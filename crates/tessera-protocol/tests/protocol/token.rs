@@ -668,3 +668,48 @@ fn parse_token_request_device_code_needs_the_device_code() {
     .unwrap_err();
     assert_eq!(err.description, "the device_code parameter is missing");
 }
+
+#[test]
+fn parse_token_request_reads_auth0s_mfa_grants() {
+    use tessera_protocol::token::MfaProof;
+    let otp = parse_token_request(&params(&[
+        ("grant_type", "http://auth0.com/oauth/grant-type/mfa-otp"),
+        ("mfa_token", "sealed"),
+        ("otp", "123456"),
+    ]))
+    .unwrap();
+    assert_eq!(otp.grant_type(), GrantType::MfaOtp);
+    assert_eq!(
+        otp,
+        TokenRequest::Mfa {
+            mfa_token: "sealed".into(),
+            proof: MfaProof::Otp("123456".into())
+        }
+    );
+    let recovery = parse_token_request(&params(&[
+        (
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/mfa-recovery-code",
+        ),
+        ("mfa_token", "sealed"),
+        ("recovery_code", "ABCD"),
+    ]))
+    .unwrap();
+    assert_eq!(recovery.grant_type(), GrantType::MfaRecoveryCode);
+    let err = parse_token_request(&params(&[
+        ("grant_type", "http://auth0.com/oauth/grant-type/mfa-otp"),
+        ("otp", "123456"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.description, "the mfa_token parameter is missing");
+    let err = parse_token_request(&params(&[
+        (
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/mfa-recovery-code",
+        ),
+        ("mfa_token", "sealed"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.description, "the recovery_code parameter is missing");
+    assert!(GrantType::MfaOtp.is_mfa() && !GrantType::Password.is_mfa());
+}

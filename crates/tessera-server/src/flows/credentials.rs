@@ -130,3 +130,10 @@ fn refuse(
     let event = event.client(client.client_id.as_str(), Some(client.name));
     state.record(event, &origin.context);
 }
+
+/// The brute-force counter of a user's second factor (at the hosted pages and through the MFA
+/// API): apart from their password's, so that a stolen password's owner is not locked out of
+/// logging in by someone guessing codes, and with the same limits.
+pub(crate) fn mfa_account(user_id: &str) -> String {
+    format!("mfa:{user_id}")
+}

@@ -27,6 +27,11 @@ pub enum TokenFailure {
     },
     /// RFC 9449 §8: the DPoP proof lacks a current nonce; the answer carries a fresh one.
     DpopNonce(&'static str),
+    /// Auth0's `mfa_required` (403), with an `mfa_token` for its MFA API when the application
+    /// may use it.
+    MfaRequired {
+        mfa_token: Option<String>,
+    },
     Internal(InternalError),
 }
 

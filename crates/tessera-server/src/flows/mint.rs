@@ -185,6 +185,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: ScopeSet,
+    /// Auth0's MFA API: the recovery code that replaces the one just used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// The token endpoint's answer to `client`'s `grant`: mints the tokens of `m`, counts them and
@@ -214,6 +217,7 @@ pub fn respond(
         },
         expires_in: minted.expires_in,
         scope: m.scope.clone(),
+        recovery_code: None,
     })
 }
 
@@ -233,6 +237,7 @@ fn issued(
         GrantType::ClientCredentials => EventType::ClientCredentialsExchanged,
         GrantType::Password | GrantType::PasswordRealm => EventType::PasswordExchanged,
         GrantType::DeviceCode => EventType::DeviceCodeExchanged,
+        GrantType::MfaOtp | GrantType::MfaRecoveryCode => EventType::MfaExchanged,
         GrantType::Implicit => return,
     };
     let details = json!({

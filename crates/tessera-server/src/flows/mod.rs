@@ -24,6 +24,7 @@ pub mod grant;
 pub mod implicit;
 pub mod interaction;
 pub mod logout;
+pub mod mfa_api;
 pub mod mint;
 pub mod own_tokens;
 pub mod par;

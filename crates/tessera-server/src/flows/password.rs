@@ -1,7 +1,10 @@
 //! The resource owner password grant (RFC 6749 §4.3), as Auth0 offers it to legacy first-party
 //! apps: `password`, or Auth0's `password-realm` naming the connection. Off unless a client
 //! enables it; the password is checked exactly as the login page checks it, under the same
-//! brute-force protection, and the post-login Actions run before any token is minted.
+//! brute-force protection, and the post-login Actions run before any token is minted. When a
+//! second factor is due, Auth0's MFA API ([`mfa_api`]) takes over.
+
+use std::sync::Arc;
 
 use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_core::crypto::new_secret;
@@ -9,7 +12,10 @@ use tessera_protocol::dpop::{bound_key, refresh_token_key};
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::mfa::Amr;
 use tessera_protocol::token::{issues_refresh_token, password_scope, RefreshGrant};
-use tessera_protocol::{GrantType, RegisteredClient, ScopeSet, SecretDigest, Timestamp};
+use tessera_protocol::{
+    GrantType, RegisteredClient, ResourceServer, ScopeSet, SecretDigest, Timestamp,
+};
+use tessera_store::User;
 
 use crate::client_ip::Origin;
 use crate::flows::actions;
@@ -17,7 +23,7 @@ use crate::flows::actions::event::Protocol;
 use crate::flows::credentials::{self, Checked, ForClient};
 use crate::flows::grant::{internal, requested_api, TokenFailure};
 use crate::flows::mint::{respond, Mint, Subject, TokenResponse};
-use crate::flows::rbac;
+use crate::flows::{mfa_api, rbac};
 use crate::state::AppState;
 
 /// The one connection whose passwords Tessera holds: the `realm` a request may name.
@@ -62,7 +68,8 @@ pub async fn issue(
         .or(state.settings.default_audience.as_deref());
     let api = requested_api(state, audience).await?;
     let scope = password_scope(presented.scope, api.as_deref())?;
-    let dpop_jkt = bound_key(api.as_deref(), client, proven_key)?;
+    // A proof this API cannot take is refused before the password is checked.
+    bound_key(api.as_deref(), client, proven_key)?;
     let for_client = ForClient {
         client_id: &client.client_id,
         name: &client.name,
@@ -97,7 +104,7 @@ pub async fn issue(
             });
         }
     };
-    // The password is one factor; this grant has no way to ask for a second.
+    // The password is one factor; Auth0's MFA API asks for the second.
     if state
         .admin
         .mfa_settings()
@@ -105,21 +112,68 @@ pub async fn issue(
         .map_err(|e| TokenFailure::Internal(e.into()))?
         .required()
     {
-        return Err(
-            TokenError::new(Code::MfaRequired, "Multifactor authentication required").into(),
-        );
+        let pending = mfa_api::PasswordStep {
+            client_id: client.client_id.as_str(),
+            user_id: &user.user_id,
+            audience,
+            scope: presented.scope,
+        };
+        return Err(mfa_api::second_factor_due(state, client, pending, now)?);
     }
+    let amr = Amr::password();
+    let authenticated = Authenticated {
+        user: &user,
+        api,
+        scope,
+        amr: &amr,
+        grant: GrantType::Password,
+    };
+    tokens_for(state, client, authenticated, proven_key, now, origin).await
+}
+
+/// A user who proved who they are at the token endpoint (the password, and a second factor
+/// through the MFA API), and what the tokens are for.
+pub(crate) struct Authenticated<'a> {
+    pub user: &'a User,
+    pub api: Option<Arc<ResourceServer>>,
+    pub scope: ScopeSet,
+    pub amr: &'a Amr,
+    /// The grant the tokens are issued by, for the audit log and metrics.
+    pub grant: GrantType,
+}
+
+/// The tokens of a user authenticated at the token endpoint: RBAC and the post-login Actions
+/// decide the scope, then a refresh token (with `offline_access`) and the minted tokens.
+pub(crate) async fn tokens_for(
+    state: &AppState,
+    client: &RegisteredClient,
+    authenticated: Authenticated<'_>,
+    proven_key: Option<&str>,
+    now: Timestamp,
+    origin: &Origin,
+) -> Result<TokenResponse, TokenFailure> {
+    let Authenticated {
+        user,
+        api,
+        scope,
+        amr,
+        grant,
+    } = authenticated;
+    let dpop_jkt = bound_key(api.as_deref(), client, proven_key)?;
     let request = &origin.context;
     let permitted = rbac::permitted(state, api.as_deref(), &user.user_id, &scope)
         .await
         .map_err(internal)?;
     let decision = actions::post_login_at_token(
         state,
-        &user,
+        user,
         client,
         api.as_deref(),
         &permitted.scope,
-        Protocol::Password,
+        actions::AtToken {
+            protocol: Protocol::Password,
+            amr: Some(amr),
+        },
         request,
     )
     .await?;
@@ -154,10 +208,9 @@ pub async fn issue(
     } else {
         None
     };
-    let password_only = Amr::password();
     let m = Mint {
         client_id: &client.client_id,
-        subject: Subject::User(&user),
+        subject: Subject::User(user),
         scope,
         permissions: permitted.permissions.as_ref(),
         api: api.as_deref(),
@@ -165,17 +218,10 @@ pub async fn issue(
         auth_time: now,
         nonce: None,
         sid: None,
-        amr: Some(&password_only),
+        amr: Some(amr),
         family: Some(&family),
         dpop_jkt,
         now,
     };
-    respond(
-        state,
-        GrantType::Password,
-        client,
-        m,
-        refresh_token,
-        request,
-    )
+    respond(state, grant, client, m, refresh_token, request)
 }

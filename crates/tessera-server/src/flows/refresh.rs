@@ -186,7 +186,10 @@ async fn prepare<'a>(
         client,
         api.as_deref(),
         &permitted.scope,
-        Protocol::RefreshToken,
+        actions::AtToken {
+            protocol: Protocol::RefreshToken,
+            amr: None,
+        },
         request,
     )
     .await?;

@@ -9,7 +9,7 @@ use crate::client_ip::Origin;
 use crate::flows::client_auth::authenticate;
 use crate::flows::grant::TokenFailure;
 use crate::flows::mint::TokenResponse;
-use crate::flows::{client_credentials, code, device, dpop, password, refresh};
+use crate::flows::{client_credentials, code, device, dpop, mfa_api, password, refresh};
 use crate::state::AppState;
 
 /// Handles `POST /oauth/token`.
@@ -87,6 +87,9 @@ pub async fn exchange(
         }
         TokenRequest::DeviceCode { device_code } => {
             device::exchange(state, &client, &device_code, proven_key, now, context).await
+        }
+        TokenRequest::Mfa { mfa_token, proof } => {
+            mfa_api::exchange(state, &client, &mfa_token, proof, proven_key, now, origin).await
         }
     }
 }

@@ -15,6 +15,7 @@ mod introspect;
 mod login;
 mod logout;
 mod mfa;
+mod mfa_api;
 mod par;
 mod passkey;
 mod revoke;
@@ -108,6 +109,9 @@ pub fn router(state: AppState) -> Router {
             "/dbconnections/change_password",
             post(change_password::dbconnections).options(cors::client_preflight),
         )
+        .route("/mfa/authenticators", get(mfa_api::authenticators))
+        .route("/mfa/associate", post(mfa_api::associate))
+        .route("/mfa/challenge", post(mfa_api::challenge))
         .route(
             "/oauth/token",
             post(token::post).options(cors::client_preflight),

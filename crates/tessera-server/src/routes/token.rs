@@ -99,6 +99,17 @@ pub(crate) fn failure_response(failure: TokenFailure) -> Response {
             &TokenError::new(TokenErrorCode::UseDpopNonce, reason),
             false,
         ),
+        TokenFailure::MfaRequired { mfa_token } => {
+            let error = TokenError::new(
+                TokenErrorCode::MfaRequired,
+                "Multifactor authentication required",
+            );
+            let mut body = error_body(&error);
+            if let Some(token) = mfa_token {
+                body["mfa_token"] = serde_json::Value::String(token);
+            }
+            no_store((StatusCode::FORBIDDEN, Json(body)).into_response())
+        }
         TokenFailure::Internal(error) => no_store(error.into_response()),
     }
 }
@@ -127,12 +138,15 @@ fn throttled(retry_after: i64, reason: &str) -> Response {
     response
 }
 
+fn error_body(error: &TokenError) -> serde_json::Value {
+    serde_json::json!({ "error": error.code.as_str(), "error_description": error.description })
+}
+
 /// RFC 6749 §5.2 error body; `invalid_client` after HTTP Basic gets `WWW-Authenticate`.
 fn error_response(error: &TokenError, basic_challenge: bool) -> Response {
     tracing::info!(error = error.code.as_str(), description = %error.description, "token request refused");
     let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body =
-        serde_json::json!({ "error": error.code.as_str(), "error_description": error.description });
+    let body = error_body(error);
     let mut response = no_store((status, Json(body)).into_response());
     if basic_challenge && error.code == TokenErrorCode::InvalidClient {
         response.headers_mut().insert(

@@ -44,7 +44,9 @@ async fn discovery_document_matches_the_endpoints() {
             "implicit",
             "password",
             "http://auth0.com/oauth/grant-type/password-realm",
-            "urn:ietf:params:oauth:grant-type:device_code"
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "http://auth0.com/oauth/grant-type/mfa-otp",
+            "http://auth0.com/oauth/grant-type/mfa-recovery-code"
         ])
     );
     assert_eq!(

@@ -42,6 +42,7 @@ mod logs;
 mod management;
 mod management_openapi;
 mod mfa;
+mod mfa_api;
 mod multinode;
 mod observability;
 mod oidc_details;

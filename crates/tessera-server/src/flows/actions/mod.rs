@@ -12,6 +12,7 @@ use tessera_core::audit::{Event, EventType, RequestContext};
 use tessera_protocol::authorize::{AuthorizationRequest, ResponseType};
 use tessera_protocol::claims::CustomClaims;
 use tessera_protocol::error::{TokenError, TokenErrorCode};
+use tessera_protocol::mfa::Amr;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::ScopeSet;
 use tessera_store::{JsonObject, Page, User};
@@ -103,6 +104,14 @@ pub async fn post_login(
     })))
 }
 
+/// How a user authenticated at the token endpoint: the protocol the Actions see, and the
+/// methods used (none at a refresh).
+#[derive(Debug, Clone, Copy)]
+pub struct AtToken<'a> {
+    pub protocol: Protocol,
+    pub amr: Option<&'a Amr>,
+}
+
 /// Runs the post-login Actions for tokens the token endpoint issues without an authorization
 /// request behind them (a refresh, the password grant); a refusal is the token endpoint's.
 pub async fn post_login_at_token(
@@ -111,9 +120,10 @@ pub async fn post_login_at_token(
     client: &tessera_protocol::RegisteredClient,
     api: Option<&tessera_protocol::ResourceServer>,
     scope: &ScopeSet,
-    protocol: Protocol,
+    how: AtToken<'_>,
     request: &RequestContext,
 ) -> Result<Option<LoginDecision>, TokenFailure> {
+    let AtToken { protocol, amr } = how;
     let facts = LoginFacts {
         user,
         client,
@@ -124,7 +134,7 @@ pub async fn post_login_at_token(
         protocol,
         request,
         query: &[],
-        amr: None,
+        amr,
     };
     post_login(state, facts)
         .await

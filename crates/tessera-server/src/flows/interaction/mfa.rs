@@ -25,6 +25,7 @@ use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::authorize::{second_factor_location, Outcome};
 use crate::flows::browser::BrowserCookies;
+use crate::flows::credentials::mfa_account;
 use crate::i18n::text;
 use crate::state::AppState;
 
@@ -316,13 +317,6 @@ pub async fn recovery_challenge_page(
         cookies,
         MfaScreen::RecoveryChallenge,
     )))
-}
-
-/// The brute-force counter of a user's second factor: apart from their password's, so that
-/// a stolen password's owner is not locked out of logging in by someone guessing codes, and
-/// with the same limits.
-fn mfa_account(user_id: &str) -> String {
-    format!("mfa:{user_id}")
 }
 
 /// Brute-force protection before a code is checked: `None` when it may be checked.
