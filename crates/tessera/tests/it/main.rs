@@ -47,6 +47,7 @@ mod multinode;
 mod observability;
 mod oidc_details;
 mod par;
+mod passkeys;
 mod password_grant;
 mod pkce;
 mod rbac;

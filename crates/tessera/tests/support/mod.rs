@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod process;
 pub mod smtp;
+pub mod webauthn;
 
 use std::net::SocketAddr;
 
