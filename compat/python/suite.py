@@ -8,6 +8,7 @@ hosted login and consent pages) is played by `requests`, as a person would submi
 import base64
 import gzip
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -696,6 +697,59 @@ def guardian_factors_and_policies():
             auth0.guardian.update_factor(name, {"enabled": False})
     assert mfa_policies(token) == []
     assert enabled() == []
+
+
+MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
+
+
+def totp_code(secret):
+    """The current RFC 6238 code of a base32 secret, as an authenticator app shows it."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, int(time.time() // 30).to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+@check("GetToken.login when MFA is required -> Auth0Error mfa_required whose content carries the mfa_token;"
+       " Auth0's MFA API by plain HTTP (4.13.0 has no methods for it): /mfa/associate, then the mfa-otp grant")
+def mfa_api_after_a_password_login():
+    token = management_token()
+    auth0 = Auth0(DOMAIN, token)
+    email = f"mfa-api-{secrets.token_hex(4)}@compat.example"
+    password = "Harbour lights at seven"
+    user = auth0.users.create({"connection": "Username-Password-Authentication", "email": email,
+                               "password": password})
+    login = GetToken(DOMAIN, LEGACY_ID, client_secret=LEGACY_SECRET)
+    # MFA is on only inside this try, as in the check above.
+    try:
+        auth0.guardian.update_factor("otp", {"enabled": True})
+        mfa_policies(token, ["all-applications"])
+        failure = expect_error(
+            lambda: login.login(username=email, password=password, realm="Username-Password-Authentication",
+                                audience=API, scope="openid profile"),
+            403,
+            "mfa_required",
+        )
+        mfa_token = failure.content["mfa_token"]
+        bearer = {"authorization": f"Bearer {mfa_token}"}
+        listed = requests.get(f"{ISSUER}mfa/authenticators", headers=bearer)
+        assert listed.status_code == 200 and listed.json() == [], (listed.status_code, listed.text)
+        associated = requests.post(f"{ISSUER}mfa/associate", headers=bearer,
+                                   json={"client_id": LEGACY_ID, "authenticator_types": ["otp"]})
+        assert associated.status_code == 200, (associated.status_code, associated.text)
+        secret = associated.json()["secret"]
+        assert associated.json()["barcode_uri"].startswith("otpauth://totp/"), associated.json()
+        exchanged = requests.post(f"{ISSUER}oauth/token", data={
+            "grant_type": MFA_OTP, "client_id": LEGACY_ID, "client_secret": LEGACY_SECRET,
+            "mfa_token": mfa_token, "otp": totp_code(secret)})
+        assert exchanged.status_code == 200, (exchanged.status_code, exchanged.text)
+        tokens = exchanged.json()
+        assert claims(tokens["id_token"])["amr"] == ["pwd", "otp", "mfa"], claims(tokens["id_token"])
+        assert claims(tokens["access_token"])["aud"][0] == API, claims(tokens["access_token"])
+    finally:
+        mfa_policies(token, [])
+        auth0.guardian.update_factor("otp", {"enabled": False})
+        auth0.users.delete(user["user_id"])
 
 
 # A base32 authenticator-app secret (160 bits), as Auth0's users import takes it in `mfa_factors`.

@@ -65,7 +65,12 @@ fn is_full_code(code: Option<&str>) -> bool {
 }
 
 pub(crate) fn migration_failed(error: sqlx::migrate::MigrateError) -> StoreError {
-    StoreError::Migration(error.to_string())
+    match error {
+        sqlx::migrate::MigrateError::VersionMissing(version) => {
+            crate::maintenance::newer_schema(version)
+        }
+        other => StoreError::Migration(other.to_string()),
+    }
 }
 
 /// A unique-key violation becomes [`StoreError::Conflict`] naming `what`; only the operations

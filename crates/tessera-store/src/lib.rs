@@ -5,6 +5,7 @@ mod actions;
 mod emails;
 mod error;
 mod jobs;
+pub mod maintenance;
 mod mfa;
 mod postgres;
 mod records;

@@ -46,7 +46,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres")
+        crate::maintenance::POSTGRES_MIGRATIONS
             .run(&pool)
             .await
             .map_err(migration_failed)?;

@@ -47,7 +47,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite")
+        crate::maintenance::SQLITE_MIGRATIONS
             .run(&pool)
             .await
             .map_err(migration_failed)?;

@@ -10,6 +10,7 @@ use tessera::cli::{self, Manage, Remote};
 use tessera::cli::{ImportArgs, KeysArgs};
 use tessera::config::Config;
 use tessera::demo::{Demo, DemoListeners, DEMO_EMAIL, DEMO_PASSWORD};
+use tessera::maintenance::{self, Maintenance};
 use tessera::Tessera;
 use tessera_admin::bootstrap::NewCredentials;
 use tessera_core::clock::Clock;
@@ -66,6 +67,8 @@ enum Command {
     Admins(AdminsArgs),
     /// Import another provider's configuration: `import auth0-tenant PATH`.
     Import(ImportArgs),
+    #[command(flatten)]
+    Maintenance(Maintenance),
     #[command(flatten)]
     Manage(Manage),
 }
@@ -184,6 +187,9 @@ async fn main() -> ExitCode {
         Command::Import(args) => cli::run_import(cli.remote, args, Clock::system()).await,
         Command::Keys(args) => cli::run_keys(cli.remote, args, Clock::system()).await,
         Command::Manage(manage) => cli::run(cli.remote, manage, Clock::system()).await,
+        Command::Maintenance(command) => maintenance::run(command).await.map(|report| {
+            println!("{report}");
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

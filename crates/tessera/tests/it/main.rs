@@ -39,6 +39,7 @@ mod keys;
 mod languages;
 mod logout;
 mod logs;
+mod maintenance;
 mod management;
 mod management_openapi;
 mod mfa;
