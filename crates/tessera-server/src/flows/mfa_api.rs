@@ -25,7 +25,7 @@ use crate::error::InternalError;
 use crate::flows::credentials::mfa_account;
 use crate::flows::grant::{internal, requested_api, TokenFailure};
 use crate::flows::mint::TokenResponse;
-use crate::flows::password::{tokens_for, Authenticated};
+use crate::flows::user_tokens::{tokens_for, Authenticated};
 use crate::state::AppState;
 
 /// Auth0's `mfa_token` lifetime.

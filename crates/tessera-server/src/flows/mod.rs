@@ -35,4 +35,5 @@ pub mod refresh;
 pub mod revocation;
 pub mod signup;
 pub mod token;
+pub mod user_tokens;
 pub mod userinfo;
