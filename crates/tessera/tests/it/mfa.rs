@@ -12,14 +12,24 @@ use url::Url;
 use crate::management::{expect_status, Mgmt};
 use crate::support::*;
 
+/// Switches the Guardian factor `name` on.
+pub(crate) async fn switch_on(mgmt: &Mgmt, name: &str) {
+    let path = format!("/api/v2/guardian/factors/{name}");
+    let set = mgmt
+        .send(Method::PUT, &path, Some(json!({ "enabled": true })))
+        .await;
+    expect_status(set, StatusCode::OK).await;
+}
+
 /// Switches on the authenticator app and recovery codes, and asks every login for them.
 pub(crate) async fn require_mfa(mgmt: &Mgmt) {
-    for factor in ["otp", "recovery-code"] {
-        let path = format!("/api/v2/guardian/factors/{factor}");
-        let set = mgmt
-            .send(Method::PUT, &path, Some(json!({ "enabled": true })))
-            .await;
-        expect_status(set, StatusCode::OK).await;
+    require_mfa_with(mgmt, &["otp", "recovery-code"]).await;
+}
+
+/// Switches `factors` on, and asks every login for a second factor.
+pub(crate) async fn require_mfa_with(mgmt: &Mgmt, factors: &[&str]) {
+    for factor in factors {
+        switch_on(mgmt, factor).await;
     }
     let policy = mgmt
         .send(
@@ -42,15 +52,15 @@ fn element_text(html: &str, id: &str) -> String {
     html[start..start + end].to_owned()
 }
 
-/// A page of the login, after redirects.
-struct Page {
-    url: Url,
-    status: StatusCode,
-    html: String,
+/// A page of the login, after this server's redirects.
+pub(crate) struct Page {
+    pub(crate) url: Url,
+    pub(crate) status: StatusCode,
+    pub(crate) html: String,
 }
 
 impl Page {
-    async fn of(browser: &Browser, response: Response, from: &Url) -> Page {
+    pub(crate) async fn of(browser: &Browser, response: Response, from: &Url) -> Page {
         let (response, url) = browser.follow(response, from).await;
         let status = response.status();
         let html = if url.port() == Some(4000) {
@@ -61,10 +71,20 @@ impl Page {
         Page { url, status, html }
     }
 
-    /// Posts `fields` (and the page's state and CSRF token) to `path`.
-    async fn submit(&self, browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
-        let state = form_value(&self.html, "state").expect("state");
-        let csrf = form_value(&self.html, "csrf_token").expect("csrf_token");
+    /// The value of the form field `name`.
+    pub(crate) fn field(&self, name: &str) -> String {
+        let value = form_value(&self.html, name);
+        html_unescape(&value.unwrap_or_else(|| panic!("{name} on {}: {}", self.url, self.html)))
+    }
+
+    /// Posts `fields`, with the page's state and CSRF token, to `path`.
+    pub(crate) async fn submit(
+        &self,
+        browser: &Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let (state, csrf) = (self.field("state"), self.field("csrf_token"));
         let mut form = vec![("state", state.as_str()), ("csrf_token", csrf.as_str())];
         form.extend_from_slice(fields);
         let target = self.url.join(path).unwrap();
@@ -329,14 +349,7 @@ async fn an_app_asks_for_a_second_factor_with_acr_values_and_gets_acr() {
     const MULTI_FACTOR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
     let mgmt = Mgmt::start().await;
     let server = &mgmt.server;
-    let set = mgmt
-        .send(
-            Method::PUT,
-            "/api/v2/guardian/factors/otp",
-            Some(json!({ "enabled": true })),
-        )
-        .await;
-    expect_status(set, StatusCode::OK).await;
+    switch_on(&mgmt, "otp").await;
     assert_eq!(
         server.discovery().await["acr_values_supported"],
         json!([MULTI_FACTOR])
@@ -386,14 +399,7 @@ const MFA_WHEN_ASKED: &str = r#"exports.onExecutePostLogin = async (event, api) 
 async fn a_post_login_action_asks_some_users_for_a_second_factor() {
     let mgmt = Mgmt::start().await;
     let server = &mgmt.server;
-    let set = mgmt
-        .send(
-            Method::PUT,
-            "/api/v2/guardian/factors/otp",
-            Some(json!({ "enabled": true })),
-        )
-        .await;
-    expect_status(set, StatusCode::OK).await;
+    switch_on(&mgmt, "otp").await;
     crate::actions::bind(&mgmt, "post-login", &[("MFA when asked", MFA_WHEN_ASKED)]).await;
     let methods = "https://tessera.test/methods";
 
@@ -469,14 +475,7 @@ const MFA_IN_SOME_APPLICATIONS: &str = r#"exports.onExecutePostLogin = async (ev
 async fn an_action_asks_for_a_second_factor_in_some_applications_only() {
     let mgmt = Mgmt::start().await;
     let server = &mgmt.server;
-    let set = mgmt
-        .send(
-            Method::PUT,
-            "/api/v2/guardian/factors/otp",
-            Some(json!({ "enabled": true })),
-        )
-        .await;
-    expect_status(set, StatusCode::OK).await;
+    switch_on(&mgmt, "otp").await;
     let rota = mgmt
         .send(
             Method::POST,

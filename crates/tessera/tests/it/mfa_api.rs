@@ -27,21 +27,7 @@ fn with_mfa_grants(config: &mut Config) {
 /// A server that asks every login for an authenticator app's code, recovery codes on.
 async fn start(adjust: fn(&mut Config)) -> Mgmt {
     let mgmt = Mgmt::start_with(adjust).await;
-    for factor in ["otp", "recovery-code"] {
-        let path = format!("/api/v2/guardian/factors/{factor}");
-        let on = mgmt
-            .send(Method::PUT, &path, Some(json!({ "enabled": true })))
-            .await;
-        expect_status(on, StatusCode::OK).await;
-    }
-    let policy = mgmt
-        .send(
-            Method::PUT,
-            "/api/v2/guardian/policies",
-            Some(json!(["all-applications"])),
-        )
-        .await;
-    expect_status(policy, StatusCode::OK).await;
+    crate::mfa::require_mfa(&mgmt).await;
     mgmt
 }
 

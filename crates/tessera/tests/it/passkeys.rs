@@ -10,16 +10,17 @@
 //! WebAuthn has no relying party at an IP address, so each server's issuer is
 //! `http://localhost:<port>/`.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use url::Url;
 
 use crate::management::{encoded, expect_status, Mgmt};
 use crate::management_openapi::{document, exchange};
+use crate::mfa::Page;
 use crate::support::webauthn::{page_options, random, SoftAuthenticator, Tweaks};
 use crate::support::*;
 
@@ -59,24 +60,14 @@ const EVERYWHERE: Tenant = Tenant {
 /// Management API.
 async fn start(tenant: Tenant) -> Mgmt {
     // The issuer names the port, so it is picked before the server binds it.
-    let port = {
-        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = crate::support::process::free_port();
     let m = Mgmt::start_with(move |config| {
         config.listen = SocketAddr::from(([127, 0, 0, 1], port));
         config.issuer = Some(format!("http://localhost:{port}/"));
     })
     .await;
     if tenant.second_factor {
-        for factor in ["webauthn-platform", "recovery-code"] {
-            let path = format!("/api/v2/guardian/factors/{factor}");
-            let on = m.send(Method::PUT, &path, Some(json!({ "enabled": true })));
-            expect_status(on.await, StatusCode::OK).await;
-        }
-        let policy = json!(["all-applications"]);
-        let set = m.send(Method::PUT, "/api/v2/guardian/policies", Some(policy));
-        expect_status(set.await, StatusCode::OK).await;
+        crate::mfa::require_mfa_with(&m, &["webauthn-platform", "recovery-code"]).await;
     }
     if tenant.on_login_page || tenant.offer {
         let connections = m.get_ok("/api/v2/connections").await;
@@ -94,40 +85,7 @@ async fn start(tenant: Tenant) -> Mgmt {
     m
 }
 
-/// A page of the login, after this server's redirects.
-struct Page {
-    url: Url,
-    status: StatusCode,
-    html: String,
-}
-
 impl Page {
-    async fn of(browser: &Browser, response: Response, from: &Url) -> Page {
-        let (response, url) = browser.follow(response, from).await;
-        let status = response.status();
-        let html = if url.port() == Some(4000) {
-            String::new()
-        } else {
-            response.text().await.unwrap()
-        };
-        Page { url, status, html }
-    }
-
-    fn field(&self, name: &str) -> String {
-        let value = form_value(&self.html, name);
-        html_unescape(&value.unwrap_or_else(|| panic!("{name} on {}: {}", self.url, self.html)))
-    }
-
-    /// Posts `fields`, with the page's state and CSRF token, to `path`.
-    async fn submit(&self, browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
-        let (state, csrf) = (self.field("state"), self.field("csrf_token"));
-        let mut form = vec![("state", state.as_str()), ("csrf_token", csrf.as_str())];
-        form.extend_from_slice(fields);
-        let target = self.url.join(path).unwrap();
-        let response = browser.post_form(target.as_str(), &form).await;
-        Page::of(browser, response, &target).await
-    }
-
     /// The WebAuthn options the page's script would hand to the browser.
     fn options(&self) -> Value {
         page_options(&self.html)
