@@ -164,6 +164,10 @@ pub fn router() -> Router<AppState> {
             "/dashboard/universal-login/signup",
             post(universal_login::update_signup),
         )
+        .route(
+            "/dashboard/universal-login/mfa",
+            post(universal_login::update_mfa),
+        )
         .route("/dashboard/keys/rotate", post(keys::rotate))
         .route("/dashboard/keys/revoke", post(keys::revoke))
         .route("/dashboard/logs", get(logs::list))

@@ -1026,6 +1026,105 @@ async fn universal_login_branding_and_sign_up_settings_are_changed_from_the_dash
 }
 
 #[tokio::test]
+async fn mfa_and_passkeys_are_switched_from_the_universal_login_page() {
+    let port = crate::support::process::free_port();
+    let server = TestServer::start_with(move |config| {
+        config.listen = ([127, 0, 0, 1], port).into();
+        config.issuer = Some(format!("http://localhost:{port}/"));
+    })
+    .await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (_, html) = admin.page("/dashboard/universal-login").await;
+    assert!(
+        html.contains(r#"id="otp" name="otp">"#),
+        "off at first: {html}"
+    );
+    assert!(!html.contains("no-passkeys"), "{html}");
+
+    let everything = [
+        ("otp", "on"),
+        ("passkey_factor", "on"),
+        ("recovery_code", "on"),
+        ("policy", "always"),
+        ("passkeys_on_login", "on"),
+        ("passkey_offer", "on"),
+    ];
+    let saved = admin
+        .post("/dashboard/universal-login/mfa", &everything)
+        .await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let (_, html) = admin.page("/dashboard/universal-login").await;
+    for id in [
+        "otp",
+        "passkey_factor",
+        "recovery_code",
+        "passkeys_on_login",
+        "passkey_offer",
+    ] {
+        assert!(
+            html.contains(&format!(r#"id="{id}" name="{id}" checked"#)),
+            "{id}: {html}"
+        );
+    }
+    assert!(
+        html.contains(r#"<option value="always" selected>"#),
+        "{html}"
+    );
+    // The login page now offers passkeys.
+    let browser = Browser::new();
+    let authorize = server.authorize_url(&[]);
+    let base = reqwest::Url::parse(&authorize).unwrap();
+    let (login, _) = browser.follow(browser.get(&authorize).await, &base).await;
+    assert!(login.text().await.unwrap().contains(r#"id="passkey-form""#));
+
+    let saved = admin
+        .post("/dashboard/universal-login/mfa", &[("policy", "never")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let (_, html) = admin.page("/dashboard/universal-login").await;
+    for id in [
+        "otp",
+        "passkey_factor",
+        "recovery_code",
+        "passkeys_on_login",
+        "passkey_offer",
+    ] {
+        assert!(
+            html.contains(&format!(r#"id="{id}" name="{id}">"#)),
+            "{id} off: {html}"
+        );
+    }
+    assert!(
+        html.contains(r#"<option value="never" selected>"#),
+        "{html}"
+    );
+    let (login, _) = browser.follow(browser.get(&authorize).await, &base).await;
+    assert!(!login.text().await.unwrap().contains(r#"id="passkey-form""#));
+}
+
+#[tokio::test]
+async fn passkeys_cannot_be_switched_on_from_the_dashboard_for_an_issuer_at_an_ip_address() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (_, html) = admin.page("/dashboard/universal-login").await;
+    assert!(html.contains(r#"id="no-passkeys""#), "{html}");
+    let refused = admin
+        .post(
+            "/dashboard/universal-login/mfa",
+            &[("passkey_factor", "on")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("needs an issuer with a domain name"));
+}
+
+#[tokio::test]
 async fn an_applications_logo_url_is_set_refused_and_cleared_from_its_settings() {
     let server = TestServer::start().await;
     let password = create_admin(&server, "root", AdminRole::Admin).await;
