@@ -14,6 +14,8 @@ use crate::state::AppState;
 pub struct BrowserCookies {
     pub session: Option<String>,
     pub browser: Option<String>,
+    /// This browser remembered after a second factor ([`crate::flows::interaction`]).
+    pub remembered: Option<String>,
 }
 
 /// A user authenticated in this browser, and the SSO session that proves it.

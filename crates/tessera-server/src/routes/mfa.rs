@@ -58,6 +58,7 @@ fn parse(params: &Params, form: Form) -> Result<MfaForm, String> {
         state: web::field(params, "state")?,
         csrf_token: web::field(params, "csrf_token")?,
         code,
+        remember: web::checked(params, "rememberBrowser"),
     })
 }
 

@@ -55,6 +55,7 @@ fn parse(params: &Params) -> Result<PasskeyForm, String> {
         ceremony: optional("ceremony")?,
         credential: optional("credential")?,
         skip,
+        remember: web::checked(params, "rememberBrowser"),
     })
 }
 

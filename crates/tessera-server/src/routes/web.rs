@@ -38,6 +38,8 @@ impl FromRequestParts<AppState> for Origin {
 
 pub const SESSION_COOKIE: &str = "tessera_session";
 pub const BROWSER_COOKIE: &str = "tessera_browser";
+/// A browser remembered after a second factor (Auth0's `auth0-mf`).
+pub const REMEMBERED_COOKIE: &str = "tessera_mfa";
 
 /// Parses a query string; invalid UTF-8 is an error.
 pub fn query_params(query: Option<&str>) -> Result<Params, String> {
@@ -104,6 +106,7 @@ pub fn browser_cookies(headers: &HeaderMap) -> BrowserCookies {
     BrowserCookies {
         session: cookie(headers, SESSION_COOKIE).map(str::to_owned),
         browser: cookie(headers, BROWSER_COOKIE).map(str::to_owned),
+        remembered: cookie(headers, REMEMBERED_COOKIE).map(str::to_owned),
     }
 }
 
@@ -202,10 +205,17 @@ pub fn interaction(settings: &Settings, interaction: Interaction) -> Response {
         Interaction::LoggedIn {
             outcome,
             session_cookie,
+            remembered,
         } => {
             let mut response = navigate(settings, outcome);
             let max_age = Some(settings.session_lifetime);
             if let Some(cookie) = set_cookie(settings, SESSION_COOKIE, &session_cookie, max_age) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            let idle = Some(crate::flows::interaction::REMEMBERED_IDLE_SECONDS);
+            let remembered =
+                remembered.and_then(|v| set_cookie(settings, REMEMBERED_COOKIE, &v, idle));
+            if let Some(cookie) = remembered {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
@@ -242,6 +252,11 @@ pub fn bad_request(description: &str) -> Response {
         "invalid_request",
         description,
     )
+}
+
+/// A checkbox: sent as `on` (a browser's default) or `true`.
+pub fn checked(params: &Params, name: &str) -> bool {
+    matches!(params.get(name), Ok(Some("on" | "true")))
 }
 
 /// A required form field, or what is wrong with it.

@@ -590,3 +590,74 @@ async fn the_account_page_lists_the_factors_and_changes_them_only_after_a_second
     let next = password_step(server, &Browser::new()).await;
     assert_eq!(next.url.path(), "/u/mfa-otp-enrollment-qr");
 }
+
+/// Auth0's "Remember this device for 30 days": after the policy's second factor, a browser
+/// remembered skips it at later logins with the password (`amr` pwd, mfa) — until it goes
+/// unused for 7 days, or an application asks for a second factor itself (`acr_values`). Not
+/// ticked, nothing is remembered.
+#[tokio::test]
+async fn a_remembered_browser_skips_the_policys_second_factor_for_a_while() {
+    let mgmt = Mgmt::start().await;
+    let server = &mgmt.server;
+    require_mfa(&mgmt).await;
+    let browser = Browser::new();
+    let (secret, _, _) = enroll(server, &browser).await;
+
+    // Not ticked: the next login asks again.
+    server.clock.advance(30);
+    let challenge = password_step(server, &browser).await;
+    assert_eq!(challenge.url.path(), "/u/mfa-otp-challenge");
+    assert!(challenge.html.contains(r#"name="rememberBrowser""#));
+    let code = code_now(server, &secret);
+    let done = challenge
+        .submit(&browser, "/u/mfa-otp-challenge", &[("code", &code)])
+        .await;
+    finish(server, &browser, done).await;
+    server.clock.advance(30);
+    let challenge = password_step(server, &browser).await;
+    assert_eq!(challenge.url.path(), "/u/mfa-otp-challenge");
+
+    // Ticked: the next logins skip it while the browser is used at least weekly.
+    let code = code_now(server, &secret);
+    let done = challenge
+        .submit(
+            &browser,
+            "/u/mfa-otp-challenge",
+            &[("code", &code), ("rememberBrowser", "on")],
+        )
+        .await;
+    assert_eq!(
+        finish(server, &browser, done).await["amr"],
+        json!(["pwd", "otp", "mfa"])
+    );
+    for _ in 0..3 {
+        server.clock.advance(6 * 86_400);
+        let skipped = password_step(server, &browser).await;
+        assert_eq!(
+            finish(server, &browser, skipped).await["amr"],
+            json!(["pwd", "mfa"])
+        );
+    }
+
+    // An application asking for a second factor itself gets one, without the offer.
+    let multi_factor = tessera_protocol::authorize::MULTI_FACTOR;
+    let url = server.authorize_url(&[("prompt", "login"), ("acr_values", multi_factor)]);
+    let start = Url::parse(&url).unwrap();
+    let login = Page::of(&browser, browser.get(&url).await, &start).await;
+    let response = browser
+        .submit_login(&login.url, &login.html, USERNAME, PASSWORD)
+        .await;
+    let asked = Page::of(&browser, response, &login.url).await;
+    assert_eq!(asked.url.path(), "/u/mfa-otp-challenge");
+    assert!(!asked.html.contains("rememberBrowser"), "{}", asked.html);
+
+    // Unused for more than 7 days, the browser is forgotten.
+    server.clock.advance(8 * 86_400);
+    let challenge = password_step(server, &browser).await;
+    assert_eq!(challenge.url.path(), "/u/mfa-otp-challenge");
+
+    // Another browser was never remembered.
+    let other = Browser::new();
+    let challenge = password_step(server, &other).await;
+    assert_eq!(challenge.url.path(), "/u/mfa-otp-challenge");
+}

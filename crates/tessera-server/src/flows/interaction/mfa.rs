@@ -17,6 +17,7 @@ use tessera_protocol::mfa::{Amr, AuthMethod};
 use tessera_store::{FirstFactor, PendingAuthorization, User};
 
 use super::log_in;
+use super::remembered;
 use super::{
     app_identity, csrf_of, load, load_for_post, AppIdentity, Interaction, MfaForm, PasskeyForm,
     Refusal,
@@ -71,6 +72,8 @@ pub struct MfaView {
     /// What went wrong, in English (the page translates it).
     pub error: Option<&'static str>,
     pub ui_locales: Option<String>,
+    /// The page offers to remember this browser (Auth0's `showRememberDevice`).
+    pub can_remember: bool,
 }
 
 const WRONG_CODE: &str = text("That code is wrong or was used already. Try the next one.");
@@ -103,9 +106,18 @@ pub(super) async fn after_first_factor(
     pending: &mut PendingAuthorization,
     user: &User,
     client_name: &str,
+    cookies: &BrowserCookies,
     origin: &Origin,
 ) -> Result<Interaction, InternalError> {
     let due = second_factor_due(state, pending).await?;
+    if due && remembered::may_remember(state, pending).await? {
+        let cookie = cookies.remembered.as_deref();
+        if let Some(renewed) = remembered::renewed(state, cookie, &user.user_id).await? {
+            let amr = Amr::password().and(AuthMethod::Mfa);
+            let logged_in = log_in(state, pending, user, amr, client_name, origin).await?;
+            return Ok(logged_in.remembering(renewed));
+        }
+    }
     if !due && !offers_passkey(state, user).await? {
         return log_in(state, pending, user, Amr::password(), client_name, origin).await;
     }
@@ -173,6 +185,24 @@ async fn owing_for_post(
 }
 
 impl Owing {
+    /// [`Owing::log_in`], remembering the browser when the person asked to and the policy's
+    /// second factor may be remembered.
+    async fn log_in_remembering(
+        self,
+        state: &AppState,
+        amr: Amr,
+        remember: bool,
+        origin: &Origin,
+    ) -> Result<Interaction, InternalError> {
+        let remember = remember && remembered::may_remember(state, &self.pending).await?;
+        let user_id = self.user.user_id.clone();
+        let logged_in = self.log_in(state, amr, origin).await?;
+        if !remember {
+            return Ok(logged_in);
+        }
+        Ok(logged_in.remembering(remembered::remember(state, &user_id)?))
+    }
+
     /// The login ends: an SSO session with `amr`, and on with the authorization.
     async fn log_in(
         mut self,
@@ -201,6 +231,7 @@ fn view(owing: &Owing, cookies: &BrowserCookies, screen: MfaScreen) -> MfaView {
         screen,
         error: None,
         ui_locales: owing.pending.request.ui_locales.clone(),
+        can_remember: false,
     }
 }
 
@@ -213,7 +244,9 @@ async fn otp_challenge_view(
     let screen = MfaScreen::OtpChallenge {
         can_use_recovery_code: enrolled.recovery_code,
     };
-    Ok(view(owing, cookies, screen))
+    let mut page = view(owing, cookies, screen);
+    page.can_remember = remembered::may_remember(state, &owing.pending).await?;
+    Ok(page)
 }
 
 /// How an authenticator app or a passkey names the account: the email, else the user id.
@@ -467,7 +500,8 @@ pub async fn submit_code(
     if new_recovery_code {
         return show_recovery_code(state, owing, cookies, amr).await;
     }
-    owing.log_in(state, amr, origin).await
+    let remember = form.remember && kind == CodeForm::OtpChallenge;
+    owing.log_in_remembering(state, amr, remember, origin).await
 }
 
 /// Makes the user's new recovery code and shows it; the second factor is recorded as passed,
@@ -534,7 +568,9 @@ async fn passkey_challenge_view(
         can_use_otp: enrolled.totp,
         can_use_recovery_code: enrolled.recovery_code,
     };
-    Ok(view(owing, cookies, screen))
+    let mut page = view(owing, cookies, screen);
+    page.can_remember = remembered::may_remember(state, &owing.pending).await?;
+    Ok(page)
 }
 
 /// A new passkey's page; none where passkeys cannot be offered (an issuer without a domain).
@@ -675,7 +711,8 @@ pub async fn submit_passkey(
     if step == PasskeyStep::Enrollment && admin.mfa_settings().await?.recovery_code {
         return show_recovery_code(state, owing, cookies, amr).await;
     }
-    owing.log_in(state, amr, origin).await
+    let remember = form.remember && step == PasskeyStep::Challenge;
+    owing.log_in_remembering(state, amr, remember, origin).await
 }
 
 /// A refused passkey: its page again, with a new ceremony and the reason.

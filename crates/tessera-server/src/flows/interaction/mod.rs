@@ -7,6 +7,7 @@ mod consent;
 mod forgot_password;
 mod login;
 mod mfa;
+mod remembered;
 mod signup;
 
 use tessera_admin::mfa::Ceremony;
@@ -32,6 +33,7 @@ pub use mfa::{
     otp_challenge_page, otp_enrollment_page, passkey_page, recovery_challenge_page, submit_code,
     submit_passkey, submit_recovery_code_saved, CodeForm, MfaScreen, MfaView, PasskeyStep,
 };
+pub use remembered::IDLE_SECONDS as REMEMBERED_IDLE_SECONDS;
 pub use signup::{signup_page, submit_signup, SignUpView};
 
 /// What the login page shows.
@@ -116,6 +118,8 @@ pub enum Interaction {
     LoggedIn {
         outcome: Outcome,
         session_cookie: String,
+        /// A new value of the remembered-browser cookie, when this login set or renewed it.
+        remembered: Option<String>,
     },
     /// The request cannot go on; shown as an error page.
     Refused(Refusal),
@@ -164,6 +168,8 @@ pub struct MfaForm {
     pub state: String,
     pub csrf_token: String,
     pub code: String,
+    /// Auth0's `rememberBrowser`: remember this browser after the second factor.
+    pub remember: bool,
 }
 
 /// A passkey form's fields: the sealed ceremony and the browser's answer, or (`skip`) "Not
@@ -175,6 +181,8 @@ pub struct PasskeyForm {
     pub ceremony: String,
     pub credential: String,
     pub skip: bool,
+    /// Auth0's `rememberBrowser`, at the second factor.
+    pub remember: bool,
 }
 
 /// The consent form's fields.
@@ -371,5 +379,24 @@ async fn log_in(
     Ok(Interaction::LoggedIn {
         outcome,
         session_cookie,
+        remembered: None,
     })
+}
+
+impl Interaction {
+    /// This login, remembering the browser with the cookie value `remembered`.
+    fn remembering(self, remembered: String) -> Interaction {
+        match self {
+            Interaction::LoggedIn {
+                outcome,
+                session_cookie,
+                ..
+            } => Interaction::LoggedIn {
+                outcome,
+                session_cookie,
+                remembered: Some(remembered),
+            },
+            other => other,
+        }
+    }
 }

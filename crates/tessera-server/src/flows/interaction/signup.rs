@@ -116,7 +116,7 @@ pub async fn submit_signup(
     let t = i18n::messages(pending.request.ui_locales.as_deref());
     let (error, retry_after) = match attempt {
         Attempt::Created(user) => {
-            return after_first_factor(state, &mut pending, &user, &app.name, origin).await
+            return after_first_factor(state, &mut pending, &user, &app.name, cookies, origin).await
         }
         Attempt::Refused(refusal) => (describe(&refusal, t), None),
         Attempt::Throttled { retry_after } => {
