@@ -112,7 +112,33 @@ pub struct AdminParts {
 
 /// The admin service; cheap to clone.
 #[derive(Clone)]
-pub struct Admin(Arc<AdminParts>);
+pub struct Admin(Arc<Shared>);
+
+/// The parts, and what is derived from them once for the service's life.
+struct Shared {
+    parts: AdminParts,
+    /// The WebAuthn relying party of the issuer; none for an issuer at an IP address.
+    relying_party: Option<webauthn_rs::Webauthn>,
+}
+
+/// The WebAuthn relying party of `issuer`: its host, at its origin; none for an issuer at an
+/// IP address (browsers refuse those as RP ids).
+fn relying_party_of(issuer: &str) -> Option<webauthn_rs::Webauthn> {
+    let issuer = url::Url::parse(issuer).ok()?;
+    let host = issuer.domain()?.to_owned();
+    let origin = url::Url::parse(&issuer.origin().ascii_serialization()).ok()?;
+    webauthn_rs::WebauthnBuilder::new(&host, &origin)
+        .and_then(|builder| builder.rp_name(&host).build())
+        .ok()
+}
+
+impl std::ops::Deref for Shared {
+    type Target = AdminParts;
+
+    fn deref(&self) -> &AdminParts {
+        &self.parts
+    }
+}
 
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,7 +150,11 @@ impl std::fmt::Debug for Admin {
 
 impl Admin {
     pub fn new(parts: AdminParts) -> Admin {
-        Admin(Arc::new(parts))
+        let relying_party = relying_party_of(&parts.issuer);
+        Admin(Arc::new(Shared {
+            parts,
+            relying_party,
+        }))
     }
 
     pub(crate) fn store(&self) -> &dyn Store {
@@ -136,7 +166,12 @@ impl Admin {
     }
 
     pub(crate) fn parts(&self) -> &AdminParts {
-        &self.0
+        &self.0.parts
+    }
+
+    /// The WebAuthn relying party, made once from the issuer.
+    pub(crate) fn relying_party(&self) -> Option<&webauthn_rs::Webauthn> {
+        self.0.relying_party.as_ref()
     }
 
     /// The issuer this service manages.

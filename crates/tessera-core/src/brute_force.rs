@@ -39,6 +39,18 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// Why an attempt may not be checked (the words shown), and in how many seconds to retry;
+    /// none when it may.
+    pub fn refusal(self) -> Option<(&'static str, i64)> {
+        match self {
+            Verdict::Allowed => None,
+            Verdict::IpThrottled { retry_after } => Some((IP_THROTTLED, retry_after)),
+            Verdict::AccountBlocked { retry_after } => Some((ACCOUNT_BLOCKED, retry_after)),
+        }
+    }
+}
+
 /// The counter key of a login: the user id when the user exists, else the login name as
 /// lookups would normalize it (trimmed, lowercase), marked so it cannot collide with an id.
 pub fn account_key(user: Option<&User>, login: &str) -> String {

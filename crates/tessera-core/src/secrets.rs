@@ -47,6 +47,8 @@ pub enum SecretError {
     Unreadable { kid: String },
     #[error("the system random generator failed")]
     Random,
+    #[error("a value to seal cannot be written as JSON: {0}")]
+    Encoding(String),
 }
 
 /// Seals and opens private signing keys with the key derived from the master secret.
@@ -111,6 +113,30 @@ impl Sealer {
         Ok(stored)
     }
 
+    /// `value` as JSON, sealed for `purpose`: ASCII, for a cookie, a form field or a token.
+    pub fn seal_json<T: serde::Serialize>(
+        &self,
+        purpose: &str,
+        value: &T,
+    ) -> Result<String, SecretError> {
+        let json = serde_json::to_vec(value).map_err(|e| SecretError::Encoding(e.to_string()))?;
+        let sealed = self.seal(purpose, &json)?;
+        Ok(String::from_utf8_lossy(&sealed).into_owned())
+    }
+
+    /// What [`Sealer::seal_json`] sealed for `purpose`; none for anything else — altered,
+    /// sealed for another purpose or with another secret, or not of type `T`.
+    pub fn open_json<T: serde::de::DeserializeOwned>(
+        &self,
+        purpose: &str,
+        sealed: &str,
+    ) -> Option<T> {
+        match self.open(purpose, sealed.as_bytes()) {
+            Ok(Opened::Sealed(json)) => serde_json::from_slice(&json).ok(),
+            _ => None,
+        }
+    }
+
     /// The PKCS#8 DER stored for `kid`.
     pub fn open(&self, kid: &str, stored: &[u8]) -> Result<Opened, SecretError> {
         let Some(encoded) = stored.strip_prefix(V1) else {
@@ -170,15 +196,9 @@ impl tessera_store::SecretOpener for Sealer {
 
 /// The file a SQLite database's generated secret is kept in: next to it, `<file>.secret`.
 /// `None` for an in-memory database.
-fn dev_secret_path(database_url: &str) -> Option<PathBuf> {
-    let path = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))?;
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.contains(":memory:") {
-        return None;
-    }
-    Some(PathBuf::from(format!("{path}.secret")))
+pub fn dev_secret_path(database_url: &str) -> Option<PathBuf> {
+    let path = tessera_store::maintenance::sqlite_path(database_url)?;
+    Some(PathBuf::from(format!("{}.secret", path.display())))
 }
 
 fn read_secret(path: &Path) -> Result<Vec<u8>, SecretError> {

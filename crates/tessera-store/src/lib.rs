@@ -416,13 +416,15 @@ pub trait PushedRequestStore {
     ) -> StoreResult<Option<PushedRequest>>;
 }
 
-/// DPoP proofs already presented (RFC 9449 §11.1), by a digest of their key and `jti`, kept
-/// until the proof's `iat` window has closed.
+/// Values that may be used once, by digest, kept until they expire: DPoP proofs (RFC 9449
+/// §11.1, a digest of their key and `jti`, until the `iat` window closes), WebAuthn
+/// ceremonies and the MFA API's `mfa_token` (each digest names its kind, so they cannot
+/// collide). The table is still `dpop_proofs`, its first use.
 #[async_trait]
-pub trait DpopProofStore {
-    /// Records a proof's use: `true` the first time, `false` when the same digest is already
+pub trait OneTimeStore {
+    /// Records a use: `true` the first time, `false` when the same digest is already
     /// recorded and unexpired at `now` (a replay). Racing callers: exactly one gets `true`.
-    async fn first_use_of_dpop_proof(
+    async fn first_use(
         &self,
         digest: &SecretDigest,
         expires_at: Timestamp,
@@ -693,7 +695,7 @@ pub trait Store:
     + RefreshTokenStore
     + RevocationStore
     + PushedRequestStore
-    + DpopProofStore
+    + OneTimeStore
     + DeviceStore
     + ClientGrantStore
     + KeyStore
@@ -724,7 +726,7 @@ impl<T> Store for T where
         + RefreshTokenStore
         + RevocationStore
         + PushedRequestStore
-        + DpopProofStore
+        + OneTimeStore
         + DeviceStore
         + ClientGrantStore
         + KeyStore

@@ -65,8 +65,8 @@ fn secret_reminder(config: &Config) -> String {
     let place = match (&config.secret, &config.secret_file) {
         (Some(_), _) => "the `secret` setting (or TESSERA_SECRET)".to_owned(),
         (None, Some(file)) => file.display().to_string(),
-        (None, None) => tessera_store::maintenance::sqlite_path(&config.database_url)
-            .map(|db| format!("{}.secret", db.display()))
+        (None, None) => tessera_core::secrets::dev_secret_path(&config.database_url)
+            .map(|file| file.display().to_string())
             .unwrap_or_else(|| "the configured secret".to_owned()),
     };
     format!(

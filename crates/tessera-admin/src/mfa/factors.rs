@@ -39,6 +39,16 @@ pub struct Enrolled {
     pub passkey: bool,
 }
 
+/// How an authenticator app or a passkey names the user's account: their email, else their
+/// user id.
+pub fn account_name(user: &tessera_store::User) -> &str {
+    if user.email.is_empty() {
+        &user.user_id
+    } else {
+        &user.email
+    }
+}
+
 /// Auth0's authentication method ids: `<type>|dev_` and 16 letters and digits.
 fn new_authenticator_id(kind: AuthenticatorKind) -> AdminResult<String> {
     Ok(format!(

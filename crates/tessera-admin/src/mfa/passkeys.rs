@@ -17,11 +17,10 @@ use tessera_core::crypto::random_alphanumeric;
 use tessera_protocol::mfa::AuthMethod;
 use tessera_protocol::SecretDigest;
 use tessera_store::{Authenticator, AuthenticatorKind};
-use url::Url;
 use webauthn_rs::prelude::{
     AuthenticationResult, Credential, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, Webauthn,
-    WebauthnBuilder, WebauthnError,
+    WebauthnError,
 };
 
 use crate::error::{AdminError, AdminResult};
@@ -125,17 +124,6 @@ fn key_method(backup_eligible: bool) -> AuthMethod {
 }
 
 impl Admin {
-    /// The relying party: this server's host, at the issuer's origin; none for an issuer at
-    /// an IP address.
-    fn relying_party(&self) -> Option<Webauthn> {
-        let issuer = Url::parse(self.issuer()).ok()?;
-        let host = issuer.domain()?.to_owned();
-        let origin = Url::parse(&issuer.origin().ascii_serialization()).ok()?;
-        WebauthnBuilder::new(&host, &origin)
-            .and_then(|builder| builder.rp_name(&host).build())
-            .ok()
-    }
-
     /// Passkeys can be used here (the issuer has a domain name).
     pub fn passkeys_available(&self) -> bool {
         self.relying_party().is_some()
@@ -156,16 +144,14 @@ impl Admin {
             state,
             begun_at: self.now().0,
         };
-        let json = serde_json::to_vec(&sealed).map_err(internal("a passkey ceremony"))?;
-        let sealed = self
-            .parts()
-            .sealer
-            .seal(&Self::ceremony_context(kind, bound_to), &json)
-            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        let context = Self::ceremony_context(kind, bound_to);
         Ok(Ceremony {
             options: serde_json::to_string(options).map_err(internal("passkey options"))?,
-            sealed: String::from_utf8(sealed)
-                .map_err(|e| AdminError::Internal(format!("a sealed ceremony: {e}")))?,
+            sealed: self
+                .parts()
+                .sealer
+                .seal_json(&context, &sealed)
+                .map_err(|e| AdminError::Internal(e.to_string()))?,
         })
     }
 
@@ -177,13 +163,7 @@ impl Admin {
         sealed: &str,
     ) -> AdminResult<Result<S, PasskeyRefusal>> {
         let context = Self::ceremony_context(kind, bound_to);
-        let Ok(opened) = self.parts().sealer.open(&context, sealed.as_bytes()) else {
-            return Ok(Err(PasskeyRefusal::Expired));
-        };
-        let tessera_core::secrets::Opened::Sealed(json) = opened else {
-            return Ok(Err(PasskeyRefusal::Expired));
-        };
-        let Ok(ceremony) = serde_json::from_slice::<Sealed<S>>(&json) else {
+        let Some(ceremony) = self.parts().sealer.open_json::<Sealed<S>>(&context, sealed) else {
             return Ok(Err(PasskeyRefusal::Expired));
         };
         let now = self.now();
@@ -192,11 +172,7 @@ impl Admin {
             return Ok(Err(PasskeyRefusal::Expired));
         }
         let digest = SecretDigest::of(&format!("{context}\n{sealed}"));
-        if !self
-            .store()
-            .first_use_of_dpop_proof(&digest, expires_at, now)
-            .await?
-        {
+        if !self.store().first_use(&digest, expires_at, now).await? {
             return Ok(Err(PasskeyRefusal::Replayed));
         }
         Ok(Ok(ceremony.state))
@@ -210,7 +186,7 @@ impl Admin {
         bound_to: &str,
         sealed: &str,
         answer: &str,
-    ) -> AdminResult<Result<(Webauthn, S, A), PasskeyRefusal>> {
+    ) -> AdminResult<Result<(&Webauthn, S, A), PasskeyRefusal>> {
         let Some(rp) = self.relying_party() else {
             return Ok(Err(PasskeyRefusal::Expired));
         };

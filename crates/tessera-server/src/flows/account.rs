@@ -143,12 +143,14 @@ pub async fn submit(
     let enrolled = state.admin.enrolled_factors(&user.user_id).await?;
     let (code, notice) = match change {
         Change::RemoveAuthenticatorApp => {
-            let mut removed = remove_all(state, &user.user_id, AuthenticatorKind::Totp).await?;
-            if !enrolled.passkey {
-                removed |=
-                    remove_all(state, &user.user_id, AuthenticatorKind::RecoveryCode).await?;
-            }
-            if removed {
+            // The recovery code stands in for the other factors: it goes with the app, unless a
+            // passkey stays.
+            let kinds: &[AuthenticatorKind] = if enrolled.passkey {
+                &[AuthenticatorKind::Totp]
+            } else {
+                &[AuthenticatorKind::Totp, AuthenticatorKind::RecoveryCode]
+            };
+            if remove_all(state, &user.user_id, kinds).await? {
                 let event = Event::new(EventType::MfaUnenrolled)
                     .user(&user.user_id, &user.email)
                     .description("The user removed their authenticator app on the account page");
@@ -192,15 +194,15 @@ pub async fn submit(
     })
 }
 
-/// Removes every authenticator of `kind` the user has; whether there was one.
+/// Removes every authenticator of `kinds` the user has; whether there was one.
 async fn remove_all(
     state: &AppState,
     user_id: &str,
-    kind: AuthenticatorKind,
+    kinds: &[AuthenticatorKind],
 ) -> Result<bool, InternalError> {
     let mut removed = false;
     for authenticator in state.store.authenticators(user_id).await? {
-        if authenticator.kind == kind {
+        if kinds.contains(&authenticator.kind) {
             removed |= state
                 .store
                 .delete_authenticator(user_id, &authenticator.id)

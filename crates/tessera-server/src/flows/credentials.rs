@@ -6,7 +6,7 @@ use tessera_core::audit::{Event, EventType};
 use tessera_core::brute_force::{account_key, Verdict};
 use tessera_core::crypto::is_imported;
 use tessera_protocol::ClientId;
-use tessera_store::User;
+use tessera_store::{StoreResult, User};
 
 use crate::client_ip::Origin;
 use crate::error::InternalError;
@@ -134,6 +134,39 @@ fn refuse(
 /// The brute-force counter of a user's second factor (at the hosted pages and through the MFA
 /// API): apart from their password's, so that a stolen password's owner is not locked out of
 /// logging in by someone guessing codes, and with the same limits.
-pub(crate) fn mfa_account(user_id: &str) -> String {
+fn mfa_account(user_id: &str) -> String {
     format!("mfa:{user_id}")
+}
+
+/// Brute-force protection before a user's second factor is checked from `ip`: why it may not
+/// be, and in how many seconds to retry; none when it may.
+pub(crate) async fn second_factor_refusal(
+    state: &AppState,
+    user_id: &str,
+    ip: &str,
+) -> StoreResult<Option<(&'static str, i64)>> {
+    let now = state.clock.now();
+    let store = state.store.as_ref();
+    let verdict = state
+        .settings
+        .brute_force
+        .check(store, &mfa_account(user_id), ip, now)
+        .await?;
+    Ok(verdict.refusal())
+}
+
+/// Counts a checked second factor on the user's second-factor counter and `ip`'s.
+pub(crate) async fn count_second_factor(
+    state: &AppState,
+    user_id: &str,
+    ip: &str,
+    right: bool,
+) -> StoreResult<()> {
+    let (guard, store) = (state.settings.brute_force, state.store.as_ref());
+    let account = mfa_account(user_id);
+    if right {
+        guard.succeeded(store, &account, ip).await
+    } else {
+        guard.failed(store, &account, ip, state.clock.now()).await
+    }
 }

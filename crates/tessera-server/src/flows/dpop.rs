@@ -78,7 +78,7 @@ pub async fn check(
     let digest = SecretDigest::from_digest(checked.replay_key());
     let first_use = state
         .store
-        .first_use_of_dpop_proof(&digest, Timestamp(checked.replay_window_end()), now)
+        .first_use(&digest, Timestamp(checked.replay_window_end()), now)
         .await
         .map_err(ProofRefused::Internal)?;
     if !first_use {

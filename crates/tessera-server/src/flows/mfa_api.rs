@@ -12,8 +12,6 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::audit::{Event, EventType};
-use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
-use tessera_core::secrets::Opened;
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::mfa::{Amr, AuthMethod};
 use tessera_protocol::token::{password_scope, MfaProof};
@@ -22,7 +20,7 @@ use tessera_store::User;
 
 use crate::client_ip::Origin;
 use crate::error::InternalError;
-use crate::flows::credentials::mfa_account;
+use crate::flows::credentials;
 use crate::flows::grant::{internal, requested_api, TokenFailure};
 use crate::flows::mint::TokenResponse;
 use crate::flows::user_tokens::{tokens_for, Authenticated};
@@ -73,11 +71,9 @@ pub fn second_factor_due(
         scope: step.scope.map(ToString::to_string),
         expires_at: now.0 + MFA_TOKEN_SECONDS,
     };
-    let json = serde_json::to_vec(&token)
-        .map_err(|e| internal(tessera_admin::AdminError::Internal(e.to_string())))?;
-    let sealed = state.keys.sealer().seal(PURPOSE, &json).map_err(internal)?;
+    let sealed = state.keys.sealer().seal_json(PURPOSE, &token);
     Ok(TokenFailure::MfaRequired {
-        mfa_token: Some(String::from_utf8_lossy(&sealed).into_owned()),
+        mfa_token: Some(sealed.map_err(internal)?),
     })
 }
 
@@ -99,10 +95,11 @@ impl BadMfaToken {
 
 /// The `mfa_token` presented, opened and within its lifetime.
 pub fn open(state: &AppState, presented: &str, now: Timestamp) -> Result<MfaToken, BadMfaToken> {
-    let Ok(Opened::Sealed(json)) = state.keys.sealer().open(PURPOSE, presented.as_bytes()) else {
-        return Err(BadMfaToken::Malformed);
-    };
-    let token: MfaToken = serde_json::from_slice(&json).map_err(|_| BadMfaToken::Malformed)?;
+    let token: MfaToken = state
+        .keys
+        .sealer()
+        .open_json(PURPOSE, presented)
+        .ok_or(BadMfaToken::Malformed)?;
     if now.0 >= token.expires_at {
         return Err(BadMfaToken::Expired);
     }
@@ -137,7 +134,7 @@ pub async fn exchange(
         Some(_) => return Err(TokenError::new(Code::Unauthorized, "user is blocked").into()),
         None => return Err(invalid_grant("the user no longer exists")),
     };
-    throttled(state, &user, origin, now).await?;
+    throttled(state, &user, origin).await?;
     let admin = &state.admin;
     let (right, grant, wrong) = match &proof {
         MfaProof::Otp(code) => (
@@ -154,14 +151,14 @@ pub async fn exchange(
             "Invalid recovery code.",
         ),
     };
-    counted(state, &user, client, origin, right, &proof, now).await?;
+    counted(state, &user, client, origin, right, &proof).await?;
     if !right {
         return Err(invalid_grant(wrong));
     }
     let spent = SecretDigest::of(&format!("{PURPOSE}\n{presented}"));
     let first_use = state
         .store
-        .first_use_of_dpop_proof(&spent, Timestamp(token.expires_at), now)
+        .first_use(&spent, Timestamp(token.expires_at), now)
         .await
         .map_err(internal)?;
     if !first_use {
@@ -219,32 +216,14 @@ async fn verify_code(state: &AppState, user: &User, code: &str) -> Result<bool, 
 }
 
 /// Brute-force protection before a code is checked, with the hosted pages' counter.
-async fn throttled(
-    state: &AppState,
-    user: &User,
-    origin: &Origin,
-    now: Timestamp,
-) -> Result<(), TokenFailure> {
-    let verdict = state
-        .settings
-        .brute_force
-        .check(
-            state.store.as_ref(),
-            &mfa_account(&user.user_id),
-            &origin.ip().key(),
-            now,
-        )
-        .await
-        .map_err(internal)?;
-    match verdict {
-        Verdict::Allowed => Ok(()),
-        Verdict::IpThrottled { retry_after } => Err(TokenFailure::Throttled {
+async fn throttled(state: &AppState, user: &User, origin: &Origin) -> Result<(), TokenFailure> {
+    let ip = origin.ip().key();
+    let refusal = credentials::second_factor_refusal(state, &user.user_id, &ip);
+    match refusal.await.map_err(internal)? {
+        None => Ok(()),
+        Some((reason, retry_after)) => Err(TokenFailure::Throttled {
             retry_after,
-            reason: IP_THROTTLED,
-        }),
-        Verdict::AccountBlocked { retry_after } => Err(TokenFailure::Throttled {
-            retry_after,
-            reason: ACCOUNT_BLOCKED,
+            reason,
         }),
     }
 }
@@ -257,22 +236,11 @@ async fn counted(
     origin: &Origin,
     right: bool,
     proof: &MfaProof,
-    now: Timestamp,
 ) -> Result<(), TokenFailure> {
-    let guard = state.settings.brute_force;
-    let (account, ip) = (mfa_account(&user.user_id), origin.ip().key());
-    let store = state.store.as_ref();
-    if right {
-        guard
-            .succeeded(store, &account, &ip)
-            .await
-            .map_err(internal)?;
-    } else {
-        guard
-            .failed(store, &account, &ip, now)
-            .await
-            .map_err(internal)?;
-    }
+    let ip = origin.ip().key();
+    credentials::count_second_factor(state, &user.user_id, &ip, right)
+        .await
+        .map_err(internal)?;
     let event_type = match (proof, right) {
         (MfaProof::Otp(_), true) => EventType::MfaSucceeded,
         (MfaProof::Otp(_), false) => EventType::MfaFailed,
@@ -392,11 +360,7 @@ pub async fn associate(
     let Some(user) = state.store.user(&token.user_id).await? else {
         return Err(MfaApiError::Token(BadMfaToken::Malformed));
     };
-    let account = if user.email.is_empty() {
-        &user.user_id
-    } else {
-        &user.email
-    };
+    let account = tessera_admin::mfa::factors::account_name(&user);
     let enrollment = admin.totp_enrollment(&user.user_id, account).await?;
     let recovery_codes = if admin.mfa_settings().await?.recovery_code && !enrolled.recovery_code {
         vec![admin.new_recovery_code(&user.user_id).await?.0]

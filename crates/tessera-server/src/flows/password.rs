@@ -4,7 +4,7 @@
 //! brute-force protection, and the post-login Actions run before any token is minted. When a
 //! second factor is due, Auth0's MFA API ([`mfa_api`]) takes over.
 
-use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
+use tessera_core::brute_force::ACCOUNT_BLOCKED;
 use tessera_protocol::dpop::bound_key;
 use tessera_protocol::error::{TokenError, TokenErrorCode as Code};
 use tessera_protocol::mfa::Amr;
@@ -86,11 +86,7 @@ pub async fn issue(
             return Err(TokenError::new(Code::Unauthorized, "user is blocked").into())
         }
         Checked::Throttled(verdict) => {
-            let (reason, retry_after) = match verdict {
-                Verdict::IpThrottled { retry_after } => (IP_THROTTLED, retry_after),
-                Verdict::AccountBlocked { retry_after } => (ACCOUNT_BLOCKED, retry_after),
-                Verdict::Allowed => (ACCOUNT_BLOCKED, 0),
-            };
+            let (reason, retry_after) = verdict.refusal().unwrap_or((ACCOUNT_BLOCKED, 0));
             return Err(TokenFailure::Throttled {
                 retry_after,
                 reason,

@@ -40,8 +40,8 @@ use crate::sql::Dialect;
 use crate::{
     Admin, AdminRole, AdminSession, AdminStore, ApiStore, AuditLogStore, ClientGrant,
     ClientGrantStore, ClientStore, CodeRedemption, CodeStore, Consent, ConsentStore,
-    DeviceAuthorization, DeviceStore, DpopProofStore, EventTypes, Expiring, FirstFactor,
-    Housekeeping, KeyStore, Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, Page,
+    DeviceAuthorization, DeviceStore, EventTypes, Expiring, FirstFactor, Housekeeping, KeyStore,
+    Listing, LogEvent, LogFilter, Login, LoginAttemptStore, NewUser, OneTimeStore, Page,
     PendingAuthorization, PendingAuthorizationStore, PushedRequest, PushedRequestStore,
     RefreshTokenStore, RevocationStore, Session, SessionStore, SigningKeyRecord, StoreResult, User,
     UserProfile, UserStore, EXCHANGE_EVENT_TYPES,

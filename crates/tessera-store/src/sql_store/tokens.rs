@@ -205,10 +205,10 @@ impl RevocationStore for Backend {
 }
 
 #[async_trait]
-impl DpopProofStore for Backend {
+impl OneTimeStore for Backend {
     /// RFC 9449 §11.1: one statement, so of racing callers exactly one inserts (or takes over
     /// an expired row); the others find an unexpired row and change nothing.
-    async fn first_use_of_dpop_proof(
+    async fn first_use(
         &self,
         digest: &SecretDigest,
         expires_at: Timestamp,

@@ -428,19 +428,19 @@ async fn a_dpop_proof_is_accepted_once_until_it_expires() {
     let (store, _dir) = store().await;
     let (proof, other) = (SecretDigest::of("jkt|jti-1"), SecretDigest::of("jkt|jti-2"));
     let expires_at = NOW.plus(300);
-    assert!(store.first_use_of_dpop_proof(&proof, expires_at, NOW).await.unwrap(), "first use");
-    assert!(!store.first_use_of_dpop_proof(&proof, expires_at, NOW.plus(1)).await.unwrap(), "a replay");
-    assert!(!store.first_use_of_dpop_proof(&proof, NOW.plus(900), NOW.plus(299)).await.unwrap(), "a replay, until it expires");
-    assert!(store.first_use_of_dpop_proof(&other, expires_at, NOW).await.unwrap(), "another proof");
+    assert!(store.first_use(&proof, expires_at, NOW).await.unwrap(), "first use");
+    assert!(!store.first_use(&proof, expires_at, NOW.plus(1)).await.unwrap(), "a replay");
+    assert!(!store.first_use(&proof, NOW.plus(900), NOW.plus(299)).await.unwrap(), "a replay, until it expires");
+    assert!(store.first_use(&other, expires_at, NOW).await.unwrap(), "another proof");
     // Once its window has closed, the row is stale: the digest is new again, for a new window.
-    assert!(store.first_use_of_dpop_proof(&proof, NOW.plus(600), NOW.plus(300)).await.unwrap());
-    assert!(!store.first_use_of_dpop_proof(&proof, NOW.plus(600), NOW.plus(301)).await.unwrap(), "the new window holds");
+    assert!(store.first_use(&proof, NOW.plus(600), NOW.plus(300)).await.unwrap());
+    assert!(!store.first_use(&proof, NOW.plus(600), NOW.plus(301)).await.unwrap(), "the new window holds");
     assert_eq!(rows(purge_all(&store, NOW.plus(299), NOW, 10).await), 0);
     let purged = purge_all(&store, NOW.plus(300), NOW, 10).await;
     assert!(purged.contains(&("dpop_proofs", 1)), "the other proof's row: {purged:?}");
     assert_eq!(rows(purged), 1);
     assert_eq!(rows(purge_all(&store, NOW.plus(600), NOW, 10).await), 1);
-    assert!(store.first_use_of_dpop_proof(&other, expires_at, NOW).await.unwrap(), "a purged proof is forgotten");
+    assert!(store.first_use(&other, expires_at, NOW).await.unwrap(), "a purged proof is forgotten");
 }
 
 #[tokio::test]
@@ -449,7 +449,7 @@ async fn racing_uses_of_one_dpop_proof_have_exactly_one_winner() {
     let attempts = (0..16).map(|_| {
         let store = Arc::clone(&store);
         tokio::spawn(async move {
-            store.first_use_of_dpop_proof(&SecretDigest::of("raced-proof"), NOW.plus(300), NOW).await.unwrap()
+            store.first_use(&SecretDigest::of("raced-proof"), NOW.plus(300), NOW).await.unwrap()
         })
     });
     let mut winners = 0;

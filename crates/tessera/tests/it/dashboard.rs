@@ -1025,6 +1025,23 @@ async fn universal_login_branding_and_sign_up_settings_are_changed_from_the_dash
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
+/// Every MFA and passkey checkbox of the Universal Login page is followed by `after` (` checked`
+/// when on, `>` when off).
+fn assert_mfa_switches(html: &str, after: &str) {
+    for id in [
+        "otp",
+        "passkey_factor",
+        "recovery_code",
+        "passkeys_on_login",
+        "passkey_offer",
+    ] {
+        assert!(
+            html.contains(&format!(r#"id="{id}" name="{id}"{after}"#)),
+            "{id} {after}: {html}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn mfa_and_passkeys_are_switched_from_the_universal_login_page() {
     let port = crate::support::process::free_port();
@@ -1055,18 +1072,7 @@ async fn mfa_and_passkeys_are_switched_from_the_universal_login_page() {
         .await;
     assert_eq!(saved.status(), StatusCode::FOUND);
     let (_, html) = admin.page("/dashboard/universal-login").await;
-    for id in [
-        "otp",
-        "passkey_factor",
-        "recovery_code",
-        "passkeys_on_login",
-        "passkey_offer",
-    ] {
-        assert!(
-            html.contains(&format!(r#"id="{id}" name="{id}" checked"#)),
-            "{id}: {html}"
-        );
-    }
+    assert_mfa_switches(&html, " checked");
     assert!(
         html.contains(r#"<option value="always" selected>"#),
         "{html}"
@@ -1083,18 +1089,7 @@ async fn mfa_and_passkeys_are_switched_from_the_universal_login_page() {
         .await;
     assert_eq!(saved.status(), StatusCode::FOUND);
     let (_, html) = admin.page("/dashboard/universal-login").await;
-    for id in [
-        "otp",
-        "passkey_factor",
-        "recovery_code",
-        "passkeys_on_login",
-        "passkey_offer",
-    ] {
-        assert!(
-            html.contains(&format!(r#"id="{id}" name="{id}">"#)),
-            "{id} off: {html}"
-        );
-    }
+    assert_mfa_switches(&html, ">");
     assert!(
         html.contains(r#"<option value="never" selected>"#),
         "{html}"

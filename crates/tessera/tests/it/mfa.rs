@@ -133,6 +133,16 @@ async fn finish(server: &TestServer, browser: &Browser, page: Page) -> Value {
     jwt_claims(tokens["id_token"].as_str().unwrap())
 }
 
+/// Adds the app the enrollment page shows with its current code; the ID token's claims.
+async fn enroll_on(server: &TestServer, browser: &Browser, enrollment: Page) -> Value {
+    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
+    let code = code_now(server, &secret);
+    let done = enrollment
+        .submit(browser, "/u/mfa-otp-enrollment-qr", &[("code", &code)])
+        .await;
+    finish(server, browser, done).await
+}
+
 /// Enrolls the seed user's authenticator app; returns its secret and the recovery code shown.
 async fn enroll(server: &TestServer, browser: &Browser) -> (TotpSecret, String, Value) {
     let enrollment = password_step(server, browser).await;
@@ -374,15 +384,7 @@ async fn an_app_asks_for_a_second_factor_with_acr_values_and_gets_acr() {
         .await;
     let enrollment = Page::of(&browser, response, &login.url).await;
     assert_eq!(enrollment.url.path(), "/u/mfa-otp-enrollment-qr");
-    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
-    let done = enrollment
-        .submit(
-            &browser,
-            "/u/mfa-otp-enrollment-qr",
-            &[("code", &code_now(server, &secret))],
-        )
-        .await;
-    let claims = finish(server, &browser, done).await;
+    let claims = enroll_on(server, &browser, enrollment).await;
     assert_eq!(claims["acr"], MULTI_FACTOR);
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
 }
@@ -441,15 +443,7 @@ async fn a_post_login_action_asks_some_users_for_a_second_factor() {
         "{}",
         enrollment.html
     );
-    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
-    let done = enrollment
-        .submit(
-            &browser,
-            "/u/mfa-otp-enrollment-qr",
-            &[("code", &code_now(server, &secret))],
-        )
-        .await;
-    let claims = finish(server, &browser, done).await;
+    let claims = enroll_on(server, &browser, enrollment).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(
         claims[methods],
@@ -503,15 +497,7 @@ async fn an_action_asks_for_a_second_factor_in_some_applications_only() {
     let allow = [("decision", "allow")];
     let enrollment = consent.submit(&browser, "/u/consent", &allow).await;
     assert_eq!(enrollment.url.path(), "/u/mfa-otp-enrollment-qr");
-    let secret = TotpSecret::from_base32(&element_text(&enrollment.html, "totp-secret")).unwrap();
-    let done = enrollment
-        .submit(
-            &browser,
-            "/u/mfa-otp-enrollment-qr",
-            &[("code", &code_now(server, &secret))],
-        )
-        .await;
-    let claims = finish(server, &browser, done).await;
+    let claims = enroll_on(server, &browser, enrollment).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
 }
 

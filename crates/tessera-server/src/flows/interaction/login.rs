@@ -2,7 +2,7 @@
 //! second factor when one is due, or else an SSO session and the next step of the authorization;
 //! or a passkey the browser offers, which names the account and proves it.
 
-use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
+use tessera_core::brute_force::ACCOUNT_BLOCKED;
 
 use tessera_protocol::mfa::Amr;
 
@@ -57,11 +57,7 @@ pub async fn submit_login(
     let user = match checked {
         Checked::Valid(user) => user,
         Checked::Throttled(verdict) => {
-            let (message, retry_after) = match verdict {
-                Verdict::IpThrottled { retry_after } => (IP_THROTTLED, retry_after),
-                Verdict::AccountBlocked { retry_after } => (ACCOUNT_BLOCKED, retry_after),
-                Verdict::Allowed => (ACCOUNT_BLOCKED, 0),
-            };
+            let (message, retry_after) = verdict.refusal().unwrap_or((ACCOUNT_BLOCKED, 0));
             let view = login_view(
                 state,
                 &pending,

@@ -10,9 +10,9 @@
 //! `-challenge`), and where the connection offers passkeys, a person who logged in with their
 //! password and has none is offered to create one (`/u/passkey-enrollment`, "Not now" skips).
 
+use tessera_admin::mfa::factors::account_name;
 use tessera_admin::mfa::Ceremony;
 use tessera_core::audit::{Event, EventType};
-use tessera_core::brute_force::{Verdict, ACCOUNT_BLOCKED, IP_THROTTLED};
 use tessera_protocol::mfa::{Amr, AuthMethod};
 use tessera_store::{FirstFactor, PendingAuthorization, User};
 
@@ -26,7 +26,7 @@ use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::authorize::{second_factor_location, Outcome};
 use crate::flows::browser::BrowserCookies;
-use crate::flows::credentials::mfa_account;
+use crate::flows::credentials;
 use crate::i18n::text;
 use crate::state::AppState;
 
@@ -249,15 +249,6 @@ async fn otp_challenge_view(
     Ok(page)
 }
 
-/// How an authenticator app or a passkey names the account: the email, else the user id.
-fn account_of(user: &User) -> &str {
-    if user.email.is_empty() {
-        &user.user_id
-    } else {
-        &user.email
-    }
-}
-
 async fn otp_enrollment_view(
     state: &AppState,
     owing: &Owing,
@@ -265,7 +256,7 @@ async fn otp_enrollment_view(
 ) -> Result<(MfaView, String), InternalError> {
     let enrollment = state
         .admin
-        .totp_enrollment(&owing.user.user_id, account_of(&owing.user))
+        .totp_enrollment(&owing.user.user_id, account_name(&owing.user))
         .await?;
     let screen = MfaScreen::OtpEnrollment {
         qr_svg: qr_svg(&enrollment.otpauth_uri)?,
@@ -358,21 +349,8 @@ async fn throttled(
     user_id: &str,
     origin: &Origin,
 ) -> Result<Option<(&'static str, i64)>, InternalError> {
-    let verdict = state
-        .settings
-        .brute_force
-        .check(
-            state.store.as_ref(),
-            &mfa_account(user_id),
-            &origin.ip().key(),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(match verdict {
-        Verdict::Allowed => None,
-        Verdict::IpThrottled { retry_after } => Some((IP_THROTTLED, retry_after)),
-        Verdict::AccountBlocked { retry_after } => Some((ACCOUNT_BLOCKED, retry_after)),
-    })
+    let ip = origin.ip().key();
+    Ok(credentials::second_factor_refusal(state, user_id, &ip).await?)
 }
 
 /// Counts the outcome of a checked code, and records its event: `events` names the success's
@@ -385,15 +363,8 @@ async fn counted(
     events: (EventType, EventType),
 ) -> Result<(), InternalError> {
     let event_type = if right { events.0 } else { events.1 };
-    let guard = state.settings.brute_force;
-    let (account, ip) = (mfa_account(&owing.user.user_id), origin.ip().key());
-    if right {
-        guard.succeeded(state.store.as_ref(), &account, &ip).await?;
-    } else {
-        guard
-            .failed(state.store.as_ref(), &account, &ip, state.clock.now())
-            .await?;
-    }
+    let ip = origin.ip().key();
+    credentials::count_second_factor(state, &owing.user.user_id, &ip, right).await?;
     let event = Event::new(event_type)
         .user(&owing.user.user_id, &owing.user.email)
         .client(
@@ -584,7 +555,7 @@ async fn passkey_enrollment_view(
     let begun = admin
         .begin_passkey_registration(
             &owing.user.user_id,
-            account_of(&owing.user),
+            account_name(&owing.user),
             &owing.pending.id,
         )
         .await?;

@@ -7,7 +7,6 @@
 //! a second factor itself (`acr_values`) gets one whatever the cookie says.
 
 use serde::{Deserialize, Serialize};
-use tessera_core::secrets::Opened;
 use tessera_protocol::Timestamp;
 use tessera_store::PendingAuthorization;
 
@@ -42,10 +41,7 @@ fn seal(
         since,
         used: now.0,
     };
-    let json = serde_json::to_vec(&remembered)
-        .map_err(|e| tessera_admin::AdminError::Internal(e.to_string()))?;
-    let sealed = state.keys.sealer().seal(PURPOSE, &json)?;
-    Ok(String::from_utf8_lossy(&sealed).into_owned())
+    Ok(state.keys.sealer().seal_json(PURPOSE, &remembered)?)
 }
 
 /// A new cookie value for a browser whose user just passed a second factor.
@@ -74,10 +70,7 @@ pub async fn renewed(
     let Some(cookie) = cookie else {
         return Ok(None);
     };
-    let Ok(Opened::Sealed(json)) = state.keys.sealer().open(PURPOSE, cookie.as_bytes()) else {
-        return Ok(None);
-    };
-    let Ok(remembered) = serde_json::from_slice::<Remembered>(&json) else {
+    let Some(remembered) = state.keys.sealer().open_json::<Remembered>(PURPOSE, cookie) else {
         return Ok(None);
     };
     let now = state.clock.now();
