@@ -6,6 +6,7 @@ pub mod admins;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod healthcheck;
 pub mod maintenance;
 pub mod seed;
 

@@ -61,6 +61,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:4000")]
         app: SocketAddr,
     },
+    /// Exit 0 if the node this configuration describes is ready (its /readyz answers 200):
+    /// the container image's health check.
+    Healthcheck {
+        /// Configuration file (TOML); its `listen` address is asked.
+        #[arg(long, short, env = "TESSERA_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Manage the signing keys: list, rotate, revoke.
     Keys(KeysArgs),
     /// Manage the Dashboard's administrators: create, list.
@@ -183,6 +190,7 @@ async fn main() -> ExitCode {
             init_logging(false);
             demo(dir, auth, api, app).await
         }
+        Command::Healthcheck { config } => tessera::healthcheck::run(config.as_deref()).await,
         Command::Admins(args) => admins::run(args, Clock::system()).await,
         Command::Import(args) => cli::run_import(cli.remote, args, Clock::system()).await,
         Command::Keys(args) => cli::run_keys(cli.remote, args, Clock::system()).await,

@@ -1,5 +1,5 @@
 //! The `tessera` binary itself: clear configuration errors, environment overrides, the seed's
-//! example config, and a clean exit on SIGTERM.
+//! example config, the health check, and a clean exit on SIGTERM.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -142,6 +142,16 @@ fn example_config_serves_with_environment_overrides_and_stops_on_sigterm() {
     );
     let jwks = wait_for(&format!("{issuer}.well-known/jwks.json"));
     assert!(jwks.contains("\"kty\":\"RSA\""));
+    let healthcheck = || {
+        tessera()
+            .arg("healthcheck")
+            .env("TESSERA_CONFIG", example)
+            .env("TESSERA_LISTEN", format!("0.0.0.0:{port}"))
+            .output()
+            .unwrap()
+    };
+    let ready = healthcheck();
+    assert!(ready.status.success(), "{ready:?}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -157,6 +167,13 @@ fn example_config_serves_with_environment_overrides_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful exit, got {exit:?}");
+    let gone = healthcheck();
+    assert_eq!(gone.status.code(), Some(2), "{gone:?}");
+    let stderr = String::from_utf8(gone.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{stderr}"
+    );
 }
 
 #[test]

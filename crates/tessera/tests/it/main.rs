@@ -59,5 +59,6 @@ mod security_bcp;
 mod signup;
 mod smtp_sink;
 mod token_errors;
+mod upgrade;
 mod userinfo;
 mod web_message;

@@ -2,7 +2,8 @@
 //! serves and `tessera restore` brings it back, with every token answered before the backup
 //! still working; `tessera migrate --dry-run` says what would change; a database from every
 //! earlier schema version upgrades; one from a newer Tessera is refused with a clear message.
-//! The schema tests run on SQLite and PostgreSQL (PostgreSQL's backups are `pg_dump`'s).
+//! The schema tests run on SQLite and PostgreSQL; PostgreSQL's backups are `pg_dump`'s, tested
+//! the same way.
 
 use std::path::Path;
 
@@ -20,44 +21,58 @@ fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("tessera.db").display())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_backup_taken_under_load_restores_every_token_answered_before_it() {
+/// An issuer on a port of its own, so that a server restored elsewhere can keep it.
+fn fixed_issuer() -> (String, impl FnOnce(&mut tessera::config::Config)) {
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}/");
     let named = issuer.clone();
-    let server = TestServer::start_with(move |config| {
+    let fix = move |config: &mut tessera::config::Config| {
         config.listen = ([127, 0, 0, 1], port).into();
         config.issuer = Some(named);
-    })
-    .await;
+    };
+    (issuer, fix)
+}
+
+/// Three sign-ins with offline access: the tokens a backup must keep.
+async fn sign_ins(server: &TestServer) -> Vec<Value> {
     let mut before = Vec::new();
     for _ in 0..3 {
         before.push(server.tokens(OFFLINE).await);
     }
+    before
+}
 
-    // Logins and refreshes go on while the backup is taken.
-    let load = {
-        let url = server.url("oauth/token");
-        let refresh = before[0]["refresh_token"].as_str().unwrap().to_owned();
-        tokio::spawn(async move {
-            let mut answered = 0;
-            for _ in 0..40 {
-                let answer = http()
-                    .post(&url)
-                    .form(&[
-                        ("grant_type", "refresh_token"),
-                        ("client_id", CLIENT_ID),
-                        ("client_secret", CLIENT_SECRET),
-                        ("refresh_token", refresh.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                answered += usize::from(answer.status() == StatusCode::OK);
-            }
-            answered
-        })
-    };
+/// Refreshes go on while a backup is taken; how many were answered.
+fn refresh_load(server: &TestServer, refresh_token: &str) -> tokio::task::JoinHandle<usize> {
+    let url = server.url("oauth/token");
+    let refresh = refresh_token.to_owned();
+    tokio::spawn(async move {
+        let mut answered = 0;
+        for _ in 0..40 {
+            let answer = http()
+                .post(&url)
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", CLIENT_ID),
+                    ("client_secret", CLIENT_SECRET),
+                    ("refresh_token", refresh.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            answered += usize::from(answer.status() == StatusCode::OK);
+        }
+        answered
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_taken_under_load_restores_every_token_answered_before_it() {
+    let (issuer, fixed) = fixed_issuer();
+    let server = TestServer::start_with(fixed).await;
+    let before = sign_ins(&server).await;
+
+    let load = refresh_load(&server, before[0]["refresh_token"].as_str().unwrap());
     let backups = tempfile::tempdir().unwrap();
     let file = backups.path().join("tessera.backup");
     let report = backup(&server.config, &file).await.unwrap();
@@ -89,8 +104,13 @@ async fn a_backup_taken_under_load_restores_every_token_answered_before_it() {
     assert!(twice.contains("exists already"), "{twice}");
     let server = TestServer::start_in(restored, restored_config).await;
     assert_eq!(server.issuer, issuer);
+    every_token_still_works(&server, &before[1..]).await;
+}
 
-    for tokens in &before[1..] {
+/// The access tokens are accepted and the refresh tokens refresh, under the same issuer (the
+/// first sign-in's refresh token was used by the load, so callers leave it out).
+async fn every_token_still_works(server: &TestServer, before: &[Value]) {
+    for tokens in before {
         let access = tokens["access_token"].as_str().unwrap();
         let userinfo = http()
             .get(server.url("userinfo"))
@@ -110,9 +130,54 @@ async fn a_backup_taken_under_load_restores_every_token_answered_before_it() {
         let refreshed: Value = refreshed.json().await.unwrap();
         assert_eq!(
             jwt_claims(refreshed["id_token"].as_str().unwrap())["iss"],
-            issuer
+            server.issuer
         );
     }
+}
+
+/// PostgreSQL's backup is pg_dump's (docs/operations.md): taken under the same load, restored
+/// into a new database with pg_restore, with the master secret kept apart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pg_dump_taken_under_load_restores_every_token_answered_before_it_on_postgres() {
+    let (issuer, fixed) = fixed_issuer();
+    let server = TestServer::start_on_postgres(fixed).await;
+    let before = sign_ins(&server).await;
+    let load = refresh_load(&server, before[0]["refresh_token"].as_str().unwrap());
+    let backups = tempfile::tempdir().unwrap();
+    let file = backups.path().join("tessera.dump");
+    let dump = {
+        let (file, url) = (file.clone(), server.config.database_url.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--no-owner", "--file"])
+                .arg(&file)
+                .arg(&url)
+                .output()
+                .expect("pg_dump (PostgreSQL's client tools) runs")
+        })
+    };
+    let dumped = dump.await.unwrap();
+    assert!(dumped.status.success(), "{dumped:?}");
+    assert!(
+        load.await.unwrap() > 0,
+        "the server answered during the dump"
+    );
+    // The server and its database go (stop drops it); a new database gets the dump.
+    let (_, config) = server.stop().await;
+    let database = crate::support::cluster::Database::create().await;
+    let restored = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname"])
+        .arg(&database.url)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{restored:?}");
+    let mut restored_config = config.clone();
+    restored_config.database_url = database.url.clone();
+    let server = TestServer::start_in(tempfile::tempdir().unwrap(), restored_config).await;
+    assert_eq!(server.issuer, issuer);
+    every_token_still_works(&server, &before[1..]).await;
+    server.stop().await;
 }
 
 /// The two stores, each test run on both.

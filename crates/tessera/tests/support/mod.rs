@@ -126,7 +126,11 @@ impl TestServer {
 
     /// Starts on an existing directory and config (e.g. to restart on the same database).
     pub async fn start_in(dir: TempDir, config: Config) -> TestServer {
-        let clock = ManualClock::at_system_time();
+        Self::start_in_at(dir, config, ManualClock::at_system_time()).await
+    }
+
+    /// As [`TestServer::start_in`], on `clock` (e.g. the time a database was left at).
+    pub async fn start_in_at(dir: TempDir, config: Config, clock: ManualClock) -> TestServer {
         let tessera = Tessera::prepare(&config, clock.clock()).await.unwrap();
         let issuer = tessera.state.settings.issuer.clone();
         let addr = tessera.addr;
