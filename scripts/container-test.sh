@@ -7,6 +7,8 @@
 # PostgreSQL, and the README's demo one-liner. Without podman it fails and says why. Needs root, podman, mmdebstrap and curl.
 # Usage: scripts/container-test.sh
 set -euo pipefail
+# No `producer | grep -q` below: grep -q stops reading at its match, and under pipefail the
+# producer's SIGPIPE would fail the check.
 cd "$(dirname "$0")/.."
 
 fail() {
@@ -42,9 +44,10 @@ export CONTAINERS_CONF="$work/containers.conf"
 podman info >/dev/null || fail "podman cannot run here (podman info failed)"
 
 # The base images, made from Debian's packages since no container registry is reachable: the
-# runtime one under the name the Dockerfile uses; the build one is Debian with this machine's
-# Rust toolchain and trusted CAs (so that cargo reaches crates.io as the host does), passed as
-# RUST_IMAGE rather than named as Rust's official image, which it is not.
+# runtime one under the name the Dockerfile uses; the build one is Debian with what Rust's slim
+# image adds (gcc, libc6-dev, ca-certificates), this machine's Rust toolchain and trusted CAs (so
+# that cargo reaches crates.io as the host does), passed as RUST_IMAGE rather than named as
+# Rust's official image, which it is not.
 runtime_base="docker.io/library/debian:bookworm-slim"
 build_base="localhost/tessera-test/rust-bookworm:$(rustc --version | cut -d' ' -f2)"
 if ! podman image exists "$runtime_base"; then
@@ -56,7 +59,7 @@ fi
 if ! podman image exists "$build_base"; then
   echo "== $build_base from Debian's packages and this machine's Rust toolchain"
   sysroot="$(rustc --print sysroot)"
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates,gcc,g++,libc6-dev,make \
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates,gcc,libc6-dev \
     --customize-hook="mkdir -p \"\$1/usr/local/cargo\" && tar -C '$sysroot' --exclude=./share/doc -cf - . | tar -C \"\$1/usr/local/cargo\" -xf -" \
     --customize-hook="cp /etc/ssl/certs/ca-certificates.crt \"\$1/etc/ssl/certs/ca-certificates.crt\"" \
     bookworm "$work/build.tar"
@@ -127,11 +130,13 @@ stop
 
 echo "== a new container on the same volume: the refresh token and the access token still work"
 start
-curl -fsS -H "authorization: Bearer $access_token" "$base/userinfo" | grep -q '"name":"Jane Doe"' \
+userinfo="$(curl -fsS -H "authorization: Bearer $access_token" "$base/userinfo")" || userinfo=""
+grep -q '"name":"Jane Doe"' <<<"$userinfo" \
   || fail "the access token from before the restart was refused (keys lost?)"
 refreshed="$(refresh "$refresh_token")" || fail "the refresh token from before the restart was refused"
 [[ "$(json token_type <<<"$refreshed")" == "Bearer" ]] || fail "no Bearer token: $refreshed"
-podman exec "$run_id" tessera backup /var/lib/tessera/backup.db | grep -q "Backed up" || fail "tessera backup in the container"
+backed_up="$(podman exec "$run_id" tessera backup /var/lib/tessera/backup.db)" || fail "tessera backup in the container"
+grep -q "Backed up" <<<"$backed_up" || fail "tessera backup in the container: $backed_up"
 stop
 
 echo "== the same image on PostgreSQL"
@@ -156,7 +161,14 @@ api_port="$(free_port)"; app_port="$(free_port)"
 podman run --detach --name "$run_id" --read-only --health-interval disable --network host --volume "$run_id:/var/lib/tessera" "$image" \
   demo --auth "127.0.0.1:$port" --api "127.0.0.1:$api_port" --app "127.0.0.1:$app_port" >/dev/null 2>>"$work/podman.log"
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$app_port/" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "http://127.0.0.1:$app_port/" | grep -qi "sign in" || { podman logs "$run_id"; fail "the demo's web app did not answer"; }
-podman logs "$run_id" | grep -q "Open http://127.0.0.1:$app_port" || { podman logs "$run_id"; fail "the demo did not print its URL"; }
+home="$(curl -fsS "http://127.0.0.1:$app_port/")" || home=""
+grep -qi "sign in" <<<"$home" || { podman logs "$run_id"; fail "the demo's web app did not answer"; }
+# The container's output reaches podman's log a moment after the app answers.
+for _ in $(seq 50); do
+  printed="$(podman logs "$run_id" 2>/dev/null)"
+  grep -q "Open http://127.0.0.1:$app_port" <<<"$printed" && break
+  sleep 0.1
+done
+grep -q "Open http://127.0.0.1:$app_port" <<<"$printed" || { echo "$printed"; fail "the demo did not print its URL"; }
 stop
 echo "container-test: passed"
