@@ -80,7 +80,8 @@ inspect() { podman image inspect "$image" --format "$1"; }
 [[ "$(inspect '{{json .Config.Healthcheck.Test}}')" == '["CMD","tessera","healthcheck"]' ]] || fail "no HEALTHCHECK: $(inspect '{{json .Config.Healthcheck}}')"
 [[ "$(inspect '{{json .Config.Volumes}}')" == *'"/var/lib/tessera"'* ]] || fail "no data volume"
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 head -c 32 /dev/urandom | base64 >"$work/master.secret"
 podman secret create "$run_id" "$work/master.secret" >/dev/null
@@ -156,7 +157,6 @@ else
   fail "POSTGRES_TEST_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
 fi
 echo "== the README's one-liner: the demo on the host's network"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 api_port="$(free_port)"; app_port="$(free_port)"
 podman run --detach --name "$run_id" --read-only --health-interval disable --network host --volume "$run_id:/var/lib/tessera" "$image" \
   demo --auth "127.0.0.1:$port" --api "127.0.0.1:$api_port" --app "127.0.0.1:$app_port" >/dev/null 2>>"$work/podman.log"

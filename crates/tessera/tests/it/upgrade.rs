@@ -59,20 +59,28 @@ fn config_for(meta: &Value, database_url: String) -> Config {
     }
 }
 
+/// `path` at the server's own address: its issuer is the old build's, whose port is not this one's.
+fn local(server: &TestServer, path: &str) -> String {
+    format!("http://{}/{path}", server.addr)
+}
+
 /// Where a redirect to `location` goes on this server: relative to it, or with the server's own
-/// address in place of the issuer's (the old build's port is not this one's).
+/// address in place of the issuer's.
 fn here(server: &TestServer, location: &str) -> String {
-    let local = format!("http://{}/", server.addr);
     match location.strip_prefix(server.issuer.as_str()) {
-        Some(path) => format!("{local}{path}"),
-        None => Url::parse(&local).unwrap().join(location).unwrap().into(),
+        Some(path) => local(server, path),
+        None => Url::parse(&local(server, ""))
+            .unwrap()
+            .join(location)
+            .unwrap()
+            .into(),
     }
 }
 
 /// Logs `username` in through the hosted pages, consenting if asked; the ID token's claims.
 async fn sign_in(server: &TestServer, username: &str, password: &str) -> Value {
     let browser = Browser::new();
-    let mut authorize = Url::parse(&format!("http://{}/authorize", server.addr)).unwrap();
+    let mut authorize = Url::parse(&local(server, "authorize")).unwrap();
     authorize
         .query_pairs_mut()
         .append_pair("audience", "appointments:api")
@@ -110,7 +118,7 @@ async fn sign_in(server: &TestServer, username: &str, password: &str) -> Value {
 
 async fn redeem(server: &TestServer, code: &str) -> Value {
     let response = http()
-        .post(format!("http://{}/oauth/token", server.addr))
+        .post(local(server, "oauth/token"))
         .json(&json!({
             "grant_type": "authorization_code",
             "client_id": SEED_CLIENT.0,
@@ -127,7 +135,7 @@ async fn redeem(server: &TestServer, code: &str) -> Value {
 
 async fn token(server: &TestServer, form: &[(&str, &str)]) -> reqwest::Response {
     http()
-        .post(format!("http://{}/oauth/token", server.addr))
+        .post(local(server, "oauth/token"))
         .form(form)
         .send()
         .await
@@ -136,7 +144,7 @@ async fn token(server: &TestServer, form: &[(&str, &str)]) -> reqwest::Response 
 
 /// Everything the old build left in the database works on this one.
 async fn everything_still_works(server: &TestServer, data: &Value) {
-    let at = |path: &str| format!("http://{}/{path}", server.addr);
+    let at = |path: &str| local(server, path);
 
     let jwks: Value = http()
         .get(at(".well-known/jwks.json"))
@@ -244,21 +252,20 @@ async fn everything_still_works(server: &TestServer, data: &Value) {
 
     let client = &data["client"];
     let authenticates = |secret: &str| {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("client_id", client["client_id"].as_str().unwrap()),
-            ("client_secret", secret),
-            ("code", "no-such-code"),
-            ("redirect_uri", "http://127.0.0.1:4100/callback"),
-        ]
-        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        let client_id = client["client_id"].as_str().unwrap().to_owned();
+        let secret = secret.to_owned();
         async move {
-            let response = http()
-                .post(format!("http://{}/oauth/token", server.addr))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
+            let response = token(
+                server,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &client_id),
+                    ("client_secret", &secret),
+                    ("code", "no-such-code"),
+                    ("redirect_uri", "http://127.0.0.1:4100/callback"),
+                ],
+            )
+            .await;
             let body: Value = response.json().await.unwrap();
             body["error"].as_str().unwrap().to_owned()
         }
