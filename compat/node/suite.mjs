@@ -6,6 +6,8 @@ import './express-oauth2-jwt-bearer.mjs';
 import './express-openid-connect.mjs';
 import './node-auth0-actions.mjs';
 import './node-auth0-user.mjs';
+import './node-auth0-connections.mjs';
+import './oidc-provider-upstream.mjs';
 import './spa.mjs';
 import './openid-client.mjs';
 

@@ -16,6 +16,7 @@ pub mod connections;
 pub mod email;
 mod error;
 pub mod grants;
+pub mod identities;
 pub mod jobs;
 pub mod keys;
 pub mod logs;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
+use tessera_protocol::connection::Strategy;
 use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::Timestamp;
 use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
@@ -98,17 +99,44 @@ pub struct EmailQuery {
     pub email: String,
 }
 
-/// A user's identity at the database connection.
+/// A user's identity at a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Identity {
-    /// Always `Username-Password-Authentication`.
+    /// `Username-Password-Authentication`, or the name of an OpenID connection.
     pub connection: String,
-    /// Always `auth0`.
+    /// The strategy: `auth0` or `oidc`.
     pub provider: String,
-    /// The user id without its `auth0|` prefix.
+    /// The user id without its provider (`{connection}|{sub}` for `oidc`).
     pub user_id: String,
     #[serde(rename = "isSocial")]
     pub is_social: bool,
+    /// What the provider of a linked identity last said about the person.
+    #[serde(
+        rename = "profileData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>)]
+    pub profile_data: Option<JsonObject>,
+}
+
+impl Identity {
+    /// The identity a user's id names: `auth0|…` at the database connection, or
+    /// `oidc|{connection}|{sub}` at an OpenID connection.
+    pub fn primary_of(user_id: &str) -> Identity {
+        let (provider, local_id) = user_id.split_once('|').unwrap_or(("auth0", user_id));
+        let connection = match Strategy::parse(provider) {
+            Some(Strategy::Oidc) => local_id.split_once('|').map_or(local_id, |(c, _)| c),
+            _ => CONNECTION,
+        };
+        Identity {
+            connection: connection.to_owned(),
+            provider: provider.to_owned(),
+            user_id: local_id.to_owned(),
+            is_social: Strategy::parse(provider).is_some_and(Strategy::is_social),
+            profile_data: None,
+        }
+    }
 }
 
 /// A user (never with a password).
@@ -147,10 +175,6 @@ pub struct User {
 
 impl User {
     pub fn of(user: &StoredUser) -> User {
-        let local_id = user
-            .user_id
-            .split_once('|')
-            .map_or(user.user_id.as_str(), |(_, id)| id);
         let profile = &user.profile;
         User {
             user_id: user.user_id.clone(),
@@ -165,12 +189,7 @@ impl User {
             blocked: user.blocked,
             created_at: user.created_at.rfc3339(),
             updated_at: user.updated_at.rfc3339(),
-            identities: vec![Identity {
-                connection: CONNECTION.to_owned(),
-                provider: "auth0".to_owned(),
-                user_id: local_id.to_owned(),
-                is_social: false,
-            }],
+            identities: vec![Identity::primary_of(&user.user_id)],
             user_metadata: profile.user_metadata.clone(),
             app_metadata: profile.app_metadata.clone(),
             last_login: user.last_login.map(|at| at.rfc3339()),
@@ -301,20 +320,29 @@ impl Admin {
             None => None,
         };
         let listing = self.store().list_users(page, search.as_ref(), sort).await?;
-        Ok(Listed::of(page, listing, User::of))
+        let mut shown = Vec::with_capacity(listing.items.len());
+        for user in &listing.items {
+            shown.push(self.shown_user(user).await?);
+        }
+        let mut listed = Listed::of(page, listing, User::of);
+        listed.items = shown;
+        Ok(listed)
     }
 
     /// `GET /api/v2/users-by-email`: exact, as Auth0's (which stores its users' emails in lower
     /// case, so a search in another case finds none of them).
     pub async fn users_by_email(&self, caller: &Caller, email: &str) -> AdminResult<Vec<User>> {
         caller.require("read:users")?;
-        let users = self.store().users_by_email(email).await?;
-        Ok(users.iter().map(User::of).collect())
+        let mut shown = Vec::new();
+        for user in self.store().users_by_email(email).await? {
+            shown.push(self.shown_user(&user).await?);
+        }
+        Ok(shown)
     }
 
     pub async fn user(&self, caller: &Caller, id: &str) -> AdminResult<User> {
         caller.require("read:users")?;
-        Ok(User::of(&self.stored_user(id).await?))
+        self.shown_user(&self.stored_user(id).await?).await
     }
 
     pub(crate) async fn stored_user(&self, id: &str) -> AdminResult<StoredUser> {
@@ -392,6 +420,13 @@ impl Admin {
             ));
         }
         let mut user = self.stored_user(id).await?;
+        if body.password.is_some() && !user.user_id.starts_with("auth0|") {
+            // Auth0: only a database user has a password.
+            return Err(AdminError::InvalidBody(
+                "Cannot update password of a user of another connection than the database"
+                    .to_owned(),
+            ));
+        }
         if let Some(email) = body.email {
             user.email = checked_email(email)?;
         }
@@ -446,7 +481,7 @@ impl Admin {
             self.revoke_tokens_of(&user.user_id, now).await?;
         }
         self.changed();
-        Ok(User::of(&self.stored_user(id).await?))
+        self.shown_user(&self.stored_user(id).await?).await
     }
 
     /// Revokes every refresh token of `user_id` and refuses their access tokens issued until

@@ -16,7 +16,7 @@ use crate::{
 /// Parameters that, when repeated, make the request unsafe to redirect.
 const REDIRECT_PARAMS: [&str; 2] = ["client_id", "redirect_uri"];
 /// Parameters whose repetition is reported to the client.
-const OTHER_PARAMS: [&str; 15] = [
+const OTHER_PARAMS: [&str; 16] = [
     "response_type",
     "scope",
     "state",
@@ -32,6 +32,7 @@ const OTHER_PARAMS: [&str; 15] = [
     "screen_hint",
     "ui_locales",
     "acr_values",
+    "connection",
 ];
 
 /// The `prompt` parameter (OIDC Core §3.1.2.1).
@@ -101,6 +102,9 @@ pub struct AuthorizationRequest {
     /// Auth0's `screen_hint`: which hosted page a login starts on.
     #[serde(default)]
     pub screen_hint: ScreenHint,
+    /// Auth0's `connection`: log in through this connection, without the login page.
+    #[serde(default)]
+    pub connection: Option<String>,
     /// OIDC Core §3.1.2.1: the languages the hosted pages should speak, preferred first
     /// (space-separated BCP 47 tags); before the browser's `Accept-Language`.
     #[serde(default)]
@@ -268,6 +272,7 @@ pub fn validate(
         code_challenge,
         login_hint: get(params, "login_hint")?.map(str::to_owned),
         screen_hint: ScreenHint::parse(get(params, "screen_hint")?),
+        connection: get(params, "connection")?.map(str::to_owned),
         ui_locales: get(params, "ui_locales")?.map(str::to_owned),
         skip_consent,
         acr_values: get(params, "acr_values")?.map(str::to_owned),

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
+pub mod connection;
 pub mod consent;
 pub mod device;
 pub mod dpop;

@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use tessera_admin::connections::LoginButton;
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::WebOrigin;
 
@@ -28,6 +29,7 @@ struct LoginPage<'a> {
     error: &'a Option<String>,
     can_sign_up: bool,
     passkey: Option<PasskeyStep<'a>>,
+    connections: &'a [LoginButton],
 }
 
 #[derive(Template)]
@@ -211,6 +213,7 @@ pub fn login(view: &LoginView, status: StatusCode) -> Response {
         error: &view.error,
         can_sign_up: view.can_sign_up,
         passkey: view.passkey.as_ref().map(PasskeyStep::of),
+        connections: &view.connections,
     }
     .render();
     if view.passkey.is_some() {

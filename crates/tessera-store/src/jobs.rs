@@ -4,19 +4,7 @@
 use async_trait::async_trait;
 use tessera_protocol::Timestamp;
 
-use crate::{JsonObject, NewUser, StoreResult};
-
-/// The database connection, as Auth0's connection objects identify it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
-    /// `con_` and 16 characters, made when the schema was.
-    pub id: String,
-    pub name: String,
-    pub strategy: String,
-    /// Auth0's `options` object: the password policy, sign-up and username settings.
-    pub options: JsonObject,
-    pub created_at: Timestamp,
-}
+use crate::{Connection, JsonObject, NewUser, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {

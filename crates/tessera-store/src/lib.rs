@@ -2,6 +2,7 @@
 //! No transaction handle leaves the store; consuming a code is one atomic statement.
 
 mod actions;
+mod connections;
 mod emails;
 mod error;
 mod jobs;
@@ -27,11 +28,13 @@ pub use actions::{
     Action, ActionBinding, ActionCode, ActionDeletion, ActionSecret, ActionStore, ActionVersion,
     DeployedAction, SecretOpener,
 };
+pub use connections::{
+    Connection, ConnectionStore, Identity, IdentityStore, NewIdentity, DATABASE_CONNECTION,
+};
 pub use emails::{Email, EmailStatus, EmailStore};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{
-    Connection, ImportBatch, ImportedTotp, ImportedUser, Job, JobError, JobKind, JobStatus,
-    JobStore,
+    ImportBatch, ImportedTotp, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
 };
 pub use mfa::{Authenticator, AuthenticatorKind, MfaStore};
 pub use postgres::PostgresStore;
@@ -703,6 +706,8 @@ pub trait Store:
     + LoginAttemptStore
     + AuditLogStore
     + JobStore
+    + ConnectionStore
+    + IdentityStore
     + TenantSettingsStore
     + UserTicketStore
     + EmailStore
@@ -734,6 +739,8 @@ impl<T> Store for T where
         + LoginAttemptStore
         + AuditLogStore
         + JobStore
+        + ConnectionStore
+        + IdentityStore
         + TenantSettingsStore
         + UserTicketStore
         + EmailStore

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqlitePool};
 use tessera_protocol::token::RefreshGrant;
 use tessera_protocol::{SecretDigest, Timestamp};
 
@@ -51,12 +51,41 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(migration_failed)?;
+        relax_user_uniqueness(&pool).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.create_if_missing(false))
             .await?;
         Ok(SqliteStore { pool, readers })
     }
+}
+
+/// Rebuilds `users` without its UNIQUE column constraints (`sqlite_users.sql`), once: the
+/// step of migration 0031 that SQLite cannot take inside a migration's transaction.
+async fn relax_user_uniqueness(pool: &SqlitePool) -> StoreResult<()> {
+    let mut connection = pool.acquire().await?;
+    let constraints: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pragma_index_list('users') WHERE origin = 'u'")
+            .fetch_one(&mut *connection)
+            .await?;
+    if constraints == 0 {
+        return Ok(());
+    }
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *connection)
+        .await?;
+    let rebuilt = async {
+        let mut transaction = connection.begin().await?;
+        sqlx::raw_sql(include_str!("sqlite_users.sql"))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await
+    }
+    .await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *connection)
+        .await?;
+    Ok(rebuilt?)
 }
 
 /// A successor naming the token it replaces (`rotated_from`, the cue of migration 0010's

@@ -23,11 +23,12 @@ use tessera_protocol::{
 
 use sqlx::postgres::PgConnectOptions;
 use tessera_store::{
-    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, DeviceAuthorization, EventTypes,
-    Expiring, FirstFactor, FlagField, Holder, LogEvent, LogFilter, Login, MetadataField,
-    MetadataKey, NewUser, Page, PendingAuthorization, Permission, PermissionSource, PostgresStore,
-    PushedRequest, RangeField, Role, Session, SigningKeyRecord, SortField, SqliteStore, Store,
-    TextField, TextMatch, UserProfile, UserSearch, UserSort,
+    Admin, AdminRole, AdminSession, ClientStore, CodeRedemption, Connection, DeviceAuthorization,
+    EventTypes, Expiring, FirstFactor, FlagField, Holder, LogEvent, LogFilter, Login,
+    MetadataField, MetadataKey, NewIdentity, NewUser, Page, PendingAuthorization, Permission,
+    PermissionSource, PostgresStore, PushedRequest, RangeField, Role, Session, SigningKeyRecord,
+    SortField, SqliteStore, Store, StoreError, TextField, TextMatch, UserProfile, UserSearch,
+    UserSort, DATABASE_CONNECTION,
 };
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -110,6 +111,7 @@ fn pending(id: &str) -> PendingAuthorization {
             code_challenge: None,
             login_hint: Some("jane".into()),
             screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+            connection: None,
             ui_locales: None,
             skip_consent: false,
             acr_values: None,
@@ -124,7 +126,7 @@ fn pending(id: &str) -> PendingAuthorization {
 fn refresh_grant(family: &str) -> RefreshGrant {
     RefreshGrant {
         client_id: ClientId("c".into()),
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         scope: scopes("openid offline_access read"),
         audience: Some("api".into()),
         auth_time: NOW,

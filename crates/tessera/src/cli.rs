@@ -1,7 +1,7 @@
-//! The management commands (`tessera clients|apis|users|roles|grants|client-grants|keys …`). Each is
-//! one typed admin operation, run either on the local store (the admin service, directly) or on
-//! a running server (its Management API, over HTTP); both give the same typed answers, printed
-//! the same way.
+//! The management commands (`tessera clients|apis|users|roles|connections|grants|client-grants|
+//! keys …`). Each is one typed admin operation, run either on the local store (the admin
+//! service, directly) or on a running server (its Management API, over HTTP); both give the same
+//! typed answers, printed the same way.
 
 mod commands;
 mod keys;
@@ -16,8 +16,8 @@ use tessera_admin::bootstrap::NewCredentials;
 use tessera_core::clock::Clock;
 
 pub use commands::{
-    ActionsAction, ApisAction, ClientGrantsAction, ClientsAction, GrantsAction, On, RolesAction,
-    StoreArgs, UsersAction,
+    ActionsAction, ApisAction, ClientGrantsAction, ClientsAction, ConnectionsAction, GrantsAction,
+    On, RolesAction, StoreArgs, UsersAction,
 };
 pub use keys::{KeysAction, KeysArgs};
 pub use operation::{Answer, Noun, Operation};
@@ -70,6 +70,9 @@ pub enum Manage {
     Roles(On<RolesAction>),
     /// Auth0 Actions: deploy one from its JavaScript file, list them.
     Actions(On<ActionsAction>),
+    /// Connections: the database and other OpenID providers (oidc) users log in at; list,
+    /// get, create, update, delete, enable or disable them for applications.
+    Connections(On<ConnectionsAction>),
 }
 
 impl Manage {
@@ -82,6 +85,7 @@ impl Manage {
             Manage::ClientGrants(on) => (on.store, on.action.operation()),
             Manage::Roles(on) => (on.store, on.action.operation()),
             Manage::Actions(on) => (on.store, on.action.operation()?),
+            Manage::Connections(on) => (on.store, on.action.operation()),
         })
     }
 }

@@ -57,6 +57,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Admin(#[from] AdminError),
+    #[error("the HTTP client for identity providers: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
 /// Opens the store `database_url` names.
@@ -220,6 +222,7 @@ pub async fn build_state(
         )),
         metrics,
         audit,
+        upstream: tessera_server::flows::upstream::http_client()?,
     });
     Ok((state, new_management_credentials))
 }

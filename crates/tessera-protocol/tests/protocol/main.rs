@@ -8,6 +8,7 @@ mod authorize;
 mod claims;
 mod client;
 mod client_auth;
+mod connection;
 mod consent;
 mod dpop;
 mod errors;

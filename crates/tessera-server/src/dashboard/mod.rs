@@ -5,6 +5,7 @@
 mod actions;
 mod apis;
 mod apps;
+mod connections;
 mod emails;
 mod jobs;
 mod keys;
@@ -43,6 +44,8 @@ pub const PAGES: &[&str] = &[
     "/dashboard/actions/{id}",
     "/dashboard/keys",
     "/dashboard/logs",
+    "/dashboard/connections",
+    "/dashboard/connections/{id}",
 ];
 
 /// Every form a signed-in administrator can post.
@@ -79,6 +82,10 @@ pub const FORMS: &[&str] = &[
     "/dashboard/actions/{id}",
     "/dashboard/keys/rotate",
     "/dashboard/keys/revoke",
+    "/dashboard/connections",
+    "/dashboard/connections/{id}",
+    "/dashboard/connections/{id}/clients",
+    "/dashboard/connections/{id}/delete",
 ];
 
 /// The Dashboard's routes.
@@ -101,6 +108,22 @@ pub fn router() -> Router<AppState> {
             post(apps::rotate_secret),
         )
         .route("/dashboard/apis", get(apis::list).post(apis::create))
+        .route(
+            "/dashboard/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route(
+            "/dashboard/connections/{id}",
+            get(connections::show).post(connections::update),
+        )
+        .route(
+            "/dashboard/connections/{id}/clients",
+            post(connections::update_clients),
+        )
+        .route(
+            "/dashboard/connections/{id}/delete",
+            post(connections::delete),
+        )
         .route("/dashboard/apis/{id}", get(apis::show).post(apis::update))
         .route(
             "/dashboard/apis/{id}/permissions",

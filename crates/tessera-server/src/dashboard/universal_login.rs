@@ -170,6 +170,7 @@ pub async fn update_mfa(
     options.insert("passkey_options".into(), Value::Object(passkey_options));
     let update = ConnectionUpdate {
         options: Some(options),
+        ..ConnectionUpdate::default()
     };
     admin.update_connection(caller, &id, update).await?;
     Ok(found(BACK))
@@ -208,6 +209,7 @@ pub async fn update_signup(
     );
     let update = ConnectionUpdate {
         options: Some(options),
+        ..ConnectionUpdate::default()
     };
     state
         .admin

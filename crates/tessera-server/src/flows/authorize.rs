@@ -14,12 +14,12 @@ use tessera_protocol::token::CodeGrant;
 use tessera_protocol::{
     AuthorizeErrorCode as Code, ClientId, RedirectUri, SecretDigest, Timestamp,
 };
-use tessera_store::{FirstFactor, PendingAuthorization};
+use tessera_store::{FirstFactor, PendingAuthorization, DATABASE_CONNECTION};
 
 use crate::error::InternalError;
 use crate::flows::actions::{self, LoginDecision};
 use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
-use crate::flows::{implicit, rbac};
+use crate::flows::{implicit, rbac, upstream};
 use crate::state::AppState;
 use tessera_core::audit::RequestContext;
 use tessera_core::crypto::new_secret;
@@ -262,6 +262,23 @@ async fn start_interaction(
             (fresh.clone(), Some(fresh))
         }
     };
+    // Auth0's `connection=` goes straight to that identity provider; the database connection's
+    // name goes to the login page.
+    let provider = match (&request.connection, step) {
+        (Some(name), NextStep::Login) if name != DATABASE_CONNECTION => {
+            match state.admin.oidc_provider(name, &request.client_id).await? {
+                Some(provider) => Some(provider),
+                None => {
+                    let error = AuthorizeError::new(
+                        Code::InvalidRequest,
+                        format!("the connection {name} is not enabled for this application"),
+                    );
+                    return Ok(Outcome::ToClient(request_error(state, &request, &error)));
+                }
+            }
+        }
+        _ => None,
+    };
     let pending = PendingAuthorization {
         id: new_secret()?,
         request,
@@ -271,6 +288,17 @@ async fn start_interaction(
         expires_at: now.plus(state.settings.login_timeout),
     };
     state.store.create_pending(&pending, now).await?;
+    if let Some(provider) = provider {
+        return Ok(
+            match upstream::authorization_url(state, &pending, &provider).await? {
+                Ok(location) => Outcome::Interact {
+                    location,
+                    browser_cookie: new_cookie,
+                },
+                Err(unreachable) => Outcome::ErrorPage(unreachable),
+            },
+        );
+    }
     // Auth0's `screen_hint=signup` opens the sign-up page instead of the login page.
     let location = match (step, pending.request.screen_hint) {
         (NextStep::Login, ScreenHint::Signup) => format!("/u/signup?state={}", pending.id),

@@ -214,6 +214,7 @@ fn authorization_request(
         }),
         login_hint: None,
         screen_hint: tessera_protocol::authorize::ScreenHint::Login,
+        connection: None,
         ui_locales: None,
         skip_consent: false,
         acr_values: None,

@@ -35,5 +35,6 @@ pub mod refresh;
 pub mod revocation;
 pub mod signup;
 pub mod token;
+pub mod upstream;
 pub mod user_tokens;
 pub mod userinfo;

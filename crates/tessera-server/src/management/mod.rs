@@ -16,6 +16,7 @@ mod emails;
 mod error;
 mod grants;
 mod guardian;
+mod identities;
 pub(crate) mod jobs;
 mod keys;
 mod logs;
@@ -121,6 +122,18 @@ pub const ROUTES: &[Route] = &[
     route(Method::PATCH, "/api/v2/connections/{id}", |m| {
         on(m, connections::update)
     }),
+    route(Method::POST, "/api/v2/connections", |m| {
+        on(m, connections::create)
+    }),
+    route(Method::DELETE, "/api/v2/connections/{id}", |m| {
+        on(m, connections::delete)
+    }),
+    route(Method::GET, "/api/v2/connections/{id}/clients", |m| {
+        on(m, connections::clients)
+    }),
+    route(Method::PATCH, "/api/v2/connections/{id}/clients", |m| {
+        on(m, connections::update_clients)
+    }),
     route(Method::GET, "/api/v2/resource-servers", |m| {
         on(m, resource_servers::list)
     }),
@@ -142,6 +155,14 @@ pub const ROUTES: &[Route] = &[
     }),
     route(Method::POST, "/api/v2/users", |m| on(m, users::create)),
     route(Method::GET, "/api/v2/users/{id}", |m| on(m, users::get)),
+    route(Method::POST, "/api/v2/users/{id}/identities", |m| {
+        on(m, identities::link)
+    }),
+    route(
+        Method::DELETE,
+        "/api/v2/users/{id}/identities/{provider}/{user_id}",
+        |m| on(m, identities::unlink),
+    ),
     route(Method::PATCH, "/api/v2/users/{id}", |m| {
         on(m, users::update)
     }),

@@ -14,7 +14,7 @@ use crate::management::error::ErrorBody;
 use crate::management::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::management::{
     actions, authentication_methods, branding, client_grants, clients, connections, emails, grants,
-    guardian, jobs, keys, logs, resource_servers, roles, tickets, user_blocks, users,
+    guardian, identities, jobs, keys, logs, resource_servers, roles, tickets, user_blocks, users,
 };
 use crate::state::AppState;
 
@@ -60,9 +60,11 @@ impl Modify for BearerScheme {
         emails::get_provider, emails::create_provider, emails::update_provider, emails::delete_provider,
         emails::create_template, emails::get_template, emails::replace_template, emails::update_template,
         tickets::password_change, tickets::email_verification, connections::list, connections::get, connections::update,
+        connections::create, connections::delete, connections::clients, connections::update_clients,
         resource_servers::list, resource_servers::create, resource_servers::get,
         resource_servers::update, resource_servers::delete,
         users::list, users::by_email, users::create, users::get, users::update, users::delete,
+        identities::link, identities::unlink,
         roles::list, roles::create, roles::get, roles::update, roles::delete,
         roles::permissions, roles::add_permissions, roles::remove_permissions,
         roles::users, roles::add_users,
@@ -95,7 +97,7 @@ impl Modify for BearerScheme {
         (name = "branding", description = "The hosted pages' logo, colours, favicon and font"),
         (name = "emails", description = "The SMTP server mails go through"),
         (name = "email-templates", description = "The verification, password reset and welcome mails (Liquid)"),
-        (name = "connections", description = "Where users log in from: the database connection"),
+        (name = "connections", description = "Where users log in from: the database connection and other OpenID providers"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
         (name = "roles", description = "Roles and the permissions they grant (RBAC)"),

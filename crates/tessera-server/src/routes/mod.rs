@@ -13,6 +13,7 @@ mod export;
 mod health;
 mod introspect;
 mod login;
+mod login_callback;
 mod logout;
 mod mfa;
 mod mfa_api;
@@ -82,6 +83,8 @@ pub fn router(state: AppState) -> Router {
             get(passkey::offer).post(passkey::submit_offer),
         )
         .route("/u/login/passkey", post(passkey::login))
+        .route("/u/login/connection", post(login::connection))
+        .route("/login/callback", get(login_callback::get))
         .route("/u/passkey.js", get(passkey::script))
         .route("/u/account", get(account::show))
         .route("/u/account/recovery-code", post(account::new_recovery_code))

@@ -1,11 +1,12 @@
 //! Jobs, their files and errors, and the database connection they name.
 
+use super::connections::{connection_from_row, SELECT_CONNECTION};
 use super::mfa::import_totp;
 use super::users::bind_user;
 use super::*;
 use crate::{
     Connection, ImportBatch, ImportedUser, Job, JobError, JobKind, JobStatus, JobStore,
-    TenantSettingsStore,
+    TenantSettingsStore, DATABASE_CONNECTION,
 };
 
 fn job_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Job> {
@@ -56,7 +57,8 @@ const UPSERT_IMPORTED: &str = "UPDATE users SET name = $4, email_verified = $6, 
         blocked = $13, updated_at = $14,
         password_hash = CASE WHEN CAST($5 AS TEXT) <> '' AND substr(password_hash, 1, 1) = '{'
             THEN CAST($5 AS TEXT) ELSE password_hash END
-     WHERE user_id = (SELECT user_id FROM users WHERE email = $3 OR user_id = $1 OR username = $2
+     WHERE user_id = (SELECT user_id FROM users
+        WHERE (email = $3 OR user_id = $1 OR username = $2) AND user_id LIKE 'auth0|%'
         ORDER BY CASE WHEN email = $3 THEN 0 WHEN user_id = $1 THEN 1 ELSE 2 END LIMIT 1)
      RETURNING user_id";
 
@@ -101,20 +103,12 @@ async fn write_imported(
 #[async_trait]
 impl JobStore for Backend {
     async fn database_connection(&self) -> StoreResult<Connection> {
-        let row = sqlx::query(
-            "SELECT id, name, strategy, options, created_at FROM connections
-             WHERE name = 'Username-Password-Authentication'",
-        )
+        let row = sqlx::query(&format!(
+            "{SELECT_CONNECTION} WHERE name = '{DATABASE_CONNECTION}'"
+        ))
         .fetch_one(self.readers())
         .await?;
-        let options: String = row.try_get("options")?;
-        Ok(Connection {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            strategy: row.try_get("strategy")?,
-            options: crate::rows::from_json(&options)?,
-            created_at: Timestamp(row.try_get("created_at")?),
-        })
+        connection_from_row(&row)
     }
 
     async fn set_connection_options(

@@ -5,6 +5,7 @@
 
 mod actions;
 mod applications;
+mod connections;
 mod devices;
 mod emails;
 mod grants;

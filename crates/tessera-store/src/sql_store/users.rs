@@ -7,7 +7,7 @@ use crate::user_search::{
 
 /// A user's columns as `create_user` and `upsert_user` write them: `$1`–`$12` bound by
 /// [`bind_user`], `$13` the time.
-const INSERT_USER: &str =
+pub(super) const INSERT_USER: &str =
     "INSERT INTO users (user_id, username, email, name, password_hash, email_verified,
         given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked,
         created_at, updated_at)
@@ -223,7 +223,7 @@ impl UserStore for Backend {
     async fn upsert_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
         let sql = format!(
             "{INSERT_USER}
-             ON CONFLICT (username) DO UPDATE SET email = excluded.email, name = excluded.name,
+             ON CONFLICT (username) WHERE user_id LIKE 'auth0|%' DO UPDATE SET email = excluded.email, name = excluded.name,
                 password_hash = excluded.password_hash, email_verified = excluded.email_verified,
                 updated_at = excluded.updated_at
              RETURNING *"
@@ -236,7 +236,7 @@ impl UserStore for Backend {
     }
 
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT * FROM users WHERE username = $1 OR email = $1 LIMIT 1")
+        let row = sqlx::query("SELECT * FROM users WHERE (username = $1 OR email = $1) AND user_id LIKE 'auth0|%' LIMIT 1")
             .bind(login)
             .fetch_optional(self.readers())
             .await?;

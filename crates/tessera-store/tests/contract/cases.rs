@@ -112,14 +112,14 @@ async fn user_upsert_keeps_the_first_id_and_finds_by_username_or_email() {
 async fn session_is_found_until_it_expires() {
     let (store, _dir) = store().await;
     store
-        .upsert_user(&new_user("jane", "u1"), NOW)
+        .upsert_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
         amr: Amr::password().and(AuthMethod::Otp),
         sid: "sid-1".into(),
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         auth_time: NOW,
         expires_at: NOW.plus(100),
     };
@@ -149,7 +149,7 @@ async fn pending_authorization_records_login_and_finishes_once() {
     );
     // The password passed, a second factor owed; then passed.
     let first = FirstFactor {
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         amr: Amr::password(),
     };
     store.record_first_factor("p1", &first).await.unwrap();
@@ -157,7 +157,7 @@ async fn pending_authorization_records_login_and_finishes_once() {
     assert_eq!((loaded.first_factor, loaded.login), (Some(first), None));
     let login = Login {
         amr: Amr::password().and(AuthMethod::Otp),
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         auth_time: NOW.plus(3),
         sid: "sid-9".into(),
     };
@@ -180,32 +180,32 @@ async fn pending_authorization_expires() {
 async fn consent_is_per_user_client_and_audience() {
     let (store, _dir) = store().await;
     store
-        .upsert_user(&new_user("jane", "u1"), NOW)
+        .upsert_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     let c = ClientId("c".into());
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
+        .save_consent("auth0|u1", &c, Some("api"), &scopes("read"), "g1", NOW)
         .await
         .unwrap();
     assert_eq!(
-        store.consent("u1", &c, Some("api")).await.unwrap(),
+        store.consent("auth0|u1", &c, Some("api")).await.unwrap(),
         Some(scopes("read"))
     );
-    assert_eq!(store.consent("u1", &c, None).await.unwrap(), None);
+    assert_eq!(store.consent("auth0|u1", &c, None).await.unwrap(), None);
     assert_eq!(
         store
-            .consent("u1", &ClientId("d".into()), Some("api"))
+            .consent("auth0|u1", &ClientId("d".into()), Some("api"))
             .await
             .unwrap(),
         None
     );
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
+        .save_consent("auth0|u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
         .await
         .unwrap();
     assert_eq!(
-        store.consent("u1", &c, Some("api")).await.unwrap(),
+        store.consent("auth0|u1", &c, Some("api")).await.unwrap(),
         Some(scopes("read write"))
     );
 }
@@ -215,12 +215,12 @@ async fn code_is_consumed_once() {
     let (store, _dir) = store().await;
     let digest = SecretDigest::of("code");
     store
-        .insert_code(&digest, &code_grant("u1"), NOW)
+        .insert_code(&digest, &code_grant("auth0|u1"), NOW)
         .await
         .unwrap();
     assert_eq!(
         store.consume_code(&digest, NOW).await.unwrap(),
-        CodeRedemption::Redeemed(Box::new(code_grant("u1")))
+        CodeRedemption::Redeemed(Box::new(code_grant("auth0|u1")))
     );
     assert_eq!(
         store.consume_code(&digest, NOW).await.unwrap(),
@@ -240,7 +240,7 @@ async fn racing_redemptions_of_one_code_have_exactly_one_winner() {
     let (store, _dir) = store().await;
     let digest = SecretDigest::of("raced");
     store
-        .insert_code(&digest, &code_grant("u1"), NOW)
+        .insert_code(&digest, &code_grant("auth0|u1"), NOW)
         .await
         .unwrap();
     let attempts = (0..32).map(|_| {
@@ -555,14 +555,14 @@ async fn client_grants_are_per_client_and_audience() {
 async fn ending_a_session_removes_it() {
     let (store, _dir) = store().await;
     store
-        .upsert_user(&new_user("jane", "u1"), NOW)
+        .upsert_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
         amr: Amr::password(),
         sid: "s".into(),
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         auth_time: NOW,
         expires_at: NOW.plus(100),
     };
@@ -729,23 +729,23 @@ async fn concurrent_revocations_of_one_key_have_one_winner() {
 async fn consents_keep_their_first_id_and_can_be_listed_and_deleted() {
     let (store, _dir) = store().await;
     store
-        .upsert_user(&new_user("jane", "u1"), NOW)
+        .upsert_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     let c = ClientId("c".into());
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read"), "g1", NOW)
+        .save_consent("auth0|u1", &c, Some("api"), &scopes("read"), "g1", NOW)
         .await
         .unwrap();
     store
-        .save_consent("u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
+        .save_consent("auth0|u1", &c, Some("api"), &scopes("read write"), "g2", NOW)
         .await
         .unwrap();
     store
-        .save_consent("u1", &c, None, &scopes("profile"), "g3", NOW)
+        .save_consent("auth0|u1", &c, None, &scopes("profile"), "g3", NOW)
         .await
         .unwrap();
-    let consents = store.consents_of("u1").await.unwrap();
+    let consents = store.consents_of("auth0|u1").await.unwrap();
     let ids: Vec<_> = consents
         .iter()
         .map(|c| (c.id.as_str(), c.audience.clone()))
@@ -753,7 +753,7 @@ async fn consents_keep_their_first_id_and_can_be_listed_and_deleted() {
     assert_eq!(ids, vec![("g1", Some("api".to_string())), ("g3", None)]);
     let deleted = store.delete_consent("g1").await.unwrap().unwrap();
     assert_eq!(deleted.scope, scopes("read write"));
-    assert_eq!(store.consent("u1", &c, Some("api")).await.unwrap(), None);
+    assert_eq!(store.consent("auth0|u1", &c, Some("api")).await.unwrap(), None);
     assert_eq!(store.delete_consent("g1").await.unwrap(), None);
 }
 
@@ -766,10 +766,10 @@ async fn creating_a_taken_client_api_or_user_is_a_conflict() {
         Err(tessera_store::StoreError::Conflict(_))
     ));
     store
-        .create_user(&new_user("jane", "u1"), NOW)
+        .create_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
-    let mut same_email = new_user("other", "u2");
+    let mut same_email = new_user("other", "auth0|u2");
     same_email.email = "jane@example.com".into();
     assert!(matches!(
         store.create_user(&same_email, NOW).await,
@@ -802,11 +802,11 @@ async fn listings_page_and_count() {
 async fn a_word_is_looked_for_literally_in_names_and_email() {
     let (store, _dir) = store().await;
     store
-        .create_user(&new_user("jane", "u1"), NOW)
+        .create_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     store
-        .create_user(&new_user("john_100%", "u2"), NOW)
+        .create_user(&new_user("john_100%", "auth0|u2"), NOW)
         .await
         .unwrap();
     let all = Page {
@@ -819,11 +819,11 @@ async fn a_word_is_looked_for_literally_in_names_and_email() {
     };
     assert_eq!(
         found(store.list_users(all, Some(&word("JANE@")), None).await.unwrap()),
-        ["u1"]
+        ["auth0|u1"]
     );
     assert_eq!(
         found(store.list_users(all, Some(&word("100%")), None).await.unwrap()),
-        ["u2"]
+        ["auth0|u2"]
     );
     assert_eq!(
         store.list_users(all, Some(&word("%")), None).await.unwrap().total,
@@ -1050,15 +1050,15 @@ async fn users_are_found_by_auth0_search_terms() {
 async fn updating_a_user_writes_every_field_to_that_user_only() {
     let (store, _dir) = store().await;
     let jane = store
-        .create_user(&new_user("jane", "u1"), NOW)
+        .create_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     store
-        .create_user(&new_user("john", "u2"), NOW)
+        .create_user(&new_user("john", "auth0|u2"), NOW)
         .await
         .unwrap();
     let changed = tessera_store::User {
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         username: "janet".into(),
         email: "janet@example.org".into(),
         name: "Janet D".into(),
@@ -1080,11 +1080,11 @@ async fn updating_a_user_writes_every_field_to_that_user_only() {
         logins_count: 0,
     };
     assert!(store.update_user(&changed, NOW.plus(7)).await.unwrap());
-    assert_eq!(store.user("u1").await.unwrap(), Some(changed.clone()));
-    assert_eq!(store.user("u2").await.unwrap().unwrap().username, "john");
+    assert_eq!(store.user("auth0|u1").await.unwrap(), Some(changed.clone()));
+    assert_eq!(store.user("auth0|u2").await.unwrap().unwrap().username, "john");
 
     let mut unknown = changed.clone();
-    unknown.user_id = "u3".into();
+    unknown.user_id = "auth0|u3".into();
     unknown.username = "nobody".into();
     unknown.email = "nobody@example.com".into();
     assert!(!store.update_user(&unknown, NOW.plus(8)).await.unwrap());
@@ -1100,21 +1100,21 @@ async fn updating_a_user_writes_every_field_to_that_user_only() {
 async fn deleting_a_user_removes_their_sessions_and_consents() {
     let (store, _dir) = store().await;
     store
-        .create_user(&new_user("jane", "u1"), NOW)
+        .create_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     let digest = SecretDigest::of("cookie");
     let session = Session {
         amr: Amr::password(),
         sid: "s".into(),
-        user_id: "u1".into(),
+        user_id: "auth0|u1".into(),
         auth_time: NOW,
         expires_at: NOW.plus(100),
     };
     store.create_session(&digest, &session, NOW).await.unwrap();
     store
         .save_consent(
-            "u1",
+            "auth0|u1",
             &ClientId("c".into()),
             None,
             &scopes("profile"),
@@ -1123,10 +1123,10 @@ async fn deleting_a_user_removes_their_sessions_and_consents() {
         )
         .await
         .unwrap();
-    assert!(store.delete_user("u1").await.unwrap());
+    assert!(store.delete_user("auth0|u1").await.unwrap());
     assert_eq!(store.session(&digest, NOW).await.unwrap(), None);
-    assert!(store.consents_of("u1").await.unwrap().is_empty());
-    assert!(!store.delete_user("u1").await.unwrap());
+    assert!(store.consents_of("auth0|u1").await.unwrap().is_empty());
+    assert!(!store.delete_user("auth0|u1").await.unwrap());
 }
 
 #[tokio::test]
@@ -1145,7 +1145,7 @@ async fn refresh_tokens_of_a_user_are_revoked_per_grant_or_all() {
     let c = ClientId("c".into());
     assert_eq!(
         store
-            .revoke_refresh_tokens_of("u1", Some((&c, Some("api"))), NOW)
+            .revoke_refresh_tokens_of("auth0|u1", Some((&c, Some("api"))), NOW)
             .await
             .unwrap(),
         1
@@ -1160,7 +1160,7 @@ async fn refresh_tokens_of_a_user_are_revoked_per_grant_or_all() {
     );
     assert_eq!(
         store
-            .revoke_refresh_tokens_of("u1", None, NOW)
+            .revoke_refresh_tokens_of("auth0|u1", None, NOW)
             .await
             .unwrap(),
         1
@@ -1239,13 +1239,13 @@ async fn deleting_a_client_deletes_its_client_grants() {
 #[tokio::test]
 async fn housekeeping_purges_only_what_has_expired_in_batches() {
     let (store, _dir) = store().await;
-    store.upsert_user(&new_user("jane", "u1"), NOW).await.unwrap();
+    store.upsert_user(&new_user("jane", "auth0|u1"), NOW).await.unwrap();
     for i in 0..3 {
-        let mut grant = code_grant("u1");
+        let mut grant = code_grant("auth0|u1");
         grant.expires_at = NOW.plus(i);
         store.insert_code(&SecretDigest::of(&format!("code{i}")), &grant, NOW).await.unwrap();
     }
-    let session = Session { amr: Amr::password(), sid: "s".into(), user_id: "u1".into(), auth_time: NOW, expires_at: NOW.plus(10) };
+    let session = Session { amr: Amr::password(), sid: "s".into(), user_id: "auth0|u1".into(), auth_time: NOW, expires_at: NOW.plus(10) };
     store.create_session(&SecretDigest::of("cookie"), &session, NOW).await.unwrap();
     store.insert_refresh_token(&SecretDigest::of("old"), &refresh_grant("f1"), NOW).await.unwrap();
     store.revoke_refresh_family("f1", NOW).await.unwrap();
@@ -1259,7 +1259,7 @@ async fn housekeeping_purges_only_what_has_expired_in_batches() {
     assert!(purged.contains(&("authorization_codes", 1)) && purged.contains(&("refresh_tokens", 1)), "{purged:?}");
     assert_eq!(rows(purge_all(&store, later, NOW.plus(1), 10).await), 0);
     assert_eq!(store.consume_code(&SecretDigest::of("code2"), NOW).await.unwrap(), CodeRedemption::Redeemed(Box::new({
-        let mut grant = code_grant("u1");
+        let mut grant = code_grant("auth0|u1");
         grant.expires_at = NOW.plus(2);
         grant
     })));
@@ -1356,17 +1356,17 @@ async fn login_failures_count_consecutively_per_account_and_ip_and_restart_when_
     let (store, _dir) = store().await;
     let stale = NOW.plus(-900);
     for expected in 1..=3 {
-        assert_eq!(store.record_login_failure("u1", "127.0.0.1", NOW, stale).await.unwrap(), expected);
+        assert_eq!(store.record_login_failure("auth0|u1", "127.0.0.1", NOW, stale).await.unwrap(), expected);
     }
-    assert_eq!(store.record_login_failure("u1", "127.0.0.2", NOW, stale).await.unwrap(), 1, "another IP counts apart");
+    assert_eq!(store.record_login_failure("auth0|u1", "127.0.0.2", NOW, stale).await.unwrap(), 1, "another IP counts apart");
     assert_eq!(store.record_login_failure("name:bob", "127.0.0.1", NOW, stale).await.unwrap(), 1, "another account counts apart");
-    assert_eq!(store.login_failures("u1", "127.0.0.1", stale).await.unwrap(), 3);
-    assert_eq!(store.login_failures("u1", "127.0.0.1", NOW).await.unwrap(), 0, "the last failure is not after NOW");
-    assert_eq!(store.blocked_ips("u1", 1, stale).await.unwrap(), vec!["127.0.0.1".to_owned(), "127.0.0.2".to_owned()]);
-    assert_eq!(store.blocked_ips("u1", 3, stale).await.unwrap(), vec!["127.0.0.1".to_owned()]);
+    assert_eq!(store.login_failures("auth0|u1", "127.0.0.1", stale).await.unwrap(), 3);
+    assert_eq!(store.login_failures("auth0|u1", "127.0.0.1", NOW).await.unwrap(), 0, "the last failure is not after NOW");
+    assert_eq!(store.blocked_ips("auth0|u1", 1, stale).await.unwrap(), vec!["127.0.0.1".to_owned(), "127.0.0.2".to_owned()]);
+    assert_eq!(store.blocked_ips("auth0|u1", 3, stale).await.unwrap(), vec!["127.0.0.1".to_owned()]);
     // A failure after the previous one went stale counts from 1 again.
     let later = NOW.plus(1000);
-    assert_eq!(store.record_login_failure("u1", "127.0.0.1", later, later.plus(-900)).await.unwrap(), 1);
+    assert_eq!(store.record_login_failure("auth0|u1", "127.0.0.1", later, later.plus(-900)).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -1374,15 +1374,15 @@ async fn clearing_login_failures_forgets_one_ip_or_the_whole_account() {
     let (store, _dir) = store().await;
     let stale = NOW.plus(-900);
     for ip in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
-        store.record_login_failure("u1", ip, NOW, stale).await.unwrap();
+        store.record_login_failure("auth0|u1", ip, NOW, stale).await.unwrap();
     }
-    store.record_login_failure("u2", "10.0.0.1", NOW, stale).await.unwrap();
-    store.clear_login_failures("u1", "10.0.0.1").await.unwrap();
-    assert_eq!(store.login_failures("u1", "10.0.0.1", stale).await.unwrap(), 0);
-    assert_eq!(store.login_failures("u1", "10.0.0.2", stale).await.unwrap(), 1);
-    assert_eq!(store.clear_account_failures("u1").await.unwrap(), 2);
-    assert!(store.blocked_ips("u1", 1, stale).await.unwrap().is_empty());
-    assert_eq!(store.login_failures("u2", "10.0.0.1", stale).await.unwrap(), 1, "other accounts keep theirs");
+    store.record_login_failure("auth0|u2", "10.0.0.1", NOW, stale).await.unwrap();
+    store.clear_login_failures("auth0|u1", "10.0.0.1").await.unwrap();
+    assert_eq!(store.login_failures("auth0|u1", "10.0.0.1", stale).await.unwrap(), 0);
+    assert_eq!(store.login_failures("auth0|u1", "10.0.0.2", stale).await.unwrap(), 1);
+    assert_eq!(store.clear_account_failures("auth0|u1").await.unwrap(), 2);
+    assert!(store.blocked_ips("auth0|u1", 1, stale).await.unwrap().is_empty());
+    assert_eq!(store.login_failures("auth0|u2", "10.0.0.1", stale).await.unwrap(), 1, "other accounts keep theirs");
 }
 
 #[tokio::test]
@@ -1406,13 +1406,13 @@ async fn housekeeping_purges_login_failures_last_touched_before_the_cutoff_in_ba
     let (store, _dir) = store().await;
     for (i, ip) in ["a", "b", "c"].into_iter().enumerate() {
         let at = NOW.plus(i as i64);
-        store.record_login_failure("u1", ip, at, at.plus(-900)).await.unwrap();
+        store.record_login_failure("auth0|u1", ip, at, at.plus(-900)).await.unwrap();
         store.record_ip_failure(ip, at, at.plus(-3600)).await.unwrap();
     }
     assert_eq!(store.purge_login_failures(NOW.plus(1), 1).await.unwrap(), 2, "one row per table");
     assert_eq!(store.purge_login_failures(NOW.plus(1), 10).await.unwrap(), 2);
     assert_eq!(store.purge_login_failures(NOW.plus(1), 10).await.unwrap(), 0);
-    assert_eq!(store.blocked_ips("u1", 1, NOW.plus(-900)).await.unwrap(), vec!["c".to_owned()]);
+    assert_eq!(store.blocked_ips("auth0|u1", 1, NOW.plus(-900)).await.unwrap(), vec!["c".to_owned()]);
     assert_eq!(store.ip_failures("c", NOW.plus(-3600)).await.unwrap(), 1);
 }
 
@@ -1435,7 +1435,7 @@ async fn store_answers_a_ping() {
 #[tokio::test]
 async fn log_events_round_trip_and_are_found_by_id() {
     let (store, _dir) = store().await;
-    let event = log_event("e1", NOW.0, "s", Some("u1"), Some("c1"));
+    let event = log_event("e1", NOW.0, "s", Some("auth0|u1"), Some("c1"));
     let bare = LogEvent { client_id: None, client_name: None, ip: None, user_agent: None, user_id: None, user_name: None, details: serde_json::json!({}), ..log_event("e2", NOW.0, "sapi", None, None) };
     store.insert_log_events(&[event.clone(), bare.clone()]).await.unwrap();
     assert_eq!(store.log_event("e1").await.unwrap(), Some(event));
@@ -1457,11 +1457,11 @@ async fn a_batch_of_log_events_is_stored_all_or_none() {
 async fn log_events_are_listed_newest_first_filtered_and_paged() {
     let (store, _dir) = store().await;
     let events = [
-        log_event("a", NOW.0, "s", Some("u1"), Some("c1")),
-        log_event("b", NOW.0 + 1, "fp", Some("u1"), Some("c1")),
-        log_event("c", NOW.0 + 2, "seacft", Some("u2"), Some("c1")),
+        log_event("a", NOW.0, "s", Some("auth0|u1"), Some("c1")),
+        log_event("b", NOW.0 + 1, "fp", Some("auth0|u1"), Some("c1")),
+        log_event("c", NOW.0 + 2, "seacft", Some("auth0|u2"), Some("c1")),
         log_event("d", NOW.0 + 2, "seccft", None, Some("c2")),
-        log_event("e", NOW.0 + 3, "s", Some("u2"), Some("c2")),
+        log_event("e", NOW.0 + 3, "s", Some("auth0|u2"), Some("c2")),
     ];
     store.insert_log_events(&events).await.unwrap();
     let page = |page, per_page| Page { page, per_page };
@@ -1477,16 +1477,16 @@ async fn log_events_are_listed_newest_first_filtered_and_paged() {
     let beyond = store.list_log_events(&newest, page(9, 2)).await.unwrap();
     assert!(beyond.items.is_empty());
 
-    let of_user = LogFilter { user_id: Some("u1".into()), ..newest.clone() };
+    let of_user = LogFilter { user_id: Some("auth0|u1".into()), ..newest.clone() };
     assert_eq!(log_ids(&store.list_log_events(&of_user, page(0, 10)).await.unwrap().items), ["b", "a"]);
     let of_client = LogFilter { client_id: Some("c2".into()), ..newest.clone() };
     let listed = store.list_log_events(&of_client, page(0, 10)).await.unwrap();
     assert_eq!((log_ids(&listed.items), listed.total), (vec!["e", "d"], 2));
     let of_type = LogFilter { event_type: Some("s".into()), ..newest.clone() };
     assert_eq!(log_ids(&store.list_log_events(&of_type, page(0, 10)).await.unwrap().items), ["e", "a"]);
-    let combined = LogFilter { user_id: Some("u2".into()), client_id: Some("c1".into()), event_type: Some("seacft".into()), ..newest.clone() };
+    let combined = LogFilter { user_id: Some("auth0|u2".into()), client_id: Some("c1".into()), event_type: Some("seacft".into()), ..newest.clone() };
     assert_eq!(log_ids(&store.list_log_events(&combined, page(0, 10)).await.unwrap().items), ["c"]);
-    let none = LogFilter { user_id: Some("u1".into()), event_type: Some("seccft".into()), ..newest };
+    let none = LogFilter { user_id: Some("auth0|u1".into()), event_type: Some("seccft".into()), ..newest };
     let empty = store.list_log_events(&none, page(0, 10)).await.unwrap();
     assert_eq!((empty.items.len(), empty.total), (0, 0));
 }
@@ -1510,7 +1510,7 @@ async fn token_exchanges_stored_apart_still_make_one_log_in_date_order() {
     // Exchanges and other events interleaved, two of them at the same second.
     let types = ["s", "seccft", "sertft", "fp", "seacft", "s", "seccft"];
     let dates = [0, 1, 2, 2, 3, 4, 5];
-    let events: Vec<_> = types.iter().zip(dates).enumerate().map(|(i, (t, d))| log_event(&format!("e{i}"), NOW.0 + d, t, Some("u1"), Some("c1"))).collect();
+    let events: Vec<_> = types.iter().zip(dates).enumerate().map(|(i, (t, d))| log_event(&format!("e{i}"), NOW.0 + d, t, Some("auth0|u1"), Some("c1"))).collect();
     store.insert_log_events(&events).await.unwrap();
     let listed = store.list_log_events(&LogFilter::default(), Page { page: 1, per_page: 3 }).await.unwrap();
     assert_eq!((log_ids(&listed.items), listed.total), (vec!["e3", "e4", "e5"], 7), "one order across both kinds");
@@ -2372,14 +2372,14 @@ fn authenticator(
     }
 }
 
-/// Two users, `u1` (jane) and `u2` (john), for the MFA cases.
+/// Two users, `auth0|u1` (jane) and `auth0|u2` (john), for the MFA cases.
 async fn two_users(store: &Arc<dyn Store>) {
     store
-        .create_user(&new_user("jane", "u1"), NOW)
+        .create_user(&new_user("jane", "auth0|u1"), NOW)
         .await
         .unwrap();
     store
-        .create_user(&new_user("john", "u2"), NOW)
+        .create_user(&new_user("john", "auth0|u2"), NOW)
         .await
         .unwrap();
 }
@@ -2393,21 +2393,21 @@ async fn beginning_an_enrollment_again_replaces_only_the_users_unfinished_one() 
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let first = authenticator("totp|dev_first", "u1", Totp, false, NOW.0);
+    let first = authenticator("totp|dev_first", "auth0|u1", Totp, false, NOW.0);
     store.begin_enrollment(&first).await.unwrap();
     assert!(store
-        .confirm_enrollment("u1", &first.id, 10, NOW)
+        .confirm_enrollment("auth0|u1", &first.id, 10, NOW)
         .await
         .unwrap());
-    let code = authenticator("recovery-code|dev_1", "u1", RecoveryCode, true, NOW.0 + 1);
+    let code = authenticator("recovery-code|dev_1", "auth0|u1", RecoveryCode, true, NOW.0 + 1);
     store.save_recovery_code(&code).await.unwrap();
-    let johns = authenticator("totp|dev_johns", "u2", Totp, false, NOW.0 + 2);
+    let johns = authenticator("totp|dev_johns", "auth0|u2", Totp, false, NOW.0 + 2);
     store.begin_enrollment(&johns).await.unwrap();
-    let left = authenticator("totp|dev_left", "u1", Totp, false, NOW.0 + 3);
+    let left = authenticator("totp|dev_left", "auth0|u1", Totp, false, NOW.0 + 3);
     store.begin_enrollment(&left).await.unwrap();
-    let again = authenticator("totp|dev_again", "u1", Totp, false, NOW.0 + 4);
+    let again = authenticator("totp|dev_again", "auth0|u1", Totp, false, NOW.0 + 4);
     store.begin_enrollment(&again).await.unwrap();
-    let janes = store.authenticators("u1").await.unwrap();
+    let janes = store.authenticators("auth0|u1").await.unwrap();
     assert_eq!(
         authenticator_ids(&janes),
         ["totp|dev_first", "recovery-code|dev_1", "totp|dev_again"],
@@ -2415,7 +2415,7 @@ async fn beginning_an_enrollment_again_replaces_only_the_users_unfinished_one() 
     );
     assert_eq!(janes[2], again, "stored as given");
     assert_eq!(
-        authenticator_ids(&store.authenticators("u2").await.unwrap()),
+        authenticator_ids(&store.authenticators("auth0|u2").await.unwrap()),
         ["totp|dev_johns"],
         "another user's enrollment is theirs"
     );
@@ -2426,25 +2426,25 @@ async fn an_enrollment_is_confirmed_once_and_only_by_its_user() {
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    let app = authenticator("totp|dev_app", "auth0|u1", Totp, false, NOW.0);
     store.begin_enrollment(&app).await.unwrap();
     assert!(!store
-        .confirm_enrollment("u2", &app.id, 10, NOW)
+        .confirm_enrollment("auth0|u2", &app.id, 10, NOW)
         .await
         .unwrap());
     assert!(!store
-        .confirm_enrollment("u1", "totp|dev_none", 10, NOW)
+        .confirm_enrollment("auth0|u1", "totp|dev_none", 10, NOW)
         .await
         .unwrap());
     assert!(store
-        .confirm_enrollment("u1", &app.id, 10, NOW.plus(1))
+        .confirm_enrollment("auth0|u1", &app.id, 10, NOW.plus(1))
         .await
         .unwrap());
     assert!(!store
-        .confirm_enrollment("u1", &app.id, 11, NOW.plus(2))
+        .confirm_enrollment("auth0|u1", &app.id, 11, NOW.plus(2))
         .await
         .unwrap());
-    let confirmed = store.authenticators("u1").await.unwrap();
+    let confirmed = store.authenticators("auth0|u1").await.unwrap();
     assert!(confirmed[0].confirmed);
     assert_eq!(
         confirmed[0].last_step,
@@ -2459,14 +2459,14 @@ async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    let app = authenticator("totp|dev_app", "auth0|u1", Totp, false, NOW.0);
     store.begin_enrollment(&app).await.unwrap();
     assert!(
         !store.accept_totp_step(&app.id, 9, NOW).await.unwrap(),
         "not before it is confirmed"
     );
     assert!(store
-        .confirm_enrollment("u1", &app.id, 10, NOW)
+        .confirm_enrollment("auth0|u1", &app.id, 10, NOW)
         .await
         .unwrap());
     assert!(
@@ -2489,7 +2489,7 @@ async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
         .accept_totp_step(&app.id, 12, NOW.plus(60))
         .await
         .unwrap());
-    let used = &store.authenticators("u1").await.unwrap()[0];
+    let used = &store.authenticators("auth0|u1").await.unwrap()[0];
     assert_eq!(
         (used.last_step, used.last_auth_at),
         (Some(12), Some(NOW.plus(60)))
@@ -2505,11 +2505,11 @@ async fn a_passkey_belongs_to_one_account_and_each_counter_value_is_used_once() 
     use tessera_store::AuthenticatorKind::Passkey;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let mut janes = authenticator("passkey|dev_janes", "u1", Passkey, true, NOW.0);
+    let mut janes = authenticator("passkey|dev_janes", "auth0|u1", Passkey, true, NOW.0);
     janes.credential_id = Some("Y3JlZGVudGlhbA".into());
     janes.secret = br#"{"counter":1}"#.to_vec();
     assert!(store.add_passkey(&janes).await.unwrap());
-    let mut johns = authenticator("passkey|dev_johns", "u2", Passkey, true, NOW.0);
+    let mut johns = authenticator("passkey|dev_johns", "auth0|u2", Passkey, true, NOW.0);
     johns.credential_id = janes.credential_id.clone();
     assert!(
         !store.add_passkey(&johns).await.unwrap(),
@@ -2520,7 +2520,7 @@ async fn a_passkey_belongs_to_one_account_and_each_counter_value_is_used_once() 
         Some(janes.clone())
     );
     assert_eq!(store.passkey("b3RoZXI").await.unwrap(), None);
-    assert!(store.authenticators("u2").await.unwrap().is_empty());
+    assert!(store.authenticators("auth0|u2").await.unwrap().is_empty());
 
     let (first, second) = (br#"{"counter":2}"#, br#"{"counter":3}"#);
     assert!(store
@@ -2537,7 +2537,7 @@ async fn a_passkey_belongs_to_one_account_and_each_counter_value_is_used_once() 
     let used = store.passkey("Y3JlZGVudGlhbA").await.unwrap().unwrap();
     assert_eq!(used.secret, first.to_vec());
     assert_eq!(used.last_auth_at, Some(NOW.plus(5)));
-    assert!(store.delete_authenticator("u1", &janes.id).await.unwrap());
+    assert!(store.delete_authenticator("auth0|u1", &janes.id).await.unwrap());
     assert!(!store
         .record_passkey_use(&janes.id, first, second, NOW.plus(7))
         .await
@@ -2556,10 +2556,10 @@ async fn racing_uses_of_one_totp_step_have_exactly_one_winner() {
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let app = authenticator("totp|dev_app", "u1", Totp, false, NOW.0);
+    let app = authenticator("totp|dev_app", "auth0|u1", Totp, false, NOW.0);
     store.begin_enrollment(&app).await.unwrap();
     assert!(store
-        .confirm_enrollment("u1", &app.id, 10, NOW)
+        .confirm_enrollment("auth0|u1", &app.id, 10, NOW)
         .await
         .unwrap());
     let attempts = (0..32).map(|_| {
@@ -2585,38 +2585,38 @@ async fn a_recovery_code_is_redeemed_once_by_its_user_and_a_new_one_replaces_it(
     use tessera_store::AuthenticatorKind::*;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let old = authenticator("recovery-code|dev_old", "u1", RecoveryCode, true, NOW.0);
+    let old = authenticator("recovery-code|dev_old", "auth0|u1", RecoveryCode, true, NOW.0);
     store.save_recovery_code(&old).await.unwrap();
-    let code = authenticator("recovery-code|dev_new", "u1", RecoveryCode, true, NOW.0 + 1);
+    let code = authenticator("recovery-code|dev_new", "auth0|u1", RecoveryCode, true, NOW.0 + 1);
     store.save_recovery_code(&code).await.unwrap();
     assert_eq!(
-        authenticator_ids(&store.authenticators("u1").await.unwrap()),
+        authenticator_ids(&store.authenticators("auth0|u1").await.unwrap()),
         ["recovery-code|dev_new"],
         "one recovery code at a time"
     );
     assert!(
-        !store.redeem_recovery_code("u1", &old.secret).await.unwrap(),
+        !store.redeem_recovery_code("auth0|u1", &old.secret).await.unwrap(),
         "replaced"
     );
     assert!(
         !store
-            .redeem_recovery_code("u2", &code.secret)
+            .redeem_recovery_code("auth0|u2", &code.secret)
             .await
             .unwrap(),
         "not john's"
     );
     assert!(store
-        .redeem_recovery_code("u1", &code.secret)
+        .redeem_recovery_code("auth0|u1", &code.secret)
         .await
         .unwrap());
     assert!(
         !store
-            .redeem_recovery_code("u1", &code.secret)
+            .redeem_recovery_code("auth0|u1", &code.secret)
             .await
             .unwrap(),
         "used up"
     );
-    assert!(store.authenticators("u1").await.unwrap().is_empty());
+    assert!(store.authenticators("auth0|u1").await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -2625,56 +2625,56 @@ async fn authenticators_are_deleted_only_by_their_user_and_go_with_the_user() {
     let (store, _dir) = store().await;
     two_users(&store).await;
     for (id, user, at) in [
-        ("totp|dev_j1", "u1", 0),
-        ("totp|dev_j2", "u1", 1),
-        ("totp|dev_b1", "u2", 2),
+        ("totp|dev_j1", "auth0|u1", 0),
+        ("totp|dev_j2", "auth0|u1", 1),
+        ("totp|dev_b1", "auth0|u2", 2),
     ] {
         let app = authenticator(id, user, Totp, false, NOW.0 + at);
         store.begin_enrollment(&app).await.unwrap();
         assert!(store.confirm_enrollment(user, id, 10, NOW).await.unwrap());
     }
-    let code = authenticator("recovery-code|dev_j", "u1", RecoveryCode, true, NOW.0 + 3);
+    let code = authenticator("recovery-code|dev_j", "auth0|u1", RecoveryCode, true, NOW.0 + 3);
     store.save_recovery_code(&code).await.unwrap();
     assert!(
         !store
-            .delete_authenticator("u1", "totp|dev_b1")
+            .delete_authenticator("auth0|u1", "totp|dev_b1")
             .await
             .unwrap(),
         "john's"
     );
     assert!(store
-        .delete_authenticator("u1", "totp|dev_j1")
+        .delete_authenticator("auth0|u1", "totp|dev_j1")
         .await
         .unwrap());
     assert!(
         !store
-            .delete_authenticator("u1", "totp|dev_j1")
+            .delete_authenticator("auth0|u1", "totp|dev_j1")
             .await
             .unwrap(),
         "gone"
     );
     assert_eq!(
-        authenticator_ids(&store.authenticators("u1").await.unwrap()),
+        authenticator_ids(&store.authenticators("auth0|u1").await.unwrap()),
         ["totp|dev_j2", "recovery-code|dev_j"]
     );
-    assert_eq!(store.delete_authenticators("u1").await.unwrap(), 2);
-    assert_eq!(store.delete_authenticators("u1").await.unwrap(), 0);
+    assert_eq!(store.delete_authenticators("auth0|u1").await.unwrap(), 2);
+    assert_eq!(store.delete_authenticators("auth0|u1").await.unwrap(), 0);
     assert_eq!(
-        store.authenticators("u2").await.unwrap().len(),
+        store.authenticators("auth0|u2").await.unwrap().len(),
         1,
         "john's stay"
     );
-    assert!(store.delete_user("u2").await.unwrap());
+    assert!(store.delete_user("auth0|u2").await.unwrap());
     assert!(
-        store.authenticators("u2").await.unwrap().is_empty(),
+        store.authenticators("auth0|u2").await.unwrap().is_empty(),
         "a deleted user's authenticators go with them"
     );
     // The rows are gone, not hidden: the id is free again.
     store
-        .create_user(&new_user("john", "u2"), NOW)
+        .create_user(&new_user("john", "auth0|u2"), NOW)
         .await
         .unwrap();
-    let reused = authenticator("totp|dev_b1", "u2", Totp, false, NOW.0);
+    let reused = authenticator("totp|dev_b1", "auth0|u2", Totp, false, NOW.0);
     store.begin_enrollment(&reused).await.unwrap();
 }
 /// A users import job, processing, made in the store.
@@ -2779,7 +2779,7 @@ async fn an_import_batch_writes_users_with_their_authenticator_apps_and_refused_
         [refuse(&batch.users[1])]
     );
     assert!(
-        store.authenticators("u1").await.unwrap().is_empty(),
+        store.authenticators("auth0|u1").await.unwrap().is_empty(),
         "a refused entry's app is given to no one"
     );
     assert!(store.user("auth0|jane").await.unwrap().is_none());
@@ -2791,9 +2791,9 @@ async fn an_upserting_import_batch_gives_the_matched_user_the_app_unless_they_ha
     use tessera_store::ImportBatch;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let enrolled = authenticator("totp|dev_enrolled", "u1", Totp, true, NOW.0);
+    let enrolled = authenticator("totp|dev_enrolled", "auth0|u1", Totp, true, NOW.0);
     store.begin_enrollment(&enrolled).await.unwrap();
-    let unfinished = authenticator("totp|dev_unfinished", "u2", Totp, false, NOW.0);
+    let unfinished = authenticator("totp|dev_unfinished", "auth0|u2", Totp, false, NOW.0);
     store.begin_enrollment(&unfinished).await.unwrap();
     let job = import_job(&store, "job_import00000002", true).await;
     // Matched by email: the entries' ids are not the users'.
@@ -2822,15 +2822,15 @@ async fn an_upserting_import_batch_gives_the_matched_user_the_app_unless_they_ha
         (0, 2, 0)
     );
     assert_eq!(
-        store.authenticators("u1").await.unwrap(),
+        store.authenticators("auth0|u1").await.unwrap(),
         [enrolled],
         "the app jane enrolled stays; the file's is not added"
     );
     assert_eq!(
-        store.authenticators("u2").await.unwrap(),
+        store.authenticators("auth0|u2").await.unwrap(),
         [authenticator(
             "totp|dev_file_john",
-            "u2",
+            "auth0|u2",
             Totp,
             true,
             NOW.0 + 1
@@ -2846,7 +2846,7 @@ async fn an_import_batch_that_fails_writes_no_user_no_authenticator_and_no_progr
     use tessera_store::ImportBatch;
     let (store, _dir) = store().await;
     two_users(&store).await;
-    let taken = authenticator("totp|dev_taken", "u1", Totp, true, NOW.0);
+    let taken = authenticator("totp|dev_taken", "auth0|u1", Totp, true, NOW.0);
     store.begin_enrollment(&taken).await.unwrap();
     let job = import_job(&store, "job_import00000003", false).await;
     // The second entry's authenticator cannot be written (its id is taken): nothing is.
@@ -2870,7 +2870,7 @@ async fn an_import_batch_that_fails_writes_no_user_no_authenticator_and_no_progr
             "{user}"
         );
     }
-    assert_eq!(store.authenticators("u1").await.unwrap(), [taken]);
+    assert_eq!(store.authenticators("auth0|u1").await.unwrap(), [taken]);
     assert!(store.job_errors(&job.id).await.unwrap().is_empty());
     let unchanged = store.job(&job.id).await.unwrap().unwrap();
     assert_eq!(
@@ -2894,5 +2894,189 @@ async fn an_import_batch_that_fails_writes_no_user_no_authenticator_and_no_progr
     assert_eq!(
         authenticator_ids(&store.authenticators("auth0|ada").await.unwrap()),
         ["totp|dev_ada"]
+    );
+}
+
+fn oidc_connection(id: &str, name: &str) -> Connection {
+    Connection {
+        id: id.into(),
+        name: name.into(),
+        display_name: String::new(),
+        strategy: "oidc".into(),
+        options: serde_json::from_str(r#"{"client_id":"c","issuer":"https://idp.example"}"#)
+            .unwrap(),
+        sealed_secret: Some("v1:sealed".into()),
+        created_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn connections_round_trip_and_names_are_unique() {
+    let (store, _dir) = store().await;
+    let database = store.database_connection().await.unwrap();
+    assert_eq!(database.name, DATABASE_CONNECTION);
+    let corp = oidc_connection("con_corp", "corp");
+    store.create_connection(&corp).await.unwrap();
+    assert!(matches!(
+        store.create_connection(&oidc_connection("con_other", "corp")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.connection("con_corp").await.unwrap(), Some(corp.clone()));
+    assert_eq!(store.connection_named("corp").await.unwrap(), Some(corp.clone()));
+    let names: Vec<String> = store
+        .connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, [DATABASE_CONNECTION, "corp"]);
+
+    let mut changed = corp.clone();
+    changed.display_name = "Corp".into();
+    changed.sealed_secret = None;
+    assert!(store.update_connection(&changed).await.unwrap());
+    assert_eq!(store.connection("con_corp").await.unwrap(), Some(changed));
+
+    // The database connection is never deleted.
+    assert!(!store.delete_connection(&database.id).await.unwrap());
+    assert!(store.delete_connection("con_corp").await.unwrap());
+    assert!(!store.delete_connection("con_corp").await.unwrap());
+    assert!(store.connection("con_corp").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_connection_serves_the_applications_it_is_enabled_for() {
+    let (store, _dir) = store().await;
+    store.create_connection(&oidc_connection("con_a", "a")).await.unwrap();
+    store.create_connection(&oidc_connection("con_b", "b")).await.unwrap();
+    let enable = |id: &str, on: bool| (id.to_owned(), on);
+    store
+        .set_enabled_clients("con_a", &[enable("web", true), enable("spa", true)])
+        .await
+        .unwrap();
+    store.set_enabled_clients("con_b", &[enable("web", true)]).await.unwrap();
+    // Enabling twice is no error.
+    store.set_enabled_clients("con_b", &[enable("web", true)]).await.unwrap();
+    assert_eq!(store.enabled_clients("con_a").await.unwrap(), ["spa", "web"]);
+    let names = |connections: Vec<Connection>| -> Vec<String> {
+        connections.into_iter().map(|c| c.name).collect()
+    };
+    assert_eq!(names(store.connections_of_client("web").await.unwrap()), ["a", "b"]);
+    store
+        .set_enabled_clients("con_a", &[enable("web", false)])
+        .await
+        .unwrap();
+    assert_eq!(names(store.connections_of_client("web").await.unwrap()), ["b"]);
+    assert_eq!(names(store.connections_of_client("spa").await.unwrap()), ["a"]);
+    store.delete_connection("con_a").await.unwrap();
+    assert!(store.connections_of_client("spa").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_federated_user_shares_an_email_with_a_database_user_and_goes_with_its_connection() {
+    let (store, _dir) = store().await;
+    store.create_user(&new_user("jane", "auth0|1"), NOW).await.unwrap();
+    store.create_connection(&oidc_connection("con_corp", "corp")).await.unwrap();
+    let mut federated = new_user("", "oidc|corp|sub-1");
+    federated.email = "jane@example.com".into();
+    federated.password_hash = "!".into();
+    let identity = NewIdentity {
+        connection_id: "con_corp".into(),
+        upstream_id: "sub-1".into(),
+        profile: serde_json::from_str(r#"{"email":"jane@example.com"}"#).unwrap(),
+    };
+    store
+        .create_federated_user(&federated, &identity, NOW)
+        .await
+        .unwrap();
+    // A second user with no username, and the same identity refused.
+    let mut other = new_user("", "oidc|corp|sub-2");
+    other.email = "jane@example.com".into();
+    let second = NewIdentity {
+        upstream_id: "sub-2".into(),
+        ..identity.clone()
+    };
+    store.create_federated_user(&other, &second, NOW).await.unwrap();
+    let mut again = new_user("", "oidc|corp|sub-3");
+    again.email = "x@example.com".into();
+    assert!(matches!(
+        store.create_federated_user(&again, &identity, NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.user("oidc|corp|sub-3").await.unwrap().is_none(), "one transaction");
+
+    // Database users stay unique by username and email; logins find only them.
+    let mut clash = new_user("jane2", "auth0|2");
+    clash.email = "jane@example.com".into();
+    assert!(matches!(
+        store.create_user(&clash, NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.user_by_login("jane@example.com").await.unwrap().unwrap().user_id,
+        "auth0|1"
+    );
+    assert_eq!(store.users_by_email("jane@example.com").await.unwrap().len(), 3);
+
+    let found = store.identity("con_corp", "sub-1").await.unwrap().unwrap();
+    assert_eq!(found.user_id, "oidc|corp|sub-1");
+    assert_eq!(found.connection_name, "corp");
+    assert_eq!(found.strategy, "oidc");
+    let profile: tessera_store::JsonObject =
+        serde_json::from_str(r#"{"email":"jane@new.example"}"#).unwrap();
+    assert!(store
+        .update_identity_profile("con_corp", "sub-1", &profile)
+        .await
+        .unwrap());
+    let identities = store.identities_of("oidc|corp|sub-1").await.unwrap();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].profile, profile);
+
+    store.delete_connection("con_corp").await.unwrap();
+    assert!(store.user("oidc|corp|sub-1").await.unwrap().is_none());
+    assert!(store.identity("con_corp", "sub-1").await.unwrap().is_none());
+    assert!(store.user("auth0|1").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn linking_moves_identities_to_the_primary_and_unlinking_gives_one_back() {
+    let (store, _dir) = store().await;
+    store.create_user(&new_user("jane", "auth0|1"), NOW).await.unwrap();
+    store.create_connection(&oidc_connection("con_corp", "corp")).await.unwrap();
+    let mut federated = new_user("", "oidc|corp|sub-1");
+    federated.email = "jane@corp.example".into();
+    let identity = NewIdentity {
+        connection_id: "con_corp".into(),
+        upstream_id: "sub-1".into(),
+        profile: tessera_store::JsonObject::new(),
+    };
+    store
+        .create_federated_user(&federated, &identity, NOW)
+        .await
+        .unwrap();
+    assert!(!store.link_user("auth0|1", "oidc|corp|nobody").await.unwrap());
+    assert!(store.link_user("auth0|1", "oidc|corp|sub-1").await.unwrap());
+    assert!(store.user("oidc|corp|sub-1").await.unwrap().is_none());
+    let held = store.identity("con_corp", "sub-1").await.unwrap().unwrap();
+    assert_eq!(held.user_id, "auth0|1");
+    assert_eq!(store.identities_of("auth0|1").await.unwrap().len(), 1);
+
+    // Only the user that holds it gives it back.
+    assert!(!store
+        .unlink_identity("auth0|9", "con_corp", "sub-1", &federated, NOW)
+        .await
+        .unwrap());
+    assert!(store.user("oidc|corp|sub-1").await.unwrap().is_none(), "rolled back");
+    assert!(store
+        .unlink_identity("auth0|1", "con_corp", "sub-1", &federated, NOW)
+        .await
+        .unwrap());
+    let back = store.identity("con_corp", "sub-1").await.unwrap().unwrap();
+    assert_eq!(back.user_id, "oidc|corp|sub-1");
+    assert!(store.identities_of("auth0|1").await.unwrap().is_empty());
+    assert_eq!(
+        store.user("oidc|corp|sub-1").await.unwrap().unwrap().email,
+        "jane@corp.example"
     );
 }

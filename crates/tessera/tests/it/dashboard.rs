@@ -2,7 +2,9 @@
 //! enforced by the Management API's scopes, and an administrator's changes taking effect in
 //! the seed's authorization code flow (and a user's MFA reset at their next login).
 use crate::management::{encoded, Mgmt};
-use crate::support::{form_value, html_unescape, location, query_param, Browser, TestServer};
+use crate::support::{
+    form_value, html_unescape, location, query_param, Browser, TestServer, CLIENT_ID,
+};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use tessera_admin::administrators as admins;
@@ -1450,4 +1452,75 @@ async fn a_read_only_admin_sees_a_users_mfa_but_cannot_reset_or_remove_it() {
         assert!(html.contains(scope), "{html}");
     }
     assert_eq!(m.get_ok(&path).await, before, "nothing was removed");
+}
+
+#[tokio::test]
+async fn an_openid_connection_is_added_enabled_for_an_application_and_deleted_in_the_dashboard() {
+    let server = TestServer::start().await;
+    let password = create_admin(&server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(&server, "root", &password).await;
+    let (status, list) = admin.page("/dashboard/connections").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Username-Password-Authentication"), "{list}");
+    assert!(list.contains(&server.url("login/callback")), "{list}");
+
+    let fields = |name: &'static str| {
+        vec![
+            ("name", name),
+            ("display_name", "Corp SSO"),
+            (
+                "discovery_url",
+                "https://idp.example/.well-known/openid-configuration",
+            ),
+            ("client_id", "tessera-at-corp"),
+            ("client_secret", "dashboard-typed-secret"),
+            ("scope", "openid email"),
+        ]
+    };
+    let refused = admin.post("/dashboard/connections", &fields("-corp")).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("name"));
+    let created = admin.post("/dashboard/connections", &fields("corp")).await;
+    assert_eq!(created.status(), StatusCode::FOUND);
+    let path = location(&created);
+    assert!(path.starts_with("/dashboard/connections/con_"), "{path}");
+    let (_, page) = admin.page(&path).await;
+    assert!(page.contains("Corp SSO"), "{page}");
+    assert!(page.contains(r#"value="https://idp.example/.well-known/openid-configuration""#));
+    assert!(
+        !page.contains("dashboard-typed-secret"),
+        "the secret is never shown"
+    );
+
+    let enabled = admin
+        .post(&format!("{path}/clients"), &[("enabled", CLIENT_ID)])
+        .await;
+    assert_eq!(enabled.status(), StatusCode::FOUND);
+    let (_, page) = admin.page(&path).await;
+    assert!(
+        page.contains(&format!(r#"value="{CLIENT_ID}" checked"#)),
+        "{page}"
+    );
+    // Saving the settings without a secret keeps the sealed one.
+    let mut renamed = fields("corp");
+    renamed.retain(|(name, _)| *name != "client_secret" && *name != "name");
+    renamed.push(("display_name", "Corp"));
+    renamed.retain(|pair| *pair != ("display_name", "Corp SSO"));
+    let saved = admin.post(&path, &renamed).await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    let (_, list) = admin.page("/dashboard/connections").await;
+    assert!(list.contains(">Corp</a>"), "{list}");
+
+    let asked = admin.post(&format!("{path}/delete"), &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(asked
+        .text()
+        .await
+        .unwrap()
+        .contains("Its users are deleted with it"));
+    let deleted = admin
+        .post(&format!("{path}/delete"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::FOUND);
+    assert_eq!(admin.page(&path).await.0, StatusCode::NOT_FOUND);
 }

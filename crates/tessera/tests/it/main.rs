@@ -23,6 +23,7 @@ mod branding;
 mod brute_force;
 mod client_credentials;
 mod code_reuse;
+mod connections;
 mod cors;
 mod dashboard;
 mod device;

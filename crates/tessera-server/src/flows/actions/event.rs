@@ -3,14 +3,11 @@
 //! exchange event object); fields Tessera has no source for are left out rather than faked.
 
 use serde_json::{json, Map, Value};
-use tessera_admin::users::User as UserView;
+use tessera_admin::users::{Identity, User as UserView};
 use tessera_core::audit::RequestContext;
 use tessera_protocol::mfa::Amr;
 use tessera_protocol::{RedirectUri, RegisteredClient, ResourceServer, ScopeSet};
 use tessera_store::User;
-
-/// The one database connection every Tessera user belongs to.
-const CONNECTION: &str = "Username-Password-Authentication";
 
 /// How the tokens are being issued: Auth0's `event.transaction.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,25 +73,34 @@ pub fn post_login(facts: &LoginFacts<'_>, roles: &[String], tenant: &str) -> Val
     json!({
         "user": UserView::of(user),
         "client": client(facts.client),
-        "connection": connection(),
+        "connection": connection(&user.user_id),
         "request": request(facts.request, Some(query)),
         "authorization": { "roles": roles },
         "resource_server": facts.api.map(|api| json!({ "identifier": api.identifier })),
         "transaction": transaction,
         "stats": { "logins_count": user.logins_count },
         "tenant": { "id": tenant },
-        "authentication": { "methods": methods(facts.amr) },
+        "authentication": { "methods": methods(&user.user_id, facts.amr) },
     })
 }
 
-/// Auth0's `event.authentication.methods`: `pwd`, and `mfa` once a second factor was passed
-/// (Auth0 names the factors no further).
-fn methods(amr: Option<&Amr>) -> Value {
-    let password = json!({ "name": "pwd" });
+/// Auth0's `event.authentication.methods`: `pwd` (or `federated` for a user of another
+/// identity provider), and `mfa` once a second factor was passed (Auth0 names the factors no
+/// further).
+fn methods(user_id: &str, amr: Option<&Amr>) -> Value {
+    let first = if is_federated(user_id) {
+        json!({ "name": "federated" })
+    } else {
+        json!({ "name": "pwd" })
+    };
     match amr {
-        Some(amr) if amr.is_multi_factor() => json!([password, { "name": "mfa" }]),
-        _ => json!([password]),
+        Some(amr) if amr.is_multi_factor() => json!([first, { "name": "mfa" }]),
+        _ => json!([first]),
     }
+}
+
+fn is_federated(user_id: &str) -> bool {
+    !user_id.starts_with("auth0|")
 }
 
 /// What a credentials-exchange event is built from.
@@ -127,13 +133,18 @@ fn client(client: &RegisteredClient) -> Value {
     })
 }
 
-fn connection() -> Value {
-    json!({
-        "id": "con_tessera_database",
-        "name": CONNECTION,
-        "strategy": "auth0",
+/// The connection of the user's own identity (the database's id is Tessera's stand-in).
+fn connection(user_id: &str) -> Value {
+    let identity = Identity::primary_of(user_id);
+    let mut connection = json!({
+        "name": identity.connection,
+        "strategy": identity.provider,
         "metadata": {},
-    })
+    });
+    if !is_federated(user_id) {
+        connection["id"] = json!("con_tessera_database");
+    }
+    connection
 }
 
 fn request(request: &RequestContext, query: Option<Map<String, Value>>) -> Value {

@@ -8,8 +8,8 @@ use tessera_protocol::mfa::Amr;
 
 use super::mfa::{after_first_factor, PASSKEY_REFUSED};
 use super::{
-    app_identity, csrf_of, load, load_for_post, log_in, login_view, Interaction, LoginForm,
-    PasskeyForm,
+    app_identity, csrf_of, load, load_for_post, log_in, login_refused, login_view, Interaction,
+    LoginForm, PasskeyForm,
 };
 use crate::client_ip::Origin;
 use crate::error::InternalError;
@@ -121,16 +121,7 @@ pub async fn submit_passkey_login(
             } else {
                 PASSKEY_REFUSED
             };
-            let csrf_token = csrf_of(&pending, cookies);
-            let view = login_view(
-                state,
-                &pending,
-                csrf_token,
-                app,
-                String::new(),
-                Some(message.into()),
-            );
-            return Ok(Interaction::LoginFailed(view.await?));
+            return login_refused(state, &pending, cookies, app, message).await;
         }
     };
     let amr = Amr::verified_key(proof.method);

@@ -4,12 +4,14 @@
 //! login, a sign-up or a second factor ends with.
 
 mod consent;
+mod federated;
 mod forgot_password;
 mod login;
 mod mfa;
 mod remembered;
 mod signup;
 
+use tessera_admin::connections::LoginButton;
 use tessera_admin::mfa::Ceremony;
 use tessera_core::audit::{Event, EventType};
 use tessera_core::crypto::{bound_csrf_token, new_secret};
@@ -27,6 +29,7 @@ use crate::flows::browser::{current_session, Authenticated, BrowserCookies};
 use crate::state::AppState;
 
 pub use consent::{consent_page, submit_consent};
+pub use federated::{callback, submit_connection_login, Callback};
 pub use forgot_password::{forgot_password_page, submit_forgot_password, ForgotPasswordView};
 pub use login::{login_page, submit_login, submit_passkey_login};
 pub use mfa::{
@@ -52,6 +55,8 @@ pub struct LoginView {
     pub passkey: Option<Ceremony>,
     /// The authorization's `ui_locales`: the page's language, before `Accept-Language`.
     pub ui_locales: Option<String>,
+    /// A button for each other identity provider the application may log users in with.
+    pub connections: Vec<LoginButton>,
 }
 
 /// One line of the consent page.
@@ -142,6 +147,14 @@ pub struct LoginForm {
     pub csrf_token: String,
     pub username: String,
     pub password: String,
+}
+
+/// The form of a login page's button for another identity provider.
+#[derive(Debug, Clone)]
+pub struct ConnectionForm {
+    pub state: String,
+    pub csrf_token: String,
+    pub connection: String,
 }
 
 /// The sign-up form's fields.
@@ -286,7 +299,26 @@ async fn login_view(
         can_sign_up: !options.disable_signup,
         passkey,
         ui_locales: pending.request.ui_locales.clone(),
+        connections: state
+            .admin
+            .login_buttons(&pending.request.client_id)
+            .await?,
     })
+}
+
+/// The login page again, with `message`, for a way in that was refused before any name was
+/// typed (a passkey, a connection's button).
+async fn login_refused(
+    state: &AppState,
+    pending: &PendingAuthorization,
+    cookies: &BrowserCookies,
+    app: AppIdentity,
+    message: &str,
+) -> Result<Interaction, InternalError> {
+    let csrf_token = csrf_of(pending, cookies);
+    let error = Some(message.to_owned());
+    let view = login_view(state, pending, csrf_token, app, String::new(), error).await?;
+    Ok(Interaction::LoginFailed(view))
 }
 
 /// Who is authenticated for this pending authorization: whoever logged in during it, or else

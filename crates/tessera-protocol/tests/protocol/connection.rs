@@ -1,0 +1,36 @@
+use tessera_protocol::connection::{valid_connection_name, Strategy};
+
+#[test]
+fn oidc_user_ids_name_the_connection_as_auth0s_do() {
+    assert_eq!(
+        Strategy::Oidc.user_id("corp", "248289761001"),
+        "oidc|corp|248289761001"
+    );
+    assert_eq!(Strategy::Oidc.identity_user_id("corp", "a|b"), "corp|a|b");
+    assert!(!Strategy::Oidc.is_social());
+}
+
+#[test]
+fn strategies_parse_only_their_own_names() {
+    assert_eq!(Strategy::parse("oidc"), Some(Strategy::Oidc));
+    assert_eq!(Strategy::parse("auth0"), Some(Strategy::Database));
+    assert_eq!(Strategy::parse("OIDC"), None);
+    assert_eq!(Strategy::parse("samlp"), None);
+}
+
+#[test]
+fn connection_names_are_letters_digits_and_inner_hyphens() {
+    assert!(valid_connection_name("corp-idp"));
+    assert!(valid_connection_name("Username-Password-Authentication"));
+    for bad in [
+        "",
+        "-corp",
+        "corp-",
+        "corp idp",
+        "corp|idp",
+        "côrp",
+        &"a".repeat(129),
+    ] {
+        assert!(!valid_connection_name(bad), "{bad:?}");
+    }
+}

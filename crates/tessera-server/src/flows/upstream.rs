@@ -1,0 +1,323 @@
+//! Talking to another OpenID provider (an `oidc` connection). The way there: the provider's
+//! discovery document, then its authorization URL with a state (sealed: the pending
+//! authorization, the connection, the nonce and the PKCE verifier), a nonce and a PKCE S256
+//! challenge. The way back (`interaction::federated` checks the state first): RFC 9207's `iss`
+//! checked when the provider sends it; the code exchanged with the verifier and the client
+//! secret; the provider's ID token verified by the `openidconnect` crate (signature against the
+//! provider's JWKS, issuer, audience, expiry on Tessera's clock, nonce). Then the user is found
+//! by their identity, or made (`oidc|{connection}|{sub}`).
+
+use std::time::Duration;
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJsonWebKeySet,
+    CoreProviderMetadata,
+};
+use openidconnect::{
+    AuthorizationCode, ClientId as OidcClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use tessera_admin::connections::OidcProvider;
+use tessera_admin::identities;
+use tessera_core::crypto::new_secret;
+use tessera_protocol::connection::Strategy;
+use tessera_protocol::error::AuthorizeError;
+use tessera_protocol::AuthorizeErrorCode as Code;
+use tessera_store::{JsonObject, NewIdentity, PendingAuthorization, User};
+
+use crate::error::InternalError;
+use crate::state::AppState;
+
+/// What the sealed state is sealed for: it opens as nothing else.
+const PURPOSE: &str = "upstream-login";
+/// The path of the callback, Auth0's: `https://{domain}/login/callback`.
+pub const CALLBACK_PATH: &str = "login/callback";
+/// How long any one request to a provider may take.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the state carries to the provider and back, sealed.
+#[derive(Serialize, Deserialize)]
+pub struct Transaction {
+    /// The pending authorization the login is for.
+    pub pending: String,
+    /// The connection's name.
+    pub connection: String,
+    nonce: String,
+    verifier: String,
+}
+
+/// The transaction a state returned by a provider carries; none for a state Tessera did not
+/// seal.
+pub fn open_state(state: &AppState, sealed: &str) -> Option<Transaction> {
+    state.keys.sealer().open_json(PURPOSE, sealed)
+}
+
+/// How a provider's answer ended.
+#[derive(Debug)]
+pub enum Answer {
+    /// The person logged in: their user, found or made.
+    LoggedIn(Box<User>),
+    /// The user is blocked.
+    Blocked,
+    /// The provider could not be reached.
+    Unreachable(AuthorizeError),
+    /// The answer is refused (the reason is logged, not shown).
+    Refused(&'static str),
+}
+
+/// The HTTP client for providers: bounded times, and no redirects followed (a provider's
+/// endpoints are the ones its discovery document names).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(PROVIDER_TIMEOUT)
+        .connect_timeout(PROVIDER_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// The provider's discovery document and keys, and a client of it for Tessera's callback.
+async fn client_of(state: &AppState, provider: &OidcProvider) -> Result<Client, String> {
+    let http = &state.upstream;
+    let response = http
+        .get(&provider.discovery_url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("discovery: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("discovery: HTTP {}", response.status()));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("discovery: {e}"))?;
+    let metadata: CoreProviderMetadata =
+        serde_json::from_slice(&body).map_err(|e| format!("discovery document: {e}"))?;
+    // OpenID Connect Discovery §4.3: the document names the issuer it was fetched for.
+    if metadata.issuer().as_str().trim_end_matches('/') != provider.issuer {
+        return Err(format!(
+            "the discovery document names the issuer {}",
+            metadata.issuer().as_str()
+        ));
+    }
+    let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
+        .await
+        .map_err(|e| format!("JWKS: {e}"))?;
+    let issuer = metadata.issuer().clone();
+    let redirect = RedirectUrl::new(state.settings.endpoint(CALLBACK_PATH))
+        .map_err(|e| format!("callback URL: {e}"))?;
+    let client = CoreClient::from_provider_metadata(
+        metadata.set_jwks(jwks),
+        OidcClientId::new(provider.client_id.clone()),
+        Some(ClientSecret::new(provider.client_secret.clone())),
+    )
+    .set_redirect_uri(redirect);
+    Ok(Client { client, issuer })
+}
+
+type Provider = openidconnect::Client<
+    openidconnect::EmptyAdditionalClaims,
+    openidconnect::core::CoreAuthDisplay,
+    CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    openidconnect::core::CoreAuthPrompt,
+    openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    openidconnect::core::CoreTokenResponse,
+    openidconnect::core::CoreTokenIntrospectionResponse,
+    openidconnect::core::CoreRevocableToken,
+    openidconnect::core::CoreRevocationErrorResponse,
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+struct Client {
+    client: Provider,
+    issuer: IssuerUrl,
+}
+
+/// The provider's authorization URL for the pending authorization; `Err` (shown to the
+/// person as [`unreachable`]) when the provider cannot be reached.
+pub async fn authorization_url(
+    state: &AppState,
+    pending: &PendingAuthorization,
+    provider: &OidcProvider,
+) -> Result<Result<String, AuthorizeError>, InternalError> {
+    let client = match client_of(state, provider).await {
+        Ok(client) => client,
+        Err(why) => return Ok(Err(unreachable(provider, &why))),
+    };
+    let verifier = PkceCodeVerifier::new(new_secret()?);
+    let transaction = Transaction {
+        pending: pending.id.clone(),
+        connection: provider.connection.clone(),
+        nonce: new_secret()?,
+        verifier: verifier.secret().clone(),
+    };
+    let sealed = state.keys.sealer().seal_json(PURPOSE, &transaction)?;
+    let nonce = Nonce::new(transaction.nonce);
+    let scopes = provider
+        .scope
+        .split_whitespace()
+        .filter(|s| *s != "openid")
+        .map(|s| Scope::new(s.to_owned()));
+    let (url, _, _) = client
+        .client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || CsrfToken::new(sealed),
+            move || nonce,
+        )
+        .add_scopes(scopes)
+        .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier))
+        .url();
+    Ok(Ok(url.to_string()))
+}
+
+/// The provider's answer with a code: `iss` (RFC 9207, when it sent one) checked, the code
+/// exchanged, the ID token verified, and the person's user found or made.
+pub async fn finish(
+    state: &AppState,
+    provider: &OidcProvider,
+    transaction: Transaction,
+    code: String,
+    iss: Option<&str>,
+) -> Result<Answer, InternalError> {
+    let client = match client_of(state, provider).await {
+        Ok(client) => client,
+        Err(why) => return Ok(Answer::Unreachable(unreachable(provider, &why))),
+    };
+    // RFC 9207 §2.4: an answer naming another issuer is a mix-up attack.
+    if iss.is_some_and(|iss| iss != client.issuer.as_str()) {
+        return Ok(Answer::Refused(
+            "the answer names another identity provider (iss)",
+        ));
+    }
+    let claims = match verified_claims(state, &client, code, transaction).await {
+        Ok(claims) => claims,
+        Err(why) => {
+            tracing::warn!(connection = %provider.connection, reason = %why, "upstream login refused");
+            return Ok(Answer::Refused(
+                "the identity provider's answer could not be verified",
+            ));
+        }
+    };
+    Ok(match federated_user(state, provider, &claims).await? {
+        Some(user) => Answer::LoggedIn(Box::new(user)),
+        None => Answer::Blocked,
+    })
+}
+
+/// The code exchanged with the PKCE verifier, and the ID token's claims once verified.
+async fn verified_claims(
+    state: &AppState,
+    client: &Client,
+    code: String,
+    transaction: Transaction,
+) -> Result<CoreIdTokenClaims, String> {
+    let token = client
+        .client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| format!("token endpoint: {e}"))?
+        .set_pkce_verifier(PkceCodeVerifier::new(transaction.verifier))
+        .request_async(&state.upstream)
+        .await
+        .map_err(|e| format!("code exchange: {e}"))?;
+    let id_token = token
+        .id_token()
+        .ok_or("no ID token in the token response")?;
+    let now = chrono::DateTime::from_timestamp(state.clock.now().0, 0).unwrap_or_default();
+    let verifier = client.client.id_token_verifier().set_time_fn(move || now);
+    id_token
+        .claims(&verifier, &Nonce::new(transaction.nonce))
+        .cloned()
+        .map_err(|e| format!("ID token: {e}"))
+}
+
+/// The user of this identity — whose root profile follows what the provider now says when it
+/// is their own identity, not one linked to them — or a new user (never one found by email:
+/// no account is linked silently). `None` when blocked.
+async fn federated_user(
+    state: &AppState,
+    provider: &OidcProvider,
+    claims: &CoreIdTokenClaims,
+) -> Result<Option<User>, InternalError> {
+    let now = state.clock.now();
+    let sub = claims.subject().as_str();
+    let profile = profile_of(claims);
+    let own_id = Strategy::Oidc.user_id(&provider.connection, sub);
+    if let Some(identity) = state.store.identity(&provider.connection_id, sub).await? {
+        state
+            .store
+            .update_identity_profile(&provider.connection_id, sub, &profile)
+            .await?;
+        let Some(mut user) = state.store.user(&identity.user_id).await? else {
+            return Ok(None);
+        };
+        if user.blocked {
+            return Ok(None);
+        }
+        if user.user_id == own_id && identities::refresh_profile(&mut user, &profile) {
+            state.store.update_user(&user, now).await?;
+            state.catalog.forget_user(&user.user_id);
+        }
+        return Ok(Some(user));
+    }
+    let user = identities::federated_user(own_id, &profile);
+    let identity = NewIdentity {
+        connection_id: provider.connection_id.clone(),
+        upstream_id: sub.to_owned(),
+        profile,
+    };
+    let created = state
+        .store
+        .create_federated_user(&user, &identity, now)
+        .await?;
+    Ok(Some(created))
+}
+
+/// The claims of an ID token about its own issuance, not about the person.
+const TOKEN_CLAIMS: [&str; 14] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "nonce",
+    "auth_time",
+    "at_hash",
+    "c_hash",
+    "azp",
+    "acr",
+    "amr",
+    "sid",
+];
+
+/// Auth0's `profileData` of an identity: what the provider's ID token says about the person.
+fn profile_of(claims: &CoreIdTokenClaims) -> JsonObject {
+    match serde_json::to_value(claims) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.retain(|name, _| !TOKEN_CLAIMS.contains(&name.as_str()));
+            object
+        }
+        _ => JsonObject::new(),
+    }
+}
+
+/// What the person is shown when the provider cannot be reached or answers nonsense.
+pub fn unreachable(provider: &OidcProvider, why: &str) -> AuthorizeError {
+    tracing::warn!(connection = %provider.connection, reason = %why, "identity provider unreachable");
+    AuthorizeError::new(
+        Code::TemporarilyUnavailable,
+        format!(
+            "The identity provider of {} cannot be reached now. Try again later.",
+            provider.connection
+        ),
+    )
+}
