@@ -152,6 +152,9 @@ pub enum AuthMethod {
     Swk,
     /// More than one factor.
     Mfa,
+    /// A login at another identity provider (a connection): Tessera's own word, as RFC 8176
+    /// registers none for federation.
+    Fed,
 }
 
 impl AuthMethod {
@@ -162,6 +165,7 @@ impl AuthMethod {
             AuthMethod::Hwk => "hwk",
             AuthMethod::Swk => "swk",
             AuthMethod::Mfa => "mfa",
+            AuthMethod::Fed => "fed",
         }
     }
 
@@ -172,6 +176,7 @@ impl AuthMethod {
             AuthMethod::Hwk,
             AuthMethod::Swk,
             AuthMethod::Mfa,
+            AuthMethod::Fed,
         ]
         .into_iter()
         .find(|m| m.as_str() == value)
@@ -187,6 +192,11 @@ impl Amr {
     /// A login with a password alone.
     pub fn password() -> Amr {
         Amr(vec![AuthMethod::Pwd])
+    }
+
+    /// A login at another identity provider alone.
+    pub fn federated() -> Amr {
+        Amr(vec![AuthMethod::Fed])
     }
 
     /// A passkey alone, with user verification: the key held and the PIN or biometric its

@@ -34,3 +34,14 @@ fn connection_names_are_letters_digits_and_inner_hyphens() {
         assert!(!valid_connection_name(bad), "{bad:?}");
     }
 }
+
+#[test]
+fn a_login_at_another_provider_then_a_code_is_two_factors() {
+    use tessera_protocol::mfa::{Amr, AuthMethod};
+    assert!(!Amr::federated().is_multi_factor());
+    let both = Amr::federated().and(AuthMethod::Otp);
+    assert!(both.is_multi_factor());
+    assert_eq!(both.to_string(), "otp mfa fed");
+    assert_eq!(Amr::parse("fed"), Amr::federated());
+    assert_ne!(Amr::federated(), Amr::password());
+}

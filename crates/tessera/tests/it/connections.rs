@@ -613,3 +613,28 @@ async fn a_refusal_at_the_provider_reaches_the_application_as_access_denied() {
         Some("opaque-state")
     );
 }
+
+#[tokio::test]
+async fn the_tenants_mfa_policy_holds_for_logins_through_a_connection() {
+    let federation = Federation::start().await;
+    federation.connect(UPSTREAM_SECRET).await;
+    crate::mfa::require_mfa(&federation.app).await;
+    let app = &federation.app.server;
+    let url = app.authorize_url(&[("connection", CONNECTION)]);
+    let browser = Browser::new();
+    let callback = federation.until_callback(&browser, &url).await;
+    let answered = browser.get(callback.as_str()).await;
+    assert_eq!(answered.status(), StatusCode::FOUND);
+    let next = Url::parse(&app.url("/"))
+        .unwrap()
+        .join(&location(&answered))
+        .unwrap();
+    assert_eq!(next.path(), "/u/mfa-otp-enrollment-qr", "{next}");
+    // No SSO session before the second factor: this browser is asked to log in again.
+    let reopened = browser.get(&app.authorize_url(&[])).await;
+    assert!(
+        location(&reopened).starts_with("/u/login"),
+        "{}",
+        location(&reopened)
+    );
+}

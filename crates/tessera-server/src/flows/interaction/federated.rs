@@ -7,7 +7,8 @@ use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::mfa::Amr;
 use tessera_protocol::{AuthorizeErrorCode as Code, SecretDigest};
 
-use super::{app_identity, load, load_for_post, log_in, login_refused};
+use super::mfa::after_first_factor;
+use super::{app_identity, load, load_for_post, login_refused};
 use super::{ConnectionForm, Interaction, Refusal};
 use crate::client_ip::Origin;
 use crate::error::InternalError;
@@ -129,12 +130,15 @@ pub async fn callback(
         .record_user_login(&user.user_id, last_ip.as_deref(), now)
         .await?;
     let app = app_identity(state, &client_id).await?;
-    log_in(
+    // The tenant's MFA policy holds for these logins too, as at Auth0.
+    let first = Amr::federated();
+    after_first_factor(
         state,
         &mut pending,
         &user,
-        Amr::default(),
+        first,
         &app.name,
+        cookies,
         origin,
     )
     .await

@@ -88,7 +88,16 @@ pub async fn submit_login(
             ));
         }
     };
-    after_first_factor(state, &mut pending, &user, &app.name, cookies, origin).await
+    after_first_factor(
+        state,
+        &mut pending,
+        &user,
+        Amr::password(),
+        &app.name,
+        cookies,
+        origin,
+    )
+    .await
 }
 
 /// `POST /u/login/passkey`: a passkey the browser offered (autofill or the button) names the

@@ -99,12 +99,13 @@ async fn offers_passkey(state: &AppState, user: &User) -> Result<bool, InternalE
         && !admin.enrolled_factors(&user.user_id).await?.passkey)
 }
 
-/// After the password (or a sign-up): a second factor when the policy asks for one, else the
-/// login itself.
+/// After the first factor `first` (the password, a sign-up, or another identity provider): a
+/// second factor when the policy asks for one, else the login itself.
 pub(super) async fn after_first_factor(
     state: &AppState,
     pending: &mut PendingAuthorization,
     user: &User,
+    first: Amr,
     client_name: &str,
     cookies: &BrowserCookies,
     origin: &Origin,
@@ -113,17 +114,19 @@ pub(super) async fn after_first_factor(
     if due && remembered::may_remember(state, pending).await? {
         let cookie = cookies.remembered.as_deref();
         if let Some(renewed) = remembered::renewed(state, cookie, &user.user_id).await? {
-            let amr = Amr::password().and(AuthMethod::Mfa);
+            let amr = first.and(AuthMethod::Mfa);
             let logged_in = log_in(state, pending, user, amr, client_name, origin).await?;
             return Ok(logged_in.remembering(renewed));
         }
     }
-    if !due && !offers_passkey(state, user).await? {
-        return log_in(state, pending, user, Amr::password(), client_name, origin).await;
+    // Passkeys are the database connection's: offered after its password only.
+    let offer = first == Amr::password() && offers_passkey(state, user).await?;
+    if !due && !offer {
+        return log_in(state, pending, user, first, client_name, origin).await;
     }
     let first = FirstFactor {
         user_id: user.user_id.clone(),
-        amr: Amr::password(),
+        amr: first,
     };
     state.store.record_first_factor(&pending.id, &first).await?;
     let location = if due {

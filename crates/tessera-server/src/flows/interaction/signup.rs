@@ -4,6 +4,7 @@
 
 use tessera_admin::connections::DatabaseOptions;
 use tessera_admin::signup::SignUp;
+use tessera_protocol::mfa::Amr;
 use tessera_store::PendingAuthorization;
 
 use super::mfa::after_first_factor;
@@ -116,7 +117,16 @@ pub async fn submit_signup(
     let t = i18n::messages(pending.request.ui_locales.as_deref());
     let (error, retry_after) = match attempt {
         Attempt::Created(user) => {
-            return after_first_factor(state, &mut pending, &user, &app.name, cookies, origin).await
+            return after_first_factor(
+                state,
+                &mut pending,
+                &user,
+                Amr::password(),
+                &app.name,
+                cookies,
+                origin,
+            )
+            .await
         }
         Attempt::Refused(refusal) => (describe(&refusal, t), None),
         Attempt::Throttled { retry_after } => {
