@@ -9,11 +9,9 @@
 
 use serde_json::Value;
 use tessera_store::{
-    FlagField, MetadataField, MetadataKey, RangeField, SortField, TextField, TextMatch, UserSearch,
-    UserSort,
+    FlagField, IdentityField, MetadataField, MetadataKey, RangeField, SortField, TextField,
+    TextMatch, UserSearch, UserSort,
 };
-
-use crate::CONNECTION;
 
 /// Shortest literal Auth0 accepts before a leading wildcard.
 const MIN_SUFFIX: usize = 3;
@@ -315,15 +313,22 @@ fn term(field: Option<&str>, value: Written) -> Result<UserSearch, String> {
         "created_at" => range_term(field, RangeField::CreatedAt, value, time_bound),
         "updated_at" => range_term(field, RangeField::UpdatedAt, value, time_bound),
         "last_login" => range_term(field, RangeField::LastLogin, value, time_bound),
-        // Every user is in the one database connection.
-        "identities.connection" | "identities.provider" | "identities.isSocial" => {
-            let expected = match field {
-                "identities.connection" => CONNECTION,
-                "identities.provider" => "auth0",
-                _ => "false",
+        "identities.connection" | "identities.provider" => {
+            let word = match value {
+                Written::Word(word) | Written::Phrase(word) => word,
+                Written::Range(..) => return Err(format!("`{field}` takes no range")),
             };
+            let compared = if field == "identities.connection" {
+                IdentityField::Connection
+            } else {
+                IdentityField::Provider
+            };
+            Ok(UserSearch::Identity(compared, word))
+        }
+        // No connection is social yet.
+        "identities.isSocial" => {
             let holds = match value {
-                Written::Word(word) | Written::Phrase(word) => word == expected,
+                Written::Word(word) | Written::Phrase(word) => word == "false",
                 Written::Range(..) => return Err(format!("`{field}` takes no range")),
             };
             Ok(if holds {
@@ -621,13 +626,20 @@ mod tests {
     }
 
     #[test]
-    fn the_one_connection() {
+    fn identity_terms_name_a_connection_or_a_provider() {
         assert_eq!(
             parse_query("identities.connection:\"Username-Password-Authentication\"").unwrap(),
-            UserSearch::All(Vec::new())
+            UserSearch::Identity(
+                IdentityField::Connection,
+                "Username-Password-Authentication".into()
+            )
         );
         assert_eq!(
-            parse_query("identities.connection:google-oauth2").unwrap(),
+            parse_query("identities.provider:oidc").unwrap(),
+            UserSearch::Identity(IdentityField::Provider, "oidc".into())
+        );
+        assert_eq!(
+            parse_query("identities.isSocial:true").unwrap(),
             UserSearch::Any(Vec::new())
         );
     }

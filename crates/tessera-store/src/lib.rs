@@ -47,8 +47,8 @@ pub use roles::{
 };
 pub use sqlite::SqliteStore;
 pub use user_search::{
-    FlagField, MetadataField, MetadataKey, RangeField, SortField, TextField, TextMatch, UserSearch,
-    UserSort,
+    FlagField, IdentityField, MetadataField, MetadataKey, RangeField, SortField, TextField,
+    TextMatch, UserSearch, UserSort,
 };
 
 /// One page of a listing: Auth0's `page` (from 0) and `per_page`.

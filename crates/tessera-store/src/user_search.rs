@@ -16,6 +16,9 @@ pub enum UserSearch {
     Flag(FlagField, bool),
     /// Inclusive bounds; a missing bound is open.
     Range(RangeField, Option<i64>, Option<i64>),
+    /// Users with an identity whose connection name (or provider) is exactly this: the
+    /// database connection's users by their `auth0|` ids, the others by their identities.
+    Identity(IdentityField, String),
     /// A value within `app_metadata` or `user_metadata`: the value at `path` is one of `json`
     /// (JSON texts: a term can read as a string, a number or a boolean), or an array holding one.
     Metadata {
@@ -23,6 +26,15 @@ pub enum UserSearch {
         path: Vec<MetadataKey>,
         json: Vec<String>,
     },
+}
+
+/// What an identity term compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityField {
+    /// `identities.connection`: the connection's name.
+    Connection,
+    /// `identities.provider`: its strategy.
+    Provider,
 }
 
 /// A text field of the user.

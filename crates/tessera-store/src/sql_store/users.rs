@@ -2,8 +2,10 @@
 
 use super::*;
 use crate::user_search::{
-    FlagField, MetadataField, RangeField, SortField, TextField, TextMatch, UserSearch, UserSort,
+    FlagField, IdentityField, MetadataField, RangeField, SortField, TextField, TextMatch,
+    UserSearch, UserSort,
 };
+use crate::DATABASE_CONNECTION;
 
 /// A user's columns as `create_user` and `upsert_user` write them: `$1`–`$12` bound by
 /// [`bind_user`], `$13` the time.
@@ -107,6 +109,23 @@ impl SearchSql {
                     ));
                 }
                 bounds.join(" AND ")
+            }
+            UserSearch::Identity(field, value) => {
+                let (column, database) = match field {
+                    IdentityField::Connection => ("c.name", DATABASE_CONNECTION),
+                    IdentityField::Provider => ("c.strategy", "auth0"),
+                };
+                let value_sql = self.text(value);
+                let own = if value == database {
+                    "user_id LIKE 'auth0|%' OR "
+                } else {
+                    ""
+                };
+                format!(
+                    "{own}EXISTS (SELECT 1 FROM user_identities i
+                        JOIN connections c ON c.id = i.connection_id
+                        WHERE i.user_id = users.user_id AND {column} = {value_sql})"
+                )
             }
             UserSearch::Metadata { of, path, json } => {
                 let column = match of {

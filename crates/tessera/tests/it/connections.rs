@@ -189,6 +189,33 @@ async fn a_first_login_through_an_oidc_connection_makes_a_user_and_later_ones_fi
         .get_ok("/api/v2/users-by-email?email=jane%40example.com")
         .await;
     assert_eq!(same_email.as_array().unwrap().len(), 2, "{same_email}");
+    // Auth0's search by identity: the connection's users, and the database's.
+    let ids = |users: Value| -> Vec<String> {
+        let users = users.as_array().unwrap().clone();
+        users
+            .iter()
+            .map(|u| u["user_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let theirs = federation
+        .app
+        .get_ok(&format!(
+            "/api/v2/users?q=identities.connection%3A{CONNECTION}"
+        ))
+        .await;
+    assert_eq!(ids(theirs), std::slice::from_ref(&user_id));
+    let by_provider = federation
+        .app
+        .get_ok("/api/v2/users?q=identities.provider%3Aoidc")
+        .await;
+    assert_eq!(ids(by_provider), std::slice::from_ref(&user_id));
+    let database = federation
+        .app
+        .get_ok("/api/v2/users?q=identities.connection%3A%22Username-Password-Authentication%22")
+        .await;
+    let database = ids(database);
+    assert_eq!(database.len(), 1, "{database:?}");
+    assert!(database[0].starts_with("auth0|"));
 
     // The provider renames her; her next login (in another browser: no SSO session here,
     // but one at the provider would do as well) finds the same user and updates the profile.
