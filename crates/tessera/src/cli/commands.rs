@@ -12,9 +12,11 @@ use tessera_admin::roles::{PermissionRef, PermissionsBody, RoleBody, RolesBody, 
 use tessera_admin::users::UserBody;
 
 use crate::cli::operation::{
-    ActionOp, ApiOp, ClientGrantOp, ClientOp, DeployAction, GrantOp, Operation, RoleOp, UserOp,
+    ActionOp, ApiOp, ClientGrantOp, ClientOp, ConnectionChange, ConnectionOp, DeployAction,
+    GrantOp, Operation, RoleOp, UserOp,
 };
 use tessera_admin::actions::SecretInput;
+use tessera_admin::connections::NewConnection;
 
 /// Where the local store is (without --server).
 #[derive(Debug, Clone, Default, Args)]
@@ -604,6 +606,181 @@ impl UsersAction {
                 UserPermissionsAction::Remove { id, permissions } => {
                     UserOp::RemovePermissions(id, permissions.body())
                 }
+            },
+        })
+    }
+}
+
+/// `tessera connections …`.
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsAction {
+    /// List connections: id, name, strategy, display name, and how many applications each is
+    /// enabled for (`all` for the database connection).
+    List {
+        /// Only connections of this strategy: `auth0` (the database) or `oidc`.
+        #[arg(long)]
+        strategy: Option<String>,
+    },
+    /// Show one connection (never its client secret).
+    Get {
+        /// Its id (`con_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Connect another OpenID provider (strategy oidc): users log in there from a button on
+    /// the login page of the applications it is enabled for.
+    Create {
+        /// Letters, digits and inner hyphens; part of its users' ids (`oidc|NAME|…`).
+        #[arg(long)]
+        name: String,
+        /// What the login page's button says (default: the name).
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        provider: ProviderArgs,
+        /// The scopes asked of the provider, `openid` among them (default: openid profile
+        /// email).
+        #[arg(long)]
+        scope: Option<String>,
+        /// An application (client id) to enable it for (several after one --enable, or
+        /// --enable repeated).
+        #[arg(long = "enable", value_name = "CLIENT_ID", num_args = 1..)]
+        enable: Vec<String>,
+    },
+    /// Change a connection: only what is given changes; its other options are kept (and its
+    /// client secret, without --provider-client-secret).
+    Update {
+        /// Its id (`con_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The provider's issuer URL (replaces a discovery URL).
+        #[arg(long, value_name = "URL", conflicts_with = "discovery_url")]
+        issuer: Option<String>,
+        /// The provider's discovery document, ending with /.well-known/openid-configuration
+        /// (replaces an issuer).
+        #[arg(long, value_name = "URL")]
+        discovery_url: Option<String>,
+        /// The client id Tessera has at the provider.
+        #[arg(long, value_name = "CLIENT_ID")]
+        provider_client_id: Option<String>,
+        /// A new client secret at the provider, sealed and never shown (without it, the
+        /// stored one stays).
+        #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
+        provider_client_secret: Option<String>,
+        /// The scopes asked of the provider, `openid` among them.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Delete an oidc connection and the users who logged in with it.
+    Delete {
+        /// Its id (`con_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Enable a connection for applications: their login page offers it.
+    Enable {
+        /// Its id (`con_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The applications' client ids.
+        #[arg(required = true, value_name = "CLIENT_ID")]
+        client_ids: Vec<String>,
+    },
+    /// Disable a connection for applications.
+    Disable {
+        /// Its id (`con_…`).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The applications' client ids.
+        #[arg(required = true, value_name = "CLIENT_ID")]
+        client_ids: Vec<String>,
+    },
+}
+
+/// The OpenID provider a new connection logs users in at, and Tessera's client there.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// The provider's issuer URL, e.g. https://idp.example (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration).
+    #[arg(long, value_name = "URL", required_unless_present = "discovery_url")]
+    issuer: Option<String>,
+    /// The provider's discovery document instead of its issuer.
+    #[arg(long, value_name = "URL", conflicts_with = "issuer")]
+    discovery_url: Option<String>,
+    /// The client id Tessera has at the provider.
+    #[arg(long, value_name = "CLIENT_ID")]
+    provider_client_id: String,
+    /// Its client secret at the provider, sealed and never shown.
+    #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
+    provider_client_secret: String,
+}
+
+impl ConnectionsAction {
+    pub fn operation(self) -> Operation {
+        Operation::Connections(match self {
+            ConnectionsAction::List { strategy } => ConnectionOp::List { strategy },
+            ConnectionsAction::Get { id } => ConnectionOp::Get(id),
+            ConnectionsAction::Create {
+                name,
+                display_name,
+                provider,
+                scope,
+                enable,
+            } => {
+                let mut options = tessera_store::JsonObject::new();
+                let given = [
+                    ("issuer", provider.issuer),
+                    ("discovery_url", provider.discovery_url),
+                    ("client_id", Some(provider.provider_client_id)),
+                    ("client_secret", Some(provider.provider_client_secret)),
+                    ("scope", scope),
+                ];
+                for (option, value) in given {
+                    if let Some(value) = value {
+                        options.insert(option.to_owned(), value.into());
+                    }
+                }
+                ConnectionOp::Create(NewConnection {
+                    name,
+                    strategy: "oidc".to_owned(),
+                    display_name,
+                    options,
+                    enabled_clients: many(enable),
+                    is_domain_connection: None,
+                    metadata: None,
+                })
+            }
+            ConnectionsAction::Update {
+                id,
+                display_name,
+                issuer,
+                discovery_url,
+                provider_client_id,
+                provider_client_secret,
+                scope,
+            } => ConnectionOp::Update(
+                id,
+                ConnectionChange {
+                    display_name,
+                    issuer,
+                    discovery_url,
+                    client_id: provider_client_id,
+                    client_secret: provider_client_secret,
+                    scope,
+                },
+            ),
+            ConnectionsAction::Delete { id } => ConnectionOp::Delete(id),
+            ConnectionsAction::Enable { id, client_ids } => ConnectionOp::Clients {
+                id,
+                client_ids,
+                enabled: true,
+            },
+            ConnectionsAction::Disable { id, client_ids } => ConnectionOp::Clients {
+                id,
+                client_ids,
+                enabled: false,
             },
         })
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tessera_admin::action_bindings::BindingsBody;
 use tessera_admin::actions::ActionQuery;
+use tessera_admin::connections::ConnectionQuery;
 use tessera_admin::jobs::{ImportRequest, JobView, FILE_PIECE};
 use tessera_admin::paging::{every, Paging};
 use tessera_admin::roles::RoleQuery;
@@ -16,8 +17,8 @@ use tessera_core::crypto::Passwords;
 
 use crate::cli::credentials_notice;
 use crate::cli::operation::{
-    done_message, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp,
-    KeyOp, Operation, Refused, RoleOp, UserOp,
+    done_message, statuses, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, ConnectionOp,
+    Failure, GrantOp, KeyOp, Operation, Refused, RoleOp, UserOp,
 };
 use crate::config::Config;
 
@@ -79,6 +80,7 @@ impl Local {
             Operation::Keys(op) => self.keys(op).await,
             Operation::Roles(op) => self.roles(op).await,
             Operation::Actions(op) => self.actions(op).await,
+            Operation::Connections(op) => self.connections(op).await,
         };
         self.admin.flush_audit().await;
         answer.map_err(failure)
@@ -322,6 +324,51 @@ impl Local {
             RoleOp::AddUsers(id, body) => {
                 admin.add_role_users(caller, &id, body).await?;
                 Answer::Done(done_message(Change::RoleUsers(&id)))
+            }
+        })
+    }
+
+    async fn connections(&self, op: ConnectionOp) -> AdminResult<Answer> {
+        let (admin, caller) = (&self.admin, &self.caller);
+        Ok(match op {
+            ConnectionOp::List { strategy } => {
+                let query = ConnectionQuery {
+                    strategy,
+                    name: None,
+                };
+                Answer::Connections(admin.list_connections(caller, &query).await?)
+            }
+            ConnectionOp::Get(id) => Answer::Connection(admin.connection(caller, &id).await?),
+            ConnectionOp::Create(body) => {
+                Answer::Connection(admin.create_connection(caller, body).await?)
+            }
+            ConnectionOp::Update(id, change) => {
+                let current = if change.changes_options() {
+                    Some(admin.connection(caller, &id).await?)
+                } else {
+                    None
+                };
+                let update = change
+                    .update(current.as_ref())
+                    .map_err(AdminError::NotSupported)?;
+                Answer::Connection(admin.update_connection(caller, &id, update).await?)
+            }
+            ConnectionOp::Delete(id) => {
+                admin.delete_connection(caller, &id).await?;
+                Answer::Done(done_message(Change::ConnectionDeleted(&id)))
+            }
+            ConnectionOp::Clients {
+                id,
+                client_ids,
+                enabled,
+            } => {
+                admin
+                    .update_connection_clients(caller, &id, statuses(client_ids, enabled))
+                    .await?;
+                Answer::Done(done_message(Change::ConnectionClients {
+                    connection: &id,
+                    enabled,
+                }))
             }
         })
     }

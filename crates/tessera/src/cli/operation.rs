@@ -5,6 +5,7 @@ use serde::Serialize;
 use tessera_admin::actions::{Action, SecretInput};
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::{Client, ClientBody};
+use tessera_admin::connections::{ClientStatus, ConnectionUpdate, ConnectionView, NewConnection};
 use tessera_admin::grants::{Grant, GrantQuery};
 use tessera_admin::jobs::JobView;
 use tessera_admin::keys::{RotateQuery, RotatedKey, SigningKey};
@@ -25,6 +26,7 @@ pub enum Noun {
     Keys,
     Roles,
     Actions,
+    Connections,
 }
 
 impl Noun {
@@ -39,6 +41,7 @@ impl Noun {
             Noun::Keys => "tessera keys list",
             Noun::Roles => "tessera roles list",
             Noun::Actions => "tessera actions list",
+            Noun::Connections => "tessera connections list",
         }
     }
 }
@@ -54,6 +57,7 @@ pub enum Operation {
     Keys(KeyOp),
     Roles(RoleOp),
     Actions(ActionOp),
+    Connections(ConnectionOp),
 }
 
 impl Operation {
@@ -67,6 +71,7 @@ impl Operation {
             Operation::Keys(_) => Noun::Keys,
             Operation::Roles(_) => Noun::Roles,
             Operation::Actions(_) => Noun::Actions,
+            Operation::Connections(_) => Noun::Connections,
         }
     }
 }
@@ -125,6 +130,119 @@ pub enum RoleOp {
     RemovePermissions(String, PermissionsBody),
     Users(String),
     AddUsers(String, UsersBody),
+}
+
+/// What `tessera connections …` asks of the connections.
+#[derive(Debug, Clone)]
+pub enum ConnectionOp {
+    List {
+        strategy: Option<String>,
+    },
+    Get(String),
+    Create(NewConnection),
+    /// Changes the connection with this id: its options are read first and the change merged
+    /// into them, as Auth0's `PATCH` replaces them as a whole.
+    Update(String, ConnectionChange),
+    Delete(String),
+    /// Enables (`enabled`) or disables the connection for these applications.
+    Clients {
+        id: String,
+        client_ids: Vec<String>,
+        enabled: bool,
+    },
+}
+
+/// What `tessera connections update` was given: options of an `oidc` connection, each left
+/// as it is when absent.
+#[derive(Clone, Default)]
+pub struct ConnectionChange {
+    pub display_name: Option<String>,
+    pub issuer: Option<String>,
+    pub discovery_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionChange")
+            .field("display_name", &self.display_name)
+            .field("issuer", &self.issuer)
+            .field("discovery_url", &self.discovery_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+impl ConnectionChange {
+    /// Whether an option (not only the display name) changes.
+    pub fn changes_options(&self) -> bool {
+        self.issuer.is_some()
+            || self.discovery_url.is_some()
+            || self.client_id.is_some()
+            || self.client_secret.is_some()
+            || self.scope.is_some()
+    }
+
+    /// The `PATCH` body for `current`: its options with the given ones in their place (an
+    /// issuer replaces a discovery URL and the reverse; without a new client secret the stored
+    /// one stays), or no options when none were given.
+    pub fn update(self, current: Option<&ConnectionView>) -> Result<ConnectionUpdate, String> {
+        let options = match current {
+            Some(current) if self.changes_options() => {
+                if current.strategy != "oidc" {
+                    return Err(format!(
+                        "the connection `{}` has the strategy {}: --issuer, --discovery-url, \
+                         --provider-client-id, --provider-client-secret and --scope are options \
+                         of oidc connections",
+                        current.id, current.strategy
+                    ));
+                }
+                let mut options = current.options.clone();
+                options.remove("client_secret");
+                if self.issuer.is_some() {
+                    options.remove("discovery_url");
+                }
+                if self.discovery_url.is_some() {
+                    options.remove("issuer");
+                }
+                let given = [
+                    ("issuer", self.issuer),
+                    ("discovery_url", self.discovery_url),
+                    ("client_id", self.client_id),
+                    ("client_secret", self.client_secret),
+                    ("scope", self.scope),
+                ];
+                for (name, value) in given {
+                    if let Some(value) = value {
+                        options.insert(name.to_owned(), value.into());
+                    }
+                }
+                Some(options)
+            }
+            _ => None,
+        };
+        Ok(ConnectionUpdate {
+            options,
+            display_name: self.display_name,
+            ..ConnectionUpdate::default()
+        })
+    }
+}
+
+/// The `PATCH /api/v2/connections/{id}/clients` body that enables (`enabled`) or disables a
+/// connection for each of `client_ids`.
+pub fn statuses(client_ids: Vec<String>, enabled: bool) -> Vec<ClientStatus> {
+    client_ids
+        .into_iter()
+        .map(|client_id| ClientStatus {
+            client_id,
+            status: enabled,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +344,8 @@ pub enum Answer {
     RoleUsers(Vec<RoleUser>),
     UserPermissions(Vec<UserPermission>),
     Actions(Vec<Action>),
+    Connections(Vec<ConnectionView>),
+    Connection(ConnectionView),
     /// A deletion or a change with nothing to show but what happened.
     #[serde(skip)]
     Done(String),
@@ -273,6 +393,17 @@ pub fn done_message(change: Change<'_>) -> String {
         Change::UserPermissions { user, added: false } => {
             format!("Took the permissions from `{user}`.")
         }
+        Change::ConnectionDeleted(id) => {
+            format!("Deleted the connection `{id}` and the users who logged in with it.")
+        }
+        Change::ConnectionClients {
+            connection,
+            enabled: true,
+        } => format!("Enabled the connection `{connection}` for the applications."),
+        Change::ConnectionClients {
+            connection,
+            enabled: false,
+        } => format!("Disabled the connection `{connection}` for the applications."),
         Change::ActionDeployed {
             name,
             trigger,
@@ -308,10 +439,98 @@ pub enum Change<'a> {
         user: &'a str,
         added: bool,
     },
+    ConnectionDeleted(&'a str),
+    ConnectionClients {
+        connection: &'a str,
+        enabled: bool,
+    },
     ActionDeployed {
         name: &'a str,
         trigger: &'a str,
         version: u32,
         newly_bound: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tessera_store::JsonObject;
+
+    use super::*;
+
+    fn connection(strategy: &str, options: serde_json::Value) -> ConnectionView {
+        ConnectionView {
+            id: "con_0123456789abcdef".into(),
+            name: "corp-idp".into(),
+            display_name: "Corp SSO".into(),
+            strategy: strategy.into(),
+            enabled_clients: Vec::new(),
+            realms: vec!["corp-idp".into()],
+            is_domain_connection: false,
+            options: match options {
+                serde_json::Value::Object(options) => options,
+                _ => JsonObject::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_update_merges_the_given_options_into_the_current_ones() {
+        let current = connection(
+            "oidc",
+            json!({
+                "client_id": "tessera-at-corp",
+                "discovery_url": "https://idp.example/.well-known/openid-configuration",
+                "scope": "openid profile email",
+                "type": "back_channel",
+            }),
+        );
+        let change = ConnectionChange {
+            issuer: Some("https://login.idp.example".into()),
+            client_secret: Some("new-secret".into()),
+            ..ConnectionChange::default()
+        };
+        let update = change.update(Some(&current));
+        let options = update.map(|u| u.options.map(serde_json::Value::Object));
+        assert_eq!(
+            options,
+            Ok(Some(json!({
+                "client_id": "tessera-at-corp",
+                "client_secret": "new-secret",
+                "issuer": "https://login.idp.example",
+                "scope": "openid profile email",
+                "type": "back_channel",
+            })))
+        );
+    }
+
+    #[test]
+    fn an_update_of_the_display_name_alone_leaves_the_options_out() {
+        let change = ConnectionChange {
+            display_name: Some("Corp".into()),
+            ..ConnectionChange::default()
+        };
+        assert!(!change.changes_options());
+        let update = change.update(None);
+        assert_eq!(
+            update.map(|u| (u.display_name, u.options.is_none())),
+            Ok((Some("Corp".into()), true))
+        );
+    }
+
+    #[test]
+    fn oidc_options_are_refused_for_the_database_connection() {
+        let change = ConnectionChange {
+            scope: Some("openid".into()),
+            ..ConnectionChange::default()
+        };
+        let refused = change.update(Some(&connection("auth0", json!({}))));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("has the strategy auth0")),
+            "{refused:?}"
+        );
+    }
 }

@@ -10,14 +10,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tessera_admin::action_bindings::{ActionBindingList, BindingsBody};
 use tessera_admin::actions::{Action, ActionList, ActionVersion};
+use tessera_admin::connections::{ConnectionQuery, ConnectionView};
 use tessera_admin::jobs::JobView;
 use tessera_admin::paging::MAX_PER_PAGE;
 use tessera_admin::scopes::management_audience;
 
 use crate::cli::local::follow_job;
 use crate::cli::operation::{
-    done_message, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, Failure, GrantOp,
-    KeyOp, Operation, Refused, RoleOp, UserOp,
+    done_message, statuses, ActionOp, Answer, ApiOp, Change, ClientGrantOp, ClientOp, ConnectionOp,
+    Failure, GrantOp, KeyOp, Operation, Refused, RoleOp, UserOp,
 };
 use crate::cli::{render, Remote};
 
@@ -30,6 +31,7 @@ const KEYS: &str = "/api/v2/keys/signing";
 const ROLES: &str = "/api/v2/roles";
 const JOBS: &str = "/api/v2/jobs/users-imports";
 const ACTIONS: &str = "/api/v2/actions/actions";
+const CONNECTIONS: &str = "/api/v2/connections";
 /// At most this many pages are fetched (10,000 items).
 const MAX_PAGES: u32 = 100;
 
@@ -134,6 +136,7 @@ impl Server {
             Operation::Keys(op) => self.keys(op).await,
             Operation::Roles(op) => self.roles(op).await,
             Operation::Actions(op) => self.actions(op).await,
+            Operation::Connections(op) => self.connections(op).await,
         }
     }
 
@@ -386,6 +389,61 @@ impl Server {
                 let post = Request::with(Method::POST, of(ROLES, &id, "users"), body(&b));
                 self.send(post).await?;
                 Answer::Done(done_message(Change::RoleUsers(&id)))
+            }
+        })
+    }
+
+    async fn connections(&self, op: ConnectionOp) -> Result<Answer, Failure> {
+        Ok(match op {
+            ConnectionOp::List { strategy } => {
+                let query = ConnectionQuery {
+                    strategy,
+                    name: None,
+                };
+                Answer::Connections(self.one(Request::get(CONNECTIONS).query(&query)).await?)
+            }
+            ConnectionOp::Get(id) => {
+                Answer::Connection(self.one(Request::get(path(CONNECTIONS, &id))).await?)
+            }
+            ConnectionOp::Create(b) => Answer::Connection(
+                self.one(Request::with(Method::POST, CONNECTIONS, body(&b)))
+                    .await?,
+            ),
+            ConnectionOp::Update(id, change) => {
+                let current: Option<ConnectionView> = if change.changes_options() {
+                    Some(self.one(Request::get(path(CONNECTIONS, &id))).await?)
+                } else {
+                    None
+                };
+                let update = change.update(current.as_ref()).map_err(|message| Failure {
+                    refused: Refused::Other,
+                    message,
+                    status: None,
+                })?;
+                let patch = Request::with(Method::PATCH, path(CONNECTIONS, &id), body(&update));
+                Answer::Connection(self.one(patch).await?)
+            }
+            ConnectionOp::Delete(id) => {
+                self.send(Request::with(Method::DELETE, path(CONNECTIONS, &id), None))
+                    .await?;
+                Answer::Done(done_message(Change::ConnectionDeleted(&id)))
+            }
+            ConnectionOp::Clients {
+                id,
+                client_ids,
+                enabled,
+            } => {
+                let changes = statuses(client_ids, enabled);
+                let patch = Request::with(
+                    Method::PATCH,
+                    of(CONNECTIONS, &id, "clients"),
+                    body(&changes),
+                );
+                self.send(patch).await?;
+                Answer::Done(done_message(Change::ConnectionClients {
+                    connection: &id,
+                    enabled,
+                }))
             }
         })
     }

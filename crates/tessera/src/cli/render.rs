@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use tessera_admin::client_grants::ClientGrant;
 use tessera_admin::clients::Client;
+use tessera_admin::connections::ConnectionView;
 use tessera_admin::grants::Grant;
 use tessera_admin::jobs::JobView;
 use tessera_admin::keys::SigningKey;
@@ -72,6 +73,8 @@ pub fn shown(answer: &Answer, json: bool) -> String {
         Answer::Job(job) => job_summary(job),
         Answer::Roles(items) => table(items, Noun::Roles),
         Answer::Actions(items) => table(items, Noun::Actions),
+        Answer::Connections(items) => table(items, Noun::Connections),
+        Answer::Connection(connection) => connection_detail(connection),
         Answer::Role(role) => detail(role, "id"),
         Answer::RolePermissions(items) => table_or(
             items,
@@ -128,6 +131,26 @@ impl Row for tessera_admin::actions::Action {
             triggers.join(" "),
             deployed,
             self.all_changes_deployed.to_string(),
+        ]
+    }
+}
+
+impl Row for ConnectionView {
+    const HEADER: &'static [&'static str] =
+        &["ID", "NAME", "STRATEGY", "DISPLAY_NAME", "APPLICATIONS"];
+    fn cells(&self) -> Vec<String> {
+        // The database connection serves every application, those registered later too.
+        let applications = if self.strategy == "auth0" {
+            "all".to_owned()
+        } else {
+            self.enabled_clients.len().to_string()
+        };
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            self.strategy.clone(),
+            self.display_name.clone(),
+            applications,
         ]
     }
 }
@@ -274,6 +297,10 @@ fn empty(noun: Noun) -> &'static str {
              `tessera client-grants create --client ID --audience API --scope SCOPE`."
         }
         Noun::Roles => "No roles yet: create one with `tessera roles create --name NAME`.",
+        Noun::Connections => {
+            "No connections found: connect an OpenID provider with `tessera connections create \
+             --name NAME --issuer URL --provider-client-id ID --provider-client-secret SECRET`."
+        }
         Noun::Actions => {
             "No actions yet: deploy one with \
              `tessera actions deploy FILE.js --trigger post-login`."
@@ -358,6 +385,22 @@ pub fn detail(item: &impl serde::Serialize, first: &str) -> String {
         let _ = writeln!(out, "{name:<width$}  {}", text(value));
     }
     out
+}
+
+/// A connection field by field, each option as its own `options.NAME` line (never a client
+/// secret, which the admin service does not show either).
+fn connection_detail(connection: &ConnectionView) -> String {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(connection) else {
+        return String::new();
+    };
+    if let Some(Value::Object(options)) = fields.remove("options") {
+        for (name, value) in options {
+            if name != "client_secret" {
+                fields.insert(format!("options.{name}"), value);
+            }
+        }
+    }
+    detail(&fields, "id")
 }
 
 /// An application field by field, and a new secret last with a word that it is shown only once.

@@ -1021,3 +1021,304 @@ fn postgres_without_a_secret_refuses_to_start_saying_what_to_set() {
     assert!(stderr.contains("no master secret"), "{stderr}");
     assert!(stderr.contains("TESSERA_SECRET"), "{stderr}");
 }
+
+// ---- tessera connections ---------------------------------------------------------------------
+
+const PROVIDER_SECRET: &str = "corp-issued-secret-0123456789abcdef";
+
+/// The rows of a table, each cell as printed (cells are separated by at least two spaces).
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn cli_manages_an_oidc_connection_and_the_applications_it_is_enabled_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    // The example configuration's seed: its web app is `myclientapp`.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tessera.example.toml");
+    let env = [
+        ("TESSERA_CONFIG", example),
+        ("TESSERA_DATABASE_URL", db.as_str()),
+    ];
+    let cli = |args: &[&str]| {
+        let shown = stdout_of(&run(args, &env));
+        assert!(!shown.contains(PROVIDER_SECRET), "{shown}");
+        shown
+    };
+
+    let database = rows(&cli(&["connections", "list"]));
+    assert_eq!(database.len(), 2, "a header and the database: {database:?}");
+    assert_eq!(
+        database[0],
+        ["ID", "NAME", "STRATEGY", "DISPLAY_NAME", "APPLICATIONS"]
+    );
+    let database_id = database[1][0].clone();
+    assert!(database_id.starts_with("con_"), "{database:?}");
+    assert_eq!(
+        database[1][1..],
+        [
+            "Username-Password-Authentication",
+            "auth0",
+            "Username-Password-Authentication",
+            "all"
+        ]
+    );
+
+    let created = cli(&[
+        "connections",
+        "create",
+        "--name",
+        "corp-idp",
+        "--display-name",
+        "Corp SSO",
+        "--issuer",
+        "https://idp.example",
+        "--provider-client-id",
+        "tessera-at-corp",
+        "--provider-client-secret",
+        PROVIDER_SECRET,
+    ]);
+    let id = field(&created, "id");
+    assert!(id.starts_with("con_") && id.len() == 20, "{created}");
+    assert_eq!(
+        created,
+        format!(
+            "id                    {id}\n\
+             name                  corp-idp\n\
+             display_name          Corp SSO\n\
+             enabled_clients       -\n\
+             is_domain_connection  false\n\
+             options.client_id     tessera-at-corp\n\
+             options.issuer        https://idp.example\n\
+             options.scope         openid profile email\n\
+             options.type          back_channel\n\
+             realms                corp-idp\n\
+             strategy              oidc\n"
+        )
+    );
+
+    let listed = rows(&cli(&["connections", "list", "--strategy", "oidc"]));
+    assert_eq!(
+        listed[1..],
+        [[id.as_str(), "corp-idp", "oidc", "Corp SSO", "0"]]
+    );
+
+    let enabled = cli(&["connections", "enable", &id, "myclientapp"]);
+    assert_eq!(
+        enabled,
+        format!("Enabled the connection `{id}` for the applications.\n")
+    );
+    let shown = cli(&["connections", "get", &id]);
+    assert_eq!(field(&shown, "enabled_clients"), "myclientapp");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli(&["--json", "connections", "get", &id])).unwrap();
+    assert_eq!(json["enabled_clients"], serde_json::json!(["myclientapp"]));
+    assert_eq!(
+        json["options"],
+        serde_json::json!({
+            "client_id": "tessera-at-corp",
+            "issuer": "https://idp.example",
+            "scope": "openid profile email",
+            "type": "back_channel",
+        }),
+        "never the client secret"
+    );
+    let listed = rows(&cli(&["connections", "list"]));
+    assert_eq!(
+        listed[1..],
+        [
+            [
+                database_id.as_str(),
+                "Username-Password-Authentication",
+                "auth0",
+                "Username-Password-Authentication",
+                "all"
+            ],
+            [id.as_str(), "corp-idp", "oidc", "Corp SSO", "1"]
+        ]
+    );
+
+    // Auth0's PATCH replaces the options: the others, and the stored secret, are kept.
+    let updated = cli(&[
+        "connections",
+        "update",
+        &id,
+        "--discovery-url",
+        "https://login.idp.example/.well-known/openid-configuration",
+        "--scope",
+        "openid email",
+        "--display-name",
+        "Corp",
+    ]);
+    assert_eq!(field(&updated, "display_name"), "Corp");
+    assert_eq!(
+        field(&updated, "options.discovery_url"),
+        "https://login.idp.example/.well-known/openid-configuration"
+    );
+    assert_eq!(field(&updated, "options.client_id"), "tessera-at-corp");
+    assert_eq!(field(&updated, "options.scope"), "openid email");
+    assert!(!updated.contains("options.issuer"), "{updated}");
+    assert_eq!(field(&updated, "enabled_clients"), "myclientapp");
+
+    let refused = stderr_of_failure(&run(
+        &["connections", "update", &database_id, "--scope", "openid"],
+        &env,
+    ));
+    assert_eq!(
+        refused.trim_end(),
+        format!(
+            "error: the connection `{database_id}` has the strategy auth0: --issuer, --discovery-url, \
+             --provider-client-id, --provider-client-secret and --scope are options of oidc \
+             connections"
+        )
+    );
+
+    let disabled = cli(&["connections", "disable", &id, "myclientapp"]);
+    assert_eq!(
+        disabled,
+        format!("Disabled the connection `{id}` for the applications.\n")
+    );
+    assert_eq!(
+        field(&cli(&["connections", "get", &id]), "enabled_clients"),
+        "-"
+    );
+    let unknown = stderr_of_failure(&run(&["connections", "enable", &id, "no-such-app"], &env));
+    assert!(unknown.contains("no-such-app"), "{unknown}");
+
+    let deleted = cli(&["connections", "delete", &id]);
+    assert_eq!(
+        deleted,
+        format!("Deleted the connection `{id}` and the users who logged in with it.\n")
+    );
+    let gone = stderr_of_failure(&run(&["connections", "get", &id], &env));
+    assert_eq!(
+        gone.trim_end(),
+        format!(
+            "error: The connection `{id}` does not exist\n\
+             hint: list them with `tessera connections list`"
+        )
+    );
+    assert_eq!(rows(&cli(&["connections", "list"])).len(), 2);
+}
+
+#[test]
+fn cli_with_server_manages_connections_through_the_management_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, id, secret) = serve_with_management_client(dir.path());
+    let remote = |args: &[&str]| {
+        let mut all = vec![
+            "--server",
+            url.as_str(),
+            "--client-id",
+            id.as_str(),
+            "--client-secret",
+            secret.as_str(),
+        ];
+        all.extend_from_slice(args);
+        run(&all, &[])
+    };
+    let cli = |args: &[&str]| {
+        let shown = stdout_of(&remote(args));
+        assert!(!shown.contains(PROVIDER_SECRET), "{shown}");
+        shown
+    };
+    let app = cli(&[
+        "clients",
+        "create",
+        "--name",
+        "Web",
+        "--app-type",
+        "regular_web",
+        "--callback",
+        "http://127.0.0.1:4000/callback",
+    ]);
+    let app_id = field(&app, "client_id");
+
+    // --client-id/--client-secret stay the management client's.
+    let created = cli(&[
+        "connections",
+        "create",
+        "--name",
+        "corp-idp",
+        "--discovery-url",
+        "https://idp.example/.well-known/openid-configuration",
+        "--provider-client-id",
+        "tessera-at-corp",
+        "--provider-client-secret",
+        PROVIDER_SECRET,
+        "--scope",
+        "openid profile",
+        "--enable",
+        &app_id,
+    ]);
+    let connection = field(&created, "id");
+    assert_eq!(field(&created, "display_name"), "corp-idp");
+    assert_eq!(field(&created, "enabled_clients"), app_id);
+    assert_eq!(
+        field(&created, "options.discovery_url"),
+        "https://idp.example/.well-known/openid-configuration"
+    );
+    assert_eq!(field(&created, "options.scope"), "openid profile");
+    let listed = rows(&cli(&["connections", "list", "--strategy", "oidc"]));
+    assert_eq!(
+        listed[1..],
+        [[connection.as_str(), "corp-idp", "oidc", "corp-idp", "1"]]
+    );
+
+    let updated = cli(&[
+        "connections",
+        "update",
+        &connection,
+        "--issuer",
+        "https://idp.example",
+        "--provider-client-secret",
+        "rotated-at-corp-0123456789",
+    ]);
+    assert!(!updated.contains("rotated-at-corp"), "{updated}");
+    assert_eq!(field(&updated, "options.issuer"), "https://idp.example");
+    assert!(!updated.contains("options.discovery_url"), "{updated}");
+    assert_eq!(field(&updated, "options.scope"), "openid profile");
+
+    assert_eq!(
+        cli(&["connections", "disable", &connection, &app_id]),
+        format!("Disabled the connection `{connection}` for the applications.\n")
+    );
+    assert_eq!(
+        field(
+            &cli(&["connections", "get", &connection]),
+            "enabled_clients"
+        ),
+        "-"
+    );
+    assert_eq!(
+        cli(&["connections", "enable", &connection, &app_id]),
+        format!("Enabled the connection `{connection}` for the applications.\n")
+    );
+    assert_eq!(
+        field(
+            &cli(&["connections", "get", &connection]),
+            "enabled_clients"
+        ),
+        app_id
+    );
+    assert_eq!(
+        cli(&["connections", "delete", &connection]),
+        format!("Deleted the connection `{connection}` and the users who logged in with it.\n")
+    );
+    let gone = stderr_of_failure(&remote(&["connections", "get", &connection]));
+    assert!(
+        gone.contains("(404)") && gone.contains("`tessera connections list`"),
+        "{gone}"
+    );
+    drop(server);
+}
