@@ -27,7 +27,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Compat SPA
 
 function serve() {
   return https
-    .createServer({ cert: fs.readFileSync(process.env.COMPAT_CA), key: fs.readFileSync(process.env.COMPAT_KEY) }, (req, res) => {
+    .createServer({ cert: fs.readFileSync(process.env.COMPAT_CERT), key: fs.readFileSync(process.env.COMPAT_KEY) }, (req, res) => {
       if (req.url === '/auth0-spa-js.production.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' });
         res.end(fs.readFileSync(BUNDLE));
