@@ -119,9 +119,13 @@ impl Admin {
             ));
         }
         let found = self.store().users_by_email(&email.to_lowercase()).await?;
-        found.into_iter().next().ok_or_else(|| {
-            AdminError::NotFound(Missing::User, format!("The user with email `{email}`"))
-        })
+        // The email names a user of the database connection (`connection_id`).
+        found
+            .into_iter()
+            .find(|user| user.user_id.starts_with("auth0|"))
+            .ok_or_else(|| {
+                AdminError::NotFound(Missing::User, format!("The user with email `{email}`"))
+            })
     }
 
     pub async fn password_change_ticket(

@@ -132,7 +132,11 @@ impl Admin {
     ) -> AdminResult<ResetRequested> {
         let email = email.trim().to_lowercase();
         let users = self.store().users_by_email(&email).await?;
-        let Some(user) = users.into_iter().find(|user| !user.blocked) else {
+        // Only the database connection's users have a password to reset.
+        let Some(user) = users
+            .into_iter()
+            .find(|user| !user.blocked && user.user_id.starts_with("auth0|"))
+        else {
             return Ok(ResetRequested::NotSent);
         };
         let template = self.effective_template(TemplateName::ResetEmail).await?;

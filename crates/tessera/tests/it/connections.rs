@@ -665,3 +665,37 @@ async fn the_tenants_mfa_policy_holds_for_logins_through_a_connection() {
         location(&reopened)
     );
 }
+
+#[tokio::test]
+async fn a_password_ticket_by_email_names_only_a_database_user() {
+    let federation = Federation::start().await;
+    federation.connect(UPSTREAM_SECRET).await;
+    let upstream_id = federation.upstream_jane().await;
+    let renamed = federation
+        .provider
+        .patch(
+            &format!("/api/v2/users/{}", urlencode(&upstream_id)),
+            json!({ "email": "jane@upstream.example" }),
+        )
+        .await;
+    expect_status(renamed, StatusCode::OK).await;
+    let app = &federation.app.server;
+    let url = app.authorize_url(&[("connection", CONNECTION)]);
+    let callback = federation.sign_in_upstream(&Browser::new(), &url).await;
+    assert_eq!(
+        id_token_claims(app, &callback).await["email"],
+        "jane@upstream.example"
+    );
+    let database = federation
+        .app
+        .get_ok("/api/v2/connections?strategy=auth0")
+        .await;
+    let ticket = federation
+        .app
+        .post(
+            "/api/v2/tickets/password-change",
+            json!({ "email": "jane@upstream.example", "connection_id": database[0]["id"] }),
+        )
+        .await;
+    assert_eq!(ticket.status(), StatusCode::NOT_FOUND);
+}
