@@ -44,7 +44,7 @@ impl Allowance {
     }
 }
 
-/// The median resident memory of the last third against the middle third's, MiB.
+/// The lowest resident memory of the last third against the middle third's, MiB.
 pub const RSS: Allowance = Allowance {
     fraction: 0.10,
     slack: 8.0,
@@ -127,15 +127,48 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// The median of the last third against the limit the middle third's median allows.
-fn trend(thirds: &Thirds<'_>, allowance: Allowance, unit: &str, of: fn(&Sample) -> f64) -> Verdict {
-    let middle = median(thirds.middle.iter().map(of));
-    let last = median(thirds.last.iter().map(of));
+/// Which value of a third a trend compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statistic {
+    Median,
+    /// The lowest: resident memory swings by whole blocks (argon2's 19 MiB) as the allocator
+    /// gives them back and takes them again, so a leak shows as a floor that rises, not as a
+    /// median that happens to sample more high points than the third before.
+    Lowest,
+}
+
+impl Statistic {
+    fn of(self, values: impl Iterator<Item = f64>) -> f64 {
+        match self {
+            Statistic::Median => median(values),
+            Statistic::Lowest => values.fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Statistic::Median => "median",
+            Statistic::Lowest => "lowest",
+        }
+    }
+}
+
+/// The `statistic` of the last third against the limit the middle third's allows.
+fn trend(
+    thirds: &Thirds<'_>,
+    statistic: Statistic,
+    allowance: Allowance,
+    unit: &str,
+    of: fn(&Sample) -> f64,
+) -> Verdict {
+    let middle = statistic.of(thirds.middle.iter().map(of));
+    let last = statistic.of(thirds.last.iter().map(of));
     let limit = allowance.limit(middle);
+    let name = statistic.name();
     Verdict {
         met: last <= limit,
         detail: format!(
-            "median of the last third {last:.2} {unit}, limit {limit:.2} {unit} = middle third's \
+            "{name} of the last third {last:.2} {unit}, limit {limit:.2} {unit} = middle third's \
              {middle:.2} {unit} × {:.2} + {} {unit}",
             1.0 + allowance.fraction,
             allowance.slack
@@ -169,14 +202,21 @@ pub fn judge(samples: &[Sample], duration: Duration) -> Result<Vec<(Check, Verdi
         ),
     };
     Ok(vec![
-        (Check::Memory, trend(&thirds, RSS, "MiB", |s| s.rss_mib)),
+        (
+            Check::Memory,
+            trend(&thirds, Statistic::Lowest, RSS, "MiB", |s| s.rss_mib),
+        ),
         (
             Check::TailLatency,
-            trend(&thirds, P99, "ms", |s| s.token_path_p99_ms),
+            trend(&thirds, Statistic::Median, P99, "ms", |s| {
+                s.token_path_p99_ms
+            }),
         ),
         (
             Check::PasswordCheckLatency,
-            trend(&thirds, PASSWORD_CHECK, "ms", |s| s.password_check_p50_ms),
+            trend(&thirds, Statistic::Median, PASSWORD_CHECK, "ms", |s| {
+                s.password_check_p50_ms
+            }),
         ),
         (Check::OpenFiles, files),
         (Check::DatabaseSize, database),
@@ -231,13 +271,25 @@ mod tests {
         for (n, sample) in samples.iter_mut().enumerate() {
             sample.rss_mib = 30.0 + 4.0 * n as f64;
         }
-        // The middle third's median, 52 MiB, allows 65.2; the last third's is 68.
+        // The middle third's lowest, 46 MiB, allows 58.6; the last third's is 62.
         let verdicts = judge(&samples, MINUTE * 12).unwrap();
         assert_eq!(failed(&verdicts), [Check::Memory]);
         assert!(
-            verdicts[0].1.detail.contains("limit 65.20 MiB"),
+            verdicts[0].1.detail.contains("limit 58.60 MiB"),
             "{verdicts:?}"
         );
+    }
+
+    #[test]
+    fn memory_swinging_by_a_block_the_allocator_gives_back_passes() {
+        // As a CI soak saw it: 39 or 58 MiB as argon2's 19 MiB block comes and goes, more
+        // often high in the last third than in the middle one.
+        let mut samples = flat();
+        for (n, sample) in samples.iter_mut().enumerate() {
+            let high = matches!(n, 1 | 2 | 4 | 8 | 9 | 10);
+            sample.rss_mib = if high { 58.0 } else { 39.0 };
+        }
+        assert_eq!(failed(&judge(&samples, MINUTE * 12).unwrap()), []);
     }
 
     #[test]
