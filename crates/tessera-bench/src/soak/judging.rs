@@ -44,10 +44,10 @@ impl Allowance {
     }
 }
 
-/// The lowest resident memory of the last third against the middle third's, MiB.
+/// The median resident memory of the last third against the middle third's highest, MiB.
 pub const RSS: Allowance = Allowance {
     fraction: 0.10,
-    slack: 8.0,
+    slack: 2.0,
 };
 /// The median token-path p99 of the last third against the middle third's, ms.
 pub const P99: Allowance = Allowance {
@@ -127,49 +127,46 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// Which value of a third a trend compares.
+/// Which value of a third a trend takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Statistic {
     Median,
-    /// The lowest: resident memory swings by whole blocks (argon2's 19 MiB) as the allocator
-    /// gives them back and takes them again, so a leak shows as a floor that rises, not as a
-    /// median that happens to sample more high points than the third before.
-    Lowest,
+    Highest,
 }
 
 impl Statistic {
     fn of(self, values: impl Iterator<Item = f64>) -> f64 {
         match self {
             Statistic::Median => median(values),
-            Statistic::Lowest => values.fold(f64::INFINITY, f64::min),
+            Statistic::Highest => values.fold(f64::NEG_INFINITY, f64::max),
         }
     }
 
     fn name(self) -> &'static str {
         match self {
             Statistic::Median => "median",
-            Statistic::Lowest => "lowest",
+            Statistic::Highest => "highest",
         }
     }
 }
 
-/// The `statistic` of the last third against the limit the middle third's allows.
+/// The median of the last third against the limit the middle third's `reference` allows.
 fn trend(
     thirds: &Thirds<'_>,
-    statistic: Statistic,
+    reference: Statistic,
     allowance: Allowance,
     unit: &str,
     of: fn(&Sample) -> f64,
 ) -> Verdict {
-    let middle = statistic.of(thirds.middle.iter().map(of));
-    let last = statistic.of(thirds.last.iter().map(of));
+    let middle = reference.of(thirds.middle.iter().map(of));
+    let last = median(thirds.last.iter().map(of));
     let limit = allowance.limit(middle);
-    let name = statistic.name();
+    let name = reference.name();
     Verdict {
         met: last <= limit,
         detail: format!(
-            "{name} of the last third {last:.2} {unit}, limit {limit:.2} {unit} = middle third's \
-             {middle:.2} {unit} × {:.2} + {} {unit}",
+            "median of the last third {last:.2} {unit}, limit {limit:.2} {unit} = middle third's \
+             {name} {middle:.2} {unit} × {:.2} + {} {unit}",
             1.0 + allowance.fraction,
             allowance.slack
         ),
@@ -204,7 +201,10 @@ pub fn judge(samples: &[Sample], duration: Duration) -> Result<Vec<(Check, Verdi
     Ok(vec![
         (
             Check::Memory,
-            trend(&thirds, Statistic::Lowest, RSS, "MiB", |s| s.rss_mib),
+            // Resident memory swings by a whole block (argon2's 19 MiB) as the allocator gives
+            // it back and takes it again: the last third must not settle above the highest
+            // the middle third reached, which a leak does and the swing does not.
+            trend(&thirds, Statistic::Highest, RSS, "MiB", |s| s.rss_mib),
         ),
         (
             Check::TailLatency,
@@ -271,25 +271,37 @@ mod tests {
         for (n, sample) in samples.iter_mut().enumerate() {
             sample.rss_mib = 30.0 + 4.0 * n as f64;
         }
-        // The middle third's lowest, 46 MiB, allows 58.6; the last third's is 62.
+        // The middle third's highest, 58 MiB, allows 65.8; the last third's median is 68.
         let verdicts = judge(&samples, MINUTE * 12).unwrap();
         assert_eq!(failed(&verdicts), [Check::Memory]);
         assert!(
-            verdicts[0].1.detail.contains("limit 58.60 MiB"),
+            verdicts[0].1.detail.contains("limit 65.80 MiB"),
             "{verdicts:?}"
         );
     }
 
     #[test]
     fn memory_swinging_by_a_block_the_allocator_gives_back_passes() {
-        // As a CI soak saw it: 39 or 58 MiB as argon2's 19 MiB block comes and goes, more
-        // often high in the last third than in the middle one.
-        let mut samples = flat();
-        for (n, sample) in samples.iter_mut().enumerate() {
-            let high = matches!(n, 1 | 2 | 4 | 8 | 9 | 10);
-            sample.rss_mib = if high { 58.0 } else { 39.0 };
+        // As soaks saw it: 39 or 58 MiB as argon2's 19 MiB block comes and goes. In CI the
+        // middle third sampled mostly low and the last mostly high; locally the middle third
+        // alone dipped.
+        let ci = [
+            39.0, 58.0, 58.0, 39.0, 58.0, 39.0, 39.0, 39.0, 58.0, 58.0, 58.0, 39.0,
+        ];
+        let local = [
+            58.0, 58.0, 58.0, 58.0, 58.0, 39.0, 39.0, 58.0, 58.0, 58.0, 58.0, 58.0,
+        ];
+        for rss in [ci, local] {
+            let mut samples = flat();
+            for (sample, mib) in samples.iter_mut().zip(rss) {
+                sample.rss_mib = mib;
+            }
+            assert_eq!(
+                failed(&judge(&samples, MINUTE * 12).unwrap()),
+                [],
+                "{rss:?}"
+            );
         }
-        assert_eq!(failed(&judge(&samples, MINUTE * 12).unwrap()), []);
     }
 
     #[test]
