@@ -55,17 +55,17 @@ pub fn federated_user(user_id: String, profile: &JsonObject) -> NewUser {
 /// primary identity); true when anything changed.
 pub fn refresh_profile(user: &mut StoredUser, profile: &JsonObject) -> bool {
     let fresh = federated_user(user.user_id.clone(), profile);
-    let before = (user.email.clone(), user.email_verified, user.name.clone());
-    let before_profile = user.profile.clone();
-    user.email = fresh.email;
-    user.email_verified = fresh.email_verified;
-    user.name = fresh.name;
-    user.profile.given_name = fresh.profile.given_name;
-    user.profile.family_name = fresh.profile.family_name;
-    user.profile.nickname = fresh.profile.nickname;
-    user.profile.picture = fresh.profile.picture;
-    before != (user.email.clone(), user.email_verified, user.name.clone())
-        || before_profile != user.profile
+    let mut refreshed = user.clone();
+    refreshed.email = fresh.email;
+    refreshed.email_verified = fresh.email_verified;
+    refreshed.name = fresh.name;
+    refreshed.profile.given_name = fresh.profile.given_name;
+    refreshed.profile.family_name = fresh.profile.family_name;
+    refreshed.profile.nickname = fresh.profile.nickname;
+    refreshed.profile.picture = fresh.profile.picture;
+    let changed = refreshed != *user;
+    *user = refreshed;
+    changed
 }
 
 impl Identity {

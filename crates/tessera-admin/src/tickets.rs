@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::new_secret;
+use tessera_protocol::connection::is_database_user;
 use tessera_protocol::password_policy::PasswordRejection;
 use tessera_protocol::SecretDigest;
 use tessera_store::{TicketKind, User as StoredUser, UserTicket};
@@ -122,7 +123,7 @@ impl Admin {
         // The email names a user of the database connection (`connection_id`).
         found
             .into_iter()
-            .find(|user| user.user_id.starts_with("auth0|"))
+            .find(|user| is_database_user(&user.user_id))
             .ok_or_else(|| {
                 AdminError::NotFound(Missing::User, format!("The user with email `{email}`"))
             })

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_hex;
-use tessera_protocol::connection::Strategy;
+use tessera_protocol::connection::{is_database_user, Strategy};
 use tessera_protocol::revocation::AccessRevocation;
 use tessera_protocol::Timestamp;
 use tessera_store::{JsonObject, NewUser, User as StoredUser, UserProfile};
@@ -420,7 +420,7 @@ impl Admin {
             ));
         }
         let mut user = self.stored_user(id).await?;
-        if body.password.is_some() && !user.user_id.starts_with("auth0|") {
+        if body.password.is_some() && !is_database_user(&user.user_id) {
             // Auth0: only a database user has a password.
             return Err(AdminError::InvalidBody(
                 "Cannot update password of a user of another connection than the database"

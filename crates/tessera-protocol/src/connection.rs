@@ -65,6 +65,13 @@ impl fmt::Display for Strategy {
     }
 }
 
+/// Whether `user_id` names a user of the database connection (`auth0|…`): the users with a
+/// password, among whom usernames and emails are unique (the store's indexes say the same
+/// with `LIKE 'auth0|%'`).
+pub fn is_database_user(user_id: &str) -> bool {
+    user_id.starts_with("auth0|")
+}
+
 /// Auth0's rule for a connection's name: at most 128 letters, digits and hyphens, neither
 /// starting nor ending with a hyphen. It is part of user ids and URLs.
 pub fn valid_connection_name(name: &str) -> bool {

@@ -2,6 +2,7 @@
 //! a reset link when someone asks for one, and a welcome once the address is verified.
 
 use serde::{Deserialize, Serialize};
+use tessera_protocol::connection::is_database_user;
 use tessera_store::{JobKind, JobStatus, TicketKind, User as StoredUser, UserTicket};
 
 use super::templates::{variables, EmailTemplate, TemplateName};
@@ -135,7 +136,7 @@ impl Admin {
         // Only the database connection's users have a password to reset.
         let Some(user) = users
             .into_iter()
-            .find(|user| !user.blocked && user.user_id.starts_with("auth0|"))
+            .find(|user| !user.blocked && is_database_user(&user.user_id))
         else {
             return Ok(ResetRequested::NotSent);
         };

@@ -9,10 +9,10 @@ use tessera_admin::clients::Client;
 use tessera_admin::connections::{
     ClientStatus, ConnectionQuery, ConnectionUpdate, ConnectionView, NewConnection,
 };
-use tessera_admin::paging::every;
 use tessera_admin::AdminResult;
 use tessera_store::JsonObject;
 
+use crate::dashboard::apps::all_clients;
 use crate::dashboard::roles::shown_on_page;
 use crate::dashboard::session::SignedIn;
 use crate::dashboard::view::{self, render, Chrome, Fields, FormBody, Page};
@@ -145,8 +145,7 @@ async fn connection_page(
 ) -> Page {
     let caller = &signed_in.caller;
     let connection = state.admin.connection(caller, id).await?;
-    let clients =
-        every(|paging| async move { state.admin.list_clients(caller, &paging).await }).await?;
+    let clients = all_clients(state, signed_in).await?;
     let applications = clients
         .into_iter()
         .map(|client| {
@@ -226,9 +225,7 @@ pub async fn update_clients(
     let form = Fields(fields);
     signed_in.check(&form)?;
     let ticked = form.all("enabled");
-    let caller = &signed_in.caller;
-    let admin = &state.admin;
-    let clients = every(|paging| async move { admin.list_clients(caller, &paging).await }).await?;
+    let clients = all_clients(&state, &signed_in).await?;
     let changes = clients
         .into_iter()
         .map(|client| ClientStatus {
@@ -238,7 +235,7 @@ pub async fn update_clients(
         .collect();
     let result = state
         .admin
-        .update_connection_clients(caller, &id, changes)
+        .update_connection_clients(&signed_in.caller, &id, changes)
         .await;
     changed(&state, &signed_in, &id, result).await
 }

@@ -101,12 +101,22 @@ pub async fn check(
             .replace_password_hash(&user.user_id, &user.password_hash, &rehashed)
             .await?;
     }
+    record_login(state, &user.user_id, origin).await?;
+    Ok(Checked::Valid(Box::new(user)))
+}
+
+/// A successful login of `user_id` from `origin`: its date, address and count on the user.
+pub async fn record_login(
+    state: &AppState,
+    user_id: &str,
+    origin: &Origin,
+) -> Result<(), InternalError> {
     let last_ip = origin.context.ip.map(|ip| ip.to_string());
     state
         .store
-        .record_user_login(&user.user_id, last_ip.as_deref(), state.clock.now())
+        .record_user_login(user_id, last_ip.as_deref(), state.clock.now())
         .await?;
-    Ok(Checked::Valid(Box::new(user)))
+    Ok(())
 }
 
 /// An event about `user` or, when there is none, about the identifier typed (as Auth0's

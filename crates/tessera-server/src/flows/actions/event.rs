@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 use tessera_admin::users::{Identity, User as UserView};
 use tessera_core::audit::RequestContext;
+use tessera_protocol::connection::is_database_user;
 use tessera_protocol::mfa::Amr;
 use tessera_protocol::{RedirectUri, RegisteredClient, ResourceServer, ScopeSet};
 use tessera_store::User;
@@ -88,19 +89,15 @@ pub fn post_login(facts: &LoginFacts<'_>, roles: &[String], tenant: &str) -> Val
 /// identity provider), and `mfa` once a second factor was passed (Auth0 names the factors no
 /// further).
 fn methods(user_id: &str, amr: Option<&Amr>) -> Value {
-    let first = if is_federated(user_id) {
-        json!({ "name": "federated" })
-    } else {
+    let first = if is_database_user(user_id) {
         json!({ "name": "pwd" })
+    } else {
+        json!({ "name": "federated" })
     };
     match amr {
         Some(amr) if amr.is_multi_factor() => json!([first, { "name": "mfa" }]),
         _ => json!([first]),
     }
-}
-
-fn is_federated(user_id: &str) -> bool {
-    !user_id.starts_with("auth0|")
 }
 
 /// What a credentials-exchange event is built from.
@@ -141,7 +138,7 @@ fn connection(user_id: &str) -> Value {
         "strategy": identity.provider,
         "metadata": {},
     });
-    if !is_federated(user_id) {
+    if is_database_user(user_id) {
         connection["id"] = json!("con_tessera_database");
     }
     connection

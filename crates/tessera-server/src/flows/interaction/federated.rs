@@ -14,6 +14,7 @@ use crate::client_ip::Origin;
 use crate::error::InternalError;
 use crate::flows::authorize::{request_error, Outcome};
 use crate::flows::browser::BrowserCookies;
+use crate::flows::credentials;
 use crate::flows::upstream::{self, Answer};
 use crate::i18n::text;
 use crate::state::AppState;
@@ -124,11 +125,7 @@ pub async fn callback(
         Answer::Unreachable(error) => return Ok(Interaction::Navigate(Outcome::ErrorPage(error))),
         Answer::Refused(why) => return Ok(refused(why)),
     };
-    let last_ip = origin.context.ip.map(|ip| ip.to_string());
-    state
-        .store
-        .record_user_login(&user.user_id, last_ip.as_deref(), now)
-        .await?;
+    credentials::record_login(state, &user.user_id, origin).await?;
     let app = app_identity(state, &client_id).await?;
     // The tenant's MFA policy holds for these logins too, as at Auth0.
     let first = Amr::federated();
