@@ -37,6 +37,6 @@ pub mod users;
 
 pub use error::{AdminError, AdminResult};
 
-/// Auth0's name for the username/password store, the only connection Tessera has.
+/// Auth0's name for the username/password store, Tessera's one database connection.
 pub const CONNECTION: &str = "Username-Password-Authentication";
 pub use service::{Admin, AdminParts, Caller, Live, Principal};

@@ -147,7 +147,7 @@ pub struct ImportBatch {
 
 #[async_trait]
 pub trait JobStore {
-    /// The database connection (the only one there is).
+    /// The database connection (the one `auth0` connection).
     async fn database_connection(&self) -> StoreResult<Connection>;
     /// Replaces the connection's options; false when there is no connection `id`.
     async fn set_connection_options(&self, id: &str, options: &JsonObject) -> StoreResult<bool>;
