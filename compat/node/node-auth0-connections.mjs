@@ -114,6 +114,36 @@ check('auth0 ManagementClient.users.link / users.unlink', async () => {
   await management.users.delete({ id: primary.user_id });
 });
 
+check('auth0 ManagementClient.connections.create (strategies github and google-oauth2): authorize with connection= goes to GitHub', async () => {
+  const { data: github } = await management.connections.create({
+    name: 'github',
+    strategy: 'github',
+    options: { client_id: 'Iv1.compat', client_secret: 'compat-github-secret', email: true, read_user: true },
+    enabled_clients: [WEB.id],
+  });
+  assert.equal(github.strategy, 'github');
+  assert.equal(github.options.client_secret, undefined, 'the secret is never shown');
+  const { data: google } = await management.connections.create({
+    name: 'google-oauth2',
+    strategy: 'google-oauth2',
+    options: { client_id: 'compat.apps.googleusercontent.com', client_secret: 'compat-google-secret', scope: ['email', 'profile'] },
+  });
+  assert.equal(google.strategy, 'google-oauth2');
+  const authorize = new URL(`${ISSUER}authorize`);
+  authorize.search = new URLSearchParams({
+    response_type: 'code', client_id: WEB.id, redirect_uri: CALLBACK, scope: 'openid', state: 'to-github', connection: 'github',
+  }).toString();
+  const response = await fetch(authorize, { redirect: 'manual' });
+  assert.equal(response.status, 302);
+  const toGitHub = new URL(response.headers.get('location'));
+  assert.equal(`${toGitHub.origin}${toGitHub.pathname}`, 'https://github.com/login/oauth/authorize');
+  assert.equal(toGitHub.searchParams.get('client_id'), 'Iv1.compat');
+  assert.equal(toGitHub.searchParams.get('scope'), 'user:email read:user');
+  assert.equal(toGitHub.searchParams.get('redirect_uri'), `${ISSUER}login/callback`);
+  await management.connections.delete({ id: github.id });
+  await management.connections.delete({ id: google.id });
+});
+
 check('auth0 ManagementClient.connections.delete (with its users)', async () => {
   await management.connections.delete({ id: made.connection });
   await management.clients.delete({ client_id: made.upstream });

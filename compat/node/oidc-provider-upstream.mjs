@@ -1,6 +1,9 @@
-// An `oidc` connection to another vendor's provider: node `oidc-provider` (OpenID certified),
-// run here on loopback with its development login and consent pages. Ada logs in there through
-// the connection in Chromium, and comes back to the application as `oidc|node-op|ada`.
+// Connections to another vendor's provider: node `oidc-provider` (OpenID certified), run here
+// on loopback with its development login and consent pages. Ada logs in there through an `oidc`
+// connection in Chromium, and comes back to the application as `oidc|node-op|ada`; then through
+// an `oauth2` connection that treats the same server as a plain OAuth 2.0 provider (its
+// authorization and token endpoints, and its userinfo as the profile URL), coming back as
+// `oauth2|node-oauth2|ada`.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -46,16 +49,11 @@ function startProvider() {
   });
 }
 
-check('Chromium logs ada in through an oidc connection to node oidc-provider', async () => {
-  const server = await startProvider();
+/// Logs ada in at oidc-provider through the connection `name`, in Chromium; the URL the
+/// browser reached the application with.
+async function logInThrough(name, state) {
   const { browser, context } = await launch();
   try {
-    const { data: connection } = await management.connections.create({
-      name: NAME,
-      strategy: 'oidc',
-      options: { client_id: CLIENT.id, client_secret: CLIENT.secret, issuer: UPSTREAM, scope: 'openid profile email' },
-      enabled_clients: [WEB.id],
-    });
     const page = await context.newPage();
     // Nothing listens at the application's callback: the request for it is the answer.
     let callback;
@@ -69,8 +67,8 @@ check('Chromium logs ada in through an oidc connection to node oidc-provider', a
       redirect_uri: CALLBACK,
       scope: 'openid profile email',
       audience: API,
-      state: 'compat-node-op',
-      connection: NAME,
+      state,
+      connection: name,
     }).toString();
     await page.goto(authorize.href);
     // oidc-provider's development login (any name) and consent pages, then Tessera's consent.
@@ -94,15 +92,61 @@ check('Chromium logs ada in through an oidc connection to node oidc-provider', a
       }
     }
     assert.ok(callback, `the browser reached the application (pages: ${visited.join(' → ')})`);
-    assert.equal(callback.searchParams.get('state'), 'compat-node-op');
+    assert.equal(callback.searchParams.get('state'), state);
     assert.ok(callback.searchParams.get('code'));
+    return callback;
+  } finally {
+    await browser.close();
+  }
+}
+
+check('Chromium logs ada in through an oidc connection to node oidc-provider', async () => {
+  const server = await startProvider();
+  try {
+    const { data: connection } = await management.connections.create({
+      name: NAME,
+      strategy: 'oidc',
+      options: { client_id: CLIENT.id, client_secret: CLIENT.secret, issuer: UPSTREAM, scope: 'openid profile email' },
+      enabled_clients: [WEB.id],
+    });
+    await logInThrough(NAME, 'compat-node-op');
     const { data: ada } = await management.users.get({ id: `oidc|${NAME}|ada` });
     assert.equal(ada.email, 'ada@upstream.example');
     assert.equal(ada.email_verified, true);
     assert.equal(ada.given_name, 'Ada');
     await management.connections.delete({ id: connection.id });
   } finally {
-    await browser.close();
+    server.close();
+  }
+});
+
+check('Chromium logs ada in through an oauth2 connection to node oidc-provider as a plain OAuth 2.0 server', async () => {
+  const server = await startProvider();
+  try {
+    const name = 'node-oauth2';
+    const { data: connection } = await management.connections.create({
+      name,
+      strategy: 'oauth2',
+      options: {
+        client_id: CLIENT.id,
+        client_secret: CLIENT.secret,
+        authorizationURL: `${UPSTREAM}/auth`,
+        tokenURL: `${UPSTREAM}/token`,
+        profileURL: `${UPSTREAM}/me`,
+        scope: 'openid email profile',
+        pkce_enabled: true,
+        fieldsMap: { nickname: 'given_name' },
+      },
+      enabled_clients: [WEB.id],
+    });
+    assert.equal(connection.options.client_secret, undefined, 'the secret is never shown');
+    await logInThrough(name, 'compat-node-oauth2');
+    const { data: ada } = await management.users.get({ id: `oauth2|${name}|ada` });
+    assert.equal(ada.email, 'ada@upstream.example');
+    assert.equal(ada.nickname, 'Ada', 'fieldsMap maps given_name to nickname');
+    assert.deepEqual(ada.identities, [{ connection: name, provider: 'oauth2', user_id: `${name}|ada`, isSocial: true }]);
+    await management.connections.delete({ id: connection.id });
+  } finally {
     server.close();
   }
 });

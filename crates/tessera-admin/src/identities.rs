@@ -16,9 +16,10 @@ use crate::users::{Identity, User};
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
-    /// The secondary account's provider (`oidc`).
+    /// The secondary account's provider (`oidc`, `oauth2`, `google-oauth2`, `github`).
     pub provider: Option<String>,
-    /// The secondary account's id without its provider (`{connection}|{sub}` for `oidc`).
+    /// The secondary account's id without its provider (`{connection}|{sub}` for `oidc`,
+    /// `{connection}|{id}` for `oauth2`, the provider's id for the presets).
     pub user_id: Option<String>,
     /// Accepted; the provider and id name the account already.
     pub connection_id: Option<String>,
@@ -96,14 +97,18 @@ impl Admin {
             });
             if !own {
                 user.identities.push(Identity::of_stored(&identity, true));
+            } else if let Some(primary) = user.identities.first_mut() {
+                // A preset's user id does not name the connection: the stored identity does.
+                primary.connection = identity.connection_name.clone();
             }
         }
         Ok(user)
     }
 
     /// Links the secondary account `body` names to `primary_id`: its identities become the
-    /// primary's, and the secondary user is deleted. Only users of `oidc` connections can be
-    /// secondary (a database user's password has no place on another user yet).
+    /// primary's, and the secondary user is deleted. Only users of connections to other
+    /// providers can be secondary (a database user's password has no place on another user
+    /// yet).
     pub async fn link_user_account(
         &self,
         caller: &Caller,
@@ -132,9 +137,11 @@ impl Admin {
         }
         let primary = self.stored_user(primary_id).await?;
         let secondary = self.stored_user(&secondary_id).await?;
-        if Strategy::parse(&provider) != Some(Strategy::Oidc) {
+        if Strategy::parse(&provider).is_none_or(|s| s == Strategy::Database) {
             return Err(AdminError::NotSupported(
-                "only users of oidc connections can be linked as secondary accounts".to_owned(),
+                "only users of connections to other identity providers can be linked as \
+                 secondary accounts"
+                    .to_owned(),
             ));
         }
         if !self

@@ -8,6 +8,7 @@
 //! are `OR`ed, as in Lucene.
 
 use serde_json::Value;
+use tessera_protocol::connection::Strategy;
 use tessera_store::{
     FlagField, IdentityField, MetadataField, MetadataKey, RangeField, SortField, TextField,
     TextMatch, UserSearch, UserSort,
@@ -325,17 +326,25 @@ fn term(field: Option<&str>, value: Written) -> Result<UserSearch, String> {
             };
             Ok(UserSearch::Identity(compared, word))
         }
-        // No connection is social yet.
+        // A user with an identity of a social strategy, or of another.
         "identities.isSocial" => {
-            let holds = match value {
-                Written::Word(word) | Written::Phrase(word) => word == "false",
+            let social = match value {
+                Written::Word(word) | Written::Phrase(word) => match word.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("`{field}` is true or false")),
+                },
                 Written::Range(..) => return Err(format!("`{field}` takes no range")),
             };
-            Ok(if holds {
-                UserSearch::All(Vec::new())
-            } else {
-                UserSearch::Any(Vec::new())
-            })
+            Ok(UserSearch::Any(
+                Strategy::ALL
+                    .into_iter()
+                    .filter(|strategy| strategy.is_social() == social)
+                    .map(|strategy| {
+                        UserSearch::Identity(IdentityField::Provider, strategy.as_str().to_owned())
+                    })
+                    .collect(),
+            ))
         }
         _ => match field.split_once('.') {
             Some(("app_metadata", path)) => metadata_term(field, MetadataField::App, path, value),
@@ -638,10 +647,20 @@ mod tests {
             parse_query("identities.provider:oidc").unwrap(),
             UserSearch::Identity(IdentityField::Provider, "oidc".into())
         );
+        let provider = |name: &str| UserSearch::Identity(IdentityField::Provider, name.into());
         assert_eq!(
             parse_query("identities.isSocial:true").unwrap(),
-            UserSearch::Any(Vec::new())
+            UserSearch::Any(vec![
+                provider("oauth2"),
+                provider("google-oauth2"),
+                provider("github")
+            ])
         );
+        assert_eq!(
+            parse_query("identities.isSocial:false").unwrap(),
+            UserSearch::Any(vec![provider("auth0"), provider("oidc")])
+        );
+        assert!(parse_query("identities.isSocial:maybe").is_err());
     }
 
     #[test]

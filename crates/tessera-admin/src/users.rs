@@ -121,12 +121,17 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The identity a user's id names: `auth0|…` at the database connection, or
-    /// `oidc|{connection}|{sub}` at an OpenID connection.
+    /// The identity a user's id names: `auth0|…` at the database connection,
+    /// `oidc|{connection}|{sub}` and `oauth2|{connection}|{id}` at the connection named, and
+    /// `google-oauth2|…` and `github|…` at the connection Auth0 names so by default (a user's
+    /// stored identity names the connection it really came through: [`Admin::shown_user`]).
     pub fn primary_of(user_id: &str) -> Identity {
         let (provider, local_id) = user_id.split_once('|').unwrap_or(("auth0", user_id));
         let connection = match Strategy::parse(provider) {
-            Some(Strategy::Oidc) => local_id.split_once('|').map_or(local_id, |(c, _)| c),
+            Some(Strategy::Oidc | Strategy::OAuth2) => {
+                local_id.split_once('|').map_or(local_id, |(c, _)| c)
+            }
+            Some(preset @ (Strategy::Google | Strategy::GitHub)) => preset.as_str(),
             _ => CONNECTION,
         };
         Identity {

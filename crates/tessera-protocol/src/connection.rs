@@ -1,7 +1,11 @@
-//! Connections as Auth0 names them: the strategies, what makes a valid connection name, and
-//! the ids of users who log in through another identity provider.
+//! Connections as Auth0 names them: the strategies, what makes a valid connection name, the
+//! ids of users who log in through another identity provider, and the profile an OAuth 2.0
+//! provider's answer makes through a connection's field mapping.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use serde_json::{Map, Value};
 
 /// How a connection logs people in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,6 +15,13 @@ pub enum Strategy {
     /// `oidc`: any OpenID provider, through its discovery document (an enterprise connection
     /// at Auth0).
     Oidc,
+    /// `oauth2`: any OAuth 2.0 provider, through its endpoints and a profile URL (a custom
+    /// social connection at Auth0).
+    OAuth2,
+    /// `google-oauth2`: Google, an OpenID provider.
+    Google,
+    /// `github`: GitHub, an OAuth 2.0 provider.
+    GitHub,
 }
 
 impl Strategy {
@@ -18,24 +29,42 @@ impl Strategy {
         match self {
             Strategy::Database => "auth0",
             Strategy::Oidc => "oidc",
+            Strategy::OAuth2 => "oauth2",
+            Strategy::Google => "google-oauth2",
+            Strategy::GitHub => "github",
         }
     }
 
+    /// Every strategy Tessera runs.
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Database,
+        Strategy::Oidc,
+        Strategy::OAuth2,
+        Strategy::Google,
+        Strategy::GitHub,
+    ];
+
     pub fn parse(text: &str) -> Option<Strategy> {
-        [Strategy::Database, Strategy::Oidc]
+        Strategy::ALL
             .into_iter()
             .find(|strategy| strategy.as_str() == text)
     }
 
     /// Auth0's `isSocial` of its identities.
     pub fn is_social(self) -> bool {
-        false
+        matches!(self, Strategy::OAuth2 | Strategy::Google | Strategy::GitHub)
     }
 
-    /// Enterprise connections put their name in their users' ids, since one strategy serves
-    /// many providers.
+    /// Whether the strategy's provider is an OpenID provider (an ID token) rather than an
+    /// OAuth 2.0 one (a profile URL).
+    pub fn is_openid(self) -> bool {
+        matches!(self, Strategy::Oidc | Strategy::Google)
+    }
+
+    /// Generic strategies put the connection's name in their users' ids, since one strategy
+    /// serves many providers; a preset's provider is always the same.
     fn names_connection(self) -> bool {
-        matches!(self, Strategy::Oidc)
+        matches!(self, Strategy::Oidc | Strategy::OAuth2)
     }
 
     /// The `user_id` of an identity's entry in `identities[]`: the user id without its
@@ -49,7 +78,8 @@ impl Strategy {
     }
 
     /// The `user_id` of a user made at a first login through `connection`, as Auth0 makes it:
-    /// `oidc|{connection}|{sub}`.
+    /// `oidc|{connection}|{sub}`, `oauth2|{connection}|{id}`, `google-oauth2|{sub}`,
+    /// `github|{id}`.
     pub fn user_id(self, connection: &str, upstream_id: &str) -> String {
         format!(
             "{}|{}",
@@ -80,4 +110,59 @@ pub fn valid_connection_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
+}
+
+/// An OAuth 2.0 connection's `fieldsMap`: for each attribute of Auth0's user profile
+/// (`user_id`, `email`, `name`, …), the field of the provider's profile that holds it, a dotted
+/// path for nested objects.
+pub type FieldsMap = BTreeMap<String, String>;
+
+/// The person an OAuth 2.0 provider's profile describes: their id there, and Auth0's
+/// `profileData` (the provider's fields, with the mapped attributes under Auth0's names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedProfile {
+    pub upstream_id: String,
+    pub profile: Map<String, Value>,
+}
+
+/// The fields a profile's id is looked for in when `fieldsMap` names none: `id` (GitHub and
+/// most OAuth 2.0 APIs), then `sub` (OpenID userinfo) and `user_id`.
+const ID_FIELDS: [&str; 3] = ["id", "sub", "user_id"];
+
+/// The profile an OAuth 2.0 provider answered at its profile URL, mapped through `fields`.
+/// The id must be a non-empty string or a number (GitHub's are numbers); `Err` says why not.
+pub fn map_profile(answer: &Value, fields: &FieldsMap) -> Result<MappedProfile, String> {
+    let Value::Object(raw) = answer else {
+        return Err("the profile is not a JSON object".to_owned());
+    };
+    let mut profile = raw.clone();
+    for (attribute, path) in fields {
+        match field_at(answer, path) {
+            Some(value) if !value.is_null() => {
+                profile.insert(attribute.clone(), value.clone());
+            }
+            _ => {
+                profile.remove(attribute);
+            }
+        }
+    }
+    let id = match fields.get("user_id") {
+        Some(path) => field_at(answer, path),
+        None => ID_FIELDS.iter().find_map(|name| raw.get(*name)),
+    };
+    let upstream_id = match id {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        Some(Value::Number(id)) => id.to_string(),
+        _ => return Err("the profile has no id (a string or a number)".to_owned()),
+    };
+    profile.remove("user_id");
+    Ok(MappedProfile {
+        upstream_id,
+        profile,
+    })
+}
+
+fn field_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(value, |value, key| value.as_object()?.get(key))
 }

@@ -40,6 +40,10 @@ pub struct Config {
     pub id_token_lifetime: i64,
     /// How long a user may take to log in and consent, seconds.
     pub login_timeout: i64,
+    /// How long any one request to another identity provider (a connection's discovery
+    /// document, keys, token endpoint or profile URL) may take, milliseconds: a provider
+    /// that is slow to answer gets the person a clear page after this, not a hung login.
+    pub connection_timeout_ms: u64,
     /// How often each node reloads the signing keys from the store, seconds (at least 1), so
     /// that a key rotated or revoked with `tessera keys` is used without a restart.
     pub key_refresh_interval: u64,
@@ -138,6 +142,7 @@ impl Default for Config {
             session_lifetime: 7 * 24 * 3600,
             id_token_lifetime: 36_000,
             login_timeout: 15 * 60,
+            connection_timeout_ms: 10_000,
             key_refresh_interval: 10,
             cache_ttl_ms: 1000,
             brute_force_max_attempts: 10,

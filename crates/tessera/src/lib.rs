@@ -222,7 +222,9 @@ pub async fn build_state(
         )),
         metrics,
         audit,
-        upstream: tessera_server::flows::upstream::http_client()?,
+        upstream: tessera_server::flows::upstream::http_client(Duration::from_millis(
+            config.connection_timeout_ms.max(1),
+        ))?,
     });
     Ok((state, new_management_credentials))
 }

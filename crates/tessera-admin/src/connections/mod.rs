@@ -1,12 +1,14 @@
 //! `/api/v2/connections`: where users log in from. The database connection (`auth0`), with
 //! the `con_…` id that user import jobs name and its options — the password policy, sign-up
-//! and username settings — and connections to other OpenID providers (`oidc`), each enabled
-//! for the applications named at `/api/v2/connections/{id}/clients`. `PATCH` replaces the
+//! and username settings — and connections to other identity providers (`oidc`, `oauth2`,
+//! `google-oauth2`, `github`), each enabled for the applications named at
+//! `/api/v2/connections/{id}/clients`. `PATCH` replaces the
 //! options as a whole, as Auth0's does; an upstream client secret is sealed with the master
 //! secret and never shown again.
 
 mod database;
 mod oidc;
+mod upstream;
 
 use serde::{Deserialize, Serialize};
 use tessera_core::crypto::random_alphanumeric;
@@ -19,13 +21,14 @@ use crate::paging::{every, Paging};
 use crate::service::{Admin, Caller};
 
 pub use database::{AuthenticationMethods, DatabaseOptions, MethodSwitch, PasskeyOptions};
-pub use oidc::{OidcOptions, OidcProvider};
+pub use upstream::{OAuth2Endpoints, Protocol, UpstreamOptions, UpstreamProvider};
 
 /// Filters of a connection list, as Auth0's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConnectionQuery {
-    /// Only connections of this strategy (`auth0`: the database; `oidc`).
+    /// Only connections of this strategy (`auth0`: the database; `oidc`, `oauth2`,
+    /// `google-oauth2`, `github`).
     pub strategy: Option<String>,
     /// Only the connection of this name.
     pub name: Option<String>,
@@ -38,7 +41,8 @@ pub struct ConnectionView {
     pub id: String,
     pub name: String,
     pub display_name: String,
-    /// `auth0`: users and their passwords kept by Tessera; `oidc`: another OpenID provider.
+    /// `auth0`: users and their passwords kept by Tessera; `oidc`: another OpenID provider;
+    /// `oauth2`: another OAuth 2.0 provider; `google-oauth2` and `github`: those two's.
     pub strategy: String,
     /// The applications that may log users in with it (every one, for the database).
     pub enabled_clients: Vec<String>,
@@ -47,8 +51,11 @@ pub struct ConnectionView {
     /// Auth0's options. Of the database connection: `passwordPolicy`,
     /// `password_complexity_options`, `password_history`, `password_no_personal_info`,
     /// `password_dictionary`, `disable_signup`, `requires_username`, `brute_force_protection`.
-    /// Of an `oidc` connection: `client_id`, `discovery_url` or `issuer`, `scope`, `type`
-    /// (never `client_secret`). Any other option as it was given.
+    /// Of an `oidc` connection: `client_id`, `discovery_url` or `issuer`, `scope`, `type`.
+    /// Of an `oauth2` connection: `client_id`, `authorizationURL`, `tokenURL`, `profileURL`
+    /// (Tessera's), `scope`, `pkce_enabled`, `fieldsMap`. Of `google-oauth2` and `github`:
+    /// `client_id`, `scope` and Auth0's scope flags (`email`, `profile`, `read_user`, …).
+    /// Never `client_secret`. Any other option as it was given.
     #[schema(value_type = Object)]
     pub options: JsonObject,
 }
@@ -59,7 +66,8 @@ pub struct ConnectionView {
 pub struct NewConnection {
     /// Letters, digits and inner hyphens, at most 128; part of its users' ids.
     pub name: String,
-    /// `oidc` (the database connection exists already).
+    /// `oidc`, `oauth2`, `google-oauth2` or `github` (the database connection exists
+    /// already).
     pub strategy: String,
     #[serde(default)]
     pub display_name: Option<String>,
@@ -83,11 +91,11 @@ pub struct NewConnection {
 #[serde(deny_unknown_fields)]
 pub struct ConnectionUpdate {
     /// Replaces every option (Auth0: "the whole options object will be overridden"); an
-    /// `oidc` connection without `client_secret` in them keeps its secret.
+    /// connection to another provider without `client_secret` in them keeps its secret.
     #[schema(value_type = Object)]
     pub options: Option<JsonObject>,
     pub display_name: Option<String>,
-    /// Deprecated at Auth0; replaces the applications an `oidc` connection is enabled for.
+    /// Deprecated at Auth0; replaces the applications a connection is enabled for.
     pub enabled_clients: Option<Vec<String>>,
     /// Accepted and ignored, as at creation.
     pub is_domain_connection: Option<bool>,
@@ -150,7 +158,8 @@ impl Admin {
         self.view(connection).await
     }
 
-    /// Creates an `oidc` connection; its client secret is sealed before it is stored.
+    /// Creates a connection to another provider; its client secret is sealed before it is
+    /// stored.
     pub async fn create_connection(
         &self,
         caller: &Caller,
@@ -162,16 +171,21 @@ impl Admin {
                 "name: letters, digits and hyphens (not first or last), at most 128",
             ));
         }
-        match Strategy::parse(&body.strategy) {
-            Some(Strategy::Oidc) => {}
+        let strategy = match Strategy::parse(&body.strategy) {
             Some(Strategy::Database) => {
                 return Err(AdminError::NotSupported(
                     "Tessera has one database connection, Username-Password-Authentication"
                         .to_owned(),
                 ))
             }
-            None => return Err(invalid("strategy: Tessera runs auth0 and oidc connections")),
-        }
+            Some(strategy) => strategy,
+            None => {
+                return Err(invalid(
+                    "strategy: Tessera runs auth0, oidc, oauth2, google-oauth2 and github \
+                     connections",
+                ))
+            }
+        };
         let id = format!("con_{}", random_alphanumeric(16).map_err(internal)?);
         let mut connection = Connection {
             id: id.clone(),
@@ -182,7 +196,7 @@ impl Admin {
             sealed_secret: None,
             created_at: self.now(),
         };
-        self.apply_oidc_options(&mut connection, body.options)?;
+        self.apply_upstream_options(&mut connection, strategy, body.options)?;
         self.store()
             .create_connection(&connection)
             .await
@@ -210,14 +224,15 @@ impl Admin {
     ) -> AdminResult<ConnectionView> {
         caller.require("update:connections")?;
         let mut connection = self.stored_connection(id).await?;
-        let database = connection.strategy == Strategy::Database.as_str();
+        let strategy = stored_strategy(&connection)?;
+        let database = strategy == Strategy::Database;
         if let Some(options) = update.options {
             if database {
                 let options = DatabaseOptions::parse(options)
                     .map_err(|why| invalid(&format!("options: {why}")))?;
                 connection.options = options.to_object();
             } else {
-                self.apply_oidc_options(&mut connection, options)?;
+                self.apply_upstream_options(&mut connection, strategy, options)?;
             }
         }
         if let Some(display_name) = update.display_name {
@@ -313,37 +328,42 @@ impl Admin {
             .collect())
     }
 
-    /// The provider of the `oidc` connection `name`, when it is enabled for `client_id`.
-    pub async fn oidc_provider(
+    /// The provider of the connection `name` to another identity provider, when it is
+    /// enabled for `client_id`.
+    pub async fn upstream_provider(
         &self,
         name: &str,
         client_id: &ClientId,
-    ) -> AdminResult<Option<OidcProvider>> {
+    ) -> AdminResult<Option<UpstreamProvider>> {
         let Some(connection) = self.store().connection_named(name).await? else {
             return Ok(None);
         };
-        if connection.strategy != Strategy::Oidc.as_str() {
+        let strategy = stored_strategy(&connection)?;
+        if strategy == Strategy::Database {
             return Ok(None);
         }
         let enabled = self.store().enabled_clients(&connection.id).await?;
         if !enabled.iter().any(|c| c == client_id.as_str()) {
             return Ok(None);
         }
-        let options = OidcOptions::parse(connection.options, connection.sealed_secret.is_some())
-            .map_err(|e| AdminError::Internal(format!("stored connection options: {e}")))?;
-        let (issuer, discovery_url) = options.issuer().map_err(AdminError::Internal)?;
+        let options = UpstreamOptions::parse(
+            strategy,
+            connection.options,
+            connection.sealed_secret.is_some(),
+        )
+        .map_err(|e| AdminError::Internal(format!("stored connection options: {e}")))?;
         let client_secret = match &connection.sealed_secret {
             Some(sealed) => self.open_connection_secret(&connection.id, sealed)?,
             None => String::new(),
         };
-        Ok(Some(OidcProvider {
+        Ok(Some(UpstreamProvider {
             connection_id: connection.id,
             connection: connection.name,
-            issuer,
-            discovery_url,
+            strategy,
             client_id: options.client_id,
             client_secret,
             scope: options.scope,
+            protocol: options.protocol,
         }))
     }
 
@@ -354,16 +374,17 @@ impl Admin {
             .ok_or_else(|| not_found(id))
     }
 
-    /// Validates an `oidc` connection's options and seals a client secret they bring; without
-    /// one, the stored secret stays.
-    fn apply_oidc_options(
+    /// Validates the options of a connection to another provider and seals a client secret
+    /// they bring; without one, the stored secret stays.
+    fn apply_upstream_options(
         &self,
         connection: &mut Connection,
+        strategy: Strategy,
         options: JsonObject,
     ) -> AdminResult<()> {
         let kept = connection.sealed_secret.is_some();
-        let parsed =
-            OidcOptions::parse(options, kept).map_err(|why| invalid(&format!("options: {why}")))?;
+        let parsed = UpstreamOptions::parse(strategy, options, kept)
+            .map_err(|why| invalid(&format!("options: {why}")))?;
         if let Some(secret) = &parsed.client_secret {
             let sealed = self
                 .parts()
@@ -372,7 +393,7 @@ impl Admin {
                 .map_err(internal)?;
             connection.sealed_secret = Some(String::from_utf8_lossy(&sealed).into_owned());
         }
-        connection.options = parsed.to_object();
+        connection.options = parsed.shown;
         Ok(())
     }
 
@@ -454,6 +475,16 @@ impl Admin {
             options,
         })
     }
+}
+
+/// The strategy of a stored connection (only those Tessera runs are ever stored).
+fn stored_strategy(connection: &Connection) -> AdminResult<Strategy> {
+    Strategy::parse(&connection.strategy).ok_or_else(|| {
+        AdminError::Internal(format!(
+            "connection {} has the strategy {}",
+            connection.id, connection.strategy
+        ))
+    })
 }
 
 /// The associated data a connection's client secret is sealed under: it opens only as the

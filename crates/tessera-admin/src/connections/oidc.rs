@@ -1,6 +1,5 @@
 //! The options of an `oidc` connection — Auth0's names: `client_id`, `client_secret`,
-//! `discovery_url` or `issuer`, `scope`, `type` — and the provider they describe, in plain
-//! values for the login flow.
+//! `discovery_url` or `issuer`, `scope`, `type`.
 
 use serde::{Deserialize, Serialize};
 use tessera_store::JsonObject;
@@ -35,32 +34,6 @@ fn default_scope() -> String {
 
 fn back_channel() -> String {
     "back_channel".to_owned()
-}
-
-/// The upstream provider of an `oidc` connection, resolved for a login.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OidcProvider {
-    /// The connection's id and name.
-    pub connection_id: String,
-    pub connection: String,
-    /// The provider's issuer without a trailing slash: its discovery document must name it
-    /// (with or without one).
-    pub issuer: String,
-    pub discovery_url: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// The scopes asked of the provider, `openid` among them.
-    pub scope: String,
-}
-
-impl std::fmt::Debug for OidcProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OidcProvider")
-            .field("connection", &self.connection)
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
 }
 
 impl OidcOptions {

@@ -45,3 +45,109 @@ fn a_login_at_another_provider_then_a_code_is_two_factors() {
     assert_eq!(Amr::parse("fed"), Amr::federated());
     assert_ne!(Amr::federated(), Amr::password());
 }
+
+#[test]
+fn social_user_ids_follow_auth0s_shapes() {
+    assert_eq!(
+        Strategy::OAuth2.user_id("acme", "42"),
+        "oauth2|acme|42",
+        "a custom social connection names itself"
+    );
+    assert_eq!(
+        Strategy::Google.user_id("google-oauth2", "1077"),
+        "google-oauth2|1077"
+    );
+    assert_eq!(
+        Strategy::GitHub.user_id("github", "583231"),
+        "github|583231"
+    );
+    assert_eq!(
+        Strategy::GitHub.identity_user_id("github", "583231"),
+        "583231"
+    );
+    for social in [Strategy::OAuth2, Strategy::Google, Strategy::GitHub] {
+        assert!(social.is_social(), "{social}");
+        assert_eq!(Strategy::parse(social.as_str()), Some(social));
+    }
+    assert!(Strategy::Google.is_openid() && Strategy::Oidc.is_openid());
+    assert!(!Strategy::GitHub.is_openid() && !Strategy::OAuth2.is_openid());
+}
+
+mod profiles {
+    use serde_json::json;
+    use tessera_protocol::connection::{map_profile, FieldsMap};
+
+    fn fields(pairs: &[(&str, &str)]) -> FieldsMap {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_numeric_id_and_mapped_fields_make_auth0s_profile() {
+        let github = json!({
+            "id": 583231, "login": "octocat", "name": "The Octocat",
+            "avatar_url": "https://avatars.example/u/583231", "email": null,
+        });
+        let mapped = map_profile(
+            &github,
+            &fields(&[
+                ("nickname", "login"),
+                ("picture", "avatar_url"),
+                ("email", "email"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(mapped.upstream_id, "583231");
+        assert_eq!(mapped.profile["nickname"], "octocat");
+        assert_eq!(
+            mapped.profile["picture"],
+            "https://avatars.example/u/583231"
+        );
+        assert_eq!(
+            mapped.profile["login"], "octocat",
+            "the provider's fields stay"
+        );
+        assert!(
+            !mapped.profile.contains_key("email"),
+            "a null field maps to nothing"
+        );
+    }
+
+    #[test]
+    fn the_id_comes_from_the_mapping_or_the_usual_fields() {
+        let nested = json!({ "data": { "account": { "uuid": "u-1" }, "mail": "a@b.example" } });
+        let mapped = map_profile(
+            &nested,
+            &fields(&[("user_id", "data.account.uuid"), ("email", "data.mail")]),
+        )
+        .unwrap();
+        assert_eq!(mapped.upstream_id, "u-1");
+        assert_eq!(mapped.profile["email"], "a@b.example");
+        assert!(!mapped.profile.contains_key("user_id"));
+        let userinfo = json!({ "sub": "auth0|abc", "email": "j@example.com" });
+        assert_eq!(
+            map_profile(&userinfo, &FieldsMap::new())
+                .unwrap()
+                .upstream_id,
+            "auth0|abc"
+        );
+    }
+
+    #[test]
+    fn a_profile_without_an_id_is_refused() {
+        for bad in [
+            json!({ "name": "no id" }),
+            json!({ "id": "" }),
+            json!({ "id": true }),
+            json!({ "id": { "nested": 1 } }),
+            json!(["id", 1]),
+            json!("id"),
+        ] {
+            assert!(map_profile(&bad, &FieldsMap::new()).is_err(), "{bad}");
+        }
+        let missing_path = json!({ "id": 1 });
+        assert!(map_profile(&missing_path, &fields(&[("user_id", "account.id")])).is_err());
+    }
+}

@@ -266,7 +266,11 @@ async fn start_interaction(
     // name goes to the login page.
     let provider = match (&request.connection, step) {
         (Some(name), NextStep::Login) if name != DATABASE_CONNECTION => {
-            match state.admin.oidc_provider(name, &request.client_id).await? {
+            match state
+                .admin
+                .upstream_provider(name, &request.client_id)
+                .await?
+            {
                 Some(provider) => Some(provider),
                 None => {
                     let error = AuthorizeError::new(

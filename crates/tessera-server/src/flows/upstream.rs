@@ -1,11 +1,14 @@
-//! Talking to another OpenID provider (an `oidc` connection). The way there: the provider's
-//! discovery document, then its authorization URL with a state (sealed: the pending
-//! authorization, the connection, the nonce and the PKCE verifier), a nonce and a PKCE S256
-//! challenge. The way back (`interaction::federated` checks the state first): RFC 9207's `iss`
-//! checked when the provider sends it; the code exchanged with the verifier and the client
-//! secret; the provider's ID token verified by the `openidconnect` crate (signature against the
-//! provider's JWKS, issuer, audience, expiry on Tessera's clock, nonce). Then the user is found
-//! by their identity, or made (`oidc|{connection}|{sub}`).
+//! Talking to another identity provider. The way there: its authorization URL with a state
+//! (sealed: the pending authorization, the connection, the nonce and the PKCE verifier) and a
+//! PKCE S256 challenge — for an OpenID provider (`oidc`, `google-oauth2`) found through its
+//! discovery document and with a nonce too. The way back (`interaction::federated` checks the
+//! state first): the code exchanged with the verifier and the client secret; then, from an
+//! OpenID provider, RFC 9207's `iss` checked when it sends one and its ID token verified by the
+//! `openidconnect` crate (signature against its JWKS, issuer, audience, expiry on Tessera's
+//! clock, nonce); from an OAuth 2.0 provider (`oauth2`, `github`, through the `oauth2` crate),
+//! the profile read at its profile URL with the access token and mapped by `fieldsMap`. Then
+//! the user is found by their identity, or made (`oidc|{connection}|{sub}`,
+//! `oauth2|{connection}|{id}`, `google-oauth2|{sub}`, `github|{id}`).
 
 use std::time::Duration;
 
@@ -18,10 +21,10 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
-use tessera_admin::connections::OidcProvider;
+use tessera_admin::connections::{OAuth2Endpoints, Protocol, UpstreamProvider};
 use tessera_admin::identities;
 use tessera_core::crypto::new_secret;
-use tessera_protocol::connection::Strategy;
+use tessera_protocol::connection::{map_profile, MappedProfile};
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::AuthorizeErrorCode as Code;
 use tessera_store::{JsonObject, NewIdentity, PendingAuthorization, User};
@@ -33,8 +36,6 @@ use crate::state::AppState;
 const PURPOSE: &str = "upstream-login";
 /// The path of the callback, Auth0's: `https://{domain}/login/callback`.
 pub const CALLBACK_PATH: &str = "login/callback";
-/// How long any one request to a provider may take.
-const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the state carries to the provider and back, sealed.
 #[derive(Serialize, Deserialize)]
@@ -66,21 +67,35 @@ pub enum Answer {
     Refused(&'static str),
 }
 
-/// The HTTP client for providers: bounded times, and no redirects followed (a provider's
-/// endpoints are the ones its discovery document names).
-pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+/// The HTTP client for providers: each request bounded by `timeout`, and no redirects
+/// followed (a provider's endpoints are the ones its options or discovery document name).
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
-        .timeout(PROVIDER_TIMEOUT)
-        .connect_timeout(PROVIDER_TIMEOUT)
+        // GitHub's API refuses requests without one.
+        .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }
 
-/// The provider's discovery document and keys, and a client of it for Tessera's callback.
-async fn client_of(state: &AppState, provider: &OidcProvider) -> Result<Client, String> {
+/// The callback the provider sends the browser back to.
+fn callback_url(state: &AppState) -> Result<RedirectUrl, String> {
+    RedirectUrl::new(state.settings.endpoint(CALLBACK_PATH))
+        .map_err(|e| format!("callback URL: {e}"))
+}
+
+/// An OpenID provider's discovery document and keys, and a client of it for Tessera's
+/// callback.
+async fn client_of(
+    state: &AppState,
+    provider: &UpstreamProvider,
+    issuer: &str,
+    discovery_url: &str,
+) -> Result<Client, String> {
     let http = &state.upstream;
     let response = http
-        .get(&provider.discovery_url)
+        .get(discovery_url)
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
@@ -95,7 +110,7 @@ async fn client_of(state: &AppState, provider: &OidcProvider) -> Result<Client, 
     let metadata: CoreProviderMetadata =
         serde_json::from_slice(&body).map_err(|e| format!("discovery document: {e}"))?;
     // OpenID Connect Discovery §4.3: the document names the issuer it was fetched for.
-    if metadata.issuer().as_str().trim_end_matches('/') != provider.issuer {
+    if metadata.issuer().as_str().trim_end_matches('/') != issuer {
         return Err(format!(
             "the discovery document names the issuer {}",
             metadata.issuer().as_str()
@@ -105,8 +120,7 @@ async fn client_of(state: &AppState, provider: &OidcProvider) -> Result<Client, 
         .await
         .map_err(|e| format!("JWKS: {e}"))?;
     let issuer = metadata.issuer().clone();
-    let redirect = RedirectUrl::new(state.settings.endpoint(CALLBACK_PATH))
-        .map_err(|e| format!("callback URL: {e}"))?;
+    let redirect = callback_url(state)?;
     let client = CoreClient::from_provider_metadata(
         metadata.set_jwks(jwks),
         OidcClientId::new(provider.client_id.clone()),
@@ -141,17 +155,50 @@ struct Client {
     issuer: IssuerUrl,
 }
 
+type OAuth2Client = oauth2::basic::BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// A client of an OAuth 2.0 provider for Tessera's callback. The secret goes in an HTTP Basic
+/// header, which RFC 6749 §2.3.1 has every provider accept, or in the body where the provider
+/// documents only that (GitHub).
+fn oauth2_client(
+    state: &AppState,
+    provider: &UpstreamProvider,
+    endpoints: &OAuth2Endpoints,
+) -> Result<OAuth2Client, String> {
+    let auth_type = if endpoints.secret_in_body {
+        oauth2::AuthType::RequestBody
+    } else {
+        oauth2::AuthType::BasicAuth
+    };
+    Ok(
+        oauth2::basic::BasicClient::new(oauth2::ClientId::new(provider.client_id.clone()))
+            .set_client_secret(oauth2::ClientSecret::new(provider.client_secret.clone()))
+            .set_auth_uri(
+                oauth2::AuthUrl::new(endpoints.authorization_url.clone())
+                    .map_err(|e| format!("authorizationURL: {e}"))?,
+            )
+            .set_token_uri(
+                oauth2::TokenUrl::new(endpoints.token_url.clone())
+                    .map_err(|e| format!("tokenURL: {e}"))?,
+            )
+            .set_redirect_uri(callback_url(state)?)
+            .set_auth_type(auth_type),
+    )
+}
+
 /// The provider's authorization URL for the pending authorization; `Err` (shown to the
 /// person as [`unreachable`]) when the provider cannot be reached.
 pub async fn authorization_url(
     state: &AppState,
     pending: &PendingAuthorization,
-    provider: &OidcProvider,
+    provider: &UpstreamProvider,
 ) -> Result<Result<String, AuthorizeError>, InternalError> {
-    let client = match client_of(state, provider).await {
-        Ok(client) => client,
-        Err(why) => return Ok(Err(unreachable(provider, &why))),
-    };
     let verifier = PkceCodeVerifier::new(new_secret()?);
     let transaction = Transaction {
         pending: pending.id.clone(),
@@ -160,57 +207,163 @@ pub async fn authorization_url(
         verifier: verifier.secret().clone(),
     };
     let sealed = state.keys.sealer().seal_json(PURPOSE, &transaction)?;
-    let nonce = Nonce::new(transaction.nonce);
-    let scopes = provider
-        .scope
-        .split_whitespace()
-        .filter(|s| *s != "openid")
-        .map(|s| Scope::new(s.to_owned()));
-    let (url, _, _) = client
-        .client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            move || CsrfToken::new(sealed),
-            move || nonce,
-        )
-        .add_scopes(scopes)
-        .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier))
-        .url();
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let url = match &provider.protocol {
+        Protocol::OpenId {
+            issuer,
+            discovery_url,
+        } => {
+            let client = match client_of(state, provider, issuer, discovery_url).await {
+                Ok(client) => client,
+                Err(why) => return Ok(Err(unreachable(provider, &why))),
+            };
+            let nonce = Nonce::new(transaction.nonce);
+            let scopes = provider
+                .scope
+                .split_whitespace()
+                .filter(|s| *s != "openid")
+                .map(|s| Scope::new(s.to_owned()));
+            let (url, _, _) = client
+                .client
+                .authorize_url(
+                    CoreAuthenticationFlow::AuthorizationCode,
+                    move || CsrfToken::new(sealed),
+                    move || nonce,
+                )
+                .add_scopes(scopes)
+                .set_pkce_challenge(challenge)
+                .url();
+            url
+        }
+        Protocol::OAuth2(endpoints) => {
+            let client = match oauth2_client(state, provider, endpoints) {
+                Ok(client) => client,
+                Err(why) => return Ok(Err(unreachable(provider, &why))),
+            };
+            let scopes = provider
+                .scope
+                .split_whitespace()
+                .map(|s| oauth2::Scope::new(s.to_owned()));
+            let request = client
+                .authorize_url(move || CsrfToken::new(sealed))
+                .add_scopes(scopes);
+            let request = if endpoints.pkce {
+                request.set_pkce_challenge(challenge)
+            } else {
+                request
+            };
+            request.url().0
+        }
+    };
     Ok(Ok(url.to_string()))
 }
 
-/// The provider's answer with a code: `iss` (RFC 9207, when it sent one) checked, the code
-/// exchanged, the ID token verified, and the person's user found or made.
+/// The provider's answer with a code: the code exchanged, and the person's user found or
+/// made from what the provider says.
 pub async fn finish(
     state: &AppState,
-    provider: &OidcProvider,
+    provider: &UpstreamProvider,
     transaction: Transaction,
     code: String,
     iss: Option<&str>,
 ) -> Result<Answer, InternalError> {
-    let client = match client_of(state, provider).await {
-        Ok(client) => client,
-        Err(why) => return Ok(Answer::Unreachable(unreachable(provider, &why))),
+    let person = match &provider.protocol {
+        Protocol::OpenId {
+            issuer,
+            discovery_url,
+        } => {
+            let client = match client_of(state, provider, issuer, discovery_url).await {
+                Ok(client) => client,
+                Err(why) => return Ok(Answer::Unreachable(unreachable(provider, &why))),
+            };
+            // RFC 9207 §2.4: an answer naming another issuer is a mix-up attack.
+            if iss.is_some_and(|iss| iss != client.issuer.as_str()) {
+                return Ok(Answer::Refused(
+                    "the answer names another identity provider (iss)",
+                ));
+            }
+            verified_claims(state, &client, code, transaction)
+                .await
+                .map(|claims| MappedProfile {
+                    upstream_id: claims.subject().as_str().to_owned(),
+                    profile: profile_of(&claims),
+                })
+                .map_err(Failure::Refused)
+        }
+        Protocol::OAuth2(endpoints) => {
+            profile_from(state, provider, endpoints, code, transaction).await
+        }
     };
-    // RFC 9207 §2.4: an answer naming another issuer is a mix-up attack.
-    if iss.is_some_and(|iss| iss != client.issuer.as_str()) {
-        return Ok(Answer::Refused(
-            "the answer names another identity provider (iss)",
-        ));
-    }
-    let claims = match verified_claims(state, &client, code, transaction).await {
-        Ok(claims) => claims,
-        Err(why) => {
+    let person = match person {
+        Ok(person) => person,
+        Err(Failure::Unreachable(why)) => {
+            return Ok(Answer::Unreachable(unreachable(provider, &why)))
+        }
+        Err(Failure::Refused(why)) => {
             tracing::warn!(connection = %provider.connection, reason = %why, "upstream login refused");
             return Ok(Answer::Refused(
                 "the identity provider's answer could not be verified",
             ));
         }
     };
-    Ok(match federated_user(state, provider, &claims).await? {
+    Ok(match federated_user(state, provider, person).await? {
         Some(user) => Answer::LoggedIn(Box::new(user)),
         None => Answer::Blocked,
     })
+}
+
+/// Why a provider's answer did not log the person in.
+enum Failure {
+    /// The provider could not be reached (shown as [`unreachable`]).
+    Unreachable(String),
+    /// The answer is refused (the reason is logged, not shown).
+    Refused(String),
+}
+
+/// The code exchanged at an OAuth 2.0 provider, and the person's profile read at its profile
+/// URL with the access token.
+async fn profile_from(
+    state: &AppState,
+    provider: &UpstreamProvider,
+    endpoints: &OAuth2Endpoints,
+    code: String,
+    transaction: Transaction,
+) -> Result<MappedProfile, Failure> {
+    let client = oauth2_client(state, provider, endpoints).map_err(Failure::Refused)?;
+    let exchange = client.exchange_code(oauth2::AuthorizationCode::new(code));
+    let exchange = if endpoints.pkce {
+        exchange.set_pkce_verifier(PkceCodeVerifier::new(transaction.verifier))
+    } else {
+        exchange
+    };
+    let token = exchange
+        .request_async(&state.upstream)
+        .await
+        .map_err(|e| match e {
+            oauth2::RequestTokenError::Request(e) => {
+                Failure::Unreachable(format!("token endpoint: {e}"))
+            }
+            other => Failure::Refused(format!("code exchange: {other}")),
+        })?;
+    let response = state
+        .upstream
+        .get(&endpoints.profile_url)
+        .bearer_auth(oauth2::TokenResponse::access_token(&token).secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| Failure::Unreachable(format!("profile: {e}")))?;
+    if !response.status().is_success() {
+        return Err(Failure::Refused(format!(
+            "profile: HTTP {}",
+            response.status()
+        )));
+    }
+    let answer: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
+    map_profile(&answer, &endpoints.fields).map_err(|e| Failure::Refused(format!("profile: {e}")))
 }
 
 /// The code exchanged with the PKCE verifier, and the ID token's claims once verified.
@@ -244,13 +397,16 @@ async fn verified_claims(
 /// no account is linked silently). `None` when blocked.
 async fn federated_user(
     state: &AppState,
-    provider: &OidcProvider,
-    claims: &CoreIdTokenClaims,
+    provider: &UpstreamProvider,
+    person: MappedProfile,
 ) -> Result<Option<User>, InternalError> {
     let now = state.clock.now();
-    let sub = claims.subject().as_str();
-    let profile = profile_of(claims);
-    let own_id = Strategy::Oidc.user_id(&provider.connection, sub);
+    let MappedProfile {
+        upstream_id,
+        profile,
+    } = person;
+    let sub = upstream_id.as_str();
+    let own_id = provider.strategy.user_id(&provider.connection, sub);
     if let Some(identity) = state.store.identity(&provider.connection_id, sub).await? {
         state
             .store
@@ -311,7 +467,7 @@ fn profile_of(claims: &CoreIdTokenClaims) -> JsonObject {
 }
 
 /// What the person is shown when the provider cannot be reached or answers nonsense.
-pub fn unreachable(provider: &OidcProvider, why: &str) -> AuthorizeError {
+pub fn unreachable(provider: &UpstreamProvider, why: &str) -> AuthorizeError {
     tracing::warn!(connection = %provider.connection, reason = %why, "identity provider unreachable");
     AuthorizeError::new(
         Code::TemporarilyUnavailable,

@@ -1,5 +1,6 @@
-//! Logging in through another OpenID provider (an `oidc` connection), with a second Tessera as
-//! the provider on loopback. The provider runs at `localhost` and the application's Tessera at
+//! Logging in through another identity provider — an `oidc` connection, and an `oauth2` one
+//! that reads the person's profile at a profile URL — with a second Tessera as the provider on
+//! loopback. The provider runs at `localhost` and the application's Tessera at
 //! `127.0.0.1`, so that the scripted browser keeps their cookies apart as a real one would.
 
 use reqwest::StatusCode;
@@ -44,6 +45,34 @@ impl Federation {
         })
         .await;
         Federation { app, provider }
+    }
+
+    /// Creates an `oauth2` connection named `name` to the provider — its `/authorize` and
+    /// `/oauth/token`, with `/userinfo` as the profile URL — enabled for the seed's
+    /// application, with `options` added.
+    async fn connect_oauth2(&self, name: &str, options: Value) -> Value {
+        let mut all = json!({
+            "client_id": UPSTREAM_CLIENT,
+            "client_secret": UPSTREAM_SECRET,
+            "authorizationURL": self.provider.server.url("authorize"),
+            "tokenURL": self.provider.server.url("oauth/token"),
+            "profileURL": self.provider.server.url("userinfo"),
+            "scope": "openid profile email",
+        });
+        for (key, value) in options.as_object().unwrap() {
+            all[key] = value.clone();
+        }
+        self.app
+            .create(
+                "/api/v2/connections",
+                json!({
+                    "name": name,
+                    "strategy": "oauth2",
+                    "options": all,
+                    "enabled_clients": [CLIENT_ID],
+                }),
+            )
+            .await
     }
 
     /// Creates the `oidc` connection to the provider, enabled for the seed's application.
@@ -698,4 +727,305 @@ async fn a_password_ticket_by_email_names_only_a_database_user() {
         )
         .await;
     assert_eq!(ticket.status(), StatusCode::NOT_FOUND);
+}
+
+const SOCIAL: &str = "corp-oauth2";
+
+#[tokio::test]
+async fn an_oauth2_connection_logs_in_with_the_profile_its_profile_url_gives() {
+    let federation = Federation::start().await;
+    let connection = federation
+        .connect_oauth2(SOCIAL, json!({ "fieldsMap": { "nickname": "name" } }))
+        .await;
+    assert_eq!(connection["strategy"], "oauth2");
+    assert!(connection["options"].get("client_secret").is_none());
+    assert_eq!(
+        connection["options"]["fieldsMap"],
+        json!({ "nickname": "name" })
+    );
+    let mgmt = &federation.app;
+    let app = &mgmt.server;
+    let upstream_id = federation.upstream_jane().await;
+    let url = app.authorize_url(&[("connection", SOCIAL)]);
+
+    // Towards the provider: a state and a PKCE challenge, no nonce (not an OpenID request).
+    let to_provider = location(&Browser::new().get(&url).await);
+    let to_provider = Url::parse(&to_provider).unwrap();
+    assert_eq!(to_provider.path(), "/authorize", "{to_provider}");
+    assert_eq!(
+        query_param(&to_provider, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query_param(&to_provider, "nonce").is_none());
+    assert_eq!(
+        query_param(&to_provider, "scope").as_deref(),
+        Some("openid profile email")
+    );
+
+    let callback = federation.sign_in_upstream(&Browser::new(), &url).await;
+    let claims = id_token_claims(app, &callback).await;
+    let user_id = format!("oauth2|{SOCIAL}|{upstream_id}");
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["email"], EMAIL);
+    let user = mgmt
+        .get_ok(&format!("/api/v2/users/{}", urlencode(&user_id)))
+        .await;
+    assert_eq!(
+        user["identities"],
+        json!([{
+            "connection": SOCIAL,
+            "provider": "oauth2",
+            "user_id": format!("{SOCIAL}|{upstream_id}"),
+            "isSocial": true,
+        }])
+    );
+    assert_eq!(
+        user["nickname"], "Jane Doe",
+        "fieldsMap: nickname from name"
+    );
+    let social = mgmt
+        .get_ok("/api/v2/users?q=identities.isSocial%3Atrue")
+        .await;
+    let social: Vec<&str> = social
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(social, [user_id.as_str()]);
+
+    // A second login finds her; linked to the database's jane, it logs in as that user.
+    let callback = federation.sign_in_upstream(&Browser::new(), &url).await;
+    assert_eq!(
+        id_token_claims(app, &callback).await["sub"],
+        user_id.as_str()
+    );
+    let users = mgmt.get_ok("/api/v2/users?q=username%3Ajane").await;
+    let primary = users[0]["user_id"].as_str().unwrap().to_owned();
+    let identities_path = format!("/api/v2/users/{}/identities", urlencode(&primary));
+    let linked = mgmt
+        .create(
+            &identities_path,
+            json!({ "provider": "oauth2", "user_id": format!("{SOCIAL}|{upstream_id}") }),
+        )
+        .await;
+    assert_eq!(linked[1]["isSocial"], true, "{linked}");
+    assert_eq!(linked[1]["profileData"]["email"], EMAIL);
+    let callback = federation.sign_in_upstream(&Browser::new(), &url).await;
+    assert_eq!(
+        id_token_claims(app, &callback).await["sub"],
+        primary.as_str()
+    );
+}
+
+#[tokio::test]
+async fn an_oauth2_answer_that_does_not_hold_creates_no_one() {
+    let federation = Federation::start().await;
+    let app = &federation.app.server;
+    let upstream_id = federation.upstream_jane().await;
+
+    // The profile URL refuses the access token (the Management API wants its own audience).
+    federation
+        .connect_oauth2(
+            "no-profile",
+            json!({ "profileURL": federation.provider.server.url("api/v2/clients") }),
+        )
+        .await;
+    let url = app.authorize_url(&[("connection", "no-profile")]);
+    let browser = Browser::new();
+    let callback = federation.until_callback(&browser, &url).await;
+    let refused = browser.get(callback.as_str()).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let user_id = format!("oauth2|no-profile|{upstream_id}");
+    assert_eq!(
+        federation.users_named(&user_id).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // The wrong client secret: the code exchange is refused.
+    federation
+        .connect_oauth2(
+            "bad-secret",
+            json!({ "client_secret": "not-the-secret-0123456789" }),
+        )
+        .await;
+    let url = app.authorize_url(&[("connection", "bad-secret")]);
+    let browser = Browser::new();
+    let callback = federation.until_callback(&browser, &url).await;
+    assert_eq!(
+        browser.get(callback.as_str()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let user_id = format!("oauth2|bad-secret|{upstream_id}");
+    assert_eq!(
+        federation.users_named(&user_id).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // A profile without an id.
+    federation
+        .connect_oauth2(
+            "no-id",
+            json!({ "fieldsMap": { "user_id": "no_such_field" } }),
+        )
+        .await;
+    let url = app.authorize_url(&[("connection", "no-id")]);
+    let browser = Browser::new();
+    let callback = federation.until_callback(&browser, &url).await;
+    assert_eq!(
+        browser.get(callback.as_str()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let social = federation
+        .app
+        .get_ok("/api/v2/users?q=identities.isSocial%3Atrue")
+        .await;
+    assert_eq!(social, json!([]), "nobody was made");
+}
+
+/// A token endpoint that accepts connections and never answers.
+async fn silent_endpoint() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_answer_in_time_gets_a_clear_page() {
+    let mgmt = Mgmt::start_with(|config| config.connection_timeout_ms = 300).await;
+    let silent = silent_endpoint().await;
+    let closed = free_port();
+    for (name, token_url) in [
+        ("silent", format!("http://{silent}/oauth/token")),
+        ("closed", format!("http://127.0.0.1:{closed}/oauth/token")),
+    ] {
+        mgmt.create(
+            "/api/v2/connections",
+            json!({
+                "name": name,
+                "strategy": "oauth2",
+                "options": {
+                    "client_id": "c", "client_secret": "s",
+                    "authorizationURL": "https://idp.example/authorize",
+                    "tokenURL": token_url,
+                    "profileURL": "https://idp.example/me",
+                },
+                "enabled_clients": [CLIENT_ID],
+            }),
+        )
+        .await;
+        // The browser comes back from the provider with a code and Tessera's state.
+        let browser = Browser::new();
+        let to_provider = location(
+            &browser
+                .get(&mgmt.server.authorize_url(&[("connection", name)]))
+                .await,
+        );
+        let state = query_param(&Url::parse(&to_provider).unwrap(), "state").unwrap();
+        let mut callback = Url::parse(&mgmt.server.url("login/callback")).unwrap();
+        callback
+            .query_pairs_mut()
+            .append_pair("code", "a-code")
+            .append_pair("state", &state);
+        let page = browser.get(callback.as_str()).await;
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{name}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("cannot be reached"), "{name}: {html}");
+    }
+}
+
+#[tokio::test]
+async fn github_and_google_are_presets_with_their_providers_endpoints() {
+    let mgmt = Mgmt::start().await;
+    let github = mgmt
+        .create(
+            "/api/v2/connections",
+            json!({
+                "name": "github",
+                "strategy": "github",
+                "options": { "client_id": "Iv1.0123", "client_secret": "gh-secret", "email": true },
+                "enabled_clients": [CLIENT_ID],
+            }),
+        )
+        .await;
+    assert_eq!(github["strategy"], "github");
+    assert_eq!(
+        github["options"],
+        json!({ "client_id": "Iv1.0123", "email": true })
+    );
+    let to_github = location(
+        &Browser::new()
+            .get(&mgmt.server.authorize_url(&[("connection", "github")]))
+            .await,
+    );
+    let to_github = Url::parse(&to_github).unwrap();
+    assert_eq!(
+        &to_github[..url::Position::AfterPath],
+        "https://github.com/login/oauth/authorize"
+    );
+    assert_eq!(
+        query_param(&to_github, "client_id").as_deref(),
+        Some("Iv1.0123")
+    );
+    assert_eq!(
+        query_param(&to_github, "scope").as_deref(),
+        Some("user:email")
+    );
+    assert_eq!(
+        query_param(&to_github, "redirect_uri"),
+        Some(mgmt.server.url("login/callback"))
+    );
+    assert!(query_param(&to_github, "code_challenge").is_some());
+
+    let google = mgmt
+        .create(
+            "/api/v2/connections",
+            json!({
+                "name": "google-oauth2",
+                "strategy": "google-oauth2",
+                "options": { "client_id": "x.apps.googleusercontent.com", "client_secret": "g" },
+            }),
+        )
+        .await;
+    assert_eq!(google["strategy"], "google-oauth2");
+    assert!(google["options"].get("client_secret").is_none());
+    let listed = mgmt
+        .get_ok("/api/v2/connections?strategy=google-oauth2")
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // What Tessera cannot run is refused, naming the option.
+    let refused = mgmt
+        .post(
+            "/api/v2/connections",
+            json!({
+                "name": "scripted",
+                "strategy": "oauth2",
+                "options": {
+                    "client_id": "c", "client_secret": "s",
+                    "authorizationURL": "https://idp.example/authorize",
+                    "tokenURL": "https://idp.example/token",
+                    "scripts": { "fetchUserProfile": "function (t, c, cb) { cb(null, {}) }" },
+                },
+            }),
+        )
+        .await;
+    let body = expect_status(refused, StatusCode::BAD_REQUEST).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("profileURL"),
+        "{body}"
+    );
+    let no_secret = mgmt
+        .post(
+            "/api/v2/connections",
+            json!({ "name": "gh2", "strategy": "github", "options": { "client_id": "x" } }),
+        )
+        .await;
+    assert_eq!(no_secret.status(), StatusCode::BAD_REQUEST);
 }

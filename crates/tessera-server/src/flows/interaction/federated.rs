@@ -44,7 +44,7 @@ pub async fn submit_connection_login(
     let client_id = &pending.request.client_id;
     let Some(provider) = state
         .admin
-        .oidc_provider(&form.connection, client_id)
+        .upstream_provider(&form.connection, client_id)
         .await?
     else {
         let app = app_identity(state, client_id).await?;
@@ -92,7 +92,7 @@ pub async fn callback(
     let client_id = pending.request.client_id.clone();
     let provider = state
         .admin
-        .oidc_provider(&transaction.connection, &client_id)
+        .upstream_provider(&transaction.connection, &client_id)
         .await?;
     let Some(provider) = provider else {
         return Ok(refused(
