@@ -1029,3 +1029,147 @@ async fn github_and_google_are_presets_with_their_providers_endpoints() {
         .await;
     assert_eq!(no_secret.status(), StatusCode::BAD_REQUEST);
 }
+
+/// What a hostile OpenID provider's token endpoint puts in its ID token.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Forgery {
+    /// An honest ID token: the check that the harness itself can log someone in.
+    None,
+    WrongAudience,
+    WrongIssuer,
+    WrongNonce,
+    Expired,
+    /// The signature of another payload.
+    BadSignature,
+}
+
+/// A provider under the test's control: a discovery document, a JWKS and a token endpoint
+/// that answers any code with an ID token forged as the test says.
+struct HostileProvider {
+    base: String,
+    /// The nonce of the authorization request in flight, and the forgery to answer with.
+    answer: std::sync::Arc<std::sync::Mutex<(String, Forgery)>>,
+}
+
+impl HostileProvider {
+    async fn start(app_clock: tessera_core::clock::ManualClock) -> HostileProvider {
+        use axum::routing::{get, post};
+        use tessera_jwt::{Algorithm, SigningKey};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let key = std::sync::Arc::new(SigningKey::generate(Algorithm::RS256).unwrap());
+        let answer = std::sync::Arc::new(std::sync::Mutex::new((String::new(), Forgery::None)));
+        let discovery = json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "jwks_uri": format!("{base}/jwks"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        });
+        let jwks = json!({ "keys": [key.public_jwk()] });
+        let token = {
+            let (base, answer, key) = (base.clone(), answer.clone(), key.clone());
+            move || {
+                let (nonce, forgery) = answer.lock().unwrap().clone();
+                let now = app_clock.now().0;
+                let claims = json!({
+                    "iss": if forgery == Forgery::WrongIssuer { "https://evil.example".to_owned() } else { base.clone() },
+                    "sub": "mallory",
+                    "aud": if forgery == Forgery::WrongAudience { "another-client" } else { "hostile-client" },
+                    "iat": now - 10,
+                    "exp": if forgery == Forgery::Expired { now - 5 } else { now + 300 },
+                    "nonce": if forgery == Forgery::WrongNonce { "not-the-nonce".to_owned() } else { nonce },
+                    "email": "mallory@hostile.example",
+                });
+                let mut id_token = key.sign("JWT", &claims).unwrap();
+                if forgery == Forgery::BadSignature {
+                    let honest = key.sign("JWT", &json!({ "sub": "someone-else" })).unwrap();
+                    let signature = honest.rsplit('.').next().unwrap().to_owned();
+                    let signed_part = id_token.rsplit_once('.').unwrap().0.to_owned();
+                    id_token = format!("{signed_part}.{signature}");
+                }
+                async move {
+                    axum::Json(json!({
+                        "access_token": "an-access-token",
+                        "token_type": "Bearer",
+                        "expires_in": 300,
+                        "id_token": id_token,
+                    }))
+                }
+            }
+        };
+        let router = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(move || async move { axum::Json(discovery) }),
+            )
+            .route("/jwks", get(move || async move { axum::Json(jwks) }))
+            .route("/token", post(token));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        HostileProvider { base, answer }
+    }
+}
+
+#[tokio::test]
+async fn an_id_token_with_the_wrong_audience_signature_nonce_issuer_or_expiry_is_refused() {
+    let mgmt = Mgmt::start().await;
+    let hostile = HostileProvider::start(mgmt.server.clock.clone()).await;
+    mgmt.create(
+        "/api/v2/connections",
+        json!({
+            "name": "hostile",
+            "strategy": "oidc",
+            "options": { "client_id": "hostile-client", "client_secret": "s", "issuer": hostile.base },
+            "enabled_clients": [CLIENT_ID],
+        }),
+    )
+    .await;
+    let user_id = "oidc|hostile|mallory";
+    let user_path = format!("/api/v2/users/{}", urlencode(user_id));
+    for forgery in [
+        Forgery::WrongAudience,
+        Forgery::BadSignature,
+        Forgery::WrongNonce,
+        Forgery::WrongIssuer,
+        Forgery::Expired,
+        Forgery::None,
+    ] {
+        let browser = Browser::new();
+        let to_provider = location(
+            &browser
+                .get(&mgmt.server.authorize_url(&[("connection", "hostile")]))
+                .await,
+        );
+        let to_provider = Url::parse(&to_provider).unwrap();
+        assert!(
+            to_provider.as_str().starts_with(&hostile.base),
+            "{to_provider}"
+        );
+        let nonce = query_param(&to_provider, "nonce").expect("a nonce");
+        *hostile.answer.lock().unwrap() = (nonce, forgery);
+        let state = query_param(&to_provider, "state").unwrap();
+        let mut callback = Url::parse(&mgmt.server.url("login/callback")).unwrap();
+        callback
+            .query_pairs_mut()
+            .append_pair("code", "a-code")
+            .append_pair("state", &state);
+        let answered = browser.get(callback.as_str()).await;
+        if forgery == Forgery::None {
+            assert_eq!(
+                answered.status(),
+                StatusCode::FOUND,
+                "the honest answer logs in"
+            );
+            assert_eq!(mgmt.get(&user_path).await.status(), StatusCode::OK);
+        } else {
+            assert_eq!(answered.status(), StatusCode::BAD_REQUEST, "{forgery:?}");
+            assert_eq!(
+                mgmt.get(&user_path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{forgery:?} made no one"
+            );
+        }
+    }
+}
