@@ -94,15 +94,13 @@ impl UpstreamOptions {
         options: JsonObject,
         secret_kept: bool,
     ) -> Result<UpstreamOptions, String> {
-        let mut shown = options.clone();
-        shown.remove("client_secret");
         let parsed = match strategy {
             Strategy::Database => return Err("the database connection has no provider".into()),
             Strategy::Oidc => {
                 let oidc = OidcOptions::parse(options, secret_kept)?;
                 let (issuer, discovery_url) = oidc.issuer()?;
-                shown = oidc.to_object();
                 UpstreamOptions {
+                    shown: oidc.to_object(),
                     client_id: oidc.client_id,
                     client_secret: oidc.client_secret,
                     scope: oidc.scope,
@@ -110,7 +108,6 @@ impl UpstreamOptions {
                         issuer,
                         discovery_url,
                     },
-                    shown: JsonObject::new(),
                 }
             }
             Strategy::OAuth2 => oauth2(options)?,
@@ -123,7 +120,7 @@ impl UpstreamOptions {
         if !secret_kept && parsed.client_secret.is_none() {
             return Err("client_secret is required".to_owned());
         }
-        Ok(UpstreamOptions { shown, ..parsed })
+        Ok(parsed)
     }
 }
 
@@ -156,6 +153,12 @@ struct Credentials {
 
 fn read<T: serde::de::DeserializeOwned>(options: &JsonObject) -> Result<T, String> {
     serde_json::from_value(Value::Object(options.clone())).map_err(|e| e.to_string())
+}
+
+/// The options as stored and shown: as given, without the client secret.
+fn without_secret(mut options: JsonObject) -> JsonObject {
+    options.remove("client_secret");
+    options
 }
 
 /// The scopes a preset's options ask for: `scope`, and each flag set to `true` that
@@ -235,7 +238,7 @@ fn oauth2(options: JsonObject) -> Result<UpstreamOptions, String> {
             secret_in_body: false,
             fields: parsed.fields_map,
         }),
-        shown: JsonObject::new(),
+        shown: without_secret(options),
     })
 }
 
@@ -262,7 +265,7 @@ fn google(options: JsonObject) -> Result<UpstreamOptions, String> {
             issuer: GOOGLE_ISSUER.to_owned(),
             discovery_url: format!("{GOOGLE_ISSUER}/.well-known/openid-configuration"),
         },
-        shown: JsonObject::new(),
+        shown: without_secret(options),
     })
 }
 
@@ -303,7 +306,7 @@ fn github(options: JsonObject) -> Result<UpstreamOptions, String> {
             secret_in_body: true,
             fields,
         }),
-        shown: JsonObject::new(),
+        shown: without_secret(options),
     })
 }
 
