@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod management;
 pub mod metrics;
 pub mod pages;
+pub mod providers;
 pub mod routes;
 pub mod state;
 

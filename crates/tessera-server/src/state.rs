@@ -83,8 +83,8 @@ pub struct Shared {
     pub audit: Audit,
     /// The engines Actions run in.
     pub actions: tessera_actions::Engine,
-    /// The HTTP client for other identity providers (`flows::upstream::http_client`).
-    pub upstream: reqwest::Client,
+    /// The HTTP client for other identity providers, and their discovery documents.
+    pub upstream: crate::providers::Upstream,
 }
 
 impl Shared {

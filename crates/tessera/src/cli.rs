@@ -70,8 +70,9 @@ pub enum Manage {
     Roles(On<RolesAction>),
     /// Auth0 Actions: deploy one from its JavaScript file, list them.
     Actions(On<ActionsAction>),
-    /// Connections: the database and other OpenID providers (oidc) users log in at; list,
-    /// get, create, update, delete, enable or disable them for applications.
+    /// Connections: the database and other identity providers (oidc, oauth2, google-oauth2,
+    /// github) users log in at; list, get, create, update, delete, enable or disable them for
+    /// applications.
     Connections(On<ConnectionsAction>),
 }
 

@@ -222,7 +222,7 @@ pub async fn build_state(
         )),
         metrics,
         audit,
-        upstream: tessera_server::flows::upstream::http_client(Duration::from_millis(
+        upstream: tessera_server::providers::Upstream::new(Duration::from_millis(
             config.connection_timeout_ms.max(1),
         ))?,
     });

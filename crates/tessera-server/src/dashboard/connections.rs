@@ -1,6 +1,8 @@
-//! Connections: the list (the database connection and OpenID connections), creating an OpenID
-//! connection, its settings (a new client secret replaces the sealed one; none keeps it), the
-//! applications it is enabled for, and delete (confirmed: its users go with it).
+//! Connections: the list (the database connection and those to other identity providers),
+//! adding an OpenID provider (`oidc`), an OAuth 2.0 provider (`oauth2`), GitHub or Google,
+//! the settings of the connection's strategy (a new client secret replaces the sealed one;
+//! none keeps it), the applications it is enabled for, and delete (confirmed: its users go
+//! with it).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,7 +11,8 @@ use tessera_admin::clients::Client;
 use tessera_admin::connections::{
     ClientStatus, ConnectionQuery, ConnectionUpdate, ConnectionView, NewConnection,
 };
-use tessera_admin::AdminResult;
+use tessera_admin::{AdminError, AdminResult};
+use tessera_protocol::connection::Strategy;
 use tessera_store::JsonObject;
 
 use crate::dashboard::apps::all_clients;
@@ -22,6 +25,10 @@ use crate::state::AppState;
 
 const CONNECTIONS: &str = "/dashboard/connections";
 
+/// The providers added by their client alone: the strategy (also the name offered) and what
+/// the button says.
+const PRESETS: [(&str, &str); 2] = [("github", "GitHub"), ("google-oauth2", "Google")];
+
 #[derive(Template)]
 #[template(path = "dashboard/connections.html")]
 struct ConnectionsPage<'a> {
@@ -29,8 +36,48 @@ struct ConnectionsPage<'a> {
     connections: Vec<ConnectionView>,
     /// The redirect URI to register at a provider.
     callback: String,
+    presets: [(&'static str, &'static str); 2],
+    /// The strategy of the form `form` was posted from, shown again with its values and the
+    /// error.
+    posted: &'a str,
     form: &'a Fields,
     error: Option<String>,
+}
+
+impl<'a> ConnectionsPage<'a> {
+    /// What the field `name` of the `strategy` form shows: what was typed when that form was
+    /// posted, else `default`.
+    fn value<'s>(&'s self, strategy: &str, name: &str, default: &'s str) -> &'s str {
+        let typed = if self.posted == strategy {
+            self.form.get(name)
+        } else {
+            ""
+        };
+        if typed.is_empty() {
+            default
+        } else {
+            typed
+        }
+    }
+
+    /// The error of the `strategy` form, if it was posted.
+    fn error_of(&self, strategy: &str) -> Option<&str> {
+        self.error.as_deref().filter(|_| self.posted == strategy)
+    }
+
+    /// The OAuth 2.0 form's PKCE box is ticked unless it was posted unticked.
+    fn pkce(&self) -> bool {
+        self.posted != "oauth2" || self.form.checked("pkce_enabled")
+    }
+}
+
+/// The strategy of the add form posted; the OpenID provider's form was the only one and
+/// posts none.
+fn posted_strategy(form: &Fields) -> &str {
+    match form.get("strategy") {
+        "" => Strategy::Oidc.as_str(),
+        strategy => strategy,
+    }
 }
 
 async fn list_page(
@@ -47,6 +94,8 @@ async fn list_page(
         chrome: signed_in.chrome("connections"),
         connections,
         callback: state.settings.endpoint(CALLBACK_PATH),
+        presets: PRESETS,
+        posted: posted_strategy(form),
         form,
         error,
     };
@@ -62,33 +111,105 @@ fn connection_path(id: &str) -> String {
     format!("{CONNECTIONS}/{}", view::segment(id))
 }
 
-/// The `oidc` options the forms edit: the provider's issuer or discovery URL, the client id,
-/// the scopes and, when typed, a new client secret.
-fn oidc_options(form: &Fields) -> JsonObject {
-    let mut options = JsonObject::new();
-    let provider = form.get("discovery_url").trim();
-    let key = if provider.contains("/.well-known/") {
-        "discovery_url"
-    } else {
-        "issuer"
-    };
-    options.insert(key.into(), Value::from(provider));
-    options.insert(
-        "client_id".into(),
-        Value::from(form.get("client_id").trim()),
-    );
+/// A `fieldsMap` typed one `attribute=field` a line.
+fn fields_map(typed: &str) -> AdminResult<JsonObject> {
+    let mut map = JsonObject::new();
+    for line in typed.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        match line.split_once('=') {
+            Some((attribute, field))
+                if !attribute.trim().is_empty() && !field.trim().is_empty() =>
+            {
+                map.insert(attribute.trim().to_owned(), Value::from(field.trim()));
+            }
+            _ => {
+                return Err(AdminError::InvalidBody(format!(
+                    "Field mapping `{line}`: write one attribute=field a line, e.g. email=mail."
+                )))
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// The options a form of a `strategy` connection edits, written over `options` (the current
+/// ones, so that those no form shows, like Auth0's scope flags, are kept): the client id, a
+/// new client secret when typed, the scopes (none typed: the strategy's default), and an
+/// OpenID provider's issuer or discovery URL or an OAuth 2.0 provider's endpoints, PKCE and
+/// field mapping. `None` for the database connection, whose options the Universal Login page
+/// edits.
+fn provider_options(
+    strategy: Strategy,
+    form: &Fields,
+    mut options: JsonObject,
+) -> AdminResult<Option<JsonObject>> {
+    let typed = |name: &str| Value::from(form.get(name).trim());
+    match strategy {
+        Strategy::Database => return Ok(None),
+        Strategy::Oidc => {
+            let provider = form.get("discovery_url").trim();
+            let key = if provider.contains("/.well-known/") {
+                "discovery_url"
+            } else {
+                "issuer"
+            };
+            options.remove("issuer");
+            options.remove("discovery_url");
+            options.insert(key.into(), Value::from(provider));
+        }
+        Strategy::OAuth2 => {
+            let endpoints = [
+                ("authorizationURL", "authorization_url"),
+                ("tokenURL", "token_url"),
+                ("profileURL", "profile_url"),
+            ];
+            for (option, field) in endpoints {
+                options.insert(option.into(), typed(field));
+            }
+            options.insert(
+                "pkce_enabled".into(),
+                Value::from(form.checked("pkce_enabled")),
+            );
+            let fields = fields_map(form.get("fields_map"))?;
+            if fields.is_empty() {
+                options.remove("fieldsMap");
+            } else {
+                options.insert("fieldsMap".into(), Value::Object(fields));
+            }
+        }
+        Strategy::Google | Strategy::GitHub => {}
+    }
+    options.insert("client_id".into(), typed("client_id"));
     let scope = form.get("scope").trim();
-    if !scope.is_empty() {
+    if scope.is_empty() {
+        options.remove("scope");
+    } else {
         options.insert("scope".into(), Value::from(scope));
     }
     let secret = form.get("client_secret");
     if !secret.is_empty() {
         options.insert("client_secret".into(), Value::from(secret));
     }
-    options
+    Ok(Some(options))
 }
 
-/// `POST /dashboard/connections`: a new OpenID connection.
+/// The connection an add form asks for.
+fn new_connection(form: &Fields) -> AdminResult<NewConnection> {
+    let posted = posted_strategy(form);
+    let strategy = Strategy::parse(posted)
+        .ok_or_else(|| AdminError::InvalidBody(format!("Unknown strategy `{posted}`.")))?;
+    let display_name = form.get("display_name").trim();
+    Ok(NewConnection {
+        name: form.get("name").trim().to_owned(),
+        strategy: posted.to_owned(),
+        display_name: (!display_name.is_empty()).then(|| display_name.to_owned()),
+        options: provider_options(strategy, form, JsonObject::new())?.unwrap_or_default(),
+        enabled_clients: None,
+        is_domain_connection: None,
+        metadata: None,
+    })
+}
+
+/// `POST /dashboard/connections`: a new connection of the strategy the form posts.
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -96,17 +217,11 @@ pub async fn create(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let display_name = form.get("display_name").trim();
-    let body = NewConnection {
-        name: form.get("name").trim().to_owned(),
-        strategy: "oidc".to_owned(),
-        display_name: (!display_name.is_empty()).then(|| display_name.to_owned()),
-        options: oidc_options(&form),
-        enabled_clients: None,
-        is_domain_connection: None,
-        metadata: None,
+    let created = match new_connection(&form) {
+        Ok(body) => state.admin.create_connection(&signed_in.caller, body).await,
+        Err(refused) => Err(refused),
     };
-    match state.admin.create_connection(&signed_in.caller, body).await {
+    match created {
         Ok(connection) => Ok(found(&connection_path(&connection.id))),
         Err(refused) if shown_on_page(&refused) => {
             list_page(&state, &signed_in, &form, Some(refused.to_string())).await
@@ -120,10 +235,19 @@ pub async fn create(
 struct ConnectionPage {
     chrome: Chrome,
     connection: ConnectionView,
-    /// Where its provider is: the discovery URL or the issuer, as given.
+    /// The redirect URI to register at its provider.
+    callback: String,
+    /// oidc: where its provider is, the discovery URL or the issuer, as given.
     provider: String,
     client_id: String,
     scope: String,
+    /// oauth2: the provider's endpoints, the field mapping one `attribute=field` a line, and
+    /// whether PKCE is on.
+    authorization_url: String,
+    token_url: String,
+    profile_url: String,
+    fields_map: String,
+    pkce: bool,
     /// Every application, and whether the connection is enabled for it.
     applications: Vec<(Client, bool)>,
     error: Option<String>,
@@ -135,6 +259,31 @@ fn option_text(options: &JsonObject, name: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The scopes as one line: Auth0 also takes a social connection's as a list.
+fn scope_text(options: &JsonObject) -> String {
+    match options.get("scope") {
+        Some(Value::Array(scopes)) => scopes
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => option_text(options, "scope"),
+    }
+}
+
+fn fields_map_text(options: &JsonObject) -> String {
+    let Some(Value::Object(map)) = options.get("fieldsMap") else {
+        return String::new();
+    };
+    map.iter()
+        .map(|(attribute, field)| match field {
+            Value::String(field) => format!("{attribute}={field}"),
+            other => format!("{attribute}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn connection_page(
@@ -160,9 +309,18 @@ async fn connection_page(
     }
     let page = ConnectionPage {
         chrome: signed_in.chrome("connections"),
+        callback: state.settings.endpoint(CALLBACK_PATH),
         provider,
         client_id: option_text(options, "client_id"),
-        scope: option_text(options, "scope"),
+        scope: scope_text(options),
+        authorization_url: option_text(options, "authorizationURL"),
+        token_url: option_text(options, "tokenURL"),
+        profile_url: option_text(options, "profileURL"),
+        fields_map: fields_map_text(options),
+        pkce: options
+            .get("pkce_enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         applications,
         connection,
         error,
@@ -194,7 +352,7 @@ async fn changed(
     }
 }
 
-/// `POST /dashboard/connections/{id}`: the display name and the provider's settings.
+/// `POST /dashboard/connections/{id}`: the display name and the settings of its strategy.
 pub async fn update(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -203,16 +361,27 @@ pub async fn update(
 ) -> Page {
     let form = Fields(fields);
     signed_in.check(&form)?;
-    let update = ConnectionUpdate {
-        display_name: Some(form.get("display_name").trim().to_owned()),
-        options: Some(oidc_options(&form)),
-        ..ConnectionUpdate::default()
+    let connection = state.admin.connection(&signed_in.caller, &id).await?;
+    let options = match Strategy::parse(&connection.strategy) {
+        Some(strategy) => provider_options(strategy, &form, connection.options),
+        None => Ok(None),
     };
-    let result = state
-        .admin
-        .update_connection(&signed_in.caller, &id, update)
-        .await;
-    changed(&state, &signed_in, &id, result.map(|_| ())).await
+    let result = match options {
+        Ok(options) => {
+            let update = ConnectionUpdate {
+                display_name: Some(form.get("display_name").trim().to_owned()),
+                options,
+                ..ConnectionUpdate::default()
+            };
+            state
+                .admin
+                .update_connection(&signed_in.caller, &id, update)
+                .await
+                .map(|_| ())
+        }
+        Err(refused) => Err(refused),
+    };
+    changed(&state, &signed_in, &id, result).await
 }
 
 /// `POST /dashboard/connections/{id}/clients`: the applications it is enabled for, as ticked.

@@ -10,11 +10,8 @@
 //! the user is found by their identity, or made (`oidc|{connection}|{sub}`,
 //! `oauth2|{connection}|{id}`, `google-oauth2|{sub}`, `github|{id}`).
 
-use std::time::Duration;
-
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdTokenClaims, CoreJsonWebKeySet,
-    CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClientId as OidcClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
@@ -67,48 +64,32 @@ pub enum Answer {
     Refused(&'static str),
 }
 
-/// The HTTP client for providers: each request bounded by `timeout`, and no redirects
-/// followed (a provider's endpoints are the ones its options or discovery document name).
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        // GitHub's API refuses requests without one.
-        .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-}
-
 /// The callback the provider sends the browser back to.
 fn callback_url(state: &AppState) -> Result<RedirectUrl, String> {
     RedirectUrl::new(state.settings.endpoint(CALLBACK_PATH))
         .map_err(|e| format!("callback URL: {e}"))
 }
 
-/// An OpenID provider's discovery document and keys, and a client of it for Tessera's
-/// callback.
+/// What an OpenID provider's client needs of its keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// None: the client only makes the authorization URL.
+    Unneeded,
+    /// Its JWKS, fetched now, to verify an ID token with.
+    Fetched,
+}
+
+/// An OpenID provider's discovery document (and its keys, when `keys` asks), and a client of
+/// it for Tessera's callback.
 async fn client_of(
     state: &AppState,
     provider: &UpstreamProvider,
     issuer: &str,
     discovery_url: &str,
+    keys: Keys,
 ) -> Result<Client, String> {
-    let http = &state.upstream;
-    let response = http
-        .get(discovery_url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| format!("discovery: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("discovery: HTTP {}", response.status()));
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| format!("discovery: {e}"))?;
-    let metadata: CoreProviderMetadata =
-        serde_json::from_slice(&body).map_err(|e| format!("discovery document: {e}"))?;
+    let upstream = &state.upstream;
+    let metadata = upstream.discovery(discovery_url, state.clock.now()).await?;
     // OpenID Connect Discovery §4.3: the document names the issuer it was fetched for.
     if metadata.issuer().as_str().trim_end_matches('/') != issuer {
         return Err(format!(
@@ -116,9 +97,13 @@ async fn client_of(
             metadata.issuer().as_str()
         ));
     }
-    let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
-        .await
-        .map_err(|e| format!("JWKS: {e}"))?;
+    let jwks = match keys {
+        Keys::Unneeded => CoreJsonWebKeySet::new(Vec::new()),
+        // Never cached: a provider that rotated its keys is believed at once.
+        Keys::Fetched => CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &upstream.http)
+            .await
+            .map_err(|e| format!("JWKS: {e}"))?,
+    };
     let issuer = metadata.issuer().clone();
     let redirect = callback_url(state)?;
     let client = CoreClient::from_provider_metadata(
@@ -213,10 +198,11 @@ pub async fn authorization_url(
             issuer,
             discovery_url,
         } => {
-            let client = match client_of(state, provider, issuer, discovery_url).await {
-                Ok(client) => client,
-                Err(why) => return Ok(Err(unreachable(provider, &why))),
-            };
+            let client =
+                match client_of(state, provider, issuer, discovery_url, Keys::Unneeded).await {
+                    Ok(client) => client,
+                    Err(why) => return Ok(Err(unreachable(provider, &why))),
+                };
             let nonce = Nonce::new(transaction.nonce);
             let scopes = provider
                 .scope
@@ -272,10 +258,11 @@ pub async fn finish(
             issuer,
             discovery_url,
         } => {
-            let client = match client_of(state, provider, issuer, discovery_url).await {
-                Ok(client) => client,
-                Err(why) => return Ok(Answer::Unreachable(unreachable(provider, &why))),
-            };
+            let client =
+                match client_of(state, provider, issuer, discovery_url, Keys::Fetched).await {
+                    Ok(client) => client,
+                    Err(why) => return Ok(Answer::Unreachable(unreachable(provider, &why))),
+                };
             // RFC 9207 §2.4: an answer naming another issuer is a mix-up attack.
             if iss.is_some_and(|iss| iss != client.issuer.as_str()) {
                 return Ok(Answer::Refused(
@@ -337,7 +324,7 @@ async fn profile_from(
         exchange
     };
     let token = exchange
-        .request_async(&state.upstream)
+        .request_async(&state.upstream.http)
         .await
         .map_err(|e| match e {
             oauth2::RequestTokenError::Request(e) => {
@@ -347,6 +334,7 @@ async fn profile_from(
         })?;
     let response = state
         .upstream
+        .http
         .get(&endpoints.profile_url)
         .bearer_auth(oauth2::TokenResponse::access_token(&token).secret())
         .header(reqwest::header::ACCEPT, "application/json")
@@ -378,7 +366,7 @@ async fn verified_claims(
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| format!("token endpoint: {e}"))?
         .set_pkce_verifier(PkceCodeVerifier::new(transaction.verifier))
-        .request_async(&state.upstream)
+        .request_async(&state.upstream.http)
         .await
         .map_err(|e| format!("code exchange: {e}"))?;
     let id_token = token

@@ -97,7 +97,7 @@ impl Modify for BearerScheme {
         (name = "branding", description = "The hosted pages' logo, colours, favicon and font"),
         (name = "emails", description = "The SMTP server mails go through"),
         (name = "email-templates", description = "The verification, password reset and welcome mails (Liquid)"),
-        (name = "connections", description = "Where users log in from: the database connection and other OpenID providers"),
+        (name = "connections", description = "Where users log in from: the database connection and other identity providers (OpenID, OAuth 2.0, Google, GitHub)"),
         (name = "resource-servers", description = "APIs"),
         (name = "users", description = "Users of the database connection"),
         (name = "roles", description = "Roles and the permissions they grant (RBAC)"),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, FromArgMatches, Subcommand};
 use tessera_admin::client_grants::{ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::ClientBody;
 use tessera_admin::grants::GrantQuery;
@@ -12,8 +12,8 @@ use tessera_admin::roles::{PermissionRef, PermissionsBody, RoleBody, RolesBody, 
 use tessera_admin::users::UserBody;
 
 use crate::cli::operation::{
-    ActionOp, ApiOp, ClientGrantOp, ClientOp, ConnectionChange, ConnectionOp, DeployAction,
-    GrantOp, Operation, RoleOp, UserOp,
+    listed, ActionOp, ApiOp, ClientGrantOp, ClientOp, ConnectionChange, ConnectionOp, DeployAction,
+    GrantOp, Operation, ProviderOptions, RoleOp, UserOp,
 };
 use tessera_admin::actions::SecretInput;
 use tessera_admin::connections::NewConnection;
@@ -617,7 +617,8 @@ pub enum ConnectionsAction {
     /// List connections: id, name, strategy, display name, and how many applications each is
     /// enabled for (`all` for the database connection).
     List {
-        /// Only connections of this strategy: `auth0` (the database) or `oidc`.
+        /// Only connections of this strategy: `auth0` (the database), `oidc`, `oauth2`,
+        /// `google-oauth2` or `github`.
         #[arg(long)]
         strategy: Option<String>,
     },
@@ -627,39 +628,38 @@ pub enum ConnectionsAction {
         #[arg(allow_hyphen_values = true)]
         id: String,
     },
-    /// Connect another OpenID provider (strategy oidc): users log in there from a button on
-    /// the login page of the applications it is enabled for.
+    /// Connect another identity provider: users log in there from a button on the login page
+    /// of the applications it is enabled for.
     Create {
-        /// Letters, digits and inner hyphens; part of its users' ids (`oidc|NAME|…`).
+        /// Letters, digits and inner hyphens; part of its users' ids (`oidc|NAME|…`,
+        /// `oauth2|NAME|…`; `google-oauth2|…` and `github|…` without it).
         #[arg(long)]
         name: String,
         /// What the login page's button says (default: the name).
         #[arg(long)]
         display_name: Option<String>,
+        // Boxed, as `oauth2` below: inline, they would make every parsed command this large.
         #[command(flatten)]
-        provider: ProviderArgs,
-        /// The scopes asked of the provider, `openid` among them (default: openid profile
-        /// email).
-        #[arg(long)]
-        scope: Option<String>,
+        provider: Box<ProviderArgs>,
         /// An application (client id) to enable it for (several after one --enable, or
         /// --enable repeated).
         #[arg(long = "enable", value_name = "CLIENT_ID", num_args = 1..)]
         enable: Vec<String>,
     },
     /// Change a connection: only what is given changes; its other options are kept (and its
-    /// client secret, without --provider-client-secret).
+    /// client secret, without --provider-client-secret). Options of another strategy than
+    /// the connection's are refused.
     Update {
         /// Its id (`con_…`).
         #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         display_name: Option<String>,
-        /// The provider's issuer URL (replaces a discovery URL).
+        /// oidc: the provider's issuer URL (replaces a discovery URL).
         #[arg(long, value_name = "URL", conflicts_with = "discovery_url")]
         issuer: Option<String>,
-        /// The provider's discovery document, ending with /.well-known/openid-configuration
-        /// (replaces an issuer).
+        /// oidc: the provider's discovery document, ending with
+        /// /.well-known/openid-configuration (replaces an issuer).
         #[arg(long, value_name = "URL")]
         discovery_url: Option<String>,
         /// The client id Tessera has at the provider.
@@ -669,11 +669,16 @@ pub enum ConnectionsAction {
         /// stored one stays).
         #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
         provider_client_secret: Option<String>,
-        /// The scopes asked of the provider, `openid` among them.
+        /// The scopes asked of the provider, space-separated (`openid` among them for oidc).
         #[arg(long)]
         scope: Option<String>,
+        #[command(flatten)]
+        oauth2: Box<OAuth2Args>,
+        /// oauth2: PKCE towards the provider again.
+        #[arg(long, conflicts_with = "no_pkce")]
+        pkce: bool,
     },
-    /// Delete an oidc connection and the users who logged in with it.
+    /// Delete a connection to another provider and the users who logged in with it.
     Delete {
         /// Its id (`con_…`).
         #[arg(allow_hyphen_values = true)]
@@ -699,14 +704,22 @@ pub enum ConnectionsAction {
     },
 }
 
-/// The OpenID provider a new connection logs users in at, and Tessera's client there.
+/// The strategies `tessera connections create` makes connections of.
+const PROVIDER_STRATEGIES: [&str; 4] = ["oidc", "oauth2", "google-oauth2", "github"];
+
+/// The provider a new connection logs users in at, and Tessera's client there, as typed.
 #[derive(Debug, Args)]
-pub struct ProviderArgs {
-    /// The provider's issuer URL, e.g. https://idp.example (its discovery document is at
-    /// ISSUER/.well-known/openid-configuration).
-    #[arg(long, value_name = "URL", required_unless_present = "discovery_url")]
+struct ProviderFlags {
+    /// oidc: an OpenID provider, found through its discovery document; oauth2: an OAuth 2.0
+    /// provider, by its endpoints and profile URL; google-oauth2 and github: Google and
+    /// GitHub, by the client id and secret alone.
+    #[arg(long, default_value = "oidc", value_parser = PROVIDER_STRATEGIES)]
+    strategy: String,
+    /// oidc: the provider's issuer URL, e.g. https://idp.example (its discovery document is
+    /// at ISSUER/.well-known/openid-configuration).
+    #[arg(long, value_name = "URL")]
     issuer: Option<String>,
-    /// The provider's discovery document instead of its issuer.
+    /// oidc: the provider's discovery document instead of its issuer.
     #[arg(long, value_name = "URL", conflicts_with = "issuer")]
     discovery_url: Option<String>,
     /// The client id Tessera has at the provider.
@@ -715,6 +728,136 @@ pub struct ProviderArgs {
     /// Its client secret at the provider, sealed and never shown.
     #[arg(long, value_name = "SECRET", allow_hyphen_values = true)]
     provider_client_secret: String,
+    /// The scopes asked of the provider, space-separated (oidc's default: openid profile
+    /// email, `openid` among them; google-oauth2's: openid email profile; github's: none,
+    /// its public profile).
+    #[arg(long)]
+    scope: Option<String>,
+    #[command(flatten)]
+    oauth2: OAuth2Args,
+}
+
+/// What only an `oauth2` connection has: the provider's endpoints, where its profile is read
+/// and how that maps to Auth0's.
+#[derive(Debug, Args)]
+pub struct OAuth2Args {
+    /// oauth2: where users are sent to log in (Auth0's authorizationURL).
+    #[arg(long, value_name = "URL")]
+    authorization_url: Option<String>,
+    /// oauth2: where a code is exchanged for an access token (tokenURL).
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// oauth2: where the access token reads the person's profile, a JSON object (profileURL).
+    #[arg(long, value_name = "URL")]
+    profile_url: Option<String>,
+    /// oauth2: which profile field (a dotted path) holds an attribute of Auth0's profile,
+    /// e.g. user_id=id or email=contact.mail (repeat for several: fieldsMap). An empty FIELD
+    /// removes the attribute's entry at an update.
+    #[arg(long = "field", value_name = "ATTRIBUTE=FIELD", value_parser = parse_field)]
+    fields: Vec<(String, String)>,
+    /// oauth2: no PKCE towards the provider, for one that refuses its parameters.
+    #[arg(long)]
+    no_pkce: bool,
+}
+
+impl OAuth2Args {
+    fn into_options(self, options: ProviderOptions, pkce: bool) -> ProviderOptions {
+        let pkce = match (pkce, self.no_pkce) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        };
+        ProviderOptions {
+            authorization_url: self.authorization_url,
+            token_url: self.token_url,
+            profile_url: self.profile_url,
+            fields: self.fields,
+            pkce,
+            ..options
+        }
+    }
+}
+
+/// `ATTRIBUTE=FIELD` of `--field`.
+fn parse_field(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((attribute, field)) if !attribute.trim().is_empty() => {
+            Ok((attribute.trim().to_owned(), field.trim().to_owned()))
+        }
+        _ => Err("expected ATTRIBUTE=FIELD, e.g. email=mail".to_owned()),
+    }
+}
+
+/// A new connection's strategy and options, checked against each other: clap alone cannot
+/// refuse a flag for the value of another.
+#[derive(Debug)]
+pub struct ProviderArgs {
+    strategy: String,
+    options: ProviderOptions,
+}
+
+impl ProviderFlags {
+    fn checked(self) -> Result<ProviderArgs, String> {
+        let options = ProviderOptions {
+            issuer: self.issuer,
+            discovery_url: self.discovery_url,
+            client_id: Some(self.provider_client_id),
+            client_secret: Some(self.provider_client_secret),
+            scope: self.scope,
+            ..ProviderOptions::default()
+        };
+        let options = self.oauth2.into_options(options, false);
+        let strategy = self.strategy;
+        options
+            .check(&strategy)
+            .map_err(|why| format!("--strategy {strategy}: {why}"))?;
+        let missing: Vec<&str> = match strategy.as_str() {
+            "oidc" if options.issuer.is_none() && options.discovery_url.is_none() => {
+                vec!["--issuer URL (or --discovery-url URL)"]
+            }
+            "oauth2" => [
+                ("--authorization-url URL", &options.authorization_url),
+                ("--token-url URL", &options.token_url),
+                ("--profile-url URL", &options.profile_url),
+            ]
+            .into_iter()
+            .filter(|(_, given)| given.is_none())
+            .map(|(flag, _)| flag)
+            .collect(),
+            _ => Vec::new(),
+        };
+        if !missing.is_empty() {
+            return Err(format!("--strategy {strategy} needs {}", listed(&missing)));
+        }
+        Ok(ProviderArgs { strategy, options })
+    }
+}
+
+impl FromArgMatches for ProviderArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        ProviderFlags::from_arg_matches(matches)?
+            .checked()
+            .map_err(|why| clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, why))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = ProviderArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for ProviderArgs {
+    fn group_id() -> Option<clap::Id> {
+        ProviderFlags::group_id()
+    }
+
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        ProviderFlags::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        ProviderFlags::augment_args_for_update(cmd)
+    }
 }
 
 impl ConnectionsAction {
@@ -726,25 +869,13 @@ impl ConnectionsAction {
                 name,
                 display_name,
                 provider,
-                scope,
                 enable,
             } => {
                 let mut options = tessera_store::JsonObject::new();
-                let given = [
-                    ("issuer", provider.issuer),
-                    ("discovery_url", provider.discovery_url),
-                    ("client_id", Some(provider.provider_client_id)),
-                    ("client_secret", Some(provider.provider_client_secret)),
-                    ("scope", scope),
-                ];
-                for (option, value) in given {
-                    if let Some(value) = value {
-                        options.insert(option.to_owned(), value.into());
-                    }
-                }
+                provider.options.merge_into(&mut options);
                 ConnectionOp::Create(NewConnection {
                     name,
-                    strategy: "oidc".to_owned(),
+                    strategy: provider.strategy,
                     display_name,
                     options,
                     enabled_clients: many(enable),
@@ -760,17 +891,25 @@ impl ConnectionsAction {
                 provider_client_id,
                 provider_client_secret,
                 scope,
-            } => ConnectionOp::Update(
-                id,
-                ConnectionChange {
-                    display_name,
+                oauth2,
+                pkce,
+            } => {
+                let options = ProviderOptions {
                     issuer,
                     discovery_url,
                     client_id: provider_client_id,
                     client_secret: provider_client_secret,
                     scope,
-                },
-            ),
+                    ..ProviderOptions::default()
+                };
+                ConnectionOp::Update(
+                    id,
+                    ConnectionChange {
+                        display_name,
+                        options: oauth2.into_options(options, pkce),
+                    },
+                )
+            }
             ConnectionsAction::Delete { id } => ConnectionOp::Delete(id),
             ConnectionsAction::Enable { id, client_ids } => ConnectionOp::Clients {
                 id,

@@ -2,6 +2,7 @@
 //! gets — the same whether the local store or a running server's Management API answers it.
 
 use serde::Serialize;
+use serde_json::Value;
 use tessera_admin::actions::{Action, SecretInput};
 use tessera_admin::client_grants::{ClientGrant, ClientGrantBody, ClientGrantQuery};
 use tessera_admin::clients::{Client, ClientBody};
@@ -14,6 +15,7 @@ use tessera_admin::roles::{
     PermissionsBody, Role, RoleBody, RolePermission, RoleUser, RolesBody, UserPermission, UsersBody,
 };
 use tessera_admin::users::{User, UserBody};
+use tessera_store::JsonObject;
 
 /// The resource a command manages: names its list command and what an empty list says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,75 +154,185 @@ pub enum ConnectionOp {
     },
 }
 
-/// What `tessera connections update` was given: options of an `oidc` connection, each left
-/// as it is when absent.
+/// The strategies of connections to other providers, which every provider flag but the
+/// strategy-specific ones applies to.
+const UPSTREAM: &[&str] = &["oidc", "oauth2", "google-oauth2", "github"];
+
+/// The options of a connection to another provider that `tessera connections create` or
+/// `update` was given as flags; an absent one is left out (create) or kept as it is (update).
 #[derive(Clone, Default)]
-pub struct ConnectionChange {
-    pub display_name: Option<String>,
+pub struct ProviderOptions {
     pub issuer: Option<String>,
     pub discovery_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub scope: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub profile_url: Option<String>,
+    /// `fieldsMap` entries: an attribute of Auth0's profile and the provider's profile field
+    /// holding it. An empty field removes the attribute's entry, so that an update can.
+    pub fields: Vec<(String, String)>,
+    /// `pkce_enabled`.
+    pub pkce: Option<bool>,
 }
 
-impl std::fmt::Debug for ConnectionChange {
+impl std::fmt::Debug for ProviderOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionChange")
-            .field("display_name", &self.display_name)
+        f.debug_struct("ProviderOptions")
             .field("issuer", &self.issuer)
             .field("discovery_url", &self.discovery_url)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
             .field("scope", &self.scope)
+            .field("authorization_url", &self.authorization_url)
+            .field("token_url", &self.token_url)
+            .field("profile_url", &self.profile_url)
+            .field("fields", &self.fields)
+            .field("pkce", &self.pkce)
             .finish()
     }
+}
+
+impl ProviderOptions {
+    /// The flags given, each with the strategies whose connections take it.
+    fn given(&self) -> Vec<(&'static str, &'static [&'static str])> {
+        let oidc: &'static [&'static str] = &["oidc"];
+        let oauth2: &'static [&'static str] = &["oauth2"];
+        let pkce_flag = if self.pkce == Some(false) {
+            "--no-pkce"
+        } else {
+            "--pkce"
+        };
+        [
+            ("--issuer", self.issuer.is_some(), oidc),
+            ("--discovery-url", self.discovery_url.is_some(), oidc),
+            ("--provider-client-id", self.client_id.is_some(), UPSTREAM),
+            (
+                "--provider-client-secret",
+                self.client_secret.is_some(),
+                UPSTREAM,
+            ),
+            ("--scope", self.scope.is_some(), UPSTREAM),
+            (
+                "--authorization-url",
+                self.authorization_url.is_some(),
+                oauth2,
+            ),
+            ("--token-url", self.token_url.is_some(), oauth2),
+            ("--profile-url", self.profile_url.is_some(), oauth2),
+            ("--field", !self.fields.is_empty(), oauth2),
+            (pkce_flag, self.pkce.is_some(), oauth2),
+        ]
+        .into_iter()
+        .filter(|(_, given, _)| *given)
+        .map(|(flag, _, takes)| (flag, takes))
+        .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.given().is_empty()
+    }
+
+    /// Refuses the first flag given that connections of `strategy` do not take, naming those
+    /// that do.
+    pub fn check(&self, strategy: &str) -> Result<(), String> {
+        match self
+            .given()
+            .into_iter()
+            .find(|(_, takes)| !takes.contains(&strategy))
+        {
+            Some((flag, takes)) => Err(format!(
+                "{flag} is an option of {} connections",
+                listed(takes)
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the given options into `options` under Auth0's names: an issuer replaces a
+    /// discovery URL and the reverse, and `fields` change only the entries of `fieldsMap`
+    /// they name.
+    pub fn merge_into(self, options: &mut JsonObject) {
+        if self.issuer.is_some() {
+            options.remove("discovery_url");
+        }
+        if self.discovery_url.is_some() {
+            options.remove("issuer");
+        }
+        let given = [
+            ("issuer", self.issuer),
+            ("discovery_url", self.discovery_url),
+            ("client_id", self.client_id),
+            ("client_secret", self.client_secret),
+            ("scope", self.scope),
+            ("authorizationURL", self.authorization_url),
+            ("tokenURL", self.token_url),
+            ("profileURL", self.profile_url),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                options.insert(name.to_owned(), value.into());
+            }
+        }
+        if let Some(pkce) = self.pkce {
+            options.insert("pkce_enabled".to_owned(), pkce.into());
+        }
+        if !self.fields.is_empty() {
+            let mut map = match options.remove("fieldsMap") {
+                Some(Value::Object(map)) => map,
+                _ => JsonObject::new(),
+            };
+            for (attribute, field) in self.fields {
+                if field.is_empty() {
+                    map.remove(&attribute);
+                } else {
+                    map.insert(attribute, field.into());
+                }
+            }
+            options.insert("fieldsMap".to_owned(), Value::Object(map));
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn listed(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// What `tessera connections update` was given: its display name and options, each left as
+/// it is when absent.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionChange {
+    pub display_name: Option<String>,
+    pub options: ProviderOptions,
 }
 
 impl ConnectionChange {
     /// Whether an option (not only the display name) changes.
     pub fn changes_options(&self) -> bool {
-        self.issuer.is_some()
-            || self.discovery_url.is_some()
-            || self.client_id.is_some()
-            || self.client_secret.is_some()
-            || self.scope.is_some()
+        !self.options.is_empty()
     }
 
-    /// The `PATCH` body for `current`: its options with the given ones in their place (an
-    /// issuer replaces a discovery URL and the reverse; without a new client secret the stored
-    /// one stays), or no options when none were given.
+    /// The `PATCH` body for `current`: its options with the given ones in their place
+    /// (without a new client secret the stored one stays), or no options when none were
+    /// given. Options its strategy does not take are refused.
     pub fn update(self, current: Option<&ConnectionView>) -> Result<ConnectionUpdate, String> {
         let options = match current {
             Some(current) if self.changes_options() => {
-                if current.strategy != "oidc" {
-                    return Err(format!(
-                        "the connection `{}` has the strategy {}: --issuer, --discovery-url, \
-                         --provider-client-id, --provider-client-secret and --scope are options \
-                         of oidc connections",
+                self.options.check(&current.strategy).map_err(|why| {
+                    format!(
+                        "the connection `{}` has the strategy {}: {why}",
                         current.id, current.strategy
-                    ));
-                }
+                    )
+                })?;
                 let mut options = current.options.clone();
                 options.remove("client_secret");
-                if self.issuer.is_some() {
-                    options.remove("discovery_url");
-                }
-                if self.discovery_url.is_some() {
-                    options.remove("issuer");
-                }
-                let given = [
-                    ("issuer", self.issuer),
-                    ("discovery_url", self.discovery_url),
-                    ("client_id", self.client_id),
-                    ("client_secret", self.client_secret),
-                    ("scope", self.scope),
-                ];
-                for (name, value) in given {
-                    if let Some(value) = value {
-                        options.insert(name.to_owned(), value.into());
-                    }
-                }
+                self.options.merge_into(&mut options);
                 Some(options)
             }
             _ => None,
@@ -455,7 +567,6 @@ pub enum Change<'a> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use tessera_store::JsonObject;
 
     use super::*;
 
@@ -487,9 +598,12 @@ mod tests {
             }),
         );
         let change = ConnectionChange {
-            issuer: Some("https://login.idp.example".into()),
-            client_secret: Some("new-secret".into()),
-            ..ConnectionChange::default()
+            display_name: None,
+            options: ProviderOptions {
+                issuer: Some("https://login.idp.example".into()),
+                client_secret: Some("new-secret".into()),
+                ..ProviderOptions::default()
+            },
         };
         let update = change.update(Some(&current));
         let options = update.map(|u| u.options.map(serde_json::Value::Object));
@@ -520,17 +634,79 @@ mod tests {
     }
 
     #[test]
-    fn oidc_options_are_refused_for_the_database_connection() {
+    fn an_oauth2_update_changes_only_the_fields_it_names() {
+        let current = connection(
+            "oauth2",
+            json!({
+                "client_id": "tessera",
+                "authorizationURL": "https://idp.example/authorize",
+                "tokenURL": "https://idp.example/token",
+                "profileURL": "https://idp.example/me",
+                "fieldsMap": { "user_id": "id", "email": "mail", "name": "display" },
+            }),
+        );
         let change = ConnectionChange {
-            scope: Some("openid".into()),
-            ..ConnectionChange::default()
+            display_name: None,
+            options: ProviderOptions {
+                profile_url: Some("https://idp.example/v2/me".into()),
+                fields: vec![
+                    ("email".into(), "emails.0".into()),
+                    ("name".into(), String::new()),
+                    ("picture".into(), "avatar".into()),
+                ],
+                pkce: Some(false),
+                ..ProviderOptions::default()
+            },
         };
-        let refused = change.update(Some(&connection("auth0", json!({}))));
-        assert!(
-            refused
-                .as_ref()
-                .is_err_and(|e| e.contains("has the strategy auth0")),
-            "{refused:?}"
+        let update = change.update(Some(&current));
+        let options = update.map(|u| u.options.map(serde_json::Value::Object));
+        assert_eq!(
+            options,
+            Ok(Some(json!({
+                "client_id": "tessera",
+                "authorizationURL": "https://idp.example/authorize",
+                "tokenURL": "https://idp.example/token",
+                "profileURL": "https://idp.example/v2/me",
+                "pkce_enabled": false,
+                "fieldsMap": { "user_id": "id", "email": "emails.0", "picture": "avatar" },
+            })))
+        );
+    }
+
+    #[test]
+    fn options_of_another_strategy_are_refused_naming_the_strategies_that_take_them() {
+        let scope = ConnectionChange {
+            display_name: None,
+            options: ProviderOptions {
+                scope: Some("openid".into()),
+                ..ProviderOptions::default()
+            },
+        };
+        assert_eq!(
+            scope.update(Some(&connection("auth0", json!({})))).err(),
+            Some(
+                "the connection `con_0123456789abcdef` has the strategy auth0: --scope is an \
+                 option of oidc, oauth2, google-oauth2 and github connections"
+                    .to_owned()
+            )
+        );
+        let issuer = ProviderOptions {
+            client_id: Some("tessera".into()),
+            issuer: Some("https://idp.example".into()),
+            ..ProviderOptions::default()
+        };
+        assert_eq!(
+            issuer.check("github"),
+            Err("--issuer is an option of oidc connections".to_owned())
+        );
+        assert_eq!(issuer.check("oidc"), Ok(()));
+        let no_pkce = ProviderOptions {
+            pkce: Some(false),
+            ..ProviderOptions::default()
+        };
+        assert_eq!(
+            no_pkce.check("google-oauth2"),
+            Err("--no-pkce is an option of oauth2 connections".to_owned())
         );
     }
 }

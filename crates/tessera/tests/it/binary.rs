@@ -1177,9 +1177,8 @@ fn cli_manages_an_oidc_connection_and_the_applications_it_is_enabled_for() {
     assert_eq!(
         refused.trim_end(),
         format!(
-            "error: the connection `{database_id}` has the strategy auth0: --issuer, --discovery-url, \
-             --provider-client-id, --provider-client-secret and --scope are options of oidc \
-             connections"
+            "error: the connection `{database_id}` has the strategy auth0: --scope is an option \
+             of oidc, oauth2, google-oauth2 and github connections"
         )
     );
 
@@ -1209,6 +1208,189 @@ fn cli_manages_an_oidc_connection_and_the_applications_it_is_enabled_for() {
         )
     );
     assert_eq!(rows(&cli(&["connections", "list"])).len(), 2);
+}
+
+#[test]
+fn cli_creates_github_and_oauth2_connections_with_the_options_of_their_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tessera.db", dir.path().display());
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tessera.example.toml");
+    let env = [
+        ("TESSERA_CONFIG", example),
+        ("TESSERA_DATABASE_URL", db.as_str()),
+    ];
+    let cli = |args: &[&str]| {
+        let shown = stdout_of(&run(args, &env));
+        assert!(!shown.contains(PROVIDER_SECRET), "{shown}");
+        shown
+    };
+    let options = |id: &str| {
+        let json: serde_json::Value =
+            serde_json::from_str(&cli(&["--json", "connections", "get", id])).unwrap();
+        json["options"].clone()
+    };
+
+    let github = cli(&[
+        "connections",
+        "create",
+        "--strategy",
+        "github",
+        "--name",
+        "github",
+        "--display-name",
+        "GitHub",
+        "--provider-client-id",
+        "Iv1.tessera",
+        "--provider-client-secret",
+        PROVIDER_SECRET,
+        "--scope",
+        "read:user user:email",
+    ]);
+    let github_id = field(&github, "id");
+    assert_eq!(field(&github, "strategy"), "github");
+    assert_eq!(
+        options(&github_id),
+        serde_json::json!({ "client_id": "Iv1.tessera", "scope": "read:user user:email" }),
+        "never the client secret"
+    );
+
+    let oauth2 = cli(&[
+        "connections",
+        "create",
+        "--strategy",
+        "oauth2",
+        "--name",
+        "acme",
+        "--provider-client-id",
+        "tessera-at-acme",
+        "--provider-client-secret",
+        PROVIDER_SECRET,
+        "--authorization-url",
+        "https://acme.example/oauth/authorize",
+        "--token-url",
+        "https://acme.example/oauth/token",
+        "--profile-url",
+        "https://api.acme.example/me",
+        "--scope",
+        "profile email",
+        "--field",
+        "user_id=account.uuid",
+        "--field",
+        "email=contact.mail",
+        "--field",
+        "name=display_name",
+        "--no-pkce",
+        "--enable",
+        "myclientapp",
+    ]);
+    let oauth2_id = field(&oauth2, "id");
+    assert_eq!(field(&oauth2, "strategy"), "oauth2");
+    assert_eq!(
+        options(&oauth2_id),
+        serde_json::json!({
+            "client_id": "tessera-at-acme",
+            "authorizationURL": "https://acme.example/oauth/authorize",
+            "tokenURL": "https://acme.example/oauth/token",
+            "profileURL": "https://api.acme.example/me",
+            "scope": "profile email",
+            "pkce_enabled": false,
+            "fieldsMap": {
+                "user_id": "account.uuid",
+                "email": "contact.mail",
+                "name": "display_name",
+            },
+        })
+    );
+    let listed = rows(&cli(&["connections", "list"]));
+    assert_eq!(
+        listed[2..],
+        [
+            [oauth2_id.as_str(), "acme", "oauth2", "acme", "1"],
+            [github_id.as_str(), "github", "github", "GitHub", "0"],
+        ]
+    );
+    assert_eq!(
+        rows(&cli(&["connections", "list", "--strategy", "oauth2"]))[1..],
+        [[oauth2_id.as_str(), "acme", "oauth2", "acme", "1"]]
+    );
+
+    // An update changes only the fieldsMap entries it names (an empty field removes one).
+    cli(&[
+        "connections",
+        "update",
+        &oauth2_id,
+        "--profile-url",
+        "https://api.acme.example/v2/me",
+        "--field",
+        "email=emails.0",
+        "--field",
+        "name=",
+        "--pkce",
+    ]);
+    let updated = options(&oauth2_id);
+    assert_eq!(updated["profileURL"], "https://api.acme.example/v2/me");
+    assert_eq!(
+        updated["fieldsMap"],
+        serde_json::json!({ "user_id": "account.uuid", "email": "emails.0" })
+    );
+    assert_eq!(updated["pkce_enabled"], true);
+    assert_eq!(updated["tokenURL"], "https://acme.example/oauth/token");
+
+    let refusals = [
+        (
+            vec![
+                "connections",
+                "create",
+                "--strategy",
+                "github",
+                "--name",
+                "gh",
+                "--issuer",
+                "https://github.com",
+                "--provider-client-id",
+                "x",
+                "--provider-client-secret",
+                "y",
+            ],
+            "error: --strategy github: --issuer is an option of oidc connections".to_owned(),
+        ),
+        (
+            vec![
+                "connections",
+                "create",
+                "--strategy",
+                "oauth2",
+                "--name",
+                "partial",
+                "--token-url",
+                "https://acme.example/oauth/token",
+                "--provider-client-id",
+                "x",
+                "--provider-client-secret",
+                "y",
+            ],
+            "error: --strategy oauth2 needs --authorization-url URL and --profile-url URL"
+                .to_owned(),
+        ),
+        (
+            vec![
+                "connections",
+                "update",
+                &github_id,
+                "--token-url",
+                "https://github.com/token",
+            ],
+            format!(
+                "error: the connection `{github_id}` has the strategy github: --token-url is an \
+                 option of oauth2 connections"
+            ),
+        ),
+    ];
+    for (args, message) in refusals {
+        let refused = stderr_of_failure(&run(&args, &env));
+        assert_eq!(refused.lines().next(), Some(message.as_str()), "{refused}");
+    }
+    assert_eq!(rows(&cli(&["connections", "list"])).len(), 4);
 }
 
 #[test]

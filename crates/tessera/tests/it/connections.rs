@@ -1049,6 +1049,9 @@ struct HostileProvider {
     base: String,
     /// The nonce of the authorization request in flight, and the forgery to answer with.
     answer: std::sync::Arc<std::sync::Mutex<(String, Forgery)>>,
+    /// How often its discovery document and its JWKS were fetched.
+    discoveries: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    key_sets: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HostileProvider {
@@ -1069,6 +1072,16 @@ impl HostileProvider {
             "id_token_signing_alg_values_supported": ["RS256"],
         });
         let jwks = json!({ "keys": [key.public_jwk()] });
+        let discoveries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let key_sets = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = |counter: &std::sync::Arc<std::sync::atomic::AtomicUsize>, body: Value| {
+            let counter = counter.clone();
+            move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }
+        };
         let token = {
             let (base, answer, key) = (base.clone(), answer.clone(), key.clone());
             move || {
@@ -1103,12 +1116,17 @@ impl HostileProvider {
         let router = axum::Router::new()
             .route(
                 "/.well-known/openid-configuration",
-                get(move || async move { axum::Json(discovery) }),
+                get(counted(&discoveries, discovery)),
             )
-            .route("/jwks", get(move || async move { axum::Json(jwks) }))
+            .route("/jwks", get(counted(&key_sets, jwks)))
             .route("/token", post(token));
         tokio::spawn(async move { axum::serve(listener, router).await });
-        HostileProvider { base, answer }
+        HostileProvider {
+            base,
+            answer,
+            discoveries,
+            key_sets,
+        }
     }
 }
 
@@ -1172,4 +1190,16 @@ async fn an_id_token_with_the_wrong_audience_signature_nonce_issuer_or_expiry_is
             );
         }
     }
+    // The discovery document is fetched once in five minutes; the keys at each answer, so
+    // that a provider's new key is believed at once.
+    let fetched = |counter: &std::sync::atomic::AtomicUsize| {
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_eq!(fetched(&hostile.discoveries), 1);
+    assert_eq!(fetched(&hostile.key_sets), 6);
+    mgmt.server.clock.advance(301);
+    Browser::new()
+        .get(&mgmt.server.authorize_url(&[("connection", "hostile")]))
+        .await;
+    assert_eq!(fetched(&hostile.discoveries), 2);
 }

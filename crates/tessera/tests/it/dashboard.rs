@@ -1524,3 +1524,211 @@ async fn an_openid_connection_is_added_enabled_for_an_application_and_deleted_in
     assert_eq!(deleted.status(), StatusCode::FOUND);
     assert_eq!(admin.page(&path).await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn oauth2_github_and_google_connections_are_added_and_edited_in_the_dashboard() {
+    let m = Mgmt::start().await;
+    let server = &m.server;
+    let password = create_admin(server, "root", AdminRole::Admin).await;
+    let admin = Admin::sign_in(server, "root", &password).await;
+    let (_, list) = admin.page("/dashboard/connections").await;
+    assert!(
+        list.contains(r#"id="github-name" name="name" value="github""#),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"id="google-oauth2-name" name="name" value="google-oauth2""#),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"id="oauth2-pkce_enabled" name="pkce_enabled" value="on" checked>"#),
+        "PKCE is on unless unticked: {list}"
+    );
+
+    let secret = "acme-issued-secret-0123456789";
+    let oauth2 = |fields_map: &'static str, pkce: bool| {
+        let mut fields = vec![
+            ("strategy", "oauth2"),
+            ("name", "acme"),
+            ("display_name", "Acme"),
+            ("authorization_url", "https://acme.example/oauth/authorize"),
+            ("token_url", "https://acme.example/oauth/token"),
+            ("profile_url", "https://api.acme.example/me"),
+            ("client_id", "tessera-at-acme"),
+            ("client_secret", secret),
+            ("scope", "profile email"),
+            ("fields_map", fields_map),
+        ];
+        if pkce {
+            fields.push(("pkce_enabled", "on"));
+        }
+        fields
+    };
+    let refused = admin
+        .post(
+            "/dashboard/connections",
+            &oauth2("user_id=uuid\nmail", false),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert_eq!(
+        element_text(&html, "create-oauth2-error").as_deref(),
+        Some("Field mapping `mail`: write one attribute=field a line, e.g. email=mail.")
+    );
+    assert!(html.contains(r#"name="profile_url" value="https://api.acme.example/me""#));
+    assert!(html.contains(r#"id="oauth2-pkce_enabled" name="pkce_enabled" value="on">"#));
+    assert!(!html.contains(secret), "the secret is not shown again");
+    assert_eq!(
+        m.get_ok("/api/v2/connections?strategy=oauth2").await,
+        json!([])
+    );
+
+    let created = admin
+        .post(
+            "/dashboard/connections",
+            &oauth2("user_id=account.uuid\n\n email = contact.mail \n", true),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::FOUND);
+    let path = location(&created);
+    let id = path
+        .trim_start_matches("/dashboard/connections/")
+        .to_owned();
+    let api = format!("/api/v2/connections/{id}");
+    let connection = m.get_ok(&api).await;
+    assert_eq!(connection["strategy"], "oauth2");
+    assert_eq!(connection["display_name"], "Acme");
+    assert_eq!(
+        connection["options"],
+        json!({
+            "client_id": "tessera-at-acme",
+            "authorizationURL": "https://acme.example/oauth/authorize",
+            "tokenURL": "https://acme.example/oauth/token",
+            "profileURL": "https://api.acme.example/me",
+            "scope": "profile email",
+            "pkce_enabled": true,
+            "fieldsMap": { "user_id": "account.uuid", "email": "contact.mail" },
+        })
+    );
+    let (status, page) = admin.page(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains(secret), "the secret is never shown");
+    assert_eq!(
+        element_text(&page, "callback-url"),
+        Some(server.url("login/callback"))
+    );
+    assert!(
+        page.contains(">email=contact.mail\nuser_id=account.uuid</textarea>"),
+        "{page}"
+    );
+    assert!(page.contains(r#"id="pkce_enabled" name="pkce_enabled" value="on" checked>"#));
+
+    // Saved without a secret (the sealed one stays) and with PKCE unticked.
+    let saved = admin
+        .post(
+            &path,
+            &[
+                ("display_name", "Acme"),
+                ("authorization_url", "https://acme.example/oauth/authorize"),
+                ("token_url", "https://acme.example/oauth/token"),
+                ("profile_url", "https://api.acme.example/v2/me"),
+                ("client_id", "tessera-at-acme"),
+                ("scope", ""),
+                ("fields_map", "user_id=id"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    assert_eq!(
+        m.get_ok(&api).await["options"],
+        json!({
+            "client_id": "tessera-at-acme",
+            "authorizationURL": "https://acme.example/oauth/authorize",
+            "tokenURL": "https://acme.example/oauth/token",
+            "profileURL": "https://api.acme.example/v2/me",
+            "pkce_enabled": false,
+            "fieldsMap": { "user_id": "id" },
+        })
+    );
+
+    let github = admin
+        .post(
+            "/dashboard/connections",
+            &[
+                ("strategy", "github"),
+                ("name", "github"),
+                ("display_name", "GitHub"),
+                ("client_id", "Iv1.tessera"),
+                ("client_secret", secret),
+            ],
+        )
+        .await;
+    assert_eq!(github.status(), StatusCode::FOUND);
+    let github_path = location(&github);
+    let github_api = format!(
+        "/api/v2/connections/{}",
+        github_path.trim_start_matches("/dashboard/connections/")
+    );
+    let connection = m.get_ok(&github_api).await;
+    assert_eq!(
+        (
+            &connection["strategy"],
+            &connection["name"],
+            &connection["options"]
+        ),
+        (
+            &json!("github"),
+            &json!("github"),
+            &json!({ "client_id": "Iv1.tessera" })
+        )
+    );
+    let (_, page) = admin.page(&github_path).await;
+    assert!(!page.contains(secret));
+    assert!(
+        !page.contains("authorization_url"),
+        "a preset's endpoints are its own"
+    );
+    let scoped = admin
+        .post(
+            &github_path,
+            &[
+                ("display_name", "GitHub"),
+                ("client_id", "Iv1.tessera"),
+                ("scope", "read:user user:email"),
+            ],
+        )
+        .await;
+    assert_eq!(scoped.status(), StatusCode::FOUND);
+    assert_eq!(
+        m.get_ok(&github_api).await["options"],
+        json!({ "client_id": "Iv1.tessera", "scope": "read:user user:email" })
+    );
+
+    let google = admin
+        .post(
+            "/dashboard/connections",
+            &[
+                ("strategy", "google-oauth2"),
+                ("name", "google-oauth2"),
+                ("display_name", "Google"),
+                ("client_id", "tessera.apps.googleusercontent.com"),
+                ("client_secret", secret),
+            ],
+        )
+        .await;
+    assert_eq!(google.status(), StatusCode::FOUND);
+    let (_, list) = admin.page("/dashboard/connections").await;
+    assert!(!list.contains(secret));
+    for (display_name, strategy) in [
+        ("Acme", "oauth2"),
+        ("GitHub", "github"),
+        ("Google", "google-oauth2"),
+    ] {
+        assert!(
+            list.contains(&format!(r#">{display_name}</a>"#))
+                && list.contains(&format!(r#"<td class="mono">{strategy}</td>"#)),
+            "{list}"
+        );
+    }
+}
