@@ -162,6 +162,19 @@ pub fn map_profile(answer: &Value, fields: &FieldsMap) -> Result<MappedProfile, 
     })
 }
 
+/// The address GitHub's `/user/emails` lists as the account's primary one, when GitHub has
+/// verified it: `[{"email", "primary", "verified", "visibility"}, …]`.
+pub fn primary_verified_email(answer: &Value) -> Option<String> {
+    answer.as_array()?.iter().find_map(|entry| {
+        let holds = |flag: &str| entry.get(flag).and_then(Value::as_bool) == Some(true);
+        if holds("primary") && holds("verified") {
+            entry.get("email")?.as_str().map(str::to_owned)
+        } else {
+            None
+        }
+    })
+}
+
 fn field_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.')
         .try_fold(value, |value, key| value.as_object()?.get(key))

@@ -17,6 +17,7 @@ const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 const GITHUB_AUTHORIZATION: &str = "https://github.com/login/oauth/authorize";
 const GITHUB_TOKEN: &str = "https://github.com/login/oauth/access_token";
 const GITHUB_PROFILE: &str = "https://api.github.com/user";
+const GITHUB_EMAILS: &str = "https://api.github.com/user/emails";
 
 /// The provider of a connection, resolved for a login.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,6 +72,9 @@ pub struct OAuth2Endpoints {
     /// in an HTTP Basic header (RFC 6749 §2.3.1, which every provider must accept).
     pub secret_in_body: bool,
     pub fields: FieldsMap,
+    /// Where the person's verified addresses are listed when the profile shows none (GitHub's
+    /// `/user/emails`: a GitHub profile shows only a public address).
+    pub emails_url: Option<String>,
 }
 
 /// A connection's options read for `strategy`: the provider's settings, and the options as
@@ -236,6 +240,7 @@ fn oauth2(options: JsonObject) -> Result<UpstreamOptions, String> {
             profile_url: endpoint("profileURL", &profile_url)?,
             pkce: parsed.pkce_enabled.unwrap_or(true),
             secret_in_body: false,
+            emails_url: None,
             fields: parsed.fields_map,
         }),
         shown: without_secret(options),
@@ -305,6 +310,7 @@ fn github(options: JsonObject) -> Result<UpstreamOptions, String> {
             pkce: true,
             secret_in_body: true,
             fields,
+            emails_url: Some(GITHUB_EMAILS.to_owned()),
         }),
         shown: without_secret(options),
     })
@@ -342,6 +348,7 @@ mod tests {
         assert_eq!(endpoints.profile_url, GITHUB_PROFILE);
         assert_eq!(endpoints.fields["user_id"], "id");
         assert_eq!(endpoints.fields["nickname"], "login");
+        assert_eq!(endpoints.emails_url.as_deref(), Some(GITHUB_EMAILS));
     }
 
     #[test]
@@ -384,6 +391,7 @@ mod tests {
             panic!("not OAuth 2.0");
         };
         assert!(endpoints.pkce, "PKCE unless turned off");
+        assert_eq!(endpoints.emails_url, None);
         assert_eq!(endpoints.fields["user_id"], "account.uuid");
         for (option, bad) in [
             ("profileURL", Value::Null),

@@ -136,6 +136,26 @@ mod profiles {
     }
 
     #[test]
+    fn githubs_primary_address_counts_only_once_verified() {
+        use tessera_protocol::connection::primary_verified_email;
+        let emails = json!([
+            { "email": "old@example.com", "primary": false, "verified": true },
+            { "email": "octo@example.com", "primary": true, "verified": true, "visibility": null },
+        ]);
+        assert_eq!(
+            primary_verified_email(&emails).as_deref(),
+            Some("octo@example.com")
+        );
+        let unverified =
+            json!([{ "email": "octo@example.com", "primary": true, "verified": false }]);
+        assert_eq!(primary_verified_email(&unverified), None);
+        assert_eq!(
+            primary_verified_email(&json!({ "message": "Not Found" })),
+            None
+        );
+    }
+
+    #[test]
     fn a_profile_without_an_id_is_refused() {
         for bad in [
             json!({ "name": "no id" }),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tessera_admin::connections::{OAuth2Endpoints, Protocol, UpstreamProvider};
 use tessera_admin::identities;
 use tessera_core::crypto::new_secret;
-use tessera_protocol::connection::{map_profile, MappedProfile};
+use tessera_protocol::connection::{map_profile, primary_verified_email, MappedProfile};
 use tessera_protocol::error::AuthorizeError;
 use tessera_protocol::AuthorizeErrorCode as Code;
 use tessera_store::{JsonObject, NewIdentity, PendingAuthorization, User};
@@ -332,11 +332,12 @@ async fn profile_from(
             }
             other => Failure::Refused(format!("code exchange: {other}")),
         })?;
+    let access_token = oauth2::TokenResponse::access_token(&token).secret();
     let response = state
         .upstream
         .http
         .get(&endpoints.profile_url)
-        .bearer_auth(oauth2::TokenResponse::access_token(&token).secret())
+        .bearer_auth(access_token)
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
@@ -351,7 +352,36 @@ async fn profile_from(
         .json()
         .await
         .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
-    map_profile(&answer, &endpoints.fields).map_err(|e| Failure::Refused(format!("profile: {e}")))
+    let mut person = map_profile(&answer, &endpoints.fields)
+        .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
+    if let Some(emails_url) = &endpoints.emails_url {
+        if !person.profile.contains_key("email") {
+            if let Some(email) = verified_email(state, emails_url, access_token).await {
+                person.profile.insert("email".into(), email.into());
+                person.profile.insert("email_verified".into(), true.into());
+            }
+        }
+    }
+    Ok(person)
+}
+
+/// The primary address the provider's address list says it verified. Optional: without the
+/// scope for it (GitHub's `user:email`), or when the list cannot be read, the person has none.
+async fn verified_email(state: &AppState, url: &str, access_token: &str) -> Option<String> {
+    let response = state
+        .upstream
+        .http
+        .get(url)
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let answer: serde_json::Value = response.json().await.ok()?;
+    primary_verified_email(&answer)
 }
 
 /// The code exchanged with the PKCE verifier, and the ID token's claims once verified.
