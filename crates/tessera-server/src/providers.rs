@@ -9,6 +9,15 @@ use std::time::Duration;
 use openidconnect::core::CoreProviderMetadata;
 use tessera_protocol::Timestamp;
 
+/// Why a provider's JSON could not be had.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The request did not get an answer (refused, timed out).
+    Unreachable(String),
+    /// The answer was an error, or not JSON.
+    Refused(String),
+}
+
 /// How long a provider's discovery document is used before it is fetched again, seconds.
 const DISCOVERY_TTL: i64 = 300;
 
@@ -47,26 +56,42 @@ impl Upstream {
                 return Ok(document);
             }
         }
-        let response = self
-            .http
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("discovery: {e}"))?;
-        if !response.status().is_success() {
-            return Err(format!("discovery: HTTP {}", response.status()));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("discovery: {e}"))?;
+        let answer = self.get_json(url, None).await.map_err(|e| match e {
+            Fetched::Unreachable(why) | Fetched::Refused(why) => format!("discovery: {why}"),
+        })?;
         let document: CoreProviderMetadata =
-            serde_json::from_slice(&body).map_err(|e| format!("discovery document: {e}"))?;
+            serde_json::from_value(answer).map_err(|e| format!("discovery document: {e}"))?;
         if let Ok(mut documents) = self.documents.lock() {
             documents.insert(url.to_owned(), (now, document.clone()));
         }
         Ok(document)
+    }
+
+    /// The JSON a provider answers at `url` (with the access token `bearer`, if any).
+    pub(crate) async fn get_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> Result<serde_json::Value, Fetched> {
+        let request = self
+            .http
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        let request = match bearer {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Fetched::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Fetched::Refused(format!("HTTP {}", response.status())));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| Fetched::Refused(e.to_string()))
     }
 
     fn cached(&self, url: &str) -> Option<(Timestamp, CoreProviderMetadata)> {

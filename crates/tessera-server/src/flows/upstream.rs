@@ -27,6 +27,7 @@ use tessera_protocol::AuthorizeErrorCode as Code;
 use tessera_store::{JsonObject, NewIdentity, PendingAuthorization, User};
 
 use crate::error::InternalError;
+use crate::providers::Fetched;
 use crate::state::AppState;
 
 /// What the sealed state is sealed for: it opens as nothing else.
@@ -333,25 +334,14 @@ async fn profile_from(
             other => Failure::Refused(format!("code exchange: {other}")),
         })?;
     let access_token = oauth2::TokenResponse::access_token(&token).secret();
-    let response = state
+    let answer = state
         .upstream
-        .http
-        .get(&endpoints.profile_url)
-        .bearer_auth(access_token)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
+        .get_json(&endpoints.profile_url, Some(access_token))
         .await
-        .map_err(|e| Failure::Unreachable(format!("profile: {e}")))?;
-    if !response.status().is_success() {
-        return Err(Failure::Refused(format!(
-            "profile: HTTP {}",
-            response.status()
-        )));
-    }
-    let answer: serde_json::Value = response
-        .json()
-        .await
-        .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
+        .map_err(|e| match e {
+            Fetched::Unreachable(why) => Failure::Unreachable(format!("profile: {why}")),
+            Fetched::Refused(why) => Failure::Refused(format!("profile: {why}")),
+        })?;
     let mut person = map_profile(&answer, &endpoints.fields)
         .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
     if let Some(emails_url) = &endpoints.emails_url {
@@ -368,19 +358,11 @@ async fn profile_from(
 /// The primary address the provider's address list says it verified. Optional: without the
 /// scope for it (GitHub's `user:email`), or when the list cannot be read, the person has none.
 async fn verified_email(state: &AppState, url: &str, access_token: &str) -> Option<String> {
-    let response = state
+    let answer = state
         .upstream
-        .http
-        .get(url)
-        .bearer_auth(access_token)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
+        .get_json(url, Some(access_token))
         .await
         .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let answer: serde_json::Value = response.json().await.ok()?;
     primary_verified_email(&answer)
 }
 

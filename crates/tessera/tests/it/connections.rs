@@ -749,8 +749,7 @@ async fn an_oauth2_connection_logs_in_with_the_profile_its_profile_url_gives() {
     let url = app.authorize_url(&[("connection", SOCIAL)]);
 
     // Towards the provider: a state and a PKCE challenge, no nonce (not an OpenID request).
-    let to_provider = location(&Browser::new().get(&url).await);
-    let to_provider = Url::parse(&to_provider).unwrap();
+    let to_provider = towards_provider(&Browser::new(), app, SOCIAL).await;
     assert_eq!(to_provider.path(), "/authorize", "{to_provider}");
     assert_eq!(
         query_param(&to_provider, "code_challenge_method").as_deref(),
@@ -883,6 +882,28 @@ async fn an_oauth2_answer_that_does_not_hold_creates_no_one() {
     assert_eq!(social, json!([]), "nobody was made");
 }
 
+/// Where `/authorize` with `connection=` sends `browser`: the provider's authorization URL.
+async fn towards_provider(browser: &Browser, server: &TestServer, connection: &str) -> Url {
+    let authorize = server.authorize_url(&[("connection", connection)]);
+    Url::parse(&location(&browser.get(&authorize).await)).unwrap()
+}
+
+/// The browser back at Tessera's callback with a code and the state `to_provider` carried, as
+/// a provider would send it.
+async fn answer_with_a_code(
+    browser: &Browser,
+    server: &TestServer,
+    to_provider: &Url,
+) -> reqwest::Response {
+    let state = query_param(to_provider, "state").unwrap();
+    let mut callback = Url::parse(&server.url("login/callback")).unwrap();
+    callback
+        .query_pairs_mut()
+        .append_pair("code", "a-code")
+        .append_pair("state", &state);
+    browser.get(callback.as_str()).await
+}
+
 /// A token endpoint that accepts connections and never answers.
 async fn silent_endpoint() -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -922,18 +943,8 @@ async fn a_provider_that_does_not_answer_in_time_gets_a_clear_page() {
         .await;
         // The browser comes back from the provider with a code and Tessera's state.
         let browser = Browser::new();
-        let to_provider = location(
-            &browser
-                .get(&mgmt.server.authorize_url(&[("connection", name)]))
-                .await,
-        );
-        let state = query_param(&Url::parse(&to_provider).unwrap(), "state").unwrap();
-        let mut callback = Url::parse(&mgmt.server.url("login/callback")).unwrap();
-        callback
-            .query_pairs_mut()
-            .append_pair("code", "a-code")
-            .append_pair("state", &state);
-        let page = browser.get(callback.as_str()).await;
+        let to_provider = towards_provider(&browser, &mgmt.server, name).await;
+        let page = answer_with_a_code(&browser, &mgmt.server, &to_provider).await;
         assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{name}");
         let html = page.text().await.unwrap();
         assert!(html.contains("cannot be reached"), "{name}: {html}");
@@ -959,12 +970,7 @@ async fn github_and_google_are_presets_with_their_providers_endpoints() {
         github["options"],
         json!({ "client_id": "Iv1.0123", "email": true })
     );
-    let to_github = location(
-        &Browser::new()
-            .get(&mgmt.server.authorize_url(&[("connection", "github")]))
-            .await,
-    );
-    let to_github = Url::parse(&to_github).unwrap();
+    let to_github = towards_provider(&Browser::new(), &mgmt.server, "github").await;
     assert_eq!(
         &to_github[..url::Position::AfterPath],
         "https://github.com/login/oauth/authorize"
@@ -1155,25 +1161,14 @@ async fn an_id_token_with_the_wrong_audience_signature_nonce_issuer_or_expiry_is
         Forgery::None,
     ] {
         let browser = Browser::new();
-        let to_provider = location(
-            &browser
-                .get(&mgmt.server.authorize_url(&[("connection", "hostile")]))
-                .await,
-        );
-        let to_provider = Url::parse(&to_provider).unwrap();
+        let to_provider = towards_provider(&browser, &mgmt.server, "hostile").await;
         assert!(
             to_provider.as_str().starts_with(&hostile.base),
             "{to_provider}"
         );
         let nonce = query_param(&to_provider, "nonce").expect("a nonce");
         *hostile.answer.lock().unwrap() = (nonce, forgery);
-        let state = query_param(&to_provider, "state").unwrap();
-        let mut callback = Url::parse(&mgmt.server.url("login/callback")).unwrap();
-        callback
-            .query_pairs_mut()
-            .append_pair("code", "a-code")
-            .append_pair("state", &state);
-        let answered = browser.get(callback.as_str()).await;
+        let answered = answer_with_a_code(&browser, &mgmt.server, &to_provider).await;
         if forgery == Forgery::None {
             assert_eq!(
                 answered.status(),
