@@ -344,20 +344,24 @@ async fn profile_from(
         })?;
     let mut person = map_profile(&answer, &endpoints.fields)
         .map_err(|e| Failure::Refused(format!("profile: {e}")))?;
-    if let Some(emails_url) = &endpoints.emails_url {
-        if !person.profile.contains_key("email") {
-            if let Some(email) = verified_email(state, emails_url, access_token).await {
-                person.profile.insert("email".into(), email.into());
-                person.profile.insert("email_verified".into(), true.into());
-            }
+    if !person.profile.contains_key("email") {
+        if let Some(email) = verified_email(state, endpoints, access_token).await {
+            person.profile.insert("email".into(), email.into());
+            person.profile.insert("email_verified".into(), true.into());
         }
     }
     Ok(person)
 }
 
-/// The primary address the provider's address list says it verified. Optional: without the
-/// scope for it (GitHub's `user:email`), or when the list cannot be read, the person has none.
-async fn verified_email(state: &AppState, url: &str, access_token: &str) -> Option<String> {
+/// The primary address the provider's address list (where it has one) says it verified.
+/// Optional: without the scope for it (GitHub's `user:email`), or when the list cannot be
+/// read, the person has none.
+async fn verified_email(
+    state: &AppState,
+    endpoints: &OAuth2Endpoints,
+    access_token: &str,
+) -> Option<String> {
+    let url = endpoints.emails_url.as_deref()?;
     let answer = state
         .upstream
         .get_json(url, Some(access_token))
